@@ -1,0 +1,19 @@
+//! lsmlab-engine: a persistent LSM-tree key-value store whose every byte of
+//! I/O is counted, built to be measured under many compaction policies.
+//!
+//! The pieces: an [`fs::Fs`] that counts bytes, a memtable and WAL, block-based
+//! SSTables with bloom filters, a manifest of version edits, and the `Db`
+//! that ties them together.
+
+pub mod clock;
+pub mod coding;
+pub mod error;
+pub mod fs;
+pub mod key;
+pub mod options;
+
+pub use clock::{Clock, SystemClock, VirtualClock};
+pub use error::{Error, Result};
+pub use options::Options;
+pub mod iter;
+pub mod version;

@@ -1,0 +1,204 @@
+//! Engine parameters, named as in DESIGN.md, each documented with its RocksDB
+//! equivalent. Defaults are RocksDB's scaled down 16x.
+
+use crate::error::{Error, Result};
+
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
+
+/// Engine configuration. Build with `Options::default()` and field updates,
+/// then [`Options::validate`] (done by `Db::open`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Bytes of memtable before it is flushed to an L0 file.
+    /// Same as `write_buffer_size` in RocksDB. Default 4 MiB.
+    pub write_buffer_size: u64,
+    /// L0 file count that triggers an L0 compaction.
+    /// Same as `level0_file_num_compaction_trigger` in RocksDB. Default 4.
+    pub l0_file_limit: usize,
+    /// L0 file count at which writes slow down.
+    /// Same as `level0_slowdown_writes_trigger` in RocksDB. Default 20.
+    pub l0_slowdown_limit: usize,
+    /// L0 file count at which writes stop.
+    /// Same as `level0_stop_writes_trigger` in RocksDB. Default 36.
+    pub l0_stop_limit: usize,
+    /// Target size of L1 in bytes.
+    /// Same as `max_bytes_for_level_base` in RocksDB. Default 16 MiB.
+    pub l1_base_bytes: u64,
+    /// Each level's target is this many times the previous one's.
+    /// Same as `max_bytes_for_level_multiplier` in RocksDB. Default 10.
+    pub level_size_multiplier: f64,
+    /// Target size of compaction output files.
+    /// Same as `target_file_size_base` in RocksDB. Default 4 MiB.
+    pub base_file_size: u64,
+    /// Number of levels, L0 included. Same as `num_levels` in RocksDB. Default 7.
+    pub num_levels: usize,
+    /// Uncompressed size of an SSTable data block.
+    /// Same as `block_size` in RocksDB's table options. Default 4 KiB.
+    pub block_size: usize,
+    /// Keys between restart points in a data block.
+    /// Same as `block_restart_interval` in RocksDB. Default 16.
+    pub block_restart_interval: usize,
+    /// Bloom filter bits per key; 0 disables filters.
+    /// Same as the `bits_per_key` of RocksDB's `NewBloomFilterPolicy`. Default 10.
+    pub bloom_bits_per_key: u32,
+    /// Write a WAL so unflushed writes survive a crash.
+    /// The opposite of `disable_wal` in RocksDB's write options. Default on.
+    pub wal: bool,
+    /// Sync the WAL after every write.
+    /// Same as `sync` in RocksDB's write options. Default off.
+    pub wal_sync: bool,
+    /// Manifest size beyond which a fresh manifest holding one snapshot edit
+    /// is written.
+    /// Same as `max_manifest_file_size` in RocksDB. Default 1 MiB.
+    pub max_manifest_bytes: u64,
+    /// Run compactions automatically after flushes.
+    /// The opposite of `disable_auto_compactions` in RocksDB. Default on.
+    pub auto_compaction: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            write_buffer_size: 4 * MIB,
+            l0_file_limit: 4,
+            l0_slowdown_limit: 20,
+            l0_stop_limit: 36,
+            l1_base_bytes: 16 * MIB,
+            level_size_multiplier: 10.0,
+            base_file_size: 4 * MIB,
+            num_levels: 7,
+            block_size: 4 * KIB as usize,
+            block_restart_interval: 16,
+            bloom_bits_per_key: 10,
+            wal: true,
+            wal_sync: false,
+            max_manifest_bytes: MIB,
+            auto_compaction: true,
+        }
+    }
+}
+
+fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
+    name: &str,
+    value: T,
+    lo: T,
+    hi: T,
+) -> Result<()> {
+    if value < lo || value > hi {
+        return Err(Error::invalid_option(name, value, format!("{lo} ..= {hi}")));
+    }
+    Ok(())
+}
+
+impl Options {
+    /// Checks every field against its allowed range; the error names the
+    /// first offending parameter, its value and the range.
+    pub fn validate(&self) -> Result<()> {
+        check_range(
+            "write_buffer_size",
+            self.write_buffer_size,
+            4 * KIB,
+            1 << 40,
+        )?;
+        check_range("l0_file_limit", self.l0_file_limit, 1, 1 << 20)?;
+        check_range(
+            "l0_slowdown_limit",
+            self.l0_slowdown_limit,
+            self.l0_file_limit,
+            1 << 20,
+        )?;
+        check_range(
+            "l0_stop_limit",
+            self.l0_stop_limit,
+            self.l0_slowdown_limit,
+            1 << 20,
+        )?;
+        check_range("l1_base_bytes", self.l1_base_bytes, 4 * KIB, 1 << 50)?;
+        if !self.level_size_multiplier.is_finite() {
+            return Err(Error::invalid_option(
+                "level_size_multiplier",
+                self.level_size_multiplier,
+                "2 ..= 1000",
+            ));
+        }
+        check_range(
+            "level_size_multiplier",
+            self.level_size_multiplier,
+            2.0,
+            1000.0,
+        )?;
+        check_range("base_file_size", self.base_file_size, 4 * KIB, 1 << 40)?;
+        check_range("num_levels", self.num_levels, 2, 64)?;
+        check_range("block_size", self.block_size, 256, 64 * MIB as usize)?;
+        check_range(
+            "block_restart_interval",
+            self.block_restart_interval,
+            1,
+            1024,
+        )?;
+        check_range("bloom_bits_per_key", self.bloom_bits_per_key, 0, 64)?;
+        check_range(
+            "max_manifest_bytes",
+            self.max_manifest_bytes,
+            4 * KIB,
+            1 << 40,
+        )?;
+        Ok(())
+    }
+
+    /// The byte target of `level` (>= 1):
+    /// `l1_base_bytes * level_size_multiplier^(level-1)`.
+    pub fn level_target_bytes(&self, level: usize) -> u64 {
+        debug_assert!(level >= 1);
+        let t = self.l1_base_bytes as f64 * self.level_size_multiplier.powi(level as i32 - 1);
+        if t >= u64::MAX as f64 {
+            u64::MAX
+        } else {
+            t as u64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_scaled_rocksdb() {
+        let o = Options::default();
+        o.validate().unwrap();
+        assert_eq!(o.write_buffer_size, 4 << 20);
+        assert_eq!(o.level_target_bytes(1), 16 << 20);
+        assert_eq!(o.level_target_bytes(3), 1600 << 20);
+    }
+
+    #[test]
+    fn invalid_values_name_the_parameter_and_range() {
+        let o = Options {
+            level_size_multiplier: 1.5,
+            ..Options::default()
+        };
+        let msg = o.validate().unwrap_err().to_string();
+        assert!(msg.contains("level_size_multiplier"), "{msg}");
+        assert!(msg.contains("1.5"), "{msg}");
+        assert!(msg.contains("2 ..= 1000"), "{msg}");
+
+        let o = Options {
+            write_buffer_size: 0,
+            ..Options::default()
+        };
+        let msg = o.validate().unwrap_err().to_string();
+        assert!(msg.contains("write_buffer_size = 0"), "{msg}");
+
+        let o = Options {
+            l0_stop_limit: 3,
+            ..Options::default()
+        };
+        assert!(o
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("l0_stop_limit"));
+    }
+}
