@@ -10,6 +10,7 @@ pub mod coding;
 pub mod error;
 pub mod fs;
 pub mod key;
+pub mod log;
 pub mod options;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
