@@ -17,4 +17,6 @@ pub use clock::{Clock, SystemClock, VirtualClock};
 pub use error::{Error, Result};
 pub use options::Options;
 pub mod iter;
+pub mod memtable;
+pub mod merge_iter;
 pub mod version;
