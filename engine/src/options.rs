@@ -1,6 +1,7 @@
 //! Engine parameters, named as in DESIGN.md, each documented with its RocksDB
 //! equivalent. Defaults are RocksDB's scaled down 16x.
 
+use crate::compaction::CompactionOptions;
 use crate::error::{Error, Result};
 
 const KIB: u64 = 1024;
@@ -55,6 +56,11 @@ pub struct Options {
     /// Run compactions automatically after flushes.
     /// The opposite of `disable_auto_compactions` in RocksDB. Default on.
     pub auto_compaction: bool,
+    /// The compaction policy and its parameters.
+    pub compaction: CompactionOptions,
+    /// Check the tree's invariants after every installed edit (tests).
+    /// Like RocksDB's `force_consistency_checks`. Default off.
+    pub paranoid_checks: bool,
 }
 
 impl Default for Options {
@@ -75,6 +81,8 @@ impl Default for Options {
             wal_sync: false,
             max_manifest_bytes: MIB,
             auto_compaction: true,
+            compaction: CompactionOptions::default(),
+            paranoid_checks: false,
         }
     }
 }
@@ -144,7 +152,7 @@ impl Options {
             4 * KIB,
             1 << 40,
         )?;
-        Ok(())
+        self.compaction.validate()
     }
 
     /// The byte target of `level` (>= 1):

@@ -1,0 +1,166 @@
+//! What a strategy asks the engine to do: a [`Job`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::version::FileMeta;
+
+/// How a job changes the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// Read the inputs through the merge kernel and write new files.
+    Merge,
+    /// Move one file to the output level without rewriting it.
+    TrivialMove,
+    /// Delete the input files whole, without reading them.
+    Drop,
+}
+
+/// Why a strategy picked a job: the trigger and, where there is one, its score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reason {
+    /// L0 file count reached `l0_file_limit`; score = files / limit.
+    L0FileCount { score: f64 },
+    /// A level's bytes exceed its target; score = bytes / target.
+    LevelSize { level: usize, score: f64 },
+    /// A bucket of similar-size sorted runs reached `min_threshold`.
+    SizeTieredBucket { runs: usize },
+    /// More than `max_threshold` runs and no bucket qualified.
+    TooManyRuns { runs: usize },
+    /// Every entry in the files has expired.
+    TtlExpired,
+    /// The total size exceeds the cap; the oldest files go.
+    SizeCap,
+    /// Files of one closed time window merge into one.
+    TimeWindow { window: u64 },
+    /// Asked for explicitly (e.g. a manual compaction).
+    Manual,
+}
+
+impl Reason {
+    /// A short stable name, used as a counter key and CSV value.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Reason::L0FileCount { .. } => "l0_file_count",
+            Reason::LevelSize { .. } => "level_size",
+            Reason::SizeTieredBucket { .. } => "size_tiered_bucket",
+            Reason::TooManyRuns { .. } => "too_many_runs",
+            Reason::TtlExpired => "ttl_expired",
+            Reason::SizeCap => "size_cap",
+            Reason::TimeWindow { .. } => "time_window",
+            Reason::Manual => "manual",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::L0FileCount { score } => write!(f, "l0_file_count score={score:.2}"),
+            Reason::LevelSize { level, score } => {
+                write!(f, "level_size L{level} score={score:.2}")
+            }
+            Reason::SizeTieredBucket { runs } => write!(f, "size_tiered_bucket runs={runs}"),
+            Reason::TooManyRuns { runs } => write!(f, "too_many_runs runs={runs}"),
+            Reason::TtlExpired => write!(f, "ttl_expired"),
+            Reason::SizeCap => write!(f, "size_cap"),
+            Reason::TimeWindow { window } => write!(f, "time_window window={window}"),
+            Reason::Manual => write!(f, "manual"),
+        }
+    }
+}
+
+/// The files a job takes from one level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobInput {
+    pub level: usize,
+    pub files: Vec<Arc<FileMeta>>,
+}
+
+/// A unit of compaction work, chosen by a strategy and carried out by the
+/// merge kernel (or, for moves and drops, by a manifest edit alone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub kind: JobKind,
+    /// Input files grouped by level, shallowest level first.
+    pub inputs: Vec<JobInput>,
+    pub output_level: usize,
+    pub reason: Reason,
+    /// True when no level below the output can hold any of the input keys
+    /// (informational: the kernel decides per key).
+    pub bottommost: bool,
+    /// Split outputs at this size; `None` writes one file.
+    pub max_output_file_size: Option<u64>,
+    /// Cut an output file before it would overlap more than this many files
+    /// of the level below the output (LevelDB's grandparent limit).
+    pub max_grandparent_files: Option<usize>,
+    /// A round-robin cursor to persist when the job is installed.
+    pub cursor_update: Option<(usize, Vec<u8>)>,
+}
+
+impl Job {
+    /// Every input file, in input order.
+    pub fn input_files(&self) -> impl Iterator<Item = (usize, &Arc<FileMeta>)> {
+        self.inputs
+            .iter()
+            .flat_map(|i| i.files.iter().map(move |f| (i.level, f)))
+    }
+
+    /// Bytes of all input files.
+    pub fn input_bytes(&self) -> u64 {
+        self.input_files().map(|(_, f)| f.size).sum()
+    }
+
+    /// Number of input files.
+    pub fn input_file_count(&self) -> usize {
+        self.inputs.iter().map(|i| i.files.len()).sum()
+    }
+
+    /// The user-key range `[smallest, largest]` of all inputs; `None` for a
+    /// job without inputs.
+    pub fn user_key_range(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        let mut files = self.input_files().map(|(_, f)| f);
+        let first = files.next()?;
+        let mut lo = first.smallest_user_key();
+        let mut hi = first.largest_user_key();
+        for f in files {
+            lo = lo.min(f.smallest_user_key());
+            hi = hi.max(f.largest_user_key());
+        }
+        Some((lo.to_vec(), hi.to_vec()))
+    }
+}
+
+impl fmt::Display for Job {
+    /// One line, as the picker fixtures print it:
+    /// `merge L0 [000004 000005] + L1 [000002] -> L1 (l0_file_count score=1.00)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            JobKind::Merge => "merge",
+            JobKind::TrivialMove => "move",
+            JobKind::Drop => "drop",
+        };
+        write!(f, "{kind}")?;
+        for (i, input) in self.inputs.iter().enumerate() {
+            if i > 0 {
+                write!(f, " +")?;
+            }
+            write!(f, " L{} [", input.level)?;
+            for (j, file) in input.files.iter().enumerate() {
+                if j > 0 {
+                    write!(f, " ")?;
+                }
+                write!(f, "{:06}", file.number)?;
+            }
+            write!(f, "]")?;
+        }
+        if self.kind != JobKind::Drop {
+            write!(f, " -> L{}", self.output_level)?;
+        }
+        write!(f, " ({})", self.reason)?;
+        if self.bottommost && self.kind == JobKind::Merge {
+            write!(f, " bottommost")?;
+        }
+        Ok(())
+    }
+}

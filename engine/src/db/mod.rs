@@ -1,0 +1,283 @@
+//! The database: ties the memtable, WAL, SSTables, manifest and compaction
+//! strategy together behind `put` / `delete` / `get` / `scan`.
+//!
+//! In this (deterministic) mode every flush and compaction runs on the
+//! calling thread, at points fixed by the writes, so the same operations
+//! give the same files and the same byte counts on any machine.
+
+mod compact;
+mod read;
+mod snapshot;
+mod stats;
+mod write;
+
+pub use snapshot::Snapshot;
+pub use stats::{EngineStats, LevelStatsRow, LevelStatsTable, LevelWork};
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::clock::{Clock, SystemClock, VirtualClock};
+use crate::compaction::Strategy;
+use crate::error::{Error, Result};
+use crate::fs::{DiskFs, Fs, MemFs};
+use crate::key::SeqNo;
+use crate::manifest::{Manifest, ManifestState};
+use crate::memtable::Memtable;
+use crate::options::Options;
+use crate::sst::Table;
+use crate::version::Version;
+use crate::wal::{replay_wal, wal_file_name, WalWriter};
+use snapshot::SnapshotList;
+
+/// Where a database lives and what time it is there.
+#[derive(Clone)]
+pub struct Env {
+    pub fs: Arc<dyn Fs>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Env {
+    /// Real files and the system clock.
+    pub fn disk() -> Env {
+        Env {
+            fs: Arc::new(DiskFs::new()),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// An in-memory file system and a virtual clock starting at 0.
+    pub fn mem() -> (Env, MemFs, Arc<VirtualClock>) {
+        let fs = MemFs::new();
+        let clock = Arc::new(VirtualClock::new(0));
+        (
+            Env {
+                fs: Arc::new(fs.clone()),
+                clock: clock.clone(),
+            },
+            fs,
+            clock,
+        )
+    }
+}
+
+/// A persistent, log-structured key-value store.
+pub struct Db {
+    inner: Mutex<Inner>,
+    snapshots: Arc<SnapshotList>,
+}
+
+/// The database's mutable state, guarded by one lock.
+struct Inner {
+    env: Env,
+    dir: PathBuf,
+    opts: Options,
+    strategy: Box<dyn Strategy>,
+    mem: Memtable,
+    /// Clock time of the memtable's first write.
+    mem_oldest_ms: Option<u64>,
+    wal: Option<WalWriter>,
+    manifest: Manifest,
+    version: Arc<Version>,
+    state: ManifestState,
+    /// Open tables by file number; opened on first use.
+    tables: HashMap<u64, Arc<Table>>,
+    /// Files taken by a running job (always empty between calls in the
+    /// deterministic mode; kept so strategies see the same context).
+    busy: HashSet<u64>,
+    last_level: Option<usize>,
+    stats: EngineStats,
+    /// Set after a failed flush, compaction or log write: the database is
+    /// then read-only until reopened.
+    failed: Option<String>,
+    snapshots: Arc<SnapshotList>,
+}
+
+fn parse_file_number(name: &str, suffix: &str) -> Option<u64> {
+    name.strip_suffix(suffix)?.parse().ok()
+}
+
+impl Db {
+    /// Opens (creating if missing) the database in `dir` on real files.
+    pub fn open(dir: impl AsRef<Path>, opts: Options) -> Result<Db> {
+        Db::open_with(dir, opts, Env::disk())
+    }
+
+    /// Opens (creating if missing) the database in `dir` in `env`.
+    ///
+    /// Recovery: the manifest gives the version; WAL files not yet flushed
+    /// are replayed (a torn last record is ignored) and flushed to L0; files
+    /// the version does not reference are deleted.
+    pub fn open_with(dir: impl AsRef<Path>, opts: Options, env: Env) -> Result<Db> {
+        opts.validate()?;
+        let dir = dir.as_ref().to_path_buf();
+        let fs = env.fs.clone();
+        fs.create_dir_all(&dir)?;
+        let (manifest, version, state) =
+            if fs.exists(&dir.join(crate::manifest::current_file_name())) {
+                Manifest::recover(fs.clone(), &dir, opts.num_levels, opts.max_manifest_bytes)?
+            } else {
+                Manifest::create(fs.clone(), &dir, opts.num_levels, opts.max_manifest_bytes)?
+            };
+        let strategy = opts.compaction.policy.build(&opts.compaction);
+        let snapshots = Arc::new(SnapshotList::default());
+        let mut inner = Inner {
+            env,
+            dir,
+            opts,
+            strategy,
+            mem: Memtable::new(),
+            mem_oldest_ms: None,
+            wal: None,
+            manifest,
+            version: Arc::new(version),
+            state,
+            tables: HashMap::new(),
+            busy: HashSet::new(),
+            last_level: None,
+            stats: EngineStats::default(),
+            failed: None,
+            snapshots: snapshots.clone(),
+        };
+        inner.recover_wals()?;
+        inner.delete_obsolete_files()?;
+        if inner.opts.auto_compaction {
+            inner.compact_until_quiet()?;
+        }
+        Ok(Db {
+            inner: Mutex::new(inner),
+            snapshots,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the files half-written
+        // (installs are atomic on disk); continue with the state as it is.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes a snapshot of the current state.
+    pub fn snapshot(&self) -> Snapshot {
+        let seq = self.lock().state.last_sequence;
+        self.snapshots.acquire(seq)
+    }
+
+    /// The last sequence number assigned.
+    pub fn last_sequence(&self) -> SeqNo {
+        self.lock().state.last_sequence
+    }
+
+    /// A copy of the engine counters.
+    pub fn stats(&self) -> EngineStats {
+        self.lock().stats.clone()
+    }
+
+    /// The current version (the shape of the tree).
+    pub fn version(&self) -> Arc<Version> {
+        self.lock().version.clone()
+    }
+
+    /// The options the database was opened with.
+    pub fn options(&self) -> Options {
+        self.lock().opts.clone()
+    }
+
+    /// The per-level compaction statistics table.
+    pub fn level_stats(&self) -> LevelStatsTable {
+        self.lock().level_stats()
+    }
+
+    /// Bytes of user data in the memtable not yet flushed (approximate).
+    pub fn memtable_bytes(&self) -> u64 {
+        self.lock().mem.approximate_bytes()
+    }
+
+    /// Flushes the memtable and syncs the WAL; the database stays usable.
+    /// Dropping a `Db` without `close` is a crash as far as unsynced data is
+    /// concerned: the WAL (if on) recovers it.
+    pub fn close(self) -> Result<()> {
+        let mut inner = self.lock();
+        if inner.failed.is_none() {
+            if let Some(w) = inner.wal.as_mut() {
+                w.sync()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Inner {
+    fn fail(&mut self, e: Error) -> Error {
+        if self.failed.is_none() {
+            self.failed = Some(e.to_string());
+        }
+        e
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        match &self.failed {
+            Some(why) => Err(Error::ReadOnly(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn next_file_number(&mut self) -> u64 {
+        let n = self.state.next_file_number;
+        self.state.next_file_number += 1;
+        n
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.env.clock.now_ms()
+    }
+
+    /// Replays the WAL files the manifest does not cover into the memtable,
+    /// then flushes them (which starts a fresh WAL and retires the old ones).
+    fn recover_wals(&mut self) -> Result<()> {
+        let fs = self.env.fs.clone();
+        let mut logs: Vec<u64> = fs
+            .list(&self.dir)?
+            .iter()
+            .filter_map(|n| parse_file_number(n, ".log"))
+            .filter(|&n| n >= self.state.log_number)
+            .collect();
+        logs.sort_unstable();
+        if let Some(&max) = logs.last() {
+            self.state.next_file_number = self.state.next_file_number.max(max + 1);
+        }
+        for number in &logs {
+            let replay = replay_wal(fs.as_ref(), &self.dir.join(wal_file_name(*number)))?;
+            for (first_seq, batch) in &replay.batches {
+                self.apply_to_memtable(*first_seq, batch);
+            }
+        }
+        // Always start a new WAL and record it, retiring the replayed ones.
+        self.flush_memtable()
+    }
+
+    /// Deletes files that no version or live log references: unreferenced
+    /// SSTables (outputs of a compaction that never installed), flushed
+    /// WALs, old manifests and temporary files.
+    fn delete_obsolete_files(&mut self) -> Result<()> {
+        let fs = self.env.fs.clone();
+        let live: HashSet<u64> = self.version.all_file_numbers().into_iter().collect();
+        let current_manifest = self.manifest.file_name();
+        for name in fs.list(&self.dir)? {
+            let obsolete = if let Some(n) = parse_file_number(&name, ".sst") {
+                self.state.next_file_number = self.state.next_file_number.max(n + 1);
+                !live.contains(&n)
+            } else if let Some(n) = parse_file_number(&name, ".log") {
+                n < self.state.log_number
+            } else if name.starts_with("MANIFEST-") {
+                name != current_manifest
+            } else {
+                name.ends_with(".dbtmp")
+            };
+            if obsolete {
+                fs.remove(&self.dir.join(&name))?;
+            }
+        }
+        Ok(())
+    }
+}

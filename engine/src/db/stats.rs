@@ -1,0 +1,194 @@
+//! What the engine counts: user bytes in, bytes flushed and compacted, per
+//! level compaction work (RocksDB's "Compaction Stats" table) and lookups.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::compaction::MergeStats;
+use crate::sst::LookupStats;
+
+/// Compaction work attributed to the level it wrote to.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LevelWork {
+    /// Bytes read from input files of the level above (`Rn` in RocksDB).
+    pub read_from_upper_bytes: u64,
+    /// Bytes read from input files of this level (`Rnp1` in RocksDB).
+    pub read_from_level_bytes: u64,
+    /// Bytes written into this level (flushes count for L0).
+    pub write_bytes: u64,
+    /// Jobs that wrote into this level (flushes count for L0).
+    pub compactions: u64,
+    /// Trivial moves into this level.
+    pub moves: u64,
+    pub keys_in: u64,
+    pub keys_dropped: u64,
+}
+
+impl LevelWork {
+    /// Bytes read by the jobs that wrote this level.
+    pub fn read_bytes(&self) -> u64 {
+        self.read_from_upper_bytes + self.read_from_level_bytes
+    }
+}
+
+/// Counters the engine keeps from open to close (not persisted).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct EngineStats {
+    /// Key + value bytes of user writes (a delete counts its key).
+    pub user_bytes: u64,
+    pub puts: u64,
+    pub deletes: u64,
+    pub flushes: u64,
+    /// SSTable bytes written by flushes.
+    pub flush_bytes: u64,
+    /// Input SSTable bytes of merge compactions.
+    pub compaction_read_bytes: u64,
+    /// Output SSTable bytes of merge compactions.
+    pub compaction_write_bytes: u64,
+    /// Merge compactions run.
+    pub compactions: u64,
+    pub trivial_moves: u64,
+    /// Files deleted whole by drop jobs (FIFO).
+    pub files_dropped: u64,
+    pub bytes_dropped: u64,
+    /// Jobs per reason name (see `Reason::name`).
+    pub jobs_by_reason: BTreeMap<&'static str, u64>,
+    /// Largest number of sorted runs seen after any flush or compaction.
+    pub sorted_runs_max: u64,
+    /// Largest on-disk SSTable bytes seen, compaction inputs and outputs
+    /// counted while both exist.
+    pub sst_bytes_peak: u64,
+    /// Per-level compaction work, indexed by level.
+    pub levels: Vec<LevelWork>,
+    /// Kernel entry counts over all merges (flushes included).
+    pub merge: MergeStats,
+    /// Point lookups served.
+    pub gets: u64,
+    /// Lookup work summed over all point lookups.
+    pub lookup: LookupStats,
+    /// Range scans served.
+    pub scans: u64,
+}
+
+impl EngineStats {
+    /// `(flush_bytes + compaction_write_bytes) / user_bytes`; 0 before any write.
+    pub fn write_amp(&self) -> f64 {
+        if self.user_bytes == 0 {
+            0.0
+        } else {
+            (self.flush_bytes + self.compaction_write_bytes) as f64 / self.user_bytes as f64
+        }
+    }
+
+    pub(crate) fn level_mut(&mut self, level: usize) -> &mut LevelWork {
+        if self.levels.len() <= level {
+            self.levels.resize(level + 1, LevelWork::default());
+        }
+        &mut self.levels[level]
+    }
+}
+
+/// One row of the per-level table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelStatsRow {
+    /// `"L0"`.. or `"Sum"`.
+    pub level: String,
+    pub files: usize,
+    pub size_bytes: u64,
+    /// The policy's score for the level where it has one (leveled shapes).
+    pub score: Option<f64>,
+    pub read_bytes: u64,
+    pub write_bytes: u64,
+    /// write_bytes / bytes read from the level above (for L0: 1.0 when it
+    /// was written at all, flushes being the input).
+    pub write_amp: f64,
+    pub compactions: u64,
+    pub moves: u64,
+    pub keys_in: u64,
+    pub keys_dropped: u64,
+}
+
+/// A table like RocksDB's "Compaction Stats": one row per level and a Sum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelStatsTable {
+    pub rows: Vec<LevelStatsRow>,
+}
+
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+impl fmt::Display for LevelStatsTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<5} {:>6} {:>11} {:>6} {:>11} {:>11} {:>7} {:>6} {:>6} {:>11} {:>11}",
+            "Level",
+            "Files",
+            "Size",
+            "Score",
+            "Read",
+            "Write",
+            "W-Amp",
+            "Comp",
+            "Moves",
+            "KeysIn",
+            "KeysDrop"
+        )?;
+        writeln!(f, "{}", "-".repeat(100))?;
+        for r in &self.rows {
+            let score = r.score.map_or_else(|| "-".to_string(), |s| format!("{s:.2}"));
+            writeln!(
+                f,
+                "{:<5} {:>6} {:>11} {:>6} {:>11} {:>11} {:>7.2} {:>6} {:>6} {:>11} {:>11}",
+                r.level,
+                r.files,
+                human_bytes(r.size_bytes),
+                score,
+                human_bytes(r.read_bytes),
+                human_bytes(r.write_bytes),
+                r.write_amp,
+                r.compactions,
+                r.moves,
+                r.keys_in,
+                r.keys_dropped
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_amp_counts_flushes_and_compaction_output() {
+        let s = EngineStats {
+            user_bytes: 100,
+            flush_bytes: 120,
+            compaction_write_bytes: 380,
+            ..EngineStats::default()
+        };
+        assert_eq!(s.write_amp(), 5.0);
+        assert_eq!(EngineStats::default().write_amp(), 0.0);
+    }
+
+    #[test]
+    fn human_bytes_picks_a_unit() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 << 20), "3.0 MiB");
+    }
+}
