@@ -1,10 +1,24 @@
 //! Compaction: policies that choose ([`Strategy`] implementations) around
 //! one merge kernel that does all the reading and writing.
 
+mod config;
+mod fifo;
 mod filter;
 mod job;
 mod kernel;
+mod level_picker;
+mod leveled;
+mod min_overlap;
+mod round_robin;
+mod size_tiered;
 mod strategy;
+
+pub use config::{CompactionOptions, Policy};
+pub use fifo::Fifo;
+pub use leveled::Leveled;
+pub use min_overlap::MinOverlap;
+pub use round_robin::RoundRobin;
+pub use size_tiered::SizeTiered;
 
 pub use filter::{Decision, DropCause, EntryFilter};
 pub use job::{Job, JobInput, JobKind, Reason};

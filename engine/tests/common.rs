@@ -1,0 +1,79 @@
+//! Shared by the engine's integration tests: small options that make every
+//! mechanism (flush, compaction, multi-level trees) happen within a few
+//! thousand operations, and a reference model of the key-value semantics.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use lsmlab_engine::compaction::{CompactionOptions, Policy};
+use lsmlab_engine::Options;
+
+/// Tiny sizes so a few thousand writes build a deep tree.
+pub fn small_options(policy: Policy) -> Options {
+    Options {
+        write_buffer_size: 4 << 10,
+        l0_file_limit: 2,
+        l1_base_bytes: 8 << 10,
+        level_size_multiplier: 2.0,
+        base_file_size: 4 << 10,
+        num_levels: 5,
+        block_size: 256,
+        bloom_bits_per_key: 10,
+        wal: true,
+        wal_sync: true,
+        max_manifest_bytes: 4 << 10,
+        paranoid_checks: true,
+        compaction: CompactionOptions {
+            min_threshold: 2,
+            max_threshold: 4,
+            min_sstable_size: 0,
+            time_window_ms: if policy == Policy::Fifo { 5_000 } else { 0 },
+            ..CompactionOptions::for_policy(policy)
+        },
+        ..Options::default()
+    }
+}
+
+/// What the database should contain: key -> (value, expiry in ms).
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub map: BTreeMap<Vec<u8>, (Vec<u8>, Option<u64>)>,
+}
+
+impl Model {
+    pub fn put(&mut self, k: &[u8], v: &[u8], expiry: Option<u64>) {
+        self.map.insert(k.to_vec(), (v.to_vec(), expiry));
+    }
+
+    pub fn delete(&mut self, k: &[u8]) {
+        self.map.remove(k);
+    }
+
+    pub fn get(&self, k: &[u8], now_ms: u64) -> Option<Vec<u8>> {
+        let (v, exp) = self.map.get(k)?;
+        exp.is_none_or(|e| e > now_ms).then(|| v.clone())
+    }
+
+    pub fn scan(&self, lo: &[u8], hi: Option<&[u8]>, limit: usize, now_ms: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.map
+            .range(lo.to_vec()..)
+            .take_while(|(k, _)| hi.is_none_or(|h| k.as_slice() < h))
+            .filter(|(_, (_, e))| e.is_none_or(|e| e > now_ms))
+            .take(limit)
+            .map(|(k, (v, _))| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+/// A key from a small space, so overwrites and deletes hit existing keys.
+pub fn key(i: u64) -> Vec<u8> {
+    format!("key{i:06}").into_bytes()
+}
+
+/// A value that names its key and version, of a length that varies.
+pub fn value(i: u64, version: u64, len: usize) -> Vec<u8> {
+    let mut v = format!("v{i}.{version}:").into_bytes();
+    v.resize(len.max(v.len()), b'x');
+    v
+}

@@ -1,0 +1,187 @@
+//! The engine against a `BTreeMap` model: random puts (with and without
+//! TTL), deletes, gets, scans, flushes, snapshots, reopens and crashes,
+//! under every compaction policy, on `MemFs` and `DiskFs`.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{key, small_options, value, Model};
+use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::fs::{DiskFs, MemFs};
+use lsmlab_engine::{Clock, Db, Env, Options, VirtualClock};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+struct Harness {
+    env: Env,
+    mem: Option<MemFs>,
+    clock: Arc<VirtualClock>,
+    dir: std::path::PathBuf,
+    opts: Options,
+    db: Option<Db>,
+}
+
+impl Harness {
+    fn db(&self) -> &Db {
+        self.db.as_ref().unwrap()
+    }
+
+    fn reopen(&mut self, crash: bool) {
+        let db = self.db.take().unwrap();
+        if crash {
+            drop(db);
+            if let Some(m) = &self.mem {
+                m.crash();
+            }
+        } else {
+            db.close().unwrap();
+        }
+        self.db = Some(Db::open_with(&self.dir, self.opts.clone(), self.env.clone()).unwrap());
+    }
+}
+
+fn run(seed: u64, policy: Policy, disk: Option<&std::path::Path>, steps: usize) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let clock = Arc::new(VirtualClock::new(1_000));
+    let (env, mem, dir) = match disk {
+        Some(d) => (
+            Env {
+                fs: Arc::new(DiskFs::new()),
+                clock: clock.clone(),
+            },
+            None,
+            d.to_path_buf(),
+        ),
+        None => {
+            let m = MemFs::new();
+            (
+                Env {
+                    fs: Arc::new(m.clone()),
+                    clock: clock.clone(),
+                },
+                Some(m),
+                "/db".into(),
+            )
+        }
+    };
+    let opts = small_options(policy);
+    let db = Db::open_with(&dir, opts.clone(), env.clone()).unwrap();
+    let mut h = Harness {
+        env,
+        mem,
+        clock,
+        dir,
+        opts,
+        db: Some(db),
+    };
+    let mut model = Model::default();
+    let mut snaps: Vec<(lsmlab_engine::db::Snapshot, Model, u64)> = Vec::new();
+    // FIFO drops whole files of expired data: every put must expire alike
+    // for the model to predict what remains.
+    let all_ttl = policy == Policy::Fifo;
+    let key_space = rng.random_range(50..400u64);
+
+    for step in 0..steps {
+        let now = h.clock.now_ms();
+        let ctx = || format!("seed {seed} policy {policy} step {step}");
+        match rng.random_range(0..100) {
+            0..=44 => {
+                let i = rng.random_range(0..key_space);
+                let v = value(i, step as u64, rng.random_range(1..120));
+                if all_ttl || rng.random_ratio(1, 10) {
+                    let ttl = if all_ttl { 20_000 } else { rng.random_range(1..30_000) };
+                    h.db().put_with_ttl(&key(i), &v, ttl).unwrap();
+                    model.put(&key(i), &v, Some(now + ttl));
+                } else {
+                    h.db().put(&key(i), &v).unwrap();
+                    model.put(&key(i), &v, None);
+                }
+            }
+            45..=54 => {
+                let i = rng.random_range(0..key_space);
+                h.db().delete(&key(i)).unwrap();
+                model.delete(&key(i));
+            }
+            55..=74 => {
+                let i = rng.random_range(0..key_space);
+                assert_eq!(h.db().get(&key(i)).unwrap(), model.get(&key(i), now), "get {}", ctx());
+            }
+            75..=79 => {
+                let lo = key(rng.random_range(0..key_space));
+                let hi = rng.random_bool(0.8).then(|| key(rng.random_range(0..key_space)));
+                let limit = rng.random_range(1..50);
+                assert_eq!(
+                    h.db().scan(&lo, hi.as_deref(), limit).unwrap(),
+                    model.scan(&lo, hi.as_deref(), limit, now),
+                    "scan {}",
+                    ctx()
+                );
+            }
+            80..=82 => h.db().flush().unwrap(),
+            83..=85 => h.clock.advance_by(rng.random_range(0..3_000)),
+            86..=88 => {
+                if snaps.len() < 3 {
+                    snaps.push((h.db().snapshot(), model.clone(), step as u64));
+                } else {
+                    snaps.remove(rng.random_range(0..snaps.len()));
+                }
+            }
+            89..=93 => {
+                if let Some((snap, m, _)) = snaps.get(rng.random_range(0..snaps.len().max(1))) {
+                    let i = rng.random_range(0..key_space);
+                    assert_eq!(
+                        h.db().get_at(snap, &key(i)).unwrap(),
+                        m.get(&key(i), now),
+                        "snapshot get {}",
+                        ctx()
+                    );
+                    let lo = key(rng.random_range(0..key_space));
+                    assert_eq!(
+                        h.db().scan_at(snap, &lo, None, 20).unwrap(),
+                        m.scan(&lo, None, 20, now),
+                        "snapshot scan {}",
+                        ctx()
+                    );
+                }
+            }
+            94..=96 => {
+                snaps.clear();
+                h.reopen(false);
+            }
+            _ => {
+                snaps.clear();
+                h.reopen(true);
+            }
+        }
+    }
+    // Everything, one last time, after a final crash.
+    snaps.clear();
+    h.reopen(true);
+    let now = h.clock.now_ms();
+    assert_eq!(
+        h.db().scan(b"", None, usize::MAX).unwrap(),
+        model.scan(b"", None, usize::MAX, now),
+        "final scan, seed {seed} policy {policy}"
+    );
+    h.db().version().check_invariants().unwrap();
+}
+
+#[test]
+fn every_policy_matches_the_model_on_memfs() {
+    for policy in Policy::ALL {
+        for seed in 0..12 {
+            run(seed, policy, None, 3_000);
+        }
+    }
+}
+
+#[test]
+fn every_policy_matches_the_model_on_diskfs() {
+    for policy in Policy::ALL {
+        for seed in 100..102 {
+            let dir = tempfile::tempdir().unwrap();
+            run(seed, policy, Some(dir.path()), 1_500);
+        }
+    }
+}
