@@ -5,6 +5,7 @@
 //! SSTables with bloom filters, a manifest of version edits, and the `Db`
 //! that ties them together.
 
+pub mod batch;
 pub mod clock;
 pub mod coding;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod fs;
 pub mod key;
 pub mod log;
 pub mod options;
+pub mod wal;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use error::{Error, Result};

@@ -7,9 +7,13 @@
 //! `Fs` and fails chosen operations on command, for tests).
 
 mod counters;
+mod disk;
+mod fault;
 mod mem;
 
 pub use counters::{IoCounters, IoStats, KindStats};
+pub use disk::DiskFs;
+pub use fault::{is_injected_fault, FaultFs, FaultOp, FaultRule};
 pub use mem::MemFs;
 
 use std::path::{Path, PathBuf};
