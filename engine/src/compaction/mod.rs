@@ -24,3 +24,6 @@ pub use filter::{Decision, DropCause, EntryFilter};
 pub use job::{Job, JobInput, JobKind, Reason};
 pub use kernel::{merge, MergeOutput, MergeStats, OutputSpec};
 pub use strategy::{PickContext, Shape, Strategy};
+
+#[cfg(test)]
+mod picker_tests;

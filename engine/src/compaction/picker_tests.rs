@@ -1,0 +1,183 @@
+//! Data-driven tests of every picker: a tree as text in, the chosen job out
+//! (files under `engine/testdata/pickers/`; `LSMLAB_REWRITE=1` rewrites the
+//! expected output).
+//!
+//! Commands:
+//! - `define policy=NAME [option=value ...]`: the tree (fixture text) and
+//!   the options (`l0_file_limit`, `l1_base_bytes`, `level_size_multiplier`,
+//!   `base_file_size`, `num_levels`, and every policy parameter); prints it.
+//! - `pick [busy=N,N] [now=MS] [last_level=L]`: the job, or `no job`.
+//! - `pick-and-install [now=MS]`: picks, then installs the job as metadata
+//!   (a merge becomes one output file spanning its inputs), and prints the
+//!   job and the new tree; the next `pick` sees that tree.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::{CompactionOptions, Job, JobKind, PickContext, Policy, Strategy};
+use crate::datadriven::{run_file, Case};
+use crate::options::Options;
+use crate::version::fixture::{format_version, parse_size, parse_version};
+use crate::version::{FileMeta, Version, VersionEdit};
+
+struct State {
+    options: Options,
+    strategy: Box<dyn Strategy>,
+    version: Version,
+    last_level: Option<usize>,
+    next_number: u64,
+}
+
+fn options_from(case: &Case) -> Options {
+    let mut o = Options::default();
+    let policy: Policy = case
+        .arg("policy")
+        .unwrap_or("leveled")
+        .parse()
+        .unwrap_or_else(|e| panic!("line {}: {e}", case.line));
+    let mut c = CompactionOptions::for_policy(policy);
+    let size = |name: &str| {
+        case.arg(name)
+            .map(|v| parse_size(v).unwrap_or_else(|e| panic!("line {}: {e}", case.line)))
+    };
+    o.l0_file_limit = case.arg_or("l0_file_limit", o.l0_file_limit);
+    o.level_size_multiplier = case.arg_or("level_size_multiplier", o.level_size_multiplier);
+    o.num_levels = case.arg_or("num_levels", o.num_levels);
+    o.l1_base_bytes = size("l1_base_bytes").unwrap_or(o.l1_base_bytes);
+    o.base_file_size = size("base_file_size").unwrap_or(o.base_file_size);
+    c.min_threshold = case.arg_or("min_threshold", c.min_threshold);
+    c.max_threshold = case.arg_or("max_threshold", c.max_threshold);
+    c.bucket_low = case.arg_or("bucket_low", c.bucket_low);
+    c.bucket_high = case.arg_or("bucket_high", c.bucket_high);
+    c.min_sstable_size = size("min_sstable_size").unwrap_or(c.min_sstable_size);
+    c.ttl_ms = case.arg_or("ttl", c.ttl_ms);
+    c.fifo_max_bytes = size("fifo_max_bytes").unwrap_or(c.fifo_max_bytes);
+    c.time_window_ms = case.arg_or("time_window", c.time_window_ms);
+    o.compaction = c;
+    o.validate()
+        .unwrap_or_else(|e| panic!("line {}: {e}", case.line));
+    o
+}
+
+fn busy_from(case: &Case) -> HashSet<u64> {
+    case.arg("busy")
+        .map(|list| {
+            list.split(',')
+                .map(|n| {
+                    n.parse()
+                        .unwrap_or_else(|_| panic!("line {}: bad busy file `{n}`", case.line))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The edit a job would install, with a merge's outputs summarized as one
+/// file spanning the inputs.
+fn metadata_edit(job: &Job, next_number: &mut u64) -> VersionEdit {
+    let mut edit = VersionEdit::new();
+    for (level, f) in job.input_files() {
+        edit.delete_file(level, f.number);
+    }
+    match job.kind {
+        JobKind::Drop => {}
+        JobKind::TrivialMove => {
+            for (_, f) in job.input_files() {
+                edit.add_file(job.output_level, f.as_ref().clone());
+            }
+        }
+        JobKind::Merge => {
+            let files: Vec<&Arc<FileMeta>> = job.input_files().map(|(_, f)| f).collect();
+            let smallest = files.iter().map(|f| &f.smallest).min_by(|a, b| crate::key::compare_internal(a, b)).unwrap();
+            let largest = files.iter().map(|f| &f.largest).max_by(|a, b| crate::key::compare_internal(a, b)).unwrap();
+            let out = FileMeta {
+                number: *next_number,
+                size: files.iter().map(|f| f.size).sum(),
+                smallest: smallest.clone(),
+                largest: largest.clone(),
+                entries: files.iter().map(|f| f.entries).sum(),
+                tombstones: 0,
+                smallest_seq: files.iter().map(|f| f.smallest_seq).min().unwrap(),
+                largest_seq: files.iter().map(|f| f.largest_seq).max().unwrap(),
+                max_expiry_ms: None,
+                oldest_time_ms: files.iter().map(|f| f.oldest_time_ms).min().unwrap(),
+                newest_time_ms: files.iter().map(|f| f.newest_time_ms).max().unwrap(),
+            };
+            *next_number += 1;
+            edit.add_file(job.output_level, out);
+        }
+    }
+    if let Some((level, k)) = &job.cursor_update {
+        edit.set_cursor(*level, k.clone());
+    }
+    edit
+}
+
+fn run_case(state: &mut Option<State>, case: &Case) -> String {
+    match case.command.as_str() {
+        "define" => {
+            let options = options_from(case);
+            let version = match parse_version(&case.input, options.num_levels) {
+                Ok(v) => v,
+                Err(e) => return format!("error: {e}\n"),
+            };
+            let strategy = options.compaction.policy.build(&options.compaction);
+            let next_number = version.all_file_numbers().into_iter().max().unwrap_or(0) + 1;
+            let out = format_version(&version);
+            *state = Some(State {
+                options,
+                strategy,
+                version,
+                last_level: case.arg("last_level").map(|l| l.parse().unwrap()),
+                next_number,
+            });
+            out
+        }
+        "pick" | "pick-and-install" => {
+            let s = state
+                .as_mut()
+                .unwrap_or_else(|| panic!("line {}: pick before define", case.line));
+            let busy = busy_from(case);
+            let ctx = PickContext {
+                options: &s.options,
+                busy: &busy,
+                now_ms: case.arg_or("now", 0u64),
+                last_level: case.arg("last_level").map(|l| l.parse().unwrap()).or(s.last_level),
+            };
+            let Some(job) = s.strategy.pick(&s.version, &ctx) else {
+                return "no job\n".into();
+            };
+            if let Some(b) = job.input_files().find(|(_, f)| busy.contains(&f.number)) {
+                panic!("line {}: job takes busy file {:06}", case.line, b.1.number);
+            }
+            let mut out = format!("{job}\n");
+            if case.command == "pick-and-install" {
+                let edit = metadata_edit(&job, &mut s.next_number);
+                s.version = s
+                    .version
+                    .apply(&edit)
+                    .unwrap_or_else(|e| panic!("line {}: job does not apply: {e}", case.line));
+                s.last_level = job.inputs.first().map(|i| i.level);
+                out.push_str(&format_version(&s.version));
+            }
+            out
+        }
+        other => panic!("line {}: unknown command `{other}`", case.line),
+    }
+}
+
+#[test]
+fn pickers_choose_as_the_fixtures_say() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/pickers");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "a fixture per policy");
+    for path in files {
+        let mut state = None;
+        run_file(&path, |case| run_case(&mut state, case));
+    }
+}
