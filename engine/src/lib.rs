@@ -12,6 +12,7 @@ pub mod fs;
 pub mod key;
 pub mod log;
 pub mod options;
+pub mod sst;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use error::{Error, Result};
