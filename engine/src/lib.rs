@@ -2,23 +2,25 @@
 //! I/O is counted, built to be measured under many compaction policies.
 //!
 //! The pieces: an [`fs::Fs`] that counts bytes, a memtable and WAL, block-based
-//! SSTables with bloom filters, a manifest of version edits, and the `Db`
-//! that ties them together.
+//! SSTables with bloom filters, a manifest of version edits, compaction
+//! strategies around one merge kernel, and the [`Db`] that ties them
+//! together.
 
 pub mod batch;
 pub mod clock;
 pub mod coding;
 pub mod error;
 pub mod fs;
+pub mod iter;
 pub mod key;
 pub mod log;
+pub mod memtable;
+pub mod merge_iter;
 pub mod options;
+pub mod sst;
+pub mod version;
 pub mod wal;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use error::{Error, Result};
 pub use options::Options;
-pub mod iter;
-pub mod memtable;
-pub mod merge_iter;
-pub mod version;

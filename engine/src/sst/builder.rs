@@ -1,0 +1,225 @@
+//! Writing one SSTable: data blocks as entries arrive, then the filter,
+//! properties and index blocks and the footer.
+
+use std::cmp::Ordering;
+use std::path::PathBuf;
+
+use super::block::BlockBuilder;
+use super::bloom::BloomBuilder;
+use super::format::{
+    append_trailer, BlockHandle, Footer, BLOCK_TRAILER_LEN, FOOTER_LEN, MAX_HANDLE_LEN,
+};
+use super::properties::TableProperties;
+use crate::error::{Error, Result};
+use crate::fs::WritableFile;
+use crate::key::{compare_internal, parse_internal_key, user_key, SeqNo, ValueKind};
+use crate::Options;
+
+/// The options that shape a table's layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableOptions {
+    /// Target uncompressed size of a data block; a block is cut once it
+    /// reaches this size. Same as `block_size` in RocksDB.
+    pub block_size: usize,
+    /// Entries between full keys in a data block.
+    /// Same as `block_restart_interval` in RocksDB.
+    pub block_restart_interval: usize,
+    /// Bloom filter bits per user key; 0 writes no filter.
+    pub bloom_bits_per_key: u32,
+}
+
+impl From<&Options> for TableOptions {
+    fn from(o: &Options) -> Self {
+        TableOptions {
+            block_size: o.block_size,
+            block_restart_interval: o.block_restart_interval,
+            bloom_bits_per_key: o.bloom_bits_per_key,
+        }
+    }
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        TableOptions::from(&Options::default())
+    }
+}
+
+/// What a finished table holds: everything the manifest records about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSummary {
+    /// File size in bytes.
+    pub size: u64,
+    /// Smallest internal key (empty for an empty table).
+    pub smallest: Vec<u8>,
+    /// Largest internal key (empty for an empty table).
+    pub largest: Vec<u8>,
+    pub entries: u64,
+    pub tombstones: u64,
+    pub smallest_seq: SeqNo,
+    pub largest_seq: SeqNo,
+    /// See [`TableProperties::max_expiry_ms`].
+    pub max_expiry_ms: Option<u64>,
+}
+
+/// Appends checksummed blocks to the output file, tracking the offset.
+struct Output {
+    file: Box<dyn WritableFile>,
+    /// INVARIANT: equals `file.len()`.
+    offset: u64,
+    buf: Vec<u8>,
+}
+
+impl Output {
+    /// Writes `block` and its trailer with one append.
+    fn write_block(&mut self, block: &[u8]) -> Result<BlockHandle> {
+        self.buf.clear();
+        self.buf.extend_from_slice(block);
+        append_trailer(&mut self.buf, block);
+        self.file.append(&self.buf)?;
+        let handle = BlockHandle {
+            offset: self.offset,
+            size: block.len() as u64,
+        };
+        self.offset += self.buf.len() as u64;
+        Ok(handle)
+    }
+}
+
+/// Writes one SSTable through a [`WritableFile`]. Entries must arrive in
+/// strictly increasing internal-key order. After an error, drop the builder
+/// (and the file).
+pub struct TableBuilder {
+    out: Output,
+    path: PathBuf,
+    opts: TableOptions,
+    data_block: BlockBuilder,
+    index_block: BlockBuilder,
+    bloom: BloomBuilder,
+    /// INVARIANT: `props.largest` is the last key added.
+    props: TableProperties,
+    handle_buf: Vec<u8>,
+}
+
+impl TableBuilder {
+    /// Starts a table in `file` (normally empty), created at `path`.
+    pub fn new(file: Box<dyn WritableFile>, path: PathBuf, opts: TableOptions) -> Self {
+        let offset = file.len();
+        TableBuilder {
+            out: Output {
+                file,
+                offset,
+                buf: Vec::with_capacity(opts.block_size + 256),
+            },
+            path,
+            opts,
+            data_block: BlockBuilder::new(opts.block_restart_interval),
+            index_block: BlockBuilder::new(1),
+            bloom: BloomBuilder::new(),
+            props: TableProperties::default(),
+            handle_buf: Vec::with_capacity(MAX_HANDLE_LEN),
+        }
+    }
+
+    /// Adds an entry.
+    ///
+    /// REQUIRES: `ikey` is an internal key strictly greater than the previous
+    /// one; a `ValueWithExpiry` value starts with its 8-byte expiry time.
+    /// Violations are `Error::InvalidArgument`.
+    pub fn add(&mut self, ikey: &[u8], value: &[u8]) -> Result<()> {
+        let Some(parsed) = parse_internal_key(ikey) else {
+            return Err(Error::InvalidArgument(format!(
+                "{}: not an internal key: {ikey:?}",
+                self.path.display()
+            )));
+        };
+        if parsed.kind == ValueKind::ValueWithExpiry && value.len() < 8 {
+            return Err(Error::InvalidArgument(format!(
+                "{}: expiring value of {} bytes lacks its expiry time",
+                self.path.display(),
+                value.len()
+            )));
+        }
+        let first = self.props.entries == 0;
+        if !first && compare_internal(&self.props.largest, ikey) != Ordering::Less {
+            return Err(Error::InvalidArgument(format!(
+                "{}: key {ikey:?} added after {:?}",
+                self.path.display(),
+                self.props.largest
+            )));
+        }
+        if self.opts.bloom_bits_per_key > 0
+            && (first || user_key(&self.props.largest) != parsed.user_key)
+        {
+            self.bloom.add(parsed.user_key);
+        }
+        self.props.record(ikey, value);
+        self.data_block.add(ikey, value);
+        if self.data_block.estimated_size() >= self.opts.block_size {
+            self.flush_data_block()?;
+        }
+        Ok(())
+    }
+
+    fn flush_data_block(&mut self) -> Result<()> {
+        let handle = self.out.write_block(self.data_block.finish())?;
+        self.handle_buf.clear();
+        handle.encode_to(&mut self.handle_buf);
+        self.index_block
+            .add(self.data_block.last_key(), &self.handle_buf);
+        self.data_block.reset();
+        self.props.num_data_blocks += 1;
+        Ok(())
+    }
+
+    /// Entries added so far.
+    pub fn num_entries(&self) -> u64 {
+        self.props.entries
+    }
+
+    /// The size the file would have if finished now (an estimate within a
+    /// few dozen bytes; used to split compaction outputs).
+    pub fn estimated_size(&self) -> u64 {
+        let trailer = BLOCK_TRAILER_LEN;
+        let mut size = self.index_block.estimated_size() + trailer;
+        if !self.data_block.is_empty() {
+            size += self.data_block.estimated_size() + trailer;
+            size += self.data_block.last_key().len() + MAX_HANDLE_LEN + 3 + 4;
+        }
+        size += self.bloom.encoded_len(self.opts.bloom_bits_per_key) + trailer;
+        size += self.props.max_encoded_len() + trailer;
+        size += FOOTER_LEN;
+        self.out.offset + size as u64
+    }
+
+    /// Writes the last data block, the filter, properties and index blocks
+    /// and the footer, then syncs the file.
+    pub fn finish(mut self) -> Result<TableSummary> {
+        if !self.data_block.is_empty() {
+            self.flush_data_block()?;
+        }
+        let filter = self
+            .out
+            .write_block(&self.bloom.finish(self.opts.bloom_bits_per_key))?;
+        let properties = self.out.write_block(&self.props.encode())?;
+        let index = self.out.write_block(self.index_block.finish())?;
+        let footer = Footer {
+            index,
+            filter,
+            properties,
+        };
+        self.out.file.append(&footer.encode())?;
+        self.out.offset += FOOTER_LEN as u64;
+        self.out.file.sync()?;
+        let p = self.props;
+        Ok(TableSummary {
+            size: self.out.offset,
+            smallest: p.smallest,
+            largest: p.largest,
+            entries: p.entries,
+            tombstones: p.tombstones,
+            smallest_seq: p.smallest_seq,
+            largest_seq: p.largest_seq,
+            max_expiry_ms: p.max_expiry_ms,
+        })
+    }
+}

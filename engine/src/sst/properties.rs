@@ -1,0 +1,238 @@
+//! Table properties: what a table holds, summarised when it is written and
+//! stored in its properties block, so readers (and compaction policies) need
+//! not scan it.
+//!
+//! Encoding, all varints: `entries, tombstones, len+smallest, len+largest,
+//! smallest_seq, largest_seq, has_expiry (0|1) [, max_expiry_ms],
+//! raw_key_bytes, raw_value_bytes, num_data_blocks`.
+
+use std::cmp::Ordering;
+
+use super::block::BlockError;
+use crate::coding::{put_length_prefixed, put_varint, Decoder};
+use crate::key::{compare_internal, decode_expiring_value, parse_internal_key, SeqNo, ValueKind};
+
+/// The properties of one table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableProperties {
+    /// Number of entries, all kinds.
+    pub entries: u64,
+    /// Number of tombstones among them.
+    pub tombstones: u64,
+    /// Smallest internal key; empty for an empty table.
+    pub smallest: Vec<u8>,
+    /// Largest internal key; empty for an empty table.
+    pub largest: Vec<u8>,
+    /// Smallest sequence number (0 for an empty table).
+    pub smallest_seq: SeqNo,
+    /// Largest sequence number (0 for an empty table).
+    pub largest_seq: SeqNo,
+    /// The latest expiry time when every entry is a `ValueWithExpiry`;
+    /// `None` when some entry never expires (or the table is empty).
+    pub max_expiry_ms: Option<u64>,
+    /// Sum of the internal keys' lengths.
+    pub raw_key_bytes: u64,
+    /// Sum of the stored values' lengths (expiry prefixes included).
+    pub raw_value_bytes: u64,
+    /// Number of data blocks.
+    pub num_data_blocks: u64,
+}
+
+impl TableProperties {
+    /// Accounts for one entry.
+    ///
+    /// REQUIRES: `ikey` is a valid internal key, greater than every key
+    /// recorded before; a `ValueWithExpiry` value is at least 8 bytes.
+    pub fn record(&mut self, ikey: &[u8], value: &[u8]) {
+        let p = parse_internal_key(ikey).expect("checked by the caller");
+        let expiry = match p.kind {
+            ValueKind::ValueWithExpiry => decode_expiring_value(value).map(|(t, _)| t),
+            _ => None,
+        };
+        if self.entries == 0 {
+            self.smallest = ikey.to_vec();
+            self.smallest_seq = p.seq;
+            self.largest_seq = p.seq;
+            self.max_expiry_ms = expiry;
+        } else {
+            self.smallest_seq = self.smallest_seq.min(p.seq);
+            self.largest_seq = self.largest_seq.max(p.seq);
+            self.max_expiry_ms = match (self.max_expiry_ms, expiry) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                _ => None,
+            };
+        }
+        self.largest.clear();
+        self.largest.extend_from_slice(ikey);
+        self.entries += 1;
+        self.tombstones += u64::from(p.kind == ValueKind::Tombstone);
+        self.raw_key_bytes += ikey.len() as u64;
+        self.raw_value_bytes += value.len() as u64;
+    }
+
+    /// Bytes [`TableProperties::encode`] would produce, at most.
+    pub fn max_encoded_len(&self) -> usize {
+        10 * 11 + self.smallest.len() + self.largest.len()
+    }
+
+    /// The properties block.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.max_encoded_len());
+        put_varint(&mut out, self.entries);
+        put_varint(&mut out, self.tombstones);
+        put_length_prefixed(&mut out, &self.smallest);
+        put_length_prefixed(&mut out, &self.largest);
+        put_varint(&mut out, self.smallest_seq);
+        put_varint(&mut out, self.largest_seq);
+        match self.max_expiry_ms {
+            None => put_varint(&mut out, 0),
+            Some(t) => {
+                put_varint(&mut out, 1);
+                put_varint(&mut out, t);
+            }
+        }
+        put_varint(&mut out, self.raw_key_bytes);
+        put_varint(&mut out, self.raw_value_bytes);
+        put_varint(&mut out, self.num_data_blocks);
+        out
+    }
+
+    /// Decodes and sanity-checks a properties block.
+    pub fn decode(data: &[u8]) -> Result<TableProperties, BlockError> {
+        const BAD: BlockError = BlockError("malformed properties block");
+        let mut d = Decoder::new(data);
+        let v = |d: &mut Decoder<'_>| d.varint().ok_or(BAD);
+        let k = |d: &mut Decoder<'_>| d.length_prefixed().map(<[u8]>::to_vec).ok_or(BAD);
+        let p = TableProperties {
+            entries: v(&mut d)?,
+            tombstones: v(&mut d)?,
+            smallest: k(&mut d)?,
+            largest: k(&mut d)?,
+            smallest_seq: v(&mut d)?,
+            largest_seq: v(&mut d)?,
+            max_expiry_ms: match v(&mut d)? {
+                0 => None,
+                1 => Some(v(&mut d)?),
+                _ => return Err(BAD),
+            },
+            raw_key_bytes: v(&mut d)?,
+            raw_value_bytes: v(&mut d)?,
+            num_data_blocks: v(&mut d)?,
+        };
+        if !d.is_empty() {
+            return Err(BlockError("trailing bytes in properties block"));
+        }
+        p.check()?;
+        Ok(p)
+    }
+
+    fn check(&self) -> Result<(), BlockError> {
+        let inconsistent = Err(BlockError("inconsistent table properties"));
+        if self.tombstones > self.entries || self.smallest_seq > self.largest_seq {
+            return inconsistent;
+        }
+        if self.entries == 0 {
+            if !self.smallest.is_empty() || !self.largest.is_empty() || self.num_data_blocks != 0 {
+                return inconsistent;
+            }
+            return Ok(());
+        }
+        if parse_internal_key(&self.smallest).is_none()
+            || parse_internal_key(&self.largest).is_none()
+            || compare_internal(&self.smallest, &self.largest) == Ordering::Greater
+            || self.num_data_blocks == 0
+        {
+            return inconsistent;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::{encode_expiring_value, internal_key};
+    use proptest::prelude::*;
+
+    #[test]
+    fn record_tracks_range_seqs_and_expiry() {
+        let mut p = TableProperties::default();
+        p.record(
+            &internal_key(b"a", 5, ValueKind::ValueWithExpiry),
+            &encode_expiring_value(100, b"x"),
+        );
+        p.record(
+            &internal_key(b"b", 9, ValueKind::ValueWithExpiry),
+            &encode_expiring_value(300, b""),
+        );
+        p.record(
+            &internal_key(b"c", 2, ValueKind::ValueWithExpiry),
+            &encode_expiring_value(200, b"yz"),
+        );
+        assert_eq!(p.max_expiry_ms, Some(300));
+        assert_eq!((p.smallest_seq, p.largest_seq), (2, 9));
+        assert_eq!(
+            p.smallest,
+            internal_key(b"a", 5, ValueKind::ValueWithExpiry)
+        );
+        assert_eq!(p.largest, internal_key(b"c", 2, ValueKind::ValueWithExpiry));
+        assert_eq!(p.raw_value_bytes, 9 + 8 + 10);
+        p.record(&internal_key(b"d", 3, ValueKind::Tombstone), b"");
+        assert_eq!(p.max_expiry_ms, None, "a tombstone never expires");
+        assert_eq!((p.entries, p.tombstones), (4, 1));
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips(
+            entries in 1u64..1 << 40,
+            tomb_frac in 0u64..=100,
+            keys in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..20), 2),
+            seqs in (0u64..1 << 56, 0u64..1 << 56),
+            expiry in proptest::option::of(any::<u64>()),
+            raw in (any::<u64>(), any::<u64>()),
+            blocks in 1u64..1 << 30,
+        ) {
+            let mut ks: Vec<Vec<u8>> = keys.iter().map(|k| internal_key(k, 7, ValueKind::Value)).collect();
+            ks.sort_by(|a, b| compare_internal(a, b));
+            let p = TableProperties {
+                entries,
+                tombstones: entries * tomb_frac / 100,
+                smallest: ks[0].clone(),
+                largest: ks[1].clone(),
+                smallest_seq: seqs.0.min(seqs.1),
+                largest_seq: seqs.0.max(seqs.1),
+                max_expiry_ms: expiry,
+                raw_key_bytes: raw.0,
+                raw_value_bytes: raw.1,
+                num_data_blocks: blocks,
+            };
+            let enc = p.encode();
+            prop_assert!(enc.len() <= p.max_encoded_len());
+            prop_assert_eq!(TableProperties::decode(&enc).unwrap(), p);
+        }
+    }
+
+    #[test]
+    fn empty_table_properties_round_trip_and_bad_ones_are_rejected() {
+        let p = TableProperties::default();
+        assert_eq!(TableProperties::decode(&p.encode()).unwrap(), p);
+        let mut enc = p.encode();
+        enc.push(0);
+        assert!(TableProperties::decode(&enc).is_err());
+        assert!(TableProperties::decode(&p.encode()[1..]).is_err());
+        let more_tombstones = TableProperties {
+            tombstones: 1,
+            ..TableProperties::default()
+        };
+        assert!(TableProperties::decode(&more_tombstones.encode()).is_err());
+        let short_key = TableProperties {
+            entries: 1,
+            smallest: b"k".to_vec(),
+            largest: b"k".to_vec(),
+            num_data_blocks: 1,
+            ..TableProperties::default()
+        };
+        assert!(TableProperties::decode(&short_key.encode()).is_err());
+    }
+}
