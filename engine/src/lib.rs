@@ -24,3 +24,4 @@ pub mod wal;
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use error::{Error, Result};
 pub use options::Options;
+pub mod params;

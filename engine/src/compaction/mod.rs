@@ -2,6 +2,7 @@
 //! one merge kernel that does all the reading and writing.
 
 mod config;
+mod debt;
 mod fifo;
 mod filter;
 mod job;
@@ -14,6 +15,7 @@ mod size_tiered;
 mod strategy;
 
 pub use config::{CompactionOptions, Policy};
+pub use debt::pending_compaction_bytes;
 pub use fifo::Fifo;
 pub use leveled::Leveled;
 pub use min_overlap::MinOverlap;
@@ -27,3 +29,6 @@ pub use strategy::{PickContext, Shape, Strategy};
 
 #[cfg(test)]
 mod picker_tests;
+
+#[cfg(test)]
+mod kernel_tests;

@@ -54,6 +54,13 @@ pub struct JobReport {
 }
 
 impl Db {
+    /// Bytes compaction still has to rewrite (see
+    /// [`crate::compaction::pending_compaction_bytes`]).
+    pub fn pending_compaction_bytes(&self) -> u64 {
+        let inner = self.lock();
+        crate::compaction::pending_compaction_bytes(&inner.version, &inner.opts, inner.strategy.as_ref())
+    }
+
     /// Runs compaction until the policy picks nothing more.
     pub fn compact(&self) -> Result<()> {
         let mut inner = self.lock();
