@@ -7,6 +7,8 @@
 
 pub mod clock;
 pub mod coding;
+#[doc(hidden)]
+pub mod datadriven;
 pub mod error;
 pub mod fs;
 pub mod key;
