@@ -13,6 +13,7 @@ pub mod error;
 pub mod fs;
 pub mod key;
 pub mod log;
+pub mod manifest;
 pub mod options;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
