@@ -9,19 +9,25 @@
 pub mod batch;
 pub mod clock;
 pub mod coding;
+pub mod compaction;
+#[doc(hidden)]
+pub mod datadriven;
+pub mod db;
 pub mod error;
 pub mod fs;
 pub mod iter;
 pub mod key;
 pub mod log;
+pub mod manifest;
 pub mod memtable;
 pub mod merge_iter;
 pub mod options;
+pub mod params;
 pub mod sst;
 pub mod version;
 pub mod wal;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
+pub use db::{Db, Env, Snapshot};
 pub use error::{Error, Result};
 pub use options::Options;
-pub mod params;

@@ -1,0 +1,472 @@
+//! The text form of versions and edits used by every data-driven test that
+//! describes a tree (pickers, edits, the manifest): one parser and one
+//! printer, each the exact inverse of the other for canonical text.
+//!
+//! A version:
+//!
+//! ```text
+//! L0
+//!   000005: a#12 .. c#15 size=2048
+//!   000004: b#8 .. f#11 size=4096 tombstones=10
+//! L1 cursor=d#3
+//!   000002: a#1 .. m#4 size=1MiB
+//! ```
+//!
+//! Keys are `user_key#seq` (a value), `user_key#seq,DEL` (a tombstone) or
+//! `user_key#seq,EXP` (a value with expiry). User-key bytes outside printable
+//! ASCII, and `#`, `\` and space, are written `\xNN`.
+//!
+//! File attributes, each optional, printed in this order and only when they
+//! differ from their default: `size=` (bytes, or a whole number of KiB, MiB
+//! or GiB; default 0), `entries=` (default: the tombstone count),
+//! `tombstones=` (default 0), `seqs=<lo>..<hi>` (default: the lower and
+//! higher boundary sequence), `expiry=<ms>` (latest expiry; default none),
+//! `time=<oldest>..<newest>` (ms; default 0..0).
+//!
+//! An edit, one change per line:
+//!
+//! ```text
+//! delete L0 000005
+//! add L1 000005: a#12 .. c#15 size=2048
+//! cursor L1 d#3
+//! cursor L2 (none)
+//! next_file_number 9
+//! last_sequence 40
+//! log_number 3
+//! ```
+
+use std::fmt::Write as _;
+
+use crate::error::{Error, Result};
+use crate::key::{self, ValueKind, MAX_SEQ};
+
+use super::{FileMeta, Version, VersionEdit};
+
+const KIB: u64 = 1 << 10;
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+
+fn needs_escape(b: u8) -> bool {
+    !(0x21..=0x7e).contains(&b) || b == b'#' || b == b'\\'
+}
+
+/// The text form of an internal key (`a#12`, `a#12,DEL`, `a#12,EXP`).
+/// Bytes that are not an internal key print as `?` followed by hex.
+pub fn format_key(ikey: &[u8]) -> String {
+    let Some(p) = key::parse_internal_key(ikey) else {
+        return ikey.iter().fold("?".to_string(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        });
+    };
+    let mut s = String::with_capacity(p.user_key.len() + 8);
+    for &b in p.user_key {
+        if needs_escape(b) {
+            let _ = write!(s, "\\x{b:02x}");
+        } else {
+            s.push(b as char);
+        }
+    }
+    let _ = write!(s, "#{}", p.seq);
+    match p.kind {
+        ValueKind::Value => {}
+        ValueKind::Tombstone => s.push_str(",DEL"),
+        ValueKind::ValueWithExpiry => s.push_str(",EXP"),
+    }
+    s
+}
+
+/// Parses the text form of an internal key.
+pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
+    let (user, rest) = text
+        .rsplit_once('#')
+        .ok_or_else(|| format!("key `{text}` has no `#seq`"))?;
+    let (seq, kind) = match rest.split_once(',') {
+        None => (rest, ValueKind::Value),
+        Some((seq, "DEL")) => (seq, ValueKind::Tombstone),
+        Some((seq, "EXP")) => (seq, ValueKind::ValueWithExpiry),
+        Some((_, k)) => return Err(format!("key `{text}` has unknown kind `{k}` (DEL, EXP)")),
+    };
+    let seq: u64 = seq
+        .parse()
+        .ok()
+        .filter(|&s| s <= MAX_SEQ)
+        .ok_or_else(|| format!("key `{text}` has a bad sequence number"))?;
+    let mut uk = Vec::with_capacity(user.len());
+    let bytes = user.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            let hex = user
+                .get(i + 1..i + 4)
+                .and_then(|h| h.strip_prefix('x'))
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("key `{text}` has a bad escape (\\xNN)"))?;
+            uk.push(hex);
+            i += 4;
+        } else {
+            uk.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Ok(key::internal_key(&uk, seq, kind))
+}
+
+/// `2048`, `1MiB`, `3GiB`: whole MiB and GiB print with their unit.
+pub fn format_size(bytes: u64) -> String {
+    if bytes >= GIB && bytes & (GIB - 1) == 0 {
+        format!("{}GiB", bytes / GIB)
+    } else if bytes >= MIB && bytes & (MIB - 1) == 0 {
+        format!("{}MiB", bytes / MIB)
+    } else {
+        bytes.to_string()
+    }
+}
+
+/// Parses a byte count with an optional `KiB`, `MiB` or `GiB` suffix.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, unit) = [("GiB", GIB), ("MiB", MIB), ("KiB", KIB)]
+        .into_iter()
+        .find_map(|(suffix, unit)| text.strip_suffix(suffix).map(|d| (d, unit)))
+        .unwrap_or((text, 1));
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| format!("bad size `{text}`"))
+}
+
+fn parse_range(text: &str, what: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("bad {what} `{text}` (want <lo>..<hi>)");
+    let (lo, hi) = text.split_once("..").ok_or_else(bad)?;
+    Ok((
+        lo.parse().map_err(|_| bad())?,
+        hi.parse().map_err(|_| bad())?,
+    ))
+}
+
+fn boundary_seqs(f: &FileMeta) -> (u64, u64) {
+    let seq = |k: &[u8]| key::parse_internal_key(k).map_or(0, |p| p.seq);
+    let (a, b) = (seq(&f.smallest), seq(&f.largest));
+    (a.min(b), a.max(b))
+}
+
+/// One file in fixture form: `000005: a#12 .. c#15 size=2048 ...`.
+pub fn format_file(f: &FileMeta) -> String {
+    let mut s = format!(
+        "{:06}: {} .. {}",
+        f.number,
+        format_key(&f.smallest),
+        format_key(&f.largest)
+    );
+    if f.size != 0 {
+        let _ = write!(s, " size={}", format_size(f.size));
+    }
+    if f.entries != f.tombstones {
+        let _ = write!(s, " entries={}", f.entries);
+    }
+    if f.tombstones != 0 {
+        let _ = write!(s, " tombstones={}", f.tombstones);
+    }
+    if (f.smallest_seq, f.largest_seq) != boundary_seqs(f) {
+        let _ = write!(s, " seqs={}..{}", f.smallest_seq, f.largest_seq);
+    }
+    if let Some(t) = f.max_expiry_ms {
+        let _ = write!(s, " expiry={t}");
+    }
+    if (f.oldest_time_ms, f.newest_time_ms) != (0, 0) {
+        let _ = write!(s, " time={}..{}", f.oldest_time_ms, f.newest_time_ms);
+    }
+    s
+}
+
+/// Parses one file in fixture form (see [`format_file`]).
+pub fn parse_file(text: &str) -> Result<FileMeta, String> {
+    let shape = "want `NNNNNN: <smallest> .. <largest> [attr=value ...]`";
+    let mut tokens = text.split_whitespace();
+    let (Some(num), Some(lo), Some(".."), Some(hi)) =
+        (tokens.next(), tokens.next(), tokens.next(), tokens.next())
+    else {
+        return Err(shape.to_string());
+    };
+    let number = num
+        .strip_suffix(':')
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or_else(|| format!("bad file number `{num}`; {shape}"))?;
+    let mut f = FileMeta {
+        number,
+        size: 0,
+        smallest: parse_key(lo)?,
+        largest: parse_key(hi)?,
+        entries: 0,
+        tombstones: 0,
+        smallest_seq: 0,
+        largest_seq: 0,
+        max_expiry_ms: None,
+        oldest_time_ms: 0,
+        newest_time_ms: 0,
+    };
+    (f.smallest_seq, f.largest_seq) = boundary_seqs(&f);
+    let mut entries = None;
+    let mut seen = Vec::new();
+    for attr in tokens {
+        let (name, value) = attr
+            .split_once('=')
+            .ok_or_else(|| format!("attribute `{attr}` is not name=value"))?;
+        if seen.contains(&name) {
+            return Err(format!("attribute `{name}` given twice"));
+        }
+        seen.push(name);
+        let count = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("bad {name} `{value}`"))
+        };
+        match name {
+            "size" => f.size = parse_size(value)?,
+            "entries" => entries = Some(count()?),
+            "tombstones" => f.tombstones = count()?,
+            "seqs" => (f.smallest_seq, f.largest_seq) = parse_range(value, name)?,
+            "expiry" => f.max_expiry_ms = Some(count()?),
+            "time" => (f.oldest_time_ms, f.newest_time_ms) = parse_range(value, name)?,
+            _ => {
+                return Err(format!(
+                    "unknown attribute `{name}` (size, entries, tombstones, seqs, expiry, time)"
+                ))
+            }
+        }
+    }
+    f.entries = entries.unwrap_or(f.tombstones);
+    Ok(f)
+}
+
+/// The fixture text of a version: each non-empty level (or level with a
+/// cursor) as a header line followed by its files, indented two spaces.
+/// An empty version prints as the empty string.
+pub fn format_version(v: &Version) -> String {
+    let mut s = String::new();
+    for level in 0..v.num_levels() {
+        let files = v.files(level);
+        let cursor = v.cursor(level);
+        if files.is_empty() && cursor.is_none() {
+            continue;
+        }
+        let _ = write!(s, "L{level}");
+        if let Some(c) = cursor {
+            let _ = write!(s, " cursor={}", format_key(c));
+        }
+        s.push('\n');
+        for f in files {
+            let _ = writeln!(s, "  {}", format_file(f));
+        }
+    }
+    s
+}
+
+fn line_error(n: usize, line: &str, reason: impl std::fmt::Display) -> Error {
+    Error::InvalidArgument(format!("line {n}: {reason}: `{}`", line.trim()))
+}
+
+fn parse_level(text: &str) -> Option<usize> {
+    text.strip_prefix('L')?.parse().ok()
+}
+
+/// Parses a version of `num_levels` levels from fixture text, building it by
+/// applying one edit to an empty version, so the text must describe a valid
+/// tree. Malformed lines are errors naming the line (1-based) and its text;
+/// an invalid tree is the error [`Version::apply`] gives.
+pub fn parse_version(text: &str, num_levels: usize) -> Result<Version> {
+    let mut edit = VersionEdit::new();
+    let mut level = None;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let mut tokens = trimmed.split_whitespace();
+        if let Some(l) = tokens.next().and_then(parse_level) {
+            level = Some(l);
+            for attr in tokens {
+                let c = attr
+                    .strip_prefix("cursor=")
+                    .ok_or_else(|| line_error(n, line, "a level line takes only cursor="))?;
+                let k = parse_key(c).map_err(|e| line_error(n, line, e))?;
+                edit.set_cursor(l, k);
+            }
+            continue;
+        }
+        let l = level.ok_or_else(|| line_error(n, line, "file before any level line"))?;
+        let f = parse_file(trimmed).map_err(|e| line_error(n, line, e))?;
+        edit.add_file(l, f);
+    }
+    Version::new(num_levels).apply(&edit)
+}
+
+/// The fixture text of an edit, one change per line (counters last).
+pub fn format_edit(e: &VersionEdit) -> String {
+    let mut s = String::new();
+    for (level, number) in &e.deleted {
+        let _ = writeln!(s, "delete L{level} {number:06}");
+    }
+    for (level, f) in &e.added {
+        let _ = writeln!(s, "add L{level} {}", format_file(f));
+    }
+    for (level, k) in &e.compaction_cursors {
+        let shown = if k.is_empty() {
+            "(none)".to_string()
+        } else {
+            format_key(k)
+        };
+        let _ = writeln!(s, "cursor L{level} {shown}");
+    }
+    for (name, v) in [
+        ("next_file_number", e.next_file_number),
+        ("last_sequence", e.last_sequence),
+        ("log_number", e.log_number),
+    ] {
+        if let Some(v) = v {
+            let _ = writeln!(s, "{name} {v}");
+        }
+    }
+    s
+}
+
+/// Parses an edit from fixture text (see [`format_edit`]).
+pub fn parse_edit(text: &str) -> Result<VersionEdit> {
+    let mut e = VersionEdit::new();
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let (verb, rest) = trimmed.split_once(' ').unwrap_or((trimmed, ""));
+        let rest = rest.trim_start();
+        let err = |reason: String| line_error(n, line, reason);
+        let level_and = |rest: &'_ str| -> Result<(usize, String)> {
+            let (l, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+            let l = parse_level(l).ok_or_else(|| err(format!("bad level `{l}`")))?;
+            Ok((l, tail.trim().to_string()))
+        };
+        let counter = || -> Result<u64> {
+            rest.parse()
+                .map_err(|_| err(format!("bad {verb} `{rest}`")))
+        };
+        match verb {
+            "add" => {
+                let (l, file) = level_and(rest)?;
+                e.add_file(l, parse_file(&file).map_err(err)?);
+            }
+            "delete" => {
+                let (l, num) = level_and(rest)?;
+                let num = num
+                    .parse()
+                    .map_err(|_| err(format!("bad file number `{num}`")))?;
+                e.delete_file(l, num);
+            }
+            "cursor" => {
+                let (l, k) = level_and(rest)?;
+                let k = if k == "(none)" {
+                    Vec::new()
+                } else {
+                    parse_key(&k).map_err(err)?
+                };
+                e.set_cursor(l, k);
+            }
+            "next_file_number" => e.next_file_number = Some(counter()?),
+            "last_sequence" => e.last_sequence = Some(counter()?),
+            "log_number" => e.log_number = Some(counter()?),
+            _ => {
+                return Err(err(format!(
+                    "unknown change `{verb}` (add, delete, cursor, next_file_number, \
+                     last_sequence, log_number)"
+                )))
+            }
+        }
+    }
+    Ok(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CANONICAL: &str = "\
+L0
+  000005: a#12 .. c#15 size=2048
+  000004: b#8 .. f#11,DEL size=4096 tombstones=10
+L1 cursor=d#3,EXP
+  000002: a#1 .. m#4 size=1MiB entries=500 tombstones=3 seqs=1..9 expiry=70000 time=5..9
+L3
+  000003: \\x00\\x23#7 .. \\x5cz#7,EXP size=3GiB entries=2
+";
+
+    #[test]
+    fn canonical_text_round_trips_exactly() {
+        let v = parse_version(CANONICAL, 7).unwrap();
+        assert_eq!(format_version(&v), CANONICAL);
+        assert_eq!(v.to_string(), CANONICAL);
+        let f = &v.files(1)[0];
+        assert_eq!((f.entries, f.tombstones, f.size), (500, 3, 1 << 20));
+        assert_eq!(
+            (f.smallest_seq, f.largest_seq, f.max_expiry_ms),
+            (1, 9, Some(70_000))
+        );
+        assert_eq!(v.files(3)[0].smallest_user_key(), b"\x00#");
+        assert_eq!(v.files(0)[1].tombstones, 10);
+        assert_eq!(v.files(0)[1].entries, 10);
+    }
+
+    #[test]
+    fn non_canonical_input_is_normalised() {
+        let v = parse_version(
+            "L1\n    000002: a#1 .. m#4 size=1024KiB entries=0 seqs=1..4\n",
+            7,
+        )
+        .unwrap();
+        assert_eq!(format_version(&v), "L1\n  000002: a#1 .. m#4 size=1MiB\n");
+    }
+
+    #[test]
+    fn malformed_lines_name_the_line_and_text() {
+        let err = |t: &str| parse_version(t, 7).unwrap_err().to_string();
+        assert_eq!(
+            err("L0\n  000005: a#1 .. b#2 colour=red\n"),
+            "invalid argument: line 2: unknown attribute `colour` (size, entries, tombstones, \
+             seqs, expiry, time): `000005: a#1 .. b#2 colour=red`"
+        );
+        assert!(err("  000005: a#1 .. b#2\n").contains("line 1: file before any level line"));
+        assert!(err("L0\n\n  000005: a#1 - b#2\n").starts_with("invalid argument: line 3: want"));
+        assert!(err("L0\n  5: a .. b#2\n").contains("has no `#seq`"));
+        assert!(err("L0\n  5: a#1,PUT .. b#2\n").contains("unknown kind `PUT`"));
+        assert!(err("L0\n  5: a#1 .. b#2 size=1TB\n").contains("bad size `1TB`"));
+        assert!(err("L0\n  5: a#1 .. b#2 size=1 size=2\n").contains("given twice"));
+        assert!(err("L0\n  5: a\\x4#1 .. b#2\n").contains("bad escape"));
+    }
+
+    #[test]
+    fn edits_round_trip_through_text() {
+        let text = "delete L0 000005\nadd L1 000005: a#12 .. c#15 size=2048\n\
+                    cursor L1 d#3\ncursor L2 (none)\nnext_file_number 9\n\
+                    last_sequence 40\nlog_number 3\n";
+        let e = parse_edit(text).unwrap();
+        assert_eq!(e.deleted, vec![(0, 5)]);
+        assert_eq!(e.compaction_cursors[1], (2, Vec::new()));
+        assert_eq!(format_edit(&e), text);
+        assert!(parse_edit("move L0 000005\n")
+            .unwrap_err()
+            .to_string()
+            .contains("line 1: unknown change `move`"));
+    }
+
+    #[test]
+    fn sizes_parse_and_print() {
+        assert_eq!(parse_size("4KiB"), Ok(4096));
+        assert_eq!(format_size(4096), "4096");
+        assert_eq!(format_size(3 * MIB), "3MiB");
+        assert_eq!(format_size(GIB + MIB), "1025MiB");
+        assert!(parse_size("99999999999GiB").is_err());
+        assert!(parse_size("").is_err());
+    }
+}
