@@ -25,7 +25,10 @@ fn scrambled(i: u64, n: u64) -> u64 {
     let mask = (1u64 << bits.max(1)) - 1;
     let mut x = i;
     loop {
-        x = (x.wrapping_mul(0x9E37_79B9_7F4A_7C15 | 1).wrapping_add(0x632B_E59B_D9B4_E019)) & mask;
+        x = (x
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15 | 1)
+            .wrapping_add(0x632B_E59B_D9B4_E019))
+            & mask;
         if x < n {
             return x;
         }
@@ -73,8 +76,14 @@ fn fill(db: &Db, n: u64, random: bool) -> f64 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let n: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let n: u64 = args
+        .first()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let policy = match args.get(1).map(String::as_str) {
         None | Some("none") => None,
         Some(p) => Some(p.parse::<Policy>().expect("policy name")),
@@ -110,8 +119,17 @@ fn main() {
                 );
             }
         }
-        println!("{fs:<7} fillseq    {:>12.0} ops/s (median of 3)", median(seq));
-        println!("{fs:<7} fillrandom {:>12.0} ops/s (median of 3)", median(rnd));
-        println!("{fs:<7} readrandom {:>12.0} ops/s (median of 3, {reads} gets)", median(get));
+        println!(
+            "{fs:<7} fillseq    {:>12.0} ops/s (median of 3)",
+            median(seq)
+        );
+        println!(
+            "{fs:<7} fillrandom {:>12.0} ops/s (median of 3)",
+            median(rnd)
+        );
+        println!(
+            "{fs:<7} readrandom {:>12.0} ops/s (median of 3, {reads} gets)",
+            median(get)
+        );
     }
 }

@@ -103,7 +103,9 @@ impl<'a> Decoder<'a> {
 
 /// Reads a little-endian u32 at `pos`.
 pub fn get_u32(buf: &[u8], pos: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(buf.get(pos..pos.checked_add(4)?)?.try_into().ok()?))
+    Some(u32::from_le_bytes(
+        buf.get(pos..pos.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 /// A crc32c masked as LevelDB does, so that a checksum of bytes that embed

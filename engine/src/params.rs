@@ -41,28 +41,182 @@ macro_rules! param {
 
 /// Every parameter, engine first.
 pub const PARAMS: &[ParamInfo] = &[
-    param!("write_buffer_size", Some("write_buffer_size"), Engine, [], "4KiB ..= 1TiB (bytes, or with KiB/MiB/GiB)", "memtable bytes before a flush to L0"),
-    param!("l0_file_limit", Some("level0_file_num_compaction_trigger"), Engine, [], "1 ..= 1048576", "L0 files that trigger an L0 compaction"),
-    param!("l0_slowdown_limit", Some("level0_slowdown_writes_trigger"), Engine, [], "l0_file_limit ..= 1048576", "L0 files at which writes slow down"),
-    param!("l0_stop_limit", Some("level0_stop_writes_trigger"), Engine, [], "l0_slowdown_limit ..= 1048576", "L0 files at which writes stop"),
-    param!("l1_base_bytes", Some("max_bytes_for_level_base"), Engine, [], "4KiB ..= 1PiB", "target size of L1"),
-    param!("level_size_multiplier", Some("max_bytes_for_level_multiplier"), Engine, [], "2 ..= 1000", "each level's target is this many times the previous"),
-    param!("base_file_size", Some("target_file_size_base"), Engine, [], "4KiB ..= 1TiB", "target size of compaction output files"),
-    param!("num_levels", Some("num_levels"), Engine, [], "2 ..= 64", "levels, L0 included"),
-    param!("block_size", Some("block_size"), Engine, [], "256 ..= 64MiB", "SSTable data block size"),
-    param!("block_restart_interval", Some("block_restart_interval"), Engine, [], "1 ..= 1024", "keys between restart points in a block"),
-    param!("bloom_bits_per_key", Some("bits_per_key"), Engine, [], "0 ..= 64 (0: no filter)", "bloom filter bits per key"),
-    param!("wal", None, Engine, [], "true | false", "write a write-ahead log"),
-    param!("wal_sync", Some("sync"), Engine, [], "true | false", "sync the WAL after every write"),
-    param!("max_manifest_bytes", Some("max_manifest_file_size"), Engine, [], "4KiB ..= 1TiB", "manifest size that triggers a rewrite"),
-    param!("min_threshold", None, Policy, [SizeTiered], "2 ..= 1024", "fewest similar-size runs a bucket needs to compact"),
-    param!("max_threshold", None, Policy, [SizeTiered], "min_threshold ..= 1024", "most runs in one compaction"),
-    param!("bucket_low", None, Policy, [SizeTiered], "(0, 1]", "a run joins a bucket at >= bucket_low x its average size"),
-    param!("bucket_high", None, Policy, [SizeTiered], "[1, inf)", "... and <= bucket_high x its average size"),
-    param!("min_sstable_size", None, Policy, [SizeTiered], "0 ..= 1TiB", "runs below this share one bucket"),
-    param!("ttl", Some("ttl"), Policy, [Fifo], "0 ..= 10^9 seconds (0: off)", "drop a file once its newest data is this old"),
-    param!("fifo_max_bytes", Some("max_table_files_size"), Policy, [Fifo], "0 ..= 1PiB (0: no cap)", "drop the oldest files above this total"),
-    param!("time_window", Some("compaction_window_size"), Policy, [Fifo], "0 ..= 10^9 seconds (0: off)", "merge the files of each closed window of this width"),
+    param!(
+        "write_buffer_size",
+        Some("write_buffer_size"),
+        Engine,
+        [],
+        "4KiB ..= 1TiB (bytes, or with KiB/MiB/GiB)",
+        "memtable bytes before a flush to L0"
+    ),
+    param!(
+        "l0_file_limit",
+        Some("level0_file_num_compaction_trigger"),
+        Engine,
+        [],
+        "1 ..= 1048576",
+        "L0 files that trigger an L0 compaction"
+    ),
+    param!(
+        "l0_slowdown_limit",
+        Some("level0_slowdown_writes_trigger"),
+        Engine,
+        [],
+        "l0_file_limit ..= 1048576",
+        "L0 files at which writes slow down"
+    ),
+    param!(
+        "l0_stop_limit",
+        Some("level0_stop_writes_trigger"),
+        Engine,
+        [],
+        "l0_slowdown_limit ..= 1048576",
+        "L0 files at which writes stop"
+    ),
+    param!(
+        "l1_base_bytes",
+        Some("max_bytes_for_level_base"),
+        Engine,
+        [],
+        "4KiB ..= 1PiB",
+        "target size of L1"
+    ),
+    param!(
+        "level_size_multiplier",
+        Some("max_bytes_for_level_multiplier"),
+        Engine,
+        [],
+        "2 ..= 1000",
+        "each level's target is this many times the previous"
+    ),
+    param!(
+        "base_file_size",
+        Some("target_file_size_base"),
+        Engine,
+        [],
+        "4KiB ..= 1TiB",
+        "target size of compaction output files"
+    ),
+    param!(
+        "num_levels",
+        Some("num_levels"),
+        Engine,
+        [],
+        "2 ..= 64",
+        "levels, L0 included"
+    ),
+    param!(
+        "block_size",
+        Some("block_size"),
+        Engine,
+        [],
+        "256 ..= 64MiB",
+        "SSTable data block size"
+    ),
+    param!(
+        "block_restart_interval",
+        Some("block_restart_interval"),
+        Engine,
+        [],
+        "1 ..= 1024",
+        "keys between restart points in a block"
+    ),
+    param!(
+        "bloom_bits_per_key",
+        Some("bits_per_key"),
+        Engine,
+        [],
+        "0 ..= 64 (0: no filter)",
+        "bloom filter bits per key"
+    ),
+    param!(
+        "wal",
+        None,
+        Engine,
+        [],
+        "true | false",
+        "write a write-ahead log"
+    ),
+    param!(
+        "wal_sync",
+        Some("sync"),
+        Engine,
+        [],
+        "true | false",
+        "sync the WAL after every write"
+    ),
+    param!(
+        "max_manifest_bytes",
+        Some("max_manifest_file_size"),
+        Engine,
+        [],
+        "4KiB ..= 1TiB",
+        "manifest size that triggers a rewrite"
+    ),
+    param!(
+        "min_threshold",
+        None,
+        Policy,
+        [SizeTiered],
+        "2 ..= 1024",
+        "fewest similar-size runs a bucket needs to compact"
+    ),
+    param!(
+        "max_threshold",
+        None,
+        Policy,
+        [SizeTiered],
+        "min_threshold ..= 1024",
+        "most runs in one compaction"
+    ),
+    param!(
+        "bucket_low",
+        None,
+        Policy,
+        [SizeTiered],
+        "(0, 1]",
+        "a run joins a bucket at >= bucket_low x its average size"
+    ),
+    param!(
+        "bucket_high",
+        None,
+        Policy,
+        [SizeTiered],
+        "[1, inf)",
+        "... and <= bucket_high x its average size"
+    ),
+    param!(
+        "min_sstable_size",
+        None,
+        Policy,
+        [SizeTiered],
+        "0 ..= 1TiB",
+        "runs below this share one bucket"
+    ),
+    param!(
+        "ttl",
+        Some("ttl"),
+        Policy,
+        [Fifo],
+        "0 ..= 10^9 seconds (0: off)",
+        "drop a file once its newest data is this old"
+    ),
+    param!(
+        "fifo_max_bytes",
+        Some("max_table_files_size"),
+        Policy,
+        [Fifo],
+        "0 ..= 1PiB (0: no cap)",
+        "drop the oldest files above this total"
+    ),
+    param!(
+        "time_window",
+        Some("compaction_window_size"),
+        Policy,
+        [Fifo],
+        "0 ..= 10^9 seconds (0: off)",
+        "merge the files of each closed window of this width"
+    ),
 ];
 
 /// The parameter named `name` (its name or alias, case-insensitive).
@@ -135,7 +289,11 @@ impl Options {
             return Ok(());
         }
         let p = lookup(name).ok_or_else(|| {
-            Error::invalid_option(name, value, format!("a known parameter: policy, {}", names()))
+            Error::invalid_option(
+                name,
+                value,
+                format!("a known parameter: policy, {}", names()),
+            )
         })?;
         let c = &mut self.compaction;
         match p.name {
@@ -212,7 +370,8 @@ mod tests {
         for p in PARAMS {
             let mut o = Options::default();
             let v = o.get(p.name).unwrap();
-            o.set(p.name, &v).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+            o.set(p.name, &v)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.name));
             assert_eq!(o, Options::default(), "{}", p.name);
         }
     }
@@ -230,10 +389,16 @@ mod tests {
         assert_eq!(o.compaction.policy, Policy::SizeTiered);
 
         let e = o.set("level_size_multiplier", "1").unwrap_err().to_string();
-        assert!(e.contains("level_size_multiplier = 1") && e.contains("2 ..= 1000"), "{e}");
+        assert!(
+            e.contains("level_size_multiplier = 1") && e.contains("2 ..= 1000"),
+            "{e}"
+        );
         let e = o.set("write_buffer_size", "lots").unwrap_err().to_string();
         assert!(e.contains("write_buffer_size = lots"), "{e}");
         let e = o.set("compaction_speed", "9").unwrap_err().to_string();
-        assert!(e.contains("compaction_speed") && e.contains("l0_file_limit"), "{e}");
+        assert!(
+            e.contains("compaction_speed") && e.contains("l0_file_limit"),
+            "{e}"
+        );
     }
 }

@@ -55,7 +55,13 @@ impl Model {
         exp.is_none_or(|e| e > now_ms).then(|| v.clone())
     }
 
-    pub fn scan(&self, lo: &[u8], hi: Option<&[u8]>, limit: usize, now_ms: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
+    pub fn scan(
+        &self,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        limit: usize,
+        now_ms: u64,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
         self.map
             .range(lo.to_vec()..)
             .take_while(|(k, _)| hi.is_none_or(|h| k.as_slice() < h))

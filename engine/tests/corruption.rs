@@ -11,7 +11,10 @@ use lsmlab_engine::compaction::Policy;
 use lsmlab_engine::fs::{Fs, MemFs};
 use lsmlab_engine::{Db, Env, Options, VirtualClock};
 
-fn build() -> (MemFs, Env, Options, Vec<(Vec<u8>, Vec<u8>)>) {
+/// Every live `(key, value)` pair, in key order.
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn build() -> (MemFs, Env, Options, Pairs) {
     let mem = MemFs::new();
     let env = Env {
         fs: Arc::new(mem.clone()),
@@ -80,7 +83,10 @@ fn a_flipped_byte_anywhere_in_the_manifest_fails_open_naming_it() {
             .err()
             .unwrap_or_else(|| panic!("offset {offset}: corrupt manifest opened"));
         assert!(e.is_corruption(), "offset {offset}: {e}");
-        assert!(e.to_string().contains(manifest.as_str()), "offset {offset}: {e}");
+        assert!(
+            e.to_string().contains(manifest.as_str()),
+            "offset {offset}: {e}"
+        );
         mem.overwrite(&path, offset, &[original]).unwrap();
     }
 }

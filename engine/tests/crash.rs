@@ -131,10 +131,19 @@ fn fault_campaign(policy: Policy) -> (u64, u64) {
     let db = Db::open_with("/db", opts.clone(), env).unwrap();
     let mut model = Model::default();
     assert_eq!(workload(&db, &clock, &mut model), None);
-    assert!(db.stats().compactions + db.stats().trivial_moves > 0, "{policy}: workload must compact");
+    assert!(
+        db.stats().compactions + db.stats().trivial_moves > 0,
+        "{policy}: workload must compact"
+    );
     drop(db);
 
-    let ops = [FaultOp::Write, FaultOp::Sync, FaultOp::Create, FaultOp::Rename, FaultOp::SyncDir];
+    let ops = [
+        FaultOp::Write,
+        FaultOp::Sync,
+        FaultOp::Create,
+        FaultOp::Rename,
+        FaultOp::SyncDir,
+    ];
     let kinds = [FileKind::Sst, FileKind::Manifest, FileKind::Wal];
     let (mut positions, mut failures) = (0, 0);
     for op in ops {

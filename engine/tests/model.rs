@@ -20,6 +20,16 @@ struct Harness {
     dir: std::path::PathBuf,
     opts: Options,
     db: Option<Db>,
+    /// Flushes and compaction jobs over every incarnation of the database.
+    work: Work,
+}
+
+#[derive(Default, Debug)]
+struct Work {
+    flushes: u64,
+    merges: u64,
+    moves_and_drops: u64,
+    reopens: u64,
 }
 
 impl Harness {
@@ -27,7 +37,16 @@ impl Harness {
         self.db.as_ref().unwrap()
     }
 
+    fn tally(&mut self) {
+        let s = self.db().stats();
+        self.work.flushes += s.flushes;
+        self.work.merges += s.compactions;
+        self.work.moves_and_drops += s.trivial_moves + s.files_dropped;
+    }
+
     fn reopen(&mut self, crash: bool) {
+        self.tally();
+        self.work.reopens += 1;
         let db = self.db.take().unwrap();
         if crash {
             drop(db);
@@ -41,7 +60,7 @@ impl Harness {
     }
 }
 
-fn run(seed: u64, policy: Policy, disk: Option<&std::path::Path>, steps: usize) {
+fn run(seed: u64, policy: Policy, disk: Option<&std::path::Path>, steps: usize) -> Work {
     let mut rng = StdRng::seed_from_u64(seed);
     let clock = Arc::new(VirtualClock::new(1_000));
     let (env, mem, dir) = match disk {
@@ -74,6 +93,7 @@ fn run(seed: u64, policy: Policy, disk: Option<&std::path::Path>, steps: usize) 
         dir,
         opts,
         db: Some(db),
+        work: Work::default(),
     };
     let mut model = Model::default();
     let mut snaps: Vec<(lsmlab_engine::db::Snapshot, Model, u64)> = Vec::new();
@@ -90,7 +110,11 @@ fn run(seed: u64, policy: Policy, disk: Option<&std::path::Path>, steps: usize) 
                 let i = rng.random_range(0..key_space);
                 let v = value(i, step as u64, rng.random_range(1..120));
                 if all_ttl || rng.random_ratio(1, 10) {
-                    let ttl = if all_ttl { 20_000 } else { rng.random_range(1..30_000) };
+                    let ttl = if all_ttl {
+                        20_000
+                    } else {
+                        rng.random_range(1..30_000)
+                    };
                     h.db().put_with_ttl(&key(i), &v, ttl).unwrap();
                     model.put(&key(i), &v, Some(now + ttl));
                 } else {
@@ -105,11 +129,18 @@ fn run(seed: u64, policy: Policy, disk: Option<&std::path::Path>, steps: usize) 
             }
             55..=74 => {
                 let i = rng.random_range(0..key_space);
-                assert_eq!(h.db().get(&key(i)).unwrap(), model.get(&key(i), now), "get {}", ctx());
+                assert_eq!(
+                    h.db().get(&key(i)).unwrap(),
+                    model.get(&key(i), now),
+                    "get {}",
+                    ctx()
+                );
             }
             75..=79 => {
                 let lo = key(rng.random_range(0..key_space));
-                let hi = rng.random_bool(0.8).then(|| key(rng.random_range(0..key_space)));
+                let hi = rng
+                    .random_bool(0.8)
+                    .then(|| key(rng.random_range(0..key_space)));
                 let limit = rng.random_range(1..50);
                 assert_eq!(
                     h.db().scan(&lo, hi.as_deref(), limit).unwrap(),
@@ -165,13 +196,30 @@ fn run(seed: u64, policy: Policy, disk: Option<&std::path::Path>, steps: usize) 
         "final scan, seed {seed} policy {policy}"
     );
     h.db().version().check_invariants().unwrap();
+    h.tally();
+    h.work
 }
 
 #[test]
 fn every_policy_matches_the_model_on_memfs() {
     for policy in Policy::ALL {
+        let mut total = Work::default();
         for seed in 0..12 {
-            run(seed, policy, None, 3_000);
+            let w = run(seed, policy, None, 3_000);
+            total.flushes += w.flushes;
+            total.merges += w.merges;
+            total.moves_and_drops += w.moves_and_drops;
+            total.reopens += w.reopens;
+        }
+        // The model is only worth something if the machinery ran.
+        assert!(total.flushes > 100, "{policy}: {total:?}");
+        assert!(total.merges > 20, "{policy}: {total:?}");
+        assert!(total.reopens > 50, "{policy}: {total:?}");
+        if policy == Policy::Fifo {
+            assert!(
+                total.moves_and_drops > 0,
+                "fifo never dropped a file: {total:?}"
+            );
         }
     }
 }

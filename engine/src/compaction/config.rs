@@ -152,7 +152,11 @@ impl CompactionOptions {
     /// Checks every parameter; the error names it, its value and the range.
     pub fn validate(&self) -> Result<()> {
         if !(2..=1024).contains(&self.min_threshold) {
-            return Err(Error::invalid_option("min_threshold", self.min_threshold, "2 ..= 1024"));
+            return Err(Error::invalid_option(
+                "min_threshold",
+                self.min_threshold,
+                "2 ..= 1024",
+            ));
         }
         if self.max_threshold < self.min_threshold || self.max_threshold > 1024 {
             return Err(Error::invalid_option(
@@ -162,10 +166,18 @@ impl CompactionOptions {
             ));
         }
         if !(self.bucket_low > 0.0 && self.bucket_low <= 1.0) {
-            return Err(Error::invalid_option("bucket_low", self.bucket_low, "(0, 1]"));
+            return Err(Error::invalid_option(
+                "bucket_low",
+                self.bucket_low,
+                "(0, 1]",
+            ));
         }
         if !(self.bucket_high >= 1.0 && self.bucket_high.is_finite()) {
-            return Err(Error::invalid_option("bucket_high", self.bucket_high, "[1, inf)"));
+            return Err(Error::invalid_option(
+                "bucket_high",
+                self.bucket_high,
+                "[1, inf)",
+            ));
         }
         if self.bucket_low > self.bucket_high {
             return Err(Error::invalid_option(
@@ -191,7 +203,10 @@ mod tests {
         assert_eq!("round_robin".parse::<Policy>().unwrap(), Policy::RoundRobin);
         let e = "lazy".parse::<Policy>().unwrap_err().to_string();
         assert!(e.contains("policy = lazy"), "{e}");
-        assert!(e.contains("leveled, round-robin, min-overlap, size-tiered, fifo"), "{e}");
+        assert!(
+            e.contains("leveled, round-robin, min-overlap, size-tiered, fifo"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -206,12 +221,19 @@ mod tests {
             bucket_high: 0.8,
             ..CompactionOptions::default()
         };
-        assert!(o.validate().unwrap_err().to_string().contains("bucket_high"));
+        assert!(o
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("bucket_high"));
         let o = CompactionOptions {
             max_threshold: 2,
             ..CompactionOptions::default()
         };
         let e = o.validate().unwrap_err().to_string();
-        assert!(e.contains("max_threshold = 2") && e.contains("min_threshold (4)"), "{e}");
+        assert!(
+            e.contains("max_threshold = 2") && e.contains("min_threshold (4)"),
+            "{e}"
+        );
     }
 }

@@ -76,7 +76,11 @@ mod tests {
 
     #[test]
     fn no_debt_under_the_triggers() {
-        let v = parse_version("L0\n  000001: a#1 .. b#2 size=1MiB\nL1\n  000002: a#3 .. b#4 size=1MiB\n", 4).unwrap();
+        let v = parse_version(
+            "L0\n  000001: a#1 .. b#2 size=1MiB\nL1\n  000002: a#3 .. b#4 size=1MiB\n",
+            4,
+        )
+        .unwrap();
         assert_eq!(pending_compaction_bytes(&v, &opts(), &Leveled), 0);
     }
 
@@ -90,6 +94,9 @@ mod tests {
         )
         .unwrap();
         let mib = 1u64 << 20;
-        assert_eq!(pending_compaction_bytes(&v, &opts(), &Leveled), 2 * mib + 2 * mib * 5);
+        assert_eq!(
+            pending_compaction_bytes(&v, &opts(), &Leveled),
+            2 * mib + 2 * mib * 5
+        );
     }
 }

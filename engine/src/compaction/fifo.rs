@@ -63,7 +63,11 @@ impl Strategy for Fifo {
             .filter(|f| !ctx.busy.contains(&f.number))
             .cloned()
             .collect();
-        files.sort_by(|a, b| a.largest_seq.cmp(&b.largest_seq).then(a.number.cmp(&b.number)));
+        files.sort_by(|a, b| {
+            a.largest_seq
+                .cmp(&b.largest_seq)
+                .then(a.number.cmp(&b.number))
+        });
 
         let expired: Vec<_> = files
             .iter()
@@ -88,8 +92,7 @@ impl Strategy for Fifo {
             return Some(Self::job(JobKind::Drop, victims, Reason::SizeCap));
         }
 
-        if self.time_window_ms > 0 {
-            let current = ctx.now_ms / self.time_window_ms;
+        if let Some(current) = ctx.now_ms.checked_div(self.time_window_ms) {
             let mut windows: Vec<(u64, Vec<Arc<FileMeta>>)> = Vec::new();
             for f in &files {
                 let w = f.oldest_time_ms / self.time_window_ms;
@@ -103,7 +106,11 @@ impl Strategy for Fifo {
             }
             windows.sort_by_key(|(w, _)| *w);
             if let Some((window, group)) = windows.into_iter().find(|(_, g)| g.len() >= 2) {
-                return Some(Self::job(JobKind::Merge, group, Reason::TimeWindow { window }));
+                return Some(Self::job(
+                    JobKind::Merge,
+                    group,
+                    Reason::TimeWindow { window },
+                ));
             }
         }
         None

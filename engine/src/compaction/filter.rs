@@ -137,9 +137,15 @@ mod tests {
         let mut f = EntryFilter::new(&snaps, 0);
         let v = ValueKind::Value;
         assert_eq!(f.decide(&pk(b"a", 9, v), b"", |_, _| true), Decision::Keep);
-        assert_eq!(f.decide(&pk(b"a", 7, v), b"", |_, _| true), Decision::Drop(DropCause::Shadowed));
+        assert_eq!(
+            f.decide(&pk(b"a", 7, v), b"", |_, _| true),
+            Decision::Drop(DropCause::Shadowed)
+        );
         assert_eq!(f.decide(&pk(b"a", 5, v), b"", |_, _| true), Decision::Keep);
-        assert_eq!(f.decide(&pk(b"a", 2, v), b"", |_, _| true), Decision::Drop(DropCause::Shadowed));
+        assert_eq!(
+            f.decide(&pk(b"a", 2, v), b"", |_, _| true),
+            Decision::Drop(DropCause::Shadowed)
+        );
     }
 
     #[test]
@@ -167,7 +173,10 @@ mod tests {
         let live = encode_expiring_value(2000, b"x");
         let dead = encode_expiring_value(1000, b"x");
         let mut f = EntryFilter::new(&[], 1500);
-        assert_eq!(f.decide(&pk(b"a", 5, e), &live, |_, _| false), Decision::Keep);
+        assert_eq!(
+            f.decide(&pk(b"a", 5, e), &live, |_, _| false),
+            Decision::Keep
+        );
         assert_eq!(
             f.decide(&pk(b"b", 5, e), &dead, |_, _| false),
             Decision::Drop(DropCause::Expired)

@@ -12,11 +12,11 @@ use std::sync::Arc;
 
 use super::filter::{Decision, DropCause, EntryFilter};
 use crate::error::{Error, Result};
+use crate::fs::Fs;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
 use crate::sst::{TableBuilder, TableOptions, TableSummary};
 use crate::version::{sst_file_name, FileMeta};
-use crate::fs::Fs;
 
 /// What a merge did, entry by entry and byte by byte.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -205,7 +205,7 @@ fn merge_inner(
                 created.push(number);
                 cut.begin_output(parsed.user_key);
                 current = Some(OpenOutput {
-                    builder: TableBuilder::new(file, path, out.table_options.clone()),
+                    builder: TableBuilder::new(file, path, out.table_options),
                     number,
                 });
             }

@@ -95,7 +95,12 @@ fn run_case(case: &Case) -> String {
     let st = out.stats;
     s.push_str(&format!(
         "in={} out={} shadowed={} tombstones={} expired={} files={}\n",
-        st.keys_in, st.keys_out, st.dropped_shadowed, st.dropped_tombstones, st.dropped_expired, st.output_files
+        st.keys_in,
+        st.keys_out,
+        st.dropped_shadowed,
+        st.dropped_tombstones,
+        st.dropped_expired,
+        st.output_files
     ));
     assert_eq!(fs.list(dir).unwrap().len() as u64, st.output_files);
     s

@@ -40,7 +40,10 @@ pub(crate) fn levels_needing_work(v: &Version, ctx: &PickContext<'_>) -> Vec<Lev
     let l0 = v.files(0).iter().filter(idle).count();
     let s0 = l0 as f64 / ctx.options.l0_file_limit as f64;
     if s0 >= 1.0 {
-        out.push(LevelScore { level: 0, score: s0 });
+        out.push(LevelScore {
+            level: 0,
+            score: s0,
+        });
     }
     for level in 1..v.num_levels().saturating_sub(1) {
         let bytes: u64 = v.files(level).iter().filter(idle).map(|f| f.size).sum();
@@ -70,8 +73,16 @@ fn is_bottommost(v: &Version, output_level: usize, lo: &[u8], hi: &[u8]) -> bool
 }
 
 fn key_range(files: &[Arc<FileMeta>]) -> (Vec<u8>, Vec<u8>) {
-    let lo = files.iter().map(|f| f.smallest_user_key()).min().unwrap_or_default();
-    let hi = files.iter().map(|f| f.largest_user_key()).max().unwrap_or_default();
+    let lo = files
+        .iter()
+        .map(|f| f.smallest_user_key())
+        .min()
+        .unwrap_or_default();
+    let hi = files
+        .iter()
+        .map(|f| f.largest_user_key())
+        .max()
+        .unwrap_or_default();
     (lo.to_vec(), hi.to_vec())
 }
 
@@ -100,7 +111,10 @@ pub(crate) fn job_into_next_level(
     } else {
         JobKind::Merge
     };
-    let mut inputs = vec![JobInput { level, files: upper }];
+    let mut inputs = vec![JobInput {
+        level,
+        files: upper,
+    }];
     if !lower.is_empty() {
         inputs.push(JobInput {
             level: output_level,
@@ -140,7 +154,8 @@ pub(crate) fn pick_file_by<K: PartialOrd>(
         if ctx.busy.contains(&f.number) {
             continue;
         }
-        let lower = v.overlapping_files(score.level + 1, f.smallest_user_key(), f.largest_user_key());
+        let lower =
+            v.overlapping_files(score.level + 1, f.smallest_user_key(), f.largest_user_key());
         if any_busy(&lower, ctx) {
             continue;
         }

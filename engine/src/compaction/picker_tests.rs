@@ -88,8 +88,16 @@ fn metadata_edit(job: &Job, next_number: &mut u64) -> VersionEdit {
         }
         JobKind::Merge => {
             let files: Vec<&Arc<FileMeta>> = job.input_files().map(|(_, f)| f).collect();
-            let smallest = files.iter().map(|f| &f.smallest).min_by(|a, b| crate::key::compare_internal(a, b)).unwrap();
-            let largest = files.iter().map(|f| &f.largest).max_by(|a, b| crate::key::compare_internal(a, b)).unwrap();
+            let smallest = files
+                .iter()
+                .map(|f| &f.smallest)
+                .min_by(|a, b| crate::key::compare_internal(a, b))
+                .unwrap();
+            let largest = files
+                .iter()
+                .map(|f| &f.largest)
+                .max_by(|a, b| crate::key::compare_internal(a, b))
+                .unwrap();
             let out = FileMeta {
                 number: *next_number,
                 size: files.iter().map(|f| f.size).sum(),
@@ -142,7 +150,10 @@ fn run_case(state: &mut Option<State>, case: &Case) -> String {
                 options: &s.options,
                 busy: &busy,
                 now_ms: case.arg_or("now", 0u64),
-                last_level: case.arg("last_level").map(|l| l.parse().unwrap()).or(s.last_level),
+                last_level: case
+                    .arg("last_level")
+                    .map(|l| l.parse().unwrap())
+                    .or(s.last_level),
             };
             let Some(job) = s.strategy.pick(&s.version, &ctx) else {
                 return "no job\n".into();

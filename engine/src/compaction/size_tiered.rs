@@ -83,7 +83,11 @@ impl SizeTiered {
 }
 
 fn oldest_first(runs: &mut [Arc<FileMeta>]) {
-    runs.sort_by(|a, b| a.largest_seq.cmp(&b.largest_seq).then(a.number.cmp(&b.number)));
+    runs.sort_by(|a, b| {
+        a.largest_seq
+            .cmp(&b.largest_seq)
+            .then(a.number.cmp(&b.number))
+    });
 }
 
 impl Strategy for SizeTiered {

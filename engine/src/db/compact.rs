@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use super::{Db, Inner, LevelStatsRow, LevelStatsTable};
 use crate::compaction::{
-    merge, EntryFilter, Job, JobInput, JobKind, MergeStats, OutputSpec, PickContext, Reason,
-    Shape,
+    merge, EntryFilter, Job, JobInput, JobKind, MergeStats, OutputSpec, PickContext, Reason, Shape,
 };
 use crate::error::{Error, Result};
 use crate::iter::InternalIterator;
@@ -58,7 +57,11 @@ impl Db {
     /// [`crate::compaction::pending_compaction_bytes`]).
     pub fn pending_compaction_bytes(&self) -> u64 {
         let inner = self.lock();
-        crate::compaction::pending_compaction_bytes(&inner.version, &inner.opts, inner.strategy.as_ref())
+        crate::compaction::pending_compaction_bytes(
+            &inner.version,
+            &inner.opts,
+            inner.strategy.as_ref(),
+        )
     }
 
     /// Runs compaction until the policy picks nothing more.
@@ -145,7 +148,11 @@ impl Inner {
         match self.try_run_job(&job) {
             Ok(r) => {
                 self.last_level = job.inputs.first().map(|i| i.level);
-                *self.stats.jobs_by_reason.entry(job.reason.name()).or_insert(0) += 1;
+                *self
+                    .stats
+                    .jobs_by_reason
+                    .entry(job.reason.name())
+                    .or_insert(0) += 1;
                 Ok(r)
             }
             Err(e) => Err(self.fail(e)),
@@ -208,8 +215,16 @@ impl Inner {
             max_file_size: job.max_output_file_size,
             grandparents: &grandparents,
             max_grandparent_files: job.max_grandparent_files,
-            oldest_time_ms: job.input_files().map(|(_, f)| f.oldest_time_ms).min().unwrap_or(now),
-            newest_time_ms: job.input_files().map(|(_, f)| f.newest_time_ms).max().unwrap_or(now),
+            oldest_time_ms: job
+                .input_files()
+                .map(|(_, f)| f.oldest_time_ms)
+                .min()
+                .unwrap_or(now),
+            newest_time_ms: job
+                .input_files()
+                .map(|(_, f)| f.newest_time_ms)
+                .max()
+                .unwrap_or(now),
         };
         let mut numbers = self.state.next_file_number..;
         let out = merge(&mut input, &mut filter, &older, &spec, &mut || {
@@ -314,7 +329,11 @@ impl Inner {
                 _ => None,
             };
             let write_amp = if level == 0 {
-                if w.write_bytes > 0 { 1.0 } else { 0.0 }
+                if w.write_bytes > 0 {
+                    1.0
+                } else {
+                    0.0
+                }
             } else if w.read_from_upper_bytes > 0 {
                 w.write_bytes as f64 / w.read_from_upper_bytes as f64
             } else {

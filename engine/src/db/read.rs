@@ -172,8 +172,8 @@ impl Inner {
             vec![Box::new(VecIterator::new(self.mem.range_entries(lo, hi)))];
         for level in 0..version.num_levels() {
             for f in version.files(level) {
-                let in_range = f.largest_user_key() >= lo
-                    && hi.is_none_or(|h| f.smallest_user_key() < h);
+                let in_range =
+                    f.largest_user_key() >= lo && hi.is_none_or(|h| f.smallest_user_key() < h);
                 if in_range {
                     children.push(Box::new(self.table(f)?.iter()));
                 }

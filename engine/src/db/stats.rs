@@ -148,7 +148,9 @@ impl fmt::Display for LevelStatsTable {
         )?;
         writeln!(f, "{}", "-".repeat(100))?;
         for r in &self.rows {
-            let score = r.score.map_or_else(|| "-".to_string(), |s| format!("{s:.2}"));
+            let score = r
+                .score
+                .map_or_else(|| "-".to_string(), |s| format!("{s:.2}"));
             writeln!(
                 f,
                 "{:<5} {:>6} {:>11} {:>6} {:>11} {:>11} {:>7.2} {:>6} {:>6} {:>11} {:>11}",

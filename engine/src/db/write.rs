@@ -135,7 +135,8 @@ impl Inner {
             let mut filter = EntryFilter::new(&snapshots, now);
             let version = self.version.clone();
             let none = HashSet::new();
-            let older = |k: &[u8], seq: SeqNo| super::compact::may_hold_older(&version, k, seq, &none);
+            let older =
+                |k: &[u8], seq: SeqNo| super::compact::may_hold_older(&version, k, seq, &none);
             let spec = OutputSpec {
                 fs: fs.as_ref(),
                 dir: &self.dir,
