@@ -1,0 +1,127 @@
+//! Criterion benchmarks of the merge kernel (MB/s of input merged), and of
+//! SSTable writes and point reads, on MemFs.
+//!
+//! `cargo bench -p lsmlab-engine --bench kernel`
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use lsmlab_engine::compaction::{merge, EntryFilter, OutputSpec};
+use lsmlab_engine::fs::{Fs, MemFs};
+use lsmlab_engine::iter::InternalIterator;
+use lsmlab_engine::key::{internal_key, SeqNo, ValueKind};
+use lsmlab_engine::merge_iter::MergingIterator;
+use lsmlab_engine::sst::{LookupStats, Table, TableBuilder, TableOptions};
+
+const TABLES: u64 = 4;
+const ENTRIES: u64 = 50_000;
+
+fn user_key(i: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&i.to_be_bytes());
+    k
+}
+
+/// Four overlapping tables: table t holds keys t, t+3, t+6, ... (so a
+/// quarter of the keys appear in two tables), 100-byte values.
+fn build_inputs(fs: &MemFs) -> (Vec<Arc<Table>>, u64) {
+    let mut tables = Vec::new();
+    let mut bytes = 0;
+    for t in 0..TABLES {
+        let path = Path::new("/bench").join(format!("{:06}.sst", t + 1));
+        let mut b = TableBuilder::new(
+            fs.create(&path).unwrap(),
+            path.clone(),
+            TableOptions::default(),
+        );
+        for i in 0..ENTRIES {
+            let k = internal_key(&user_key(t + 3 * i), 1 + t * ENTRIES + i, ValueKind::Value);
+            b.add(&k, &[b'v'; 100]).unwrap();
+        }
+        bytes += b.finish().unwrap().size;
+        tables.push(Table::open(fs, &path).unwrap());
+    }
+    (tables, bytes)
+}
+
+fn kernel(c: &mut Criterion) {
+    let fs = MemFs::new();
+    let (tables, input_bytes) = build_inputs(&fs);
+    let mut g = c.benchmark_group("merge_kernel");
+    g.throughput(Throughput::Bytes(input_bytes));
+    g.sample_size(10);
+    g.bench_function("4_tables_200k_entries", |b| {
+        b.iter(|| {
+            let out_fs = MemFs::new();
+            let children: Vec<Box<dyn InternalIterator>> = tables
+                .iter()
+                .map(|t| Box::new(t.iter()) as Box<dyn InternalIterator>)
+                .collect();
+            let mut input = MergingIterator::new(children);
+            let mut filter = EntryFilter::new(&[], 0);
+            let spec = OutputSpec {
+                fs: &out_fs,
+                dir: Path::new("/out"),
+                table_options: TableOptions::default(),
+                max_file_size: Some(4 << 20),
+                grandparents: &[],
+                max_grandparent_files: None,
+                oldest_time_ms: 0,
+                newest_time_ms: 0,
+            };
+            let mut n = 100u64..;
+            let out = merge(
+                &mut input,
+                &mut filter,
+                &|_: &[u8], _: SeqNo| false,
+                &spec,
+                &mut || n.next().unwrap(),
+            )
+            .unwrap();
+            black_box(out.stats.bytes_written)
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sst");
+    g.throughput(Throughput::Elements(ENTRIES));
+    g.sample_size(10);
+    g.bench_function("write_50k_entries", |b| {
+        b.iter(|| {
+            let fs = MemFs::new();
+            let path = Path::new("/w/000001.sst");
+            let mut t = TableBuilder::new(
+                fs.create(path).unwrap(),
+                path.into(),
+                TableOptions::default(),
+            );
+            for i in 0..ENTRIES {
+                t.add(
+                    &internal_key(&user_key(i), i + 1, ValueKind::Value),
+                    &[b'v'; 100],
+                )
+                .unwrap();
+            }
+            black_box(t.finish().unwrap().size)
+        })
+    });
+    g.bench_function("get_50k_present_keys", |b| {
+        b.iter(|| {
+            let mut stats = LookupStats::default();
+            let t = &tables[0];
+            for i in 0..ENTRIES {
+                black_box(
+                    t.get(&user_key(3 * i), SeqNo::MAX >> 8, &mut stats)
+                        .unwrap(),
+                );
+            }
+            stats.blocks_read
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, kernel);
+criterion_main!(benches);
