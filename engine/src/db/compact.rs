@@ -238,6 +238,7 @@ impl Inner {
         // Inputs and outputs coexist on disk until the inputs are deleted.
         let coexisting = version.total_bytes() + out.stats.bytes_written;
         self.stats.sst_bytes_peak = self.stats.sst_bytes_peak.max(coexisting);
+        self.window.sst_bytes = self.window.sst_bytes.max(coexisting);
 
         let read = job.input_bytes();
         report.output_files = out.files.len() as u64;
@@ -297,6 +298,7 @@ impl Inner {
         }
         self.stats.sorted_runs_max = self.stats.sorted_runs_max.max(new.sorted_runs() as u64);
         self.stats.sst_bytes_peak = self.stats.sst_bytes_peak.max(new.total_bytes());
+        self.window.sst_bytes = self.window.sst_bytes.max(new.total_bytes());
         self.version = Arc::new(new);
         Ok(())
     }

@@ -12,7 +12,7 @@ mod stats;
 mod write;
 
 pub use snapshot::Snapshot;
-pub use stats::{EngineStats, LevelStatsRow, LevelStatsTable, LevelWork};
+pub use stats::{EngineStats, LevelStatsRow, LevelStatsTable, LevelWork, WindowPeaks};
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -92,6 +92,7 @@ struct Inner {
     /// then read-only until reopened.
     failed: Option<String>,
     snapshots: Arc<SnapshotList>,
+    window: WindowPeaks,
 }
 
 fn parse_file_number(name: &str, suffix: &str) -> Option<u64> {
@@ -139,6 +140,7 @@ impl Db {
             stats: EngineStats::default(),
             failed: None,
             snapshots: snapshots.clone(),
+            window: WindowPeaks::default(),
         };
         inner.recover_wals()?;
         inner.delete_obsolete_files()?;
@@ -176,6 +178,18 @@ impl Db {
     /// The current version (the shape of the tree).
     pub fn version(&self) -> Arc<Version> {
         self.lock().version.clone()
+    }
+
+    /// The peaks since the previous call (or since open), then starts a new
+    /// window from the current state.
+    pub fn take_window_peaks(&self) -> WindowPeaks {
+        let mut inner = self.lock();
+        let peaks = inner.window;
+        inner.window = WindowPeaks {
+            sst_bytes: inner.version.total_bytes(),
+            pending_compaction_bytes: 0,
+        };
+        peaks
     }
 
     /// The options the database was opened with.

@@ -58,6 +58,9 @@ pub struct EngineStats {
     /// Largest on-disk SSTable bytes seen, compaction inputs and outputs
     /// counted while both exist.
     pub sst_bytes_peak: u64,
+    /// Largest compaction debt seen, measured after each flush, before the
+    /// compactions it triggers run.
+    pub pending_compaction_bytes_peak: u64,
     /// Per-level compaction work, indexed by level.
     pub levels: Vec<LevelWork>,
     /// Kernel entry counts over all merges (flushes included).
@@ -86,6 +89,16 @@ impl EngineStats {
         }
         &mut self.levels[level]
     }
+}
+
+/// Peaks since the previous [`crate::Db::take_window_peaks`] call, for
+/// timelines sampled between flushes and compactions.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WindowPeaks {
+    /// Largest on-disk SSTable bytes (inputs and outputs coexisting).
+    pub sst_bytes: u64,
+    /// Largest compaction debt, measured after each flush.
+    pub pending_compaction_bytes: u64,
 }
 
 /// One row of the per-level table.

@@ -103,6 +103,13 @@ impl Inner {
 
     pub(super) fn flush_and_compact(&mut self) -> Result<()> {
         self.flush_memtable()?;
+        let debt = crate::compaction::pending_compaction_bytes(
+            &self.version,
+            &self.opts,
+            self.strategy.as_ref(),
+        );
+        self.stats.pending_compaction_bytes_peak = self.stats.pending_compaction_bytes_peak.max(debt);
+        self.window.pending_compaction_bytes = self.window.pending_compaction_bytes.max(debt);
         if self.opts.auto_compaction {
             self.compact_until_quiet()?;
         }

@@ -1,0 +1,111 @@
+//! The lab's view of every settable parameter: engine and policy options
+//! (from the engine's parameter table) and workload parameters (from the
+//! workloads crate), by bare name, qualified name or RocksDB alias.
+
+use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::params::{self, ParamScope};
+use lsmlab_engine::Options;
+use lsmlab_workloads::{WorkloadSpec, PRESETS};
+
+use crate::spec::ParamCatalog;
+
+/// Resolves and checks parameter names and values for spec files and
+/// `--set`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Catalog;
+
+fn workload_names() -> Vec<&'static str> {
+    WorkloadSpec::params().into_iter().map(|p| p.name).collect()
+}
+
+fn engine_qualified(name: &str) -> Option<String> {
+    if name.eq_ignore_ascii_case("policy") {
+        return None;
+    }
+    params::lookup(name).map(|p| match p.scope {
+        ParamScope::Engine => format!("engine.{}", p.name),
+        ParamScope::Policy => format!("policy.{}", p.name),
+    })
+}
+
+impl ParamCatalog for Catalog {
+    fn resolve(&self, name: &str) -> Result<String, String> {
+        let all = || {
+            format!(
+                "engine and policy: {}; workload: {}",
+                params::names(),
+                workload_names().join(", ")
+            )
+        };
+        if let Some((section, bare)) = name.split_once('.') {
+            let ok = match section {
+                "engine" | "policy" => engine_qualified(bare)
+                    .filter(|q| q.starts_with(section))
+                    .is_some(),
+                "workload" => workload_names().contains(&bare),
+                _ => false,
+            };
+            return if ok {
+                Ok(match section {
+                    "workload" => format!("workload.{bare}"),
+                    _ => engine_qualified(bare).expect("checked above"),
+                })
+            } else {
+                Err(format!("unknown parameter `{name}`; valid: {}", all()))
+            };
+        }
+        let engine = engine_qualified(name);
+        let workload = workload_names().contains(&name).then(|| format!("workload.{name}"));
+        match (engine, workload) {
+            (Some(e), Some(w)) => Err(format!(
+                "`{name}` is ambiguous: write `{e}` or `{w}`"
+            )),
+            (Some(q), None) | (None, Some(q)) => Ok(q),
+            (None, None) => Err(format!("unknown parameter `{name}`; valid: {}", all())),
+        }
+    }
+
+    fn check(&self, qualified: &str, value: &str) -> Result<(), String> {
+        let (section, bare) = qualified
+            .split_once('.')
+            .ok_or_else(|| format!("`{qualified}` is not a qualified parameter name"))?;
+        match section {
+            "engine" | "policy" => {
+                let canonical = params::lookup(bare).map(|p| p.name);
+                match Options::default().set(bare, value) {
+                    Ok(()) => Ok(()),
+                    // Another parameter's range depends on this one (e.g.
+                    // l0_stop_limit >= l0_slowdown_limit): the run's whole
+                    // options are validated when it starts.
+                    Err(lsmlab_engine::Error::InvalidOption { name, .. })
+                        if Some(name.as_str()) != canonical =>
+                    {
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            "workload" => {
+                let mut w = WorkloadSpec::default();
+                w.set(bare, value).map_err(|e| e.to_string())
+            }
+            _ => Err(format!("unknown section in `{qualified}`")),
+        }
+    }
+
+    fn check_policy(&self, name: &str) -> Result<(), String> {
+        name.parse::<Policy>().map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    fn check_workload(&self, preset: &str) -> Result<(), String> {
+        if PRESETS.iter().any(|(p, _)| *p == preset) || preset.starts_with("trace:") {
+            Ok(())
+        } else {
+            let names: Vec<_> = PRESETS.iter().map(|p| p.0).collect();
+            Err(format!(
+                "unknown workload `{preset}`; valid: {}, or trace:PATH",
+                names.join(", ")
+            ))
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Many runs at once: a sweep's runs (or one shard of them) executed in
+//! parallel with rayon, each on its own engine, with a progress bar.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::runner::{build_workload, run_experiment, FsChoice, RunError, RunOutput};
+use crate::spec::RunSpec;
+
+/// Which runs of a sweep this process executes: every `count`-th run
+/// starting at `index` (0-based), so N processes with indexes 0..N cover the
+/// sweep exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard `{s}`: expected I/N with 0 <= I < N, e.g. 0/4");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// The runs of `all` that belong to this shard, in sweep order.
+    pub fn select<'a>(&self, all: &'a [RunSpec]) -> Vec<&'a RunSpec> {
+        all.iter()
+            .enumerate()
+            .filter(|(i, _)| i % self.count == self.index)
+            .map(|(_, r)| r)
+            .collect()
+    }
+}
+
+/// Runs `runs` on `jobs` threads; results come back in the order of `runs`.
+/// The amplification figures do not depend on `jobs`: each run is alone on
+/// its engine and its simulated clock.
+pub fn run_all(
+    runs: &[&RunSpec],
+    fs: &FsChoice,
+    jobs: usize,
+    show_progress: bool,
+) -> Result<Vec<RunOutput>, RunError> {
+    let totals: Vec<u64> = runs
+        .iter()
+        .map(|r| build_workload(r).map(|w| w.total_ops()))
+        .collect::<Result<_, _>>()?;
+    let done: Arc<Vec<AtomicU64>> = Arc::new(runs.iter().map(|_| AtomicU64::new(0)).collect());
+    let finished = Arc::new(AtomicU64::new(0));
+    let bar = if show_progress {
+        let b = ProgressBar::new(totals.iter().sum());
+        b.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} ops  {msg}  ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let ticker = {
+        let (bar, done, finished, stop) = (bar.clone(), done.clone(), finished.clone(), stop.clone());
+        let n = runs.len();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                bar.set_position(done.iter().map(|d| d.load(Ordering::Relaxed)).sum());
+                bar.set_message(format!("runs {}/{n}", finished.load(Ordering::Relaxed)));
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .expect("a thread pool");
+    let results: Vec<Result<RunOutput, RunError>> = pool.install(|| {
+        runs.par_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let out = run_experiment(r, fs, &done[i]);
+                done[i].store(totals[i], Ordering::Relaxed);
+                finished.fetch_add(1, Ordering::Relaxed);
+                out
+            })
+            .collect()
+    });
+    stop.store(true, Ordering::Relaxed);
+    let _ = ticker.join();
+    bar.finish_and_clear();
+    results.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_runs() {
+        let runs: Vec<RunSpec> = (0..7)
+            .map(|i| RunSpec {
+                run_id: format!("r{i}"),
+                spec_name: "s".into(),
+                policy: "leveled".into(),
+                workload: "uniform".into(),
+                seed: 1,
+                ops: None,
+                settings: vec![],
+                varied: vec![],
+            })
+            .collect();
+        let mut seen: Vec<String> = Vec::new();
+        for index in 0..3 {
+            let s = Shard { index, count: 3 };
+            seen.extend(s.select(&runs).iter().map(|r| r.run_id.clone()));
+        }
+        seen.sort();
+        let mut all: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
+        all.sort();
+        assert_eq!(seen, all);
+        assert!("3/3".parse::<Shard>().unwrap_err().contains("0 <= I < N"));
+        assert!("x".parse::<Shard>().is_err());
+        assert_eq!("1/4".parse::<Shard>().unwrap(), Shard { index: 1, count: 4 });
+    }
+}
