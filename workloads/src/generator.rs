@@ -36,31 +36,52 @@ enum Choice {
     Rmw,
 }
 
-/// A workload's operations, generated on demand: memory does not grow with
-/// the number of operations.
+/// Everything fixed for the whole stream.
 #[derive(Clone, Debug)]
-pub struct Generator {
+struct Plan {
     spec: WorkloadSpec,
     op_key: u64,
     /// Cumulative thresholds on a uniform `u64`; the first entry above the
     /// draw wins. INVARIANT: non-empty, last threshold `u64::MAX`.
     choices: Vec<(u64, Choice)>,
-    /// INVARIANT: `next <= total`.
-    next: u64,
     total: u64,
     preload_ops: u64,
-    /// Keys `0..live` exist (or are assumed to): `key_count` plus inserts.
-    live: u64,
-    sequential: u64,
-    zipf: Option<Zipf>,
-    /// Zipf over recency; its `n` follows `live` lazily.
-    latest: Option<Zipf>,
-    scramble: Permutation,
-    preload_order: Permutation,
-    /// The put half of a read-modify-write, emitted as the next op.
-    pending_put: Option<(Vec<u8>, u32)>,
+    /// The preload's shuffle: position `p` of the insertion sequence holds
+    /// key `order(p)` for `p < key_count`. `None`: key `p` (unshuffled, or
+    /// no preload, when the initial keys count as inserted in key order).
+    insertion_order: Option<Permutation>,
     /// Ops in a time-series read window (at least 1).
     window_ops: u64,
+}
+
+/// How existing keys are chosen (every distribution but `timeseries`).
+#[derive(Clone, Debug)]
+enum Keys {
+    Uniform,
+    Zipfian {
+        zipf: Zipf,
+        scramble: Permutation,
+    },
+    /// Zipf over recency; its `n` follows the number of keys lazily.
+    Latest(Zipf),
+    Sequential {
+        cursor: u64,
+    },
+}
+
+/// A workload's operations, generated on demand: memory does not grow with
+/// the number of operations.
+#[derive(Clone, Debug)]
+pub struct Generator {
+    plan: Plan,
+    /// `None` for `timeseries`, whose keys are (series, time).
+    keys: Option<Keys>,
+    /// INVARIANT: `next <= plan.total`.
+    next: u64,
+    /// Keys `0..live` exist (or are assumed to): `key_count` plus inserts.
+    live: u64,
+    /// The put half of a read-modify-write, emitted as the next op.
+    pending_put: Option<(Vec<u8>, u32)>,
 }
 
 impl WorkloadSpec {
@@ -71,7 +92,7 @@ impl WorkloadSpec {
     }
 }
 
-impl Generator {
+impl Plan {
     fn new(spec: WorkloadSpec) -> Self {
         let fr = spec.mix.fractions();
         let keep = 1.0 - spec.delete_fraction;
@@ -95,42 +116,20 @@ impl Generator {
         if let Some(last) = choices.last_mut() {
             last.0 = u64::MAX;
         }
-        let zipf = (spec.distribution == Distribution::Zipfian)
-            .then(|| Zipf::new(spec.key_count, spec.theta));
-        let latest = (spec.distribution == Distribution::Latest)
-            .then(|| Zipf::new(spec.key_count, spec.theta));
+        let shuffled = spec.preload && spec.preload_order == PreloadOrder::Shuffled;
+        let insertion_order =
+            shuffled.then(|| Permutation::new(spec.key_count, derive_key(spec.seed, SALT_PRELOAD)));
         let window_ops = (u128::from(spec.read_window) * u128::from(spec.ingest_rate) / 1000)
             .clamp(1, u128::from(u64::MAX)) as u64;
-        Generator {
+        Plan {
             op_key: derive_key(spec.seed, SALT_OPS),
             choices,
-            next: 0,
             total: spec.total_ops(),
             preload_ops: spec.preload_ops(),
-            live: spec.key_count,
-            sequential: 0,
-            zipf,
-            latest,
-            scramble: Permutation::new(spec.key_count, derive_key(spec.seed, SALT_SCRAMBLE)),
-            preload_order: Permutation::new(spec.key_count, derive_key(spec.seed, SALT_PRELOAD)),
-            pending_put: None,
+            insertion_order,
             window_ops,
             spec,
         }
-    }
-
-    /// Operations in the whole stream, including the preload phase.
-    pub fn total_ops(&self) -> u64 {
-        self.total
-    }
-
-    /// Operations not yet yielded.
-    pub fn remaining(&self) -> u64 {
-        self.total - self.next
-    }
-
-    pub fn spec(&self) -> &WorkloadSpec {
-        &self.spec
     }
 
     /// Simulated time of op `index` in microseconds (exact integer math).
@@ -161,105 +160,41 @@ impl Generator {
         }
     }
 
-    fn ttl(&self, kind: OpKind) -> Option<u64> {
-        if kind == OpKind::Put {
-            self.spec.ttl
-        } else {
-            None
-        }
-    }
-
     fn op(&self, index: u64, kind: OpKind, key: Vec<u8>, value_len: u32) -> Op {
         Op {
             time: self.time_us(index) / 1000,
             kind,
             key,
             value_len,
-            ttl: self.ttl(kind),
+            ttl: if kind == OpKind::Put {
+                self.spec.ttl
+            } else {
+                None
+            },
         }
     }
 
-    /// The index of an existing key, chosen by the distribution.
-    fn existing_key(&mut self, rng: &mut SplitMix64) -> u64 {
-        match self.spec.distribution {
-            Distribution::Uniform => rng.below(self.live),
-            Distribution::Zipfian => match &self.zipf {
-                Some(z) => self.scramble.apply(z.sample(rng) - 1),
-                None => rng.below(self.live),
-            },
-            Distribution::Latest => match &mut self.latest {
-                Some(z) => {
-                    if z.n() != self.live {
-                        z.set_n(self.live);
-                    }
-                    self.live - z.sample(rng)
-                }
-                None => rng.below(self.live),
-            },
-            Distribution::Sequential | Distribution::Timeseries => {
-                let k = self.sequential % self.spec.key_count;
-                self.sequential += 1;
-                k
-            }
+    fn key(&self, index: u64) -> Vec<u8> {
+        encode_key(index, self.spec.key_size)
+    }
+
+    /// The key inserted at `position` of the insertion sequence.
+    fn inserted_key(&self, position: u64) -> u64 {
+        match &self.insertion_order {
+            Some(order) if position < self.spec.key_count => order.apply(position),
+            _ => position,
         }
     }
 
     fn preload_op(&self, index: u64) -> Op {
         let mut rng = SplitMix64::for_op(self.op_key, index);
-        let key = match self.spec.preload_order {
-            PreloadOrder::Sequential => index,
-            PreloadOrder::Shuffled => self.preload_order.apply(index),
-        };
         let value_len = self.value_len(&mut rng);
         self.op(
             index,
             OpKind::Put,
-            encode_key(key, self.spec.key_size),
+            self.key(self.inserted_key(index)),
             value_len,
         )
-    }
-
-    fn mix_op(&mut self, index: u64) -> Op {
-        let key_size = self.spec.key_size;
-        if let Some((key, value_len)) = self.pending_put.take() {
-            return self.op(index, OpKind::Put, key, value_len);
-        }
-        let mut rng = SplitMix64::for_op(self.op_key, index);
-        match self.choose(rng.next_u64()) {
-            Choice::Delete => {
-                let key = encode_key(self.existing_key(&mut rng), key_size);
-                self.op(index, OpKind::Delete, key, 0)
-            }
-            Choice::Read => {
-                let key = encode_key(self.existing_key(&mut rng), key_size);
-                self.op(index, OpKind::Get, key, 0)
-            }
-            Choice::Update => {
-                let key = encode_key(self.existing_key(&mut rng), key_size);
-                let value_len = self.value_len(&mut rng);
-                self.op(index, OpKind::Put, key, value_len)
-            }
-            Choice::Insert => {
-                let key = encode_key(self.live, key_size);
-                self.live += 1;
-                let value_len = self.value_len(&mut rng);
-                self.op(index, OpKind::Put, key, value_len)
-            }
-            Choice::Scan => {
-                let key = encode_key(self.existing_key(&mut rng), key_size);
-                let len = self.scan_len(&mut rng);
-                self.op(index, OpKind::Scan { len }, key, 0)
-            }
-            Choice::Rmw => {
-                let key = encode_key(self.existing_key(&mut rng), key_size);
-                // With one op left there is no room for the write: a plain read.
-                if index + 1 < self.total {
-                    let value_len = self.value_len(&mut rng);
-                    self.pending_put = Some((key.clone(), value_len));
-                }
-                self.op(index, OpKind::Get, key, 0)
-            }
-        }
     }
 
     /// The choice and series of time-series op `index`, from its stream.
@@ -299,12 +234,8 @@ impl Generator {
         match choice {
             Choice::Update | Choice::Insert => {
                 let value_len = self.value_len(&mut rng);
-                self.op(
-                    index,
-                    OpKind::Put,
-                    encode_series_key(series, now, key_size),
-                    value_len,
-                )
+                let key = encode_series_key(series, now, key_size);
+                self.op(index, OpKind::Put, key, value_len)
             }
             Choice::Delete => self.op(index, OpKind::Delete, recent_or_miss(&mut rng), 0),
             Choice::Read | Choice::Rmw => self.op(index, OpKind::Get, recent_or_miss(&mut rng), 0),
@@ -317,21 +248,134 @@ impl Generator {
     }
 }
 
+impl Keys {
+    fn new(spec: &WorkloadSpec) -> Option<Keys> {
+        Some(match spec.distribution {
+            Distribution::Uniform => Keys::Uniform,
+            Distribution::Zipfian => Keys::Zipfian {
+                zipf: Zipf::new(spec.key_count, spec.theta),
+                scramble: Permutation::new(spec.key_count, derive_key(spec.seed, SALT_SCRAMBLE)),
+            },
+            Distribution::Latest => Keys::Latest(Zipf::new(spec.key_count, spec.theta)),
+            Distribution::Sequential => Keys::Sequential { cursor: 0 },
+            Distribution::Timeseries => return None,
+        })
+    }
+
+    /// The index of an existing key, among `0..live`.
+    fn pick(&mut self, plan: &Plan, live: u64, rng: &mut SplitMix64) -> u64 {
+        match self {
+            Keys::Uniform => rng.below(live),
+            // Over the initial key space only: the permutation, and so which
+            // keys are hot, stays fixed as keys are inserted.
+            Keys::Zipfian { zipf, scramble } => scramble.apply(zipf.sample(rng) - 1),
+            Keys::Latest(zipf) => {
+                if zipf.n() != live {
+                    zipf.set_n(live);
+                }
+                plan.inserted_key(live - zipf.sample(rng))
+            }
+            Keys::Sequential { cursor } => {
+                let k = *cursor % plan.spec.key_count;
+                *cursor += 1;
+                k
+            }
+        }
+    }
+}
+
+impl Generator {
+    fn new(spec: WorkloadSpec) -> Self {
+        let keys = Keys::new(&spec);
+        let live = spec.key_count;
+        Generator {
+            plan: Plan::new(spec),
+            keys,
+            next: 0,
+            live,
+            pending_put: None,
+        }
+    }
+
+    /// Operations in the whole stream, including the preload phase.
+    pub fn total_ops(&self) -> u64 {
+        self.plan.total
+    }
+
+    /// Operations not yet yielded.
+    pub fn remaining(&self) -> u64 {
+        self.plan.total - self.next
+    }
+
+    /// The (validated) spec this stream was built from.
+    pub fn spec(&self) -> &WorkloadSpec {
+        &self.plan.spec
+    }
+
+    #[cfg(test)]
+    fn scramble(&self) -> Option<&Permutation> {
+        match &self.keys {
+            Some(Keys::Zipfian { scramble, .. }) => Some(scramble),
+            _ => None,
+        }
+    }
+
+    fn mix_op(&mut self, index: u64, keys: &mut Keys) -> Op {
+        let plan = &self.plan;
+        if let Some((key, value_len)) = self.pending_put.take() {
+            return plan.op(index, OpKind::Put, key, value_len);
+        }
+        let mut rng = SplitMix64::for_op(plan.op_key, index);
+        let choice = plan.choose(rng.next_u64());
+        if choice == Choice::Insert {
+            let key = plan.key(self.live);
+            self.live += 1;
+            let value_len = plan.value_len(&mut rng);
+            return plan.op(index, OpKind::Put, key, value_len);
+        }
+        let key = plan.key(keys.pick(plan, self.live, &mut rng));
+        match choice {
+            Choice::Delete => plan.op(index, OpKind::Delete, key, 0),
+            Choice::Read => plan.op(index, OpKind::Get, key, 0),
+            Choice::Update | Choice::Insert => {
+                let value_len = plan.value_len(&mut rng);
+                plan.op(index, OpKind::Put, key, value_len)
+            }
+            Choice::Scan => {
+                let len = plan.scan_len(&mut rng);
+                plan.op(index, OpKind::Scan { len }, key, 0)
+            }
+            Choice::Rmw => {
+                // With one op left there is no room for the write: a plain read.
+                if index + 1 < plan.total {
+                    let value_len = plan.value_len(&mut rng);
+                    self.pending_put = Some((key.clone(), value_len));
+                }
+                plan.op(index, OpKind::Get, key, 0)
+            }
+        }
+    }
+}
+
 impl Iterator for Generator {
     type Item = Op;
 
     fn next(&mut self) -> Option<Op> {
-        if self.next >= self.total {
+        if self.next >= self.plan.total {
             return None;
         }
         let index = self.next;
         self.next += 1;
-        Some(if index < self.preload_ops {
-            self.preload_op(index)
-        } else if self.spec.distribution == Distribution::Timeseries {
-            self.timeseries_op(index)
-        } else {
-            self.mix_op(index)
+        if index < self.plan.preload_ops {
+            return Some(self.plan.preload_op(index));
+        }
+        Some(match self.keys.take() {
+            Some(mut keys) => {
+                let op = self.mix_op(index, &mut keys);
+                self.keys = Some(keys);
+                op
+            }
+            None => self.plan.timeseries_op(index),
         })
     }
 

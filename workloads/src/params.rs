@@ -60,7 +60,11 @@ const PARAMS: &[(&str, &str, &str)] = &[
         "share of deletes; the mix shares the rest",
     ),
     ("ops", "0..=2^62", "operations after the preload phase"),
-    ("key_count", "1..=2^62", "keys in the key space"),
+    (
+        "key_count",
+        "1..=2^62",
+        "keys in the key space (not used by timeseries)",
+    ),
     (
         "key_size",
         "8..=4096 (at least 16 for timeseries)",
@@ -73,12 +77,12 @@ const PARAMS: &[(&str, &str, &str)] = &[
     ),
     ("value_size_min", "0..=16777216", "smallest value size"),
     ("value_size_max", "0..=16777216", "largest value size"),
+    ("theta", THETA_ALLOWED, "Zipf exponent (zipfian and latest)"),
     (
-        "theta",
-        THETA_ALLOWED,
-        "Zipf exponent of zipfian and latest",
+        "series",
+        "1..=2^32",
+        "number of time series (timeseries only)",
     ),
-    ("series", "1..=2^32", "number of time series (timeseries)"),
     (
         "ingest_rate",
         "1..=1000000",

@@ -92,6 +92,7 @@ pub enum Mix {
     E,
     /// YCSB F: 50% read, 50% read-modify-write.
     F,
+    /// Any fractions: the `*_fraction` parameters.
     Custom(Fractions),
 }
 
@@ -402,6 +403,15 @@ impl WorkloadSpec {
                 self.value_size_min, self.value_size_max
             )));
         }
+        let end_us = u128::from(self.total_ops()) * 1_000_000 / u128::from(self.ingest_rate);
+        if end_us > u128::from(MAX_DURATION_MS) * 1000 {
+            return Err(WorkloadError::Inconsistent(format!(
+                "{} ops at ingest_rate {} per second run past the simulated clock's \
+                 range (2^52 ms); raise ingest_rate or lower ops/key_count",
+                self.total_ops(),
+                self.ingest_rate
+            )));
+        }
         if self.distribution == Distribution::Timeseries {
             if self.key_size < MIN_SERIES_KEY_SIZE {
                 return Err(WorkloadError::Inconsistent(format!(
@@ -513,6 +523,17 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("value_size_min (200)"));
+
+        let spec = WorkloadSpec {
+            ops: 1 << 60,
+            ingest_rate: 1,
+            ..WorkloadSpec::default()
+        };
+        assert!(spec
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("simulated clock"));
 
         let mut spec = WorkloadSpec::preset("timeseries").unwrap();
         spec.key_size = 12;

@@ -182,7 +182,7 @@ fn zipfian_top_keys_match_zipf_probabilities() {
             ],
         );
         let g = s.generator().unwrap();
-        let scramble = g.scramble.clone();
+        let scramble = g.scramble().unwrap().clone();
         let mut counts = vec![0u64; 1000];
         for op in g {
             counts[key_index(&op) as usize] += 1;
@@ -232,6 +232,30 @@ fn latest_favours_the_newest_keys_as_keys_are_inserted() {
     );
     // Zipf(0.99) puts about a third of the mass on the 10 newest keys.
     let share = near_top as f64 / updates as f64;
+    assert!((0.25..0.45).contains(&share), "share {share}");
+}
+
+#[test]
+fn latest_follows_the_insertion_order_of_a_shuffled_preload() {
+    // YCSB D: "latest" means most recently inserted, also among preloaded
+    // keys inserted in shuffled order.
+    let s = spec("ycsb-d", &[("key_count", "1000"), ("ops", "20000")]);
+    let mut position: HashMap<u64, u64> = HashMap::new();
+    let (mut reads, mut near_top) = (0, 0);
+    for op in s.generator().unwrap() {
+        let k = key_index(&op);
+        let live = position.len() as u64;
+        match op.kind {
+            OpKind::Put => assert!(position.insert(k, live).is_none(), "{k} inserted twice"),
+            _ => {
+                reads += 1;
+                if live - position[&k] <= 10 {
+                    near_top += 1;
+                }
+            }
+        }
+    }
+    let share = near_top as f64 / reads as f64;
     assert!((0.25..0.45).contains(&share), "share {share}");
 }
 
