@@ -1,0 +1,164 @@
+//! Zipf-distributed ranks by rejection-inversion (Hörmann and Derflinger,
+//! "Rejection-inversion to generate variates from monotone discrete
+//! distributions", 1996).
+//!
+//! Set-up is O(1) whatever the number of elements (YCSB's generator sums
+//! `zeta(n)` term by term, minutes at 10^8 keys), the sample is exact, and
+//! changing `n` costs one logarithm, which the `latest` distribution needs
+//! as keys are inserted. All floating-point work goes through
+//! [`crate::detmath`] so samples are identical on every machine.
+
+use crate::detmath::{exp, exp_m1, ln};
+
+use crate::rng::SplitMix64;
+
+/// Draws ranks `1..=n` with `P(k)` proportional to `k^-theta`.
+#[derive(Clone, Debug)]
+pub(crate) struct Zipf {
+    theta: f64,
+    /// `1 - theta` and its inverse. INVARIANT: `theta != 1`, so both are
+    /// finite and non-zero.
+    one_minus: f64,
+    inv_one_minus: f64,
+    n: u64,
+    /// `H(1.5) - h(1)`: the upper end of the inversion interval.
+    h_x1: f64,
+    /// `H(n + 0.5)`: the lower end of the inversion interval.
+    h_n: f64,
+    /// Squeeze: a candidate `k` with `k - x <= squeeze` is accepted at once.
+    squeeze: f64,
+}
+
+impl Zipf {
+    /// REQUIRES: `n >= 1`, `theta` finite, positive and not 1.
+    pub(crate) fn new(n: u64, theta: f64) -> Self {
+        debug_assert!(n >= 1 && theta > 0.0 && theta.is_finite() && theta != 1.0);
+        let mut z = Zipf {
+            theta,
+            one_minus: 1.0 - theta,
+            inv_one_minus: 1.0 / (1.0 - theta),
+            n,
+            h_x1: 0.0,
+            h_n: 0.0,
+            squeeze: 0.0,
+        };
+        z.h_x1 = z.big_h(1.5) - 1.0;
+        z.h_n = z.big_h(n as f64 + 0.5);
+        z.squeeze = 2.0 - z.big_h_inv(z.big_h(2.5) - z.h(2.0));
+        z
+    }
+
+    pub(crate) fn n(&self) -> u64 {
+        self.n
+    }
+
+    /// Changes the number of elements, keeping `theta`.
+    pub(crate) fn set_n(&mut self, n: u64) {
+        debug_assert!(n >= 1);
+        self.n = n;
+        self.h_n = self.big_h(n as f64 + 0.5);
+    }
+
+    /// The unnormalised density `x^-theta`.
+    fn h(&self, x: f64) -> f64 {
+        exp(-self.theta * ln(x))
+    }
+
+    /// An antiderivative of `h`: `(x^(1-theta) - 1) / (1 - theta)`, with
+    /// `exp_m1` so it stays accurate for `theta` near 1.
+    fn big_h(&self, x: f64) -> f64 {
+        exp_m1(ln(x) * self.one_minus) * self.inv_one_minus
+    }
+
+    /// The inverse of [`Zipf::big_h`]: `(1 + (1-theta) y)^(1/(1-theta))`.
+    ///
+    /// `ln(1 + t)` rather than the slower `ln_1p(t)`: rounding `1 + t` adds
+    /// at most 2^-53 to the logarithm, so `x` is off by a relative
+    /// 2^-53 / |1 - theta| at most (1e-14 at theta 0.99, 1e-7 at 1 - 1e-9),
+    /// which moves rank boundaries, and so probabilities, by no more. This
+    /// is the hot path of every zipfian draw.
+    fn big_h_inv(&self, y: f64) -> f64 {
+        exp(ln(1.0 + y * self.one_minus) * self.inv_one_minus)
+    }
+
+    /// One rank in `1..=n`.
+    pub(crate) fn sample(&self, rng: &mut SplitMix64) -> u64 {
+        if self.n == 1 {
+            return 1;
+        }
+        loop {
+            let u = self.h_n + rng.unit_f64() * (self.h_x1 - self.h_n);
+            let x = self.big_h_inv(u);
+            // Nearest integer by truncation (x >= 0.5; `as` saturates).
+            let k = ((x + 0.5) as u64).clamp(1, self.n);
+            let kf = k as f64;
+            if kf - x <= self.squeeze || u >= self.big_h(kf + 0.5) - self.h(kf) {
+                return k;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Exact Zipf probabilities of ranks `1..=top` among `n`.
+    pub(crate) fn zipf_probabilities(n: u64, theta: f64, top: usize) -> Vec<f64> {
+        let norm: f64 = (1..=n).map(|k| (k as f64).powf(-theta)).sum();
+        (1..=top as u64)
+            .map(|k| (k as f64).powf(-theta) / norm)
+            .collect()
+    }
+
+    fn check_frequencies(n: u64, theta: f64, samples: usize) {
+        let z = Zipf::new(n, theta);
+        let mut rng = SplitMix64::new(11);
+        let mut counts = vec![0u64; n as usize + 1];
+        for _ in 0..samples {
+            let k = z.sample(&mut rng);
+            assert!((1..=n).contains(&k));
+            counts[k as usize] += 1;
+        }
+        for (i, p) in zipf_probabilities(n, theta, 10).into_iter().enumerate() {
+            let observed = counts[i + 1] as f64 / samples as f64;
+            let sigma = (p * (1.0 - p) / samples as f64).sqrt();
+            assert!(
+                (observed - p).abs() <= 5.0 * sigma,
+                "theta {theta} rank {}: observed {observed}, expected {p}",
+                i + 1
+            );
+        }
+    }
+
+    #[test]
+    fn ranks_follow_zipf_for_several_exponents() {
+        check_frequencies(1000, 0.99, 200_000);
+        check_frequencies(1000, 0.5, 200_000);
+        check_frequencies(50, 1.0001, 100_000);
+        check_frequencies(200, 2.5, 100_000);
+    }
+
+    #[test]
+    fn resizing_matches_a_fresh_sampler() {
+        let mut resized = Zipf::new(10, 0.99);
+        resized.set_n(5000);
+        let fresh = Zipf::new(5000, 0.99);
+        let (mut a, mut b) = (SplitMix64::new(5), SplitMix64::new(5));
+        for _ in 0..1000 {
+            assert_eq!(resized.sample(&mut a), fresh.sample(&mut b));
+        }
+        assert_eq!(resized.n(), 5000);
+    }
+
+    #[test]
+    fn extreme_parameters_stay_in_range() {
+        let mut rng = SplitMix64::new(1);
+        for &(n, theta) in &[(1u64, 0.99), (2, 0.01), (1 << 40, 0.99), (1 << 62, 40.0)] {
+            let z = Zipf::new(n, theta);
+            for _ in 0..1000 {
+                assert!((1..=n).contains(&z.sample(&mut rng)));
+            }
+        }
+    }
+}
