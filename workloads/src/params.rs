@@ -174,7 +174,7 @@ fn format_duration_ms(ms: u64) -> String {
         ("m", 60_000),
         ("s", 1000),
     ] {
-        if ms % scale == 0 {
+        if ms.is_multiple_of(scale) {
             return format!("{}{unit}", ms / scale);
         }
     }

@@ -136,7 +136,7 @@ fn parse_hex(field: &str) -> Result<Vec<u8>, String> {
     if field.is_empty() {
         return Err("empty key (expected at least one byte in hex)".into());
     }
-    if field.len() % 2 != 0 {
+    if !field.len().is_multiple_of(2) {
         return Err(format!("key \"{field}\" has an odd number of hex digits"));
     }
     if field.len() / 2 > MAX_KEY_BYTES {
