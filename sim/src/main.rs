@@ -1,1 +1,386 @@
-fn main() {}
+//! The `lsmlab` command line: run one experiment, sweep a grid, check
+//! amplification against a baseline, merge shards, list what can be set.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use lsmlab::catalog::Catalog;
+use lsmlab::check::{compare, Tolerances};
+use lsmlab::outputs::write_outputs;
+use lsmlab::results::{merge_runs, read_runs, write_runs};
+use lsmlab::runner::{run_experiment, FsChoice};
+use lsmlab::spec::{ParamCatalog, RunSpec, SweepSpec};
+use lsmlab::sweep::{run_all, Shard};
+use lsmlab::timeline::{merge_timelines, write_timeline};
+
+#[derive(Parser)]
+#[command(name = "lsmlab", version, about = "A laboratory for LSM-tree compaction strategies")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one experiment: one policy, one workload.
+    Run(RunArgs),
+    /// Run a grid of experiments in parallel and write CSV, plots and a report.
+    Sweep(SweepArgs),
+    /// Compare a sweep's amplification with a baseline; exit 1 on a regression.
+    Check(CheckArgs),
+    /// Join the outputs of sweep shards into one result set and report.
+    Merge(MergeArgs),
+    /// List the compaction policies and their parameters.
+    Policies,
+    /// List the workload presets and their parameters.
+    Workloads,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum FsKind {
+    Mem,
+    Disk,
+}
+
+#[derive(Args)]
+struct FsArgs {
+    /// Where databases live: in memory, or real files under --dir.
+    #[arg(long, value_enum, default_value = "mem")]
+    fs: FsKind,
+    /// Directory for --fs disk (one subdirectory per run).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+impl FsArgs {
+    fn choice(&self) -> Result<FsChoice> {
+        match (self.fs, &self.dir) {
+            (FsKind::Mem, None) => Ok(FsChoice::Mem),
+            (FsKind::Mem, Some(_)) => bail!("--dir is only for --fs disk"),
+            (FsKind::Disk, Some(d)) => Ok(FsChoice::Disk(d.clone())),
+            (FsKind::Disk, None) => bail!("--fs disk needs --dir PATH"),
+        }
+    }
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Compaction policy (see `lsmlab policies`).
+    #[arg(long, default_value = "leveled")]
+    policy: String,
+    /// Workload preset (see `lsmlab workloads`), or trace:PATH.
+    #[arg(long, default_value = "uniform")]
+    workload: String,
+    /// Operations after any preload.
+    #[arg(long)]
+    ops: Option<u64>,
+    /// Keys in the key space.
+    #[arg(long)]
+    key_count: Option<u64>,
+    /// Value size in bytes (or a range like 10..=1000).
+    #[arg(long)]
+    value_size: Option<String>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[command(flatten)]
+    fs: FsArgs,
+    /// Any engine, policy or workload parameter: name=value (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// Where runs.csv and timeline.csv go.
+    #[arg(long, default_value = "notebooks-out/run")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// Sweep spec (TOML); without it, the embedded default sweep.
+    spec: Option<PathBuf>,
+    /// Runs in parallel (default: the machine's cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run only every N-th run starting at I (0-based): I/N.
+    #[arg(long)]
+    shard: Option<Shard>,
+    #[command(flatten)]
+    fs: FsArgs,
+    /// Root of the machine-readable results.
+    #[arg(long, default_value = "notebooks-out")]
+    notebooks_out: PathBuf,
+    /// Root of the human-facing reports.
+    #[arg(long, default_value = "reports")]
+    reports_out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// The baseline runs.csv.
+    #[arg(long)]
+    baseline: PathBuf,
+    /// Allowed relative change of a metric before it counts: metric=fraction
+    /// (repeatable; default 0.02 for every amplification column).
+    #[arg(long = "tolerance", value_name = "METRIC=FRACTION")]
+    tolerance: Vec<String>,
+    /// Spec to run and compare.
+    spec: Option<PathBuf>,
+    /// Compare this runs.csv instead of running a spec.
+    #[arg(long, conflicts_with = "spec")]
+    results: Option<PathBuf>,
+    /// Rewrite the baseline with the current results.
+    #[arg(long)]
+    update: bool,
+    #[arg(long)]
+    jobs: Option<usize>,
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// Shard output directories (each with runs.csv and timeline.csv).
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// The sweep's spec, echoed in the report.
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    #[arg(long, default_value = "notebooks-out")]
+    notebooks_out: PathBuf,
+    #[arg(long, default_value = "reports")]
+    reports_out: PathBuf,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn load_spec(path: Option<&Path>) -> Result<(SweepSpec, String)> {
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Ok((SweepSpec::from_file(p, &Catalog)?, text))
+        }
+        None => Ok((SweepSpec::default_sweep(&Catalog)?, lsmlab::spec::DEFAULT_SPEC.to_string())),
+    }
+}
+
+fn print_summary(out: &lsmlab::runner::RunOutput) {
+    let m = &out.record.metrics;
+    println!("run {}", out.record.run_id);
+    println!(
+        "  ops {}  write_amp {:.3}  space_amp {:.3} (peak {:.3})  read_amp {:.3} (p99 {})  filter_probes {:.2}",
+        out.record.ops, m.write_amp, m.space_amp, m.space_amp_peak, m.read_amp, m.read_amp_p99, m.filter_probes
+    );
+    println!(
+        "  compactions {}  trivial_moves {}  sorted_runs_max {}  pending_compaction_bytes_peak {}  wall {:.2}s ({:.0} ops/s)",
+        m.compactions, m.trivial_moves, m.sorted_runs_max, m.pending_compaction_bytes_peak, m.wall_seconds, m.ops_per_second
+    );
+}
+
+fn cmd_run(a: RunArgs) -> Result<()> {
+    let catalog = Catalog;
+    catalog.check_policy(&a.policy).map_err(anyhow::Error::msg)?;
+    catalog.check_workload(&a.workload).map_err(anyhow::Error::msg)?;
+    let mut settings = Vec::new();
+    let mut push = |name: &str, value: String| -> Result<()> {
+        let q = catalog.resolve(name).map_err(|e| anyhow::anyhow!("--set {name}: {e}"))?;
+        catalog
+            .check(&q, &value)
+            .map_err(|e| anyhow::anyhow!("--set {name}={value}: {e}"))?;
+        settings.push((q, value));
+        Ok(())
+    };
+    if let Some(n) = a.key_count {
+        push("workload.key_count", n.to_string())?;
+    }
+    if let Some(v) = &a.value_size {
+        push("workload.value_size", v.clone())?;
+    }
+    for s in &a.set {
+        let (name, value) = s
+            .split_once('=')
+            .with_context(|| format!("--set `{s}`: expected NAME=VALUE"))?;
+        push(name.trim(), value.trim().to_string())?;
+    }
+    let run = RunSpec {
+        run_id: format!("{}/{}", a.policy, a.workload),
+        spec_name: "run".into(),
+        policy: a.policy.clone(),
+        workload: a.workload.clone(),
+        seed: a.seed,
+        ops: a.ops,
+        settings,
+        varied: vec![],
+    };
+    let progress = std::sync::atomic::AtomicU64::new(0);
+    let out = run_experiment(&run, &a.fs.choice()?, &progress)?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    write_runs(&a.out.join("runs.csv"), std::slice::from_ref(&out.record))?;
+    write_timeline(&a.out.join("timeline.csv"), &out.timeline)?;
+    print_summary(&out);
+    println!("\n{}", out.level_stats);
+    println!("wrote {} and {}", a.out.join("runs.csv").display(), a.out.join("timeline.csv").display());
+    Ok(())
+}
+
+fn cmd_sweep(a: SweepArgs) -> Result<()> {
+    let (spec, text) = load_spec(a.spec.as_deref())?;
+    let runs = spec.runs();
+    let selected: Vec<&RunSpec> = match a.shard {
+        Some(s) => s.select(&runs),
+        None => runs.iter().collect(),
+    };
+    let jobs = a.jobs.unwrap_or_else(default_jobs);
+    if jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    eprintln!(
+        "sweep {}: {} runs{} on {jobs} threads",
+        spec.name,
+        selected.len(),
+        a.shard.map_or(String::new(), |s| format!(" (shard {}/{} of {})", s.index, s.count, runs.len()))
+    );
+    let outputs = run_all(&selected, &a.fs.choice()?, jobs, !a.quiet)?;
+    let records: Vec<_> = outputs.iter().map(|o| o.record.clone()).collect();
+    let timeline: Vec<_> = outputs.iter().flat_map(|o| o.timeline.clone()).collect();
+    if let Some(s) = a.shard {
+        let dir = a.notebooks_out.join(format!("{}-shard-{}-of-{}", spec.name, s.index, s.count));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        write_runs(&dir.join("runs.csv"), &records)?;
+        write_timeline(&dir.join("timeline.csv"), &timeline)?;
+        println!("wrote shard {} (join shards with `lsmlab merge`)", dir.display());
+        return Ok(());
+    }
+    let paths = write_outputs(&spec.name, &text, &records, &timeline, &a.notebooks_out, &a.reports_out)?;
+    println!("{paths}");
+    Ok(())
+}
+
+fn cmd_check(a: CheckArgs) -> Result<u8> {
+    let tolerances = Tolerances::parse(&a.tolerance)?;
+    let current = match (&a.results, &a.spec) {
+        (Some(r), _) => read_runs(r)?,
+        (None, Some(spec)) => {
+            let (spec, _) = load_spec(Some(spec))?;
+            let runs = spec.runs();
+            let selected: Vec<&RunSpec> = runs.iter().collect();
+            let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
+            run_all(&selected, &FsChoice::Mem, jobs, !a.quiet)?
+                .into_iter()
+                .map(|o| o.record)
+                .collect()
+        }
+        (None, None) => bail!("check needs a SPEC to run or --results FILE"),
+    };
+    if a.update {
+        if let Some(parent) = a.baseline.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        write_runs(&a.baseline, &current)?;
+        println!("baseline {} updated with {} runs", a.baseline.display(), current.len());
+        return Ok(0);
+    }
+    let baseline = read_runs(&a.baseline)?;
+    let report = compare(&baseline, &current, &tolerances);
+    print!("{report}");
+    Ok(report.exit_code() as u8)
+}
+
+fn cmd_merge(a: MergeArgs) -> Result<()> {
+    let runs: Vec<PathBuf> = a.dirs.iter().map(|d| d.join("runs.csv")).collect();
+    let timelines: Vec<PathBuf> = a.dirs.iter().map(|d| d.join("timeline.csv")).collect();
+    let mut records = merge_runs(&runs)?;
+    let mut timeline = merge_timelines(&timelines)?;
+    let (name, text) = match &a.spec {
+        Some(p) => {
+            let (spec, text) = load_spec(Some(p))?;
+            let order: Vec<String> = spec.runs().into_iter().map(|r| r.run_id).collect();
+            lsmlab::results::sort_runs_by(&mut records, &order);
+            lsmlab::timeline::sort_timeline_by(&mut timeline, &order);
+            (spec.name, text)
+        }
+        None => {
+            let name = records
+                .first()
+                .map(|r| r.spec.clone())
+                .context("the shards hold no runs")?;
+            (name, String::from("# spec not given to `lsmlab merge`\n"))
+        }
+    };
+    let paths = write_outputs(&name, &text, &records, &timeline, &a.notebooks_out, &a.reports_out)?;
+    println!("{paths}");
+    Ok(())
+}
+
+fn cmd_policies() {
+    use lsmlab_engine::compaction::Policy;
+    use lsmlab_engine::params::{ParamScope, PARAMS};
+    use lsmlab_engine::Options;
+    let defaults = Options::default();
+    println!("Compaction policies (--policy NAME):\n");
+    for p in Policy::ALL {
+        println!("  {:<12} {}", p.name(), p.description());
+        for info in PARAMS.iter().filter(|i| i.scope == ParamScope::Policy && i.policies.contains(&p)) {
+            println!(
+                "      {:<18} default {:<10} {} ({})",
+                info.name,
+                defaults.get(info.name).unwrap_or_default(),
+                info.description,
+                info.allowed
+            );
+        }
+    }
+    println!("\nEngine parameters (--set NAME=VALUE; RocksDB names accepted):\n");
+    for info in PARAMS.iter().filter(|i| i.scope == ParamScope::Engine) {
+        println!(
+            "  {:<24} default {:<10} {} ({}){}",
+            info.name,
+            defaults.get(info.name).unwrap_or_default(),
+            info.description,
+            info.allowed,
+            info.alias.filter(|a| *a != info.name).map_or(String::new(), |a| format!(", alias {a}"))
+        );
+    }
+}
+
+fn cmd_workloads() {
+    use lsmlab_workloads::{WorkloadSpec, PRESETS};
+    println!("Workload presets (--workload NAME, or trace:PATH):\n");
+    for (name, what) in PRESETS {
+        println!("  {name:<12} {what}");
+    }
+    println!("\nWorkload parameters (--set NAME=VALUE, or workload.NAME):\n");
+    for p in WorkloadSpec::params() {
+        println!("  {:<20} default {:<12} {} ({})", p.name, p.default, p.description, p.allowed);
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => cmd_run(a).map(|_| 0),
+        Command::Sweep(a) => cmd_sweep(a).map(|_| 0),
+        Command::Check(a) => cmd_check(a),
+        Command::Merge(a) => cmd_merge(a).map(|_| 0),
+        Command::Policies => {
+            cmd_policies();
+            Ok(0)
+        }
+        Command::Workloads => {
+            cmd_workloads();
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
