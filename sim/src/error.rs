@@ -1,7 +1,7 @@
 //! The lab's error type: every message names the file (and, where known, the
 //! line and key or column) the problem is in.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What went wrong in the lab library (spec parsing, result files, outputs).
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +79,7 @@ fn spec_message(file: &str, line: Option<usize>, key: &str, message: &str) -> St
     }
 }
 
-fn csv_message(file: &PathBuf, line: Option<u64>, column: Option<&str>, message: &str) -> String {
+fn csv_message(file: &Path, line: Option<u64>, column: Option<&str>, message: &str) -> String {
     let mut out = file.display().to_string();
     if let Some(line) = line {
         out.push_str(&format!(":{line}"));

@@ -9,8 +9,9 @@ pub mod outputs;
 pub mod plots;
 pub mod report;
 pub mod results;
+pub mod shard;
 pub mod spec;
 pub mod timeline;
 
 pub use error::{LabError, Result};
-
+pub use outputs::{write_outputs, OutputPaths};

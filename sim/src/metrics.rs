@@ -215,7 +215,14 @@ mod tests {
 
     #[test]
     fn float_cells_read_back_bit_for_bit() {
-        for v in [0.1 + 0.2, 1.0 / 3.0, 4.5, 1e-300, 123456789.123456789, 0.0] {
+        for v in [
+            0.1 + 0.2,
+            1.0 / 3.0,
+            4.5,
+            1e-300,
+            123_456_789.123_456_79,
+            0.0,
+        ] {
             let cell = v.to_cell();
             let back = f64::parse_cell(&cell).unwrap();
             assert_eq!(back.to_bits(), v.to_bits(), "{cell}");

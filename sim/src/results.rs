@@ -118,7 +118,9 @@ pub(crate) fn csv_error(path: &Path, err: csv::Error) -> LabError {
     let message = match err.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
-        } => format!("row has {len} fields but the header has {expected_len} (truncated or damaged file?)"),
+        } => format!(
+            "row has {len} fields but the header has {expected_len} (truncated or damaged file?)"
+        ),
         csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_string(),
         _ => err.to_string(),
     };
@@ -134,7 +136,12 @@ pub(crate) fn csv_error(path: &Path, err: csv::Error) -> LabError {
 }
 
 /// An error about one cell of a CSV file.
-pub(crate) fn cell_error(path: &Path, line: Option<u64>, column: &str, message: String) -> LabError {
+pub(crate) fn cell_error(
+    path: &Path,
+    line: Option<u64>,
+    column: &str,
+    message: String,
+) -> LabError {
     LabError::Csv {
         file: path.to_path_buf(),
         line,
@@ -177,9 +184,17 @@ fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
         .position(|c| *c == "seed")
         .ok_or_else(|| bad("no `seed` column".to_string()))?;
     let mut varied = Vec::new();
-    for (i, name) in cols.iter().enumerate().take(seed).skip(LEADING_COLUMNS.len()) {
+    for (i, name) in cols
+        .iter()
+        .enumerate()
+        .take(seed)
+        .skip(LEADING_COLUMNS.len())
+    {
         if name.is_empty() || varied.iter().any(|(_, n)| n == name) {
-            return Err(bad(format!("column {} has an empty or repeated name", i + 1)));
+            return Err(bad(format!(
+                "column {} has an empty or repeated name",
+                i + 1
+            )));
         }
         varied.push((i, name.to_string()));
     }
@@ -233,7 +248,12 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
         let cell = |i: usize| row.get(i).unwrap_or_default();
         let int = |i: usize| -> Result<u64> {
             cell(i).parse().map_err(|_| {
-                cell_error(path, line, &header[i], format!("not a non-negative integer: `{}`", cell(i)))
+                cell_error(
+                    path,
+                    line,
+                    &header[i],
+                    format!("not a non-negative integer: `{}`", cell(i)),
+                )
             })
         };
         let run_id = cell(0).to_string();
@@ -334,8 +354,14 @@ pub fn sort_runs_by(records: &mut [RunRecord], run_ids: &[String]) {
         .map(|(i, id)| (id.as_str(), i))
         .collect();
     records.sort_by(|a, b| {
-        let ka = (rank.get(a.run_id.as_str()).unwrap_or(&usize::MAX), &a.run_id);
-        let kb = (rank.get(b.run_id.as_str()).unwrap_or(&usize::MAX), &b.run_id);
+        let ka = (
+            rank.get(a.run_id.as_str()).unwrap_or(&usize::MAX),
+            &a.run_id,
+        );
+        let kb = (
+            rank.get(b.run_id.as_str()).unwrap_or(&usize::MAX),
+            &b.run_id,
+        );
         ka.cmp(&kb)
     });
 }
@@ -387,7 +413,16 @@ pub(crate) mod tests {
         let cols = runs_columns(&records);
         assert_eq!(
             cols[..8],
-            ["run_id", "spec", "policy", "workload", "l0_file_limit", "theta", "seed", "ops"]
+            [
+                "run_id",
+                "spec",
+                "policy",
+                "workload",
+                "l0_file_limit",
+                "theta",
+                "seed",
+                "ops"
+            ]
         );
         assert_eq!(cols[8], "user_bytes");
         assert_eq!(cols[cols.len() - 3], "ops_per_second");
@@ -398,7 +433,11 @@ pub(crate) mod tests {
     fn runs_round_trip_bit_for_bit() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs.csv");
-        let mut a = with_varied(record("leveled", "uniform", 0.1 + 0.2), "l0_file_limit", "4");
+        let mut a = with_varied(
+            record("leveled", "uniform", 0.1 + 0.2),
+            "l0_file_limit",
+            "4",
+        );
         a.policy = "odd, \"quoted\" name".into();
         let b = record("size-tiered", "zipfian", 2.0 / 3.0);
         write_runs(&path, &[a.clone(), b.clone()]).unwrap();
@@ -425,10 +464,15 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs.csv");
         write_runs(&path, &[record("a", "u", 2.0)]).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap().replace(",2,", ",two,");
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace(",2,", ",two,");
         std::fs::write(&path, text).unwrap();
         let err = read_runs(&path).unwrap_err().to_string();
-        assert!(err.contains("runs.csv:2: column `write_amp`: not a number: `two`"), "{err}");
+        assert!(
+            err.contains("runs.csv:2: column `write_amp`: not a number: `two`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -436,10 +480,16 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs.csv");
         std::fs::write(&path, "").unwrap();
-        assert!(read_runs(&path).unwrap_err().to_string().contains("empty file"));
+        assert!(read_runs(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("empty file"));
         std::fs::write(&path, "run_id,spec,policy,workload,seed,ops,user_bytes\n").unwrap();
         let err = read_runs(&path).unwrap_err().to_string();
-        assert!(err.contains("runs.csv:1") && err.contains("flush_bytes"), "{err}");
+        assert!(
+            err.contains("runs.csv:1") && err.contains("flush_bytes"),
+            "{err}"
+        );
         let missing = read_runs(&dir.path().join("nope.csv")).unwrap_err();
         assert!(missing.to_string().contains("nope.csv"));
     }
@@ -451,7 +501,10 @@ pub(crate) mod tests {
         let r = record("a", "u", 2.0);
         write_runs(&path, &[r.clone(), r]).unwrap();
         let err = read_runs(&path).unwrap_err().to_string();
-        assert!(err.contains(":3:") && err.contains("already appears on line 2"), "{err}");
+        assert!(
+            err.contains(":3:") && err.contains("already appears on line 2"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -469,12 +522,17 @@ pub(crate) mod tests {
         write_runs(&s1.join(RUNS_CSV), &[runs[1].clone()]).unwrap();
         let mut merged = merge_runs(&[s0.clone(), s1.join(RUNS_CSV)]).unwrap();
         let ids: Vec<&str> = merged.iter().map(|r| r.run_id.as_str()).collect();
-        assert_eq!(ids, ["fifo/uniform", "leveled/uniform", "size-tiered/uniform"]);
+        assert_eq!(
+            ids,
+            ["fifo/uniform", "leveled/uniform", "size-tiered/uniform"]
+        );
         let order: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
         sort_runs_by(&mut merged, &order);
         assert_eq!(merged, runs.to_vec());
 
-        let err = merge_runs(&[s0.clone(), s0.clone()]).unwrap_err().to_string();
+        let err = merge_runs(&[s0.clone(), s0.clone()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("appears twice"), "{err}");
         let mut other = record("x", "y", 1.0);
         other.spec = "other".into();

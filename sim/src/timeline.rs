@@ -101,13 +101,23 @@ pub fn read_timeline(path: &Path) -> Result<Vec<TimelineRow>> {
         let cell = |i: usize| row.get(i).unwrap_or_default();
         let int = |i: usize| -> Result<u64> {
             cell(i).parse().map_err(|_| {
-                cell_error(path, line, &header[i], format!("not a non-negative integer: `{}`", cell(i)))
+                cell_error(
+                    path,
+                    line,
+                    &header[i],
+                    format!("not a non-negative integer: `{}`", cell(i)),
+                )
             })
         };
         let float = |i: usize| -> Result<f64> {
-            cell(i)
-                .parse()
-                .map_err(|_| cell_error(path, line, &header[i], format!("not a number: `{}`", cell(i))))
+            cell(i).parse().map_err(|_| {
+                cell_error(
+                    path,
+                    line,
+                    &header[i],
+                    format!("not a number: `{}`", cell(i)),
+                )
+            })
         };
         rows.push(TimelineRow {
             run_id: cell(0).to_string(),
@@ -170,8 +180,14 @@ pub fn sort_timeline_by(rows: &mut [TimelineRow], run_ids: &[String]) {
         .map(|(i, id)| (id.as_str(), i))
         .collect();
     rows.sort_by(|a, b| {
-        let ka = (rank.get(a.run_id.as_str()).unwrap_or(&usize::MAX), &a.run_id);
-        let kb = (rank.get(b.run_id.as_str()).unwrap_or(&usize::MAX), &b.run_id);
+        let ka = (
+            rank.get(a.run_id.as_str()).unwrap_or(&usize::MAX),
+            &a.run_id,
+        );
+        let kb = (
+            rank.get(b.run_id.as_str()).unwrap_or(&usize::MAX),
+            &b.run_id,
+        );
         ka.cmp(&kb)
     });
 }
@@ -211,7 +227,9 @@ pub(crate) mod tests {
                 read_amp: 1.0 + (i % 5) as f64 * 0.1,
                 l0_files: i % 4,
                 pending_compaction_bytes: i * 100,
-                level_bytes: (0..(2 + i as usize % 3)).map(|l| (l as u64 + 1) * i * 4096).collect(),
+                level_bytes: (0..(2 + i as usize % 3))
+                    .map(|l| (l as u64 + 1) * i * 4096)
+                    .collect(),
             })
             .collect()
     }
@@ -249,7 +267,10 @@ pub(crate) mod tests {
         let err = read_timeline(&path).unwrap_err().to_string();
         assert!(err.contains("timeline.csv:3: column `ops_done`"), "{err}");
         std::fs::write(&path, "run_id,ops\n").unwrap();
-        assert!(read_timeline(&path).unwrap_err().to_string().contains("timeline.csv:1"));
+        assert!(read_timeline(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("timeline.csv:1"));
     }
 
     #[test]

@@ -106,18 +106,42 @@ fn parses_sections_with_qualified_canonical_names() {
     assert_eq!(spec.ops, Some(5000));
     assert_eq!(spec.policies, ["leveled", "fifo"]);
     assert_eq!(spec.workloads, ["uniform", "zipfian"]);
-    let pairs = |v: &[(String, String)]| v.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>();
-    assert_eq!(pairs(&spec.engine_params), ["engine.write_buffer_size=262144", "engine.l0_file_limit=4"]);
-    assert_eq!(pairs(&spec.workload_params), ["workload.key_count=100", "workload.theta=0.5", "workload.ops=5000"]);
+    let pairs = |v: &[(String, String)]| {
+        v.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        pairs(&spec.engine_params),
+        ["engine.write_buffer_size=262144", "engine.l0_file_limit=4"]
+    );
+    assert_eq!(
+        pairs(&spec.workload_params),
+        [
+            "workload.key_count=100",
+            "workload.theta=0.5",
+            "workload.ops=5000"
+        ]
+    );
     let axes: Vec<(&str, &str, Vec<&str>)> = spec
         .grid
         .iter()
-        .map(|a| (a.key.as_str(), a.label.as_str(), a.values.iter().map(String::as_str).collect()))
+        .map(|a| {
+            (
+                a.key.as_str(),
+                a.label.as_str(),
+                a.values.iter().map(String::as_str).collect(),
+            )
+        })
         .collect();
     assert_eq!(
         axes,
         [
-            ("engine.bloom_bits_per_key", "bloom_bits_per_key", vec!["0", "10"]),
+            (
+                "engine.bloom_bits_per_key",
+                "bloom_bits_per_key",
+                vec!["0", "10"]
+            ),
             // `ttl` alone is ambiguous, so the label stays qualified.
             ("policy.ttl", "policy.ttl", vec!["60", "120"]),
         ]
@@ -148,12 +172,27 @@ fn expands_policies_then_workloads_then_axes_in_file_order() {
     assert_eq!(unique.len(), ids.len(), "run ids are unique");
 
     let run = &runs[3];
-    assert_eq!((run.policy.as_str(), run.workload.as_str(), run.seed, run.ops), ("leveled", "uniform", 9, Some(5000)));
+    assert_eq!(
+        (
+            run.policy.as_str(),
+            run.workload.as_str(),
+            run.seed,
+            run.ops
+        ),
+        ("leveled", "uniform", 9, Some(5000))
+    );
     assert_eq!(
         run.varied,
-        [("bloom_bits_per_key".to_string(), "10".to_string()), ("policy.ttl".into(), "120".into())]
+        [
+            ("bloom_bits_per_key".to_string(), "10".to_string()),
+            ("policy.ttl".into(), "120".into())
+        ]
     );
-    let settings: Vec<String> = run.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let settings: Vec<String> = run
+        .settings
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     assert_eq!(
         settings,
         [
@@ -171,10 +210,16 @@ fn expands_policies_then_workloads_then_axes_in_file_order() {
 
 #[test]
 fn seed_axis_sets_the_seed_and_names_the_run() {
-    let spec = parse("name = \"s\"\npolicy = \"leveled\"\nworkload = \"uniform\"\n[grid]\nseed = [1, 2]\n").unwrap();
+    let spec = parse(
+        "name = \"s\"\npolicy = \"leveled\"\nworkload = \"uniform\"\n[grid]\nseed = [1, 2]\n",
+    )
+    .unwrap();
     let runs = spec.runs();
     assert_eq!(runs.len(), 2);
-    assert_eq!((runs[1].run_id.as_str(), runs[1].seed), ("leveled/uniform/seed=2", 2));
+    assert_eq!(
+        (runs[1].run_id.as_str(), runs[1].seed),
+        ("leveled/uniform/seed=2", 2)
+    );
     assert!(runs[1].varied.is_empty());
     assert_eq!(runs[1].ops, None);
 }
@@ -186,7 +231,10 @@ fn minimal_spec_has_one_run_and_the_default_seed() {
     let runs = spec.runs();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].run_id, "fifo/timeseries");
-    assert_eq!(runs[0].settings, [("policy.ttl".to_string(), "30".to_string())]);
+    assert_eq!(
+        runs[0].settings,
+        [("policy.ttl".to_string(), "30".to_string())]
+    );
 }
 
 #[test]
@@ -228,27 +276,54 @@ fn errors_name_file_line_and_key() {
     ];
     for (text, want) in cases {
         let got = parse_err(text);
-        assert!(got.starts_with(want), "spec:\n{text}\nwant prefix: {want}\ngot: {got}");
+        assert!(
+            got.starts_with(want),
+            "spec:\n{text}\nwant prefix: {want}\ngot: {got}"
+        );
     }
 }
 
 #[test]
 fn conflicting_settings_are_errors() {
     let base = "name = \"x\"\npolicy = \"leveled\"\nworkload = \"uniform\"\n";
-    let err = parse_err(&format!("{base}[engine]\nl0_file_limit = 4\n[grid]\nlevel0_file_num_compaction_trigger = [2, 8]\n"));
+    let err = parse_err(&format!(
+        "{base}[engine]\nl0_file_limit = 4\n[grid]\nlevel0_file_num_compaction_trigger = [2, 8]\n"
+    ));
     assert!(err.starts_with("specs/t.toml:7: `grid.level0_file_num_compaction_trigger`: varied here but fixed by `engine.l0_file_limit` on line 5"), "{err}");
-    let err = parse_err(&format!("{base}[engine]\nl0_file_limit = 4\nlevel0_file_num_compaction_trigger = 2\n"));
-    assert!(err.contains(":6:") && err.contains("already set by `engine.l0_file_limit` on line 5"), "{err}");
+    let err = parse_err(&format!(
+        "{base}[engine]\nl0_file_limit = 4\nlevel0_file_num_compaction_trigger = 2\n"
+    ));
+    assert!(
+        err.contains(":6:") && err.contains("already set by `engine.l0_file_limit` on line 5"),
+        "{err}"
+    );
     let err = parse_err(&format!("{base}[grid]\npolicies = [\"fifo\"]\n"));
-    assert!(err.starts_with("specs/t.toml:5: `grid.policies`: policy names already given by `policy` on line 2"), "{err}");
+    assert!(
+        err.starts_with(
+            "specs/t.toml:5: `grid.policies`: policy names already given by `policy` on line 2"
+        ),
+        "{err}"
+    );
     let err = parse_err("name = \"x\"\nseed = 3\npolicy = \"leveled\"\nworkload = \"uniform\"\n[grid]\nseed = [1]\n");
-    assert!(err.starts_with("specs/t.toml:2: `seed`: fixed here and varied"), "{err}");
+    assert!(
+        err.starts_with("specs/t.toml:2: `seed`: fixed here and varied"),
+        "{err}"
+    );
     let err = parse_err(&format!("{base}ops = 10\n[grid]\nops = [1, 2]\n"));
-    assert!(err.contains("`grid.ops`: varied here but fixed by `ops`"), "{err}");
+    assert!(
+        err.contains("`grid.ops`: varied here but fixed by `ops`"),
+        "{err}"
+    );
     let err = parse_err(&format!("{base}[grid]\nl0_file_limit = [2, 2]\n"));
-    assert!(err.starts_with("specs/t.toml:5: `grid.l0_file_limit`: value `2` is listed twice"), "{err}");
+    assert!(
+        err.starts_with("specs/t.toml:5: `grid.l0_file_limit`: value `2` is listed twice"),
+        "{err}"
+    );
     let err = parse_err(&format!("{base}[grid]\nl0_file_limit = 4\n"));
-    assert!(err.contains("a grid axis is a list of values, found integer"), "{err}");
+    assert!(
+        err.contains("a grid axis is a list of values, found integer"),
+        "{err}"
+    );
     let err = parse_err(&format!("{base}[grid]\nengine.theta = [0.5]\n"));
     assert!(err.contains("`engine.theta`: unknown parameter"), "{err}");
     let err = parse_err(&format!("{base}[grid]\nworkload.l0_file_limit = [2]\n"));
@@ -266,7 +341,8 @@ fn example_specs_parse_and_expand() {
         ("l0-trigger.toml", 9),
     ];
     for (file, runs) in expected {
-        let spec = SweepSpec::from_file(&dir.join(file), &FakeCatalog).unwrap_or_else(|e| panic!("{e}"));
+        let spec =
+            SweepSpec::from_file(&dir.join(file), &FakeCatalog).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(spec.runs().len(), runs, "{file}");
         assert_eq!(format!("{}.toml", spec.name), file);
     }
