@@ -10,9 +10,9 @@ use plotters::style::{register_font, FontStyle, RGBColor};
 
 use crate::error::{LabError, Result};
 
-pub(super) static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 pub(super) const FONT: &str = "sans-serif";
-pub(super) const TITLE_SIZE: f64 = 24.0;
+const TITLE_SIZE: f64 = 24.0;
 pub(super) const CAPTION_SIZE: f64 = 19.0;
 pub(super) const AXIS_SIZE: f64 = 16.0;
 pub(super) const LABEL_SIZE: f64 = 14.0;
@@ -35,7 +35,7 @@ impl Default for PanelSize {
 }
 
 /// Registers the embedded font with plotters, once per process.
-pub(super) fn ensure_font() -> Result<()> {
+fn ensure_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         [FontStyle::Normal, FontStyle::Bold]
