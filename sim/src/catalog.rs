@@ -55,11 +55,11 @@ impl ParamCatalog for Catalog {
             };
         }
         let engine = engine_qualified(name);
-        let workload = workload_names().contains(&name).then(|| format!("workload.{name}"));
+        let workload = workload_names()
+            .contains(&name)
+            .then(|| format!("workload.{name}"));
         match (engine, workload) {
-            (Some(e), Some(w)) => Err(format!(
-                "`{name}` is ambiguous: write `{e}` or `{w}`"
-            )),
+            (Some(e), Some(w)) => Err(format!("`{name}` is ambiguous: write `{e}` or `{w}`")),
             (Some(q), None) | (None, Some(q)) => Ok(q),
             (None, None) => Err(format!("unknown parameter `{name}`; valid: {}", all())),
         }
@@ -94,7 +94,9 @@ impl ParamCatalog for Catalog {
     }
 
     fn check_policy(&self, name: &str) -> Result<(), String> {
-        name.parse::<Policy>().map(|_| ()).map_err(|e| e.to_string())
+        name.parse::<Policy>()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     fn check_workload(&self, preset: &str) -> Result<(), String> {

@@ -9,15 +9,20 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use lsmlab::catalog::Catalog;
 use lsmlab::check::{compare, Tolerances};
-use lsmlab::outputs::write_outputs;
+use lsmlab::outputs::{write_outputs, OutputPaths};
 use lsmlab::results::{merge_runs, read_runs, write_runs};
 use lsmlab::runner::{run_experiment, FsChoice};
+use lsmlab::shard::Shard;
 use lsmlab::spec::{ParamCatalog, RunSpec, SweepSpec};
-use lsmlab::sweep::{run_all, Shard};
+use lsmlab::sweep::run_all;
 use lsmlab::timeline::{merge_timelines, write_timeline};
 
 #[derive(Parser)]
-#[command(name = "lsmlab", version, about = "A laboratory for LSM-tree compaction strategies")]
+#[command(
+    name = "lsmlab",
+    version,
+    about = "A laboratory for LSM-tree compaction strategies"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -162,10 +167,14 @@ fn default_jobs() -> usize {
 fn load_spec(path: Option<&Path>) -> Result<(SweepSpec, String)> {
     match path {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             Ok((SweepSpec::from_file(p, &Catalog)?, text))
         }
-        None => Ok((SweepSpec::default_sweep(&Catalog)?, lsmlab::spec::DEFAULT_SPEC.to_string())),
+        None => Ok((
+            SweepSpec::default_sweep(&Catalog)?,
+            lsmlab::spec::DEFAULT_SPEC_TOML.to_string(),
+        )),
     }
 }
 
@@ -184,11 +193,17 @@ fn print_summary(out: &lsmlab::runner::RunOutput) {
 
 fn cmd_run(a: RunArgs) -> Result<()> {
     let catalog = Catalog;
-    catalog.check_policy(&a.policy).map_err(anyhow::Error::msg)?;
-    catalog.check_workload(&a.workload).map_err(anyhow::Error::msg)?;
+    catalog
+        .check_policy(&a.policy)
+        .map_err(anyhow::Error::msg)?;
+    catalog
+        .check_workload(&a.workload)
+        .map_err(anyhow::Error::msg)?;
     let mut settings = Vec::new();
     let mut push = |name: &str, value: String| -> Result<()> {
-        let q = catalog.resolve(name).map_err(|e| anyhow::anyhow!("--set {name}: {e}"))?;
+        let q = catalog
+            .resolve(name)
+            .map_err(|e| anyhow::anyhow!("--set {name}: {e}"))?;
         catalog
             .check(&q, &value)
             .map_err(|e| anyhow::anyhow!("--set {name}={value}: {e}"))?;
@@ -224,7 +239,11 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     write_timeline(&a.out.join("timeline.csv"), &out.timeline)?;
     print_summary(&out);
     println!("\n{}", out.level_stats);
-    println!("wrote {} and {}", a.out.join("runs.csv").display(), a.out.join("timeline.csv").display());
+    println!(
+        "wrote {} and {}",
+        a.out.join("runs.csv").display(),
+        a.out.join("timeline.csv").display()
+    );
     Ok(())
 }
 
@@ -232,7 +251,7 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
     let (spec, text) = load_spec(a.spec.as_deref())?;
     let runs = spec.runs();
     let selected: Vec<&RunSpec> = match a.shard {
-        Some(s) => s.select(&runs),
+        Some(s) => s.select(runs.iter().collect()),
         None => runs.iter().collect(),
     };
     let jobs = a.jobs.unwrap_or_else(default_jobs);
@@ -243,22 +262,52 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
         "sweep {}: {} runs{} on {jobs} threads",
         spec.name,
         selected.len(),
-        a.shard.map_or(String::new(), |s| format!(" (shard {}/{} of {})", s.index, s.count, runs.len()))
+        a.shard.map_or(String::new(), |s| format!(
+            " (shard {}/{} of {})",
+            s.index(),
+            s.count(),
+            runs.len()
+        ))
     );
     let outputs = run_all(&selected, &a.fs.choice()?, jobs, !a.quiet)?;
     let records: Vec<_> = outputs.iter().map(|o| o.record.clone()).collect();
     let timeline: Vec<_> = outputs.iter().flat_map(|o| o.timeline.clone()).collect();
     if let Some(s) = a.shard {
-        let dir = a.notebooks_out.join(format!("{}-shard-{}-of-{}", spec.name, s.index, s.count));
+        let dir = a.notebooks_out.join(format!(
+            "{}-shard-{}-of-{}",
+            spec.name,
+            s.index(),
+            s.count()
+        ));
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         write_runs(&dir.join("runs.csv"), &records)?;
         write_timeline(&dir.join("timeline.csv"), &timeline)?;
-        println!("wrote shard {} (join shards with `lsmlab merge`)", dir.display());
+        println!(
+            "wrote shard {} (join shards with `lsmlab merge`)",
+            dir.display()
+        );
         return Ok(());
     }
-    let paths = write_outputs(&spec.name, &text, &records, &timeline, &a.notebooks_out, &a.reports_out)?;
-    println!("{paths}");
+    let paths = write_outputs(
+        &spec.name,
+        &text,
+        &records,
+        &timeline,
+        &a.notebooks_out,
+        &a.reports_out,
+    )?;
+    print_paths(&paths);
     Ok(())
+}
+
+fn print_paths(p: &OutputPaths) {
+    println!(
+        "results:  {} and {}",
+        p.runs_csv.display(),
+        p.timeline_csv.display()
+    );
+    println!("notebook: {}", p.notebook.display());
+    println!("report:   {}", p.report_md.display());
 }
 
 fn cmd_check(a: CheckArgs) -> Result<u8> {
@@ -279,15 +328,20 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
     };
     if a.update {
         if let Some(parent) = a.baseline.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
         write_runs(&a.baseline, &current)?;
-        println!("baseline {} updated with {} runs", a.baseline.display(), current.len());
+        println!(
+            "baseline {} updated with {} runs",
+            a.baseline.display(),
+            current.len()
+        );
         return Ok(0);
     }
     let baseline = read_runs(&a.baseline)?;
     let report = compare(&baseline, &current, &tolerances);
-    print!("{report}");
+    println!("{report}");
     Ok(report.exit_code() as u8)
 }
 
@@ -312,8 +366,15 @@ fn cmd_merge(a: MergeArgs) -> Result<()> {
             (name, String::from("# spec not given to `lsmlab merge`\n"))
         }
     };
-    let paths = write_outputs(&name, &text, &records, &timeline, &a.notebooks_out, &a.reports_out)?;
-    println!("{paths}");
+    let paths = write_outputs(
+        &name,
+        &text,
+        &records,
+        &timeline,
+        &a.notebooks_out,
+        &a.reports_out,
+    )?;
+    print_paths(&paths);
     Ok(())
 }
 
@@ -325,7 +386,10 @@ fn cmd_policies() {
     println!("Compaction policies (--policy NAME):\n");
     for p in Policy::ALL {
         println!("  {:<12} {}", p.name(), p.description());
-        for info in PARAMS.iter().filter(|i| i.scope == ParamScope::Policy && i.policies.contains(&p)) {
+        for info in PARAMS
+            .iter()
+            .filter(|i| i.scope == ParamScope::Policy && i.policies.contains(&p))
+        {
             println!(
                 "      {:<18} default {:<10} {} ({})",
                 info.name,
@@ -343,7 +407,9 @@ fn cmd_policies() {
             defaults.get(info.name).unwrap_or_default(),
             info.description,
             info.allowed,
-            info.alias.filter(|a| *a != info.name).map_or(String::new(), |a| format!(", alias {a}"))
+            info.alias
+                .filter(|a| *a != info.name)
+                .map_or(String::new(), |a| format!(", alias {a}"))
         );
     }
 }
@@ -356,8 +422,27 @@ fn cmd_workloads() {
     }
     println!("\nWorkload parameters (--set NAME=VALUE, or workload.NAME):\n");
     for p in WorkloadSpec::params() {
-        println!("  {:<20} default {:<12} {} ({})", p.name, p.default, p.description, p.allowed);
+        println!(
+            "  {:<20} default {:<12} {} ({})",
+            p.name, p.default, p.description, p.allowed
+        );
     }
+}
+
+/// The error and its causes on one line, each cause once: library errors
+/// often repeat their source in their own message.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&text);
+        }
+    }
+    msg
 }
 
 fn main() -> ExitCode {
@@ -379,7 +464,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::from(2)
         }
     }

@@ -83,7 +83,10 @@ pub fn build_options(run: &RunSpec) -> Result<Options, RunError> {
     o.set("policy", &run.policy)
         .map_err(|e| setting_err("policy", &run.policy, e.to_string()))?;
     for (name, value) in &run.settings {
-        let Some(bare) = name.strip_prefix("engine.").or_else(|| name.strip_prefix("policy.")) else {
+        let Some(bare) = name
+            .strip_prefix("engine.")
+            .or_else(|| name.strip_prefix("policy."))
+        else {
             continue;
         };
         let canonical = lsmlab_engine::params::lookup(bare).map(|p| p.name);
@@ -92,7 +95,8 @@ pub fn build_options(run: &RunSpec) -> Result<Options, RunError> {
             // The value is stored but another parameter's range depends on
             // it (l0_slowdown_limit <= l0_stop_limit): settings may come in
             // any order, so the whole options are validated below.
-            Err(lsmlab_engine::Error::InvalidOption { name, .. }) if Some(name.as_str()) != canonical => {}
+            Err(lsmlab_engine::Error::InvalidOption { name, .. })
+                if Some(name.as_str()) != canonical => {}
             Err(e) => return Err(setting_err(bare, value, e.to_string())),
         }
     }
@@ -133,7 +137,13 @@ pub fn build_workload(run: &RunSpec) -> Result<WorkloadSpec, RunError> {
 pub fn run_dir_name(run_id: &str) -> String {
     run_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-.=".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-.=".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -165,14 +175,15 @@ impl LiveSet {
     /// Bytes of the unexpired keys at `now`; forgets expired ones.
     fn live_bytes(&mut self, now: u64) -> u64 {
         if self.has_expiry {
-            let before = std::mem::take(&mut self.keys);
-            self.bytes = 0;
-            for (k, (len, exp)) in before {
-                if exp > now {
-                    self.bytes += k.len() as u64 + len as u64;
-                    self.keys.insert(k, (len, exp));
+            let mut gone = 0u64;
+            self.keys.retain(|k, (len, exp)| {
+                let live = *exp > now;
+                if !live {
+                    gone += k.len() as u64 + *len as u64;
                 }
-            }
+                live
+            });
+            self.bytes -= gone;
         }
         self.bytes
     }
@@ -322,7 +333,11 @@ impl Experiment<'_> {
     }
 }
 
-fn open_env(run: &RunSpec, fs_choice: &FsChoice, clock: Arc<VirtualClock>) -> Result<(Env, PathBuf), RunError> {
+fn open_env(
+    run: &RunSpec,
+    fs_choice: &FsChoice,
+    clock: Arc<VirtualClock>,
+) -> Result<(Env, PathBuf), RunError> {
     match fs_choice {
         FsChoice::Mem => Ok((
             Env {
@@ -415,7 +430,7 @@ pub fn run_experiment(
         let op = op.map_err(werr)?;
         x.apply(&op, &value).map_err(|e| x.engine_err(e))?;
         done += 1;
-        if done % every == 0 {
+        if done.is_multiple_of(every) {
             x.sample(done);
             progress.store(done, Ordering::Relaxed);
         }
@@ -508,6 +523,9 @@ mod tests {
 
     #[test]
     fn run_dir_names_are_flat() {
-        assert_eq!(run_dir_name("leveled/uniform/l0_file_limit=4"), "leveled_uniform_l0_file_limit=4");
+        assert_eq!(
+            run_dir_name("leveled/uniform/l0_file_limit=4"),
+            "leveled_uniform_l0_file_limit=4"
+        );
     }
 }

@@ -11,41 +11,6 @@ use rayon::prelude::*;
 use crate::runner::{build_workload, run_experiment, FsChoice, RunError, RunOutput};
 use crate::spec::RunSpec;
 
-/// Which runs of a sweep this process executes: every `count`-th run
-/// starting at `index` (0-based), so N processes with indexes 0..N cover the
-/// sweep exactly once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: usize,
-    pub count: usize,
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let bad = || format!("--shard `{s}`: expected I/N with 0 <= I < N, e.g. 0/4");
-        let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let index: usize = i.trim().parse().map_err(|_| bad())?;
-        let count: usize = n.trim().parse().map_err(|_| bad())?;
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-impl Shard {
-    /// The runs of `all` that belong to this shard, in sweep order.
-    pub fn select<'a>(&self, all: &'a [RunSpec]) -> Vec<&'a RunSpec> {
-        all.iter()
-            .enumerate()
-            .filter(|(i, _)| i % self.count == self.index)
-            .map(|(_, r)| r)
-            .collect()
-    }
-}
-
 /// Runs `runs` on `jobs` threads; results come back in the order of `runs`.
 /// The amplification figures do not depend on `jobs`: each run is alone on
 /// its engine and its simulated clock.
@@ -76,7 +41,8 @@ pub fn run_all(
     };
     let stop = Arc::new(AtomicBool::new(false));
     let ticker = {
-        let (bar, done, finished, stop) = (bar.clone(), done.clone(), finished.clone(), stop.clone());
+        let (bar, done, finished, stop) =
+            (bar.clone(), done.clone(), finished.clone(), stop.clone());
         let n = runs.len();
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
@@ -105,37 +71,4 @@ pub fn run_all(
     let _ = ticker.join();
     bar.finish_and_clear();
     results.into_iter().collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shards_partition_the_runs() {
-        let runs: Vec<RunSpec> = (0..7)
-            .map(|i| RunSpec {
-                run_id: format!("r{i}"),
-                spec_name: "s".into(),
-                policy: "leveled".into(),
-                workload: "uniform".into(),
-                seed: 1,
-                ops: None,
-                settings: vec![],
-                varied: vec![],
-            })
-            .collect();
-        let mut seen: Vec<String> = Vec::new();
-        for index in 0..3 {
-            let s = Shard { index, count: 3 };
-            seen.extend(s.select(&runs).iter().map(|r| r.run_id.clone()));
-        }
-        seen.sort();
-        let mut all: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
-        all.sort();
-        assert_eq!(seen, all);
-        assert!("3/3".parse::<Shard>().unwrap_err().contains("0 <= I < N"));
-        assert!("x".parse::<Shard>().is_err());
-        assert_eq!("1/4".parse::<Shard>().unwrap(), Shard { index: 1, count: 4 });
-    }
 }

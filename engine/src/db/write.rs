@@ -108,7 +108,8 @@ impl Inner {
             &self.opts,
             self.strategy.as_ref(),
         );
-        self.stats.pending_compaction_bytes_peak = self.stats.pending_compaction_bytes_peak.max(debt);
+        self.stats.pending_compaction_bytes_peak =
+            self.stats.pending_compaction_bytes_peak.max(debt);
         self.window.pending_compaction_bytes = self.window.pending_compaction_bytes.max(debt);
         if self.opts.auto_compaction {
             self.compact_until_quiet()?;

@@ -1,0 +1,468 @@
+//! `lsmlab check`: compares a sweep's results with a baseline, run by run
+//! (matched by run id) and amplification column by column, under relative
+//! tolerances. A move in the worse direction beyond tolerance, or a baseline
+//! run missing from the results, is a regression; improvements and new runs
+//! are reported but do not fail.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use crate::error::{LabError, Result};
+use crate::metrics::{amplification_metrics, metric_info, Direction};
+use crate::results::RunRecord;
+
+/// The relative tolerance of a metric with no override: 2%.
+pub const DEFAULT_TOLERANCE: f64 = 0.02;
+
+/// Relative tolerance per amplification metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tolerances {
+    default: f64,
+    overrides: BTreeMap<&'static str, f64>,
+}
+
+impl Default for Tolerances {
+    fn default() -> Self {
+        Tolerances {
+            default: DEFAULT_TOLERANCE,
+            overrides: BTreeMap::new(),
+        }
+    }
+}
+
+impl Tolerances {
+    /// Default tolerances with overrides given as `metric=fraction`
+    /// (`write_amp=0.05` lets write_amp move by 5%).
+    pub fn parse(overrides: &[String]) -> Result<Tolerances> {
+        let mut t = Tolerances::default();
+        for arg in overrides {
+            let (name, frac) = arg.split_once('=').ok_or_else(|| {
+                LabError::InvalidArgument(format!(
+                    "tolerance `{arg}`: expected metric=fraction, e.g. write_amp=0.05"
+                ))
+            })?;
+            let frac: f64 = frac.trim().parse().map_err(|_| {
+                LabError::InvalidArgument(format!("tolerance `{arg}`: `{frac}` is not a number"))
+            })?;
+            t.set(name.trim(), frac)?;
+        }
+        Ok(t)
+    }
+
+    /// Sets the tolerance of one amplification metric.
+    pub fn set(&mut self, metric: &str, fraction: f64) -> Result<()> {
+        let valid = || {
+            amplification_metrics()
+                .map(|m| m.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let info = match metric_info(metric) {
+            Some(info) if info.deterministic => info,
+            Some(_) => {
+                return Err(LabError::InvalidArgument(format!(
+                    "tolerance for `{metric}`: a time column, never compared; valid metrics: {}",
+                    valid()
+                )))
+            }
+            None => {
+                return Err(LabError::InvalidArgument(format!(
+                    "tolerance for unknown metric `{metric}`; valid metrics: {}",
+                    valid()
+                )))
+            }
+        };
+        if !(fraction.is_finite() && fraction >= 0.0) {
+            return Err(LabError::InvalidArgument(format!(
+                "tolerance for `{metric}`: {fraction} must be a fraction >= 0 (0.05 = 5%)"
+            )));
+        }
+        self.overrides.insert(info.name, fraction);
+        Ok(())
+    }
+
+    /// The tolerance of `metric`.
+    pub fn of(&self, metric: &str) -> f64 {
+        self.overrides.get(metric).copied().unwrap_or(self.default)
+    }
+}
+
+/// One metric of one run that moved beyond its tolerance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub run_id: String,
+    pub metric: &'static str,
+    pub baseline: f64,
+    pub now: f64,
+    pub tolerance: f64,
+}
+
+impl Change {
+    /// Relative change in percent; infinite when the baseline is zero.
+    pub fn percent(&self) -> f64 {
+        if self.baseline == 0.0 {
+            if self.now > 0.0 {
+                f64::INFINITY
+            } else {
+                f64::NEG_INFINITY
+            }
+        } else {
+            (self.now - self.baseline) / self.baseline.abs() * 100.0
+        }
+    }
+}
+
+/// The outcome of comparing results with a baseline.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CheckReport {
+    /// Metrics that moved the wrong way beyond tolerance, in baseline run
+    /// order and metric column order.
+    pub regressions: Vec<Change>,
+    pub improvements: Vec<Change>,
+    /// Baseline runs absent from the results (each counts as a regression).
+    pub missing_runs: Vec<String>,
+    /// Runs absent from the baseline (informational).
+    pub new_runs: Vec<String>,
+    /// Runs present in both.
+    pub runs_compared: usize,
+}
+
+impl CheckReport {
+    /// True when nothing regressed and no baseline run is missing.
+    pub fn passed(&self) -> bool {
+        self.regressions.is_empty() && self.missing_runs.is_empty()
+    }
+
+    /// The process exit code `lsmlab check` uses: 0 passed, 1 regressed.
+    pub fn exit_code(&self) -> i32 {
+        if self.passed() {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+/// Compares every amplification column of every run in both lists.
+pub fn compare(
+    baseline: &[RunRecord],
+    current: &[RunRecord],
+    tolerances: &Tolerances,
+) -> CheckReport {
+    let now_by_id: HashMap<&str, &RunRecord> =
+        current.iter().map(|r| (r.run_id.as_str(), r)).collect();
+    let base_ids: HashSet<&str> = baseline.iter().map(|r| r.run_id.as_str()).collect();
+    let mut report = CheckReport::default();
+    for base in baseline {
+        let Some(now) = now_by_id.get(base.run_id.as_str()) else {
+            report.missing_runs.push(base.run_id.clone());
+            continue;
+        };
+        report.runs_compared += 1;
+        for info in amplification_metrics() {
+            let (Some(b), Some(n)) = (base.metrics.value(info.name), now.metrics.value(info.name))
+            else {
+                continue;
+            };
+            let tolerance = tolerances.of(info.name);
+            let Some(worse) = judge(info.direction, b, n, tolerance) else {
+                continue;
+            };
+            let change = Change {
+                run_id: base.run_id.clone(),
+                metric: info.name,
+                baseline: b,
+                now: n,
+                tolerance,
+            };
+            if worse {
+                report.regressions.push(change);
+            } else {
+                report.improvements.push(change);
+            }
+        }
+    }
+    report.new_runs = current
+        .iter()
+        .filter(|r| !base_ids.contains(r.run_id.as_str()))
+        .map(|r| r.run_id.clone())
+        .collect();
+    report
+}
+
+/// `None` when the metric stayed within tolerance, else whether the move is
+/// a regression. A zero baseline tolerates no move at all; NaN on one side
+/// only is a regression.
+fn judge(direction: Direction, baseline: f64, now: f64, tolerance: f64) -> Option<bool> {
+    if baseline.is_nan() || now.is_nan() {
+        return if baseline.is_nan() && now.is_nan() {
+            None
+        } else {
+            Some(true)
+        };
+    }
+    if baseline == now {
+        return None;
+    }
+    let moved = if baseline == 0.0 {
+        true
+    } else {
+        ((now - baseline) / baseline).abs() > tolerance
+    };
+    if !moved {
+        return None;
+    }
+    Some(match direction {
+        Direction::HigherIsWorse => now > baseline,
+        Direction::LowerIsWorse => now < baseline,
+        Direction::AnyChangeIsWorse => true,
+    })
+}
+
+/// A number for the check table: integers as integers, others to 4 places.
+fn number(x: f64) -> String {
+    if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+fn percent(p: f64) -> String {
+    if p.is_infinite() {
+        if p > 0.0 { "+inf%" } else { "-inf%" }.to_string()
+    } else if p.is_nan() {
+        "NaN".to_string()
+    } else {
+        format!("{p:+.2}%")
+    }
+}
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<[String; 7]> = self
+            .regressions
+            .iter()
+            .map(|c| ("REGRESSED", c))
+            .chain(self.improvements.iter().map(|c| ("improved", c)))
+            .map(|(status, c)| {
+                [
+                    status.to_string(),
+                    c.run_id.clone(),
+                    c.metric.to_string(),
+                    number(c.baseline),
+                    number(c.now),
+                    percent(c.percent()),
+                    format!("{:.2}%", c.tolerance * 100.0),
+                ]
+            })
+            .collect();
+        if !rows.is_empty() {
+            let header = [
+                "status",
+                "run",
+                "metric",
+                "baseline",
+                "now",
+                "change",
+                "tolerance",
+            ]
+            .map(String::from);
+            let mut widths = header.clone().map(|h| h.len());
+            for row in &rows {
+                for (w, cell) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(cell.len());
+                }
+            }
+            for row in std::iter::once(&header).chain(&rows) {
+                let [s, run, metric, base, now, change, tol] = row;
+                writeln!(
+                    f,
+                    "{s:<w0$}  {run:<w1$}  {metric:<w2$}  {base:>w3$}  {now:>w4$}  {change:>w5$}  {tol:>w6$}",
+                    w0 = widths[0],
+                    w1 = widths[1],
+                    w2 = widths[2],
+                    w3 = widths[3],
+                    w4 = widths[4],
+                    w5 = widths[5],
+                    w6 = widths[6],
+                )?;
+            }
+        }
+        for run in &self.missing_runs {
+            writeln!(
+                f,
+                "MISSING    {run}: in the baseline but not in the results"
+            )?;
+        }
+        for run in &self.new_runs {
+            writeln!(
+                f,
+                "new        {run}: not in the baseline (run `lsmlab check --update` to add it)"
+            )?;
+        }
+        let verdict = if self.passed() { "PASS" } else { "FAIL" };
+        write!(
+            f,
+            "{verdict}: {} runs compared; {} regressed, {} improved, {} missing, {} new",
+            self.runs_compared,
+            self.regressions.len(),
+            self.improvements.len(),
+            self.missing_runs.len(),
+            self.new_runs.len()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::tests::record;
+
+    fn runs() -> Vec<RunRecord> {
+        vec![
+            record("leveled", "uniform", 4.0),
+            record("fifo", "uniform", 1.5),
+        ]
+    }
+
+    #[test]
+    fn identical_results_pass() {
+        let report = compare(&runs(), &runs(), &Tolerances::default());
+        assert!(report.passed());
+        assert_eq!(report.exit_code(), 0);
+        assert_eq!(report.runs_compared, 2);
+        assert_eq!(
+            report.to_string(),
+            "PASS: 2 runs compared; 0 regressed, 0 improved, 0 missing, 0 new"
+        );
+    }
+
+    #[test]
+    fn a_worse_metric_beyond_tolerance_regresses_and_is_printed() {
+        let mut now = runs();
+        now[0].metrics.write_amp = 4.5;
+        now[0].metrics.wall_seconds = 100.0; // time columns are never compared
+        now[1].metrics.space_amp *= 1.01; // within 2%
+        let report = compare(&runs(), &now, &Tolerances::default());
+        assert!(!report.passed());
+        assert_eq!(report.exit_code(), 1);
+        assert_eq!(report.regressions.len(), 1);
+        let c = &report.regressions[0];
+        assert_eq!(
+            (c.run_id.as_str(), c.metric, c.baseline, c.now),
+            ("leveled/uniform", "write_amp", 4.0, 4.5)
+        );
+        assert!((c.percent() - 12.5).abs() < 1e-9);
+        let text = report.to_string();
+        let line = text.lines().find(|l| l.starts_with("REGRESSED")).unwrap();
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            cells,
+            [
+                "REGRESSED",
+                "leveled/uniform",
+                "write_amp",
+                "4",
+                "4.5000",
+                "+12.50%",
+                "2.00%"
+            ]
+        );
+        assert!(
+            text.ends_with("FAIL: 2 runs compared; 1 regressed, 0 improved, 0 missing, 0 new"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn improvements_are_reported_but_pass() {
+        let mut now = runs();
+        now[0].metrics.write_amp = 3.0;
+        now[0].metrics.trivial_moves = 5; // more trivial moves is better
+        let report = compare(&runs(), &now, &Tolerances::default());
+        assert!(report.passed());
+        let names: Vec<&str> = report.improvements.iter().map(|c| c.metric).collect();
+        assert_eq!(names, ["write_amp", "trivial_moves"]);
+        assert!(report.to_string().contains("improved "));
+    }
+
+    #[test]
+    fn workload_columns_fail_on_any_move() {
+        let mut now = runs();
+        now[1].metrics.user_bytes /= 2;
+        let report = compare(&runs(), &now, &Tolerances::default());
+        assert_eq!(report.regressions.len(), 1);
+        assert_eq!(report.regressions[0].metric, "user_bytes");
+    }
+
+    #[test]
+    fn zero_baseline_tolerates_no_increase() {
+        let mut now = runs();
+        now[0].metrics.stall_seconds = 0.5;
+        let report = compare(
+            &runs(),
+            &now,
+            &Tolerances::parse(&["stall_seconds=0.5".into()]).unwrap(),
+        );
+        assert_eq!(report.regressions.len(), 1);
+        assert_eq!(report.regressions[0].percent(), f64::INFINITY);
+        assert!(report.to_string().contains("+inf%"));
+    }
+
+    #[test]
+    fn nan_on_one_side_regresses() {
+        let mut now = runs();
+        now[0].metrics.read_amp = f64::NAN;
+        let report = compare(&runs(), &now, &Tolerances::default());
+        assert_eq!(report.regressions[0].metric, "read_amp");
+        let mut both = runs();
+        both[0].metrics.read_amp = f64::NAN;
+        assert!(compare(&both, &both, &Tolerances::default()).passed());
+    }
+
+    #[test]
+    fn tolerance_overrides_apply_per_metric() {
+        let mut now = runs();
+        now[0].metrics.write_amp = 4.15; // +3.75%
+        let strict = compare(&runs(), &now, &Tolerances::default());
+        assert_eq!(strict.regressions.len(), 1);
+        let loose = Tolerances::parse(&["write_amp=0.05".into()]).unwrap();
+        assert_eq!(loose.of("write_amp"), 0.05);
+        assert_eq!(loose.of("space_amp"), DEFAULT_TOLERANCE);
+        assert!(compare(&runs(), &now, &loose).passed());
+    }
+
+    #[test]
+    fn bad_tolerances_are_errors_listing_valid_metrics() {
+        let err = Tolerances::parse(&["write_ampp=0.1".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown metric `write_ampp`") && err.contains("write_amp, wal_bytes"),
+            "{err}"
+        );
+        let err = Tolerances::parse(&["wall_seconds=0.1".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("never compared"), "{err}");
+        assert!(Tolerances::parse(&["write_amp".into()]).is_err());
+        assert!(Tolerances::parse(&["write_amp=x".into()]).is_err());
+        assert!(Tolerances::parse(&["write_amp=-0.1".into()]).is_err());
+    }
+
+    #[test]
+    fn missing_runs_regress_and_new_runs_do_not() {
+        let base = runs();
+        let mut now = vec![base[0].clone(), record("size-tiered", "uniform", 2.0)];
+        let report = compare(&base, &now, &Tolerances::default());
+        assert_eq!(report.missing_runs, ["fifo/uniform"]);
+        assert_eq!(report.new_runs, ["size-tiered/uniform"]);
+        assert!(!report.passed());
+        let text = report.to_string();
+        assert!(text.contains("MISSING    fifo/uniform"), "{text}");
+        assert!(text.contains("new        size-tiered/uniform"), "{text}");
+        now.push(base[1].clone());
+        assert!(compare(&base, &now, &Tolerances::default()).passed());
+    }
+}

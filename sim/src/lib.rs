@@ -1,0 +1,24 @@
+//! The lsmlab lab: sweep specs, the runner that drives the engine with a
+//! workload, parallel sweeps, result files, baseline checks, plots, reports
+//! and the generated notebook.
+
+pub mod catalog;
+pub mod check;
+pub mod error;
+pub mod metrics;
+pub mod notebook;
+pub mod outputs;
+pub mod plots;
+pub mod report;
+pub mod results;
+pub mod runner;
+pub mod shard;
+pub mod spec;
+pub mod sweep;
+pub mod timeline;
+
+pub use error::{LabError, Result};
+pub use outputs::{write_outputs, OutputPaths};
+
+/// The git revision the binary was built from (`unknown` outside a checkout).
+pub const GIT_REV: &str = env!("LSMLAB_GIT_REV");

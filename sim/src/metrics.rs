@@ -1,0 +1,260 @@
+//! The metric columns of runs.csv (DESIGN.md "Metrics"), in their contract
+//! order, with what a baseline check needs to know about each.
+
+/// Which way a metric moves when the engine got worse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// More bytes, more amplification, more stalls: a regression.
+    HigherIsWorse,
+    /// Fewer of a good thing (trivial moves save rewriting): a regression.
+    LowerIsWorse,
+    /// The metric describes the workload, not the engine: any move means the
+    /// run no longer does the same work, and the comparison fails.
+    AnyChangeIsWorse,
+}
+
+/// Facts about one metric column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricInfo {
+    pub name: &'static str,
+    pub direction: Direction,
+    /// Amplification columns are deterministic (same spec and seed, same bits);
+    /// time columns are not and are never compared.
+    pub deterministic: bool,
+}
+
+/// A metric's value type: integers for counts and bytes, floats for ratios
+/// and times. Cells are written so that they read back bit for bit.
+trait MetricValue: Sized {
+    fn as_f64(&self) -> f64;
+    fn to_cell(&self) -> String;
+    fn parse_cell(text: &str) -> Result<Self, String>;
+}
+
+impl MetricValue for u64 {
+    fn as_f64(&self) -> f64 {
+        *self as f64
+    }
+    fn to_cell(&self) -> String {
+        self.to_string()
+    }
+    fn parse_cell(text: &str) -> Result<Self, String> {
+        text.parse()
+            .map_err(|_| format!("not a non-negative integer: `{text}`"))
+    }
+}
+
+impl MetricValue for f64 {
+    fn as_f64(&self) -> f64 {
+        *self
+    }
+    fn to_cell(&self) -> String {
+        // Display prints the shortest decimal that parses back to the same bits.
+        self.to_string()
+    }
+    fn parse_cell(text: &str) -> Result<Self, String> {
+        text.parse().map_err(|_| format!("not a number: `{text}`"))
+    }
+}
+
+macro_rules! define_metrics {
+    ($( $(#[doc = $doc:literal])* $field:ident : $ty:ty, $dir:ident, $det:literal; )*) => {
+        /// The measured outcome of one run: exactly the DESIGN.md metric columns.
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct Metrics {
+            $( $(#[doc = $doc])* pub $field: $ty, )*
+        }
+
+        /// Every metric column, in runs.csv order.
+        pub const METRICS: &[MetricInfo] = &[
+            $( MetricInfo {
+                name: stringify!($field),
+                direction: Direction::$dir,
+                deterministic: $det,
+            }, )*
+        ];
+
+        impl Metrics {
+            /// The value of a metric column as a float, `None` for an unknown name.
+            pub fn value(&self, name: &str) -> Option<f64> {
+                match name {
+                    $( stringify!($field) => Some(self.$field.as_f64()), )*
+                    _ => None,
+                }
+            }
+
+            /// The cells of every metric column, in `METRICS` order.
+            pub(crate) fn cells(&self) -> Vec<String> {
+                vec![ $( self.$field.to_cell() ),* ]
+            }
+
+            /// Sets a metric column from its CSV cell.
+            pub(crate) fn set_cell(&mut self, name: &str, text: &str) -> Result<(), String> {
+                match name {
+                    $( stringify!($field) => {
+                        self.$field = MetricValue::parse_cell(text)?;
+                        Ok(())
+                    } )*
+                    _ => Err(format!("unknown metric `{name}`")),
+                }
+            }
+        }
+    };
+}
+
+define_metrics! {
+    /// Key+value bytes the workload wrote (deletes count the key).
+    user_bytes: u64, AnyChangeIsWorse, true;
+    /// SSTable bytes written by flushes.
+    flush_bytes: u64, HigherIsWorse, true;
+    /// SSTable bytes read by compactions.
+    compaction_read_bytes: u64, HigherIsWorse, true;
+    /// SSTable bytes written by compactions (trivial moves write nothing).
+    compaction_write_bytes: u64, HigherIsWorse, true;
+    /// (flush_bytes + compaction_write_bytes) / user_bytes.
+    write_amp: f64, HigherIsWorse, true;
+    /// Bytes written to the write-ahead log, apart from write_amp.
+    wal_bytes: u64, HigherIsWorse, true;
+    /// SSTable bytes at the end / live_bytes.
+    space_amp: f64, HigherIsWorse, true;
+    /// The largest space amplification seen during the run.
+    space_amp_peak: f64, HigherIsWorse, true;
+    /// Key+value bytes of the live, unexpired keys at the end.
+    live_bytes: u64, AnyChangeIsWorse, true;
+    /// SSTable bytes at the end.
+    sst_bytes: u64, HigherIsWorse, true;
+    /// Mean SSTable data blocks read per point lookup.
+    read_amp: f64, HigherIsWorse, true;
+    /// 99th percentile of data blocks read per point lookup.
+    read_amp_p99: f64, HigherIsWorse, true;
+    /// Mean bloom filters consulted per point lookup.
+    filter_probes: f64, HigherIsWorse, true;
+    /// The most sorted runs a lookup could have had to visit.
+    sorted_runs_max: u64, HigherIsWorse, true;
+    /// Compactions that rewrote data.
+    compactions: u64, HigherIsWorse, true;
+    /// Compactions that moved a file down without rewriting it.
+    trivial_moves: u64, LowerIsWorse, true;
+    /// Simulated seconds writers were slowed down or stopped.
+    stall_seconds: f64, HigherIsWorse, true;
+    /// The largest compaction debt seen during the run.
+    pending_compaction_bytes_peak: u64, HigherIsWorse, true;
+    /// Wall-clock duration of the run (not deterministic).
+    wall_seconds: f64, HigherIsWorse, false;
+    /// Workload operations per wall-clock second (not deterministic).
+    ops_per_second: f64, LowerIsWorse, false;
+}
+
+/// The metric named `name`, if it is one.
+pub fn metric_info(name: &str) -> Option<&'static MetricInfo> {
+    METRICS.iter().find(|m| m.name == name)
+}
+
+/// The deterministic metric columns, compared by `lsmlab check`.
+pub fn amplification_metrics() -> impl Iterator<Item = &'static MetricInfo> {
+    METRICS.iter().filter(|m| m.deterministic)
+}
+
+impl Metrics {
+    /// True when every amplification (deterministic) column holds the same
+    /// bits in both: the determinism contract.
+    pub fn same_amplification(&self, other: &Metrics) -> bool {
+        let ours = self.cells();
+        let theirs = other.cells();
+        METRICS
+            .iter()
+            .zip(ours.iter().zip(&theirs))
+            .all(|(m, (a, b))| !m.deterministic || a == b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_follow_the_design_contract_order() {
+        let names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+        assert_eq!(
+            names,
+            [
+                "user_bytes",
+                "flush_bytes",
+                "compaction_read_bytes",
+                "compaction_write_bytes",
+                "write_amp",
+                "wal_bytes",
+                "space_amp",
+                "space_amp_peak",
+                "live_bytes",
+                "sst_bytes",
+                "read_amp",
+                "read_amp_p99",
+                "filter_probes",
+                "sorted_runs_max",
+                "compactions",
+                "trivial_moves",
+                "stall_seconds",
+                "pending_compaction_bytes_peak",
+                "wall_seconds",
+                "ops_per_second",
+            ]
+        );
+    }
+
+    #[test]
+    fn only_time_columns_are_not_compared() {
+        let skipped: Vec<&str> = METRICS
+            .iter()
+            .filter(|m| !m.deterministic)
+            .map(|m| m.name)
+            .collect();
+        assert_eq!(skipped, ["wall_seconds", "ops_per_second"]);
+        assert_eq!(amplification_metrics().count(), METRICS.len() - 2);
+    }
+
+    #[test]
+    fn float_cells_read_back_bit_for_bit() {
+        for v in [
+            0.1 + 0.2,
+            1.0 / 3.0,
+            4.5,
+            1e-300,
+            123_456_789.123_456_79,
+            0.0,
+        ] {
+            let cell = v.to_cell();
+            let back = f64::parse_cell(&cell).unwrap();
+            assert_eq!(back.to_bits(), v.to_bits(), "{cell}");
+        }
+        assert!(f64::parse_cell(&f64::NAN.to_cell()).unwrap().is_nan());
+        assert_eq!(f64::parse_cell(&f64::INFINITY.to_cell()), Ok(f64::INFINITY));
+    }
+
+    #[test]
+    fn same_amplification_ignores_time_columns() {
+        let a = Metrics {
+            write_amp: 3.25,
+            wall_seconds: 1.0,
+            ..Metrics::default()
+        };
+        let mut b = a.clone();
+        b.wall_seconds = 9.0;
+        b.ops_per_second = 5.0;
+        assert!(a.same_amplification(&b));
+        b.write_amp = 3.2500000000000004;
+        assert!(!a.same_amplification(&b));
+    }
+
+    #[test]
+    fn values_and_cells_by_name() {
+        let mut m = Metrics::default();
+        m.set_cell("compactions", "12").unwrap();
+        m.set_cell("read_amp", "1.5").unwrap();
+        assert_eq!(m.value("compactions"), Some(12.0));
+        assert_eq!(m.value("read_amp"), Some(1.5));
+        assert_eq!(m.value("nope"), None);
+        assert!(m.set_cell("compactions", "-1").is_err());
+        assert!(m.set_cell("read_amp", "fast").is_err());
+    }
+}

@@ -1,0 +1,291 @@
+//! analysis.ipynb: a generated Jupyter notebook (nbformat 4.5) beside a
+//! sweep's CSVs that loads them with pandas and redraws the trade-off plots,
+//! so a researcher can carry on from where the report stops.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::error::{LabError, Result};
+
+/// File name of the notebook inside a sweep's notebooks-out directory.
+pub const NOTEBOOK: &str = "analysis.ipynb";
+
+/// A notebook cell: kind, a stable id, and its source.
+struct Cell {
+    kind: &'static str,
+    id: &'static str,
+    source: String,
+}
+
+fn markdown(id: &'static str, source: impl Into<String>) -> Cell {
+    Cell {
+        kind: "markdown",
+        id,
+        source: source.into(),
+    }
+}
+
+fn code(id: &'static str, source: impl Into<String>) -> Cell {
+    Cell {
+        kind: "code",
+        id,
+        source: source.into(),
+    }
+}
+
+const LOAD: &str = r#"from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+# The CSVs sit beside this notebook; when it runs from the repository root,
+# look in notebooks-out/<sweep>/ instead.
+HERE = Path(".")
+if not (HERE / "runs.csv").exists():
+    HERE = Path("notebooks-out") / SWEEP
+runs = pd.read_csv(HERE / "runs.csv")
+timeline = pd.read_csv(HERE / "timeline.csv")
+
+# The same colour per policy as the PNG plots of the report.
+KNOWN_POLICIES = ["leveled", "round-robin", "min-overlap", "size-tiered", "fifo"]
+policies = list(dict.fromkeys(runs["policy"]))
+workloads = list(dict.fromkeys(runs["workload"]))
+others = [p for p in policies if p not in KNOWN_POLICIES]
+
+
+# Grid parameters sit between the `workload` and `seed` columns.
+varied = list(runs.columns[runs.columns.get_loc("workload") + 1:runs.columns.get_loc("seed")])
+
+
+def label_of(run_id):
+    run = runs.set_index("run_id").loc[run_id]
+    return " ".join([run["policy"]] + [f"{c}={run[c]}" for c in varied if pd.notna(run[c])])
+
+
+def color_of(policy):
+    if policy in KNOWN_POLICIES:
+        slot = KNOWN_POLICIES.index(policy)
+    else:
+        slot = len(KNOWN_POLICIES) + others.index(policy)
+    return plt.get_cmap("tab10")(slot % 10)
+
+
+runs[["run_id", "policy", "workload", "write_amp", "space_amp", "read_amp", "compactions"]]
+"#;
+
+const TRADEOFF: &str = r#"read = runs["read_amp"]
+lo, hi = read.min(), read.max()
+
+
+def marker_area(read_amp):
+    t = (read_amp - lo) / (hi - lo) if hi > lo else 0.5
+    return 36 + (400 - 36) * t
+
+
+fig, axes = plt.subplots(1, len(workloads), figsize=(5 * len(workloads), 4.5), squeeze=False)
+for ax, workload in zip(axes[0], workloads):
+    sub = runs[runs["workload"] == workload]
+    for policy in policies:
+        pts = sub[sub["policy"] == policy]
+        if pts.empty:
+            continue
+        ax.scatter(pts["write_amp"], pts["space_amp"], s=[marker_area(r) for r in pts["read_amp"]],
+                   color=color_of(policy), alpha=0.75, edgecolors="black", label=policy)
+    ax.set_title(f"workload: {workload}")
+    ax.set_xlabel("write amplification (x)")
+    ax.set_ylabel("space amplification (x)")
+    ax.grid(alpha=0.3)
+axes[0][-1].legend(title="policy", loc="upper left", bbox_to_anchor=(1.02, 1))
+fig.suptitle("Write vs space amplification (marker area: read amplification)")
+fig.tight_layout()
+plt.show()
+"#;
+
+const OVER_TIME: &str = r#"tl = timeline.merge(runs[["run_id", "policy", "workload"]], on="run_id")
+metrics = [("write_amp", "write amplification (x)"),
+           ("space_amp", "space amplification (x)"),
+           ("read_amp", "read amplification (blocks/lookup)")]
+fig, axes = plt.subplots(len(metrics), len(workloads), figsize=(5 * len(workloads), 10), squeeze=False)
+for col, workload in enumerate(workloads):
+    sub = tl[tl["workload"] == workload]
+    for row, (metric, label) in enumerate(metrics):
+        ax = axes[row][col]
+        for run_id, run in sub.groupby("run_id", sort=False):
+            ax.plot(run["ops_done"], run[metric], color=color_of(run["policy"].iloc[0]), label=label_of(run_id))
+        ax.set_title(f"workload: {workload}")
+        ax.set_xlabel("operations done")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+axes[0][-1].legend(title="run", fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
+fig.suptitle("Amplification over the run")
+fig.tight_layout()
+plt.show()
+"#;
+
+const LEVELS: &str = r#"level_cols = [c for c in timeline.columns if c.startswith("level_") and c.endswith("_bytes")]
+last = tl.loc[tl.groupby("run_id", sort=False)["ops_done"].idxmax()]
+fig, axes = plt.subplots(1, len(workloads), figsize=(5 * len(workloads), 4.5), squeeze=False)
+for ax, workload in zip(axes[0], workloads):
+    sub = last[last["workload"] == workload].set_index("run_id")[level_cols] / 2**20
+    sub.columns = [f"L{i}" for i in range(len(level_cols))]
+    colors = [color_of(runs.set_index("run_id").loc[r, "policy"]) for r in sub.index]
+    sub.index = [label_of(r) for r in sub.index]
+    sub.T.plot.bar(ax=ax, color=colors, legend=False, rot=0)
+    ax.set_title(f"workload: {workload}")
+    ax.set_xlabel("level")
+    ax.set_ylabel("size at the end (MiB)")
+axes[0][-1].legend(title="run", fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
+fig.suptitle("Level shape at the end of each run")
+fig.tight_layout()
+plt.show()
+"#;
+
+const BEST: &str = r#"for metric in ["write_amp", "space_amp", "read_amp"]:
+    measured = runs.dropna(subset=[metric])
+    best = measured.loc[measured.groupby("workload")[metric].idxmin(), ["workload", "policy", "run_id", metric]]
+    print(f"lowest {metric}:")
+    print(best.to_string(index=False))
+    print()
+"#;
+
+fn cells(spec_name: &str) -> Vec<Cell> {
+    let sweep = serde_json::to_string(spec_name).unwrap_or_else(|_| "\"\"".into());
+    vec![
+        markdown(
+            "intro",
+            format!(
+                "# lsmlab sweep `{spec_name}`\n\n\
+                 Generated by `lsmlab sweep`. `runs.csv` holds one row per run (the metric \
+                 columns are defined in DESIGN.md, \"Metrics\"); `timeline.csv` holds the \
+                 amplification and level sizes sampled along each run. The cells below load \
+                 both and redraw the plots of `reports/{spec_name}/report.md`; edit freely, \
+                 a new sweep overwrites this notebook."
+            ),
+        ),
+        code("load", format!("SWEEP = {sweep}\n{LOAD}")),
+        markdown(
+            "tradeoff-md",
+            "## Trade-off: write vs space amplification, marker area by read amplification",
+        ),
+        code("tradeoff", TRADEOFF),
+        markdown("over-time-md", "## Amplification over the run"),
+        code("over-time", OVER_TIME),
+        markdown("levels-md", "## Level shape at the end"),
+        code("levels", LEVELS),
+        markdown("best-md", "## Best run per workload and metric"),
+        code("best", BEST),
+    ]
+}
+
+/// nbformat 4 splits sources into lines, each keeping its newline.
+fn source_lines(source: &str) -> Vec<String> {
+    source
+        .trim_end()
+        .split_inclusive('\n')
+        .map(String::from)
+        .collect()
+}
+
+/// The notebook as nbformat 4.5 JSON.
+pub fn notebook_json(spec_name: &str) -> Value {
+    let cells: Vec<Value> = cells(spec_name)
+        .into_iter()
+        .map(|c| {
+            let mut cell = json!({
+                "cell_type": c.kind,
+                "id": c.id,
+                "metadata": {},
+                "source": source_lines(&c.source),
+            });
+            if c.kind == "code" {
+                cell["execution_count"] = Value::Null;
+                cell["outputs"] = json!([]);
+            }
+            cell
+        })
+        .collect();
+    json!({
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5
+    })
+}
+
+/// Writes analysis.ipynb.
+pub fn write_notebook(path: &Path, spec_name: &str) -> Result<()> {
+    let text = serde_json::to_string_pretty(&notebook_json(spec_name))
+        .map_err(|e| LabError::output(path, e))?;
+    std::fs::write(path, text + "\n").map_err(|e| LabError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notebook_is_valid_nbformat_4_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(NOTEBOOK);
+        write_notebook(&path, "demo").unwrap();
+        let nb: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(nb["nbformat"], 4);
+        assert_eq!(nb["nbformat_minor"], 5);
+        assert_eq!(nb["metadata"]["kernelspec"]["name"], "python3");
+        let cells = nb["cells"].as_array().unwrap();
+        let mut ids = Vec::new();
+        for cell in cells {
+            let id = cell["id"].as_str().unwrap();
+            assert!(!id.is_empty() && id.len() <= 64);
+            assert!(id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+            ids.push(id);
+            let lines = cell["source"].as_array().unwrap();
+            assert!(!lines.is_empty());
+            for (i, line) in lines.iter().enumerate() {
+                let line = line.as_str().unwrap();
+                assert_eq!(line.ends_with('\n'), i + 1 < lines.len(), "{line:?}");
+            }
+            match cell["cell_type"].as_str().unwrap() {
+                "code" => {
+                    assert!(cell["execution_count"].is_null());
+                    assert_eq!(cell["outputs"], json!([]));
+                }
+                "markdown" => assert!(cell.get("outputs").is_none()),
+                other => panic!("unexpected cell type {other}"),
+            }
+        }
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "cell ids are unique");
+    }
+
+    #[test]
+    fn code_loads_both_csvs_and_redraws_the_tradeoff() {
+        let nb = notebook_json("my \"sweep\"");
+        let code: String = nb["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["cell_type"] == "code")
+            .flat_map(|c| {
+                c["source"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap().to_string())
+            })
+            .collect();
+        assert!(code.starts_with("SWEEP = \"my \\\"sweep\\\"\"\n"));
+        assert!(code.contains("pd.read_csv(HERE / \"runs.csv\")"));
+        assert!(code.contains("pd.read_csv(HERE / \"timeline.csv\")"));
+        assert!(code.contains("ax.scatter(pts[\"write_amp\"], pts[\"space_amp\"]"));
+        assert!(code.contains("run[\"ops_done\"], run[metric]"));
+    }
+}
