@@ -63,6 +63,22 @@ impl Env {
 }
 
 /// A persistent, log-structured key-value store.
+///
+/// ```
+/// use lsmlab_engine::{Db, Options};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let db = Db::open(dir.path(), Options::default())?;
+/// db.put(b"key", b"value")?;
+/// db.put_with_ttl(b"session", b"x", 60_000)?;
+/// let snap = db.snapshot();
+/// db.delete(b"key")?;
+/// assert_eq!(db.get(b"key")?, None);
+/// assert_eq!(db.get_at(&snap, b"key")?, Some(b"value".to_vec()));
+/// assert_eq!(db.scan(b"a", Some(b"z"), 100)?.len(), 1);
+/// println!("{}", db.level_stats());
+/// # Ok::<(), lsmlab_engine::Error>(())
+/// ```
 pub struct Db {
     inner: Mutex<Inner>,
     snapshots: Arc<SnapshotList>,
