@@ -1,6 +1,7 @@
 //! The lsmlab lab: sweep specs, the runner that drives the engine with a
 //! workload, parallel sweeps, result files, baseline checks, plots, reports
-//! and the generated notebook.
+//! and the generated notebook; and `serve`, an LSM node for Maelstrom-style
+//! harnesses.
 
 pub mod catalog;
 pub mod check;
@@ -12,6 +13,7 @@ pub mod plots;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod serve;
 pub mod shard;
 pub mod spec;
 pub mod sweep;

@@ -42,6 +42,9 @@ enum Command {
     Policies,
     /// List the workload presets and their parameters.
     Workloads,
+    /// Serve as an LSM node: Maelstrom-style JSON messages on stdin, replies on stdout.
+    #[command(alias = "maelstrom")]
+    Serve(ServeArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -158,6 +161,41 @@ struct MergeArgs {
     notebooks_out: PathBuf,
     #[arg(long, default_value = "reports")]
     reports_out: PathBuf,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Compaction policy (see `lsmlab policies`).
+    #[arg(long, default_value = "leveled")]
+    policy: String,
+    /// Keep the database in real files in this directory (default: in memory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Let the policy compact after every flush too (default: only on
+    /// `lsm_compact` requests, so L0 accumulates until the client compacts).
+    #[arg(long)]
+    auto_compaction: bool,
+    /// Any engine or policy parameter: name=value (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+}
+
+fn cmd_serve(a: ServeArgs) -> Result<()> {
+    let mut settings = Vec::new();
+    for s in &a.set {
+        let (name, value) = s
+            .split_once('=')
+            .with_context(|| format!("--set `{s}`: expected NAME=VALUE"))?;
+        settings.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let config = lsmlab::serve::ServeConfig {
+        policy: a.policy,
+        dir: a.dir,
+        auto_compaction: a.auto_compaction,
+        settings,
+    };
+    lsmlab::serve::run_stdio(&config)?;
+    Ok(())
 }
 
 fn default_jobs() -> usize {
@@ -460,6 +498,7 @@ fn main() -> ExitCode {
             cmd_workloads();
             Ok(0)
         }
+        Command::Serve(a) => cmd_serve(a).map(|_| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),
