@@ -9,6 +9,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub trait Clock: Send + Sync {
     /// Milliseconds since an arbitrary, fixed origin.
     fn now_ms(&self) -> u64;
+
+    /// Waits until the clock reads at least `ms`: a stalled writer's wait.
+    /// A virtual clock jumps there at once; a real one sleeps.
+    fn sleep_until(&self, ms: u64);
 }
 
 /// Wall-clock time since the Unix epoch.
@@ -21,6 +25,13 @@ impl Clock for SystemClock {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0)
+    }
+
+    fn sleep_until(&self, ms: u64) {
+        let now = self.now_ms();
+        if ms > now {
+            std::thread::sleep(std::time::Duration::from_millis(ms - now));
+        }
     }
 }
 
@@ -53,6 +64,10 @@ impl VirtualClock {
 impl Clock for VirtualClock {
     fn now_ms(&self) -> u64 {
         self.now_ms.load(Ordering::Relaxed)
+    }
+
+    fn sleep_until(&self, ms: u64) {
+        self.advance_to(ms);
     }
 }
 

@@ -56,6 +56,33 @@ pub struct Options {
     /// Run compactions automatically after flushes.
     /// The opposite of `disable_auto_compactions` in RocksDB. Default on.
     pub auto_compaction: bool,
+    /// Compaction I/O budget in bytes per (simulated) second; 0 = unlimited.
+    /// Like RocksDB's `rate_limiter` bytes_per_sec, for compaction only.
+    /// Default 0.
+    pub compaction_io_rate: u64,
+    /// Bytes of compaction budget that may accumulate while idle; 0 = one
+    /// second's worth. Like the rate limiter's refill burst. Default 0.
+    pub compaction_io_burst: u64,
+    /// Flush I/O budget in bytes per (simulated) second; 0 = unlimited.
+    /// Default 0.
+    pub flush_io_rate: u64,
+    /// Compaction jobs that may run at once, on disjoint files.
+    /// Same as `max_background_jobs` in RocksDB (here: compactions only).
+    /// Default 1.
+    pub max_background_jobs: usize,
+    /// Memtables (the active one plus those waiting for flush) before writes
+    /// stop. Same as `max_write_buffer_number` in RocksDB. Default 2.
+    pub max_write_buffers: usize,
+    /// Compaction debt at which writes slow down to `delayed_write_rate`;
+    /// 0 = never. Same as `soft_pending_compaction_bytes_limit` in RocksDB.
+    /// Default 4 GiB.
+    pub soft_pending_compaction_bytes: u64,
+    /// Compaction debt at which writes stop; 0 = never.
+    /// Same as `hard_pending_compaction_bytes_limit` in RocksDB. Default 16 GiB.
+    pub hard_pending_compaction_bytes: u64,
+    /// Write rate (bytes per second) while writes are slowed down.
+    /// Same as `delayed_write_rate` in RocksDB. Default 1 MiB/s.
+    pub delayed_write_rate: u64,
     /// The compaction policy and its parameters.
     pub compaction: CompactionOptions,
     /// Check the tree's invariants after every installed edit (tests).
@@ -81,6 +108,14 @@ impl Default for Options {
             wal_sync: false,
             max_manifest_bytes: MIB,
             auto_compaction: true,
+            compaction_io_rate: 0,
+            compaction_io_burst: 0,
+            flush_io_rate: 0,
+            max_background_jobs: 1,
+            max_write_buffers: 2,
+            soft_pending_compaction_bytes: 4 << 30,
+            hard_pending_compaction_bytes: 16 << 30,
+            delayed_write_rate: MIB,
             compaction: CompactionOptions::default(),
             paranoid_checks: false,
         }
@@ -152,6 +187,21 @@ impl Options {
             4 * KIB,
             1 << 40,
         )?;
+        check_range("max_background_jobs", self.max_background_jobs, 1, 256)?;
+        check_range("max_write_buffers", self.max_write_buffers, 2, 64)?;
+        check_range("delayed_write_rate", self.delayed_write_rate, 1, 1 << 50)?;
+        if self.hard_pending_compaction_bytes != 0
+            && self.soft_pending_compaction_bytes > self.hard_pending_compaction_bytes
+        {
+            return Err(Error::invalid_option(
+                "soft_pending_compaction_bytes",
+                self.soft_pending_compaction_bytes,
+                format!(
+                    "0 ..= hard_pending_compaction_bytes ({})",
+                    self.hard_pending_compaction_bytes
+                ),
+            ));
+        }
         self.compaction.validate()
     }
 

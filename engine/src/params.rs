@@ -311,6 +311,18 @@ impl Options {
             "wal" => self.wal = flag(p, value)?,
             "wal_sync" => self.wal_sync = flag(p, value)?,
             "max_manifest_bytes" => self.max_manifest_bytes = bytes(p, value)?,
+            "compaction_io_rate" => self.compaction_io_rate = bytes(p, value)?,
+            "compaction_io_burst" => self.compaction_io_burst = bytes(p, value)?,
+            "flush_io_rate" => self.flush_io_rate = bytes(p, value)?,
+            "max_background_jobs" => self.max_background_jobs = num(p, value)?,
+            "max_write_buffers" => self.max_write_buffers = num(p, value)?,
+            "soft_pending_compaction_bytes" => {
+                self.soft_pending_compaction_bytes = bytes(p, value)?
+            }
+            "hard_pending_compaction_bytes" => {
+                self.hard_pending_compaction_bytes = bytes(p, value)?
+            }
+            "delayed_write_rate" => self.delayed_write_rate = bytes(p, value)?,
             "min_threshold" => c.min_threshold = num(p, value)?,
             "max_threshold" => c.max_threshold = num(p, value)?,
             "bucket_low" => c.bucket_low = num(p, value)?,
@@ -348,6 +360,14 @@ impl Options {
             "wal" => self.wal.to_string(),
             "wal_sync" => self.wal_sync.to_string(),
             "max_manifest_bytes" => self.max_manifest_bytes.to_string(),
+            "compaction_io_rate" => self.compaction_io_rate.to_string(),
+            "compaction_io_burst" => self.compaction_io_burst.to_string(),
+            "flush_io_rate" => self.flush_io_rate.to_string(),
+            "max_background_jobs" => self.max_background_jobs.to_string(),
+            "max_write_buffers" => self.max_write_buffers.to_string(),
+            "soft_pending_compaction_bytes" => self.soft_pending_compaction_bytes.to_string(),
+            "hard_pending_compaction_bytes" => self.hard_pending_compaction_bytes.to_string(),
+            "delayed_write_rate" => self.delayed_write_rate.to_string(),
             "min_threshold" => c.min_threshold.to_string(),
             "max_threshold" => c.max_threshold.to_string(),
             "bucket_low" => c.bucket_low.to_string(),

@@ -466,8 +466,7 @@ pub fn run_experiment(
         sorted_runs_max: stats.sorted_runs_max,
         compactions: stats.compactions,
         trivial_moves: stats.trivial_moves,
-        // Compaction I/O is unlimited in this mode: writes never wait.
-        stall_seconds: 0.0,
+        stall_seconds: stats.stall_seconds(),
         pending_compaction_bytes_peak: stats.pending_compaction_bytes_peak,
         wall_seconds: wall,
         ops_per_second: if wall > 0.0 { done as f64 / wall } else { 0.0 },

@@ -55,6 +55,10 @@ impl Strategy for Fifo {
         Shape::Tiered
     }
 
+    fn stalls_on_l0_files(&self) -> bool {
+        false
+    }
+
     fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {
         // Oldest first.
         let mut files: Vec<Arc<FileMeta>> = v

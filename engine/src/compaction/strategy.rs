@@ -40,4 +40,11 @@ pub trait Strategy: Send + Sync {
     /// The next job to run, or `None` when no trigger fires (quiescence for
     /// this policy).
     fn pick(&self, version: &Version, ctx: &PickContext<'_>) -> Option<Job>;
+
+    /// Whether writes slow down and stop on the L0 file count
+    /// (`l0_slowdown_limit`, `l0_stop_limit`). Policies whose L0 grows by
+    /// design (FIFO keeps every file there) say no.
+    fn stalls_on_l0_files(&self) -> bool {
+        true
+    }
 }

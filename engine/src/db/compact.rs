@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::schedule::RunningJob;
 use super::{Db, Inner, LevelStatsRow, LevelStatsTable};
 use crate::compaction::{
     merge, EntryFilter, Job, JobInput, JobKind, MergeStats, OutputSpec, PickContext, Reason, Shape,
@@ -64,11 +65,13 @@ impl Db {
         )
     }
 
-    /// Runs compaction until the policy picks nothing more.
+    /// Runs compaction until the policy picks nothing more, waiting on the
+    /// clock for any I/O budget it needs (with a virtual clock, simulated
+    /// time moves forward).
     pub fn compact(&self) -> Result<()> {
         let mut inner = self.lock();
         inner.check_writable()?;
-        inner.compact_until_quiet()
+        inner.wait_until(|i| i.sched.running.is_empty() && i.imm.is_empty())
     }
 
     /// Merges every file of `source_level` with the overlapping files of
@@ -90,11 +93,23 @@ impl Db {
         if files.is_empty() {
             return Ok(JobReport::default());
         }
+        let busy: HashSet<u64> = inner.sched.busy_files().collect();
+        if files.iter().any(|f| busy.contains(&f.number)) {
+            return Err(Error::InvalidArgument(format!(
+                "L{source_level} files are being compacted; try again when background work is done"
+            )));
+        }
         let (lo, hi) = files.iter().fold(
             (files[0].smallest_user_key(), files[0].largest_user_key()),
             |(lo, hi), f| (lo.min(f.smallest_user_key()), hi.max(f.largest_user_key())),
         );
         let next = version.overlapping_files(source_level + 1, lo, hi);
+        if next.iter().any(|f| busy.contains(&f.number)) {
+            return Err(Error::InvalidArgument(format!(
+                "L{} files are being compacted; try again when background work is done",
+                source_level + 1
+            )));
+        }
         let job = Job {
             kind: JobKind::Merge,
             inputs: vec![
@@ -123,19 +138,68 @@ impl Inner {
         self.snapshots.sequences()
     }
 
-    /// Picks and runs jobs until the strategy has nothing to do.
-    pub(super) fn compact_until_quiet(&mut self) -> Result<()> {
+    /// Moves background work forward to the clock's time: grants the I/O
+    /// budget earned since the last call, completes the flushes and jobs it
+    /// pays for (oldest first), and starts new jobs while slots are free and
+    /// the strategy finds work. With unlimited budgets this runs flushes and
+    /// compactions to quiescence on the spot.
+    pub(super) fn pump(&mut self) -> Result<()> {
+        let now = self.now_ms();
+        self.sched.flush_bucket.refill(now);
+        self.sched.compaction_bucket.refill(now);
         for _ in 0..MAX_JOBS_PER_ROUND {
-            let ctx = PickContext {
-                options: &self.opts,
-                busy: &self.busy,
-                now_ms: self.now_ms(),
-                last_level: self.last_level,
-            };
-            let Some(job) = self.strategy.pick(&self.version, &ctx) else {
+            let mut progressed = false;
+            while let Some(remaining) = self.sched.flush_remaining {
+                let granted = self.sched.flush_bucket.take(remaining);
+                if granted < remaining {
+                    self.sched.flush_remaining = Some(remaining - granted);
+                    break;
+                }
+                self.sched.flush_remaining = Some(0);
+                self.flush_oldest()?;
+                progressed = true;
+            }
+            let mut i = 0;
+            while i < self.sched.running.len() {
+                let r = &mut self.sched.running[i];
+                r.remaining -= self.sched.compaction_bucket.take(r.remaining);
+                if r.remaining == 0 {
+                    let job = self.sched.running.remove(i).job;
+                    self.run_job(job)?;
+                    progressed = true;
+                } else {
+                    i += 1;
+                }
+            }
+            if self.opts.auto_compaction && self.failed.is_none() {
+                while self.sched.running.len() < self.opts.max_background_jobs
+                    && self.quiet_epoch != Some(self.epoch)
+                {
+                    let busy: HashSet<u64> = self.sched.busy_files().collect();
+                    let ctx = PickContext {
+                        options: &self.opts,
+                        busy: &busy,
+                        now_ms: now,
+                        last_level: self.last_level,
+                    };
+                    let Some(job) = self.strategy.pick(&self.version, &ctx) else {
+                        self.quiet_epoch = Some(self.epoch);
+                        break;
+                    };
+                    self.last_level = job.inputs.first().map(|i| i.level);
+                    let remaining = match job.kind {
+                        JobKind::Merge => 2 * job.input_bytes(),
+                        JobKind::TrivialMove | JobKind::Drop => 0,
+                    };
+                    self.sched.running.push(RunningJob { job, remaining });
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                self.sched.flush_bucket.settle();
+                self.sched.compaction_bucket.settle();
                 return Ok(());
-            };
-            self.run_job(job)?;
+            }
         }
         Err(self.fail(Error::InvalidArgument(format!(
             "compaction policy {} did not reach quiescence after {MAX_JOBS_PER_ROUND} jobs",
@@ -143,11 +207,26 @@ impl Inner {
         ))))
     }
 
+    /// Pumps, moving the clock to each next completion, until `done` holds
+    /// or no background work is left to wait for.
+    pub(super) fn wait_until(&mut self, done: impl Fn(&Inner) -> bool) -> Result<()> {
+        loop {
+            self.pump()?;
+            if done(self) {
+                return Ok(());
+            }
+            let now = self.now_ms();
+            match self.sched.next_completion_ms(now) {
+                Some(t) => self.env.clock.sleep_until(t),
+                None => return Ok(()),
+            }
+        }
+    }
+
     pub(super) fn run_job(&mut self, job: Job) -> Result<JobReport> {
         self.check_writable()?;
         match self.try_run_job(&job) {
             Ok(r) => {
-                self.last_level = job.inputs.first().map(|i| i.level);
                 *self
                     .stats
                     .jobs_by_reason
@@ -297,6 +376,9 @@ impl Inner {
             }
         }
         self.stats.sorted_runs_max = self.stats.sorted_runs_max.max(new.sorted_runs() as u64);
+        self.epoch += 1;
+        self.debt =
+            crate::compaction::pending_compaction_bytes(&new, &self.opts, self.strategy.as_ref());
         self.stats.sst_bytes_peak = self.stats.sst_bytes_peak.max(new.total_bytes());
         self.window.sst_bytes = self.window.sst_bytes.max(new.total_bytes());
         self.version = Arc::new(new);

@@ -6,7 +6,9 @@
 //! give the same files and the same byte counts on any machine.
 
 mod compact;
+mod flush;
 mod read;
+mod schedule;
 mod snapshot;
 mod stats;
 mod write;
@@ -14,7 +16,7 @@ mod write;
 pub use snapshot::Snapshot;
 pub use stats::{EngineStats, LevelStatsRow, LevelStatsTable, LevelWork, WindowPeaks};
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -29,6 +31,8 @@ use crate::options::Options;
 use crate::sst::Table;
 use crate::version::Version;
 use crate::wal::{replay_wal, wal_file_name, WalWriter};
+use flush::Immutable;
+use schedule::Scheduler;
 use snapshot::SnapshotList;
 
 /// Where a database lives and what time it is there.
@@ -93,15 +97,26 @@ struct Inner {
     mem: Memtable,
     /// Clock time of the memtable's first write.
     mem_oldest_ms: Option<u64>,
+    /// Full memtables waiting for flush, oldest first.
+    imm: VecDeque<Immutable>,
     wal: Option<WalWriter>,
+    /// The WAL of the active memtable (a file only when `opts.wal`).
+    wal_number: u64,
     manifest: Manifest,
     version: Arc<Version>,
     state: ManifestState,
     /// Open tables by file number; opened on first use.
     tables: HashMap<u64, Arc<Table>>,
-    /// Files taken by a running job (always empty between calls in the
-    /// deterministic mode; kept so strategies see the same context).
-    busy: HashSet<u64>,
+    /// Flushes and compactions waiting for their I/O budget.
+    sched: Scheduler,
+    /// Compaction debt of the current version.
+    debt: u64,
+    /// Bumped by every installed edit; with `quiet_epoch` it spares asking
+    /// the strategy again about a version it found nothing to do in.
+    epoch: u64,
+    quiet_epoch: Option<u64>,
+    /// Fractions of a millisecond of write delay carried to the next write.
+    slowdown_carry: u64,
     last_level: Option<usize>,
     stats: EngineStats,
     /// Set after a failed flush, compaction or log write: the database is
@@ -139,6 +154,14 @@ impl Db {
             };
         let strategy = opts.compaction.policy.build(&opts.compaction);
         let snapshots = Arc::new(SnapshotList::default());
+        let now = env.clock.now_ms();
+        let sched = Scheduler::new(
+            opts.flush_io_rate,
+            opts.compaction_io_rate,
+            opts.compaction_io_burst,
+            now,
+        );
+        let wal_number = state.log_number;
         let mut inner = Inner {
             env,
             dir,
@@ -146,12 +169,18 @@ impl Db {
             strategy,
             mem: Memtable::new(),
             mem_oldest_ms: None,
+            imm: VecDeque::new(),
             wal: None,
+            wal_number,
             manifest,
             version: Arc::new(version),
             state,
             tables: HashMap::new(),
-            busy: HashSet::new(),
+            sched,
+            debt: 0,
+            epoch: 0,
+            quiet_epoch: None,
+            slowdown_carry: 0,
             last_level: None,
             stats: EngineStats::default(),
             failed: None,
@@ -160,9 +189,7 @@ impl Db {
         };
         inner.recover_wals()?;
         inner.delete_obsolete_files()?;
-        if inner.opts.auto_compaction {
-            inner.compact_until_quiet()?;
-        }
+        inner.pump()?;
         Ok(Db {
             inner: Mutex::new(inner),
             snapshots,
@@ -218,9 +245,21 @@ impl Db {
         self.lock().level_stats()
     }
 
-    /// Bytes of user data in the memtable not yet flushed (approximate).
+    /// Bytes of user data in memtables not yet flushed (approximate).
     pub fn memtable_bytes(&self) -> u64 {
-        self.lock().mem.approximate_bytes()
+        let inner = self.lock();
+        inner.mem.approximate_bytes()
+            + inner
+                .imm
+                .iter()
+                .map(|i| i.mem.approximate_bytes())
+                .sum::<u64>()
+    }
+
+    /// Memtables waiting for flush, and compaction jobs running.
+    pub fn background_work(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.imm.len(), inner.sched.running.len())
     }
 
     /// Flushes the memtable and syncs the WAL; the database stays usable.
@@ -282,8 +321,11 @@ impl Inner {
                 self.apply_to_memtable(*first_seq, batch);
             }
         }
-        // Always start a new WAL and record it, retiring the replayed ones.
-        self.flush_memtable()
+        // Always start a new WAL and flush what was replayed, whatever the
+        // flush budget: the old WALs are then retired.
+        self.rotate_memtable()?;
+        self.sched.flush_remaining = None;
+        self.flush_oldest()
     }
 
     /// Deletes files that no version or live log references: unreferenced

@@ -123,6 +123,11 @@ impl Inner {
         if let Some(e) = self.mem.get(user_key, seq) {
             return Ok(Some((e.kind, e.value)));
         }
+        for imm in self.imm.iter().rev() {
+            if let Some(e) = imm.mem.get(user_key, seq) {
+                return Ok(Some((e.kind, e.value)));
+            }
+        }
         let version = self.version.clone();
         // L0 files may overlap and, under tiered policies, their sequence
         // ranges may interleave: keep the newest hit, and stop once no
@@ -170,6 +175,9 @@ impl Inner {
         let version = self.version.clone();
         let mut children: Vec<Box<dyn InternalIterator>> =
             vec![Box::new(VecIterator::new(self.mem.range_entries(lo, hi)))];
+        for imm in self.imm.iter().rev() {
+            children.push(Box::new(VecIterator::new(imm.mem.range_entries(lo, hi))));
+        }
         for level in 0..version.num_levels() {
             for f in version.files(level) {
                 let in_range =

@@ -61,6 +61,15 @@ pub struct EngineStats {
     /// Largest compaction debt seen, measured after each flush, before the
     /// compactions it triggers run.
     pub pending_compaction_bytes_peak: u64,
+    /// Writes that had to wait for background work (each counted once).
+    pub stall_events: u64,
+    /// Clock milliseconds writes waited on a stop condition.
+    pub stall_ms: u64,
+    /// `stall_ms` by cause (`l0_files`, `pending_compaction_bytes`,
+    /// `memtables`).
+    pub stall_ms_by_cause: BTreeMap<&'static str, u64>,
+    /// Clock milliseconds writes were delayed near the limits.
+    pub slowdown_ms: u64,
     /// Per-level compaction work, indexed by level.
     pub levels: Vec<LevelWork>,
     /// Kernel entry counts over all merges (flushes included).
@@ -81,6 +90,11 @@ impl EngineStats {
         } else {
             (self.flush_bytes + self.compaction_write_bytes) as f64 / self.user_bytes as f64
         }
+    }
+
+    /// Simulated seconds writes waited, stopped or slowed down.
+    pub fn stall_seconds(&self) -> f64 {
+        (self.stall_ms + self.slowdown_ms) as f64 / 1000.0
     }
 
     pub(crate) fn level_mut(&mut self, level: usize) -> &mut LevelWork {

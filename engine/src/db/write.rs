@@ -1,17 +1,31 @@
-//! The write path: WAL, memtable, and the flush to L0.
-
-use std::collections::HashSet;
+//! The write path: admission (stalls and slowdowns while background work
+//! is behind), the WAL, the memtable, and handing full memtables to flush.
 
 use super::{Db, Inner};
 use crate::batch::WriteBatch;
-use crate::compaction::{merge, EntryFilter, OutputSpec};
 use crate::error::Result;
 use crate::key::{SeqNo, ValueKind};
-use crate::memtable::Memtable;
-use crate::merge_iter::VecIterator;
-use crate::sst::TableOptions;
-use crate::version::VersionEdit;
-use crate::wal::{wal_file_name, WalWriter};
+
+/// Why writes had to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StallCause {
+    /// L0 reached `l0_stop_limit`.
+    L0Files,
+    /// Compaction debt reached `hard_pending_compaction_bytes`.
+    PendingBytes,
+    /// The memtable is full and `max_write_buffers` memtables wait for flush.
+    Memtables,
+}
+
+impl StallCause {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            StallCause::L0Files => "l0_files",
+            StallCause::PendingBytes => "pending_compaction_bytes",
+            StallCause::Memtables => "memtables",
+        }
+    }
+}
 
 impl Db {
     /// Sets `key` to `value`.
@@ -24,10 +38,15 @@ impl Db {
     /// Sets `key` to `value` until `ttl_ms` from now on the database's
     /// clock; after that the key reads as absent.
     pub fn put_with_ttl(&self, key: &[u8], value: &[u8], ttl_ms: u64) -> Result<()> {
-        let now = self.lock().now_ms();
+        let mut inner = self.lock();
+        inner.check_writable()?;
+        // Admission may move the clock (a stall): expiry counts from when
+        // the write is applied.
+        inner.admit(key.len() as u64 + value.len() as u64)?;
+        let now = inner.now_ms();
         let mut b = WriteBatch::new();
         b.put_with_expiry(key, value, now.saturating_add(ttl_ms));
-        self.write(b)
+        inner.apply_batch(b)
     }
 
     /// Deletes `key`.
@@ -40,44 +59,58 @@ impl Db {
     /// Applies a batch atomically: after a crash, all of it or none of it is
     /// recovered. Acknowledged (returned `Ok`) batches survive a crash when
     /// the WAL is on (and synced, with `wal_sync`, against power loss).
+    ///
+    /// When background work is behind (L0 at `l0_stop_limit`, debt at
+    /// `hard_pending_compaction_bytes`, every write buffer full) the write
+    /// waits on the clock until it catches up; near those limits
+    /// (`l0_slowdown_limit`, `soft_pending_compaction_bytes`) writes are
+    /// delayed to `delayed_write_rate`.
     pub fn write(&self, batch: WriteBatch) -> Result<()> {
         let mut inner = self.lock();
         inner.check_writable()?;
         if batch.is_empty() {
             return Ok(());
         }
-        let first_seq = inner.state.last_sequence + 1;
-        if let Err(e) = inner.log_batch(first_seq, &batch) {
-            return Err(inner.fail(e));
-        }
-        inner.apply_to_memtable(first_seq, &batch);
-        inner.stats.user_bytes += batch.user_bytes();
-        for (kind, _, _) in batch.iter() {
-            if kind == ValueKind::Tombstone {
-                inner.stats.deletes += 1;
-            } else {
-                inner.stats.puts += 1;
-            }
-        }
-        if inner.mem.approximate_bytes() >= inner.opts.write_buffer_size {
-            inner.flush_and_compact()?;
-        }
-        Ok(())
+        inner.admit(batch.approximate_size() as u64)?;
+        inner.apply_batch(batch)
     }
 
-    /// Writes the memtable to an L0 file (if it holds anything), then runs
-    /// compaction to quiescence when automatic compaction is on.
+    /// Writes the memtable to L0 and waits (on the clock) until every
+    /// memtable is flushed; with automatic compaction, compaction then runs
+    /// as far as it can.
     pub fn flush(&self) -> Result<()> {
         let mut inner = self.lock();
         inner.check_writable()?;
-        if inner.mem.is_empty() {
-            return Ok(());
+        if !inner.mem.is_empty() {
+            inner.rotate_memtable().map_err(|e| inner.fail(e))?;
         }
-        inner.flush_and_compact()
+        inner.wait_until(|i| i.imm.is_empty())
     }
 }
 
 impl Inner {
+    fn apply_batch(&mut self, batch: WriteBatch) -> Result<()> {
+        let first_seq = self.state.last_sequence + 1;
+        if let Err(e) = self.log_batch(first_seq, &batch) {
+            return Err(self.fail(e));
+        }
+        self.apply_to_memtable(first_seq, &batch);
+        self.stats.user_bytes += batch.user_bytes();
+        for (kind, _, _) in batch.iter() {
+            if kind == ValueKind::Tombstone {
+                self.stats.deletes += 1;
+            } else {
+                self.stats.puts += 1;
+            }
+        }
+        if self.mem.approximate_bytes() >= self.opts.write_buffer_size
+            && self.imm.len() + 1 < self.opts.max_write_buffers
+        {
+            self.rotate_memtable().map_err(|e| self.fail(e))?;
+        }
+        self.pump()
+    }
+
     fn log_batch(&mut self, first_seq: SeqNo, batch: &WriteBatch) -> Result<()> {
         let sync = self.opts.wal_sync;
         if let Some(w) = self.wal.as_mut() {
@@ -101,98 +134,70 @@ impl Inner {
         self.state.last_sequence = self.state.last_sequence.max(seq - 1);
     }
 
-    pub(super) fn flush_and_compact(&mut self) -> Result<()> {
-        self.flush_memtable()?;
-        let debt = crate::compaction::pending_compaction_bytes(
-            &self.version,
-            &self.opts,
-            self.strategy.as_ref(),
-        );
-        self.stats.pending_compaction_bytes_peak =
-            self.stats.pending_compaction_bytes_peak.max(debt);
-        self.window.pending_compaction_bytes = self.window.pending_compaction_bytes.max(debt);
-        if self.opts.auto_compaction {
-            self.compact_until_quiet()?;
+    fn stop_cause(&self) -> Option<StallCause> {
+        let o = &self.opts;
+        if self.mem.approximate_bytes() >= o.write_buffer_size
+            && self.imm.len() + 1 >= o.max_write_buffers
+        {
+            return Some(StallCause::Memtables);
         }
-        Ok(())
+        if self.strategy.stalls_on_l0_files() && self.version.files(0).len() >= o.l0_stop_limit {
+            return Some(StallCause::L0Files);
+        }
+        if o.hard_pending_compaction_bytes > 0 && self.debt >= o.hard_pending_compaction_bytes {
+            return Some(StallCause::PendingBytes);
+        }
+        None
     }
 
-    /// Writes the memtable to a new L0 table, starts a new WAL, and installs
-    /// both in one manifest edit; then retires the old WAL. With an empty
-    /// memtable only the WAL switch happens.
-    pub(super) fn flush_memtable(&mut self) -> Result<()> {
-        self.check_writable()?;
-        match self.try_flush() {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.fail(e)),
-        }
+    fn slowdown_due(&self) -> bool {
+        let o = &self.opts;
+        (self.strategy.stalls_on_l0_files() && self.version.files(0).len() >= o.l0_slowdown_limit)
+            || (o.soft_pending_compaction_bytes > 0 && self.debt >= o.soft_pending_compaction_bytes)
     }
 
-    fn try_flush(&mut self) -> Result<()> {
-        let fs = self.env.fs.clone();
-        let now = self.now_ms();
-        let mut edit = VersionEdit::default();
-        if !self.mem.is_empty() {
-            let entries: Vec<(Vec<u8>, Vec<u8>)> = self
-                .mem
-                .iter()
-                .map(|(k, v)| (k.to_vec(), v.to_vec()))
-                .collect();
-            let mut input = VecIterator::new(entries);
-            let snapshots = self.snapshot_seqs();
-            let mut filter = EntryFilter::new(&snapshots, now);
-            let version = self.version.clone();
-            let none = HashSet::new();
-            let older =
-                |k: &[u8], seq: SeqNo| super::compact::may_hold_older(&version, k, seq, &none);
-            let spec = OutputSpec {
-                fs: fs.as_ref(),
-                dir: &self.dir,
-                table_options: TableOptions::from(&self.opts),
-                max_file_size: None,
-                grandparents: &[],
-                max_grandparent_files: None,
-                oldest_time_ms: self.mem_oldest_ms.unwrap_or(now),
-                newest_time_ms: now,
+    /// Lets a write of `bytes` in: first waits, on the clock, while a stop
+    /// condition holds and background work is under way that will lift it;
+    /// then delays it to `delayed_write_rate` near the limits. A condition
+    /// that no running or startable work can lift never blocks a write.
+    fn admit(&mut self, bytes: u64) -> Result<()> {
+        self.pump()?;
+        let mut stalled = false;
+        while let Some(cause) = self.stop_cause() {
+            let now = self.now_ms();
+            let Some(t) = self.sched.next_completion_ms(now) else {
+                break;
             };
-            let mut numbers = self.state.next_file_number..;
-            let out = merge(&mut input, &mut filter, &older, &spec, &mut || {
-                numbers.next().expect("file numbers never run out")
-            })?;
-            self.state.next_file_number = numbers.start;
-            if !out.files.is_empty() {
-                fs.sync_dir(&self.dir)?;
+            if !stalled {
+                stalled = true;
+                self.stats.stall_events += 1;
             }
-            self.stats.flushes += 1;
-            self.stats.flush_bytes += out.stats.bytes_written;
-            self.stats.merge += out.stats;
-            let l0 = self.stats.level_mut(0);
-            l0.write_bytes += out.stats.bytes_written;
-            l0.compactions += 1;
-            l0.keys_in += out.stats.keys_in;
-            l0.keys_dropped += out.stats.keys_dropped();
-            for f in out.files {
-                edit.added.push((0, f));
-            }
+            self.env.clock.sleep_until(t);
+            let waited = self.now_ms().saturating_sub(now);
+            self.stats.stall_ms += waited;
+            *self
+                .stats
+                .stall_ms_by_cause
+                .entry(cause.name())
+                .or_insert(0) += waited;
+            self.pump()?;
         }
-        let old_log = self.state.log_number;
-        let new_log = self.next_file_number();
-        self.wal = None;
-        if self.opts.wal {
-            self.wal = Some(WalWriter::create(
-                fs.as_ref(),
-                &self.dir.join(wal_file_name(new_log)),
-            )?);
+        if self.mem.approximate_bytes() >= self.opts.write_buffer_size
+            && self.imm.len() + 1 < self.opts.max_write_buffers
+        {
+            self.rotate_memtable().map_err(|e| self.fail(e))?;
+            self.pump()?;
         }
-        self.state.log_number = new_log;
-        edit.log_number = Some(new_log);
-        self.install(edit)?;
-        self.mem = Memtable::new();
-        self.mem_oldest_ms = None;
-        for n in old_log..new_log {
-            let p = self.dir.join(wal_file_name(n));
-            if fs.exists(&p) {
-                fs.remove(&p)?;
+        if self.slowdown_due() && self.sched.next_completion_ms(0).is_some() {
+            let units = bytes as u128 * 1000 + self.slowdown_carry as u128;
+            let rate = self.opts.delayed_write_rate as u128;
+            let delay = (units / rate) as u64;
+            self.slowdown_carry = (units % rate) as u64;
+            if delay > 0 {
+                let now = self.now_ms();
+                self.env.clock.sleep_until(now + delay);
+                self.stats.slowdown_ms += self.now_ms().saturating_sub(now);
+                self.pump()?;
             }
         }
         Ok(())
