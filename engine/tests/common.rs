@@ -83,3 +83,28 @@ pub fn value(i: u64, version: u64, len: usize) -> Vec<u8> {
     v.resize(len.max(v.len()), b'x');
     v
 }
+
+/// Panics with the first difference between two scans, readably.
+pub fn assert_same_pairs(got: &[(Vec<u8>, Vec<u8>)], want: &[(Vec<u8>, Vec<u8>)], what: &str) {
+    let show = |p: Option<&(Vec<u8>, Vec<u8>)>| {
+        p.map(|(k, v)| {
+            format!(
+                "{} = {}",
+                String::from_utf8_lossy(k),
+                String::from_utf8_lossy(&v[..v.len().min(16)])
+            )
+        })
+        .unwrap_or_else(|| "(end)".into())
+    };
+    for i in 0..got.len().max(want.len()) {
+        if got.get(i) != want.get(i) {
+            panic!(
+                "{what}: entry {i} differs: got {}, want {} ({} vs {} entries)",
+                show(got.get(i)),
+                show(want.get(i)),
+                got.len(),
+                want.len()
+            );
+        }
+    }
+}
