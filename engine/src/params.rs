@@ -154,6 +154,70 @@ pub const PARAMS: &[ParamInfo] = &[
         "manifest size that triggers a rewrite"
     ),
     param!(
+        "compaction_io_rate",
+        None,
+        Engine,
+        [],
+        "0 ..= 1PiB bytes per simulated second (0: unlimited)",
+        "compaction I/O budget"
+    ),
+    param!(
+        "compaction_io_burst",
+        None,
+        Engine,
+        [],
+        "0 ..= 1PiB (0: one second's worth)",
+        "compaction budget that accumulates while idle"
+    ),
+    param!(
+        "flush_io_rate",
+        None,
+        Engine,
+        [],
+        "0 ..= 1PiB bytes per simulated second (0: unlimited)",
+        "flush I/O budget"
+    ),
+    param!(
+        "max_background_jobs",
+        Some("max_background_jobs"),
+        Engine,
+        [],
+        "1 ..= 256",
+        "compaction jobs running at once"
+    ),
+    param!(
+        "max_write_buffers",
+        Some("max_write_buffer_number"),
+        Engine,
+        [],
+        "2 ..= 64",
+        "memtables (active + waiting for flush) before writes stop"
+    ),
+    param!(
+        "soft_pending_compaction_bytes",
+        Some("soft_pending_compaction_bytes_limit"),
+        Engine,
+        [],
+        "0 ..= hard_pending_compaction_bytes (0: off)",
+        "compaction debt at which writes slow down"
+    ),
+    param!(
+        "hard_pending_compaction_bytes",
+        Some("hard_pending_compaction_bytes_limit"),
+        Engine,
+        [],
+        "0 ..= 1PiB (0: off)",
+        "compaction debt at which writes stop"
+    ),
+    param!(
+        "delayed_write_rate",
+        Some("delayed_write_rate"),
+        Engine,
+        [],
+        "1 ..= 1PiB bytes per second",
+        "write rate while writes are slowed down"
+    ),
+    param!(
         "min_threshold",
         None,
         Policy,

@@ -28,6 +28,35 @@ fn engine_qualified(name: &str) -> Option<String> {
     })
 }
 
+/// Default options with the parameters that bound `name` moved out of its
+/// way, so a value is checked against its own range only. Relations between
+/// parameters (l0_file_limit <= l0_slowdown_limit <= l0_stop_limit, ...) are
+/// checked on each run's complete options when it starts.
+fn relaxed_for(name: &str) -> Options {
+    let mut o = Options::default();
+    let c = &mut o.compaction;
+    match name {
+        "l0_file_limit" => {
+            o.l0_slowdown_limit = 1 << 20;
+            o.l0_stop_limit = 1 << 20;
+        }
+        "l0_slowdown_limit" => {
+            o.l0_file_limit = 1;
+            o.l0_stop_limit = 1 << 20;
+        }
+        "l0_stop_limit" => {
+            o.l0_file_limit = 1;
+            o.l0_slowdown_limit = 1;
+        }
+        "min_threshold" => c.max_threshold = 1024,
+        "max_threshold" => c.min_threshold = 2,
+        "soft_pending_compaction_bytes" => o.hard_pending_compaction_bytes = 0,
+        "hard_pending_compaction_bytes" => o.soft_pending_compaction_bytes = 0,
+        _ => {}
+    }
+    o
+}
+
 impl ParamCatalog for Catalog {
     fn resolve(&self, name: &str) -> Result<String, String> {
         let all = || {
@@ -71,17 +100,9 @@ impl ParamCatalog for Catalog {
             .ok_or_else(|| format!("`{qualified}` is not a qualified parameter name"))?;
         match section {
             "engine" | "policy" => {
-                let canonical = params::lookup(bare).map(|p| p.name);
-                match Options::default().set(bare, value) {
+                let canonical = params::lookup(bare).map(|p| p.name).unwrap_or(bare);
+                match relaxed_for(canonical).set(bare, value) {
                     Ok(()) => Ok(()),
-                    // Another parameter's range depends on this one (e.g.
-                    // l0_stop_limit >= l0_slowdown_limit): the run's whole
-                    // options are validated when it starts.
-                    Err(lsmlab_engine::Error::InvalidOption { name, .. })
-                        if Some(name.as_str()) != canonical =>
-                    {
-                        Ok(())
-                    }
                     Err(e) => Err(e.to_string()),
                 }
             }
@@ -109,5 +130,39 @@ impl ParamCatalog for Catalog {
                 names.join(", ")
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_checked_against_their_own_range_not_the_defaults_of_others() {
+        let c = Catalog;
+        c.check("engine.l0_stop_limit", "12").unwrap();
+        c.check("engine.l0_file_limit", "40").unwrap();
+        c.check("policy.max_threshold", "3").unwrap();
+        let e = c.check("engine.l0_stop_limit", "0").unwrap_err();
+        assert!(e.contains("l0_stop_limit"), "{e}");
+        let e = c.check("engine.level_size_multiplier", "1").unwrap_err();
+        assert!(e.contains("2 ..= 1000"), "{e}");
+    }
+
+    #[test]
+    fn names_resolve_to_their_section_and_ambiguity_is_an_error() {
+        let c = Catalog;
+        assert_eq!(
+            c.resolve("max_bytes_for_level_base").unwrap(),
+            "engine.l1_base_bytes"
+        );
+        assert_eq!(c.resolve("min_threshold").unwrap(), "policy.min_threshold");
+        assert_eq!(c.resolve("theta").unwrap(), "workload.theta");
+        assert_eq!(c.resolve("workload.ttl").unwrap(), "workload.ttl");
+        assert!(c.resolve("ttl").unwrap_err().contains("ambiguous"));
+        assert!(c
+            .resolve("engine.theta")
+            .unwrap_err()
+            .contains("unknown parameter"));
     }
 }

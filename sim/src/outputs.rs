@@ -1,12 +1,13 @@
 //! Everything a sweep leaves behind, written by one call:
 //! `notebooks-out/<name>/{runs.csv, timeline.csv, spec.toml, analysis.ipynb}`
-//! and `reports/<name>/{tradeoff.png, amp_over_time.png, level_shape.png, report.md}`.
+//! and `reports/<name>/{tradeoff.png, amp_over_time.png, debt_over_time.png,
+//! level_shape.png, report.md}`.
 
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{LabError, Result};
 use crate::notebook::{write_notebook, NOTEBOOK};
-use crate::plots::{amp_over_time, level_shape, tradeoff_scatter, PanelSize};
+use crate::plots::{amp_over_time, debt_over_time, level_shape, tradeoff_scatter, PanelSize};
 use crate::report::{write_report, ReportLinks, REPORT_MD};
 use crate::results::{write_runs, RunRecord, RUNS_CSV};
 use crate::timeline::{write_timeline, TimelineRow, TIMELINE_CSV};
@@ -16,6 +17,7 @@ pub const SPEC_TOML: &str = "spec.toml";
 const TRADEOFF_PNG: &str = "tradeoff.png";
 const AMP_OVER_TIME_PNG: &str = "amp_over_time.png";
 const LEVEL_SHAPE_PNG: &str = "level_shape.png";
+const DEBT_OVER_TIME_PNG: &str = "debt_over_time.png";
 
 /// The files `write_outputs` wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +36,7 @@ pub struct OutputPaths {
     pub tradeoff_png: PathBuf,
     pub amp_over_time_png: PathBuf,
     pub level_shape_png: PathBuf,
+    pub debt_over_time_png: PathBuf,
 }
 
 /// Writes every output of a sweep named `spec_name` under `notebooks_dir`
@@ -93,6 +96,7 @@ pub fn write_outputs_sized(
         tradeoff_png: report_dir.join(TRADEOFF_PNG),
         amp_over_time_png: report_dir.join(AMP_OVER_TIME_PNG),
         level_shape_png: report_dir.join(LEVEL_SHAPE_PNG),
+        debt_over_time_png: report_dir.join(DEBT_OVER_TIME_PNG),
         data_dir,
         report_dir,
     };
@@ -103,6 +107,7 @@ pub fn write_outputs_sized(
     write_notebook(&paths.notebook, spec_name)?;
     tradeoff_scatter(records, &paths.tradeoff_png, panel)?;
     amp_over_time(timeline, records, &paths.amp_over_time_png, panel)?;
+    debt_over_time(timeline, records, &paths.debt_over_time_png, panel)?;
     level_shape(timeline, records, &paths.level_shape_png, panel)?;
     let to_data = |file: &Path| relative_link(&paths.report_dir, file);
     let links = ReportLinks {
@@ -111,6 +116,10 @@ pub fn write_outputs_sized(
             (
                 "Amplification over the run".into(),
                 AMP_OVER_TIME_PNG.into(),
+            ),
+            (
+                "Compaction debt over time".into(),
+                DEBT_OVER_TIME_PNG.into(),
             ),
             ("Level shape at the end".into(), LEVEL_SHAPE_PNG.into()),
         ],
@@ -178,6 +187,7 @@ mod tests {
         for png in [
             &paths.tradeoff_png,
             &paths.amp_over_time_png,
+            &paths.debt_over_time_png,
             &paths.level_shape_png,
         ] {
             assert!(png.starts_with(rep.join("demo")));
@@ -189,7 +199,12 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("[analysis.ipynb](../../notebooks-out/demo/analysis.ipynb)"));
-        for png in ["tradeoff.png", "amp_over_time.png", "level_shape.png"] {
+        for png in [
+            "tradeoff.png",
+            "amp_over_time.png",
+            "debt_over_time.png",
+            "level_shape.png",
+        ] {
             assert!(md.contains(&format!("]({png})")), "{png}");
         }
     }

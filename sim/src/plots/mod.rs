@@ -136,15 +136,67 @@ pub fn tradeoff_scatter(records: &[RunRecord], path: &Path, size: PanelSize) -> 
     )
 }
 
-/// Amplification over the course of each run: one row per metric (write,
-/// space, read amplification), one column per workload, one line per run.
+/// Write, space and read amplification against operations done: one row
+/// per metric, one panel per workload, one line per run.
 pub fn amp_over_time(
     timeline: &[TimelineRow],
     records: &[RunRecord],
     path: &Path,
     size: PanelSize,
 ) -> Result<()> {
-    let title = "Amplification over the run";
+    timeline_grid(
+        timeline,
+        records,
+        path,
+        size,
+        "Amplification over the run",
+        ("operations done", |r| r.ops_done as f64),
+        &[
+            ("write amplification (x)", |r| r.write_amp),
+            ("space amplification (x)", |r| r.space_amp),
+            ("read amplification (blocks/lookup)", |r| r.read_amp),
+        ],
+    )
+}
+
+/// Compaction debt against simulated time: L0 files and pending compaction
+/// bytes, one panel per workload, one line per run. A budget too small for
+/// the ingest shows as debt that keeps growing.
+pub fn debt_over_time(
+    timeline: &[TimelineRow],
+    records: &[RunRecord],
+    path: &Path,
+    size: PanelSize,
+) -> Result<()> {
+    timeline_grid(
+        timeline,
+        records,
+        path,
+        size,
+        "Compaction debt over simulated time",
+        ("simulated time (s)", |r| r.sim_time_s),
+        &[
+            ("L0 files", |r| r.l0_files as f64),
+            ("pending compaction (MiB)", |r| {
+                r.pending_compaction_bytes as f64 / (1u64 << 20) as f64
+            }),
+        ],
+    )
+}
+
+type Pick = fn(&TimelineRow) -> f64;
+
+/// A grid of line charts over the timeline: one row per metric, one column
+/// per workload, one line per run, `x` on the horizontal axis.
+fn timeline_grid(
+    timeline: &[TimelineRow],
+    records: &[RunRecord],
+    path: &Path,
+    size: PanelSize,
+    title: &str,
+    x: (&str, Pick),
+    metrics: &[(&str, Pick)],
+) -> Result<()> {
     let wls = workloads(records);
     if wls.is_empty() || timeline.is_empty() {
         return no_data(path, size, title);
@@ -154,12 +206,7 @@ pub fn amp_over_time(
     for row in timeline {
         by_run.entry(row.run_id.as_str()).or_default().push(row);
     }
-    type Pick = fn(&TimelineRow) -> f64;
-    let metrics: [(&str, Pick); 3] = [
-        ("write amplification (x)", |r| r.write_amp),
-        ("space amplification (x)", |r| r.space_amp),
-        ("read amplification (blocks/lookup)", |r| r.read_amp),
-    ];
+    let (x_desc, pick_x) = x;
     let fail = |e: &dyn std::fmt::Display| LabError::output(path, e);
     figure(
         path,
@@ -174,11 +221,10 @@ pub fn amp_over_time(
                 .filter(|r| r.workload == wl)
                 .filter_map(|r| by_run.get(r.run_id.as_str()).map(|rows| (r, rows)))
                 .collect();
-            let max_ops = series
+            let max_x = series
                 .iter()
-                .flat_map(|(_, rows)| rows.iter().map(|r| r.ops_done))
-                .max()
-                .unwrap_or(1);
+                .flat_map(|(_, rows)| rows.iter().map(|r| pick_x(r)))
+                .fold(0.0f64, f64::max);
             let ys = series
                 .iter()
                 .flat_map(|(_, rows)| rows.iter().map(|r| pick(r)));
@@ -188,11 +234,11 @@ pub fn amp_over_time(
                 .margin(12)
                 .x_label_area_size(48)
                 .y_label_area_size(64)
-                .build_cartesian_2d(0.0..max_ops.max(1) as f64, yr)
+                .build_cartesian_2d(0.0..max_x.max(1.0), yr)
                 .map_err(|e| fail(&e))?;
             chart
                 .configure_mesh()
-                .x_desc("operations done")
+                .x_desc(x_desc)
                 .y_desc(desc)
                 .x_label_formatter(&|v| human_count(*v))
                 .axis_desc_style((FONT, AXIS_SIZE))
@@ -206,7 +252,7 @@ pub fn amp_over_time(
                 let points = rows
                     .iter()
                     .filter(|r| pick(r).is_finite())
-                    .map(|r| (r.ops_done as f64, pick(r)));
+                    .map(|r| (pick_x(r), pick(r)));
                 chart
                     .draw_series(LineSeries::new(points, color.stroke_width(2)))
                     .map_err(|e| fail(&e))?;
