@@ -30,4 +30,4 @@ pub mod wal;
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use db::{Db, Env, Snapshot};
 pub use error::{Error, Result};
-pub use options::Options;
+pub use options::{Mode, Options};

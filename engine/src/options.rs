@@ -7,6 +7,45 @@ use crate::error::{Error, Result};
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
 
+/// How flushes and compactions are scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// On the calling thread, at points fixed by the writes, metered against
+    /// the clock: the same operations give the same files and byte counts on
+    /// any machine. The lab's default.
+    #[default]
+    Deterministic,
+    /// On `max_background_jobs` real threads while writes and reads go on:
+    /// for measuring wall-clock throughput and latency.
+    Background,
+}
+
+impl Mode {
+    /// The name specs and the CLI use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Deterministic => "deterministic",
+            Mode::Background => "background",
+        }
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Mode> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "deterministic" => Ok(Mode::Deterministic),
+            "background" => Ok(Mode::Background),
+            _ => Err(Error::invalid_option(
+                "mode",
+                s,
+                "deterministic | background",
+            )),
+        }
+    }
+}
+
 /// Engine configuration. Build with `Options::default()` and field updates,
 /// then [`Options::validate`] (done by `Db::open`).
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +95,8 @@ pub struct Options {
     /// Run compactions automatically after flushes.
     /// The opposite of `disable_auto_compactions` in RocksDB. Default on.
     pub auto_compaction: bool,
+    /// How flushes and compactions are scheduled. Default deterministic.
+    pub mode: Mode,
     /// Compaction I/O budget in bytes per (simulated) second; 0 = unlimited.
     /// Like RocksDB's `rate_limiter` bytes_per_sec, for compaction only.
     /// Default 0.
@@ -108,6 +149,7 @@ impl Default for Options {
             wal_sync: false,
             max_manifest_bytes: MIB,
             auto_compaction: true,
+            mode: Mode::Deterministic,
             compaction_io_rate: 0,
             compaction_io_burst: 0,
             flush_io_rate: 0,
