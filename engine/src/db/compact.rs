@@ -7,13 +7,10 @@ use std::sync::Arc;
 use super::schedule::RunningJob;
 use super::{Db, Inner, LevelStatsRow, LevelStatsTable};
 use crate::compaction::{
-    merge, EntryFilter, Job, JobInput, JobKind, MergeStats, OutputSpec, PickContext, Reason, Shape,
+    Job, JobInput, JobKind, MergeOutput, MergeStats, PickContext, Reason, Shape,
 };
 use crate::error::{Error, Result};
-use crate::iter::InternalIterator;
 use crate::key::SeqNo;
-use crate::merge_iter::MergingIterator;
-use crate::sst::TableOptions;
 use crate::version::{Version, VersionEdit};
 
 /// Jobs in a row after which compaction is declared not to converge.
@@ -223,9 +220,30 @@ impl Inner {
         }
     }
 
+    /// Runs a job to the end on this thread: merge (if it is one), install,
+    /// delete its inputs.
     pub(super) fn run_job(&mut self, job: Job) -> Result<JobReport> {
         self.check_writable()?;
-        match self.try_run_job(&job) {
+        let out = match job.kind {
+            JobKind::Merge => {
+                let work = match self.prepare_merge(job) {
+                    Ok(w) => w,
+                    Err(e) => return Err(self.fail(e)),
+                };
+                match work.execute() {
+                    Ok(out) => return self.finish_job(&work.job, Some(out)),
+                    Err(e) => return Err(self.fail(e)),
+                }
+            }
+            JobKind::TrivialMove | JobKind::Drop => None,
+        };
+        self.finish_job(&job, out)
+    }
+
+    /// Installs a job: a merge's outputs (from `MergeWork::execute`) or
+    /// a move or drop, as one manifest edit; then deletes what it replaced.
+    pub(super) fn finish_job(&mut self, job: &Job, out: Option<MergeOutput>) -> Result<JobReport> {
+        match self.try_finish_job(job, out) {
             Ok(r) => {
                 *self
                     .stats
@@ -238,7 +256,7 @@ impl Inner {
         }
     }
 
-    fn try_run_job(&mut self, job: &Job) -> Result<JobReport> {
+    fn try_finish_job(&mut self, job: &Job, out: Option<MergeOutput>) -> Result<JobReport> {
         let mut edit = VersionEdit::default();
         for (level, f) in job.input_files() {
             edit.deleted.push((level, f.number));
@@ -250,8 +268,8 @@ impl Inner {
             input_files: job.input_file_count() as u64,
             ..JobReport::default()
         };
-        match job.kind {
-            JobKind::TrivialMove => {
+        let out = match (job.kind, out) {
+            (JobKind::TrivialMove, _) => {
                 for (_, f) in job.input_files() {
                     edit.added.push((job.output_level, f.as_ref().clone()));
                 }
@@ -261,61 +279,22 @@ impl Inner {
                 report.output_files = report.input_files;
                 return Ok(report);
             }
-            JobKind::Drop => {
+            (JobKind::Drop, _) => {
                 self.install(edit)?;
                 self.stats.files_dropped += report.input_files;
                 self.stats.bytes_dropped += job.input_bytes();
                 self.remove_files(job)?;
                 return Ok(report);
             }
-            JobKind::Merge => {}
-        }
-
-        let version = self.version.clone();
-        let excluded: HashSet<u64> = job.input_files().map(|(_, f)| f.number).collect();
-        let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
-        for (_, f) in job.input_files() {
-            children.push(Box::new(self.table(f)?.iter()));
-        }
-        let mut input = MergingIterator::new(children);
-        let snapshots = self.snapshot_seqs();
-        let now = self.now_ms();
-        let mut filter = EntryFilter::new(&snapshots, now);
-        let older = |k: &[u8], seq: SeqNo| may_hold_older(&version, k, seq, &excluded);
-        let grandparents = if job.output_level + 1 < version.num_levels() {
-            version.files(job.output_level + 1).to_vec()
-        } else {
-            Vec::new()
+            (JobKind::Merge, Some(out)) => out,
+            (JobKind::Merge, None) => {
+                return Err(Error::InvalidArgument(
+                    "a merge job was installed without its output".into(),
+                ))
+            }
         };
-        let spec = OutputSpec {
-            fs: self.env.fs.as_ref(),
-            dir: &self.dir,
-            table_options: TableOptions::from(&self.opts),
-            max_file_size: job.max_output_file_size,
-            grandparents: &grandparents,
-            max_grandparent_files: job.max_grandparent_files,
-            oldest_time_ms: job
-                .input_files()
-                .map(|(_, f)| f.oldest_time_ms)
-                .min()
-                .unwrap_or(now),
-            newest_time_ms: job
-                .input_files()
-                .map(|(_, f)| f.newest_time_ms)
-                .max()
-                .unwrap_or(now),
-        };
-        let mut numbers = self.state.next_file_number..;
-        let out = merge(&mut input, &mut filter, &older, &spec, &mut || {
-            numbers.next().expect("file numbers never run out")
-        })?;
-        drop(input);
-        self.state.next_file_number = numbers.start;
-        if !out.files.is_empty() {
-            self.env.fs.sync_dir(&self.dir)?;
-        }
         // Inputs and outputs coexist on disk until the inputs are deleted.
-        let coexisting = version.total_bytes() + out.stats.bytes_written;
+        let coexisting = self.version.total_bytes() + out.stats.bytes_written;
         self.stats.sst_bytes_peak = self.stats.sst_bytes_peak.max(coexisting);
         self.window.sst_bytes = self.window.sst_bytes.max(coexisting);
 
@@ -361,9 +340,17 @@ impl Inner {
 
     /// Logs `edit` to the manifest and makes the resulting version current.
     pub(super) fn install(&mut self, edit: VersionEdit) -> Result<()> {
+        // Numbers handed out without the lock count as allocated.
+        let handed_out = self.files.load(std::sync::atomic::Ordering::Relaxed);
+        self.state.next_file_number = self.state.next_file_number.max(handed_out);
         let new = self
             .manifest
-            .log_and_apply(&self.version, edit, &mut self.state)?;
+            .log_and_apply(&self.version, edit, &mut self.state);
+        self.files.fetch_max(
+            self.state.next_file_number,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let new = new?;
         if self.opts.paranoid_checks {
             new.check_invariants()?;
             if self.strategy.shape() == Shape::Tiered {

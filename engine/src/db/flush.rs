@@ -2,16 +2,12 @@
 //! a new WAL starts) when full; the oldest immutable one is written to an L0
 //! table, installed with one manifest edit, and its WAL retired.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::Inner;
-use crate::compaction::{merge, EntryFilter, OutputSpec};
+use crate::compaction::MergeOutput;
 use crate::error::Result;
-use crate::key::SeqNo;
 use crate::memtable::Memtable;
-use crate::merge_iter::VecIterator;
-use crate::sst::TableOptions;
 use crate::version::VersionEdit;
 use crate::wal::{wal_file_name, WalWriter};
 
@@ -67,50 +63,28 @@ impl Inner {
     /// deletes the WALs that are no longer needed.
     pub(super) fn flush_oldest(&mut self) -> Result<()> {
         self.check_writable()?;
-        match self.try_flush_oldest() {
+        let Some(work) = self.prepare_flush() else {
+            return Ok(());
+        };
+        match work.execute() {
+            Ok(out) => self.finish_flush(out),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Installs a flush's output (written by `FlushWork::execute`) for
+    /// the oldest immutable memtable.
+    pub(super) fn finish_flush(&mut self, out: MergeOutput) -> Result<()> {
+        match self.try_finish_flush(out) {
             Ok(()) => Ok(()),
             Err(e) => Err(self.fail(e)),
         }
     }
 
-    fn try_flush_oldest(&mut self) -> Result<()> {
-        let Some(imm) = self.imm.front() else {
-            return Ok(());
-        };
+    fn try_finish_flush(&mut self, out: MergeOutput) -> Result<()> {
         let fs = self.env.fs.clone();
-        let now = self.now_ms();
         let mut edit = VersionEdit::default();
-        if !imm.mem.is_empty() {
-            let entries: Vec<(Vec<u8>, Vec<u8>)> = imm
-                .mem
-                .iter()
-                .map(|(k, v)| (k.to_vec(), v.to_vec()))
-                .collect();
-            let mut input = VecIterator::new(entries);
-            let snapshots = self.snapshot_seqs();
-            let mut filter = EntryFilter::new(&snapshots, now);
-            let version = self.version.clone();
-            let none = HashSet::new();
-            let older =
-                |k: &[u8], seq: SeqNo| super::compact::may_hold_older(&version, k, seq, &none);
-            let spec = OutputSpec {
-                fs: fs.as_ref(),
-                dir: &self.dir,
-                table_options: TableOptions::from(&self.opts),
-                max_file_size: None,
-                grandparents: &[],
-                max_grandparent_files: None,
-                oldest_time_ms: imm.oldest_ms,
-                newest_time_ms: imm.newest_ms,
-            };
-            let mut numbers = self.state.next_file_number..;
-            let out = merge(&mut input, &mut filter, &older, &spec, &mut || {
-                numbers.next().expect("file numbers never run out")
-            })?;
-            self.state.next_file_number = numbers.start;
-            if !out.files.is_empty() {
-                fs.sync_dir(&self.dir)?;
-            }
+        if out.stats.keys_in > 0 {
             self.stats.flushes += 1;
             self.stats.flush_bytes += out.stats.bytes_written;
             self.stats.merge += out.stats;
@@ -119,9 +93,9 @@ impl Inner {
             l0.compactions += 1;
             l0.keys_in += out.stats.keys_in;
             l0.keys_dropped += out.stats.keys_dropped();
-            for f in out.files {
-                edit.added.push((0, f));
-            }
+        }
+        for f in out.files {
+            edit.added.push((0, f));
         }
         // Recovery replays the WALs of the memtables still in memory.
         let old_log = self.state.log_number;

@@ -11,6 +11,7 @@ mod read;
 mod schedule;
 mod snapshot;
 mod stats;
+mod work;
 mod write;
 
 pub use snapshot::Snapshot;
@@ -102,6 +103,9 @@ struct Inner {
     wal: Option<WalWriter>,
     /// The WAL of the active memtable (a file only when `opts.wal`).
     wal_number: u64,
+    /// The next file number; `state.next_file_number` catches up with it
+    /// before every manifest write.
+    files: work::FileNumbers,
     manifest: Manifest,
     version: Arc<Version>,
     state: ManifestState,
@@ -162,6 +166,7 @@ impl Db {
             now,
         );
         let wal_number = state.log_number;
+        let files = Arc::new(std::sync::atomic::AtomicU64::new(state.next_file_number));
         let mut inner = Inner {
             env,
             dir,
@@ -172,6 +177,7 @@ impl Db {
             imm: VecDeque::new(),
             wal: None,
             wal_number,
+            files,
             manifest,
             version: Arc::new(version),
             state,
@@ -292,9 +298,8 @@ impl Inner {
     }
 
     fn next_file_number(&mut self) -> u64 {
-        let n = self.state.next_file_number;
-        self.state.next_file_number += 1;
-        n
+        self.files
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     fn now_ms(&self) -> u64 {
@@ -313,7 +318,8 @@ impl Inner {
             .collect();
         logs.sort_unstable();
         if let Some(&max) = logs.last() {
-            self.state.next_file_number = self.state.next_file_number.max(max + 1);
+            self.files
+                .fetch_max(max + 1, std::sync::atomic::Ordering::Relaxed);
         }
         for number in &logs {
             let replay = replay_wal(fs.as_ref(), &self.dir.join(wal_file_name(*number)))?;
@@ -337,7 +343,8 @@ impl Inner {
         let current_manifest = self.manifest.file_name();
         for name in fs.list(&self.dir)? {
             let obsolete = if let Some(n) = parse_file_number(&name, ".sst") {
-                self.state.next_file_number = self.state.next_file_number.max(n + 1);
+                self.files
+                    .fetch_max(n + 1, std::sync::atomic::Ordering::Relaxed);
                 !live.contains(&n)
             } else if let Some(n) = parse_file_number(&name, ".log") {
                 n < self.state.log_number

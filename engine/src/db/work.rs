@@ -1,0 +1,188 @@
+//! Flushes and merges split in three: gathered under the database lock
+//! (`prepare`), run without it (`execute`: the merge kernel reading input
+//! tables and writing outputs), installed under it again (`finish`). The
+//! deterministic mode runs the three back to back; background workers let
+//! writes and reads go on during `execute`.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::Inner;
+use crate::compaction::{merge, EntryFilter, Job, MergeOutput, OutputSpec};
+use crate::error::Result;
+use crate::fs::Fs;
+use crate::iter::InternalIterator;
+use crate::key::SeqNo;
+use crate::memtable::Memtable;
+use crate::merge_iter::{MergingIterator, VecIterator};
+use crate::sst::{Table, TableOptions};
+use crate::version::Version;
+
+/// Hands out file numbers without the database lock.
+pub(super) type FileNumbers = Arc<AtomicU64>;
+
+/// What every piece of work needs to write tables.
+struct Context {
+    version: Arc<Version>,
+    snapshots: Vec<SeqNo>,
+    now_ms: u64,
+    table_options: TableOptions,
+    fs: Arc<dyn Fs>,
+    dir: PathBuf,
+    files: FileNumbers,
+}
+
+impl Context {
+    fn run(
+        &self,
+        input: &mut dyn InternalIterator,
+        excluded: &HashSet<u64>,
+        shape: OutputShape<'_>,
+    ) -> Result<MergeOutput> {
+        let mut filter = EntryFilter::new(&self.snapshots, self.now_ms);
+        let version = &self.version;
+        let older =
+            |k: &[u8], seq: SeqNo| super::compact::may_hold_older(version, k, seq, excluded);
+        let spec = OutputSpec {
+            fs: self.fs.as_ref(),
+            dir: &self.dir,
+            table_options: self.table_options,
+            max_file_size: shape.max_file_size,
+            grandparents: shape.grandparents,
+            max_grandparent_files: shape.max_grandparent_files,
+            oldest_time_ms: shape.oldest_time_ms,
+            newest_time_ms: shape.newest_time_ms,
+        };
+        let files = &self.files;
+        let out = merge(input, &mut filter, &older, &spec, &mut || {
+            files.fetch_add(1, Ordering::Relaxed)
+        })?;
+        if !out.files.is_empty() {
+            self.fs.sync_dir(&self.dir)?;
+        }
+        Ok(out)
+    }
+}
+
+struct OutputShape<'a> {
+    max_file_size: Option<u64>,
+    grandparents: &'a [Arc<crate::version::FileMeta>],
+    max_grandparent_files: Option<usize>,
+    oldest_time_ms: u64,
+    newest_time_ms: u64,
+}
+
+/// A merge compaction ready to run: its job, its open input tables and the
+/// state it decides against.
+pub(super) struct MergeWork {
+    pub job: Job,
+    tables: Vec<Arc<Table>>,
+    ctx: Context,
+}
+
+impl MergeWork {
+    /// Reads the inputs through the merge kernel and writes the outputs
+    /// (not yet installed).
+    pub(super) fn execute(&self) -> Result<MergeOutput> {
+        let children: Vec<Box<dyn InternalIterator>> = self
+            .tables
+            .iter()
+            .map(|t| Box::new(t.iter()) as Box<dyn InternalIterator>)
+            .collect();
+        let mut input = MergingIterator::new(children);
+        let excluded: HashSet<u64> = self.job.input_files().map(|(_, f)| f.number).collect();
+        let v = &self.ctx.version;
+        let grandparents = if self.job.output_level + 1 < v.num_levels() {
+            v.files(self.job.output_level + 1).to_vec()
+        } else {
+            Vec::new()
+        };
+        let files = || self.job.input_files().map(|(_, f)| f);
+        let shape = OutputShape {
+            max_file_size: self.job.max_output_file_size,
+            grandparents: &grandparents,
+            max_grandparent_files: self.job.max_grandparent_files,
+            oldest_time_ms: files()
+                .map(|f| f.oldest_time_ms)
+                .min()
+                .unwrap_or(self.ctx.now_ms),
+            newest_time_ms: files()
+                .map(|f| f.newest_time_ms)
+                .max()
+                .unwrap_or(self.ctx.now_ms),
+        };
+        self.ctx.run(&mut input, &excluded, shape)
+    }
+}
+
+/// The flush of the oldest immutable memtable, ready to run.
+pub(super) struct FlushWork {
+    mem: Arc<Memtable>,
+    oldest_ms: u64,
+    newest_ms: u64,
+    ctx: Context,
+}
+
+impl FlushWork {
+    /// Writes the memtable's surviving entries to one L0 table (none when
+    /// everything in it was dropped or it was empty).
+    pub(super) fn execute(&self) -> Result<MergeOutput> {
+        if self.mem.is_empty() {
+            return Ok(MergeOutput::default());
+        }
+        let entries: Vec<(Vec<u8>, Vec<u8>)> = self
+            .mem
+            .iter()
+            .map(|(k, v)| (k.to_vec(), v.to_vec()))
+            .collect();
+        let mut input = VecIterator::new(entries);
+        let shape = OutputShape {
+            max_file_size: None,
+            grandparents: &[],
+            max_grandparent_files: None,
+            oldest_time_ms: self.oldest_ms,
+            newest_time_ms: self.newest_ms,
+        };
+        self.ctx.run(&mut input, &HashSet::new(), shape)
+    }
+}
+
+impl Inner {
+    fn work_context(&self) -> Context {
+        Context {
+            version: self.version.clone(),
+            snapshots: self.snapshot_seqs(),
+            now_ms: self.now_ms(),
+            table_options: TableOptions::from(&self.opts),
+            fs: self.env.fs.clone(),
+            dir: self.dir.clone(),
+            files: self.files.clone(),
+        }
+    }
+
+    /// Opens the inputs of a merge job and captures what it decides against.
+    pub(super) fn prepare_merge(&mut self, job: Job) -> Result<MergeWork> {
+        let mut tables = Vec::with_capacity(job.input_file_count());
+        for (_, f) in job.input_files() {
+            tables.push(self.table(f)?);
+        }
+        Ok(MergeWork {
+            job,
+            tables,
+            ctx: self.work_context(),
+        })
+    }
+
+    /// The flush of the oldest immutable memtable, if there is one.
+    pub(super) fn prepare_flush(&self) -> Option<FlushWork> {
+        let imm = self.imm.front()?;
+        Some(FlushWork {
+            mem: imm.mem.clone(),
+            oldest_ms: imm.oldest_ms,
+            newest_ms: imm.newest_ms,
+            ctx: self.work_context(),
+        })
+    }
+}
