@@ -11,6 +11,7 @@ use crate::compaction::{
 };
 use crate::error::{Error, Result};
 use crate::key::SeqNo;
+use crate::options::Mode;
 use crate::version::{Version, VersionEdit};
 
 /// Jobs in a row after which compaction is declared not to converge.
@@ -68,7 +69,12 @@ impl Db {
     pub fn compact(&self) -> Result<()> {
         let mut inner = self.lock();
         inner.check_writable()?;
-        inner.wait_until(|i| i.sched.running.is_empty() && i.imm.is_empty())
+        let done = |i: &Inner| i.sched.running.is_empty() && i.imm.is_empty();
+        if inner.opts.mode == Mode::Background {
+            super::background::wait_until(&self.shared, inner, done).map(|_| ())
+        } else {
+            inner.wait_until(done)
+        }
     }
 
     /// Merges every file of `source_level` with the overlapping files of
@@ -141,6 +147,10 @@ impl Inner {
     /// the strategy finds work. With unlimited budgets this runs flushes and
     /// compactions to quiescence on the spot.
     pub(super) fn pump(&mut self) -> Result<()> {
+        if self.opts.mode == Mode::Background {
+            // The workers do the work.
+            return Ok(());
+        }
         let now = self.now_ms();
         self.sched.flush_bucket.refill(now);
         self.sched.compaction_bucket.refill(now);
@@ -188,7 +198,8 @@ impl Inner {
                         JobKind::Merge => 2 * job.input_bytes(),
                         JobKind::TrivialMove | JobKind::Drop => 0,
                     };
-                    self.sched.running.push(RunningJob { job, remaining });
+                    let id = self.sched.next_id();
+                    self.sched.running.push(RunningJob { job, remaining, id });
                     progressed = true;
                 }
             }

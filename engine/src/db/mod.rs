@@ -5,6 +5,7 @@
 //! calling thread, at points fixed by the writes, so the same operations
 //! give the same files and the same byte counts on any machine.
 
+mod background;
 mod compact;
 mod flush;
 mod read;
@@ -19,7 +20,8 @@ pub use stats::{EngineStats, LevelStatsRow, LevelStatsTable, LevelWork, WindowPe
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::clock::{Clock, SystemClock, VirtualClock};
 use crate::compaction::Strategy;
@@ -28,7 +30,7 @@ use crate::fs::{DiskFs, Fs, MemFs};
 use crate::key::SeqNo;
 use crate::manifest::{Manifest, ManifestState};
 use crate::memtable::Memtable;
-use crate::options::Options;
+use crate::options::{Mode, Options};
 use crate::sst::Table;
 use crate::version::Version;
 use crate::wal::{replay_wal, wal_file_name, WalWriter};
@@ -85,8 +87,10 @@ impl Env {
 /// # Ok::<(), lsmlab_engine::Error>(())
 /// ```
 pub struct Db {
-    inner: Mutex<Inner>,
+    shared: Arc<background::Shared>,
     snapshots: Arc<SnapshotList>,
+    /// Background workers (the background mode only).
+    workers: Vec<std::thread::JoinHandle<()>>,
 }
 
 /// The database's mutable state, guarded by one lock.
@@ -100,6 +104,8 @@ struct Inner {
     mem_oldest_ms: Option<u64>,
     /// Full memtables waiting for flush, oldest first.
     imm: VecDeque<Immutable>,
+    /// A worker is flushing the oldest memtable (background mode).
+    flushing: bool,
     wal: Option<WalWriter>,
     /// The WAL of the active memtable (a file only when `opts.wal`).
     wal_number: u64,
@@ -175,6 +181,7 @@ impl Db {
             mem: Memtable::new(),
             mem_oldest_ms: None,
             imm: VecDeque::new(),
+            flushing: false,
             wal: None,
             wal_number,
             files,
@@ -196,16 +203,26 @@ impl Db {
         inner.recover_wals()?;
         inner.delete_obsolete_files()?;
         inner.pump()?;
-        Ok(Db {
+        let threads = match inner.opts.mode {
+            Mode::Deterministic => 0,
+            // Flushes need a thread even while every compaction slot is busy.
+            Mode::Background => inner.opts.max_background_jobs + 1,
+        };
+        let shared = Arc::new(background::Shared {
             inner: Mutex::new(inner),
+            changed: Condvar::new(),
+            shutdown: AtomicBool::new(false),
+        });
+        let workers = background::spawn_workers(&shared, threads);
+        Ok(Db {
+            shared,
             snapshots,
+            workers,
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave the files half-written
-        // (installs are atomic on disk); continue with the state as it is.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.shared.lock()
     }
 
     /// Takes a snapshot of the current state.
@@ -279,6 +296,17 @@ impl Db {
             }
         }
         Ok(())
+    }
+}
+
+impl Drop for Db {
+    /// Stops the background workers; a job in flight is finished first.
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::Release);
+        self.shared.changed.notify_all();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
     }
 }
 

@@ -79,6 +79,8 @@ pub(super) struct RunningJob {
     pub job: Job,
     /// Bytes still to be granted: the inputs read plus as much written.
     pub remaining: u64,
+    /// Tells jobs apart when several run at once.
+    pub id: u64,
 }
 
 /// Background work in progress.
@@ -91,6 +93,7 @@ pub(super) struct Scheduler {
     pub flush_remaining: Option<u64>,
     /// Jobs in start order.
     pub running: Vec<RunningJob>,
+    last_id: u64,
 }
 
 impl Scheduler {
@@ -105,6 +108,7 @@ impl Scheduler {
             compaction_bucket: TokenBucket::new(compaction_rate, compaction_burst, now_ms),
             flush_remaining: None,
             running: Vec::new(),
+            last_id: 0,
         }
     }
 
@@ -122,6 +126,12 @@ impl Scheduler {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    /// A fresh job id.
+    pub(super) fn next_id(&mut self) -> u64 {
+        self.last_id += 1;
+        self.last_id
     }
 
     /// Files held by running jobs.

@@ -1,10 +1,13 @@
 //! The write path: admission (stalls and slowdowns while background work
 //! is behind), the WAL, the memtable, and handing full memtables to flush.
 
+use std::sync::MutexGuard;
+
 use super::{Db, Inner};
 use crate::batch::WriteBatch;
 use crate::error::Result;
 use crate::key::{SeqNo, ValueKind};
+use crate::options::Mode;
 
 /// Why writes had to wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,15 +41,13 @@ impl Db {
     /// Sets `key` to `value` until `ttl_ms` from now on the database's
     /// clock; after that the key reads as absent.
     pub fn put_with_ttl(&self, key: &[u8], value: &[u8], ttl_ms: u64) -> Result<()> {
-        let mut inner = self.lock();
-        inner.check_writable()?;
         // Admission may move the clock (a stall): expiry counts from when
         // the write is applied.
-        inner.admit(key.len() as u64 + value.len() as u64)?;
+        let mut inner = self.admitted(key.len() as u64 + value.len() as u64)?;
         let now = inner.now_ms();
         let mut b = WriteBatch::new();
         b.put_with_expiry(key, value, now.saturating_add(ttl_ms));
-        inner.apply_batch(b)
+        self.apply(&mut inner, b)
     }
 
     /// Deletes `key`.
@@ -66,13 +67,32 @@ impl Db {
     /// (`l0_slowdown_limit`, `soft_pending_compaction_bytes`) writes are
     /// delayed to `delayed_write_rate`.
     pub fn write(&self, batch: WriteBatch) -> Result<()> {
+        if batch.is_empty() {
+            return self.lock().check_writable();
+        }
+        let mut inner = self.admitted(batch.approximate_size() as u64)?;
+        self.apply(&mut inner, batch)
+    }
+
+    /// The lock, once a write of `bytes` may proceed.
+    fn admitted(&self, bytes: u64) -> Result<MutexGuard<'_, Inner>> {
         let mut inner = self.lock();
         inner.check_writable()?;
-        if batch.is_empty() {
-            return Ok(());
+        if inner.opts.mode == Mode::Background {
+            super::background::admit(&self.shared, inner, bytes)
+        } else {
+            inner.admit(bytes)?;
+            Ok(inner)
         }
-        inner.admit(batch.approximate_size() as u64)?;
-        inner.apply_batch(batch)
+    }
+
+    fn apply(&self, inner: &mut Inner, batch: WriteBatch) -> Result<()> {
+        let queued = inner.imm.len();
+        inner.apply_batch(batch)?;
+        if inner.imm.len() != queued {
+            self.shared.changed.notify_all();
+        }
+        Ok(())
     }
 
     /// Writes the memtable to L0 and waits (on the clock) until every
@@ -84,7 +104,11 @@ impl Db {
         if !inner.mem.is_empty() {
             inner.rotate_memtable().map_err(|e| inner.fail(e))?;
         }
-        inner.wait_until(|i| i.imm.is_empty())
+        if inner.opts.mode == Mode::Background {
+            super::background::wait_until(&self.shared, inner, |i| i.imm.is_empty()).map(|_| ())
+        } else {
+            inner.wait_until(|i| i.imm.is_empty())
+        }
     }
 }
 
@@ -103,12 +127,29 @@ impl Inner {
                 self.stats.puts += 1;
             }
         }
+        self.rotate_if_full()?;
+        self.pump()
+    }
+
+    /// Hands the memtable to flush when it is full and a write buffer is
+    /// free; says whether it did.
+    pub(super) fn rotate_if_full(&mut self) -> Result<bool> {
         if self.mem.approximate_bytes() >= self.opts.write_buffer_size
             && self.imm.len() + 1 < self.opts.max_write_buffers
         {
             self.rotate_memtable().map_err(|e| self.fail(e))?;
+            return Ok(true);
         }
-        self.pump()
+        Ok(false)
+    }
+
+    /// Milliseconds a write of `bytes` takes at `delayed_write_rate`
+    /// (fractions carry over to the next write).
+    pub(super) fn slowdown_delay_ms(&mut self, bytes: u64) -> u64 {
+        let units = bytes as u128 * 1000 + self.slowdown_carry as u128;
+        let rate = self.opts.delayed_write_rate as u128;
+        self.slowdown_carry = (units % rate) as u64;
+        (units / rate) as u64
     }
 
     fn log_batch(&mut self, first_seq: SeqNo, batch: &WriteBatch) -> Result<()> {
@@ -134,7 +175,7 @@ impl Inner {
         self.state.last_sequence = self.state.last_sequence.max(seq - 1);
     }
 
-    fn stop_cause(&self) -> Option<StallCause> {
+    pub(super) fn stop_cause(&self) -> Option<StallCause> {
         let o = &self.opts;
         if self.mem.approximate_bytes() >= o.write_buffer_size
             && self.imm.len() + 1 >= o.max_write_buffers
@@ -150,7 +191,7 @@ impl Inner {
         None
     }
 
-    fn slowdown_due(&self) -> bool {
+    pub(super) fn slowdown_due(&self) -> bool {
         let o = &self.opts;
         (self.strategy.stalls_on_l0_files() && self.version.files(0).len() >= o.l0_slowdown_limit)
             || (o.soft_pending_compaction_bytes > 0 && self.debt >= o.soft_pending_compaction_bytes)
@@ -182,17 +223,11 @@ impl Inner {
                 .or_insert(0) += waited;
             self.pump()?;
         }
-        if self.mem.approximate_bytes() >= self.opts.write_buffer_size
-            && self.imm.len() + 1 < self.opts.max_write_buffers
-        {
-            self.rotate_memtable().map_err(|e| self.fail(e))?;
+        if self.rotate_if_full()? {
             self.pump()?;
         }
         if self.slowdown_due() && self.sched.next_completion_ms(0).is_some() {
-            let units = bytes as u128 * 1000 + self.slowdown_carry as u128;
-            let rate = self.opts.delayed_write_rate as u128;
-            let delay = (units / rate) as u64;
-            self.slowdown_carry = (units % rate) as u64;
+            let delay = self.slowdown_delay_ms(bytes);
             if delay > 0 {
                 let now = self.now_ms();
                 self.env.clock.sleep_until(now + delay);
