@@ -275,3 +275,23 @@ fn every_policy_matches_the_model_with_background_work_behind() {
         }
     }
 }
+
+#[test]
+fn every_policy_matches_the_model_in_background_mode() {
+    // Flushes and compactions on worker threads, racing the operations.
+    for policy in Policy::ALL {
+        let mut total = Work::default();
+        for seed in 300..304 {
+            let opts = Options {
+                mode: lsmlab_engine::Mode::Background,
+                max_background_jobs: 2,
+                max_write_buffers: 3,
+                ..small_options(policy)
+            };
+            let w = run_with(seed, opts, None, 2_000);
+            total.flushes += w.flushes;
+            total.merges += w.merges;
+        }
+        assert!(total.flushes > 20, "{policy}: {total:?}");
+    }
+}

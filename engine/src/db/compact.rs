@@ -351,9 +351,13 @@ impl Inner {
 
     /// Logs `edit` to the manifest and makes the resulting version current.
     pub(super) fn install(&mut self, edit: VersionEdit) -> Result<()> {
-        // Numbers handed out without the lock count as allocated.
-        let handed_out = self.files.load(std::sync::atomic::Ordering::Relaxed);
-        self.state.next_file_number = self.state.next_file_number.max(handed_out);
+        // Workers take file numbers without the lock. Reserve one for the
+        // manifest, which may start a new file: the edit then records a
+        // next_file_number above every number handed out so far, and no
+        // worker can be handed the manifest's.
+        self.state.next_file_number = self
+            .files
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let new = self
             .manifest
             .log_and_apply(&self.version, edit, &mut self.state);

@@ -227,8 +227,10 @@ impl Db {
 
     /// Takes a snapshot of the current state.
     pub fn snapshot(&self) -> Snapshot {
-        let seq = self.lock().state.last_sequence;
-        self.snapshots.acquire(seq)
+        // Registered under the lock: a flush or compaction that starts after
+        // the sequence is read must already see the snapshot.
+        let inner = self.lock();
+        self.snapshots.acquire(inner.state.last_sequence)
     }
 
     /// The last sequence number assigned.

@@ -1,0 +1,159 @@
+//! The background mode under concurrency: writers and readers on several
+//! threads while workers flush and compact. No acknowledged write is lost or
+//! resurrected, and every scan sees one consistent state.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use common::{small_options, Model};
+use lsmlab_engine::batch::WriteBatch;
+use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::fs::MemFs;
+use lsmlab_engine::{Db, Env, Mode, Options, SystemClock};
+
+const WRITERS: u64 = 2;
+const PAIRS_PER_WRITER: u64 = 60;
+const ROUNDS: u64 = 3000;
+
+fn pair(writer: u64, k: u64) -> (Vec<u8>, Vec<u8>) {
+    (
+        format!("a{writer}-{k:04}").into_bytes(),
+        format!("b{writer}-{k:04}").into_bytes(),
+    )
+}
+
+fn open(mem: &MemFs, policy: Policy) -> Db {
+    let env = Env {
+        fs: Arc::new(mem.clone()),
+        clock: Arc::new(SystemClock),
+    };
+    let opts = Options {
+        mode: Mode::Background,
+        max_background_jobs: 2,
+        max_write_buffers: 3,
+        ..small_options(policy)
+    };
+    Db::open_with("/db", opts, env).unwrap()
+}
+
+/// Every `a` key has a `b` twin written in the same batch: a consistent
+/// view shows both with the same value, or neither.
+fn check_pairs(view: &[(Vec<u8>, Vec<u8>)], what: &str) {
+    let map: BTreeMap<&[u8], &[u8]> = view
+        .iter()
+        .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        .collect();
+    for (k, v) in &map {
+        if k[0] == b'a' {
+            let mut twin = k.to_vec();
+            twin[0] = b'b';
+            assert_eq!(
+                map.get(twin.as_slice())
+                    .map(|t| String::from_utf8_lossy(&t[..8.min(t.len())]).into_owned()),
+                Some(String::from_utf8_lossy(&v[..8.min(v.len())]).into_owned()),
+                "{what}: {} without its twin",
+                String::from_utf8_lossy(k)
+            );
+        } else {
+            let mut twin = k.to_vec();
+            twin[0] = b'a';
+            assert!(
+                map.contains_key(twin.as_slice()),
+                "{what}: {} without its twin",
+                String::from_utf8_lossy(k)
+            );
+        }
+    }
+}
+
+#[test]
+fn concurrent_writers_and_readers_during_compactions() {
+    for policy in [Policy::Leveled, Policy::SizeTiered, Policy::RoundRobin] {
+        let mem = MemFs::new();
+        let db = open(&mem, policy);
+        let done = AtomicBool::new(false);
+        let models: Vec<Model> = std::thread::scope(|s| {
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut scans = 0u64;
+                        while !done.load(Ordering::Relaxed) {
+                            let snap = db.snapshot();
+                            let first = db.scan_at(&snap, b"", None, usize::MAX).unwrap();
+                            check_pairs(&first, "snapshot scan");
+                            check_pairs(&db.scan(b"", None, usize::MAX).unwrap(), "scan");
+                            // A snapshot does not move while writes go on.
+                            assert_eq!(db.scan_at(&snap, b"", None, usize::MAX).unwrap(), first);
+                            scans += 1;
+                        }
+                        scans
+                    })
+                })
+                .collect();
+            let writers: Vec<_> = (0..WRITERS)
+                .map(|w| {
+                    let db = &db;
+                    s.spawn(move || {
+                        let mut model = Model::default();
+                        for round in 0..ROUNDS {
+                            let k = (round * 7 + w) % PAIRS_PER_WRITER;
+                            let (a, b) = pair(w, k);
+                            let mut batch = WriteBatch::new();
+                            if round % 11 == 5 {
+                                batch.delete(&a);
+                                batch.delete(&b);
+                                model.delete(&a);
+                                model.delete(&b);
+                            } else {
+                                let v = format!("{w}:{round}:{}", "x".repeat(60)).into_bytes();
+                                batch.put(&a, &v);
+                                batch.put(&b, &v);
+                                model.put(&a, &v, None);
+                                model.put(&b, &v, None);
+                            }
+                            db.write(batch)
+                                .unwrap_or_else(|e| panic!("{policy}: write {round}: {e}"));
+                        }
+                        model
+                    })
+                })
+                .collect();
+            let models: Vec<std::thread::Result<Model>> =
+                writers.into_iter().map(|h| h.join()).collect();
+            // Readers stop even when a writer failed, so the failure shows.
+            done.store(true, Ordering::Relaxed);
+            let models = models
+                .into_iter()
+                .map(|m| m.unwrap_or_else(|_| panic!("{policy}: a writer failed")))
+                .collect();
+            for r in readers {
+                assert!(r.join().unwrap() > 0, "{policy}: readers never scanned");
+            }
+            models
+        });
+        let mut all = Model::default();
+        for m in models {
+            all.map.extend(m.map);
+        }
+        db.compact().unwrap();
+        let stats = db.stats();
+        assert!(stats.flushes > 5, "{policy}: {stats:?}");
+        assert!(stats.compactions > 0, "{policy}: {stats:?}");
+        assert_eq!(
+            db.scan(b"", None, usize::MAX).unwrap(),
+            all.scan(b"", None, usize::MAX, 0),
+            "{policy}"
+        );
+        db.version().check_invariants().unwrap();
+        drop(db);
+        let db = open(&mem, policy);
+        assert_eq!(
+            db.scan(b"", None, usize::MAX).unwrap(),
+            all.scan(b"", None, usize::MAX, 0),
+            "{policy} after reopen"
+        );
+    }
+}
