@@ -1,8 +1,9 @@
 //! The lsmlab lab: sweep specs, the runner that drives the engine with a
 //! workload, parallel sweeps, result files, baseline checks, plots, reports
 //! and the generated notebook; and `serve`, an LSM node for Maelstrom-style
-//! harnesses.
+//! harnesses; and `bench`, db_bench-like wall-clock phases.
 
+pub mod bench;
 pub mod catalog;
 pub mod check;
 pub mod error;

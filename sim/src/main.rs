@@ -45,6 +45,8 @@ enum Command {
     /// Serve as an LSM node: Maelstrom-style JSON messages on stdin, replies on stdout.
     #[command(alias = "maelstrom")]
     Serve(ServeArgs),
+    /// Measure wall-clock throughput and latency with db_bench-like phases.
+    Bench(BenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -178,6 +180,80 @@ struct ServeArgs {
     /// Any engine or policy parameter: name=value (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Phases to run, in order (comma-separated): fillseq, fillrandom,
+    /// overwrite, readrandom, readwhilewriting, seekrandom.
+    #[arg(
+        long,
+        default_value = "fillseq,fillrandom,overwrite,readrandom,readwhilewriting,seekrandom"
+    )]
+    benchmarks: String,
+    /// Keys in the database (puts per fill and overwrite phase).
+    #[arg(long, default_value_t = 1_000_000)]
+    num: u64,
+    /// Operations per read phase over all reader threads (default: --num).
+    #[arg(long)]
+    reads: Option<u64>,
+    #[arg(long, default_value_t = 16)]
+    key_size: usize,
+    #[arg(long, default_value_t = 100)]
+    value_size: usize,
+    /// Reader threads of the read phases.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Entries per seekrandom scan.
+    #[arg(long, default_value_t = 10)]
+    scan_length: usize,
+    #[command(flatten)]
+    fs: FsArgs,
+    /// Compaction policy (see `lsmlab policies`).
+    #[arg(long, default_value = "leveled")]
+    policy: String,
+    /// deterministic (flushes and compactions on the writing thread) or
+    /// background (on max_background_jobs threads).
+    #[arg(long, default_value = "background")]
+    mode: String,
+    /// Any engine or policy parameter: name=value (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+fn cmd_bench(a: BenchArgs) -> Result<()> {
+    use lsmlab::bench::{build_options, run, to_json, BenchConfig, Phase};
+    let mut settings = Vec::new();
+    for s in &a.set {
+        let (name, value) = s
+            .split_once('=')
+            .with_context(|| format!("--set `{s}`: expected NAME=VALUE"))?;
+        settings.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let cfg = BenchConfig {
+        benchmarks: Phase::parse_list(&a.benchmarks)?,
+        num: a.num,
+        reads: a.reads,
+        key_size: a.key_size,
+        value_size: a.value_size,
+        threads: a.threads,
+        scan_length: a.scan_length,
+        fs: a.fs.choice()?,
+        options: build_options(&a.policy, &a.mode, &settings)?,
+        seed: a.seed,
+    };
+    let report = run(&cfg, &mut std::io::stdout().lock())?;
+    if let Some(path) = &a.json {
+        let text = serde_json::to_string_pretty(&to_json(&cfg, &report))?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+        println!("\nwrote {}", path.display());
+    }
+    Ok(())
 }
 
 fn cmd_serve(a: ServeArgs) -> Result<()> {
@@ -499,6 +575,7 @@ fn main() -> ExitCode {
             Ok(0)
         }
         Command::Serve(a) => cmd_serve(a).map(|_| 0),
+        Command::Bench(a) => cmd_bench(a).map(|_| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,468 @@
+//! `lsmlab bench`: db_bench-like phases (fillseq, fillrandom, overwrite,
+//! readrandom, readwhilewriting, seekrandom) against the real engine on
+//! real time, each phase on its own timer, with ops/s, MB/s and latency
+//! percentiles per phase and the per-level table of every database used.
+//!
+//! As in db_bench, the fills start a fresh database and the other phases
+//! work on the current one; a phase that needs data and finds no database
+//! gets one loaded first (every key once, in random order, not timed).
+
+mod keys;
+mod latency;
+mod output;
+mod phases;
+
+pub use latency::Latency;
+pub use output::to_json;
+pub use phases::PhaseResult;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use lsmlab_engine::db::{EngineStats, LevelStatsTable};
+use lsmlab_engine::fs::{DiskFs, Fs, MemFs};
+use lsmlab_engine::{Clock, Db, Env, Mode, Options, SystemClock};
+use lsmlab_workloads::MIN_KEY_SIZE;
+
+use crate::catalog::Catalog;
+use crate::runner::FsChoice;
+use crate::spec::ParamCatalog;
+
+/// Where an in-memory database lives inside its `MemFs`.
+const MEM_DIR: &str = "/lsmlab-bench";
+const MAX_KEY_SIZE: usize = 1024;
+const MAX_VALUE_SIZE: usize = 1 << 20;
+const MAX_THREADS: usize = 1024;
+
+/// One benchmark phase, named as in RocksDB's db_bench.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Every key once, in key order, into a fresh database.
+    FillSeq,
+    /// Every key once, in a seeded random order, into a fresh database.
+    FillRandom,
+    /// `num` puts of random existing keys.
+    Overwrite,
+    /// Point lookups of random existing keys.
+    ReadRandom,
+    /// Point lookups while one more thread overwrites at full speed.
+    ReadWhileWriting,
+    /// Scans of `scan_length` entries from random existing keys.
+    SeekRandom,
+}
+
+impl Phase {
+    /// Every phase, in the default order.
+    pub const ALL: [Phase; 6] = [
+        Phase::FillSeq,
+        Phase::FillRandom,
+        Phase::Overwrite,
+        Phase::ReadRandom,
+        Phase::ReadWhileWriting,
+        Phase::SeekRandom,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::FillSeq => "fillseq",
+            Phase::FillRandom => "fillrandom",
+            Phase::Overwrite => "overwrite",
+            Phase::ReadRandom => "readrandom",
+            Phase::ReadWhileWriting => "readwhilewriting",
+            Phase::SeekRandom => "seekrandom",
+        }
+    }
+
+    /// Whether the phase starts on a fresh database.
+    pub fn fresh_db(self) -> bool {
+        matches!(self, Phase::FillSeq | Phase::FillRandom)
+    }
+
+    /// Phases from a comma-separated list (`fillseq,readrandom`), in the
+    /// order given; a phase may appear more than once.
+    pub fn parse_list(list: &str) -> Result<Vec<Phase>, BenchError> {
+        let phases = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<Phase>, _>>()?;
+        if phases.is_empty() {
+            return Err(BenchError::InvalidArgument(format!(
+                "--benchmarks is empty; valid: {}",
+                phase_names()
+            )));
+        }
+        Ok(phases)
+    }
+}
+
+fn phase_names() -> String {
+    Phase::ALL.map(Phase::name).join(", ")
+}
+
+impl std::str::FromStr for Phase {
+    type Err = BenchError;
+
+    fn from_str(s: &str) -> Result<Phase, BenchError> {
+        Phase::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                BenchError::InvalidArgument(format!(
+                    "unknown benchmark `{s}`; valid: {}",
+                    phase_names()
+                ))
+            })
+    }
+}
+
+/// Why a benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// Invalid options, or the engine failed during a phase.
+    #[error("{0}")]
+    Engine(#[from] lsmlab_engine::Error),
+    /// A setting of the benchmark itself is out of range.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// A database directory could not be prepared.
+    #[error("{}: {reason}", path.display())]
+    Dir { path: PathBuf, reason: String },
+    /// Writing the results failed.
+    #[error("writing the results: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    /// Phases in the order they run.
+    pub benchmarks: Vec<Phase>,
+    /// Keys in the database; the fills and overwrite make this many puts.
+    pub num: u64,
+    /// Read operations per read phase, over all reader threads
+    /// (`None`: `num`).
+    pub reads: Option<u64>,
+    pub key_size: usize,
+    pub value_size: usize,
+    /// Reader threads of the read phases.
+    pub threads: usize,
+    /// Entries per seekrandom scan.
+    pub scan_length: usize,
+    /// In memory, or one fresh subdirectory per database under a directory.
+    pub fs: FsChoice,
+    pub options: Options,
+    pub seed: u64,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        BenchConfig {
+            benchmarks: Phase::ALL.to_vec(),
+            num: 1_000_000,
+            reads: None,
+            key_size: 16,
+            value_size: 100,
+            threads: 1,
+            scan_length: 10,
+            fs: FsChoice::Mem,
+            options: Options {
+                mode: Mode::Background,
+                ..Options::default()
+            },
+            seed: 1,
+        }
+    }
+}
+
+fn out_of_range(flag: &str, value: impl std::fmt::Display, allowed: &str) -> BenchError {
+    BenchError::InvalidArgument(format!("{flag} {value}: must be {allowed}"))
+}
+
+impl BenchConfig {
+    /// Checks every setting; the error names the flag, its value and the
+    /// allowed range.
+    pub fn validate(&self) -> Result<(), BenchError> {
+        if self.benchmarks.is_empty() {
+            return Err(BenchError::InvalidArgument(format!(
+                "no benchmarks given; valid: {}",
+                phase_names()
+            )));
+        }
+        if self.num == 0 {
+            return Err(out_of_range("--num", 0, "at least 1"));
+        }
+        if self.reads == Some(0) {
+            return Err(out_of_range("--reads", 0, "at least 1"));
+        }
+        if !(MIN_KEY_SIZE..=MAX_KEY_SIZE).contains(&self.key_size) {
+            return Err(out_of_range(
+                "--key-size",
+                self.key_size,
+                &format!("{MIN_KEY_SIZE} ..= {MAX_KEY_SIZE} (keys hold a big-endian 64-bit index)"),
+            ));
+        }
+        if self.value_size > MAX_VALUE_SIZE {
+            return Err(out_of_range(
+                "--value-size",
+                self.value_size,
+                &format!("0 ..= {MAX_VALUE_SIZE}"),
+            ));
+        }
+        if !(1..=MAX_THREADS).contains(&self.threads) {
+            return Err(out_of_range(
+                "--threads",
+                self.threads,
+                &format!("1 ..= {MAX_THREADS}"),
+            ));
+        }
+        if self.scan_length == 0 {
+            return Err(out_of_range("--scan-length", 0, "at least 1"));
+        }
+        self.options.validate()?;
+        Ok(())
+    }
+
+    /// Read operations per read phase.
+    pub fn reads(&self) -> u64 {
+        self.reads.unwrap_or(self.num)
+    }
+
+    /// Key + value bytes of one put.
+    pub fn entry_bytes(&self) -> u64 {
+        (self.key_size + self.value_size) as u64
+    }
+}
+
+/// Engine options for a benchmark: defaults, the policy, the mode, then
+/// every `--set NAME=VALUE` (engine and policy parameters by name or
+/// RocksDB alias). Relations between parameters are checked once all are
+/// set, so the order of the settings does not matter.
+pub fn build_options(
+    policy: &str,
+    mode: &str,
+    settings: &[(String, String)],
+) -> Result<Options, BenchError> {
+    let mut o = Options::default();
+    o.set("policy", policy)?;
+    o.mode = mode.parse()?;
+    for (name, value) in settings {
+        let qualified = Catalog
+            .resolve(name)
+            .map_err(|e| BenchError::InvalidArgument(format!("--set {name}: {e}")))?;
+        let Some(bare) = qualified
+            .strip_prefix("engine.")
+            .or_else(|| qualified.strip_prefix("policy."))
+        else {
+            return Err(BenchError::InvalidArgument(format!(
+                "--set {name}: a workload parameter; bench takes engine and policy parameters \
+                 (see `lsmlab policies`)"
+            )));
+        };
+        Catalog
+            .check(&qualified, value)
+            .map_err(|e| BenchError::InvalidArgument(format!("--set {name}={value}: {e}")))?;
+        let canonical = lsmlab_engine::params::lookup(bare).map(|p| p.name);
+        match o.set(bare, value) {
+            Ok(()) => {}
+            // Stored, but out of range only relative to another parameter
+            // that a later setting may still move: validated below.
+            Err(lsmlab_engine::Error::InvalidOption { name, .. })
+                if Some(name.as_str()) != canonical => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    o.validate()?;
+    Ok(o)
+}
+
+/// A database the phases are using, and what they did with it.
+struct OpenDb {
+    db: Db,
+    name: &'static str,
+    location: String,
+    phases: Vec<Phase>,
+}
+
+/// A database the benchmark is done with: its shape and counters.
+#[derive(Debug, Clone)]
+pub struct DbSummary {
+    /// The phase that created it (`load` for an untimed load).
+    pub name: &'static str,
+    /// Its directory, or `memory`.
+    pub location: String,
+    /// The timed phases that ran on it.
+    pub phases: Vec<Phase>,
+    pub level_stats: LevelStatsTable,
+    pub stats: EngineStats,
+}
+
+/// Everything a benchmark measured.
+#[derive(Debug, Clone, Default)]
+pub struct BenchReport {
+    pub phases: Vec<PhaseResult>,
+    pub dbs: Vec<DbSummary>,
+}
+
+/// Whether every entry of `dir` is a file the engine writes, and it holds
+/// a `CURRENT`: only such a directory is deleted to start afresh.
+fn is_lsmlab_db(dir: &Path) -> std::io::Result<bool> {
+    let mut has_current = false;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if !entry.file_type()?.is_file() {
+            return Ok(false);
+        }
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            return Ok(false);
+        };
+        let numbered = |suffix: &str| {
+            name.strip_suffix(suffix)
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let manifest = name
+            .strip_prefix("MANIFEST-")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        has_current |= name == "CURRENT";
+        if !(name == "CURRENT"
+            || name == "CURRENT.dbtmp"
+            || manifest
+            || numbered(".sst")
+            || numbered(".log"))
+        {
+            return Ok(false);
+        }
+    }
+    Ok(has_current)
+}
+
+/// Makes `dir` an empty directory: creates it, or deletes the lsmlab
+/// database in it. Anything else there is left alone and is an error.
+fn prepare_dir(dir: &Path) -> Result<(), BenchError> {
+    let err = |reason: String| BenchError::Dir {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(err("exists and is not a directory".into()));
+        }
+        let empty = std::fs::read_dir(dir)
+            .map_err(|e| err(e.to_string()))?
+            .next()
+            .is_none();
+        if !empty {
+            if !is_lsmlab_db(dir).map_err(|e| err(e.to_string()))? {
+                return Err(err(
+                    "exists and is not an lsmlab database; refusing to delete it".into(),
+                ));
+            }
+            std::fs::remove_dir_all(dir).map_err(|e| err(e.to_string()))?;
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))
+}
+
+/// Opens a fresh, empty database named after the phase that needs it.
+fn open_fresh(cfg: &BenchConfig, name: &'static str) -> Result<OpenDb, BenchError> {
+    let (fs, dir, location): (Arc<dyn Fs>, PathBuf, String) = match &cfg.fs {
+        FsChoice::Mem => (
+            Arc::new(MemFs::new()),
+            PathBuf::from(MEM_DIR),
+            "memory".into(),
+        ),
+        FsChoice::Disk(base) => {
+            let dir = base.join(name);
+            prepare_dir(&dir)?;
+            let location = dir.display().to_string();
+            (Arc::new(DiskFs::new()), dir, location)
+        }
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = Db::open_with(&dir, cfg.options.clone(), Env { fs, clock })?;
+    Ok(OpenDb {
+        db,
+        name,
+        location,
+        phases: Vec::new(),
+    })
+}
+
+impl OpenDb {
+    fn close(self) -> Result<DbSummary, BenchError> {
+        let level_stats = self.db.level_stats();
+        let stats = self.db.stats();
+        self.db.close()?;
+        Ok(DbSummary {
+            name: self.name,
+            location: self.location,
+            phases: self.phases,
+            level_stats,
+            stats,
+        })
+    }
+}
+
+/// Runs the phases of `cfg` in order, printing a row per phase to `out` as
+/// it finishes, then the per-level table and write amplification of every
+/// database used.
+pub fn run(cfg: &BenchConfig, out: &mut dyn Write) -> Result<BenchReport, BenchError> {
+    cfg.validate()?;
+    writeln!(out, "{}", output::header(cfg))?;
+    let mut report = BenchReport::default();
+    let mut current: Option<OpenDb> = None;
+    let mut table_started = false;
+    for &phase in &cfg.benchmarks {
+        if phase.fresh_db() {
+            if let Some(done) = current.take() {
+                report.dbs.push(done.close()?);
+            }
+        }
+        let db = match current.as_mut() {
+            Some(db) => db,
+            None if phase.fresh_db() => current.insert(open_fresh(cfg, phase.name())?),
+            None => {
+                let loaded = current.insert(open_fresh(cfg, "load")?);
+                let start = Instant::now();
+                phases::fill(&loaded.db, cfg, Phase::FillRandom, true)?;
+                writeln!(
+                    out,
+                    "load: {} keys in random order into a fresh database for {} ({:.1} s, not timed)",
+                    cfg.num,
+                    phase.name(),
+                    start.elapsed().as_secs_f64()
+                )?;
+                loaded
+            }
+        };
+        let result = match phase {
+            Phase::FillSeq => phases::fill(&db.db, cfg, phase, false)?,
+            Phase::FillRandom => phases::fill(&db.db, cfg, phase, true)?,
+            Phase::Overwrite => phases::overwrite(&db.db, cfg)?,
+            Phase::ReadRandom | Phase::SeekRandom => phases::read_only(&db.db, cfg, phase)?,
+            Phase::ReadWhileWriting => phases::read_while_writing(&db.db, cfg)?,
+        };
+        db.phases.push(phase);
+        if !table_started {
+            writeln!(out, "{}", output::table_header())?;
+            table_started = true;
+        }
+        writeln!(out, "{}", output::row(&result))?;
+        out.flush()?;
+        report.phases.push(result);
+    }
+    if let Some(done) = current.take() {
+        report.dbs.push(done.close()?);
+    }
+    for (i, summary) in report.dbs.iter().enumerate() {
+        write!(out, "\n{}", output::db_summary(i + 1, summary))?;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,278 @@
+//! The timed phases: one writer for fills and overwrites, `threads`
+//! readers for point lookups and scans, and readers racing one writer.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread;
+use std::time::Instant;
+
+use lsmlab_engine::{Db, Result};
+
+use super::keys::{KeyBuf, Permutation, Rng, Values};
+use super::latency::Latency;
+use super::{BenchConfig, Phase};
+
+/// What one phase measured.
+#[derive(Debug, Clone)]
+pub struct PhaseResult {
+    pub phase: Phase,
+    /// Operations timed (for readwhilewriting: the reads).
+    pub ops: u64,
+    /// Key + value bytes written, or read back.
+    pub bytes: u64,
+    /// Wall-clock seconds from the first operation to the last.
+    pub seconds: f64,
+    pub latency: Latency,
+    /// Lookups that found their key, or seeks that returned at least one
+    /// entry; `None` for writes.
+    pub found: Option<u64>,
+    /// readwhilewriting: overwrites the writer thread made meanwhile.
+    pub writes: Option<u64>,
+}
+
+impl PhaseResult {
+    pub fn ops_per_sec(&self) -> f64 {
+        per_second(self.ops as f64, self.seconds)
+    }
+
+    /// Mebibytes (2^20 bytes, as db_bench's "MB") per second.
+    pub fn mb_per_sec(&self) -> f64 {
+        per_second(self.bytes as f64 / (1 << 20) as f64, self.seconds)
+    }
+}
+
+fn per_second(x: f64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        x / seconds
+    } else {
+        0.0
+    }
+}
+
+/// Salts that give each phase and thread its own random stream.
+const SALT_OVERWRITE: u64 = 0x0E1;
+const SALT_READ: u64 = 0x7EAD;
+const SALT_SEEK: u64 = 0x5EE4;
+const SALT_WRITER: u64 = 0x3717E;
+
+fn stream(cfg: &BenchConfig, salt: u64, thread: usize) -> Rng {
+    let mut mix = Rng::new(cfg.seed ^ salt.rotate_left(17) ^ (thread as u64) << 40);
+    Rng::new(mix.next_u64())
+}
+
+/// Puts every key once: in order, or in the seeded permutation's order.
+pub fn fill(db: &Db, cfg: &BenchConfig, phase: Phase, random_order: bool) -> Result<PhaseResult> {
+    let perm = Permutation::new(cfg.num, cfg.seed);
+    let mut keys = KeyBuf::new(cfg.key_size);
+    let mut values = Values::new(cfg.value_size, cfg.seed);
+    let mut latency = Latency::new();
+    let start = Instant::now();
+    for i in 0..cfg.num {
+        let index = if random_order { perm.at(i) } else { i };
+        let key = keys.key(index);
+        let value = values.next_value();
+        let t = Instant::now();
+        db.put(key, value)?;
+        latency.record(t.elapsed());
+    }
+    Ok(PhaseResult {
+        phase,
+        ops: cfg.num,
+        bytes: cfg.num * cfg.entry_bytes(),
+        seconds: start.elapsed().as_secs_f64(),
+        latency,
+        found: None,
+        writes: None,
+    })
+}
+
+/// `num` puts of keys drawn uniformly from `0..num`, with repetition.
+pub fn overwrite(db: &Db, cfg: &BenchConfig) -> Result<PhaseResult> {
+    let mut rng = stream(cfg, SALT_OVERWRITE, 0);
+    let mut keys = KeyBuf::new(cfg.key_size);
+    let mut values = Values::new(cfg.value_size, cfg.seed ^ SALT_OVERWRITE);
+    let mut latency = Latency::new();
+    let start = Instant::now();
+    for _ in 0..cfg.num {
+        let key = keys.key(rng.below(cfg.num));
+        let value = values.next_value();
+        let t = Instant::now();
+        db.put(key, value)?;
+        latency.record(t.elapsed());
+    }
+    Ok(PhaseResult {
+        phase: Phase::Overwrite,
+        ops: cfg.num,
+        bytes: cfg.num * cfg.entry_bytes(),
+        seconds: start.elapsed().as_secs_f64(),
+        latency,
+        found: None,
+        writes: None,
+    })
+}
+
+/// What one reader thread did.
+struct ReaderTotals {
+    ops: u64,
+    found: u64,
+    bytes: u64,
+    latency: Latency,
+    finished: Instant,
+}
+
+/// Which read each reader makes from a random key.
+#[derive(Debug, Clone, Copy)]
+enum ReadOp {
+    Get,
+    /// A scan of up to this many entries starting at the key.
+    Seek(usize),
+}
+
+fn read_loop(
+    db: &Db,
+    cfg: &BenchConfig,
+    op: ReadOp,
+    ops: u64,
+    mut rng: Rng,
+) -> Result<ReaderTotals> {
+    let mut keys = KeyBuf::new(cfg.key_size);
+    let mut t = ReaderTotals {
+        ops,
+        found: 0,
+        bytes: 0,
+        latency: Latency::new(),
+        finished: Instant::now(),
+    };
+    for _ in 0..ops {
+        let key = keys.key(rng.below(cfg.num));
+        let start = Instant::now();
+        match op {
+            ReadOp::Get => {
+                let value = db.get(key)?;
+                t.latency.record(start.elapsed());
+                if let Some(v) = value {
+                    t.found += 1;
+                    t.bytes += (key.len() + v.len()) as u64;
+                }
+            }
+            ReadOp::Seek(limit) => {
+                let entries = db.scan(key, None, limit)?;
+                t.latency.record(start.elapsed());
+                t.found += u64::from(!entries.is_empty());
+                t.bytes += entries
+                    .iter()
+                    .map(|(k, v)| (k.len() + v.len()) as u64)
+                    .sum::<u64>();
+            }
+        }
+    }
+    t.finished = Instant::now();
+    Ok(t)
+}
+
+/// `reads` operations split over `threads` threads, as evenly as possible.
+fn share(cfg: &BenchConfig, thread: usize) -> u64 {
+    let n = cfg.threads as u64;
+    cfg.reads() / n + u64::from((thread as u64) < cfg.reads() % n)
+}
+
+fn join<T>(h: thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+fn combine(
+    phase: Phase,
+    start: Instant,
+    totals: Vec<Result<ReaderTotals>>,
+    writes: Option<u64>,
+) -> Result<PhaseResult> {
+    let mut r = PhaseResult {
+        phase,
+        ops: 0,
+        bytes: 0,
+        seconds: 0.0,
+        latency: Latency::new(),
+        found: Some(0),
+        writes,
+    };
+    let mut end = start;
+    for t in totals {
+        let t = t?;
+        r.ops += t.ops;
+        r.bytes += t.bytes;
+        r.found = r.found.map(|f| f + t.found);
+        r.latency.merge(&t.latency);
+        end = end.max(t.finished);
+    }
+    r.seconds = end.duration_since(start).as_secs_f64();
+    Ok(r)
+}
+
+/// Readers only: point lookups (readrandom) or short scans (seekrandom)
+/// of keys drawn uniformly from `0..num`.
+pub fn read_only(db: &Db, cfg: &BenchConfig, phase: Phase) -> Result<PhaseResult> {
+    let (op, salt) = match phase {
+        Phase::SeekRandom => (ReadOp::Seek(cfg.scan_length), SALT_SEEK),
+        _ => (ReadOp::Get, SALT_READ),
+    };
+    let start = Instant::now();
+    let totals = thread::scope(|s| {
+        let handles: Vec<_> = (0..cfg.threads)
+            .map(|i| {
+                let rng = stream(cfg, salt, i);
+                s.spawn(move || read_loop(db, cfg, op, share(cfg, i), rng))
+            })
+            .collect();
+        handles.into_iter().map(join).collect::<Vec<_>>()
+    });
+    combine(phase, start, totals, None)
+}
+
+/// Counts a reader out when it ends, however it ends, so the writer stops.
+struct ReaderDone<'a>(&'a AtomicUsize);
+
+impl Drop for ReaderDone<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Point lookups by `threads` readers while one more thread overwrites
+/// random keys as fast as it can, until the readers are done. Reports the
+/// reads; the writer's count goes in `writes`.
+pub fn read_while_writing(db: &Db, cfg: &BenchConfig) -> Result<PhaseResult> {
+    let readers_left = AtomicUsize::new(cfg.threads);
+    let writer_started = AtomicBool::new(false);
+    let (start, totals, writes) = thread::scope(|s| {
+        let writer = s.spawn(|| -> Result<u64> {
+            let mut rng = stream(cfg, SALT_WRITER, 0);
+            let mut keys = KeyBuf::new(cfg.key_size);
+            let mut values = Values::new(cfg.value_size, cfg.seed ^ SALT_WRITER);
+            let mut writes = 0;
+            writer_started.store(true, Ordering::Release);
+            while readers_left.load(Ordering::Acquire) > 0 {
+                db.put(keys.key(rng.below(cfg.num)), values.next_value())?;
+                writes += 1;
+            }
+            Ok(writes)
+        });
+        // Readers start once the writer runs, so they measure reads under
+        // writes from the first one.
+        while !writer_started.load(Ordering::Acquire) && !writer.is_finished() {
+            thread::yield_now();
+        }
+        let start = Instant::now();
+        let readers: Vec<_> = (0..cfg.threads)
+            .map(|i| {
+                let rng = stream(cfg, SALT_READ ^ SALT_WRITER, i);
+                let left = &readers_left;
+                s.spawn(move || {
+                    let _done = ReaderDone(left);
+                    read_loop(db, cfg, ReadOp::Get, share(cfg, i), rng)
+                })
+            })
+            .collect();
+        let totals: Vec<_> = readers.into_iter().map(join).collect();
+        (start, totals, join(writer))
+    });
+    combine(Phase::ReadWhileWriting, start, totals, Some(writes?))
+}

@@ -1,0 +1,247 @@
+use super::*;
+
+/// A benchmark small enough for a debug build, with a write buffer small
+/// enough that flushes and compactions happen.
+fn tiny(benchmarks: &[Phase]) -> BenchConfig {
+    let settings = [
+        ("write_buffer_size".to_string(), "16KiB".to_string()),
+        ("max_bytes_for_level_base".to_string(), "64KiB".to_string()),
+        ("target_file_size_base".to_string(), "16KiB".to_string()),
+    ];
+    BenchConfig {
+        benchmarks: benchmarks.to_vec(),
+        num: 2000,
+        reads: Some(500),
+        options: build_options("leveled", "background", &settings).unwrap(),
+        ..BenchConfig::default()
+    }
+}
+
+fn run_quiet(cfg: &BenchConfig) -> (BenchReport, String) {
+    let mut out = Vec::new();
+    let report = run(cfg, &mut out).unwrap();
+    (report, String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn every_phase_runs_and_reads_find_every_key_written() {
+    let cfg = tiny(&Phase::ALL);
+    let (report, text) = run_quiet(&cfg);
+    let names: Vec<_> = report.phases.iter().map(|r| r.phase).collect();
+    assert_eq!(names, Phase::ALL);
+    for r in &report.phases {
+        assert!(r.ops > 0 && r.ops_per_sec() > 0.0, "{r:?}");
+        assert_eq!(r.latency.count(), r.ops, "{:?}", r.phase);
+        assert!(text.contains(r.phase.name()), "{text}");
+    }
+    let by = |p: Phase| report.phases.iter().find(|r| r.phase == p).unwrap();
+    assert_eq!(by(Phase::FillSeq).ops, 2000);
+    assert_eq!(by(Phase::FillSeq).bytes, 2000 * 116);
+    for p in [
+        Phase::ReadRandom,
+        Phase::ReadWhileWriting,
+        Phase::SeekRandom,
+    ] {
+        assert_eq!((by(p).ops, by(p).found), (500, Some(500)), "{p:?}");
+    }
+    assert!(by(Phase::ReadWhileWriting).writes.is_some());
+    // The fills start fresh databases; the rest reuse fillrandom's.
+    let dbs: Vec<_> = report
+        .dbs
+        .iter()
+        .map(|d| (d.name, d.phases.len()))
+        .collect();
+    assert_eq!(dbs, [("fillseq", 1), ("fillrandom", 5)]);
+    assert_eq!(report.dbs[0].stats.user_bytes, 2000 * 116);
+    assert!(report.dbs[1].stats.flushes > 0, "{:?}", report.dbs[1].stats);
+    assert!(
+        text.contains("p99.9(us)") && text.contains("write_amp"),
+        "{text}"
+    );
+    assert!(text.contains("Level"), "{text}");
+}
+
+#[test]
+fn a_read_phase_without_a_database_loads_one_first() {
+    let (report, text) = run_quiet(&tiny(&[Phase::ReadRandom]));
+    assert!(text.contains("load: 2000 keys"), "{text}");
+    assert_eq!(report.dbs[0].name, "load");
+    assert_eq!(report.phases[0].found, Some(500));
+}
+
+#[test]
+fn reads_are_split_over_the_reader_threads() {
+    let mut cfg = tiny(&[Phase::FillSeq, Phase::ReadRandom, Phase::ReadWhileWriting]);
+    cfg.threads = 3;
+    cfg.reads = Some(1000);
+    let (report, _) = run_quiet(&cfg);
+    for r in &report.phases[1..] {
+        assert_eq!(
+            (r.ops, r.found, r.latency.count()),
+            (1000, Some(1000), 1000)
+        );
+    }
+}
+
+#[test]
+fn seeks_return_up_to_scan_length_entries() {
+    let mut cfg = tiny(&[Phase::FillSeq, Phase::SeekRandom]);
+    cfg.scan_length = 5;
+    let (report, _) = run_quiet(&cfg);
+    let seek = &report.phases[1];
+    // Seeks near the last key return fewer entries.
+    assert!(
+        seek.bytes <= 500 * 5 * 116 && seek.bytes > 500 * 4 * 116,
+        "{seek:?}"
+    );
+}
+
+#[test]
+fn disk_databases_get_a_fresh_directory_each_time() {
+    let base = tempfile::tempdir().unwrap();
+    let mut cfg = tiny(&[Phase::FillRandom, Phase::ReadRandom]);
+    cfg.fs = FsChoice::Disk(base.path().to_path_buf());
+    let (first, _) = run_quiet(&cfg);
+    assert!(base.path().join("fillrandom/CURRENT").exists());
+    assert_eq!(
+        first.dbs[0].location,
+        base.path().join("fillrandom").display().to_string()
+    );
+    // Again over the old database: it is deleted and rebuilt.
+    let (second, _) = run_quiet(&cfg);
+    assert_eq!(second.phases[1].found, Some(500));
+    assert_eq!(second.dbs[0].stats.user_bytes, 2000 * 116);
+}
+
+#[test]
+fn preparing_a_database_directory_empties_it() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("db");
+    let db = Db::open(&dir, Options::default()).unwrap();
+    db.put(b"k", b"v").unwrap();
+    db.flush().unwrap();
+    db.close().unwrap();
+    assert!(std::fs::read_dir(&dir).unwrap().count() >= 3);
+    prepare_dir(&dir).unwrap();
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    prepare_dir(&dir).unwrap();
+    prepare_dir(&base.path().join("new/deeper")).unwrap();
+    assert!(base.path().join("new/deeper").is_dir());
+}
+
+#[test]
+fn a_directory_that_is_not_a_database_is_never_deleted() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("fillseq");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("CURRENT"), "MANIFEST-000001\n").unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let mut cfg = tiny(&[Phase::FillSeq]);
+    cfg.fs = FsChoice::Disk(base.path().to_path_buf());
+    let e = run(&cfg, &mut Vec::new()).unwrap_err().to_string();
+    assert!(e.contains("not an lsmlab database"), "{e}");
+    assert!(dir.join("notes.txt").exists());
+
+    std::fs::remove_file(dir.join("notes.txt")).unwrap();
+    std::fs::create_dir(dir.join("000001.sst")).unwrap();
+    assert!(
+        run(&cfg, &mut Vec::new()).is_err(),
+        "a subdirectory is foreign"
+    );
+    assert!(dir.join("000001.sst").is_dir());
+}
+
+#[test]
+fn options_take_policy_mode_and_settings_by_any_name_in_any_order() {
+    let set = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    };
+    let o = build_options(
+        "size-tiered",
+        "deterministic",
+        &set(&[
+            ("level0_file_num_compaction_trigger", "30"),
+            ("l0_slowdown_limit", "40"),
+            ("l0_stop_limit", "50"),
+            ("min_threshold", "6"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(o.compaction.policy.name(), "size-tiered");
+    assert_eq!(o.mode, Mode::Deterministic);
+    assert_eq!((o.l0_file_limit, o.l0_slowdown_limit), (30, 40));
+    assert_eq!(o.compaction.min_threshold, 6);
+    assert_eq!(
+        build_options("leveled", "Background", &[]).unwrap().mode,
+        Mode::Background
+    );
+
+    let err = |policy, mode, pairs: &[(&str, &str)]| {
+        build_options(policy, mode, &set(pairs))
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err("leveled", "background", &[("theta", "0.5")]);
+    assert!(e.contains("workload parameter"), "{e}");
+    let e = err("leveled", "background", &[("l0_file_limt", "4")]);
+    assert!(e.contains("unknown parameter `l0_file_limt`"), "{e}");
+    let e = err("leveled", "background", &[("l0_file_limit", "0")]);
+    assert!(e.contains("l0_file_limit") && e.contains("1 ..="), "{e}");
+    let e = err("leveled", "sideways", &[]);
+    assert!(e.contains("deterministic | background"), "{e}");
+    let e = err("tiered-ish", "background", &[]);
+    assert!(e.contains("tiered-ish"), "{e}");
+    let e = err("leveled", "background", &[("l0_stop_limit", "2")]);
+    assert!(e.contains("l0_stop_limit"), "{e}");
+}
+
+#[test]
+fn benchmark_lists_keep_their_order_and_name_the_valid_phases() {
+    assert_eq!(
+        Phase::parse_list("readrandom, fillseq,readrandom").unwrap(),
+        [Phase::ReadRandom, Phase::FillSeq, Phase::ReadRandom]
+    );
+    let e = Phase::parse_list("fillseq,fillrandon")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown benchmark `fillrandon`"), "{e}");
+    assert!(e.contains("readwhilewriting"), "{e}");
+    assert!(Phase::parse_list(" , ").is_err());
+}
+
+#[test]
+fn out_of_range_settings_name_the_flag() {
+    let check = |f: fn(&mut BenchConfig), flag: &str| {
+        let mut c = BenchConfig::default();
+        f(&mut c);
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.starts_with(flag), "{e}");
+    };
+    check(|c| c.num = 0, "--num 0");
+    check(|c| c.reads = Some(0), "--reads 0");
+    check(|c| c.key_size = 4, "--key-size 4");
+    check(|c| c.value_size = 2 << 20, "--value-size");
+    check(|c| c.threads = 0, "--threads 0");
+    check(|c| c.scan_length = 0, "--scan-length 0");
+    BenchConfig::default().validate().unwrap();
+}
+
+#[test]
+fn json_holds_every_phase_with_its_percentiles() {
+    let cfg = tiny(&[Phase::FillSeq, Phase::ReadRandom]);
+    let (report, _) = run_quiet(&cfg);
+    let j = to_json(&cfg, &report);
+    assert_eq!(j["config"]["num"], 2000);
+    assert_eq!(j["phases"][1]["phase"], "readrandom");
+    assert_eq!(j["phases"][1]["found"], 500);
+    for q in ["p50", "p99", "p99.9", "max"] {
+        assert!(
+            j["phases"][0]["latency_us"][q].as_f64().unwrap() > 0.0,
+            "{q}"
+        );
+    }
+    assert_eq!(j["databases"][0]["levels"][0]["level"], "L0");
+}
