@@ -154,6 +154,14 @@ pub const PARAMS: &[ParamInfo] = &[
         "manifest size that triggers a rewrite"
     ),
     param!(
+        "mode",
+        None,
+        Engine,
+        [],
+        "deterministic | background",
+        "flushes and compactions on the writing thread (deterministic) or on real threads"
+    ),
+    param!(
         "compaction_io_rate",
         None,
         Engine,
