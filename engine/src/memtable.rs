@@ -90,6 +90,14 @@ impl Memtable {
         self.map.iter().map(|(k, v)| (k.0.as_slice(), v.as_slice()))
     }
 
+    /// A cursor over the entries, borrowing the memtable.
+    pub fn cursor(&self) -> MemtableCursor<'_> {
+        MemtableCursor {
+            map: &self.map,
+            current: None,
+        }
+    }
+
     /// Entries whose user key lies in `[lo, hi)` (`hi = None`: unbounded), in
     /// internal-key order, copied out.
     pub fn range_entries(&self, lo: &[u8], hi: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -99,6 +107,46 @@ impl Memtable {
             .take_while(|(k, _)| hi.is_none_or(|h| key::user_key(&k.0) < h))
             .map(|(k, v)| (k.0.clone(), v.clone()))
             .collect()
+    }
+}
+
+/// An [`InternalIterator`](crate::iter::InternalIterator) over a memtable
+/// that copies nothing: each step is one ordered-map lookup.
+pub struct MemtableCursor<'a> {
+    map: &'a BTreeMap<MemKey, Vec<u8>>,
+    current: Option<(&'a MemKey, &'a Vec<u8>)>,
+}
+
+impl crate::iter::InternalIterator for MemtableCursor<'_> {
+    fn valid(&self) -> bool {
+        self.current.is_some()
+    }
+
+    fn seek_to_first(&mut self) -> crate::Result<()> {
+        self.current = self.map.iter().next();
+        Ok(())
+    }
+
+    fn seek(&mut self, target: &[u8]) -> crate::Result<()> {
+        self.current = self.map.range(MemKey(target.to_vec())..).next();
+        Ok(())
+    }
+
+    fn next(&mut self) -> crate::Result<()> {
+        let (k, _) = self.current.expect("next on an invalid cursor");
+        self.current = self
+            .map
+            .range::<MemKey, _>((Bound::Excluded(k), Bound::Unbounded))
+            .next();
+        Ok(())
+    }
+
+    fn key(&self) -> &[u8] {
+        &self.current.expect("key on an invalid cursor").0 .0
+    }
+
+    fn value(&self) -> &[u8] {
+        self.current.expect("value on an invalid cursor").1
     }
 }
 
@@ -119,6 +167,32 @@ mod tests {
         assert_eq!(m.get(b"k", 0), None);
         assert_eq!(m.get(b"kk", 100), None);
         assert_eq!(m.len(), 4);
+    }
+
+    #[test]
+    fn the_cursor_walks_and_seeks_in_internal_order() {
+        use crate::iter::{collect_all, InternalIterator};
+        let mut m = Memtable::new();
+        m.add(3, ValueKind::Value, b"b", b"3");
+        m.add(1, ValueKind::Value, b"a", b"1");
+        m.add(5, ValueKind::Tombstone, b"b", b"");
+        let all = collect_all(&mut m.cursor()).unwrap();
+        let keys: Vec<_> = all
+            .iter()
+            .map(|(k, _)| {
+                let p = key::parse_internal_key(k).unwrap();
+                (p.user_key.to_vec(), p.seq)
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            vec![(b"a".to_vec(), 1), (b"b".to_vec(), 5), (b"b".to_vec(), 3)]
+        );
+        let mut c = m.cursor();
+        c.seek(&key::seek_key(b"b", 4)).unwrap();
+        assert_eq!(c.value(), b"3");
+        c.next().unwrap();
+        assert!(!c.valid());
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! cursor over entries already in memory.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::compare_internal;
+use crate::sst::{Table, TableIter};
+use crate::version::FileMeta;
 
 /// A k-way merge of child iterators by internal key, with a binary min-heap
 /// of child indices. On equal keys the child listed first wins.
@@ -104,6 +107,100 @@ impl InternalIterator for MergingIterator<'_> {
 
     fn value(&self) -> &[u8] {
         self.children[self.heap[0]].value()
+    }
+}
+
+/// The files of one sorted level (non-overlapping, in key order) as one
+/// cursor, opening each file's iterator only when the cursor reaches it.
+pub struct LevelIterator {
+    /// INVARIANT: sorted by key range, ranges disjoint.
+    files: Vec<(Arc<FileMeta>, Arc<Table>)>,
+    index: usize,
+    current: Option<TableIter>,
+}
+
+impl LevelIterator {
+    /// A cursor over `files`. REQUIRES: sorted and non-overlapping.
+    pub fn new(files: Vec<(Arc<FileMeta>, Arc<Table>)>) -> Self {
+        LevelIterator {
+            files,
+            index: 0,
+            current: None,
+        }
+    }
+
+    /// Moves to the first entry at or after file `index`.
+    fn settle(&mut self) -> Result<()> {
+        while let Some(it) = &self.current {
+            if it.valid() {
+                return Ok(());
+            }
+            self.index += 1;
+            self.current = match self.files.get(self.index) {
+                Some((_, t)) => {
+                    let mut it = t.iter();
+                    it.seek_to_first()?;
+                    Some(it)
+                }
+                None => None,
+            };
+        }
+        Ok(())
+    }
+}
+
+impl InternalIterator for LevelIterator {
+    fn valid(&self) -> bool {
+        self.current.as_ref().is_some_and(|it| it.valid())
+    }
+
+    fn seek_to_first(&mut self) -> Result<()> {
+        self.index = 0;
+        self.current = match self.files.first() {
+            Some((_, t)) => {
+                let mut it = t.iter();
+                it.seek_to_first()?;
+                Some(it)
+            }
+            None => None,
+        };
+        self.settle()
+    }
+
+    fn seek(&mut self, target: &[u8]) -> Result<()> {
+        self.index = self
+            .files
+            .partition_point(|(f, _)| compare_internal(&f.largest, target) == Ordering::Less);
+        self.current = match self.files.get(self.index) {
+            Some((_, t)) => {
+                let mut it = t.iter();
+                it.seek(target)?;
+                Some(it)
+            }
+            None => None,
+        };
+        self.settle()
+    }
+
+    fn next(&mut self) -> Result<()> {
+        if let Some(it) = self.current.as_mut() {
+            it.next()?;
+        }
+        self.settle()
+    }
+
+    fn key(&self) -> &[u8] {
+        self.current
+            .as_ref()
+            .expect("key on an invalid cursor")
+            .key()
+    }
+
+    fn value(&self) -> &[u8] {
+        self.current
+            .as_ref()
+            .expect("value on an invalid cursor")
+            .value()
     }
 }
 

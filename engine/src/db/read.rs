@@ -8,7 +8,7 @@ use super::{Db, Inner, Snapshot};
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
-use crate::merge_iter::{MergingIterator, VecIterator};
+use crate::merge_iter::{LevelIterator, MergingIterator};
 use crate::sst::{LookupStats, Table};
 use crate::version::FileMeta;
 
@@ -173,19 +173,29 @@ impl Inner {
         self.stats.scans += 1;
         let now = self.now_ms();
         let version = self.version.clone();
-        let mut children: Vec<Box<dyn InternalIterator>> =
-            vec![Box::new(VecIterator::new(self.mem.range_entries(lo, hi)))];
-        for imm in self.imm.iter().rev() {
-            children.push(Box::new(VecIterator::new(imm.mem.range_entries(lo, hi))));
-        }
+        let in_range = |f: &FileMeta| {
+            f.largest_user_key() >= lo && hi.is_none_or(|h| f.smallest_user_key() < h)
+        };
+        // Open (or find in the cache) the tables first: that needs `&mut`.
+        let mut levels: Vec<Vec<(Arc<FileMeta>, Arc<Table>)>> = Vec::new();
         for level in 0..version.num_levels() {
-            for f in version.files(level) {
-                let in_range =
-                    f.largest_user_key() >= lo && hi.is_none_or(|h| f.smallest_user_key() < h);
-                if in_range {
-                    children.push(Box::new(self.table(f)?.iter()));
-                }
+            let mut files = Vec::new();
+            for f in version.files(level).iter().filter(|f| in_range(f)) {
+                files.push((f.clone(), self.table(f)?));
             }
+            levels.push(files);
+        }
+        let mut children: Vec<Box<dyn InternalIterator + '_>> = vec![Box::new(self.mem.cursor())];
+        for imm in self.imm.iter().rev() {
+            children.push(Box::new(imm.mem.cursor()));
+        }
+        let mut levels = levels.into_iter();
+        // L0 files overlap: one cursor each. Deeper levels: one per level.
+        for (_, t) in levels.next().unwrap_or_default() {
+            children.push(Box::new(t.iter()));
+        }
+        for files in levels.filter(|f| !f.is_empty()) {
+            children.push(Box::new(LevelIterator::new(files)));
         }
         let mut it = MergingIterator::new(children);
         it.seek(&key::seek_key(lo, key::MAX_SEQ))?;
