@@ -121,7 +121,12 @@ impl ParamCatalog for Catalog {
     }
 
     fn check_workload(&self, preset: &str) -> Result<(), String> {
-        if PRESETS.iter().any(|(p, _)| *p == preset) || preset.starts_with("trace:") {
+        if preset
+            .strip_prefix("trace:")
+            .is_some_and(|p| p.trim().is_empty())
+        {
+            Err("`trace:` needs the trace file's path: trace:PATH".into())
+        } else if PRESETS.iter().any(|(p, _)| *p == preset) || preset.starts_with("trace:") {
             Ok(())
         } else {
             let names: Vec<_> = PRESETS.iter().map(|p| p.0).collect();

@@ -1,5 +1,8 @@
 //! The `lsmlab` command line: run one experiment, sweep a grid, check
-//! amplification against a baseline, merge shards, list what can be set.
+//! amplification against a baseline, merge shards, list what can be set,
+//! crash-test the engine.
+
+mod torture;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -47,6 +50,9 @@ enum Command {
     Serve(ServeArgs),
     /// Measure wall-clock throughput and latency with db_bench-like phases.
     Bench(BenchArgs),
+    /// Crash-test the engine on real files: kill a writer with SIGKILL at
+    /// random moments, reopen, and check that nothing acknowledged was lost.
+    Torture(torture::Args),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -292,6 +298,27 @@ fn load_spec(path: Option<&Path>) -> Result<(SweepSpec, String)> {
     }
 }
 
+/// Checks every run's options, workload and trace file before any runs, so
+/// a bad one fails at once rather than after hours of others.
+fn preflight(runs: &[&RunSpec]) -> Result<()> {
+    let mut traces = std::collections::HashSet::new();
+    for run in runs {
+        lsmlab::runner::build_options(run)?;
+        lsmlab::runner::build_workload(run)?;
+        if let Some(path) = run.workload.strip_prefix("trace:") {
+            if traces.insert(path) {
+                lsmlab_workloads::Trace::open(path).map_err(|source| {
+                    lsmlab::runner::RunError::Workload {
+                        run: run.run_id.clone(),
+                        source,
+                    }
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn print_summary(out: &lsmlab::runner::RunOutput) {
     let m = &out.record.metrics;
     println!("run {}", out.record.run_id);
@@ -346,9 +373,10 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         settings,
         varied: vec![],
     };
+    // Fail before the run, not after it, when the output cannot be written.
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let progress = std::sync::atomic::AtomicU64::new(0);
     let out = run_experiment(&run, &a.fs.choice()?, &progress)?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     write_runs(&a.out.join("runs.csv"), std::slice::from_ref(&out.record))?;
     write_timeline(&a.out.join("timeline.csv"), &out.timeline)?;
     print_summary(&out);
@@ -371,6 +399,23 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
     let jobs = a.jobs.unwrap_or_else(default_jobs);
     if jobs == 0 {
         bail!("--jobs must be at least 1");
+    }
+    preflight(&selected)?;
+    // Fail before the sweep, not after it, when the outputs cannot be written.
+    let out_dirs = match a.shard {
+        Some(s) => vec![a.notebooks_out.join(format!(
+            "{}-shard-{}-of-{}",
+            spec.name,
+            s.index(),
+            s.count()
+        ))],
+        None => vec![
+            a.notebooks_out.join(&spec.name),
+            a.reports_out.join(&spec.name),
+        ],
+    };
+    for d in &out_dirs {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
     }
     eprintln!(
         "sweep {}: {} runs{} on {jobs} threads",
@@ -426,12 +471,33 @@ fn print_paths(p: &OutputPaths) {
 
 fn cmd_check(a: CheckArgs) -> Result<u8> {
     let tolerances = Tolerances::parse(&a.tolerance)?;
+    if a.results.is_none() && a.spec.is_none() {
+        bail!("check needs a SPEC to run or --results FILE");
+    }
+    // Read the baseline before running anything: a bad one fails at once.
+    let baseline = if a.update {
+        if let Some(parent) = a.baseline.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        Vec::new()
+    } else {
+        let baseline = read_runs(&a.baseline)?;
+        if baseline.is_empty() {
+            bail!(
+                "{}: the baseline holds no runs (truncated? `--update` writes one)",
+                a.baseline.display()
+            );
+        }
+        baseline
+    };
     let current = match (&a.results, &a.spec) {
         (Some(r), _) => read_runs(r)?,
         (None, Some(spec)) => {
             let (spec, _) = load_spec(Some(spec))?;
             let runs = spec.runs();
             let selected: Vec<&RunSpec> = runs.iter().collect();
+            preflight(&selected)?;
             let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
             run_all(&selected, &FsChoice::Mem, jobs, !a.quiet)?
                 .into_iter()
@@ -441,10 +507,6 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         (None, None) => bail!("check needs a SPEC to run or --results FILE"),
     };
     if a.update {
-        if let Some(parent) = a.baseline.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
         write_runs(&a.baseline, &current)?;
         println!(
             "baseline {} updated with {} runs",
@@ -453,7 +515,6 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         );
         return Ok(0);
     }
-    let baseline = read_runs(&a.baseline)?;
     let report = compare(&baseline, &current, &tolerances);
     println!("{report}");
     Ok(report.exit_code() as u8)
@@ -467,6 +528,15 @@ fn cmd_merge(a: MergeArgs) -> Result<()> {
     let (name, text) = match &a.spec {
         Some(p) => {
             let (spec, text) = load_spec(Some(p))?;
+            if let Some(r) = records.iter().find(|r| r.spec != spec.name) {
+                bail!(
+                    "run `{}` belongs to sweep `{}`, not to `{}` of {}",
+                    r.run_id,
+                    r.spec,
+                    spec.name,
+                    p.display()
+                );
+            }
             let order: Vec<String> = spec.runs().into_iter().map(|r| r.run_id).collect();
             lsmlab::results::sort_runs_by(&mut records, &order);
             lsmlab::timeline::sort_timeline_by(&mut timeline, &order);
@@ -559,8 +629,42 @@ fn one_line(e: &anyhow::Error) -> String {
     msg
 }
 
+/// Parses the command line. A usage error is one line, clap's tip folded
+/// in, and exits with code 2 like every other bad input; help and version
+/// print as usual.
+fn parse_cli() -> Cli {
+    use clap::error::ErrorKind;
+    let e = match Cli::try_parse() {
+        Ok(cli) => return cli,
+        Err(e) => e,
+    };
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let mut msg = String::new();
+    for part in text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+    {
+        if !msg.is_empty() {
+            msg.push_str(if msg.ends_with(':') { " " } else { "; " });
+        }
+        msg.push_str(part);
+    }
+    eprintln!("{msg} (see --help)");
+    std::process::exit(2);
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let result = match cli.command {
         Command::Run(a) => cmd_run(a).map(|_| 0),
         Command::Sweep(a) => cmd_sweep(a).map(|_| 0),
@@ -576,6 +680,7 @@ fn main() -> ExitCode {
         }
         Command::Serve(a) => cmd_serve(a).map(|_| 0),
         Command::Bench(a) => cmd_bench(a).map(|_| 0),
+        Command::Torture(a) => torture::command(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -53,7 +53,12 @@ impl MetricValue for f64 {
         self.to_string()
     }
     fn parse_cell(text: &str) -> Result<Self, String> {
-        text.parse().map_err(|_| format!("not a number: `{text}`"))
+        // Every metric is a finite, non-negative ratio or rate.
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+            Ok(_) => Err(format!("not a finite number >= 0: `{text}`")),
+            Err(_) => Err(format!("not a number: `{text}`")),
+        }
     }
 }
 
@@ -227,8 +232,11 @@ mod tests {
             let back = f64::parse_cell(&cell).unwrap();
             assert_eq!(back.to_bits(), v.to_bits(), "{cell}");
         }
-        assert!(f64::parse_cell(&f64::NAN.to_cell()).unwrap().is_nan());
-        assert_eq!(f64::parse_cell(&f64::INFINITY.to_cell()), Ok(f64::INFINITY));
+        // No run produces these; in a baseline they would make `check`
+        // meaningless (NaN never compares, -inf always improves).
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0] {
+            assert!(f64::parse_cell(&v.to_cell()).is_err(), "{v}");
+        }
     }
 
     #[test]

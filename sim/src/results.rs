@@ -476,6 +476,24 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_metric_that_is_not_finite_or_is_negative_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.csv");
+        write_runs(&path, &[record("a", "u", 2.0)]).unwrap();
+        let clean = std::fs::read_to_string(&path).unwrap();
+        for bad in ["NaN", "inf", "-1e400", "-0.5"] {
+            std::fs::write(&path, clean.replace(",2,", &format!(",{bad},"))).unwrap();
+            let err = read_runs(&path).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!(
+                    "column `write_amp`: not a finite number >= 0: `{bad}`"
+                )),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
     fn wrong_header_and_empty_file_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs.csv");

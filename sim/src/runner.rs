@@ -422,12 +422,15 @@ pub fn run_experiment(
     };
     let total = workload.total_ops();
     let every = (total / SAMPLES).max(1);
-    let value: Vec<u8> = (0..workload.value_size_max.max(1) as usize)
-        .map(|i| (i * 31 + 7) as u8)
-        .collect();
+    let pattern = |len: usize| -> Vec<u8> { (0..len).map(|i| (i * 31 + 7) as u8).collect() };
+    let mut value = pattern(workload.value_size_max.max(1) as usize);
     let mut done = 0u64;
     for op in ops {
         let op = op.map_err(werr)?;
+        // A trace may hold values larger than the workload's own.
+        if op.value_len as usize > value.len() {
+            value = pattern(op.value_len as usize);
+        }
         x.apply(&op, &value).map_err(|e| x.engine_err(e))?;
         done += 1;
         if done.is_multiple_of(every) {

@@ -4,8 +4,9 @@
 //! then one operation per line.
 //! - `op`: `put`, `delete`, `get` or `scan`;
 //! - `key`: the key bytes in hex (upper or lower case), at least one byte;
-//! - `value_len`: bytes to write for `put`, keys to read for `scan` (at
-//!   least 1), `0` for `get` and `delete`;
+//! - `value_len`: bytes to write for `put` (at most 16 MiB, the largest
+//!   value a workload may write), keys to read for `scan` (at least 1), `0`
+//!   for `get` and `delete`;
 //! - `ttl` (optional column): milliseconds to live for a `put`, empty for none.
 //!
 //! Times are not recorded: on replay op `i` happens at `i / ingest_rate`
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::WorkloadError;
 use crate::op::{Op, OpKind};
-use crate::spec::MAX_INGEST_RATE;
+use crate::spec::{MAX_INGEST_RATE, MAX_VALUE_SIZE};
 
 const HEADER: &str = "op,key,value_len";
 const HEADER_TTL: &str = "op,key,value_len,ttl";
@@ -127,9 +128,19 @@ fn read_header(lines: &mut Lines, path: &Path) -> Result<bool, WorkloadError> {
         _ => Err(format_error(
             path,
             1,
-            format!("bad header \"{text}\" ({expected})"),
+            format!("bad header {} ({expected})", quoted(text)),
         )),
     }
+}
+
+/// `text` in double quotes for an error message: control characters
+/// escaped (the message stays on one line) and cut after 60 characters.
+fn quoted(text: &str) -> String {
+    let mut out: String = text.chars().take(60).flat_map(char::escape_debug).collect();
+    if text.chars().nth(60).is_some() {
+        out.push_str("...");
+    }
+    format!("\"{out}\"")
 }
 
 fn parse_hex(field: &str) -> Result<Vec<u8>, String> {
@@ -137,7 +148,10 @@ fn parse_hex(field: &str) -> Result<Vec<u8>, String> {
         return Err("empty key (expected at least one byte in hex)".into());
     }
     if !field.len().is_multiple_of(2) {
-        return Err(format!("key \"{field}\" has an odd number of hex digits"));
+        return Err(format!(
+            "key {} has an odd number of hex digits",
+            quoted(field)
+        ));
     }
     if field.len() / 2 > MAX_KEY_BYTES {
         return Err(format!("key longer than {MAX_KEY_BYTES} bytes"));
@@ -148,7 +162,7 @@ fn parse_hex(field: &str) -> Result<Vec<u8>, String> {
         .chunks(2)
         .map(|pair| match (digit(pair[0]), digit(pair[1])) {
             (Some(hi), Some(lo)) => Ok((hi * 16 + lo) as u8),
-            _ => Err(format!("key \"{field}\" is not hex")),
+            _ => Err(format!("key {} is not hex", quoted(field))),
         })
         .collect()
 }
@@ -171,12 +185,17 @@ fn parse_line(line: &[u8], has_ttl: bool) -> Result<Parsed, String> {
     let key = parse_hex(fields[1])?;
     let number = fields[2].parse::<u32>().map_err(|_| {
         format!(
-            "value_len \"{}\" is not an integer in 0..={}",
-            fields[2],
+            "value_len {} is not an integer in 0..={}",
+            quoted(fields[2]),
             u32::MAX
         )
     })?;
     let (kind, value_len) = match op {
+        "put" if number > MAX_VALUE_SIZE => {
+            return Err(format!(
+                "value_len {number} is above the largest value, {MAX_VALUE_SIZE} bytes"
+            ))
+        }
         "put" => (OpKind::Put, number),
         "scan" if number == 0 => return Err("scan length (value_len) must be at least 1".into()),
         "scan" => (OpKind::Scan { len: number }, 0),
@@ -187,7 +206,8 @@ fn parse_line(line: &[u8], has_ttl: bool) -> Result<Parsed, String> {
         "delete" => (OpKind::Delete, 0),
         _ => {
             return Err(format!(
-                "unknown op \"{op}\" (expected put, delete, get, scan)"
+                "unknown op {} (expected put, delete, get, scan)",
+                quoted(op)
             ))
         }
     };
@@ -200,7 +220,8 @@ fn parse_line(line: &[u8], has_ttl: bool) -> Result<Parsed, String> {
             Ok(ms) if ms > 0 => Some(ms),
             _ => {
                 return Err(format!(
-                    "ttl \"{t}\" is not a positive integer of milliseconds"
+                    "ttl {} is not a positive integer of milliseconds",
+                    quoted(t)
                 ))
             }
         },
@@ -377,6 +398,9 @@ where
         if op.kind == OpKind::Put && op.ttl == Some(0) {
             return Err(unwritable("a ttl of 0"));
         }
+        if op.kind == OpKind::Put && op.value_len > MAX_VALUE_SIZE {
+            return Err(unwritable("a value over 16 MiB"));
+        }
         line.clear();
         line.push_str(op.kind_name());
         line.push(',');
@@ -523,6 +547,14 @@ mod tests {
                 "2: ttl \"0\" is not a positive integer of milliseconds",
             ),
             ("op,key,value_len\nput,00,1\n\nput,01,1\n", "3: empty line"),
+            (
+                "op,key,value_len\nput,00,4294967295\n",
+                "2: value_len 4294967295 is above the largest value, 16777216 bytes",
+            ),
+            (
+                "op\u{1b}[2J,key\n",
+                "1: bad header \"op\\u{1b}[2J,key\" (expected op,key,value_len or op,key,value_len,ttl)",
+            ),
         ];
         for (text, expected) in cases {
             let path = write_file(&dir, "trace.csv", text);
@@ -566,7 +598,16 @@ mod tests {
             value_len: 1,
             ttl: None,
         };
-        let e = write_trace([op], Vec::new()).unwrap_err().to_string();
+        let e = write_trace([op.clone()], Vec::new())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("op 0 has an empty or over-long key"), "{e}");
+        let huge = Op {
+            key: vec![1],
+            value_len: MAX_VALUE_SIZE + 1,
+            ..op
+        };
+        let e = write_trace([huge], Vec::new()).unwrap_err().to_string();
+        assert!(e.contains("a value over 16 MiB"), "{e}");
     }
 }

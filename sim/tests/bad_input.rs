@@ -1,0 +1,474 @@
+//! Every kind of bad input, command by command: malformed specs, unknown
+//! parameters and flags, out-of-range values in specs, `--set` and flags,
+//! missing and malformed trace files, missing and unwritable paths,
+//! truncated or damaged CSV baselines and results, merges of missing or
+//! garbage directories. Each gets a one-line error naming the problem and
+//! exit code 2: never a panic, a stack trace or a usage screen.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn lsmlab(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lsmlab"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+const SPEC_HEAD: &str =
+    "name = \"t\"\npolicy = \"leveled\"\nworkloads = [\"uniform\"]\nops = 500\n";
+
+/// Files the cases refer to, written into `dir`.
+fn write_fixtures(dir: &Path) {
+    let specs: &[(&str, &str)] = &[
+        ("noname.toml", "policies = [\"leveled\"]\n"),
+        ("empty.toml", ""),
+        ("badtype.toml", "name = \"t\"\nseed = \"x\"\n"),
+        ("badname.toml", "name = \"a b/c\"\n"),
+        ("unknowntop.toml", "name = \"t\"\nfoo = 1\n"),
+        ("dupkey.toml", "name = \"t\"\nname = \"u\"\n"),
+        ("nested.toml", "name = \"t\"\n[engine.sub]\nx = 1\n"),
+        (
+            "both.toml",
+            "name = \"t\"\npolicy = \"leveled\"\npolicies = [\"fifo\"]\n",
+        ),
+        (
+            "emptygrid.toml",
+            "name = \"t\"\n[grid]\nl0_file_limit = []\n",
+        ),
+        (
+            "scalargrid.toml",
+            "name = \"t\"\n[grid]\nl0_file_limit = 4\n",
+        ),
+        ("badpolicy.toml", "name = \"t\"\npolicies = [\"lazy\"]\n"),
+        ("badworkload.toml", "name = \"t\"\nworkloads = [\"nope\"]\n"),
+        ("negops.toml", "name = \"t\"\nops = -5\n"),
+        ("zeroops.toml", "name = \"t\"\nops = 0\n"),
+        (
+            "hugeseed.toml",
+            "name = \"t\"\nseed = 99999999999999999999999\n",
+        ),
+        (
+            "other.toml",
+            "name = \"other\"\npolicy = \"fifo\"\nworkload = \"uniform\"\n",
+        ),
+    ];
+    for (name, text) in specs {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let with_head: &[(&str, &str)] = &[
+        ("blocksize.toml", "[engine]\nblock_size = 1\n"),
+        ("theta.toml", "[workload]\ntheta = 1\n"),
+        ("size.toml", "[engine]\nwrite_buffer_size = \"lots\"\n"),
+        (
+            "hugesize.toml",
+            "[engine]\nwrite_buffer_size = \"99999999TiB\"\n",
+        ),
+        ("keys.toml", "[workload]\nkey_count = 0\n"),
+        ("gridrange.toml", "[grid]\nl0_file_limit = [2, 0]\n"),
+        ("cross.toml", "[engine]\nl0_file_limit = 30\n"),
+        ("fractions.toml", "[workload]\nread_fraction = 0.9\n"),
+    ];
+    for (name, text) in with_head {
+        std::fs::write(dir.join(name), format!("{SPEC_HEAD}{text}")).unwrap();
+    }
+    let tspec = "name = \"t\"\npolicy = \"leveled\"\nworkload = \"trace:bad.csv\"\n";
+    std::fs::write(dir.join("tracespec.toml"), tspec).unwrap();
+    std::fs::write(dir.join("notutf8.toml"), b"name = \"t\"\n\xff\xfe = 1\n").unwrap();
+
+    let traces: &[(&str, &str)] = &[
+        ("bad.csv", "op,key,value_len\nputt,00,5\n"),
+        ("badheader.csv", "op,key\nput,00,1\n"),
+        ("emptytrace.csv", ""),
+        ("oddhex.csv", "op,key,value_len\nput,0,5\n"),
+        ("hugevalue.csv", "op,key,value_len\nput,0a,4294967295\n"),
+        ("ttlget.csv", "op,key,value_len,ttl\nget,0a,0,5\n"),
+    ];
+    for (name, text) in traces {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let garbage: Vec<u8> = (0..400u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(dir.join("garbage.csv"), &garbage).unwrap();
+    std::fs::write(dir.join("blocker"), "a file where a directory should be").unwrap();
+
+    // A real runs.csv, and damaged copies of it.
+    let o = lsmlab(
+        &["run", "--ops", "300", "--key-count", "100", "--out", "base"],
+        dir,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let runs = std::fs::read_to_string(dir.join("base/runs.csv")).unwrap();
+    let header = runs.lines().next().unwrap();
+    let row = runs.lines().nth(1).unwrap();
+    let write_amp = header.split(',').position(|c| c == "write_amp").unwrap();
+    let with_cell = |value: &str| {
+        let mut cells: Vec<&str> = row.split(',').collect();
+        cells[write_amp] = value;
+        format!("{header}\n{}\n", cells.join(","))
+    };
+    let damaged: &[(&str, String)] = &[
+        ("header_only.csv", format!("{header}\n")),
+        ("cut_in_header.csv", runs[..header.len() / 2].to_string()),
+        (
+            "cut_in_row.csv",
+            runs[..header.len() + row.len() / 2].to_string(),
+        ),
+        ("empty.csv", String::new()),
+        ("nan.csv", with_cell("NaN")),
+        ("negative.csv", with_cell("-1")),
+        ("word.csv", with_cell("two")),
+    ];
+    for (name, text) in damaged {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    std::fs::write(dir.join("binary.csv"), &garbage).unwrap();
+
+    // Shard-like directories: empty, garbage runs, a cut timeline.
+    std::fs::create_dir(dir.join("emptydir")).unwrap();
+    std::fs::create_dir(dir.join("garbagedir")).unwrap();
+    std::fs::write(dir.join("garbagedir/runs.csv"), &garbage).unwrap();
+    std::fs::create_dir(dir.join("cuttimeline")).unwrap();
+    std::fs::write(dir.join("cuttimeline/runs.csv"), &runs).unwrap();
+    let timeline = std::fs::read_to_string(dir.join("base/timeline.csv")).unwrap();
+    std::fs::write(
+        dir.join("cuttimeline/timeline.csv"),
+        &timeline[..timeline.len() / 2 + 3],
+    )
+    .unwrap();
+}
+
+/// `(arguments, text the error must contain)`.
+const CASES: &[(&[&str], &str)] = &[
+    // Malformed specs.
+    (&["sweep", "noname.toml"], "`name`: missing"),
+    (&["sweep", "empty.toml"], "`name`: missing"),
+    (&["sweep", "badtype.toml"], "badtype.toml:2: `seed`"),
+    (&["sweep", "badname.toml"], "cannot name a directory"),
+    (
+        &["sweep", "unknowntop.toml"],
+        "unknowntop.toml:2: `foo`: unknown key",
+    ),
+    (&["sweep", "dupkey.toml"], "duplicate key"),
+    (&["sweep", "nested.toml"], "`engine.sub`: unknown parameter"),
+    (&["sweep", "both.toml"], "keep one"),
+    (&["sweep", "emptygrid.toml"], "list of values is empty"),
+    (&["sweep", "scalargrid.toml"], "a grid axis is a list"),
+    (&["sweep", "badpolicy.toml"], "badpolicy.toml:2: `policies`"),
+    (&["sweep", "badworkload.toml"], "unknown workload `nope`"),
+    (&["sweep", "notutf8.toml"], "UTF-8"),
+    (&["sweep", "."], "Is a directory"),
+    // Out-of-range values in specs.
+    (&["sweep", "negops.toml"], "`ops`: must be an integer"),
+    (&["sweep", "zeroops.toml"], "`ops`: must be at least 1"),
+    (&["sweep", "hugeseed.toml"], "`seed`"),
+    (&["sweep", "blocksize.toml"], "block_size = 1"),
+    (&["sweep", "theta.toml"], "theta"),
+    (&["sweep", "size.toml"], "write_buffer_size = lots"),
+    (&["sweep", "hugesize.toml"], "99999999TiB"),
+    (&["sweep", "keys.toml"], "key_count"),
+    (&["sweep", "gridrange.toml"], "l0_file_limit"),
+    (&["sweep", "cross.toml"], "l0_slowdown_limit"),
+    (&["sweep", "fractions.toml"], "must sum to 1"),
+    // Unknown parameters, flags and commands.
+    (&["run", "--set", "nope=1"], "unknown parameter `nope`"),
+    (
+        &["run", "--set", "engine.nope=1"],
+        "unknown parameter `engine.nope`",
+    ),
+    (
+        &["run", "--set", "policy.write_buffer_size=1MiB"],
+        "unknown parameter",
+    ),
+    (&["run", "--set", "=5"], "unknown parameter"),
+    (&["run", "--nope"], "unexpected argument '--nope'"),
+    (&["nope"], "unrecognized subcommand 'nope'"),
+    (&["check"], "--baseline"),
+    (&["merge"], "<DIRS>"),
+    (&["torture", "--policy", "lazy"], "lazy"),
+    // Out-of-range values in --set and flags.
+    (&["run", "--set", "num_levels=100"], "num_levels = 100"),
+    (
+        &["run", "--set", "write_buffer_size=1"],
+        "write_buffer_size",
+    ),
+    (
+        &["run", "--set", "bloom_bits_per_key=-1"],
+        "bloom_bits_per_key",
+    ),
+    (&["run", "--set", "theta=nan"], "theta"),
+    (&["run", "--set", "level_size_multiplier=1e309"], "inf"),
+    (&["run", "--set", "delete_fraction=2"], "delete_fraction"),
+    (&["run", "--set", "value_size=99999999"], "value_size"),
+    (&["run", "--set", "ingest_rate=0"], "ingest_rate"),
+    (
+        &["run", "--set", "min_threshold=100"],
+        "min_threshold (100)",
+    ),
+    (&["run", "--set", "write_buffer_size="], "write_buffer_size"),
+    (&["run", "--ops", "abc"], "'abc'"),
+    (&["run", "--ops", "-5"], "'-5'"),
+    (&["run", "--key-count", "0"], "key_count"),
+    (&["run", "--value-size", "10..=5"], "10..=5"),
+    (&["sweep", "zeroops.toml", "--jobs", "0"], "`ops`"),
+    (&["sweep", "other.toml", "--jobs", "0"], "--jobs"),
+    (&["sweep", "other.toml", "--shard", "1/0"], "0 <= I < N"),
+    (&["sweep", "other.toml", "--shard", "x"], "expected I/N"),
+    (
+        &[
+            "check",
+            "--baseline",
+            "base/runs.csv",
+            "--results",
+            "base/runs.csv",
+            "--tolerance",
+            "write_amp=-1",
+        ],
+        "write_amp",
+    ),
+    (
+        &[
+            "check",
+            "--baseline",
+            "base/runs.csv",
+            "--results",
+            "base/runs.csv",
+            "--tolerance",
+            "write_amp=nan",
+        ],
+        "NaN",
+    ),
+    (
+        &[
+            "check",
+            "--baseline",
+            "base/runs.csv",
+            "--results",
+            "base/runs.csv",
+            "--tolerance",
+            "wall_seconds=0.1",
+        ],
+        "never compared",
+    ),
+    (&["torture", "--kills", "0"], "--kills"),
+    (&["torture", "--max-sleep-ms", "0"], "--max-sleep-ms"),
+    (
+        &["torture", "--max-sleep-ms", "18446744073709551615"],
+        "--max-sleep-ms",
+    ),
+    (&["torture", "--child"], "--dir"),
+    // Missing files.
+    (&["run", "--workload", "trace:missing.csv"], "missing.csv"),
+    (&["run", "--workload", "trace:"], "trace:PATH"),
+    (&["sweep", "missing.toml"], "missing.toml"),
+    (
+        &[
+            "check",
+            "--baseline",
+            "missing.csv",
+            "--results",
+            "base/runs.csv",
+        ],
+        "missing.csv",
+    ),
+    (
+        &[
+            "check",
+            "--baseline",
+            "base/runs.csv",
+            "--results",
+            "missing.csv",
+        ],
+        "missing.csv",
+    ),
+    (
+        &["check", "--baseline", "base/runs.csv", "missing.toml"],
+        "missing.toml",
+    ),
+    (&["merge", "base", "--spec", "missing.toml"], "missing.toml"),
+    // Malformed trace files.
+    (
+        &["run", "--workload", "trace:bad.csv"],
+        "bad.csv:2: unknown op \"putt\"",
+    ),
+    (
+        &["run", "--workload", "trace:badheader.csv"],
+        "badheader.csv:1: bad header",
+    ),
+    (
+        &["run", "--workload", "trace:emptytrace.csv"],
+        "missing header",
+    ),
+    (
+        &["run", "--workload", "trace:garbage.csv"],
+        "garbage.csv:1: bad header",
+    ),
+    (
+        &["run", "--workload", "trace:oddhex.csv"],
+        "odd number of hex digits",
+    ),
+    (
+        &["run", "--workload", "trace:hugevalue.csv"],
+        "above the largest value",
+    ),
+    (
+        &["run", "--workload", "trace:ttlget.csv"],
+        "ttl is only valid for put",
+    ),
+    (&["run", "--workload", "trace:."], "Is a directory"),
+    (&["sweep", "tracespec.toml"], "bad.csv:2: unknown op"),
+    // Unwritable output directories (a file stands where a directory must go).
+    (&["run", "--out", "blocker/out"], "blocker/out"),
+    (
+        &["run", "--fs", "disk", "--dir", "blocker/db"],
+        "blocker/db",
+    ),
+    (
+        &["sweep", "other.toml", "--notebooks-out", "blocker/nb"],
+        "blocker/nb",
+    ),
+    (
+        &["sweep", "other.toml", "--reports-out", "blocker/rp"],
+        "blocker/rp",
+    ),
+    (
+        &[
+            "sweep",
+            "other.toml",
+            "--shard",
+            "0/2",
+            "--notebooks-out",
+            "blocker/nb",
+        ],
+        "blocker/nb",
+    ),
+    (
+        &[
+            "check",
+            "--baseline",
+            "blocker/b/ci.csv",
+            "--results",
+            "base/runs.csv",
+            "--update",
+        ],
+        "blocker/b",
+    ),
+    (
+        &[
+            "check",
+            "--baseline",
+            "base",
+            "--results",
+            "base/runs.csv",
+            "--update",
+        ],
+        "base",
+    ),
+    (
+        &["merge", "base", "--notebooks-out", "blocker/nb"],
+        "blocker/nb",
+    ),
+    (
+        &["torture", "--dir", "blocker/t", "--kills", "1"],
+        "blocker/t",
+    ),
+    // Truncated or damaged CSV baselines and results.
+    (
+        &[
+            "check",
+            "--baseline",
+            "header_only.csv",
+            "--results",
+            "base/runs.csv",
+        ],
+        "holds no runs",
+    ),
+    (
+        &["check", "--baseline", "header_only.csv", "other.toml"],
+        "holds no runs",
+    ),
+    (
+        &["check", "--baseline", "cut_in_header.csv", "other.toml"],
+        "cut_in_header.csv:1",
+    ),
+    (
+        &["check", "--baseline", "cut_in_row.csv", "other.toml"],
+        "cut_in_row.csv:2",
+    ),
+    (
+        &["check", "--baseline", "empty.csv", "other.toml"],
+        "empty file",
+    ),
+    (
+        &["check", "--baseline", "binary.csv", "other.toml"],
+        "not valid UTF-8",
+    ),
+    (
+        &["check", "--baseline", "nan.csv", "other.toml"],
+        "`write_amp`: not a finite number",
+    ),
+    (
+        &["check", "--baseline", "negative.csv", "other.toml"],
+        "not a finite number >= 0: `-1`",
+    ),
+    (
+        &["check", "--baseline", "word.csv", "other.toml"],
+        "not a number: `two`",
+    ),
+    (
+        &[
+            "check",
+            "--baseline",
+            "base/runs.csv",
+            "--results",
+            "cut_in_row.csv",
+        ],
+        "cut_in_row.csv:2",
+    ),
+    // Merges of missing, garbage or mismatched directories.
+    (&["merge", "nowhere"], "nowhere"),
+    (&["merge", "emptydir"], "emptydir/runs.csv"),
+    (
+        &["merge", "garbagedir"],
+        "garbagedir/runs.csv:1: not valid UTF-8",
+    ),
+    (&["merge", "cuttimeline"], "cuttimeline/timeline.csv"),
+    (&["merge", "base", "base"], "appears twice"),
+    (&["merge", "blocker"], "blocker/runs.csv"),
+    (
+        &["merge", "base", "--spec", "other.toml"],
+        "belongs to sweep",
+    ),
+];
+
+#[test]
+fn every_bad_input_is_one_line_naming_the_problem_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    write_fixtures(dir.path());
+    let mut failures = Vec::new();
+    for (args, needle) in CASES {
+        let o = lsmlab(args, dir.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        let ok = o.status.code() == Some(2)
+            && lines.len() == 1
+            && lines[0].starts_with("error: ")
+            && err.contains(needle)
+            && !err.contains("panicked")
+            && !err.contains("RUST_BACKTRACE");
+        if !ok {
+            failures.push(format!(
+                "{args:?}: exit {:?}, wanted one line with `{needle}`:\n{err}",
+                o.status.code()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+    eprintln!("{} bad inputs tried", CASES.len());
+}
