@@ -47,15 +47,22 @@ impl SplitMix64 {
 
     /// A uniform integer in `[0, n)`; `n` must be non-zero. Lemire's
     /// multiply-and-reject method: unbiased, and usually one draw.
+    ///
+    /// The rejection threshold `2^64 mod n` is below `n`, so a draw whose
+    /// low product half is at least `n` is accepted without computing it:
+    /// the division is skipped on almost every call, and the results are
+    /// those of always comparing with the threshold.
+    #[inline]
     pub(crate) fn below(&mut self, n: u64) -> u64 {
         debug_assert!(n > 0);
-        let threshold = n.wrapping_neg() % n;
-        loop {
-            let product = u128::from(self.next_u64()) * u128::from(n);
-            if (product as u64) >= threshold {
-                return (product >> 64) as u64;
+        let mut product = u128::from(self.next_u64()) * u128::from(n);
+        if (product as u64) < n {
+            let threshold = n.wrapping_neg() % n;
+            while (product as u64) < threshold {
+                product = u128::from(self.next_u64()) * u128::from(n);
             }
         }
+        (product >> 64) as u64
     }
 
     /// A uniform integer in `[lo, hi]` (inclusive, `lo <= hi`).
@@ -67,9 +74,17 @@ impl SplitMix64 {
         }
     }
 
+    /// A uniform integer in `[0, 2^53)` as a float (exact): `unit_f64`
+    /// before its scaling by `2^-53`.
+    #[inline]
+    pub(crate) fn bits53(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64
+    }
+
     /// A uniform float in `[0, 1)` with 53 random bits.
+    #[cfg(test)]
     pub(crate) fn unit_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        self.bits53() * (1.0 / (1u64 << 53) as f64)
     }
 }
 
@@ -100,6 +115,38 @@ mod tests {
         assert_eq!(rng.below(1), 0);
         assert_eq!(rng.range_inclusive(5, 5), 5);
         let _ = rng.range_inclusive(0, u64::MAX);
+    }
+
+    #[test]
+    fn below_matches_the_plain_threshold_method() {
+        // The reference: compare every draw with 2^64 mod n.
+        fn reference(rng: &mut SplitMix64, n: u64) -> u64 {
+            let threshold = n.wrapping_neg() % n;
+            loop {
+                let product = u128::from(rng.next_u64()) * u128::from(n);
+                if (product as u64) >= threshold {
+                    return (product >> 64) as u64;
+                }
+            }
+        }
+        // Large n reject often, so the lazy threshold is exercised.
+        let sizes = [
+            1,
+            2,
+            3,
+            7,
+            100,
+            1 << 40,
+            (1 << 63) + 1,
+            u64::MAX - 2,
+            u64::MAX,
+        ];
+        for (seed, &n) in sizes.iter().enumerate() {
+            let (mut a, mut b) = (SplitMix64::new(seed as u64), SplitMix64::new(seed as u64));
+            for _ in 0..2000 {
+                assert_eq!(a.below(n), reference(&mut b, n), "n = {n}");
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! as keys are inserted. All floating-point work goes through
 //! [`crate::detmath`] so samples are identical on every machine.
 
-use crate::detmath::{exp, exp_m1, ln};
+use crate::detmath::{exp, exp2, exp_m1, ln};
 
 use crate::rng::SplitMix64;
 
@@ -27,7 +27,15 @@ pub(crate) struct Zipf {
     h_n: f64,
     /// Squeeze: a candidate `k` with `k - x <= squeeze` is accepted at once.
     squeeze: f64,
+    /// The fast path draws `t = 1 + (1 - theta) u` directly: `t_n + b *
+    /// t_step` for the 53 random bits `b`, and `x = 2^(log_scale * ln t)`.
+    t_n: f64,
+    t_step: f64,
+    log_scale: f64,
 }
+
+/// `2^-53`: the weight of the lowest of 53 random bits.
+const UNIT: f64 = 1.0 / (1u64 << 53) as f64;
 
 impl Zipf {
     /// REQUIRES: `n >= 1`, `theta` finite, positive and not 1.
@@ -41,10 +49,13 @@ impl Zipf {
             h_x1: 0.0,
             h_n: 0.0,
             squeeze: 0.0,
+            t_n: 0.0,
+            t_step: 0.0,
+            log_scale: std::f64::consts::LOG2_E / (1.0 - theta),
         };
         z.h_x1 = z.big_h(1.5) - 1.0;
-        z.h_n = z.big_h(n as f64 + 0.5);
         z.squeeze = 2.0 - z.big_h_inv(z.big_h(2.5) - z.h(2.0));
+        z.set_n(n);
         z
     }
 
@@ -57,6 +68,8 @@ impl Zipf {
         debug_assert!(n >= 1);
         self.n = n;
         self.h_n = self.big_h(n as f64 + 0.5);
+        self.t_n = 1.0 + self.h_n * self.one_minus;
+        self.t_step = (self.h_x1 - self.h_n) * self.one_minus * UNIT;
     }
 
     /// The unnormalised density `x^-theta`.
@@ -82,19 +95,55 @@ impl Zipf {
     }
 
     /// One rank in `1..=n`.
+    ///
+    /// Hörmann and Derflinger draw `u` uniform between `h_n` and `h_x1` and
+    /// invert `H`; here the affine `t = 1 + (1 - theta) u` is drawn instead
+    /// and `x = t^(1/(1-theta))` computed as a power of two, which saves
+    /// two operations on the path every draw takes. `t` and `u` come from
+    /// the same random bits and differ by a rounding, which moves a rank
+    /// boundary by a relative 2^-52 / |1 - theta| at most (see `big_h_inv`).
+    #[inline]
     pub(crate) fn sample(&self, rng: &mut SplitMix64) -> u64 {
         if self.n == 1 {
             return 1;
         }
+        let bits = rng.bits53();
+        let (k, x) = self.candidate(bits);
+        if k as f64 - x <= self.squeeze {
+            return k;
+        }
+        self.sample_slow(rng, bits, k, x)
+    }
+
+    /// The rank `k` nearest `x = H^-1(u)` for the draw `bits`, and `x`.
+    #[inline]
+    fn candidate(&self, bits: f64) -> (u64, f64) {
+        let t = self.t_n + bits * self.t_step;
+        let x = exp2(ln(t) * self.log_scale);
+        // Nearest integer by truncation (x >= 0.5; `as` saturates). In i64,
+        // whose conversions are single instructions; ranks past 2^63 - 1
+        // (for n = 2^63 at most) are not drawn, but above 2^53 floats cannot
+        // tell neighbouring ranks apart anyway.
+        let k = ((x + 0.5) as i64).clamp(1, self.n.min(i64::MAX as u64) as i64);
+        (k as u64, x)
+    }
+
+    /// Candidates the squeeze cannot accept (a few percent): the exact
+    /// test on `u`, then fresh draws until one is accepted.
+    #[cold]
+    #[inline(never)]
+    fn sample_slow(&self, rng: &mut SplitMix64, mut bits: f64, mut k: u64, mut x: f64) -> u64 {
         loop {
-            let u = self.h_n + rng.unit_f64() * (self.h_x1 - self.h_n);
-            let x = self.big_h_inv(u);
-            // Nearest integer by truncation (x >= 0.5; `as` saturates).
-            let k = ((x + 0.5) as u64).clamp(1, self.n);
             let kf = k as f64;
-            if kf - x <= self.squeeze || u >= self.big_h(kf + 0.5) - self.h(kf) {
+            if kf - x <= self.squeeze {
                 return k;
             }
+            let u = self.h_n + bits * UNIT * (self.h_x1 - self.h_n);
+            if u >= self.big_h(kf + 0.5) - self.h(kf) {
+                return k;
+            }
+            bits = rng.bits53();
+            (k, x) = self.candidate(bits);
         }
     }
 }
