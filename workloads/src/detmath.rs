@@ -153,6 +153,18 @@ fn exp2_edge(y: f64) -> f64 {
     scale_entry_edge(k, exp2m1_scaled(r))
 }
 
+/// `[exp2(y[0]), exp2(y[1])]`, computed side by side (one step for both,
+/// then the next), so their chains of dependent arithmetic overlap.
+#[inline]
+pub(crate) fn exp2_pair(y: [f64; 2]) -> [f64; 2] {
+    if y[0].abs() <= EXP2_FAST_LIMIT && y[1].abs() <= EXP2_FAST_LIMIT {
+        let ((k0, r0), (k1, r1)) = (reduce2(y[0]), reduce2(y[1]));
+        let (p0, p1) = (exp2m1_scaled(r0), exp2m1_scaled(r1));
+        return [scale_entry(k0, p0), scale_entry(k1, p1)];
+    }
+    [exp2(y[0]), exp2(y[1])]
+}
+
 /// `e^x - 1`, accurate near zero.
 pub(crate) fn exp_m1(x: f64) -> f64 {
     if x.is_nan() || x.abs() > 0.35 {
@@ -183,13 +195,28 @@ fn log1p_tail(r: f64) -> f64 {
 /// inputs, `-inf` at zero.
 #[inline]
 pub(crate) fn ln(x: f64) -> f64 {
-    // Positive, normal and finite, in one unsigned comparison of the bits.
     let bits = x.to_bits();
-    const LOWEST: u64 = f64::MIN_POSITIVE.to_bits();
-    if bits.wrapping_sub(LOWEST) < f64::INFINITY.to_bits() - LOWEST {
+    if is_positive_normal(bits) {
         return ln_normal(bits, 0);
     }
     ln_edge(x)
+}
+
+/// Whether the float with these bits is positive, normal and finite.
+#[inline]
+fn is_positive_normal(bits: u64) -> bool {
+    const LOWEST: u64 = f64::MIN_POSITIVE.to_bits();
+    bits.wrapping_sub(LOWEST) < f64::INFINITY.to_bits() - LOWEST
+}
+
+/// `[ln(x[0]), ln(x[1])]`, computed side by side (see `exp2_pair`).
+#[inline]
+pub(crate) fn ln_pair(x: [f64; 2]) -> [f64; 2] {
+    let (b0, b1) = (x[0].to_bits(), x[1].to_bits());
+    if is_positive_normal(b0) && is_positive_normal(b1) {
+        return [ln_normal(b0, 0), ln_normal(b1, 0)];
+    }
+    [ln(x[0]), ln(x[1])]
 }
 
 #[cold]
@@ -311,6 +338,22 @@ mod tests {
             "ln {ln_err}, near 1 {ln_near_1}"
         );
         assert!(exp_m1_err <= 4, "{exp_m1_err}");
+    }
+
+    #[test]
+    fn pairs_equal_their_lanes_computed_alone() {
+        let args = [
+            0.7, 1.0, 1.2, 3e-5, 1e300, 5e-324, 2.2e-308, -1.0, 0.0, 900.0, -1074.5, 1030.0,
+        ];
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        for &a in &args {
+            for &b in &args {
+                let [la, lb] = ln_pair([a, b]);
+                assert!(same(la, ln(a)) && same(lb, ln(b)), "ln {a} {b}");
+                let [ea, eb] = exp2_pair([a, b]);
+                assert!(same(ea, exp2(a)) && same(eb, exp2(b)), "exp2 {a} {b}");
+            }
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::permute::Permutation;
 use crate::rng::{derive_key, SplitMix64};
 use crate::spec::{Distribution, PreloadOrder, ScanLengthDist, WorkloadSpec};
 use crate::zipf::Zipf;
+use prepared::{Lane, Prepared};
 
 /// Salts separating the random streams derived from one seed.
 const SALT_OPS: u64 = 1;
@@ -86,6 +87,8 @@ struct MixState {
     live: u64,
     /// The put half of a read-modify-write, emitted as the next op.
     pending_put: Option<(Vec<u8>, u32)>,
+    /// The next ops' beginnings, computed ahead.
+    prepared: Prepared,
 }
 
 /// A workload's operations, generated on demand: memory does not grow with
@@ -303,13 +306,16 @@ impl Keys {
         })
     }
 
-    /// The index of an existing key, among `0..live`.
-    fn pick(&mut self, plan: &Plan, live: u64, rng: &mut SplitMix64) -> u64 {
+    /// The index of an existing key, among `0..live`, drawn from `lane`.
+    fn pick(&mut self, plan: &Plan, live: u64, lane: &mut Lane) -> u64 {
+        let (rng, first, candidate) = (&mut lane.rng, lane.next_draw, lane.candidate);
         match self {
-            Keys::Uniform => rng.below(live),
+            Keys::Uniform => rng.below_from(live, first),
             // Over the initial key space only: the permutation, and so which
             // keys are hot, stays fixed as keys are inserted.
-            Keys::Zipfian { zipf, scramble } => scramble.apply(zipf.sample(rng) - 1),
+            Keys::Zipfian { zipf, scramble } => {
+                scramble.apply(zipf.sample_from(rng, first, candidate) - 1)
+            }
             Keys::Latest(zipf) => {
                 // Ranks over 1..=m with m >= live, those above live drawn
                 // again: Zipf over 1..=m given rank <= live is exactly Zipf
@@ -319,12 +325,10 @@ impl Keys {
                 if zipf.n() != bound {
                     zipf.set_n(bound);
                 }
-                let rank = loop {
-                    let rank = zipf.sample(rng);
-                    if rank <= live {
-                        break rank;
-                    }
-                };
+                let mut rank = zipf.sample_from(rng, first, candidate);
+                while rank > live {
+                    rank = zipf.sample(rng);
+                }
                 plan.inserted_key(live - rank)
             }
             Keys::Sequential { cursor } => {
@@ -347,16 +351,14 @@ fn recency_bound(live: u64) -> u64 {
 
 impl Generator {
     fn new(spec: WorkloadSpec) -> Self {
-        let mix = Keys::new(&spec).map(|keys| MixState {
+        let plan = Plan::new(spec);
+        let mix = Keys::new(&plan.spec).map(|keys| MixState {
             keys,
-            live: spec.key_count,
+            live: plan.spec.key_count,
             pending_put: None,
+            prepared: Prepared::none(&plan),
         });
-        Generator {
-            plan: Plan::new(spec),
-            mix,
-            next: 0,
-        }
+        Generator { plan, mix, next: 0 }
     }
 
     /// Operations in the whole stream, including the preload phase.
@@ -388,19 +390,24 @@ impl Generator {
 
 impl MixState {
     fn op(&mut self, plan: &Plan, index: u64) -> Op {
+        let (mut lane, last) = self.prepared.take(plan, index);
+        // After the last prepared op, prepare the next ones.
+        if last && index + 1 < plan.total {
+            self.prepared = Prepared::new(plan, &self.keys, index + 1);
+        }
         let keys = &mut self.keys;
         if let Some((key, value_len)) = self.pending_put.take() {
             return plan.op(index, OpKind::Put, key, value_len);
         }
-        let mut rng = SplitMix64::for_op(plan.op_key, index);
-        let choice = plan.choose(rng.next_u64());
+        let choice = lane.choice;
         if choice == Choice::Insert {
             let key = plan.key(self.live);
             self.live += 1;
-            let value_len = plan.value_len(&mut rng);
+            let value_len = plan.value_len(&mut lane.rng);
             return plan.op(index, OpKind::Put, key, value_len);
         }
-        let key = plan.key(keys.pick(plan, self.live, &mut rng));
+        let key = plan.key(keys.pick(plan, self.live, &mut lane));
+        let mut rng = lane.rng;
         match choice {
             Choice::Delete | Choice::Read | Choice::Update | Choice::Insert => {
                 // One path for the three, choosing by selection rather than
@@ -467,5 +474,6 @@ impl Iterator for Generator {
 
 impl std::iter::FusedIterator for Generator {}
 
+mod prepared;
 #[cfg(test)]
 mod tests;

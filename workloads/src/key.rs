@@ -14,7 +14,7 @@ pub const MIN_SERIES_KEY_SIZE: usize = 16;
 /// REQUIRES: `key_size >= MIN_KEY_SIZE` (checked by spec validation).
 #[inline]
 pub fn encode_key(index: u64, key_size: usize) -> Vec<u8> {
-    with_tail(key_size.max(MIN_KEY_SIZE), &[index])
+    with_tail(key_size.max(MIN_KEY_SIZE), [index])
 }
 
 /// `size` bytes: zeros, then the words of `tail` big-endian.
@@ -22,17 +22,17 @@ pub fn encode_key(index: u64, key_size: usize) -> Vec<u8> {
 /// Keys are made for every operation: the usual sizes copy a fixed-size
 /// array, which compiles to a few stores, where a variable-length fill
 /// costs a library call and `vec![0; size]` the allocator's slower path
-/// for zeroed memory. REQUIRES: `size >= 8 * tail.len()`.
-#[inline]
-fn with_tail(size: usize, tail: &[u64]) -> Vec<u8> {
+/// for zeroed memory. REQUIRES: `size >= 8 * W`.
+#[inline(always)]
+fn with_tail<const W: usize>(size: usize, tail: [u64; W]) -> Vec<u8> {
     match size {
-        8 if tail.len() == 1 => fixed::<8>(tail),
-        16 => fixed::<16>(tail),
-        24 => fixed::<24>(tail),
-        32 => fixed::<32>(tail),
+        8 if W == 1 => fixed::<8, W>(tail),
+        16 => fixed::<16, W>(tail),
+        24 => fixed::<24, W>(tail),
+        32 => fixed::<32, W>(tail),
         _ => {
             let mut key = Vec::with_capacity(size);
-            key.resize(size - 8 * tail.len(), 0);
+            key.resize(size - 8 * W, 0);
             for word in tail {
                 key.extend_from_slice(&word.to_be_bytes());
             }
@@ -41,10 +41,10 @@ fn with_tail(size: usize, tail: &[u64]) -> Vec<u8> {
     }
 }
 
-#[inline]
-fn fixed<const N: usize>(tail: &[u64]) -> Vec<u8> {
+#[inline(always)]
+fn fixed<const N: usize, const W: usize>(tail: [u64; W]) -> Vec<u8> {
     let mut key = [0u8; N];
-    let start = N - 8 * tail.len();
+    let start = N - 8 * W;
     for (i, word) in tail.iter().enumerate() {
         key[start + 8 * i..start + 8 * (i + 1)].copy_from_slice(&word.to_be_bytes());
     }
@@ -70,7 +70,7 @@ pub fn decode_key(key: &[u8]) -> Option<u64> {
 /// REQUIRES: `key_size >= MIN_SERIES_KEY_SIZE`.
 #[inline]
 pub fn encode_series_key(series: u64, timestamp_us: u64, key_size: usize) -> Vec<u8> {
-    with_tail(key_size.max(MIN_SERIES_KEY_SIZE), &[series, timestamp_us])
+    with_tail(key_size.max(MIN_SERIES_KEY_SIZE), [series, timestamp_us])
 }
 
 /// `(series, timestamp_us)` of a key made by [`encode_series_key`].

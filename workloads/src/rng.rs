@@ -45,6 +45,19 @@ impl SplitMix64 {
         mix64(self.state)
     }
 
+    /// The next output, without taking it: `peek` then `skip` is
+    /// `next_u64`. Lets a caller compute a draw before it is needed.
+    #[inline]
+    pub(crate) fn peek(&self) -> u64 {
+        mix64(self.state.wrapping_add(GAMMA))
+    }
+
+    /// Takes the next output without computing it.
+    #[inline]
+    pub(crate) fn skip(&mut self) {
+        self.state = self.state.wrapping_add(GAMMA);
+    }
+
     /// A uniform integer in `[0, n)`; `n` must be non-zero. Lemire's
     /// multiply-and-reject method: unbiased, and usually one draw.
     ///
@@ -54,8 +67,16 @@ impl SplitMix64 {
     /// those of always comparing with the threshold.
     #[inline]
     pub(crate) fn below(&mut self, n: u64) -> u64 {
-        debug_assert!(n > 0);
-        let mut product = u128::from(self.next_u64()) * u128::from(n);
+        let first = self.peek();
+        self.below_from(n, first)
+    }
+
+    /// `below(n)` given `first == self.peek()`, already computed.
+    #[inline]
+    pub(crate) fn below_from(&mut self, n: u64, first: u64) -> u64 {
+        debug_assert!(n > 0 && first == self.peek());
+        self.skip();
+        let mut product = u128::from(first) * u128::from(n);
         if (product as u64) < n {
             let threshold = n.wrapping_neg() % n;
             while (product as u64) < threshold {
@@ -100,6 +121,17 @@ mod tests {
         assert_eq!(rng.next_u64(), 0xe220_a839_7b1d_cdaf);
         assert_eq!(rng.next_u64(), 0x6e78_9e6a_a1b9_65f4);
         assert_eq!(rng.next_u64(), 0x06c4_5d18_8009_454f);
+    }
+
+    #[test]
+    fn peek_then_skip_is_next() {
+        let (mut a, mut b) = (SplitMix64::new(8), SplitMix64::new(8));
+        for _ in 0..10 {
+            let peeked = a.peek();
+            assert_eq!(a.peek(), peeked);
+            a.skip();
+            assert_eq!(peeked, b.next_u64());
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! as keys are inserted. All floating-point work goes through
 //! [`crate::detmath`] so samples are identical on every machine.
 
-use crate::detmath::{exp, exp2, exp_m1, ln};
+use crate::detmath::{exp, exp2, exp2_pair, exp_m1, ln, ln_pair};
 
 use crate::rng::SplitMix64;
 
@@ -32,6 +32,16 @@ pub(crate) struct Zipf {
     t_n: f64,
     t_step: f64,
     log_scale: f64,
+}
+
+/// The first candidate rank for a draw, computed ahead of the draw (see
+/// [`Zipf::first_candidates`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Candidate {
+    /// The `n` it was computed for.
+    n: u64,
+    k: u64,
+    x: f64,
 }
 
 /// `2^-53`: the weight of the lowest of 53 random bits.
@@ -104,15 +114,57 @@ impl Zipf {
     /// boundary by a relative 2^-52 / |1 - theta| at most (see `big_h_inv`).
     #[inline]
     pub(crate) fn sample(&self, rng: &mut SplitMix64) -> u64 {
+        let first = rng.peek();
+        self.sample_from(rng, first, None)
+    }
+
+    /// `sample(rng)` given `first == rng.peek()`, already computed, and
+    /// perhaps `first_candidates` for it (used if made at this `n`).
+    #[inline]
+    pub(crate) fn sample_from(
+        &self,
+        rng: &mut SplitMix64,
+        first: u64,
+        candidate: Option<Candidate>,
+    ) -> u64 {
+        debug_assert_eq!(first, rng.peek());
         if self.n == 1 {
             return 1;
         }
-        let bits = rng.bits53();
-        let (k, x) = self.candidate(bits);
+        rng.skip();
+        let bits = (first >> 11) as f64;
+        let (k, x) = match candidate {
+            Some(c) if c.n == self.n => (c.k, c.x),
+            _ => self.candidate(bits),
+        };
         if k as f64 - x <= self.squeeze {
             return k;
         }
         self.sample_slow(rng, bits, k, x)
+    }
+
+    /// The first candidates `sample_from` considers for two draws,
+    /// computed side by side: two independent chains of dependent
+    /// arithmetic run in about the time of one.
+    #[inline]
+    pub(crate) fn first_candidates(&self, first: [u64; 2]) -> [Candidate; 2] {
+        let (b0, b1) = ((first[0] >> 11) as f64, (first[1] >> 11) as f64);
+        let t = [self.t_n + b0 * self.t_step, self.t_n + b1 * self.t_step];
+        let [l0, l1] = ln_pair(t);
+        let [x0, x1] = exp2_pair([l0 * self.log_scale, l1 * self.log_scale]);
+        let candidate = |x| Candidate {
+            n: self.n,
+            k: self.nearest_rank(x),
+            x,
+        };
+        [candidate(x0), candidate(x1)]
+    }
+
+    /// The first candidate `sample_from` considers for the draw `first`.
+    #[inline]
+    pub(crate) fn first_candidate(&self, first: u64) -> Candidate {
+        let (k, x) = self.candidate((first >> 11) as f64);
+        Candidate { n: self.n, k, x }
     }
 
     /// The rank `k` nearest `x = H^-1(u)` for the draw `bits`, and `x`.
@@ -120,12 +172,19 @@ impl Zipf {
     fn candidate(&self, bits: f64) -> (u64, f64) {
         let t = self.t_n + bits * self.t_step;
         let x = exp2(ln(t) * self.log_scale);
-        // Nearest integer by truncation (x >= 0.5; `as` saturates). In i64,
-        // whose conversions are single instructions; ranks past 2^63 - 1
-        // (for n = 2^63 at most) are not drawn, but above 2^53 floats cannot
-        // tell neighbouring ranks apart anyway.
-        let k = ((x + 0.5) as i64).clamp(1, self.n.min(i64::MAX as u64) as i64);
-        (k as u64, x)
+        (self.nearest_rank(x), x)
+    }
+
+    /// The rank in `1..=n` nearest `x`.
+    #[inline]
+    fn nearest_rank(&self, x: f64) -> u64 {
+        // By truncation (x >= 0.5; `as` saturates). In i64, whose
+        // conversions are single instructions; ranks past 2^63 - 1 (for
+        // n = 2^63 at most) are not drawn, but above 2^53 floats cannot tell
+        // neighbouring ranks apart anyway.
+        ((x + 0.5) as i64)
+            .min(self.n.min(i64::MAX as u64) as i64)
+            .max(1) as u64
     }
 
     /// Candidates the squeeze cannot accept (a few percent): the exact
@@ -186,6 +245,34 @@ pub(crate) mod tests {
         check_frequencies(1000, 0.5, 200_000);
         check_frequencies(50, 1.0001, 100_000);
         check_frequencies(200, 2.5, 100_000);
+    }
+
+    #[test]
+    fn candidates_computed_ahead_give_the_same_ranks() {
+        let mut z = Zipf::new(1_000_000, 0.99);
+        let mut rng = SplitMix64::new(3);
+        for i in 0..2000 {
+            let draws = [rng.next_u64(), rng.next_u64()];
+            let [c0, c1] = z.first_candidates(draws);
+            for (c, draw) in [(c0, draws[0]), (c1, draws[1])] {
+                let alone = z.first_candidate(draw);
+                assert_eq!(
+                    (c.n, c.k, c.x.to_bits()),
+                    (alone.n, alone.k, alone.x.to_bits())
+                );
+            }
+            // Sampling from a candidate equals sampling afresh, and a
+            // candidate made for another n is ignored.
+            let (mut a, mut b) = (SplitMix64::new(i), SplitMix64::new(i));
+            let first = a.peek();
+            z.set_n(1_000_000);
+            let ahead = z.first_candidate(first);
+            if i % 2 == 1 {
+                z.set_n(1000);
+            }
+            assert_eq!(z.sample_from(&mut a, first, Some(ahead)), z.sample(&mut b));
+            assert_eq!(a.next_u64(), b.next_u64());
+        }
     }
 
     #[test]

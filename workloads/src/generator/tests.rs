@@ -87,6 +87,32 @@ fn streams_do_not_depend_on_threads_or_resumption() {
 }
 
 #[test]
+fn preparing_ops_ahead_changes_no_op() {
+    // Every op computed from scratch (nothing prepared) must equal the op
+    // computed from the lanes prepared during the previous ops.
+    for (name, _) in PRESETS {
+        let s = spec(
+            name,
+            &[
+                ("ops", "3000"),
+                ("key_count", "700"),
+                ("value_size", "1..=99"),
+            ],
+        );
+        let mut fresh = s.generator().unwrap();
+        let from_scratch: Vec<Op> = std::iter::from_fn(|| {
+            // Lanes prepared for later ops only: this op starts afresh.
+            if let Some(mix) = &mut fresh.mix {
+                mix.prepared.first = fresh.next + 2;
+            }
+            fresh.next()
+        })
+        .collect();
+        assert!(from_scratch == ops(&s), "{name}");
+    }
+}
+
+#[test]
 fn streams_are_pinned_across_versions_and_machines() {
     // Fingerprints of the first ops of each kind of workload. A change here
     // changes every recorded experiment: only update them on purpose.
