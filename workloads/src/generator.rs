@@ -218,6 +218,7 @@ impl Plan {
         }
     }
 
+    #[inline]
     fn key(&self, index: u64) -> Vec<u8> {
         encode_key(index, self.spec.key_size)
     }

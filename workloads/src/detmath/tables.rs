@@ -1,4 +1,5 @@
-//! The lookup tables of [`super::exp`] and [`super::ln`], computed at compile
+//! The lookup tables of [`super::exp`], [`super::exp2`] and [`super::ln`],
+//! computed at compile
 //! time in double-double arithmetic (about 104 bits), so each entry is the
 //! correctly rounded value plus its rounding error.
 //!
@@ -17,6 +18,7 @@ pub(super) const TABLE_SIZE: usize = 1 << TABLE_BITS;
 pub(super) const LN_LOW_BITS: u64 = 0x3fe0_0000_0000_0000 + (53 << 45);
 #[cfg(test)]
 const LN_ONE: usize = ((1f64.to_bits() - LN_LOW_BITS) >> (52 - TABLE_BITS)) as usize;
+
 /// An unevaluated sum `hi + lo` with `|lo| <= ulp(hi) / 2`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct Dd {
