@@ -320,8 +320,9 @@ impl Keys {
             Keys::Latest(zipf) => {
                 // Ranks over 1..=m with m >= live, those above live drawn
                 // again: Zipf over 1..=m given rank <= live is exactly Zipf
-                // over 1..=live, and m, whose change costs two logarithms,
-                // changes every live/64 inserts rather than with each.
+                // over 1..=live, and m, whose change costs a logarithm and
+                // an exponential, changes every live/64 inserts rather than
+                // with each.
                 let bound = recency_bound(live);
                 if zipf.n() != bound {
                     zipf.set_n(bound);
