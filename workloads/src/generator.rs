@@ -16,6 +16,7 @@ use crate::permute::Permutation;
 use crate::rng::{derive_key, SplitMix64};
 use crate::spec::{Distribution, PreloadOrder, ScanLengthDist, WorkloadSpec};
 use crate::zipf::Zipf;
+use prepared::{Lane, Prepared};
 
 /// Salts separating the random streams derived from one seed.
 const SALT_OPS: u64 = 1;
@@ -24,6 +25,9 @@ const SALT_PRELOAD: u64 = 3;
 
 /// Probes back through the read window for an earlier time-series write.
 const MAX_WRITE_PROBES: u64 = 64;
+
+/// The number of operation types in a mix.
+const CHOICES: usize = 6;
 
 /// The operation type chosen for one mix-phase op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,9 +45,13 @@ enum Choice {
 struct Plan {
     spec: WorkloadSpec,
     op_key: u64,
-    /// Cumulative thresholds on a uniform `u64`; the first entry above the
-    /// draw wins. INVARIANT: non-empty, last threshold `u64::MAX`.
-    choices: Vec<(u64, Choice)>,
+    /// The choice for a uniform `u64` draw is `choices[i]` with `i` the
+    /// number of thresholds at or below the draw (see `Plan::choose`).
+    /// INVARIANT: thresholds non-decreasing; the mix's choices come in
+    /// order, the last repeated to the end, and the thresholds between them
+    /// are their cumulative shares, the rest `u64::MAX`.
+    thresholds: [u64; CHOICES - 1],
+    choices: [Choice; CHOICES],
     total: u64,
     preload_ops: u64,
     /// The preload's shuffle: position `p` of the insertion sequence holds
@@ -62,11 +70,25 @@ enum Keys {
         zipf: Zipf,
         scramble: Permutation,
     },
-    /// Zipf over recency; its `n` follows the number of keys lazily.
+    /// Zipf over recency; its `n` follows the number of keys lazily, in
+    /// steps (see `recency_bound`).
     Latest(Zipf),
     Sequential {
         cursor: u64,
     },
+}
+
+/// What the mix phase carries from op to op (every distribution but
+/// `timeseries`, whose ops depend on their index alone).
+#[derive(Clone, Debug)]
+struct MixState {
+    keys: Keys,
+    /// Keys `0..live` exist (or are assumed to): `key_count` plus inserts.
+    live: u64,
+    /// The put half of a read-modify-write, emitted as the next op.
+    pending_put: Option<(Vec<u8>, u32)>,
+    /// The next ops' beginnings, computed ahead.
+    prepared: Prepared,
 }
 
 /// A workload's operations, generated on demand: memory does not grow with
@@ -74,14 +96,10 @@ enum Keys {
 #[derive(Clone, Debug)]
 pub struct Generator {
     plan: Plan,
-    /// `None` for `timeseries`, whose keys are (series, time).
-    keys: Option<Keys>,
+    /// `None` for `timeseries`.
+    mix: Option<MixState>,
     /// INVARIANT: `next <= plan.total`.
     next: u64,
-    /// Keys `0..live` exist (or are assumed to): `key_count` plus inserts.
-    live: u64,
-    /// The put half of a read-modify-write, emitted as the next op.
-    pending_put: Option<(Vec<u8>, u32)>,
 }
 
 impl WorkloadSpec {
@@ -104,17 +122,21 @@ impl Plan {
             (fr.scan * keep, Choice::Scan),
             (fr.rmw * keep, Choice::Rmw),
         ];
-        let mut choices = Vec::new();
+        // Validation makes the shares sum to 1, so at least one is positive.
+        let mut thresholds = [u64::MAX; CHOICES - 1];
+        let mut choices = [Choice::Read; CHOICES];
+        let mut used = 0;
         let mut cumulative = 0.0;
         for (share, choice) in shares {
             if share > 0.0 {
+                if used > 0 {
+                    // `as` saturates, and 2^64 is exact in f64.
+                    thresholds[used - 1] = (cumulative * 18_446_744_073_709_551_616.0) as u64;
+                }
                 cumulative += share;
-                // `as` saturates, and 2^64 is exact in f64.
-                choices.push(((cumulative * 18_446_744_073_709_551_616.0) as u64, choice));
+                choices[used..].fill(choice);
+                used += 1;
             }
-        }
-        if let Some(last) = choices.last_mut() {
-            last.0 = u64::MAX;
         }
         let shuffled = spec.preload && spec.preload_order == PreloadOrder::Shuffled;
         let insertion_order =
@@ -123,6 +145,7 @@ impl Plan {
             .clamp(1, u128::from(u64::MAX)) as u64;
         Plan {
             op_key: derive_key(spec.seed, SALT_OPS),
+            thresholds,
             choices,
             total: spec.total_ops(),
             preload_ops: spec.preload_ops(),
@@ -134,14 +157,35 @@ impl Plan {
 
     /// Simulated time of op `index` in microseconds (exact integer math).
     fn time_us(&self, index: u64) -> u64 {
-        (u128::from(index) * 1_000_000 / u128::from(self.spec.ingest_rate)) as u64
+        self.time_at(index, 1_000_000)
     }
 
+    /// Simulated time of op `index` in milliseconds: `time_us / 1000`, as
+    /// `floor(floor(a / b) / c) = floor(a / bc)`.
+    fn time_ms(&self, index: u64) -> u64 {
+        self.time_at(index, 1000)
+    }
+
+    /// `index * per_second / ingest_rate`, in 64 bits while that is exact.
+    fn time_at(&self, index: u64, per_second: u64) -> u64 {
+        let rate = self.spec.ingest_rate;
+        match index.checked_mul(per_second) {
+            Some(scaled) => scaled / rate,
+            None => (u128::from(index) * u128::from(per_second) / u128::from(rate)) as u64,
+        }
+    }
+
+    /// The choice whose share of the draws holds `draw`: the first with a
+    /// threshold above it. Found by counting the thresholds at or below it,
+    /// without a branch: in a mix like YCSB A which choice comes next is a
+    /// coin toss, and a mispredicted branch costs as much as a key.
     fn choose(&self, draw: u64) -> Choice {
-        self.choices
+        let passed: usize = self
+            .thresholds
             .iter()
-            .find(|(threshold, _)| draw < *threshold)
-            .map_or(self.choices[self.choices.len() - 1].1, |c| c.1)
+            .map(|&threshold| usize::from(draw >= threshold))
+            .sum();
+        self.choices[passed]
     }
 
     fn value_len(&self, rng: &mut SplitMix64) -> u32 {
@@ -162,7 +206,7 @@ impl Plan {
 
     fn op(&self, index: u64, kind: OpKind, key: Vec<u8>, value_len: u32) -> Op {
         Op {
-            time: self.time_us(index) / 1000,
+            time: self.time_ms(index),
             kind,
             key,
             value_len,
@@ -174,6 +218,7 @@ impl Plan {
         }
     }
 
+    #[inline]
     fn key(&self, index: u64) -> Vec<u8> {
         encode_key(index, self.spec.key_size)
     }
@@ -262,18 +307,31 @@ impl Keys {
         })
     }
 
-    /// The index of an existing key, among `0..live`.
-    fn pick(&mut self, plan: &Plan, live: u64, rng: &mut SplitMix64) -> u64 {
+    /// The index of an existing key, among `0..live`, drawn from `lane`.
+    fn pick(&mut self, plan: &Plan, live: u64, lane: &mut Lane) -> u64 {
+        let (rng, first, candidate) = (&mut lane.rng, lane.next_draw, lane.candidate);
         match self {
-            Keys::Uniform => rng.below(live),
+            Keys::Uniform => rng.below_from(live, first),
             // Over the initial key space only: the permutation, and so which
             // keys are hot, stays fixed as keys are inserted.
-            Keys::Zipfian { zipf, scramble } => scramble.apply(zipf.sample(rng) - 1),
+            Keys::Zipfian { zipf, scramble } => {
+                scramble.apply(zipf.sample_from(rng, first, candidate) - 1)
+            }
             Keys::Latest(zipf) => {
-                if zipf.n() != live {
-                    zipf.set_n(live);
+                // Ranks over 1..=m with m >= live, those above live drawn
+                // again: Zipf over 1..=m given rank <= live is exactly Zipf
+                // over 1..=live, and m, whose change costs a logarithm and
+                // an exponential, changes every live/64 inserts rather than
+                // with each.
+                let bound = recency_bound(live);
+                if zipf.n() != bound {
+                    zipf.set_n(bound);
                 }
-                plan.inserted_key(live - zipf.sample(rng))
+                let mut rank = zipf.sample_from(rng, first, candidate);
+                while rank > live {
+                    rank = zipf.sample(rng);
+                }
+                plan.inserted_key(live - rank)
             }
             Keys::Sequential { cursor } => {
                 let k = *cursor % plan.spec.key_count;
@@ -284,17 +342,25 @@ impl Keys {
     }
 }
 
+/// `live` rounded up to its 7 leading bits: between `live` and
+/// `live (1 + 1/64)`, and the same for all `live` of one step.
+fn recency_bound(live: u64) -> u64 {
+    let step_bits = (u64::BITS - live.leading_zeros()).saturating_sub(7);
+    let step = (1u64 << step_bits) - 1;
+    // No overflow: live <= 2 MAX_COUNT = 2^63.
+    (live + step) & !step
+}
+
 impl Generator {
     fn new(spec: WorkloadSpec) -> Self {
-        let keys = Keys::new(&spec);
-        let live = spec.key_count;
-        Generator {
-            plan: Plan::new(spec),
+        let plan = Plan::new(spec);
+        let mix = Keys::new(&plan.spec).map(|keys| MixState {
             keys,
-            next: 0,
-            live,
+            live: plan.spec.key_count,
             pending_put: None,
-        }
+            prepared: Prepared::none(&plan),
+        });
+        Generator { plan, mix, next: 0 }
     }
 
     /// Operations in the whole stream, including the preload phase.
@@ -314,32 +380,56 @@ impl Generator {
 
     #[cfg(test)]
     fn scramble(&self) -> Option<&Permutation> {
-        match &self.keys {
-            Some(Keys::Zipfian { scramble, .. }) => Some(scramble),
+        match &self.mix {
+            Some(MixState {
+                keys: Keys::Zipfian { scramble, .. },
+                ..
+            }) => Some(scramble),
             _ => None,
         }
     }
+}
 
-    fn mix_op(&mut self, index: u64, keys: &mut Keys) -> Op {
-        let plan = &self.plan;
+impl MixState {
+    fn op(&mut self, plan: &Plan, index: u64) -> Op {
+        let (mut lane, last) = self.prepared.take(plan, index);
+        // After the last prepared op, prepare the next ones.
+        if last && index + 1 < plan.total {
+            self.prepared = Prepared::new(plan, &self.keys, index + 1);
+        }
+        let keys = &mut self.keys;
         if let Some((key, value_len)) = self.pending_put.take() {
             return plan.op(index, OpKind::Put, key, value_len);
         }
-        let mut rng = SplitMix64::for_op(plan.op_key, index);
-        let choice = plan.choose(rng.next_u64());
+        let choice = lane.choice;
         if choice == Choice::Insert {
             let key = plan.key(self.live);
             self.live += 1;
-            let value_len = plan.value_len(&mut rng);
+            let value_len = plan.value_len(&mut lane.rng);
             return plan.op(index, OpKind::Put, key, value_len);
         }
-        let key = plan.key(keys.pick(plan, self.live, &mut rng));
+        let key = plan.key(keys.pick(plan, self.live, &mut lane));
+        let mut rng = lane.rng;
         match choice {
-            Choice::Delete => plan.op(index, OpKind::Delete, key, 0),
-            Choice::Read => plan.op(index, OpKind::Get, key, 0),
-            Choice::Update | Choice::Insert => {
+            Choice::Delete | Choice::Read | Choice::Update | Choice::Insert => {
+                // One path for the three, choosing by selection rather than
+                // by branches (see `Plan::choose`). The value size is the
+                // op's last draw, so drawing it for reads and deletes too
+                // changes nothing else.
                 let value_len = plan.value_len(&mut rng);
-                plan.op(index, OpKind::Put, key, value_len)
+                let put = choice == Choice::Update;
+                let kind = match choice {
+                    Choice::Delete => OpKind::Delete,
+                    Choice::Read => OpKind::Get,
+                    _ => OpKind::Put,
+                };
+                Op {
+                    time: plan.time_ms(index),
+                    kind,
+                    key,
+                    value_len: if put { value_len } else { 0 },
+                    ttl: if put { plan.spec.ttl } else { None },
+                }
             }
             Choice::Scan => {
                 let len = plan.scan_len(&mut rng);
@@ -369,12 +459,8 @@ impl Iterator for Generator {
         if index < self.plan.preload_ops {
             return Some(self.plan.preload_op(index));
         }
-        Some(match self.keys.take() {
-            Some(mut keys) => {
-                let op = self.mix_op(index, &mut keys);
-                self.keys = Some(keys);
-                op
-            }
+        Some(match &mut self.mix {
+            Some(mix) => mix.op(&self.plan, index),
             None => self.plan.timeseries_op(index),
         })
     }
@@ -390,5 +476,6 @@ impl Iterator for Generator {
 
 impl std::iter::FusedIterator for Generator {}
 
+mod prepared;
 #[cfg(test)]
 mod tests;

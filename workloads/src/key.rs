@@ -12,11 +12,43 @@ pub const MIN_SERIES_KEY_SIZE: usize = 16;
 /// compares their indices.
 ///
 /// REQUIRES: `key_size >= MIN_KEY_SIZE` (checked by spec validation).
+#[inline]
 pub fn encode_key(index: u64, key_size: usize) -> Vec<u8> {
-    let mut key = vec![0u8; key_size.max(MIN_KEY_SIZE)];
-    let tail = key.len() - 8;
-    key[tail..].copy_from_slice(&index.to_be_bytes());
-    key
+    with_tail(key_size.max(MIN_KEY_SIZE), [index])
+}
+
+/// `size` bytes: zeros, then the words of `tail` big-endian.
+///
+/// Keys are made for every operation: the usual sizes copy a fixed-size
+/// array, which compiles to a few stores, where a variable-length fill
+/// costs a library call and `vec![0; size]` the allocator's slower path
+/// for zeroed memory. REQUIRES: `size >= 8 * W`.
+#[inline(always)]
+fn with_tail<const W: usize>(size: usize, tail: [u64; W]) -> Vec<u8> {
+    match size {
+        8 if W == 1 => fixed::<8, W>(tail),
+        16 => fixed::<16, W>(tail),
+        24 => fixed::<24, W>(tail),
+        32 => fixed::<32, W>(tail),
+        _ => {
+            let mut key = Vec::with_capacity(size);
+            key.resize(size - 8 * W, 0);
+            for word in tail {
+                key.extend_from_slice(&word.to_be_bytes());
+            }
+            key
+        }
+    }
+}
+
+#[inline(always)]
+fn fixed<const N: usize, const W: usize>(tail: [u64; W]) -> Vec<u8> {
+    let mut key = [0u8; N];
+    let start = N - 8 * W;
+    for (i, word) in tail.iter().enumerate() {
+        key[start + 8 * i..start + 8 * (i + 1)].copy_from_slice(&word.to_be_bytes());
+    }
+    key.to_vec()
 }
 
 /// The index of a key made by [`encode_key`]; `None` if it is shorter than
@@ -36,10 +68,9 @@ pub fn decode_key(key: &[u8]) -> Option<u64> {
 /// big-endian. Keys sort by series, then by time.
 ///
 /// REQUIRES: `key_size >= MIN_SERIES_KEY_SIZE`.
+#[inline]
 pub fn encode_series_key(series: u64, timestamp_us: u64, key_size: usize) -> Vec<u8> {
-    let mut key = encode_key(series, key_size.max(MIN_SERIES_KEY_SIZE) - 8);
-    key.extend_from_slice(&timestamp_us.to_be_bytes());
-    key
+    with_tail(key_size.max(MIN_SERIES_KEY_SIZE), [series, timestamp_us])
 }
 
 /// `(series, timestamp_us)` of a key made by [`encode_series_key`].
@@ -75,7 +106,9 @@ mod tests {
         #[test]
         fn byte_order_is_numeric_order(a: u64, b: u64, size in 8usize..40) {
             let (ka, kb) = (encode_key(a, size), encode_key(b, size));
-            prop_assert_eq!(ka.len(), size);
+            let mut layout = vec![0u8; size - 8];
+            layout.extend_from_slice(&a.to_be_bytes());
+            prop_assert_eq!(&ka, &layout);
             prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
             prop_assert_eq!(decode_key(&ka), Some(a));
         }
@@ -85,6 +118,9 @@ mod tests {
             s1 in 0u64..1 << 32, t1: u64, s2 in 0u64..1 << 32, t2: u64, size in 16usize..40,
         ) {
             let (k1, k2) = (encode_series_key(s1, t1, size), encode_series_key(s2, t2, size));
+            let mut layout = encode_key(s1, size - 8);
+            layout.extend_from_slice(&t1.to_be_bytes());
+            prop_assert_eq!(&k1, &layout);
             prop_assert_eq!(k1.cmp(&k2), (s1, t1).cmp(&(s2, t2)));
             prop_assert_eq!(decode_series_key(&k1), Some((s1, t1)));
         }

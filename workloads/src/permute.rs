@@ -47,9 +47,19 @@ impl Permutation {
     }
 
     /// The image of `i`. REQUIRES: `i < n`.
+    ///
+    /// The first two rounds are computed unconditionally and the first one
+    /// in range selected without a branch: whether a round lands outside
+    /// `[0, n)` is a coin toss the processor cannot predict, and a
+    /// mispredicted branch here cost more than the spare round. The loop
+    /// runs only when both land outside (at most a quarter of inputs, and
+    /// a sixteenth for 10^8 keys).
+    #[inline]
     pub(crate) fn apply(&self, i: u64) -> u64 {
         debug_assert!(i < self.n);
-        let mut x = self.round(i);
+        let first = self.round(i);
+        let second = self.round(first);
+        let mut x = if first < self.n { first } else { second };
         while x >= self.n {
             x = self.round(x);
         }

@@ -45,17 +45,45 @@ impl SplitMix64 {
         mix64(self.state)
     }
 
+    /// The next output, without taking it: `peek` then `skip` is
+    /// `next_u64`. Lets a caller compute a draw before it is needed.
+    #[inline]
+    pub(crate) fn peek(&self) -> u64 {
+        mix64(self.state.wrapping_add(GAMMA))
+    }
+
+    /// Takes the next output without computing it.
+    #[inline]
+    pub(crate) fn skip(&mut self) {
+        self.state = self.state.wrapping_add(GAMMA);
+    }
+
     /// A uniform integer in `[0, n)`; `n` must be non-zero. Lemire's
     /// multiply-and-reject method: unbiased, and usually one draw.
+    ///
+    /// The rejection threshold `2^64 mod n` is below `n`, so a draw whose
+    /// low product half is at least `n` is accepted without computing it:
+    /// the division is skipped on almost every call, and the results are
+    /// those of always comparing with the threshold.
+    #[inline]
     pub(crate) fn below(&mut self, n: u64) -> u64 {
-        debug_assert!(n > 0);
-        let threshold = n.wrapping_neg() % n;
-        loop {
-            let product = u128::from(self.next_u64()) * u128::from(n);
-            if (product as u64) >= threshold {
-                return (product >> 64) as u64;
+        let first = self.peek();
+        self.below_from(n, first)
+    }
+
+    /// `below(n)` given `first == self.peek()`, already computed.
+    #[inline]
+    pub(crate) fn below_from(&mut self, n: u64, first: u64) -> u64 {
+        debug_assert!(n > 0 && first == self.peek());
+        self.skip();
+        let mut product = u128::from(first) * u128::from(n);
+        if (product as u64) < n {
+            let threshold = n.wrapping_neg() % n;
+            while (product as u64) < threshold {
+                product = u128::from(self.next_u64()) * u128::from(n);
             }
         }
+        (product >> 64) as u64
     }
 
     /// A uniform integer in `[lo, hi]` (inclusive, `lo <= hi`).
@@ -67,9 +95,17 @@ impl SplitMix64 {
         }
     }
 
+    /// A uniform integer in `[0, 2^53)` as a float (exact): `unit_f64`
+    /// before its scaling by `2^-53`.
+    #[inline]
+    pub(crate) fn bits53(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64
+    }
+
     /// A uniform float in `[0, 1)` with 53 random bits.
+    #[cfg(test)]
     pub(crate) fn unit_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        self.bits53() * (1.0 / (1u64 << 53) as f64)
     }
 }
 
@@ -88,6 +124,17 @@ mod tests {
     }
 
     #[test]
+    fn peek_then_skip_is_next() {
+        let (mut a, mut b) = (SplitMix64::new(8), SplitMix64::new(8));
+        for _ in 0..10 {
+            let peeked = a.peek();
+            assert_eq!(a.peek(), peeked);
+            a.skip();
+            assert_eq!(peeked, b.next_u64());
+        }
+    }
+
+    #[test]
     fn below_stays_in_range_and_covers_it() {
         let mut rng = SplitMix64::new(7);
         let mut seen = [false; 7];
@@ -100,6 +147,38 @@ mod tests {
         assert_eq!(rng.below(1), 0);
         assert_eq!(rng.range_inclusive(5, 5), 5);
         let _ = rng.range_inclusive(0, u64::MAX);
+    }
+
+    #[test]
+    fn below_matches_the_plain_threshold_method() {
+        // The reference: compare every draw with 2^64 mod n.
+        fn reference(rng: &mut SplitMix64, n: u64) -> u64 {
+            let threshold = n.wrapping_neg() % n;
+            loop {
+                let product = u128::from(rng.next_u64()) * u128::from(n);
+                if (product as u64) >= threshold {
+                    return (product >> 64) as u64;
+                }
+            }
+        }
+        // Large n reject often, so the lazy threshold is exercised.
+        let sizes = [
+            1,
+            2,
+            3,
+            7,
+            100,
+            1 << 40,
+            (1 << 63) + 1,
+            u64::MAX - 2,
+            u64::MAX,
+        ];
+        for (seed, &n) in sizes.iter().enumerate() {
+            let (mut a, mut b) = (SplitMix64::new(seed as u64), SplitMix64::new(seed as u64));
+            for _ in 0..2000 {
+                assert_eq!(a.below(n), reference(&mut b, n), "n = {n}");
+            }
+        }
     }
 
     #[test]

@@ -87,13 +87,39 @@ fn streams_do_not_depend_on_threads_or_resumption() {
 }
 
 #[test]
+fn preparing_ops_ahead_changes_no_op() {
+    // Every op computed from scratch (nothing prepared) must equal the op
+    // computed from the lanes prepared during the previous ops.
+    for (name, _) in PRESETS {
+        let s = spec(
+            name,
+            &[
+                ("ops", "3000"),
+                ("key_count", "700"),
+                ("value_size", "1..=99"),
+            ],
+        );
+        let mut fresh = s.generator().unwrap();
+        let from_scratch: Vec<Op> = std::iter::from_fn(|| {
+            // Lanes prepared for later ops only: this op starts afresh.
+            if let Some(mix) = &mut fresh.mix {
+                mix.prepared.first = fresh.next + 2;
+            }
+            fresh.next()
+        })
+        .collect();
+        assert!(from_scratch == ops(&s), "{name}");
+    }
+}
+
+#[test]
 fn streams_are_pinned_across_versions_and_machines() {
     // Fingerprints of the first ops of each kind of workload. A change here
     // changes every recorded experiment: only update them on purpose.
     let pinned = [
         ("uniform", 0xd721_63ca_d9b9_e5bf_u64),
         ("zipfian", 0x65d7_d8e8_6b31_86fe),
-        ("latest", 0xa186_1a3b_709c_c922),
+        ("latest", 0xf58c_4dab_1a76_32d8),
         ("sequential", 0xfe33_0d0b_2f7b_4ce1),
         ("timeseries", 0x9854_dfc4_31e7_4be0),
         ("ycsb-e", 0x2721_a9c3_3107_b9d4),
@@ -233,6 +259,51 @@ fn latest_favours_the_newest_keys_as_keys_are_inserted() {
     // Zipf(0.99) puts about a third of the mass on the 10 newest keys.
     let share = near_top as f64 / updates as f64;
     assert!((0.25..0.45).contains(&share), "share {share}");
+}
+
+#[test]
+fn latest_ranks_follow_zipf_over_the_live_keys_exactly() {
+    // 1001 keys: the sampler draws over 1..=1008 and redraws ranks above
+    // 1001, which must leave exactly Zipf over 1..=1001. Tolerance: each
+    // of the 10 newest keys within 5 standard errors of its probability.
+    let s = spec(
+        "latest",
+        &[("mix", "c"), ("key_count", "1001"), ("ops", "200000")],
+    );
+    assert_eq!(recency_bound(1001), 1008);
+    let mut counts = vec![0u64; 1001];
+    for op in s.generator().unwrap() {
+        counts[key_index(&op) as usize] += 1;
+    }
+    let n = 200_000.0;
+    for (i, p) in zipf_probabilities(1001, s.theta, 10)
+        .into_iter()
+        .enumerate()
+    {
+        let observed = counts[1000 - i] as f64 / n;
+        let sigma = (p * (1.0 - p) / n).sqrt();
+        assert!(
+            (observed - p).abs() <= 5.0 * sigma,
+            "rank {}: observed {observed}, expected {p}",
+            i + 1
+        );
+    }
+}
+
+#[test]
+fn recency_bounds_are_close_above_and_change_in_steps() {
+    for live in (1..5000).chain([1 << 40, (1 << 40) + 1, 1 << 62, 1 << 63]) {
+        let bound = recency_bound(live);
+        assert!(
+            bound >= live && bound - live <= live / 64,
+            "{live} -> {bound}"
+        );
+        assert!(live >= 128 || bound == live);
+        // The bound of `live` is its own bound: one step, one bound.
+        assert_eq!(recency_bound(bound), bound);
+    }
+    let distinct: std::collections::BTreeSet<u64> = (1000..2000).map(recency_bound).collect();
+    assert!(distinct.len() <= 1000 / 8 + 1, "{} steps", distinct.len());
 }
 
 #[test]
