@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{CompactionOptions, Job, JobInput, JobKind, PickContext, Reason, Shape, Strategy};
+use super::{CompactionOptions, Job, JobKind, PickContext, Reason, Shape, Strategy};
 use crate::version::{FileMeta, Version};
 
 /// FIFO / TTL compaction.
@@ -30,19 +30,6 @@ impl Fifo {
         let by_age = self.ttl_ms > 0 && f.newest_time_ms.saturating_add(self.ttl_ms) <= now_ms;
         let by_entries = f.max_expiry_ms.is_some_and(|e| e <= now_ms);
         by_age || by_entries
-    }
-
-    fn job(kind: JobKind, files: Vec<Arc<FileMeta>>, reason: Reason) -> Job {
-        Job {
-            kind,
-            inputs: vec![JobInput { level: 0, files }],
-            output_level: 0,
-            reason,
-            bottommost: false,
-            max_output_file_size: None,
-            max_grandparent_files: None,
-            cursor_update: None,
-        }
     }
 }
 
@@ -79,7 +66,7 @@ impl Strategy for Fifo {
             .cloned()
             .collect();
         if !expired.is_empty() {
-            return Some(Self::job(JobKind::Drop, expired, Reason::TtlExpired));
+            return Some(Job::on_l0_runs(JobKind::Drop, expired, Reason::TtlExpired));
         }
 
         let total = v.total_bytes();
@@ -93,7 +80,7 @@ impl Strategy for Fifo {
                 excess = excess.saturating_sub(f.size);
                 victims.push(f.clone());
             }
-            return Some(Self::job(JobKind::Drop, victims, Reason::SizeCap));
+            return Some(Job::on_l0_runs(JobKind::Drop, victims, Reason::SizeCap));
         }
 
         if let Some(current) = ctx.now_ms.checked_div(self.time_window_ms) {
@@ -110,7 +97,7 @@ impl Strategy for Fifo {
             }
             windows.sort_by_key(|(w, _)| *w);
             if let Some((window, group)) = windows.into_iter().find(|(_, g)| g.len() >= 2) {
-                return Some(Self::job(
+                return Some(Job::on_l0_runs(
                     JobKind::Merge,
                     group,
                     Reason::TimeWindow { window },

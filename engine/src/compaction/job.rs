@@ -99,6 +99,21 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job on sorted runs kept as L0 files (the tiered shapes): its
+    /// output, if any, is one unsplit L0 file.
+    pub fn on_l0_runs(kind: JobKind, files: Vec<Arc<FileMeta>>, reason: Reason) -> Job {
+        Job {
+            kind,
+            inputs: vec![JobInput { level: 0, files }],
+            output_level: 0,
+            reason,
+            bottommost: false,
+            max_output_file_size: None,
+            max_grandparent_files: None,
+            cursor_update: None,
+        }
+    }
+
     /// Every input file, in input order.
     pub fn input_files(&self) -> impl Iterator<Item = (usize, &Arc<FileMeta>)> {
         self.inputs

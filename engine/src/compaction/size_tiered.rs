@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{CompactionOptions, Job, JobInput, JobKind, PickContext, Reason, Shape, Strategy};
+use super::{CompactionOptions, Job, JobKind, PickContext, Reason, Shape, Strategy};
 use crate::version::{FileMeta, Version};
 
 /// Size-tiered compaction.
@@ -64,22 +64,6 @@ impl SizeTiered {
         }
         buckets
     }
-
-    fn merge_job(runs: Vec<Arc<FileMeta>>, reason: Reason) -> Job {
-        Job {
-            kind: JobKind::Merge,
-            inputs: vec![JobInput {
-                level: 0,
-                files: runs,
-            }],
-            output_level: 0,
-            reason,
-            bottommost: false,
-            max_output_file_size: None,
-            max_grandparent_files: None,
-            cursor_update: None,
-        }
-    }
 }
 
 fn oldest_first(runs: &mut [Arc<FileMeta>]) {
@@ -119,7 +103,8 @@ impl Strategy for SizeTiered {
             oldest_first(&mut chosen);
             chosen.truncate(self.max_threshold);
             let n = chosen.len();
-            let mut job = Self::merge_job(chosen, Reason::SizeTieredBucket { runs: n });
+            let mut job =
+                Job::on_l0_runs(JobKind::Merge, chosen, Reason::SizeTieredBucket { runs: n });
             job.bottommost = n == total_runs && v.total_files() == total_runs;
             return Some(job);
         }
@@ -128,7 +113,8 @@ impl Strategy for SizeTiered {
             smallest.sort_by(|a, b| a.size.cmp(&b.size).then(a.number.cmp(&b.number)));
             smallest.truncate(self.min_threshold);
             oldest_first(&mut smallest);
-            return Some(Self::merge_job(
+            return Some(Job::on_l0_runs(
+                JobKind::Merge,
                 smallest,
                 Reason::TooManyRuns { runs: total_runs },
             ));
