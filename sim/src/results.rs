@@ -348,20 +348,21 @@ pub fn merge_runs(inputs: &[PathBuf]) -> Result<Vec<RunRecord>> {
 /// Reorders records to follow `run_ids` (the spec's run order); records whose
 /// id is not listed go last, by id.
 pub fn sort_runs_by(records: &mut [RunRecord], run_ids: &[String]) {
+    sort_by_run_order(records, run_ids, |r| &r.run_id);
+}
+
+/// Stable-sorts `items` by their run's position in `run_ids`; runs not
+/// listed go last, by id.
+pub(crate) fn sort_by_run_order<T>(items: &mut [T], run_ids: &[String], id: impl Fn(&T) -> &str) {
     let rank: HashMap<&str, usize> = run_ids
         .iter()
         .enumerate()
         .map(|(i, id)| (id.as_str(), i))
         .collect();
-    records.sort_by(|a, b| {
-        let ka = (
-            rank.get(a.run_id.as_str()).unwrap_or(&usize::MAX),
-            &a.run_id,
-        );
-        let kb = (
-            rank.get(b.run_id.as_str()).unwrap_or(&usize::MAX),
-            &b.run_id,
-        );
+    items.sort_by(|a, b| {
+        let (a, b) = (id(a), id(b));
+        let ka = (rank.get(a).unwrap_or(&usize::MAX), a);
+        let kb = (rank.get(b).unwrap_or(&usize::MAX), b);
         ka.cmp(&kb)
     });
 }

@@ -174,22 +174,7 @@ pub fn merge_timelines(inputs: &[PathBuf]) -> Result<Vec<TimelineRow>> {
 /// Reorders rows so runs follow `run_ids` (the spec's run order), each run's
 /// samples kept in order; runs not listed go last, by id.
 pub fn sort_timeline_by(rows: &mut [TimelineRow], run_ids: &[String]) {
-    let rank: HashMap<&str, usize> = run_ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
-    rows.sort_by(|a, b| {
-        let ka = (
-            rank.get(a.run_id.as_str()).unwrap_or(&usize::MAX),
-            &a.run_id,
-        );
-        let kb = (
-            rank.get(b.run_id.as_str()).unwrap_or(&usize::MAX),
-            &b.run_id,
-        );
-        ka.cmp(&kb)
-    });
+    crate::results::sort_by_run_order(rows, run_ids, |r| &r.run_id);
 }
 
 /// The last sample of each run (the largest `ops_done`), in first-seen order.
