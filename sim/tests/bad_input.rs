@@ -73,6 +73,20 @@ fn write_fixtures(dir: &Path) {
     for (name, text) in with_head {
         std::fs::write(dir.join(name), format!("{SPEC_HEAD}{text}")).unwrap();
     }
+    // 60^5 runs: once an allocation failure (abort) while expanding.
+    let values: Vec<String> = (2..62).map(|v| v.to_string()).collect();
+    let mut big = String::from(SPEC_HEAD);
+    big.push_str("[grid]\n");
+    for axis in [
+        "l0_file_limit",
+        "bloom_bits_per_key",
+        "key_count",
+        "block_restart_interval",
+        "seed",
+    ] {
+        big.push_str(&format!("{axis} = [{}]\n", values.join(", ")));
+    }
+    std::fs::write(dir.join("biggrid.toml"), big).unwrap();
     let tspec = "name = \"t\"\npolicy = \"leveled\"\nworkload = \"trace:bad.csv\"\n";
     std::fs::write(dir.join("tracespec.toml"), tspec).unwrap();
     std::fs::write(dir.join("notutf8.toml"), b"name = \"t\"\n\xff\xfe = 1\n").unwrap();
@@ -170,6 +184,11 @@ const CASES: &[(&[&str], &str)] = &[
     (&["sweep", "gridrange.toml"], "l0_file_limit"),
     (&["sweep", "cross.toml"], "l0_slowdown_limit"),
     (&["sweep", "fractions.toml"], "must sum to 1"),
+    (&["sweep", "biggrid.toml"], "more than 100000 runs"),
+    (
+        &["check", "--baseline", "base/runs.csv", "biggrid.toml"],
+        "more than 100000 runs",
+    ),
     // Unknown parameters, flags and commands.
     (&["run", "--set", "nope=1"], "unknown parameter `nope`"),
     (

@@ -10,6 +10,9 @@ use super::{GridAxis, ParamCatalog, SweepSpec, DEFAULT_SEED};
 use crate::error::{LabError, Result};
 
 const SECTIONS: [&str; 3] = ["engine", "policy", "workload"];
+/// The most runs one spec may expand to: every run is held in memory
+/// before the sweep starts, so a larger grid would exhaust it.
+pub(super) const MAX_RUNS: usize = 100_000;
 const TOP_KEYS: &str =
     "name, description, seed, ops, policy, policies, workload, workloads, engine, grid";
 
@@ -171,6 +174,31 @@ impl<'a> Parser<'a> {
                     ),
                 });
             }
+        }
+        let runs = d
+            .grid
+            .iter()
+            .try_fold(policies.len() * workloads.len(), |n, (a, _, _)| {
+                n.checked_mul(a.values.len())
+            })
+            .filter(|&n| n <= MAX_RUNS);
+        if runs.is_none() {
+            let sizes: Vec<String> = d
+                .grid
+                .iter()
+                .map(|(a, _, _)| a.values.len().to_string())
+                .collect();
+            return Err(LabError::Spec {
+                file: self.file.to_string(),
+                line: d.grid.first().map(|(_, _, line)| *line),
+                key: "grid".into(),
+                message: format!(
+                    "{} policies x {} workloads x axes of {} values expand to more than {MAX_RUNS} runs: split the sweep into several specs",
+                    policies.len(),
+                    workloads.len(),
+                    sizes.join(" x ")
+                ),
+            });
         }
         let [engine, policy, workload] = d
             .fixed

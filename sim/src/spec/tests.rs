@@ -355,6 +355,49 @@ fn example_specs_parse_and_expand() {
 }
 
 #[test]
+fn a_grid_too_large_to_hold_in_memory_is_an_error() {
+    // 60^5 = 778 million runs (which once aborted on a failed allocation),
+    // and 60^11, whose count overflows.
+    for axes in [5, 11] {
+        let names = [
+            "l0_file_limit",
+            "l0_slowdown_limit",
+            "l0_stop_limit",
+            "l1_base_bytes",
+            "base_file_size",
+            "num_levels",
+            "bloom_bits_per_key",
+            "key_count",
+            "value_size",
+            "series",
+            "ingest_rate",
+        ];
+        let mut text =
+            String::from("name = \"big\"\npolicy = \"leveled\"\nworkload = \"uniform\"\n[grid]\n");
+        for name in &names[..axes] {
+            let values: Vec<String> = (1..=60).map(|v| v.to_string()).collect();
+            text.push_str(&format!("{name} = [{}]\n", values.join(", ")));
+        }
+        let e = parse_err(&text);
+        assert!(
+            e.contains("`grid`: 1 policies x 1 workloads x axes of 60 x 60"),
+            "{e}"
+        );
+        assert!(e.contains("more than 100000 runs"), "{e}");
+    }
+    let mut text =
+        String::from("name = \"ok\"\npolicy = \"leveled\"\nworkload = \"uniform\"\n[grid]\n");
+    text.push_str(&format!(
+        "key_count = [{}]\n",
+        (1..=1000)
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    assert_eq!(parse(&text).unwrap().run_count(), 1000);
+}
+
+#[test]
 fn missing_file_is_an_io_error_naming_it() {
     let err = SweepSpec::from_file(Path::new("/no/such/spec.toml"), &FakeCatalog).unwrap_err();
     assert!(err.to_string().starts_with("/no/such/spec.toml: "), "{err}");
