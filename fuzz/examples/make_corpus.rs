@@ -53,7 +53,9 @@ fn database() -> MemFs {
         match i % 11 {
             0 => db.delete(k.as_bytes()).unwrap(),
             1 => db.put_with_ttl(k.as_bytes(), b"expiring", 60_000).unwrap(),
-            _ => db.put(k.as_bytes(), format!("value {i}").as_bytes()).unwrap(),
+            _ => db
+                .put(k.as_bytes(), format!("value {i}").as_bytes())
+                .unwrap(),
         }
         clock.advance_by(5);
     }
@@ -79,9 +81,19 @@ fn main() {
             let at = bytes.len() - FOOTER_LEN;
             let f = Footer::decode(Path::new(name), at as u64, &bytes[at..]).unwrap();
             let (o, s) = (f.index.offset as usize, f.index.size as usize);
-            put(&out, &format!("index-block-{tables}"), Some(2), &bytes[o..o + s]);
+            put(
+                &out,
+                &format!("index-block-{tables}"),
+                Some(2),
+                &bytes[o..o + s],
+            );
             let (o, s) = (f.properties.offset as usize, f.properties.size as usize);
-            put(&out, &format!("properties-{tables}"), Some(3), &bytes[o..o + s]);
+            put(
+                &out,
+                &format!("properties-{tables}"),
+                Some(3),
+                &bytes[o..o + s],
+            );
             let (o, s) = (f.filter.offset as usize, f.filter.size as usize);
             put(&out, &format!("filter-{tables}"), Some(3), &bytes[o..o + s]);
         } else if name.ends_with(".log") && wals < 2 && !bytes.is_empty() {
@@ -119,7 +131,12 @@ fn main() {
         spec.preload = false;
         let mut out = Vec::new();
         write_trace(spec.generator().unwrap(), &mut out).unwrap();
-        put(&root.join("trace_parser"), &format!("{preset}.csv"), None, &out);
+        put(
+            &root.join("trace_parser"),
+            &format!("{preset}.csv"),
+            None,
+            &out,
+        );
     }
     let plain = b"op,key,value_len\nput,00ff,10\nget,00ff,0\ndelete,00ff,0\nscan,00,5\n";
     put(&root.join("trace_parser"), "plain.csv", None, plain);

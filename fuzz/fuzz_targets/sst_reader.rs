@@ -26,7 +26,10 @@ fn fix_block(data: &mut [u8], h: BlockHandle, limit: usize) {
     let (Ok(off), Ok(size)) = (usize::try_from(h.offset), usize::try_from(h.size)) else {
         return;
     };
-    let Some(end) = off.checked_add(size).and_then(|e| e.checked_add(BLOCK_TRAILER_LEN)) else {
+    let Some(end) = off
+        .checked_add(size)
+        .and_then(|e| e.checked_add(BLOCK_TRAILER_LEN))
+    else {
         return;
     };
     if end <= limit {

@@ -181,8 +181,10 @@ fn spawn_and_kill(
     let reader = std::thread::spawn(move || read_protocol(stdout));
     std::thread::sleep(sleep);
     let exited = child.try_wait()?;
-    child.kill().context("killing the writer")?;
-    child.wait()?;
+    if exited.is_none() {
+        child.kill().context("killing the writer")?;
+        child.wait()?;
+    }
     let run = reader
         .join()
         .map_err(|_| anyhow::anyhow!("the reader thread panicked"))??;
