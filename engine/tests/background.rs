@@ -157,3 +157,24 @@ fn concurrent_writers_and_readers_during_compactions() {
         );
     }
 }
+
+/// Closing a background database stops its workers promptly, however the
+/// shutdown races with a worker going to sleep. (A lost wake-up here once
+/// hung CI for 90 minutes; a watchdog turns a hang into a failure.)
+#[test]
+fn dropping_a_background_database_never_hangs() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for i in 0..2000u32 {
+            let mem = MemFs::new();
+            let db = open(&mem, Policy::Leveled);
+            if i % 4 == 0 {
+                db.put(b"k", b"v").unwrap();
+            }
+            drop(db);
+        }
+        tx.send(()).unwrap();
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("2000 open/drop cycles did not finish in 60 s: a worker missed the shutdown");
+}

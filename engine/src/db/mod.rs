@@ -304,8 +304,15 @@ impl Db {
 impl Drop for Db {
     /// Stops the background workers; a job in flight is finished first.
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::Release);
-        self.shared.changed.notify_all();
+        {
+            // Under the lock: a worker is then either before its check of
+            // the flag (and sees it) or already waiting (and is woken).
+            // Without it, a worker between the check and the wait misses
+            // the wake-up and `join` below never returns.
+            let _inner = self.shared.lock();
+            self.shared.shutdown.store(true, Ordering::Release);
+            self.shared.changed.notify_all();
+        }
         for w in self.workers.drain(..) {
             let _ = w.join();
         }
