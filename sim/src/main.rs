@@ -663,7 +663,20 @@ fn parse_cli() -> Cli {
     std::process::exit(2);
 }
 
+/// Lets a closed stdout end the process quietly, as for any Unix filter
+/// (`lsmlab policies | head`): Rust ignores SIGPIPE by default, which turns
+/// the closed pipe into a panic inside `println!`.
+fn die_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any other thread exists;
+    // restoring a signal's default disposition has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    die_quietly_on_closed_pipe();
     let cli = parse_cli();
     let result = match cli.command {
         Command::Run(a) => cmd_run(a).map(|_| 0),

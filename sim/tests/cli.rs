@@ -326,3 +326,32 @@ fn policies_and_workloads_list_their_parameters() {
         assert!(out.contains(needle), "{needle} missing from:\n{out}");
     }
 }
+
+/// `lsmlab policies | head` and the like: a reader that stops early ends
+/// the listing quietly, as for any Unix filter, never with a panic.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in ["policies", "workloads"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lsmlab"))
+            .arg(cmd)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before the listing is written.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{cmd}: {err}");
+        assert!(
+            o.status.success() || o.status.signal() == Some(libc::SIGPIPE),
+            "{cmd}: {:?} {err}",
+            o.status
+        );
+    }
+}
