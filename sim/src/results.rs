@@ -136,7 +136,7 @@ pub(crate) fn csv_error(path: &Path, err: csv::Error) -> LabError {
 }
 
 /// An error about one cell of a CSV file.
-pub(crate) fn cell_error(
+fn cell_error(
     path: &Path,
     line: Option<u64>,
     column: &str,
@@ -147,6 +147,61 @@ pub(crate) fn cell_error(
         line,
         column: Some(column.to_string()),
         message,
+    }
+}
+
+/// One data row of a lab CSV file: its cells parsed with errors that name
+/// the file, the line and the column.
+pub(crate) struct CsvRow<'a> {
+    path: &'a Path,
+    header: &'a csv::StringRecord,
+    record: csv::StringRecord,
+}
+
+impl<'a> CsvRow<'a> {
+    pub(crate) fn new(
+        path: &'a Path,
+        header: &'a csv::StringRecord,
+        record: csv::StringRecord,
+    ) -> Self {
+        CsvRow {
+            path,
+            header,
+            record,
+        }
+    }
+
+    pub(crate) fn line(&self) -> Option<u64> {
+        self.record.position().map(|p| p.line())
+    }
+
+    /// Cell `i` as text (empty when the row is short).
+    pub(crate) fn cell(&self, i: usize) -> &str {
+        self.record.get(i).unwrap_or_default()
+    }
+
+    /// An error about cell `column` of this row.
+    pub(crate) fn error(&self, column: &str, message: String) -> LabError {
+        cell_error(self.path, self.line(), column, message)
+    }
+
+    fn column(&self, i: usize) -> &str {
+        self.header.get(i).unwrap_or("?")
+    }
+
+    pub(crate) fn int(&self, i: usize) -> Result<u64> {
+        self.cell(i).parse().map_err(|_| {
+            self.error(
+                self.column(i),
+                format!("not a non-negative integer: `{}`", self.cell(i)),
+            )
+        })
+    }
+
+    pub(crate) fn float(&self, i: usize) -> Result<f64> {
+        self.cell(i)
+            .parse()
+            .map_err(|_| self.error(self.column(i), format!("not a number: `{}`", self.cell(i))))
     }
 }
 
@@ -242,28 +297,15 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
     let layout = runs_layout(path, &header)?;
     let mut records = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
-    for row in reader.records() {
-        let row = row.map_err(|e| csv_error(path, e))?;
-        let line = row.position().map(|p| p.line());
-        let cell = |i: usize| row.get(i).unwrap_or_default();
-        let int = |i: usize| -> Result<u64> {
-            cell(i).parse().map_err(|_| {
-                cell_error(
-                    path,
-                    line,
-                    &header[i],
-                    format!("not a non-negative integer: `{}`", cell(i)),
-                )
-            })
-        };
+    for record in reader.records() {
+        let row = CsvRow::new(path, &header, record.map_err(|e| csv_error(path, e))?);
+        let cell = |i: usize| row.cell(i);
         let run_id = cell(0).to_string();
         if run_id.is_empty() {
-            return Err(cell_error(path, line, "run_id", "empty run id".into()));
+            return Err(row.error("run_id", "empty run id".into()));
         }
-        if let Some(first) = seen.insert(run_id.clone(), line.unwrap_or(0)) {
-            return Err(cell_error(
-                path,
-                line,
+        if let Some(first) = seen.insert(run_id.clone(), row.line().unwrap_or(0)) {
+            return Err(row.error(
                 "run_id",
                 format!("run `{run_id}` already appears on line {first}"),
             ));
@@ -279,7 +321,7 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
         for (k, m) in METRICS.iter().enumerate() {
             metrics
                 .set_cell(m.name, cell(first_metric + k))
-                .map_err(|msg| cell_error(path, line, m.name, msg))?;
+                .map_err(|msg| row.error(m.name, msg))?;
         }
         let git = first_metric + METRICS.len();
         records.push(RunRecord {
@@ -288,8 +330,8 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
             policy: cell(2).to_string(),
             workload: cell(3).to_string(),
             varied,
-            seed: int(layout.seed)?,
-            ops: int(layout.seed + 1)?,
+            seed: row.int(layout.seed)?,
+            ops: row.int(layout.seed + 1)?,
             metrics,
             git_rev: cell(git).to_string(),
             lsmlab_version: cell(git + 1).to_string(),
@@ -298,10 +340,10 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
     Ok(records)
 }
 
-/// The runs.csv of a merge input: the file itself, or `DIR/runs.csv`.
-fn runs_file(input: &Path) -> PathBuf {
+/// The file `name` of a merge input: the file itself, or `DIR/name`.
+pub(crate) fn input_file(input: &Path, name: &str) -> PathBuf {
     if input.is_dir() {
-        input.join(RUNS_CSV)
+        input.join(name)
     } else {
         input.to_path_buf()
     }
@@ -317,7 +359,7 @@ pub fn merge_runs(inputs: &[PathBuf]) -> Result<Vec<RunRecord>> {
     let mut merged: Vec<RunRecord> = Vec::new();
     let mut origin: HashMap<String, PathBuf> = HashMap::new();
     for input in inputs {
-        let file = runs_file(input);
+        let file = input_file(input, RUNS_CSV);
         for record in read_runs(&file)? {
             if let Some(first) = merged.first() {
                 if first.spec != record.spec {

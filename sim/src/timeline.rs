@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{LabError, Result};
-use crate::results::{cell_error, csv_error, open_csv, write_atomically};
+use crate::results::{csv_error, input_file, open_csv, write_atomically, CsvRow};
 
 /// File name of the timeline inside a sweep's notebooks-out directory.
 pub const TIMELINE_CSV: &str = "timeline.csv";
@@ -95,32 +95,12 @@ pub fn read_timeline(path: &Path) -> Result<Vec<TimelineRow>> {
         });
     }
     let mut rows = Vec::new();
-    for row in reader.records() {
-        let row = row.map_err(|e| csv_error(path, e))?;
-        let line = row.position().map(|p| p.line());
-        let cell = |i: usize| row.get(i).unwrap_or_default();
-        let int = |i: usize| -> Result<u64> {
-            cell(i).parse().map_err(|_| {
-                cell_error(
-                    path,
-                    line,
-                    &header[i],
-                    format!("not a non-negative integer: `{}`", cell(i)),
-                )
-            })
-        };
-        let float = |i: usize| -> Result<f64> {
-            cell(i).parse().map_err(|_| {
-                cell_error(
-                    path,
-                    line,
-                    &header[i],
-                    format!("not a number: `{}`", cell(i)),
-                )
-            })
-        };
+    for record in reader.records() {
+        let row = CsvRow::new(path, &header, record.map_err(|e| csv_error(path, e))?);
+        let int = |i: usize| row.int(i);
+        let float = |i: usize| row.float(i);
         rows.push(TimelineRow {
-            run_id: cell(0).to_string(),
+            run_id: row.cell(0).to_string(),
             ops_done: int(1)?,
             sim_time_s: float(2)?,
             write_amp: float(3)?,
@@ -143,11 +123,7 @@ pub fn merge_timelines(inputs: &[PathBuf]) -> Result<Vec<TimelineRow>> {
     let mut merged: Vec<TimelineRow> = Vec::new();
     let mut origin: HashMap<String, PathBuf> = HashMap::new();
     for input in inputs {
-        let file = if input.is_dir() {
-            input.join(TIMELINE_CSV)
-        } else {
-            input.clone()
-        };
+        let file = input_file(input, TIMELINE_CSV);
         let rows = read_timeline(&file)?;
         let mut here: HashSet<&str> = HashSet::new();
         for row in &rows {
