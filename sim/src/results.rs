@@ -136,12 +136,7 @@ pub(crate) fn csv_error(path: &Path, err: csv::Error) -> LabError {
 }
 
 /// An error about one cell of a CSV file.
-fn cell_error(
-    path: &Path,
-    line: Option<u64>,
-    column: &str,
-    message: String,
-) -> LabError {
+fn cell_error(path: &Path, line: Option<u64>, column: &str, message: String) -> LabError {
     LabError::Csv {
         file: path.to_path_buf(),
         line,

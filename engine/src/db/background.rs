@@ -20,6 +20,8 @@ pub(super) struct Shared {
     /// Signalled whenever work is queued or completes, and at shutdown.
     pub changed: Condvar,
     pub shutdown: AtomicBool,
+    /// Summed outside the lock by point lookups (see `Db::stats`).
+    pub lookups: super::stats::LookupCounters,
 }
 
 impl Shared {

@@ -212,6 +212,7 @@ impl Db {
             inner: Mutex::new(inner),
             changed: Condvar::new(),
             shutdown: AtomicBool::new(false),
+            lookups: Default::default(),
         });
         let workers = background::spawn_workers(&shared, threads);
         Ok(Db {
@@ -240,7 +241,9 @@ impl Db {
 
     /// A copy of the engine counters.
     pub fn stats(&self) -> EngineStats {
-        self.lock().stats.clone()
+        let mut stats = self.lock().stats.clone();
+        stats.lookup = self.shared.lookups.total();
+        stats
     }
 
     /// The current version (the shape of the tree).

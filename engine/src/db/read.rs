@@ -34,14 +34,36 @@ impl Db {
     /// [`Db::get`] plus what the lookup cost: filters consulted and data
     /// blocks read.
     pub fn get_with_stats(&self, key: &[u8]) -> Result<(Option<Vec<u8>>, LookupStats)> {
-        let mut inner = self.lock();
-        let seq = inner.state.last_sequence;
-        inner.get_at(key, seq)
+        self.get_at_seq(key, None)
     }
 
     /// The value of `key` as of `snapshot`.
     pub fn get_at(&self, snapshot: &Snapshot, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.lock().get_at(key, snapshot.seq())?.0)
+        Ok(self.get_at_seq(key, Some(snapshot.seq()))?.0)
+    }
+
+    /// A point lookup at `seq` (the latest state when `None`). The
+    /// memtables are searched under the lock; the tables are read without
+    /// it, so lookups that go to disk do not hold up writes, flushes or
+    /// installs. The tables of the version current at the lock stay
+    /// readable after a compaction deletes their files (open handles).
+    fn get_at_seq(&self, key: &[u8], seq: Option<SeqNo>) -> Result<(Option<Vec<u8>>, LookupStats)> {
+        let (seq, now, plan) = {
+            let mut inner = self.lock();
+            let seq = seq.unwrap_or(inner.state.last_sequence);
+            inner.stats.gets += 1;
+            (seq, inner.now_ms(), inner.plan_lookup(key, seq)?)
+        };
+        let mut stats = LookupStats::default();
+        let found = match plan {
+            Lookup::InMemory(entry) => entry,
+            Lookup::Tables(tables) => {
+                let found = tables.probe(key, seq, &mut stats)?;
+                self.shared.lookups.add(stats);
+                found
+            }
+        };
+        Ok((found.and_then(|(kind, v)| resolve(kind, v, now)), stats))
     }
 
     /// Live `(key, value)` pairs with `lo <= key < hi` (`hi = None`: to the
@@ -104,63 +126,35 @@ impl Inner {
         Ok(t)
     }
 
-    fn get_at(&mut self, user_key: &[u8], seq: SeqNo) -> Result<(Option<Vec<u8>>, LookupStats)> {
-        let now = self.now_ms();
-        let mut stats = LookupStats::default();
-        self.stats.gets += 1;
-        let found = self.find(user_key, seq, &mut stats)?;
-        self.stats.lookup += stats;
-        Ok((found.and_then(|(kind, v)| resolve(kind, v, now)), stats))
-    }
-
-    /// The newest entry for `user_key` visible at `seq`, anywhere.
-    fn find(
-        &mut self,
-        user_key: &[u8],
-        seq: SeqNo,
-        stats: &mut LookupStats,
-    ) -> Result<Option<(ValueKind, Vec<u8>)>> {
+    /// Where a lookup of `user_key` at `seq` finds its answer: in a
+    /// memtable, or in the tables that may hold it (opened here, under the
+    /// lock, so that a compaction cannot delete a file before it is open).
+    fn plan_lookup(&mut self, user_key: &[u8], seq: SeqNo) -> Result<Lookup> {
         if let Some(e) = self.mem.get(user_key, seq) {
-            return Ok(Some((e.kind, e.value)));
+            return Ok(Lookup::InMemory(Some((e.kind, e.value))));
         }
         for imm in self.imm.iter().rev() {
             if let Some(e) = imm.mem.get(user_key, seq) {
-                return Ok(Some((e.kind, e.value)));
+                return Ok(Lookup::InMemory(Some((e.kind, e.value))));
             }
         }
         let version = self.version.clone();
-        // L0 files may overlap and, under tiered policies, their sequence
-        // ranges may interleave: keep the newest hit, and stop once no
-        // remaining file can hold anything newer. Files are ordered by
-        // largest sequence, descending.
-        let mut best: Option<(SeqNo, ValueKind, Vec<u8>)> = None;
+        let mut l0 = Vec::new();
         for f in version.files(0) {
-            if best.as_ref().is_some_and(|b| b.0 > f.largest_seq) {
-                break;
-            }
-            if !f.contains_user_key(user_key) || f.smallest_seq > seq {
-                continue;
-            }
-            let t = self.table(f)?;
-            if let Some(e) = t.get(user_key, seq, stats)? {
-                if best.as_ref().is_none_or(|b| e.seq > b.0) {
-                    best = Some((e.seq, e.kind, e.value));
-                }
+            if f.contains_user_key(user_key) && f.smallest_seq <= seq {
+                l0.push((f.largest_seq, self.table(f)?));
             }
         }
-        if let Some((_, kind, v)) = best {
-            return Ok(Some((kind, v)));
-        }
+        let mut deeper = Vec::new();
         for level in 1..version.num_levels() {
-            let Some(f) = version.file_for_key(level, user_key) else {
-                continue;
-            };
-            let t = self.table(f)?;
-            if let Some(e) = t.get(user_key, seq, stats)? {
-                return Ok(Some((e.kind, e.value)));
+            if let Some(f) = version.file_for_key(level, user_key) {
+                deeper.push(self.table(f)?);
             }
         }
-        Ok(None)
+        if l0.is_empty() && deeper.is_empty() {
+            return Ok(Lookup::InMemory(None));
+        }
+        Ok(Lookup::Tables(LookupTables { l0, deeper }))
     }
 
     fn scan_at(
@@ -218,5 +212,56 @@ impl Inner {
             it.next()?;
         }
         Ok(out)
+    }
+}
+
+/// The answer of a point lookup, or where to find it.
+enum Lookup {
+    /// Settled by a memtable (or nothing could hold the key).
+    InMemory(Option<(ValueKind, Vec<u8>)>),
+    /// To be read from tables, without the lock.
+    Tables(LookupTables),
+}
+
+/// The tables of one version that may hold a key.
+struct LookupTables {
+    /// L0 candidates with their largest sequence, newest first.
+    l0: Vec<(SeqNo, Arc<Table>)>,
+    /// At most one table per deeper level, top down.
+    deeper: Vec<Arc<Table>>,
+}
+
+impl LookupTables {
+    /// The newest entry for `user_key` visible at `seq`.
+    fn probe(
+        &self,
+        user_key: &[u8],
+        seq: SeqNo,
+        stats: &mut LookupStats,
+    ) -> Result<Option<(ValueKind, Vec<u8>)>> {
+        // L0 files may overlap and, under tiered policies, their sequence
+        // ranges may interleave: keep the newest hit, and stop once no
+        // remaining file can hold anything newer. Files are ordered by
+        // largest sequence, descending.
+        let mut best: Option<(SeqNo, ValueKind, Vec<u8>)> = None;
+        for (largest_seq, t) in &self.l0 {
+            if best.as_ref().is_some_and(|b| b.0 > *largest_seq) {
+                break;
+            }
+            if let Some(e) = t.get(user_key, seq, stats)? {
+                if best.as_ref().is_none_or(|b| e.seq > b.0) {
+                    best = Some((e.seq, e.kind, e.value));
+                }
+            }
+        }
+        if let Some((_, kind, v)) = best {
+            return Ok(Some((kind, v)));
+        }
+        for t in &self.deeper {
+            if let Some(e) = t.get(user_key, seq, stats)? {
+                return Ok(Some((e.kind, e.value)));
+            }
+        }
+        Ok(None)
     }
 }

@@ -3,9 +3,36 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::compaction::MergeStats;
 use crate::sst::LookupStats;
+
+/// What point lookups cost, summed by readers that hold no lock.
+#[derive(Debug, Default)]
+pub(super) struct LookupCounters {
+    filter_probes: AtomicU64,
+    filter_negatives: AtomicU64,
+    blocks_read: AtomicU64,
+}
+
+impl LookupCounters {
+    pub(super) fn add(&self, s: LookupStats) {
+        self.filter_probes
+            .fetch_add(s.filter_probes, Ordering::Relaxed);
+        self.filter_negatives
+            .fetch_add(s.filter_negatives, Ordering::Relaxed);
+        self.blocks_read.fetch_add(s.blocks_read, Ordering::Relaxed);
+    }
+
+    pub(super) fn total(&self) -> LookupStats {
+        LookupStats {
+            filter_probes: self.filter_probes.load(Ordering::Relaxed),
+            filter_negatives: self.filter_negatives.load(Ordering::Relaxed),
+            blocks_read: self.blocks_read.load(Ordering::Relaxed),
+        }
+    }
+}
 
 /// Compaction work attributed to the level it wrote to.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
