@@ -1,266 +1,99 @@
 //! PNG plots of a sweep: the write/space/read amplification trade-off, the
-//! amplification over the course of each run, and the level shape at the end.
+//! amplification and the compaction debt over the course of each run, and
+//! the level shape at the end.
 //!
 //! Text is drawn with DejaVu Sans embedded in the binary (see
 //! `assets/fonts/LICENSE-DejaVu.txt`), never with system fonts, so plots look
-//! the same on every machine.
+//! the same on every machine. Every line is clipped to its plotting area and
+//! the legend column is as wide as its longest label.
 
 mod frame;
+mod labels;
+mod legend;
+mod levels;
+mod lines;
+mod scatter;
 mod style;
+mod timelines;
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use plotters::prelude::*;
-use plotters::style::RGBColor;
-
-use crate::error::{LabError, Result};
+use crate::error::Result;
 use crate::results::RunRecord;
-use crate::timeline::{last_samples, TimelineRow};
+use crate::timeline::TimelineRow;
+use frame::Canvas;
 pub use frame::PanelSize;
-use frame::{
-    draw_legend, figure, human_count, no_data, padded_range, AXIS_SIZE, CAPTION_SIZE, FONT,
-    LABEL_SIZE,
-};
-use style::{policy_colors, run_styles, variant, workloads};
+use lines::Sampled;
+use timelines::{timeline_figure, Metric, TimelineFigure};
 
 /// The trade-off scatter: one panel per workload, write amplification (x)
-/// against space amplification (y), marker area by read amplification, one
-/// colour per policy; grid values are written beside their marker.
+/// against space amplification (y), marker area proportional to read
+/// amplification, one colour per policy; grid values are written beside
+/// their marker.
 pub fn tradeoff_scatter(records: &[RunRecord], path: &Path, size: PanelSize) -> Result<()> {
-    let title = "Write vs space amplification (marker area: read amplification)";
-    let wls = workloads(records);
-    if wls.is_empty() {
-        return no_data(path, size, title);
-    }
-    let colors = policy_colors(records);
-    let reads: Vec<f64> = records
-        .iter()
-        .map(|r| r.metrics.read_amp)
-        .filter(|v| v.is_finite())
-        .collect();
-    let (rmin, rmax) = reads
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
-    let radius = |ra: f64| {
-        let t = if rmax > rmin && ra.is_finite() {
-            (ra - rmin) / (rmax - rmin)
-        } else {
-            0.5
-        };
-        (36.0 + (400.0 - 36.0) * t).sqrt()
-    };
-    let cols = wls.len().min(3);
-    let rows = wls.len().div_ceil(cols);
-    let fail = |e: &dyn std::fmt::Display| LabError::output(path, e);
-    figure(
-        path,
-        size,
-        (rows, cols),
-        title,
-        |i, area| {
-            let Some(wl) = wls.get(i) else { return Ok(()) };
-            let runs: Vec<&RunRecord> = records.iter().filter(|r| r.workload == *wl).collect();
-            let xr = padded_range(runs.iter().map(|r| r.metrics.write_amp));
-            let yr = padded_range(runs.iter().map(|r| r.metrics.space_amp));
-            let mut chart = ChartBuilder::on(area)
-                .caption(format!("workload: {wl}"), (FONT, CAPTION_SIZE))
-                .margin(12)
-                .x_label_area_size(48)
-                .y_label_area_size(64)
-                .build_cartesian_2d(xr, yr)
-                .map_err(|e| fail(&e))?;
-            chart
-                .configure_mesh()
-                .x_desc("write amplification (x)")
-                .y_desc("space amplification (x)")
-                .axis_desc_style((FONT, AXIS_SIZE))
-                .label_style((FONT, LABEL_SIZE))
-                .max_light_lines(1)
-                .light_line_style(RGBColor(242, 242, 242))
-                .draw()
-                .map_err(|e| fail(&e))?;
-            let mut points: Vec<(&RunRecord, f64)> = runs
-                .iter()
-                .filter(|r| r.metrics.write_amp.is_finite() && r.metrics.space_amp.is_finite())
-                .map(|r| (*r, radius(r.metrics.read_amp)))
-                .collect();
-            points.sort_by(|a, b| b.1.total_cmp(&a.1));
-            chart
-                .draw_series(points.iter().map(|(r, rad)| {
-                    let color = colors[&r.policy];
-                    EmptyElement::at((r.metrics.write_amp, r.metrics.space_amp))
-                        + Circle::new((0, 0), *rad as i32, color.mix(0.75).filled())
-                        + Circle::new((0, 0), *rad as i32, BLACK.stroke_width(1))
-                        + Text::new(variant(r), (*rad as i32 + 3, -6), (FONT, LABEL_SIZE - 2.0))
-                }))
-                .map_err(|e| fail(&e))?;
-            Ok(())
-        },
-        |side| {
-            let mut policies: Vec<(String, RGBColor)> = Vec::new();
-            for r in records {
-                if !policies.iter().any(|(p, _)| *p == r.policy) {
-                    policies.push((r.policy.clone(), colors[&r.policy]));
-                }
-            }
-            let y = draw_legend(side, "policy", &policies, 60)?;
-            draw_legend(side, "marker area: read amp", &[], y)?;
-            let mut y = y + 34;
-            let samples = if rmax > rmin {
-                vec![rmin, (rmin + rmax) / 2.0, rmax]
-            } else {
-                vec![rmin]
-            };
-            for ra in samples.into_iter().filter(|v| v.is_finite()) {
-                let r = radius(ra);
-                let cy = y + r as i32;
-                side.draw(&Circle::new(
-                    (30, cy),
-                    r as i32,
-                    RGBColor(160, 160, 160).stroke_width(1),
-                ))
-                .map_err(|e| fail(&e))?;
-                side.draw(&Text::new(
-                    format!("{ra:.2} blocks/lookup"),
-                    (58, cy - 8),
-                    (FONT, LABEL_SIZE),
-                ))
-                .map_err(|e| fail(&e))?;
-                y = cy + r as i32 + 10;
-            }
-            Ok(())
-        },
-    )
+    scatter::tradeoff(records, Canvas::Png(path), size).map(|_| ())
 }
 
+static AMP: TimelineFigure = TimelineFigure {
+    title: "Amplification over the run",
+    x_desc: "operations done",
+    pick_x: |r| r.ops_done as f64,
+    metrics: &[
+        Metric::line("write amplification (x)", |r| r.write_amp),
+        Metric::line("space amplification (x)", |r| r.space_amp),
+        Metric::line("read amplification (blocks/lookup)", |r| r.read_amp).skipping_leading_zeros(),
+    ],
+};
+
+/// Pixels per span of the debt lines: each step is the peak of its span.
+const DEBT_SPAN_PX: u32 = 8;
+
+static DEBT: TimelineFigure = TimelineFigure {
+    title: "Compaction debt over simulated time",
+    x_desc: "simulated time (s)",
+    pick_x: |r| r.sim_time_s,
+    metrics: &[
+        Metric::peaks(
+            "L0 files (peak)",
+            |r| r.l0_files as f64,
+            DEBT_SPAN_PX,
+            Sampled::Instant,
+        ),
+        Metric::peaks(
+            "pending compaction, peak (MiB)",
+            |r| r.pending_compaction_bytes as f64 / (1u64 << 20) as f64,
+            DEBT_SPAN_PX,
+            Sampled::SincePrevious,
+        ),
+    ],
+};
+
 /// Write, space and read amplification against operations done: one row
-/// per metric, one panel per workload, one line per run.
+/// per metric, one panel per workload (per workload and policy when a policy
+/// ran with several settings), one line per run. Read amplification is drawn
+/// from the first lookup on (a write-only run shows one dot, the probe at
+/// the end).
 pub fn amp_over_time(
     timeline: &[TimelineRow],
     records: &[RunRecord],
     path: &Path,
     size: PanelSize,
 ) -> Result<()> {
-    timeline_grid(
-        timeline,
-        records,
-        path,
-        size,
-        "Amplification over the run",
-        ("operations done", |r| r.ops_done as f64),
-        &[
-            ("write amplification (x)", |r| r.write_amp),
-            ("space amplification (x)", |r| r.space_amp),
-            ("read amplification (blocks/lookup)", |r| r.read_amp),
-        ],
-    )
+    timeline_figure(&AMP, timeline, records, Canvas::Png(path), size).map(|_| ())
 }
 
 /// Compaction debt against simulated time: L0 files and pending compaction
-/// bytes, one panel per workload, one line per run. A budget too small for
-/// the ingest shows as debt that keeps growing.
+/// bytes, panels as in `amp_over_time`. Each line is a step line of the
+/// peak within every few pixels of time, so a quantity that swings between
+/// zero and its peak reads as the level of its peaks. A budget too small for
+/// the ingest shows as debt that keeps growing and a run that takes longer.
 pub fn debt_over_time(
     timeline: &[TimelineRow],
     records: &[RunRecord],
     path: &Path,
     size: PanelSize,
 ) -> Result<()> {
-    timeline_grid(
-        timeline,
-        records,
-        path,
-        size,
-        "Compaction debt over simulated time",
-        ("simulated time (s)", |r| r.sim_time_s),
-        &[
-            ("L0 files", |r| r.l0_files as f64),
-            ("pending compaction (MiB)", |r| {
-                r.pending_compaction_bytes as f64 / (1u64 << 20) as f64
-            }),
-        ],
-    )
-}
-
-type Pick = fn(&TimelineRow) -> f64;
-
-/// A grid of line charts over the timeline: one row per metric, one column
-/// per workload, one line per run, `x` on the horizontal axis.
-fn timeline_grid(
-    timeline: &[TimelineRow],
-    records: &[RunRecord],
-    path: &Path,
-    size: PanelSize,
-    title: &str,
-    x: (&str, Pick),
-    metrics: &[(&str, Pick)],
-) -> Result<()> {
-    let wls = workloads(records);
-    if wls.is_empty() || timeline.is_empty() {
-        return no_data(path, size, title);
-    }
-    let styles = run_styles(records);
-    let mut by_run: HashMap<&str, Vec<&TimelineRow>> = HashMap::new();
-    for row in timeline {
-        by_run.entry(row.run_id.as_str()).or_default().push(row);
-    }
-    let (x_desc, pick_x) = x;
-    let fail = |e: &dyn std::fmt::Display| LabError::output(path, e);
-    figure(
-        path,
-        size,
-        (metrics.len(), wls.len()),
-        title,
-        |i, area| {
-            let (desc, pick) = metrics[i / wls.len()];
-            let wl = wls[i % wls.len()];
-            let series: Vec<(&RunRecord, &Vec<&TimelineRow>)> = records
-                .iter()
-                .filter(|r| r.workload == wl)
-                .filter_map(|r| by_run.get(r.run_id.as_str()).map(|rows| (r, rows)))
-                .collect();
-            let max_x = series
-                .iter()
-                .flat_map(|(_, rows)| rows.iter().map(|r| pick_x(r)))
-                .fold(0.0f64, f64::max);
-            let ys = series
-                .iter()
-                .flat_map(|(_, rows)| rows.iter().map(|r| pick(r)));
-            let yr = padded_range(ys);
-            let mut chart = ChartBuilder::on(area)
-                .caption(format!("workload: {wl}"), (FONT, CAPTION_SIZE))
-                .margin(12)
-                .x_label_area_size(48)
-                .y_label_area_size(64)
-                .build_cartesian_2d(0.0..max_x.max(1.0), yr)
-                .map_err(|e| fail(&e))?;
-            chart
-                .configure_mesh()
-                .x_desc(x_desc)
-                .y_desc(desc)
-                .x_label_formatter(&|v| human_count(*v))
-                .axis_desc_style((FONT, AXIS_SIZE))
-                .label_style((FONT, LABEL_SIZE))
-                .max_light_lines(1)
-                .light_line_style(RGBColor(242, 242, 242))
-                .draw()
-                .map_err(|e| fail(&e))?;
-            for (record, rows) in series {
-                let color = styles.by_run[&record.run_id];
-                let points = rows
-                    .iter()
-                    .filter(|r| pick(r).is_finite())
-                    .map(|r| (pick_x(r), pick(r)));
-                chart
-                    .draw_series(LineSeries::new(points, color.stroke_width(2)))
-                    .map_err(|e| fail(&e))?;
-            }
-            Ok(())
-        },
-        |side| draw_legend(side, "run", &styles.legend, 60).map(|_| ()),
-    )
+    timeline_figure(&DEBT, timeline, records, Canvas::Png(path), size).map(|_| ())
 }
 
 /// The level shape at the end: one panel per workload, bytes (MiB) per
@@ -271,93 +104,14 @@ pub fn level_shape(
     path: &Path,
     size: PanelSize,
 ) -> Result<()> {
-    let title = "Level shape at the end of each run";
-    let last: HashMap<&str, &TimelineRow> = last_samples(timeline)
-        .into_iter()
-        .map(|r| (r.run_id.as_str(), r))
-        .collect();
-    let wls = workloads(records);
-    if wls.is_empty() || last.is_empty() {
-        return no_data(path, size, title);
-    }
-    let styles = run_styles(records);
-    let cols = wls.len().min(3);
-    let rows = wls.len().div_ceil(cols);
-    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-    let fail = |e: &dyn std::fmt::Display| LabError::output(path, e);
-    figure(
-        path,
-        size,
-        (rows, cols),
-        title,
-        |i, area| {
-            let Some(wl) = wls.get(i) else { return Ok(()) };
-            let bars: Vec<(&RunRecord, &TimelineRow)> = records
-                .iter()
-                .filter(|r| r.workload == *wl)
-                .filter_map(|r| last.get(r.run_id.as_str()).map(|row| (r, *row)))
-                .collect();
-            let levels = bars
-                .iter()
-                .map(|(_, row)| {
-                    row.level_bytes
-                        .iter()
-                        .rposition(|&b| b > 0)
-                        .map_or(1, |p| p + 1)
-                })
-                .max()
-                .unwrap_or(1);
-            let top = bars
-                .iter()
-                .flat_map(|(_, row)| row.level_bytes.iter().map(|&b| mib(b)))
-                .fold(0.0, f64::max);
-            let mut chart = ChartBuilder::on(area)
-                .caption(format!("workload: {wl}"), (FONT, CAPTION_SIZE))
-                .margin(12)
-                .x_label_area_size(48)
-                .y_label_area_size(64)
-                .build_cartesian_2d(-0.5..levels as f64 - 0.5, 0.0..(top * 1.12).max(0.01))
-                .map_err(|e| fail(&e))?;
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .x_labels(levels + 1)
-                .x_label_formatter(&|v| {
-                    let l = v.round();
-                    if (v - l).abs() < 1e-6 && l >= 0.0 {
-                        format!("L{l:.0}")
-                    } else {
-                        String::new()
-                    }
-                })
-                .x_desc("level")
-                .y_desc("size at the end (MiB)")
-                .axis_desc_style((FONT, AXIS_SIZE))
-                .label_style((FONT, LABEL_SIZE))
-                .max_light_lines(1)
-                .light_line_style(RGBColor(242, 242, 242))
-                .draw()
-                .map_err(|e| fail(&e))?;
-            let width = 0.8 / bars.len().max(1) as f64;
-            for (j, (record, row)) in bars.iter().enumerate() {
-                let color = styles.by_run[&record.run_id];
-                let rects = (0..levels).map(|l| {
-                    let x0 = l as f64 - 0.4 + j as f64 * width;
-                    let height = mib(row.level_bytes.get(l).copied().unwrap_or(0));
-                    Rectangle::new([(x0, 0.0), (x0 + width * 0.92, height)], color.filled())
-                });
-                chart.draw_series(rects).map_err(|e| fail(&e))?;
-            }
-            Ok(())
-        },
-        |side| draw_legend(side, "run", &styles.legend, 60).map(|_| ()),
-    )
+    levels::level_shape(timeline, records, Canvas::Png(path), size).map(|_| ())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::frame::LEGEND_WIDTH;
-    use super::style::PALETTE;
+    use super::frame::{axis_number, human_count, padded_range, Layout, Rect, TITLE_BAND};
+    use super::legend::{Legend, ENTRY_SIZE};
+    use super::style::{policy_colors, run_styles, PALETTE};
     use super::*;
     use crate::results::tests::record;
     use crate::timeline::tests::samples;
@@ -381,6 +135,35 @@ mod tests {
         (records, timeline)
     }
 
+    /// The debt sweep's shape: two policies under four I/O budgets, L0 files
+    /// swinging between 0 and 11 from one sample to the next and pending
+    /// bytes spiking, several samples at one simulated time while writes
+    /// stall (the line turns back on itself), runs of different lengths,
+    /// long legend labels.
+    fn debt_sweep() -> (Vec<RunRecord>, Vec<TimelineRow>) {
+        let mut records = Vec::new();
+        let mut timeline = Vec::new();
+        for policy in ["leveled", "size-tiered"] {
+            for (k, rate) in ["0", "1MiB", "512KiB", "256KiB"].into_iter().enumerate() {
+                let mut r = record(policy, "uniform", 4.0 + k as f64 * 0.01);
+                r.metrics.space_amp = 1.8 + k as f64 * 0.01;
+                r.varied = vec![("compaction_io_rate".into(), rate.into())];
+                r.run_id = format!("{policy}/uniform/compaction_io_rate={rate}");
+                let mut rows = samples(&r.run_id, 100, 1.0);
+                for (i, row) in rows.iter_mut().enumerate() {
+                    let stall = (i % 3) as f64 * 0.7;
+                    row.sim_time_s = ((i / 3 + 1) as f64 * 9.0 + stall) * (k + 1) as f64;
+                    row.l0_files = if i % 2 == 0 { 0 } else { 11 };
+                    row.pending_compaction_bytes = ((i * 37 % 23) as u64) << 20;
+                    row.read_amp = if i == 99 { 0.5 } else { 0.0 };
+                }
+                timeline.extend(rows);
+                records.push(r);
+            }
+        }
+        (records, timeline)
+    }
+
     fn assert_png(path: &Path, width: u32, height: u32) {
         let bytes = std::fs::read(path).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
@@ -389,19 +172,80 @@ mod tests {
         assert_eq!((w, h), (width, height));
     }
 
+    /// An RGB image drawn in memory, with where its parts are.
+    struct Image {
+        rgb: Vec<u8>,
+        layout: Layout,
+    }
+
+    impl Image {
+        fn pixel(&self, x: u32, y: u32) -> [u8; 3] {
+            let at = (y as usize * self.layout.width as usize + x as usize) * 3;
+            [self.rgb[at], self.rgb[at + 1], self.rgb[at + 2]]
+        }
+
+        /// Pixels of a clear colour (text, axes and grid are grey): series
+        /// and markers, legend swatches.
+        fn coloured(&self) -> impl Iterator<Item = (i32, i32)> + '_ {
+            let (w, h) = (self.layout.width, self.layout.height);
+            (0..h)
+                .flat_map(move |y| (0..w).map(move |x| (x, y)))
+                .filter_map(|(x, y)| {
+                    let [r, g, b] = self.pixel(x, y);
+                    let spread = r.max(g).max(b) - r.min(g).min(b);
+                    (spread > 40).then_some((x as i32, y as i32))
+                })
+        }
+
+        /// Coloured pixels neither in a plotting area nor in the legend.
+        fn strays(&self) -> Vec<(i32, i32)> {
+            let inside = |p: (i32, i32)| {
+                self.layout.legend.contains(p) || self.layout.plots.iter().any(|r| r.contains(p))
+            };
+            self.coloured().filter(|p| !inside(*p)).collect()
+        }
+    }
+
+    fn debt_image(records: &[RunRecord], timeline: &[TimelineRow]) -> Image {
+        let mut rgb = Vec::new();
+        let layout = timeline_figure(
+            &DEBT,
+            timeline,
+            records,
+            Canvas::Rgb(&mut rgb),
+            PanelSize::default(),
+        )
+        .unwrap();
+        Image { rgb, layout }
+    }
+
     #[test]
     fn plots_are_pngs_of_the_expected_size() {
         let dir = tempfile::tempdir().unwrap();
         let (records, timeline) = sweep();
+        let legend = |heading| {
+            let styles = run_styles(&records);
+            Legend::swatches(heading, &styles.legend).size().unwrap()
+        };
+        let (lw, lh) = legend("run");
+        assert!(lh < 240, "{lh}");
         let p = dir.path().join("tradeoff.png");
         tradeoff_scatter(&records, &p, SMALL).unwrap();
-        assert_png(&p, 2 * 320 + LEGEND_WIDTH, 240 + 50);
+        let mut rgb = Vec::new();
+        let layout = scatter::tradeoff(&records, Canvas::Rgb(&mut rgb), SMALL).unwrap();
+        assert_eq!(layout.plots.len(), 2);
+        assert_eq!(layout.width, 2 * 320 + layout.legend.w);
+        assert!(layout.legend.h >= 240);
+        assert_png(&p, layout.width, layout.legend.h + TITLE_BAND);
         let p = dir.path().join("amp.png");
         amp_over_time(&timeline, &records, &p, SMALL).unwrap();
-        assert_png(&p, 2 * 320 + LEGEND_WIDTH, 3 * 240 + 50);
+        assert_png(&p, 2 * 320 + lw, 3 * 240 + TITLE_BAND);
+        let p = dir.path().join("debt.png");
+        debt_over_time(&timeline, &records, &p, SMALL).unwrap();
+        assert_png(&p, 2 * 320 + lw, 2 * 240 + TITLE_BAND);
         let p = dir.path().join("levels.png");
         level_shape(&timeline, &records, &p, SMALL).unwrap();
-        assert_png(&p, 2 * 320 + LEGEND_WIDTH, 240 + 50);
+        assert_png(&p, 2 * 320 + lw, 240 + TITLE_BAND);
     }
 
     #[test]
@@ -409,8 +253,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("empty.png");
         tradeoff_scatter(&[], &p, SMALL).unwrap();
-        assert_png(&p, 320 + LEGEND_WIDTH, 240 + 50);
+        let empty = Legend::default().size().unwrap().0;
+        assert_png(&p, 320 + empty, 240 + TITLE_BAND);
         level_shape(&[], &sweep().0, &p, SMALL).unwrap();
+        debt_over_time(&[], &sweep().0, &p, SMALL).unwrap();
     }
 
     #[test]
@@ -418,6 +264,206 @@ mod tests {
         let (records, _) = sweep();
         let err = tradeoff_scatter(&records, Path::new("/no/such/dir/t.png"), SMALL).unwrap_err();
         assert!(err.to_string().contains("/no/such/dir/t.png"), "{err}");
+    }
+
+    #[test]
+    fn debt_lines_stay_inside_their_panels() {
+        let (records, timeline) = debt_sweep();
+        let image = debt_image(&records, &timeline);
+        assert_eq!(
+            image.layout.plots.len(),
+            4,
+            "one panel per policy and metric"
+        );
+        let strays = image.strays();
+        assert!(
+            strays.is_empty(),
+            "{} stray pixels, first {:?}",
+            strays.len(),
+            &strays[..strays.len().min(5)]
+        );
+        for plot in &image.layout.plots {
+            assert!(
+                image.coloured().any(|p| plot.contains(p)),
+                "an empty panel at {plot:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn amplification_lines_and_scatter_markers_stay_inside_their_panels() {
+        let (records, timeline) = debt_sweep();
+        let mut rgb = Vec::new();
+        let layout =
+            timeline_figure(&AMP, &timeline, &records, Canvas::Rgb(&mut rgb), SMALL).unwrap();
+        let strays = Image { rgb, layout }.strays();
+        assert!(
+            strays.is_empty(),
+            "{} stray pixels: {:?}",
+            strays.len(),
+            &strays[..strays.len().min(5)]
+        );
+        let (records, _) = sweep();
+        let mut rgb = Vec::new();
+        let layout = scatter::tradeoff(&records, Canvas::Rgb(&mut rgb), SMALL).unwrap();
+        let strays = Image { rgb, layout }.strays();
+        assert!(
+            strays.is_empty(),
+            "{} stray pixels: {:?}",
+            strays.len(),
+            &strays[..strays.len().min(5)]
+        );
+    }
+
+    #[test]
+    fn timeline_ranges_cover_every_sample() {
+        let (records, timeline) = debt_sweep();
+        for fig in [&AMP, &DEBT] {
+            for metric in fig.metrics {
+                let runs: Vec<Vec<&TimelineRow>> = records
+                    .iter()
+                    .map(|r| timeline.iter().filter(|t| t.run_id == r.run_id).collect())
+                    .collect();
+                let slices: Vec<&[&TimelineRow]> = runs.iter().map(|r| r.as_slice()).collect();
+                let (x, y) = timelines::ranges(&slices, fig.pick_x, metric, 300);
+                for row in &timeline {
+                    let (px, py) = ((fig.pick_x)(row), (metric.pick)(row));
+                    assert!(
+                        x.start <= px && px <= x.end,
+                        "{}: x {px} not in {x:?}",
+                        metric.desc
+                    );
+                    if !(metric.skip_leading_zeros && py == 0.0) {
+                        assert!(
+                            y.start <= py && py <= y.end,
+                            "{}: {py} not in {y:?}",
+                            metric.desc
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_legend_is_as_wide_as_its_longest_label() {
+        let (records, timeline) = debt_sweep();
+        let styles = run_styles(&records);
+        let longest = "size-tiered compaction_io_rate=256KiB";
+        assert!(styles.legend.iter().any(|(l, _)| l == longest));
+        let (text, _) = frame::text_size(longest, ENTRY_SIZE).unwrap();
+        let (width, _) = Legend::swatches("run", &styles.legend).size().unwrap();
+        assert!(
+            width > text + 40,
+            "legend {width} px for a label of {text} px"
+        );
+        // Drawn: the legend's text ends well before the right edge.
+        let image = debt_image(&records, &timeline);
+        let legend = image.layout.legend;
+        let inked =
+            |x: u32| (legend.y as u32..image.layout.height).any(|y| image.pixel(x, y) != [255; 3]);
+        let right = legend.x as u32 + legend.w;
+        assert!(inked(right - 24 - text / 2), "the legend has text");
+        assert!(
+            !(right - 10..right).any(inked),
+            "text touches the right edge"
+        );
+    }
+
+    #[test]
+    fn tall_legends_make_the_figure_taller() {
+        let entries: Vec<(String, plotters::style::RGBColor)> = (0..40)
+            .map(|i| (format!("run {i}"), PALETTE[i % 10]))
+            .collect();
+        let legend = Legend::swatches("run", &entries);
+        let (_, h) = legend.size().unwrap();
+        let mut records = Vec::new();
+        let mut timeline = Vec::new();
+        for (i, (label, _)) in entries.iter().enumerate() {
+            let mut r = record("leveled", "uniform", 2.0);
+            r.varied = vec![("n".into(), label.clone())];
+            r.run_id = format!("leveled/uniform/{i}");
+            timeline.extend(samples(&r.run_id, 10, 1.0));
+            records.push(r);
+        }
+        let mut rgb = Vec::new();
+        let layout =
+            levels::level_shape(&timeline, &records, Canvas::Rgb(&mut rgb), SMALL).unwrap();
+        assert!(h > SMALL.height);
+        assert_eq!(layout.height, h + TITLE_BAND);
+    }
+
+    #[test]
+    fn policies_with_several_settings_get_a_column_each() {
+        let (records, _) = debt_sweep();
+        let cols = timelines::columns(&records);
+        let policies: Vec<Option<&str>> = cols.iter().map(|c| c.policy).collect();
+        assert_eq!(policies, [Some("leveled"), Some("size-tiered")]);
+        let (records, _) = sweep();
+        let cols = timelines::columns(&records);
+        assert_eq!(cols.len(), 2);
+        assert!(cols.iter().all(|c| c.policy.is_none()));
+    }
+
+    #[test]
+    fn read_amplification_starts_at_the_first_lookup() {
+        let (_, timeline) = debt_sweep();
+        let rows: Vec<&TimelineRow> = timeline.iter().take(100).collect();
+        let pts = timelines::points(&rows, AMP.pick_x, &AMP.metrics[2]);
+        assert_eq!(pts, [(100_000.0, 0.5)]);
+        let pts = timelines::points(&rows, AMP.pick_x, &AMP.metrics[0]);
+        assert_eq!(pts.len(), 100);
+    }
+
+    #[test]
+    fn marker_labels_name_a_single_grid_parameter_once() {
+        let (records, _) = debt_sweep();
+        let (labels, note) = scatter::marker_labels(&records);
+        assert_eq!(labels[..4], ["0", "1MiB", "512KiB", "256KiB"]);
+        assert_eq!(note.as_deref(), Some("compaction_io_rate"));
+        let (mut records, _) = sweep();
+        records[0].varied = vec![("a".into(), "1".into()), ("b".into(), "2".into())];
+        let (labels, note) = scatter::marker_labels(&records);
+        assert_eq!(labels[0], "a=1 b=2");
+        assert_eq!(labels[1], "");
+        assert_eq!(note, None);
+    }
+
+    #[test]
+    fn padded_ranges_leave_room_for_markers() {
+        for (values, len, margin) in [
+            (vec![0.6, 5.5, 4.7], 400u32, 23.0),
+            (vec![1.0, 1.0], 300, 23.0),
+            (vec![0.01, 0.02, 9.0], 200, 23.0),
+            (vec![3.7, 3.72, 3.71], 460, 20.0),
+        ] {
+            let r = padded_range(values.iter().copied(), len, margin);
+            let px = |v: f64| (v - r.start) / (r.end - r.start) * f64::from(len);
+            for &v in &values {
+                assert!(px(v) >= margin - 1e-9, "{v} in {r:?}: {} px", px(v));
+                assert!(f64::from(len) - px(v) >= margin - 1e-9, "{v} in {r:?}");
+            }
+        }
+        assert_eq!(padded_range([0.0, 10.0].into_iter(), 300, 0.0).start, 0.0);
+    }
+
+    #[test]
+    fn the_panel_size_is_known_before_drawing() {
+        let (records, timeline) = debt_sweep();
+        let image = debt_image(&records, &timeline);
+        let plot = image.layout.plots[0];
+        let mut rgb = vec![0; 560 * 420 * 3];
+        let backend = plotters::prelude::BitMapBackend::with_buffer(&mut rgb, (560, 420));
+        let area = plotters::prelude::IntoDrawingArea::into_drawing_area(backend);
+        let size = frame::plot_size(&area, "uniform: leveled").unwrap();
+        assert_eq!(size, (plot.w, plot.h));
+        assert_eq!(
+            image.layout.plots[1],
+            Rect {
+                x: plot.x + 560,
+                ..plot
+            }
+        );
     }
 
     #[test]
@@ -443,11 +489,16 @@ mod tests {
     }
 
     #[test]
-    fn human_counts() {
+    fn human_counts_and_tick_labels() {
         assert_eq!(human_count(0.0), "0");
         assert_eq!(human_count(1500.0), "1.5k");
         assert_eq!(human_count(200_000.0), "200k");
         assert_eq!(human_count(3_000_000.0), "3M");
+        assert_eq!(axis_number(&12.0), "12");
+        assert_eq!(axis_number(&2.5), "2.5");
+        assert_eq!(axis_number(&1.05), "1.05");
+        assert_eq!(axis_number(&-0.0), "0");
+        assert_eq!(axis_number(&1200.0), "1.2k");
     }
 
     /// Renders full-size figures into target/plot-preview for a person to
@@ -457,13 +508,16 @@ mod tests {
     fn preview() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plot-preview");
         std::fs::create_dir_all(&dir).unwrap();
+        let size = PanelSize::default();
+        let (records, timeline) = debt_sweep();
+        tradeoff_scatter(&records, &dir.join("debt_tradeoff.png"), size).unwrap();
+        debt_over_time(&timeline, &records, &dir.join("debt_over_time.png"), size).unwrap();
         let (mut records, mut timeline) = sweep();
         let mut extra = record("leveled", "timeseries", 6.0);
         extra.varied = vec![("l0_file_limit".into(), "8".into())];
         extra.run_id.push_str("/l0_file_limit=8");
         timeline.extend(samples(&extra.run_id, 50, 2.0));
         records.push(extra);
-        let size = PanelSize::default();
         tradeoff_scatter(&records, &dir.join("tradeoff.png"), size).unwrap();
         amp_over_time(&timeline, &records, &dir.join("amp_over_time.png"), size).unwrap();
         level_shape(&timeline, &records, &dir.join("level_shape.png"), size).unwrap();

@@ -1,0 +1,178 @@
+//! The trade-off scatter: write against space amplification per workload,
+//! marker area proportional to read amplification, grid values as labels
+//! placed where they overlap nothing.
+
+use plotters::prelude::*;
+
+use super::frame::{
+    fail, figure, no_data, padded_range, panel, plot_size, text_size, Axes, Canvas, Layout,
+    PanelSize, FONT, LABEL_SIZE,
+};
+use super::labels::{place_labels, Marker};
+use super::legend::{Legend, Mark, Section};
+use super::style::{policy_colors, variant, workloads};
+use crate::error::Result;
+use crate::results::RunRecord;
+
+/// Radius of the marker of the largest read amplification, in pixels.
+const MAX_RADIUS: f64 = 20.0;
+/// No marker is drawn smaller than this, whatever its read amplification.
+const MIN_RADIUS: f64 = 3.0;
+const MARKER_LABEL_SIZE: f64 = LABEL_SIZE - 2.0;
+
+/// Marker radius for each read amplification: area proportional to it.
+struct Radius {
+    max_read_amp: f64,
+}
+
+impl Radius {
+    fn of(&self, read_amp: f64) -> f64 {
+        if self.max_read_amp > 0.0 && read_amp.is_finite() && read_amp > 0.0 {
+            (MAX_RADIUS * (read_amp / self.max_read_amp).sqrt()).max(MIN_RADIUS)
+        } else {
+            MIN_RADIUS
+        }
+    }
+}
+
+/// The label beside each run's marker, and a legend note naming the grid
+/// parameter when every label is a value of the same one.
+pub(super) fn marker_labels(records: &[RunRecord]) -> (Vec<String>, Option<String>) {
+    let single_key = records.first().and_then(|r| match r.varied.as_slice() {
+        [(key, _)] => Some(key.clone()),
+        _ => None,
+    });
+    let same_key = single_key.filter(|key| {
+        records
+            .iter()
+            .all(|r| matches!(r.varied.as_slice(), [(k, _)] if k == key))
+    });
+    match same_key {
+        Some(key) => (
+            records.iter().map(|r| r.varied[0].1.clone()).collect(),
+            Some(key),
+        ),
+        None => (records.iter().map(variant).collect(), None),
+    }
+}
+
+fn legend(records: &[RunRecord], radius: &Radius, note: Option<String>) -> Legend {
+    let colors = policy_colors(records);
+    let mut policies: Vec<(Mark, String)> = Vec::new();
+    for r in records {
+        if !policies.iter().any(|(_, p)| *p == r.policy) {
+            policies.push((Mark::Swatch(colors[&r.policy]), r.policy.clone()));
+        }
+    }
+    let reads: Vec<f64> = records
+        .iter()
+        .map(|r| r.metrics.read_amp)
+        .filter(|v| v.is_finite())
+        .collect();
+    let lo = reads.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = reads.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut sizes: Vec<(Mark, String)> = Vec::new();
+    if lo.is_finite() {
+        for v in [hi, (lo + hi) / 2.0, lo] {
+            let label = format!("{v:.2} blocks/lookup");
+            if !sizes.iter().any(|(_, l)| *l == label) {
+                sizes.push((Mark::Ring(radius.of(v).round() as u32), label));
+            }
+        }
+    }
+    let mut sections = vec![
+        Section {
+            heading: "policy".into(),
+            entries: policies,
+        },
+        Section {
+            heading: "marker area: read amp".into(),
+            entries: sizes,
+        },
+    ];
+    if let Some(key) = note {
+        sections.push(Section {
+            heading: "labels".into(),
+            entries: vec![(Mark::Note, key)],
+        });
+    }
+    Legend { sections }
+}
+
+pub(super) fn tradeoff(
+    records: &[RunRecord],
+    canvas: Canvas<'_>,
+    size: PanelSize,
+) -> Result<Layout> {
+    let title = "Write vs space amplification (marker area: read amplification)";
+    let wls = workloads(records);
+    if wls.is_empty() {
+        return no_data(canvas, size, title);
+    }
+    let colors = policy_colors(records);
+    let radius = Radius {
+        max_read_amp: records
+            .iter()
+            .map(|r| r.metrics.read_amp)
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max),
+    };
+    let (labels, note) = marker_labels(records);
+    let cols = wls.len().min(3);
+    let rows = wls.len().div_ceil(cols);
+    figure(
+        canvas,
+        size,
+        (rows, cols),
+        title,
+        &legend(records, &radius, note),
+        |i, area| {
+            let Some(wl) = wls.get(i) else {
+                return Ok(None);
+            };
+            let mut runs: Vec<(&RunRecord, &str, f64)> = records
+                .iter()
+                .zip(&labels)
+                .filter(|(r, _)| r.workload == *wl)
+                .filter(|(r, _)| r.metrics.write_amp.is_finite() && r.metrics.space_amp.is_finite())
+                .map(|(r, l)| (r, l.as_str(), radius.of(r.metrics.read_amp)))
+                .collect();
+            runs.sort_by(|a, b| b.2.total_cmp(&a.2));
+            let axes = Axes::new(
+                format!("workload: {wl}"),
+                "write amplification (x)",
+                "space amplification (x)",
+            );
+            let (width, height) = plot_size(area, &axes.caption)?;
+            let margin = runs.iter().map(|p| p.2).fold(0.0, f64::max) + 3.0;
+            let x = padded_range(runs.iter().map(|p| p.0.metrics.write_amp), width, margin);
+            let y = padded_range(runs.iter().map(|p| p.0.metrics.space_amp), height, margin);
+            let mut panel = panel(area, &axes, x, y)?;
+            panel
+                .chart
+                .draw_series(runs.iter().map(|(r, _, rad)| {
+                    let color = colors[&r.policy];
+                    EmptyElement::at((r.metrics.write_amp, r.metrics.space_amp))
+                        + Circle::new((0, 0), rad.round() as i32, color.mix(0.75).filled())
+                        + Circle::new((0, 0), rad.round() as i32, BLACK.stroke_width(1))
+                }))
+                .map_err(fail)?;
+            let labelled: Vec<_> = runs.iter().filter(|p| !p.1.is_empty()).collect();
+            let mut markers = Vec::new();
+            let mut sizes = Vec::new();
+            for (r, label, rad) in &labelled {
+                let (x, y) = panel.to_pixel((r.metrics.write_amp, r.metrics.space_amp));
+                markers.push(Marker { x, y, r: *rad });
+                sizes.push(text_size(label, MARKER_LABEL_SIZE)?);
+            }
+            let plot = panel.chart.plotting_area().strip_coord_spec();
+            let boxes = place_labels(&markers, &sizes, plot.dim_in_pixel());
+            for ((_, label, _), b) in labelled.iter().zip(boxes) {
+                let at = (b.x.round() as i32, b.y.round() as i32);
+                plot.draw(&Text::new(label.to_string(), at, (FONT, MARKER_LABEL_SIZE)))
+                    .map_err(fail)?;
+            }
+            Ok(Some(panel.rect()))
+        },
+    )
+}
