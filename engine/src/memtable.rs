@@ -99,15 +99,42 @@ impl Memtable {
     }
 
     /// Entries whose user key lies in `[lo, hi)` (`hi = None`: unbounded), in
-    /// internal-key order, copied out.
-    pub fn range_entries(&self, lo: &[u8], hi: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    /// internal-key order, copied out: every version of the first
+    /// `max_user_keys` user keys there. When more keys follow, `cut` is the
+    /// first key left out, so the copy is complete for user keys below it.
+    pub fn range_entries(&self, lo: &[u8], hi: Option<&[u8]>, max_user_keys: usize) -> MemRange {
         let start = MemKey(key::seek_key(lo, key::MAX_SEQ));
-        self.map
-            .range((Bound::Included(start), Bound::Unbounded))
-            .take_while(|(k, _)| hi.is_none_or(|h| key::user_key(&k.0) < h))
-            .map(|(k, v)| (k.0.clone(), v.clone()))
-            .collect()
+        let mut out = MemRange::default();
+        let mut keys = 0usize;
+        for (k, v) in self.map.range((Bound::Included(start), Bound::Unbounded)) {
+            let user_key = key::user_key(&k.0);
+            if hi.is_some_and(|h| user_key >= h) {
+                break;
+            }
+            let new_key = out
+                .entries
+                .last()
+                .is_none_or(|(last, _)| key::user_key(last) != user_key);
+            if new_key {
+                if keys == max_user_keys {
+                    out.cut = Some(user_key.to_vec());
+                    break;
+                }
+                keys += 1;
+            }
+            out.entries.push((k.0.clone(), v.clone()));
+        }
+        out
     }
+}
+
+/// A copied slice of a memtable (see [`Memtable::range_entries`]).
+#[derive(Debug, Default)]
+pub struct MemRange {
+    /// Internal keys and values, in internal-key order.
+    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The first user key not copied, when the copy stopped early.
+    pub cut: Option<Vec<u8>>,
 }
 
 /// An [`InternalIterator`](crate::iter::InternalIterator) over a memtable
@@ -203,9 +230,41 @@ mod tests {
             m.add(i as u64 + 1, ValueKind::Value, *k, b"0123456789");
         }
         assert_eq!(m.approximate_bytes(), 4 * (1 + 8 + 10 + ENTRY_OVERHEAD));
-        let r = m.range_entries(b"b", Some(b"d"));
-        let keys: Vec<_> = r.iter().map(|(k, _)| key::user_key(k).to_vec()).collect();
+        let r = m.range_entries(b"b", Some(b"d"), usize::MAX);
+        let keys: Vec<_> = r
+            .entries
+            .iter()
+            .map(|(k, _)| key::user_key(k).to_vec())
+            .collect();
         assert_eq!(keys, vec![b"b".to_vec(), b"c".to_vec()]);
-        assert_eq!(m.range_entries(b"c", None).len(), 2);
+        assert_eq!(r.cut, None);
+        assert_eq!(m.range_entries(b"c", None, usize::MAX).entries.len(), 2);
+    }
+
+    #[test]
+    fn a_capped_range_keeps_every_version_and_names_the_cut() {
+        let mut m = Memtable::new();
+        for (seq, k) in [(1, b"a"), (2, b"b"), (3, b"b"), (4, b"c"), (5, b"d")] {
+            m.add(seq, ValueKind::Value, k, b"v");
+        }
+        let r = m.range_entries(b"a", None, 2);
+        let keys: Vec<_> = r
+            .entries
+            .iter()
+            .map(|(k, _)| {
+                (
+                    key::user_key(k).to_vec(),
+                    key::parse_internal_key(k).unwrap().seq,
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            vec![(b"a".to_vec(), 1), (b"b".to_vec(), 3), (b"b".to_vec(), 2)]
+        );
+        assert_eq!(r.cut.as_deref(), Some(&b"c"[..]));
+        // A cap that is not reached, or a bound that comes first: no cut.
+        assert_eq!(m.range_entries(b"a", Some(b"c"), 2).cut, None);
+        assert_eq!(m.range_entries(b"b", None, 3).cut, None);
     }
 }

@@ -295,3 +295,51 @@ fn every_policy_matches_the_model_in_background_mode() {
         assert!(total.flushes > 20, "{policy}: {total:?}");
     }
 }
+
+/// A short scan whose range starts with many deleted or hidden keys in the
+/// memtable: the scan copies only the memtable's first keys of the range
+/// and must go back for more, never stop short or return shadowed data.
+#[test]
+fn short_scans_see_past_runs_of_tombstones_and_hidden_versions() {
+    let (env, _mem, _clock) = Env::mem();
+    let opts = Options {
+        write_buffer_size: 1 << 20,
+        ..small_options(Policy::Leveled)
+    };
+    let db = Db::open_with("/db", opts, env).unwrap();
+    let mut model = Model::default();
+    for i in 0..300 {
+        db.put(&key(i), &value(i, 0, 20)).unwrap();
+        model.put(&key(i), &value(i, 0, 20), None);
+    }
+    db.flush().unwrap();
+    // Tombstones for the first 200 keys, all in the memtable.
+    for i in 0..200 {
+        db.delete(&key(i)).unwrap();
+        model.delete(&key(i));
+    }
+    let snap = db.snapshot();
+    let at_snap = model.clone();
+    // Versions newer than the snapshot: hidden from it.
+    for i in 200..260 {
+        db.put(&key(i), &value(i, 1, 20)).unwrap();
+        model.put(&key(i), &value(i, 1, 20), None);
+    }
+    for limit in [1, 5, 40, 100, 1000] {
+        assert_eq!(
+            db.scan(&key(0), None, limit).unwrap(),
+            model.scan(&key(0), None, limit, 0),
+            "latest, limit {limit}"
+        );
+        assert_eq!(
+            db.scan_at(&snap, &key(0), None, limit).unwrap(),
+            at_snap.scan(&key(0), None, limit, 0),
+            "snapshot, limit {limit}"
+        );
+    }
+    assert_eq!(
+        db.stats().scans,
+        10,
+        "a scan that goes back for more counts once"
+    );
+}

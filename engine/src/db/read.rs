@@ -2,13 +2,15 @@
 //! snapshot.
 
 use std::ops::Bound;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Db, Inner, Snapshot};
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
-use crate::merge_iter::{LevelIterator, MergingIterator};
+use crate::memtable::MemRange;
+use crate::merge_iter::{LevelIterator, MergingIterator, VecIterator};
 use crate::sst::{LookupStats, Table};
 use crate::version::FileMeta;
 
@@ -74,9 +76,7 @@ impl Db {
         hi: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let mut inner = self.lock();
-        let seq = inner.state.last_sequence;
-        inner.scan_at(lo, hi, limit, seq)
+        self.scan_at_seq(lo, hi, limit, None)
     }
 
     /// [`Db::scan`] as of `snapshot`.
@@ -87,7 +87,39 @@ impl Db {
         hi: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.lock().scan_at(lo, hi, limit, snapshot.seq())
+        self.scan_at_seq(lo, hi, limit, Some(snapshot.seq()))
+    }
+
+    /// A scan at `seq` (the latest state when `None`). Under the lock it
+    /// copies the memtables' entries for the first keys of the range and
+    /// opens the tables of the current version that overlap it; the merge
+    /// runs without the lock. Should the merge need keys past what was
+    /// copied (tombstones, newer versions or hidden entries used up the
+    /// copy), it starts again with a copy four times as large.
+    fn scan_at_seq(
+        &self,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        limit: usize,
+        seq: Option<SeqNo>,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut keys_copied = limit.saturating_add(1);
+        let mut counted = false;
+        loop {
+            let (seq, now, plan) = {
+                let mut inner = self.lock();
+                if !counted {
+                    inner.stats.scans += 1;
+                    counted = true;
+                }
+                let seq = seq.unwrap_or(inner.state.last_sequence);
+                (seq, inner.now_ms(), inner.plan_scan(lo, hi, keys_copied)?)
+            };
+            if let Some(out) = plan.run(lo, hi, limit, seq, now)? {
+                return Ok(out);
+            }
+            keys_copied = keys_copied.saturating_mul(4);
+        }
     }
 
     /// Every live pair with a key in `range`, in key order.
@@ -157,21 +189,20 @@ impl Inner {
         Ok(Lookup::Tables(LookupTables { l0, deeper }))
     }
 
-    fn scan_at(
-        &mut self,
-        lo: &[u8],
-        hi: Option<&[u8]>,
-        limit: usize,
-        seq: SeqNo,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.stats.scans += 1;
-        let now = self.now_ms();
+    /// What a scan of `[lo, hi)` reads: copies of the memtables' entries
+    /// for their first `keys_copied` user keys there, and the overlapping
+    /// tables of the current version (opened under the lock, so that a
+    /// compaction cannot delete a file before it is open).
+    fn plan_scan(&mut self, lo: &[u8], hi: Option<&[u8]>, keys_copied: usize) -> Result<ScanPlan> {
+        let mut memtables = vec![self.mem.range_entries(lo, hi, keys_copied)];
+        for imm in self.imm.iter().rev() {
+            memtables.push(imm.mem.range_entries(lo, hi, keys_copied));
+        }
         let version = self.version.clone();
         let in_range = |f: &FileMeta| {
             f.largest_user_key() >= lo && hi.is_none_or(|h| f.smallest_user_key() < h)
         };
-        // Open (or find in the cache) the tables first: that needs `&mut`.
-        let mut levels: Vec<Vec<(Arc<FileMeta>, Arc<Table>)>> = Vec::new();
+        let mut levels = Vec::with_capacity(version.num_levels());
         for level in 0..version.num_levels() {
             let mut files = Vec::new();
             for f in version.files(level).iter().filter(|f| in_range(f)) {
@@ -179,11 +210,45 @@ impl Inner {
             }
             levels.push(files);
         }
-        let mut children: Vec<Box<dyn InternalIterator + '_>> = vec![Box::new(self.mem.cursor())];
-        for imm in self.imm.iter().rev() {
-            children.push(Box::new(imm.mem.cursor()));
+        Ok(ScanPlan {
+            memtables,
+            levels,
+            dir: self.dir.clone(),
+        })
+    }
+}
+
+/// A user key and its value.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// What one scan reads, gathered under the lock and merged without it.
+struct ScanPlan {
+    /// Newest first.
+    memtables: Vec<MemRange>,
+    /// Overlapping tables per level, in key order within L1+.
+    levels: Vec<Vec<(Arc<FileMeta>, Arc<Table>)>>,
+    /// For error messages.
+    dir: PathBuf,
+}
+
+impl ScanPlan {
+    /// The first `limit` live pairs at `seq`, or `None` when the merge
+    /// reached a key the memtable copies stopped short of.
+    fn run(
+        self,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        limit: usize,
+        seq: SeqNo,
+        now: u64,
+    ) -> Result<Option<Vec<KeyValue>>> {
+        // The copies are complete for user keys below the smallest cut.
+        let cut = self.memtables.iter().filter_map(|m| m.cut.clone()).min();
+        let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
+        for m in self.memtables {
+            children.push(Box::new(VecIterator::new(m.entries)));
         }
-        let mut levels = levels.into_iter();
+        let mut levels = self.levels.into_iter();
         // L0 files overlap: one cursor each. Deeper levels: one per level.
         for (_, t) in levels.next().unwrap_or_default() {
             children.push(Box::new(t.iter()));
@@ -202,6 +267,9 @@ impl Inner {
             if hi.is_some_and(|h| parsed.user_key >= h) {
                 break;
             }
+            if cut.as_deref().is_some_and(|c| parsed.user_key >= c) {
+                return Ok(None);
+            }
             let seen = last_key.as_deref() == Some(parsed.user_key);
             if !seen && parsed.seq <= seq {
                 last_key = Some(parsed.user_key.to_vec());
@@ -211,7 +279,7 @@ impl Inner {
             }
             it.next()?;
         }
-        Ok(out)
+        Ok(Some(out))
     }
 }
 
