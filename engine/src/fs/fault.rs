@@ -65,11 +65,13 @@ impl fmt::Display for FaultOp {
     }
 }
 
-/// Which operation to fail: the `nth` (0-based) operation `op` on a file of
-/// `kind` (any kind when `None`), counted from when the rule is armed.
+/// Which operation to fail: the `nth` (0-based) of the operations it names
+/// on a file of `kind` (any kind when `None`), counted from when the rule is
+/// armed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FaultRule {
-    pub op: FaultOp,
+    /// The operations counted and failed: bit `op as u16` for each.
+    ops: u16,
     pub kind: Option<FileKind>,
     pub nth: u64,
     /// Also fail every matching operation after the `nth`.
@@ -82,8 +84,14 @@ pub struct FaultRule {
 impl FaultRule {
     /// Fails the `nth` operation `op` on any file, once.
     pub fn new(op: FaultOp, nth: u64) -> Self {
+        FaultRule::any_of(&[op], nth)
+    }
+
+    /// Fails the `nth` of the operations `ops`, counted together, once: with
+    /// [`FaultRule::persistent`], a crash after that many operations.
+    pub fn any_of(ops: &[FaultOp], nth: u64) -> Self {
         FaultRule {
-            op,
+            ops: ops.iter().fold(0, |set, &op| set | 1 << op as u16),
             kind: None,
             nth,
             persistent: false,
@@ -110,7 +118,7 @@ impl FaultRule {
     }
 
     fn matches(&self, op: FaultOp, kind: FileKind) -> bool {
-        self.op == op && (self.kind.is_none() || self.kind == Some(kind))
+        self.ops & (1 << op as u16) != 0 && (self.kind.is_none() || self.kind == Some(kind))
     }
 }
 
@@ -425,6 +433,25 @@ mod tests {
             FaultOp::Open => ctx.fs.open(&path("000001.log")).map(drop),
             FaultOp::SyncDir => ctx.fs.sync_dir(Path::new(DIR)),
         }
+    }
+
+    #[test]
+    fn a_rule_over_several_ops_counts_them_together() {
+        let (_mem, fs) = setup();
+        let mut ctx = prepare(&fs);
+        // The 3rd of (write, sync) in any order, and every one after it.
+        fs.arm(FaultRule::any_of(&[FaultOp::Write, FaultOp::Sync], 2).persistent());
+        perform(&mut ctx, FaultOp::Write, 0).unwrap();
+        perform(&mut ctx, FaultOp::Read, 0).unwrap(); // not named: not counted
+        perform(&mut ctx, FaultOp::Sync, 0).unwrap();
+        assert!(is_injected_fault(
+            &perform(&mut ctx, FaultOp::Write, 1).unwrap_err()
+        ));
+        assert!(is_injected_fault(
+            &perform(&mut ctx, FaultOp::Sync, 1).unwrap_err()
+        ));
+        perform(&mut ctx, FaultOp::Create, 0).unwrap();
+        assert_eq!(fs.faults_injected(), 2);
     }
 
     #[test]

@@ -1,11 +1,8 @@
 //! Tests of the manifest: round trips, switching to a fresh manifest, torn
 //! tails, damaged bytes, invalid edits and injected I/O failures.
 
-use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use super::*;
-use crate::fs::{IoCounters, MemFs, RandomAccessFile, WritableFile};
+use crate::fs::{FaultFs, FaultOp, FaultRule, MemFs};
 use crate::version::fixture::parse_edit;
 
 const DIR: &str = "/db";
@@ -309,107 +306,35 @@ fn leftover_manifests_are_removed_on_recovery() {
     );
 }
 
-/// A file system over a `MemFs` whose appends, syncs, creations, renames and
-/// directory syncs fail once a budget of operations is spent; the failing
-/// append writes half of its bytes first, as a torn write would.
-struct FlakyFs {
-    inner: MemFs,
-    ops_left: Arc<AtomicU64>,
-}
-
-fn spend(ops_left: &AtomicU64, path: &Path) -> Result<()> {
-    let took = ops_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-    took.map(|_| ())
-        .map_err(|_| Error::io(path, io::Error::other("injected fault")))
-}
-
-struct FlakyWriter {
-    inner: Box<dyn WritableFile>,
-    ops_left: Arc<AtomicU64>,
-    path: PathBuf,
-}
-
-impl WritableFile for FlakyWriter {
-    fn append(&mut self, data: &[u8]) -> Result<()> {
-        spend(&self.ops_left, &self.path).inspect_err(|_| {
-            let _ = self.inner.append(&data[..data.len() / 2]);
-        })?;
-        self.inner.append(data)
-    }
-    fn sync(&mut self) -> Result<()> {
-        spend(&self.ops_left, &self.path)?;
-        self.inner.sync()
-    }
-    fn len(&self) -> u64 {
-        self.inner.len()
-    }
-}
-
-impl Fs for FlakyFs {
-    fn create(&self, path: &Path) -> Result<Box<dyn WritableFile>> {
-        spend(&self.ops_left, path)?;
-        Ok(Box::new(FlakyWriter {
-            inner: self.inner.create(path)?,
-            ops_left: self.ops_left.clone(),
-            path: path.to_path_buf(),
-        }))
-    }
-    fn reopen_append(&self, path: &Path) -> Result<Box<dyn WritableFile>> {
-        Ok(Box::new(FlakyWriter {
-            inner: self.inner.reopen_append(path)?,
-            ops_left: self.ops_left.clone(),
-            path: path.to_path_buf(),
-        }))
-    }
-    fn open(&self, path: &Path) -> Result<Arc<dyn RandomAccessFile>> {
-        self.inner.open(path)
-    }
-    fn rename(&self, from: &Path, to: &Path) -> Result<()> {
-        spend(&self.ops_left, to)?;
-        self.inner.rename(from, to)
-    }
-    fn remove(&self, path: &Path) -> Result<()> {
-        self.inner.remove(path)
-    }
-    fn exists(&self, path: &Path) -> bool {
-        self.inner.exists(path)
-    }
-    fn file_size(&self, path: &Path) -> Result<u64> {
-        self.inner.file_size(path)
-    }
-    fn list(&self, dir: &Path) -> Result<Vec<String>> {
-        self.inner.list(dir)
-    }
-    fn create_dir_all(&self, dir: &Path) -> Result<()> {
-        self.inner.create_dir_all(dir)
-    }
-    fn sync_dir(&self, dir: &Path) -> Result<()> {
-        spend(&self.ops_left, dir)?;
-        self.inner.sync_dir(dir)
-    }
-    fn counters(&self) -> &Arc<IoCounters> {
-        self.inner.counters()
-    }
-}
-
 #[test]
 fn a_failed_write_leaves_the_old_or_the_new_version_and_refuses_more() {
     let mut outcomes = (0, 0);
     for budget in 0.. {
         let mem = MemFs::new();
-        let ops_left = Arc::new(AtomicU64::new(u64::MAX));
-        let fs = Arc::new(FlakyFs {
-            inner: mem.clone(),
-            ops_left: ops_left.clone(),
-        });
+        let fs = FaultFs::new(Arc::new(mem.clone()));
         // A limit small enough that the next edit also switches manifests.
-        let (mut m, v, mut st) = Manifest::create(fs, dir(), LEVELS, 64).unwrap();
+        let (mut m, v, mut st) = Manifest::create(Arc::new(fs.clone()), dir(), LEVELS, 64).unwrap();
         let old = v.clone();
         let n = st.new_file_number();
         let e = flush(n, "a", "b", 1);
         let new = v.apply(&e).unwrap();
 
-        ops_left.store(budget, Ordering::SeqCst);
+        // Every mutation from the budget-th on fails; a failing append
+        // writes a few bytes first, as a torn write would.
+        fs.arm(
+            FaultRule::any_of(
+                &[
+                    FaultOp::Create,
+                    FaultOp::Write,
+                    FaultOp::Sync,
+                    FaultOp::Rename,
+                    FaultOp::SyncDir,
+                ],
+                budget,
+            )
+            .persistent()
+            .torn(5),
+        );
         let result = m.log_and_apply(&v, e.clone(), &mut st);
         let done = result.is_ok();
         if !done {
