@@ -112,9 +112,8 @@ impl Memtable {
                 break;
             }
             let new_key = out
-                .entries
-                .last()
-                .is_none_or(|(last, _)| key::user_key(last) != user_key);
+                .last_key()
+                .is_none_or(|last| key::user_key(last) != user_key);
             if new_key {
                 if keys == max_user_keys {
                     out.cut = Some(user_key.to_vec());
@@ -122,19 +121,99 @@ impl Memtable {
                 }
                 keys += 1;
             }
-            out.entries.push((k.0.clone(), v.clone()));
+            if out.entries.is_empty() {
+                // Sized from the first entry: one allocation each, usually.
+                let n = max_user_keys.min(64);
+                out.entries.reserve(n);
+                out.bytes.reserve(n * (k.0.len() + v.len()));
+            }
+            out.push(&k.0, v);
         }
+        out.pos = out.entries.len();
         out
     }
 }
 
-/// A copied slice of a memtable (see [`Memtable::range_entries`]).
+/// A copied slice of a memtable (see [`Memtable::range_entries`]), kept in
+/// one buffer, and a cursor over it.
 #[derive(Debug, Default)]
 pub struct MemRange {
-    /// Internal keys and values, in internal-key order.
-    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Keys and values back to back.
+    bytes: Vec<u8>,
+    /// Per entry: where its key starts, the key's length, the value's length.
+    /// INVARIANT: in internal-key order.
+    entries: Vec<(usize, usize, usize)>,
     /// The first user key not copied, when the copy stopped early.
     pub cut: Option<Vec<u8>>,
+    /// The cursor's position; `entries.len()` when not valid.
+    pos: usize,
+}
+
+impl MemRange {
+    fn push(&mut self, ikey: &[u8], value: &[u8]) {
+        self.entries
+            .push((self.bytes.len(), ikey.len(), value.len()));
+        self.bytes.extend_from_slice(ikey);
+        self.bytes.extend_from_slice(value);
+    }
+
+    fn key_at(&self, i: usize) -> &[u8] {
+        let (at, k, _) = self.entries[i];
+        &self.bytes[at..at + k]
+    }
+
+    fn value_at(&self, i: usize) -> &[u8] {
+        let (at, k, v) = self.entries[i];
+        &self.bytes[at + k..at + k + v]
+    }
+
+    fn last_key(&self) -> Option<&[u8]> {
+        self.entries.len().checked_sub(1).map(|i| self.key_at(i))
+    }
+
+    /// The copied `(internal key, value)` pairs, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        (0..self.entries.len()).map(|i| (self.key_at(i), self.value_at(i)))
+    }
+}
+
+impl crate::iter::InternalIterator for MemRange {
+    fn valid(&self) -> bool {
+        self.pos < self.entries.len()
+    }
+
+    fn seek_to_first(&mut self) -> crate::Result<()> {
+        self.pos = 0;
+        Ok(())
+    }
+
+    fn seek(&mut self, target: &[u8]) -> crate::Result<()> {
+        let mut lo = 0;
+        let mut hi = self.entries.len();
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if key::compare_internal(self.key_at(mid), target) == Ordering::Less {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        self.pos = lo;
+        Ok(())
+    }
+
+    fn next(&mut self) -> crate::Result<()> {
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn key(&self) -> &[u8] {
+        self.key_at(self.pos)
+    }
+
+    fn value(&self) -> &[u8] {
+        self.value_at(self.pos)
+    }
 }
 
 /// An [`InternalIterator`](crate::iter::InternalIterator) over a memtable
@@ -231,14 +310,10 @@ mod tests {
         }
         assert_eq!(m.approximate_bytes(), 4 * (1 + 8 + 10 + ENTRY_OVERHEAD));
         let r = m.range_entries(b"b", Some(b"d"), usize::MAX);
-        let keys: Vec<_> = r
-            .entries
-            .iter()
-            .map(|(k, _)| key::user_key(k).to_vec())
-            .collect();
+        let keys: Vec<_> = r.iter().map(|(k, _)| key::user_key(k).to_vec()).collect();
         assert_eq!(keys, vec![b"b".to_vec(), b"c".to_vec()]);
         assert_eq!(r.cut, None);
-        assert_eq!(m.range_entries(b"c", None, usize::MAX).entries.len(), 2);
+        assert_eq!(m.range_entries(b"c", None, usize::MAX).iter().count(), 2);
     }
 
     #[test]
@@ -249,7 +324,6 @@ mod tests {
         }
         let r = m.range_entries(b"a", None, 2);
         let keys: Vec<_> = r
-            .entries
             .iter()
             .map(|(k, _)| {
                 (
@@ -266,5 +340,55 @@ mod tests {
         // A cap that is not reached, or a bound that comes first: no cut.
         assert_eq!(m.range_entries(b"a", Some(b"c"), 2).cut, None);
         assert_eq!(m.range_entries(b"b", None, 3).cut, None);
+    }
+
+    #[test]
+    fn a_copied_range_seeks_and_steps_like_the_memtable_cursor() {
+        use crate::iter::InternalIterator;
+        let mut m = Memtable::new();
+        let mut seq = 0;
+        for round in 0..3u64 {
+            for i in (0..60u64).filter(|i| (i + round) % 3 != 0) {
+                seq += 1;
+                let kind = if i % 7 == 0 {
+                    ValueKind::Tombstone
+                } else {
+                    ValueKind::Value
+                };
+                m.add(
+                    seq,
+                    kind,
+                    format!("k{i:03}").as_bytes(),
+                    format!("v{round}").as_bytes(),
+                );
+            }
+        }
+        let rest = |it: &mut dyn InternalIterator| {
+            let mut out = Vec::new();
+            while it.valid() {
+                out.push((it.key().to_vec(), it.value().to_vec()));
+                it.next().unwrap();
+            }
+            out
+        };
+        let mut copy = m.range_entries(b"", None, usize::MAX);
+        assert!(!copy.valid(), "a fresh copy is positioned nowhere");
+        for i in 0..62u64 {
+            for read_seq in [0, 40, seq, key::MAX_SEQ] {
+                let target = key::seek_key(format!("k{i:03}").as_bytes(), read_seq);
+                let mut cursor = m.cursor();
+                cursor.seek(&target).unwrap();
+                copy.seek(&target).unwrap();
+                assert_eq!(
+                    rest(&mut copy),
+                    rest(&mut cursor),
+                    "seek k{i:03} at {read_seq}"
+                );
+            }
+        }
+        copy.seek_to_first().unwrap();
+        let mut cursor = m.cursor();
+        cursor.seek_to_first().unwrap();
+        assert_eq!(rest(&mut copy), rest(&mut cursor));
     }
 }

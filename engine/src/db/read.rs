@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
 use crate::memtable::MemRange;
-use crate::merge_iter::{LevelIterator, MergingIterator, VecIterator};
+use crate::merge_iter::{LevelIterator, MergingIterator};
 use crate::sst::{LookupStats, Table};
 use crate::version::FileMeta;
 
@@ -246,7 +246,7 @@ impl ScanPlan {
         let cut = self.memtables.iter().filter_map(|m| m.cut.clone()).min();
         let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
         for m in self.memtables {
-            children.push(Box::new(VecIterator::new(m.entries)));
+            children.push(Box::new(m));
         }
         let mut levels = self.levels.into_iter();
         // L0 files overlap: one cursor each. Deeper levels: one per level.
