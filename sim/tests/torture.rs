@@ -34,6 +34,43 @@ fn ten_kills_per_policy_lose_nothing() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
+/// The same with flushes and compactions on background threads: kills land
+/// while the writer goes on writing and workers install edits.
+#[test]
+fn ten_kills_per_policy_in_background_mode_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_lsmlab"))
+        .args([
+            "torture",
+            "--mode",
+            "background",
+            "--kills",
+            "10",
+            "--seed",
+            "9",
+        ])
+        .arg("--dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("background mode"), "{out}");
+    assert!(out.contains("all 50 kills survived"), "{out}");
+}
+
+#[test]
+fn a_bad_mode_is_refused_naming_the_choices() {
+    let o = Command::new(env!("CARGO_BIN_EXE_lsmlab"))
+        .args(["torture", "--mode", "threads"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("deterministic | background"), "{err}");
+}
+
 #[test]
 fn a_used_directory_is_refused_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();

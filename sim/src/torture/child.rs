@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use lsmlab_engine::compaction::Policy;
-use lsmlab_engine::Db;
+use lsmlab_engine::{Db, Mode, Options};
 
 use super::stream::{applied_index, batch, options, write_batch};
 
@@ -26,9 +26,12 @@ fn exit_with_parent() {
 }
 
 /// Writes the stream into `dir` until killed (or stdout closes).
-pub fn run(dir: &Path, policy: Policy, seed: u64) -> Result<()> {
-    let db =
-        Db::open(dir, options(policy)).with_context(|| format!("opening {}", dir.display()))?;
+pub fn run(dir: &Path, policy: Policy, mode: Mode, seed: u64) -> Result<()> {
+    let opts = Options {
+        mode,
+        ..options(policy)
+    };
+    let db = Db::open(dir, opts).with_context(|| format!("opening {}", dir.display()))?;
     exit_with_parent();
     let first = applied_index(&db)?.map_or(0, |i| i + 1);
     let mut out = std::io::stdout().lock();

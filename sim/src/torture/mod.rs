@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use lsmlab_engine::compaction::Policy;
-use lsmlab_engine::Db;
+use lsmlab_engine::{Db, Mode};
 
 pub use child::run as run_child;
 use inspect::{inspect, KillSite};
@@ -38,6 +38,9 @@ pub struct Config {
     /// A kill lands uniformly between 0 and this many ms after the child
     /// starts.
     pub max_sleep_ms: u64,
+    /// Where the writer's flushes and compactions run: on its writing
+    /// thread, or on background threads while it goes on writing.
+    pub mode: Mode,
 }
 
 /// Figures of one policy's campaign.
@@ -163,12 +166,14 @@ fn read_protocol(out: impl Read) -> Result<ChildRun> {
 fn spawn_and_kill(
     db_dir: &Path,
     policy: Policy,
+    mode: Mode,
     seed: u64,
     sleep: Duration,
 ) -> Result<std::result::Result<ChildRun, String>> {
     let exe = std::env::current_exe().context("locating the lsmlab binary")?;
     let mut child = Command::new(exe)
         .args(["torture", "--child", "--policy", policy.name()])
+        .args(["--mode", mode.name()])
         .args(["--seed", &seed.to_string()])
         .arg("--dir")
         .arg(db_dir)
@@ -232,7 +237,7 @@ fn torture_policy(
     for kill in 0..cfg.kills {
         let r = mix(cfg.seed ^ mix(policy as u64 + 1) ^ mix((kill + 1) << 20));
         let sleep = Duration::from_millis(r % (cfg.max_sleep_ms + 1));
-        let run = match spawn_and_kill(db_dir, policy, cfg.seed, sleep)? {
+        let run = match spawn_and_kill(db_dir, policy, cfg.mode, cfg.seed, sleep)? {
             Ok(run) => run,
             Err(message) => return Ok(Err(violation(kill, message))),
         };
@@ -335,6 +340,11 @@ pub struct Args {
     /// the writer's start.
     #[arg(long, default_value_t = 150)]
     max_sleep_ms: u64,
+    /// The writer's mode: deterministic (flushes and compactions on its
+    /// writing thread) or background (on worker threads, so kills also land
+    /// while writes and installs run concurrently).
+    #[arg(long, default_value = "deterministic")]
+    mode: String,
     /// Be the writer process the campaign kills (internal).
     #[arg(long, hide = true)]
     child: bool,
@@ -347,11 +357,12 @@ pub fn command(a: Args) -> Result<u8> {
     for p in &a.policies {
         policies.push(p.parse::<Policy>()?);
     }
+    let mode: Mode = a.mode.parse()?;
     if a.child {
         let (Some(dir), [policy]) = (&a.dir, policies.as_slice()) else {
             bail!("torture --child needs --dir and one --policy");
         };
-        run_child(dir, *policy, a.seed)?;
+        run_child(dir, *policy, mode, a.seed)?;
         return Ok(0);
     }
     if policies.is_empty() {
@@ -367,11 +378,13 @@ pub fn command(a: Args) -> Result<u8> {
         seed: a.seed,
         dir: dir.clone(),
         max_sleep_ms: a.max_sleep_ms,
+        mode,
     };
     cfg.validate()?;
     println!(
-        "torture: {} kills per policy, seed {}, kills within {} ms of each writer's start, in {}",
+        "torture: {} kills per policy, {} mode, seed {}, kills within {} ms of each writer's start, in {}",
         a.kills,
+        mode.name(),
         a.seed,
         a.max_sleep_ms,
         dir.display()
