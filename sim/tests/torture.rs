@@ -3,19 +3,29 @@
 //! kill. The long form (`--kills 200` and more) is run by hand; see
 //! README.
 
+use std::path::Path;
 use std::process::Command;
+
+/// Runs a torture campaign in `dir` with `args`; expects exit code 0 and
+/// returns what it printed.
+fn campaign(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_lsmlab"))
+        .arg("torture")
+        .args(args)
+        .arg("--dir")
+        .arg(dir)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    out
+}
 
 #[test]
 fn ten_kills_per_policy_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_lsmlab"))
-        .args(["torture", "--kills", "10", "--seed", "7", "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    let out = campaign(dir.path(), &["--kills", "10", "--seed", "7"]);
     for policy in [
         "leveled",
         "round-robin",
@@ -39,23 +49,10 @@ fn ten_kills_per_policy_lose_nothing() {
 #[test]
 fn ten_kills_per_policy_in_background_mode_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_lsmlab"))
-        .args([
-            "torture",
-            "--mode",
-            "background",
-            "--kills",
-            "10",
-            "--seed",
-            "9",
-        ])
-        .arg("--dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    let out = campaign(
+        dir.path(),
+        &["--mode", "background", "--kills", "10", "--seed", "9"],
+    );
     assert!(out.contains("background mode"), "{out}");
     assert!(out.contains("all 50 kills survived"), "{out}");
 }

@@ -290,29 +290,27 @@ mod tests {
         }
     }
 
+    fn assert_no_strays(image: Image) {
+        let strays = image.strays();
+        assert!(
+            strays.is_empty(),
+            "{} stray pixels: {:?}",
+            strays.len(),
+            &strays[..strays.len().min(5)]
+        );
+    }
+
     #[test]
     fn amplification_lines_and_scatter_markers_stay_inside_their_panels() {
         let (records, timeline) = debt_sweep();
         let mut rgb = Vec::new();
         let layout =
             timeline_figure(&AMP, &timeline, &records, Canvas::Rgb(&mut rgb), SMALL).unwrap();
-        let strays = Image { rgb, layout }.strays();
-        assert!(
-            strays.is_empty(),
-            "{} stray pixels: {:?}",
-            strays.len(),
-            &strays[..strays.len().min(5)]
-        );
+        assert_no_strays(Image { rgb, layout });
         let (records, _) = sweep();
         let mut rgb = Vec::new();
         let layout = scatter::tradeoff(&records, Canvas::Rgb(&mut rgb), SMALL).unwrap();
-        let strays = Image { rgb, layout }.strays();
-        assert!(
-            strays.is_empty(),
-            "{} stray pixels: {:?}",
-            strays.len(),
-            &strays[..strays.len().min(5)]
-        );
+        assert_no_strays(Image { rgb, layout });
     }
 
     #[test]
