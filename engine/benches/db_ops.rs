@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use lsmlab_engine::compaction::{CompactionOptions, Policy};
+use lsmlab_engine::compaction::{registry, CompactionOptions, PolicyDef};
 use lsmlab_engine::fs::{DiskFs, MemFs};
 use lsmlab_engine::{Db, Env, Options, VirtualClock};
 
@@ -40,11 +40,11 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn open(disk: bool, policy: Option<Policy>) -> (Db, Option<tempfile::TempDir>) {
+fn open(disk: bool, policy: Option<&'static PolicyDef>) -> (Db, Option<tempfile::TempDir>) {
     let opts = Options {
         wal: false,
         auto_compaction: policy.is_some(),
-        compaction: CompactionOptions::for_policy(policy.unwrap_or(Policy::Leveled)),
+        compaction: CompactionOptions::for_policy(policy.unwrap_or(registry::DEFAULT_POLICY)),
         ..Options::default()
     };
     let clock = Arc::new(VirtualClock::new(0));
@@ -86,7 +86,7 @@ fn main() {
         .unwrap_or(1_000_000);
     let policy = match args.get(1).map(String::as_str) {
         None | Some("none") => None,
-        Some(p) => Some(p.parse::<Policy>().expect("policy name")),
+        Some(p) => Some(registry::builtin().find(p).expect("policy name")),
     };
     let reads = n.min(200_000);
     println!(

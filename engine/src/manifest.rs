@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::key::SeqNo;
 use crate::log::{self, LogWriter, HEADER_LEN};
-use crate::version::{Version, VersionEdit};
+use crate::version::{Version, VersionEdit, MANIFEST_FORMAT};
 
 const CURRENT: &str = "CURRENT";
 /// Where a new `CURRENT` is written before it is renamed into place.
@@ -206,7 +206,7 @@ impl Manifest {
         if let Some(why) = &self.failed {
             return Err(Error::ReadOnly(why.clone()));
         }
-        for (_, f) in &edit.added {
+        for f in edit.added.iter().map(|a| &a.file) {
             if f.number >= state.next_file_number || f.number == self.number {
                 return Err(Error::InvalidArgument(format!(
                     "file {:06} was not allocated: next_file_number is {} and {} is in use",
@@ -285,6 +285,7 @@ impl Manifest {
     ) -> Result<Manifest> {
         let path = dir.join(manifest_file_name(number));
         let mut snapshot = version.snapshot_edit();
+        snapshot.format_version = Some(MANIFEST_FORMAT);
         snapshot.next_file_number = Some(state.next_file_number);
         snapshot.last_sequence = Some(state.last_sequence);
         snapshot.log_number = Some(state.log_number);
@@ -364,13 +365,23 @@ fn replay(
         .iter()
         .map(|r| VersionEdit::decode(r, path))
         .collect::<Result<Vec<_>>>()?;
+    // Format 1 wrote no version record; a newer format than this code
+    // knows is refused rather than misread.
+    if let Some(v) = edits.iter().find_map(|e| e.format_version) {
+        if v > MANIFEST_FORMAT {
+            return Err(bad(format!(
+                "is of manifest format {v}; this lsmlab reads formats 1 to {MANIFEST_FORMAT}: \
+                 open it with a newer lsmlab"
+            )));
+        }
+    }
     // Replay at the depth the manifest needs, then check that the levels
     // beyond `num_levels` ended up empty.
     let needed = edits
         .iter()
         .flat_map(|e| {
             let d = e.deleted.iter().map(|d| d.0);
-            let a = e.added.iter().map(|a| a.0);
+            let a = e.added.iter().map(|a| a.level);
             d.chain(a).chain(e.compaction_cursors.iter().map(|c| c.0))
         })
         .max()

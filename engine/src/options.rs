@@ -164,74 +164,38 @@ impl Default for Options {
     }
 }
 
-fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
-    name: &str,
-    value: T,
-    lo: T,
-    hi: T,
-) -> Result<()> {
-    if value < lo || value > hi {
-        return Err(Error::invalid_option(name, value, format!("{lo} ..= {hi}")));
-    }
-    Ok(())
-}
-
 impl Options {
-    /// Checks every field against its allowed range; the error names the
-    /// first offending parameter, its value and the range.
+    /// Checks every engine parameter against its declared range, then the
+    /// relations between parameters, then the policy's parameters; the
+    /// error names the first offending parameter, its value and what is
+    /// allowed.
     pub fn validate(&self) -> Result<()> {
-        check_range(
-            "write_buffer_size",
-            self.write_buffer_size,
-            4 * KIB,
-            1 << 40,
-        )?;
-        check_range("l0_file_limit", self.l0_file_limit, 1, 1 << 20)?;
-        check_range(
+        for p in crate::params::ENGINE_PARAMS {
+            p.def.check((p.get)(self))?;
+        }
+        let at_least = |name: &str, value: usize, other: &str, bound: usize| {
+            if value < bound {
+                Err(Error::invalid_option(
+                    name,
+                    value,
+                    format!("{other} ({bound}) ..= 1048576"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        at_least(
             "l0_slowdown_limit",
             self.l0_slowdown_limit,
+            "l0_file_limit",
             self.l0_file_limit,
-            1 << 20,
         )?;
-        check_range(
+        at_least(
             "l0_stop_limit",
             self.l0_stop_limit,
+            "l0_slowdown_limit",
             self.l0_slowdown_limit,
-            1 << 20,
         )?;
-        check_range("l1_base_bytes", self.l1_base_bytes, 4 * KIB, 1 << 50)?;
-        if !self.level_size_multiplier.is_finite() {
-            return Err(Error::invalid_option(
-                "level_size_multiplier",
-                self.level_size_multiplier,
-                "2 ..= 1000",
-            ));
-        }
-        check_range(
-            "level_size_multiplier",
-            self.level_size_multiplier,
-            2.0,
-            1000.0,
-        )?;
-        check_range("base_file_size", self.base_file_size, 4 * KIB, 1 << 40)?;
-        check_range("num_levels", self.num_levels, 2, 64)?;
-        check_range("block_size", self.block_size, 256, 64 * MIB as usize)?;
-        check_range(
-            "block_restart_interval",
-            self.block_restart_interval,
-            1,
-            1024,
-        )?;
-        check_range("bloom_bits_per_key", self.bloom_bits_per_key, 0, 64)?;
-        check_range(
-            "max_manifest_bytes",
-            self.max_manifest_bytes,
-            4 * KIB,
-            1 << 40,
-        )?;
-        check_range("max_background_jobs", self.max_background_jobs, 1, 256)?;
-        check_range("max_write_buffers", self.max_write_buffers, 2, 64)?;
-        check_range("delayed_write_rate", self.delayed_write_rate, 1, 1 << 50)?;
         if self.hard_pending_compaction_bytes != 0
             && self.soft_pending_compaction_bytes > self.hard_pending_compaction_bytes
         {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use common::{small_options, Model};
 use lsmlab_engine::batch::WriteBatch;
-use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::compaction::PolicyDef;
 use lsmlab_engine::fs::MemFs;
 use lsmlab_engine::{Db, Env, Mode, Options, SystemClock};
 
@@ -25,7 +25,7 @@ fn pair(writer: u64, k: u64) -> (Vec<u8>, Vec<u8>) {
     )
 }
 
-fn open(mem: &MemFs, policy: Policy) -> Db {
+fn open(mem: &MemFs, policy: &'static PolicyDef) -> Db {
     let env = Env {
         fs: Arc::new(mem.clone()),
         clock: Arc::new(SystemClock),
@@ -71,7 +71,11 @@ fn check_pairs(view: &[(Vec<u8>, Vec<u8>)], what: &str) {
 
 #[test]
 fn concurrent_writers_and_readers_during_compactions() {
-    for policy in [Policy::Leveled, Policy::SizeTiered, Policy::RoundRobin] {
+    for policy in [
+        common::policy("leveled"),
+        common::policy("size-tiered"),
+        common::policy("round-robin"),
+    ] {
         let mem = MemFs::new();
         let db = open(&mem, policy);
         let done = AtomicBool::new(false);
@@ -186,7 +190,7 @@ fn dropping_a_background_database_never_hangs() {
     std::thread::spawn(move || {
         for i in 0..2000u32 {
             let mem = MemFs::new();
-            let db = open(&mem, Policy::Leveled);
+            let db = open(&mem, common::policy("leveled"));
             if i % 4 == 0 {
                 db.put(b"k", b"v").unwrap();
             }

@@ -6,11 +6,33 @@
 
 use std::collections::BTreeMap;
 
-use lsmlab_engine::compaction::{CompactionOptions, Policy};
+use lsmlab_engine::compaction::{registry, CompactionOptions, PolicyDef};
 use lsmlab_engine::Options;
 
-/// Tiny sizes so a few thousand writes build a deep tree.
-pub fn small_options(policy: Policy) -> Options {
+/// Every registered policy: the conformance suite runs each of them.
+pub fn policies() -> &'static [&'static PolicyDef] {
+    registry::builtin().policies()
+}
+
+/// The built-in policy called `name`.
+pub fn policy(name: &str) -> &'static PolicyDef {
+    registry::builtin().find(name).unwrap()
+}
+
+/// Tiny sizes so a few thousand writes build a deep tree; the policy's
+/// thresholds and windows (where it declares them) scaled to match.
+pub fn small_options(policy: &'static PolicyDef) -> Options {
+    let mut compaction = CompactionOptions::for_policy(policy);
+    for (name, value) in [
+        ("min_threshold", "2"),
+        ("max_threshold", "4"),
+        ("min_sstable_size", "0"),
+        ("time_window", "5s"),
+    ] {
+        if let Some(def) = policy.param(name) {
+            compaction.set_value(def.name, def.parse(value).unwrap());
+        }
+    }
     Options {
         write_buffer_size: 4 << 10,
         l0_file_limit: 2,
@@ -24,13 +46,7 @@ pub fn small_options(policy: Policy) -> Options {
         wal_sync: true,
         max_manifest_bytes: 4 << 10,
         paranoid_checks: true,
-        compaction: CompactionOptions {
-            min_threshold: 2,
-            max_threshold: 4,
-            min_sstable_size: 0,
-            time_window_ms: if policy == Policy::Fifo { 5_000 } else { 0 },
-            ..CompactionOptions::for_policy(policy)
-        },
+        compaction,
         ..Options::default()
     }
 }

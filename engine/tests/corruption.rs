@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::{key, small_options, value};
-use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::compaction::PolicyDef;
 use lsmlab_engine::fs::{Fs, MemFs};
 use lsmlab_engine::{Db, Env, Options, VirtualClock};
 
@@ -22,7 +22,7 @@ fn build() -> (MemFs, Env, Options, Pairs) {
     };
     let opts = Options {
         auto_compaction: false,
-        ..small_options(Policy::Leveled)
+        ..small_options(common::policy("leveled"))
     };
     let db = Db::open_with("/db", opts.clone(), env.clone()).unwrap();
     for i in 0..60 {

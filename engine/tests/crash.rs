@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::{key, small_options, value, Model};
-use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::compaction::PolicyDef;
 use lsmlab_engine::fs::{Fs, MemFs};
 use lsmlab_engine::{Db, Env, Options, VirtualClock};
 
@@ -35,7 +35,7 @@ fn acknowledged_writes_survive_dropping_the_db_without_flush() {
     let (env, _) = mem_env();
     let opts = Options {
         write_buffer_size: 1 << 20,
-        ..small_options(Policy::Leveled)
+        ..small_options(common::policy("leveled"))
     };
     let db = Db::open_with("/db", opts.clone(), env.clone()).unwrap();
     let mut model = Model::default();
@@ -58,7 +58,7 @@ fn a_truncated_wal_tail_loses_only_the_torn_batch() {
     let (env, mem) = mem_env();
     let opts = Options {
         write_buffer_size: 1 << 20,
-        ..small_options(Policy::Leveled)
+        ..small_options(common::policy("leveled"))
     };
     let db = Db::open_with("/db", opts.clone(), env.clone()).unwrap();
     let mut model = Model::default();

@@ -25,7 +25,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::{key, small_options, value, Model};
-use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::compaction::PolicyDef;
 use lsmlab_engine::fs::{is_injected_fault, FaultFs, FaultOp, FaultRule, FileKind, Fs, MemFs};
 use lsmlab_engine::{Clock, Db, Env, Error, Options, VirtualClock};
 
@@ -40,7 +40,7 @@ fn stride() -> usize {
 }
 
 /// The shared small options, with the smallest manifest limit.
-fn options(policy: Policy) -> Options {
+fn options(policy: &'static PolicyDef) -> Options {
     Options {
         max_manifest_bytes: 4096,
         ..small_options(policy)
@@ -307,7 +307,7 @@ fn check_after_fault(
 }
 
 /// Fails every operation of `shape` in turn.
-fn workload_campaign(shape: &Shape, policy: Policy) -> Tally {
+fn workload_campaign(shape: &Shape, policy: &'static PolicyDef) -> Tally {
     let opts = options(policy);
     let mut tally = Tally::default();
     for (op, total) in count_ops(shape, &opts) {
@@ -426,7 +426,7 @@ fn base_with_torn_manifest(opts: &Options) -> Base {
 /// Fails every operation of a recovery from `base` (an open and a full
 /// scan): the open fails cleanly or recovers everything, and a later clean
 /// reopen recovers everything either way.
-fn recovery_campaign(base: &Base, policy: Policy, opts: &Options) -> Tally {
+fn recovery_campaign(base: &Base, policy: &'static PolicyDef, opts: &Options) -> Tally {
     let clock = &base.clock;
     let want = base.model.scan(b"", None, usize::MAX, clock.now_ms());
     let count = FaultFs::new(Arc::new(copy_all(&base.files)));
@@ -478,7 +478,7 @@ fn recovery_campaign(base: &Base, policy: Policy, opts: &Options) -> Tally {
 fn every_failed_operation_of_a_workload_loses_no_acknowledged_write() {
     let mut total = Tally::default();
     for shape in [scaled(COMPACTING), scaled(MANIFEST_HEAVY)] {
-        for policy in Policy::ALL {
+        for &policy in common::policies() {
             let t = workload_campaign(&shape, policy);
             eprintln!("{policy}, {}: {}", shape.name, t.summary());
             assert!(t.failed_writes > 0, "{policy}: {t:?}");
@@ -500,7 +500,7 @@ fn every_failed_operation_of_a_workload_loses_no_acknowledged_write() {
 #[test]
 fn every_failed_operation_of_a_recovery_loses_no_acknowledged_write() {
     let mut total = Tally::default();
-    for policy in Policy::ALL {
+    for &policy in common::policies() {
         let opts = options(policy);
         for base in [
             base_with_unflushed_wal(&opts),

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{key, small_options, value};
-use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::compaction::PolicyDef;
 use lsmlab_engine::fs::MemFs;
 use lsmlab_engine::{Clock, Db, Env, Options, VirtualClock};
 
@@ -49,7 +49,7 @@ fn load(opts: Options) -> Outcome {
     }
 }
 
-fn options(policy: Policy, compaction_io_rate: u64) -> Options {
+fn options(policy: &'static PolicyDef, compaction_io_rate: u64) -> Options {
     Options {
         compaction_io_rate,
         l0_file_limit: 2,
@@ -61,7 +61,7 @@ fn options(policy: Policy, compaction_io_rate: u64) -> Options {
 
 #[test]
 fn a_low_compaction_budget_builds_debt_stalls_writes_and_then_drains() {
-    for policy in [Policy::Leveled, Policy::SizeTiered] {
+    for policy in [common::policy("leveled"), common::policy("size-tiered")] {
         let slow = load(options(policy, 20 << 10));
         assert!(
             slow.max_l0 > 2,
@@ -86,7 +86,7 @@ fn a_low_compaction_budget_builds_debt_stalls_writes_and_then_drains() {
         assert_eq!(slow.db.background_work(), (0, 0), "{policy}");
         let v = slow.db.version();
         let o = options(policy, 20 << 10);
-        if policy == Policy::Leveled {
+        if policy == common::policy("leveled") {
             assert!(
                 v.files(0).len() < o.l0_file_limit,
                 "{policy}: L0 {}",
@@ -108,7 +108,7 @@ fn a_low_compaction_budget_builds_debt_stalls_writes_and_then_drains() {
             "{policy}: unlimited budget stalled"
         );
         assert_eq!(fast.end_ms, 5999, "{policy}");
-        if policy == Policy::Leveled {
+        if policy == common::policy("leveled") {
             assert!(
                 fast.max_l0 <= 2,
                 "L0 reached {} with unlimited budget",
@@ -129,7 +129,7 @@ fn a_slow_flush_fills_the_write_buffers_and_stops_writes() {
     let opts = Options {
         flush_io_rate: 8 << 10,
         max_write_buffers: 2,
-        ..options(Policy::Leveled, 0)
+        ..options(common::policy("leveled"), 0)
     };
     let out = load(opts);
     let s = out.db.stats();

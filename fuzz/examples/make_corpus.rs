@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use lsmlab_engine::compaction::{CompactionOptions, Policy};
+use lsmlab_engine::compaction::CompactionOptions;
 use lsmlab_engine::fs::{Fs, MemFs};
 use lsmlab_engine::log::read_log;
 use lsmlab_engine::sst::format::{Footer, FOOTER_LEN};
@@ -44,7 +44,7 @@ fn database() -> MemFs {
         l1_base_bytes: 8 << 10,
         base_file_size: 4 << 10,
         block_size: 256,
-        compaction: CompactionOptions::for_policy(Policy::Leveled),
+        compaction: CompactionOptions::default(),
         ..Options::default()
     };
     let db = Db::open_with("/db", opts, env).unwrap();

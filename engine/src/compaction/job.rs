@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::version::FileMeta;
+use crate::version::{FileMeta, SortedRun};
 
 /// How a job changes the tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,11 +70,25 @@ impl fmt::Display for Reason {
     }
 }
 
-/// The files a job takes from one level.
+/// The files a job takes from one sorted run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobInput {
     pub level: usize,
+    /// The id of the run the files belong to.
+    pub run: u64,
+    /// Some or all of the run's files, by key.
     pub files: Vec<Arc<FileMeta>>,
+}
+
+impl JobInput {
+    /// Every file of `run`, a run of `level`.
+    pub fn whole_run(level: usize, run: &SortedRun) -> JobInput {
+        JobInput {
+            level,
+            run: run.id(),
+            files: run.files().to_vec(),
+        }
+    }
 }
 
 /// A unit of compaction work, chosen by a strategy and carried out by the
@@ -82,9 +96,13 @@ pub struct JobInput {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub kind: JobKind,
-    /// Input files grouped by level, shallowest level first.
+    /// Input files grouped by run, shallowest level first, newest run first
+    /// within a level.
     pub inputs: Vec<JobInput>,
     pub output_level: usize,
+    /// The run of the output level the outputs join (a leveled level's one
+    /// run); `None` makes them a new run.
+    pub output_run: Option<u64>,
     pub reason: Reason,
     /// True when no level below the output can hold any of the input keys
     /// (informational: the kernel decides per key).
@@ -99,16 +117,22 @@ pub struct Job {
 }
 
 impl Job {
-    /// A job on sorted runs kept as L0 files (the tiered shapes): its
-    /// output, if any, is one unsplit L0 file.
-    pub fn on_l0_runs(kind: JobKind, files: Vec<Arc<FileMeta>>, reason: Reason) -> Job {
+    /// A job on whole sorted runs of L0 (the tiered shapes): its output, if
+    /// any, is one new L0 run, split at `max_output_file_size`.
+    pub fn on_l0_runs(
+        kind: JobKind,
+        runs: &[Arc<SortedRun>],
+        reason: Reason,
+        max_output_file_size: Option<u64>,
+    ) -> Job {
         Job {
             kind,
-            inputs: vec![JobInput { level: 0, files }],
+            inputs: runs.iter().map(|r| JobInput::whole_run(0, r)).collect(),
             output_level: 0,
+            output_run: None,
             reason,
             bottommost: false,
-            max_output_file_size: None,
+            max_output_file_size,
             max_grandparent_files: None,
             cursor_update: None,
         }
@@ -147,8 +171,8 @@ impl Job {
 }
 
 impl fmt::Display for Job {
-    /// One line, as the picker fixtures print it:
-    /// `merge L0 [000004 000005] + L1 [000002] -> L1 (l0_file_count score=1.00)`.
+    /// One line, as the picker fixtures print it, one bracket per input run:
+    /// `merge L0 [000005] [000004] + L1 [000002 000003] -> L1 (l0_file_count score=1.00)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.kind {
             JobKind::Merge => "merge",
@@ -157,10 +181,15 @@ impl fmt::Display for Job {
         };
         write!(f, "{kind}")?;
         for (i, input) in self.inputs.iter().enumerate() {
-            if i > 0 {
+            let same_level = i > 0 && self.inputs[i - 1].level == input.level;
+            if i > 0 && !same_level {
                 write!(f, " +")?;
             }
-            write!(f, " L{} [", input.level)?;
+            if same_level {
+                write!(f, " [")?;
+            } else {
+                write!(f, " L{} [", input.level)?;
+            }
             for (j, file) in input.files.iter().enumerate() {
                 if j > 0 {
                     write!(f, " ")?;

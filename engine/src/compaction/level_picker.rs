@@ -12,13 +12,13 @@ pub(crate) const MAX_GRANDPARENT_FILES: usize = 10;
 
 /// A level that needs compaction and how badly.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct LevelScore {
+pub struct LevelScore {
     pub level: usize,
     pub score: f64,
 }
 
 impl LevelScore {
-    pub(crate) fn reason(&self) -> Reason {
+    pub fn reason(&self) -> Reason {
         if self.level == 0 {
             Reason::L0FileCount { score: self.score }
         } else {
@@ -34,7 +34,7 @@ impl LevelScore {
 /// level first). L0: files / `l0_file_limit`; Ln: bytes / target. The last
 /// level is never scored: there is nowhere to compact it to. Busy files do
 /// not count.
-pub(crate) fn levels_needing_work(v: &Version, ctx: &PickContext<'_>) -> Vec<LevelScore> {
+pub fn levels_needing_work(v: &Version, ctx: &PickContext<'_>) -> Vec<LevelScore> {
     let idle = |f: &&Arc<FileMeta>| !ctx.busy.contains(&f.number);
     let mut out = Vec::new();
     let l0 = v.files(0).iter().filter(idle).count();
@@ -58,7 +58,7 @@ pub(crate) fn levels_needing_work(v: &Version, ctx: &PickContext<'_>) -> Vec<Lev
 
 /// A file's size with tombstones weighted extra, so files full of deletes
 /// compact sooner (as RocksDB's compensated file size).
-pub(crate) fn compensated_size(f: &FileMeta) -> u64 {
+pub fn compensated_size(f: &FileMeta) -> u64 {
     let avg_entry = f.size / f.entries.max(1);
     f.size + 2 * f.tombstones * avg_entry
 }
@@ -86,10 +86,32 @@ fn key_range(files: &[Arc<FileMeta>]) -> (Vec<u8>, Vec<u8>) {
     (lo.to_vec(), hi.to_vec())
 }
 
+/// `files` (all of `level`) grouped into job inputs by the run that holds
+/// them, in the level's run order.
+pub fn job_inputs_by_run(v: &Version, level: usize, files: &[Arc<FileMeta>]) -> Vec<JobInput> {
+    let wanted: std::collections::HashSet<u64> = files.iter().map(|f| f.number).collect();
+    v.runs(level)
+        .iter()
+        .filter_map(|run| {
+            let files: Vec<Arc<FileMeta>> = run
+                .files()
+                .iter()
+                .filter(|f| wanted.contains(&f.number))
+                .cloned()
+                .collect();
+            (!files.is_empty()).then(|| JobInput {
+                level,
+                run: run.id(),
+                files,
+            })
+        })
+        .collect()
+}
+
 /// Builds the job that takes `upper` (files of `level`) into `level + 1`
 /// with every overlapping file there: a trivial move when a single file
 /// meets nothing below. `None` when a needed file is busy.
-pub(crate) fn job_into_next_level(
+pub fn job_into_next_level(
     v: &Version,
     ctx: &PickContext<'_>,
     level: usize,
@@ -111,22 +133,15 @@ pub(crate) fn job_into_next_level(
     } else {
         JobKind::Merge
     };
-    let mut inputs = vec![JobInput {
-        level,
-        files: upper,
-    }];
-    if !lower.is_empty() {
-        inputs.push(JobInput {
-            level: output_level,
-            files: lower,
-        });
-    }
+    let mut inputs = job_inputs_by_run(v, level, &upper);
+    inputs.extend(job_inputs_by_run(v, output_level, &lower));
     let all: Vec<Arc<FileMeta>> = inputs.iter().flat_map(|i| i.files.clone()).collect();
     let (lo, hi) = key_range(&all);
     Some(Job {
         kind,
         inputs,
         output_level,
+        output_run: v.runs(output_level).first().map(|r| r.id()),
         reason,
         bottommost: is_bottommost(v, output_level, &lo, &hi),
         max_output_file_size: Some(ctx.options.base_file_size),
@@ -137,13 +152,13 @@ pub(crate) fn job_into_next_level(
 
 /// The L0 job: every L0 file (they may overlap each other) with the
 /// overlapping L1 files.
-pub(crate) fn l0_job(v: &Version, ctx: &PickContext<'_>, score: LevelScore) -> Option<Job> {
+pub fn l0_job(v: &Version, ctx: &PickContext<'_>, score: LevelScore) -> Option<Job> {
     job_into_next_level(v, ctx, 0, v.files(0).to_vec(), score.reason(), None)
 }
 
 /// Among the files of `level` whose job could run now, the one that
 /// minimizes `cost` (ties: smallest key first), as a job.
-pub(crate) fn pick_file_by<K: PartialOrd>(
+pub fn pick_file_by<K: PartialOrd>(
     v: &Version,
     ctx: &PickContext<'_>,
     score: LevelScore,

@@ -1,30 +1,34 @@
 //! `leveled`: the level with the highest score; in it, the file with the
 //! largest tombstone-compensated size (RocksDB's kByCompensatedSize).
 
-use super::level_picker::{compensated_size, l0_job, levels_needing_work, pick_file_by};
-use super::{Job, PickContext, Shape, Strategy};
+use std::sync::Arc;
+
+use super::level_compaction::{FilePriority, LevelCompaction};
+use super::level_picker::{compensated_size, pick_file_by, LevelScore};
+use super::registry::{no_relations, PolicyDef};
+use super::{Job, PickContext};
 use crate::version::Version;
 
-/// Classic leveled compaction.
+/// The file priority of classic leveled compaction.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Leveled;
 
-impl Strategy for Leveled {
+impl FilePriority for Leveled {
     fn name(&self) -> &'static str {
-        "leveled"
+        POLICY.name
     }
 
-    fn shape(&self) -> Shape {
-        Shape::Leveled
-    }
-
-    fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {
-        levels_needing_work(v, ctx).into_iter().find_map(|s| {
-            if s.level == 0 {
-                l0_job(v, ctx, s)
-            } else {
-                pick_file_by(v, ctx, s, |f| std::cmp::Reverse(compensated_size(f)))
-            }
-        })
+    fn pick_in_level(&self, v: &Version, ctx: &PickContext<'_>, s: LevelScore) -> Option<Job> {
+        pick_file_by(v, ctx, s, |f| std::cmp::Reverse(compensated_size(f)))
     }
 }
+
+/// The registry entry.
+pub const POLICY: PolicyDef = PolicyDef {
+    name: "leveled",
+    aliases: &["level", "lcs"],
+    description: "levels by score; in the level, the file with the largest tombstone-compensated size (RocksDB kByCompensatedSize)",
+    params: &[],
+    validate: no_relations,
+    build: |_| Arc::new(LevelCompaction(Leveled)),
+};

@@ -2,36 +2,41 @@
 //! overlapping bytes in the next level per byte of its own (compensated)
 //! size are fewest (RocksDB's kMinOverlappingRatio).
 
-use super::level_picker::{compensated_size, l0_job, levels_needing_work, pick_file_by};
-use super::{Job, PickContext, Shape, Strategy};
+use std::sync::Arc;
+
+use super::level_compaction::{FilePriority, LevelCompaction};
+use super::level_picker::{compensated_size, pick_file_by, LevelScore};
+use super::registry::{no_relations, PolicyDef};
+use super::{Job, PickContext};
 use crate::version::Version;
 
-/// Leveled compaction that minimizes the rewrite cost of each job.
+/// The file priority that minimizes the rewrite cost of each job.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MinOverlap;
 
-impl Strategy for MinOverlap {
+impl FilePriority for MinOverlap {
     fn name(&self) -> &'static str {
-        "min-overlap"
+        POLICY.name
     }
 
-    fn shape(&self) -> Shape {
-        Shape::Leveled
-    }
-
-    fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {
-        levels_needing_work(v, ctx).into_iter().find_map(|s| {
-            if s.level == 0 {
-                return l0_job(v, ctx, s);
-            }
-            pick_file_by(v, ctx, s, |f| {
-                let overlap: u64 = v
-                    .overlapping_files(s.level + 1, f.smallest_user_key(), f.largest_user_key())
-                    .iter()
-                    .map(|g| g.size)
-                    .sum();
-                overlap as f64 / compensated_size(f).max(1) as f64
-            })
+    fn pick_in_level(&self, v: &Version, ctx: &PickContext<'_>, s: LevelScore) -> Option<Job> {
+        pick_file_by(v, ctx, s, |f| {
+            let overlap: u64 = v
+                .overlapping_files(s.level + 1, f.smallest_user_key(), f.largest_user_key())
+                .iter()
+                .map(|g| g.size)
+                .sum();
+            overlap as f64 / compensated_size(f).max(1) as f64
         })
     }
 }
+
+/// The registry entry.
+pub const POLICY: PolicyDef = PolicyDef {
+    name: "min-overlap",
+    aliases: &["minoverlap", "min-overlapping-ratio"],
+    description: "leveled shape; the file with the least next-level overlap per byte (RocksDB kMinOverlappingRatio)",
+    params: &[],
+    validate: no_relations,
+    build: |_| Arc::new(LevelCompaction(MinOverlap)),
+};

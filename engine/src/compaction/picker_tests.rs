@@ -14,48 +14,33 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::{CompactionOptions, Job, JobKind, PickContext, Policy, Strategy};
+use super::{registry, Job, JobKind, PickContext, Strategy};
 use crate::datadriven::{run_file, Case};
 use crate::options::Options;
-use crate::version::fixture::{format_version, parse_size, parse_version};
+use crate::version::fixture::{format_version, parse_version};
 use crate::version::{FileMeta, Version, VersionEdit};
 
 struct State {
     options: Options,
-    strategy: Box<dyn Strategy>,
+    strategy: Arc<dyn Strategy>,
     version: Version,
     last_level: Option<usize>,
     next_number: u64,
 }
 
+/// The options of a `define`: `policy=NAME` (default leveled), then every
+/// other argument but `last_level` as a parameter by name, in the units
+/// `--set` takes.
 fn options_from(case: &Case) -> Options {
     let mut o = Options::default();
-    let policy: Policy = case
-        .arg("policy")
-        .unwrap_or("leveled")
-        .parse()
-        .unwrap_or_else(|e| panic!("line {}: {e}", case.line));
-    let mut c = CompactionOptions::for_policy(policy);
-    let size = |name: &str| {
-        case.arg(name)
-            .map(|v| parse_size(v).unwrap_or_else(|e| panic!("line {}: {e}", case.line)))
-    };
-    o.l0_file_limit = case.arg_or("l0_file_limit", o.l0_file_limit);
-    o.level_size_multiplier = case.arg_or("level_size_multiplier", o.level_size_multiplier);
-    o.num_levels = case.arg_or("num_levels", o.num_levels);
-    o.l1_base_bytes = size("l1_base_bytes").unwrap_or(o.l1_base_bytes);
-    o.base_file_size = size("base_file_size").unwrap_or(o.base_file_size);
-    c.min_threshold = case.arg_or("min_threshold", c.min_threshold);
-    c.max_threshold = case.arg_or("max_threshold", c.max_threshold);
-    c.bucket_low = case.arg_or("bucket_low", c.bucket_low);
-    c.bucket_high = case.arg_or("bucket_high", c.bucket_high);
-    c.min_sstable_size = size("min_sstable_size").unwrap_or(c.min_sstable_size);
-    c.ttl_ms = case.arg_or("ttl", c.ttl_ms);
-    c.fifo_max_bytes = size("fifo_max_bytes").unwrap_or(c.fifo_max_bytes);
-    c.time_window_ms = case.arg_or("time_window", c.time_window_ms);
-    o.compaction = c;
-    o.validate()
-        .unwrap_or_else(|e| panic!("line {}: {e}", case.line));
+    let fail = |e: crate::Error| panic!("line {}: {e}", case.line);
+    o.set("policy", case.arg("policy").unwrap_or("leveled"))
+        .unwrap_or_else(fail);
+    for (name, value) in &case.args {
+        if name != "policy" && name != "last_level" {
+            o.set(name, value).unwrap_or_else(fail);
+        }
+    }
     o
 }
 
@@ -82,8 +67,10 @@ fn metadata_edit(job: &Job, next_number: &mut u64) -> VersionEdit {
     match job.kind {
         JobKind::Drop => {}
         JobKind::TrivialMove => {
+            let first = job.input_files().next().map(|(_, f)| f.number);
+            let run = job.output_run.or(first).unwrap();
             for (_, f) in job.input_files() {
-                edit.add_file(job.output_level, f.as_ref().clone());
+                edit.add_file_to_run(job.output_level, run, f.as_ref().clone());
             }
         }
         JobKind::Merge => {
@@ -111,8 +98,9 @@ fn metadata_edit(job: &Job, next_number: &mut u64) -> VersionEdit {
                 oldest_time_ms: files.iter().map(|f| f.oldest_time_ms).min().unwrap(),
                 newest_time_ms: files.iter().map(|f| f.newest_time_ms).max().unwrap(),
             };
+            let run = job.output_run.unwrap_or(out.number);
             *next_number += 1;
-            edit.add_file(job.output_level, out);
+            edit.add_file_to_run(job.output_level, run, out);
         }
     }
     if let Some((level, k)) = &job.cursor_update {
@@ -129,7 +117,7 @@ fn run_case(state: &mut Option<State>, case: &Case) -> String {
                 Ok(v) => v,
                 Err(e) => return format!("error: {e}\n"),
             };
-            let strategy = options.compaction.policy.build(&options.compaction);
+            let strategy = (options.compaction.policy.build)(&options.compaction);
             let next_number = version.all_file_numbers().into_iter().max().unwrap_or(0) + 1;
             let out = format_version(&version);
             *state = Some(State {
@@ -186,9 +174,31 @@ fn pickers_choose_as_the_fixtures_say() {
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     files.sort();
-    assert!(files.len() >= 5, "a fixture per policy");
+    // Every registered policy has its golden fixture, named after it, that
+    // defines a tree under it.
+    for policy in registry::builtin().policies() {
+        let path = dir.join(fixture_name(policy.name));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+            panic!(
+                "policy {} has no picker fixture: add {}",
+                policy.name,
+                path.display()
+            )
+        });
+        assert!(
+            text.contains(&format!("policy={}", policy.name)),
+            "{} defines no tree under policy={}",
+            path.display(),
+            policy.name
+        );
+    }
     for path in files {
         let mut state = None;
         run_file(&path, |case| run_case(&mut state, case));
     }
+}
+
+/// The fixture file of a policy: its name with `-` as `_`, `.txt`.
+fn fixture_name(policy: &str) -> String {
+    format!("{}.txt", policy.replace('-', "_"))
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::Job;
+use super::{Job, JobKind};
 use crate::options::Options;
 use crate::version::Version;
 
@@ -19,23 +19,11 @@ pub struct PickContext<'a> {
     pub last_level: Option<usize>,
 }
 
-/// The shape of tree a policy maintains; the engine's invariant checks
-/// depend on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// L0 may overlap; L1 and deeper are sorted, non-overlapping runs.
-    Leveled,
-    /// Every sorted run is one L0 file; deeper levels stay empty.
-    Tiered,
-}
-
-/// A compaction policy.
+/// A compaction policy. Only [`Strategy::pick`] is required; the rest have
+/// defaults that suit a policy without levels, scores or timers.
 pub trait Strategy: Send + Sync {
     /// The name the CLI and the reports use (`leveled`, `size-tiered`, ...).
-    fn name(&self) -> &'static str;
-
-    /// The shape of tree this policy keeps.
-    fn shape(&self) -> Shape;
+    fn name(&self) -> &str;
 
     /// The next job to run, or `None` when no trigger fires (quiescence for
     /// this policy).
@@ -46,5 +34,42 @@ pub trait Strategy: Send + Sync {
     /// design (FIFO keeps every file there) say no.
     fn stalls_on_l0_files(&self) -> bool {
         true
+    }
+
+    /// Bytes compaction must still read and write before the tree satisfies
+    /// the policy (RocksDB's pending compaction bytes), for write stalls and
+    /// reports. Default: the input of the merge the policy would run next.
+    fn pending_compaction_bytes(&self, version: &Version, options: &Options) -> u64 {
+        let busy = HashSet::new();
+        let ctx = PickContext {
+            options,
+            busy: &busy,
+            now_ms: 0,
+            last_level: None,
+        };
+        self.pick(version, &ctx)
+            .filter(|j| j.kind == JobKind::Merge)
+            .map_or(0, |j| j.input_bytes())
+    }
+
+    /// How urgently `level` needs compaction (1 = at its trigger), for the
+    /// stats table and `serve`; `None` where the policy does not score it.
+    fn level_score(&self, _version: &Version, _options: &Options, _level: usize) -> Option<f64> {
+        None
+    }
+
+    /// Checks the shape the policy promises (e.g. one sorted run per level
+    /// below L0); run after every installed edit under `paranoid_checks`.
+    /// The error says what is wrong.
+    fn check_shape(&self, _version: &Version) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// The clock time at which the policy may find work in `version` even
+    /// if nothing is written (a TTL expiring, a time window closing); the
+    /// engine asks again then. `None`: only a change of the tree can make
+    /// work.
+    fn next_wakeup_ms(&self, _version: &Version, _ctx: &PickContext<'_>) -> Option<u64> {
+        None
     }
 }

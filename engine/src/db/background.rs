@@ -7,11 +7,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use super::schedule::RunningJob;
 use super::work::{FlushWork, MergeWork};
 use super::write::StallCause;
 use super::Inner;
-use crate::compaction::{Job, JobKind, PickContext};
+use crate::compaction::{Job, JobKind};
 use crate::error::Result;
 
 /// What the database's threads share.
@@ -64,7 +63,20 @@ fn worker(shared: &Shared) {
             return;
         }
         let Some(task) = guard.next_task() else {
-            guard = shared.wait(guard);
+            // A policy with a timer (TTL, time windows) is asked again at its
+            // wake-up time even if nothing else happens.
+            let wake = guard.quiet.and_then(|q| q.wake_ms);
+            guard = match wake {
+                Some(t) => {
+                    let ms = t.saturating_sub(guard.now_ms()).clamp(1, 1000);
+                    shared
+                        .changed
+                        .wait_timeout(guard, std::time::Duration::from_millis(ms))
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+                None => shared.wait(guard),
+            };
             continue;
         };
         match task {
@@ -111,7 +123,7 @@ impl Inner {
         self.failed.is_none()
             && (!self.imm.is_empty()
                 || !self.sched.running.is_empty()
-                || (self.opts.auto_compaction && self.quiet_epoch != Some(self.epoch)))
+                || self.may_start_job(self.now_ms()))
     }
 
     /// The next piece of work for a worker: the oldest memtable's flush
@@ -127,30 +139,7 @@ impl Inner {
                 return Some(Task::Flush(work));
             }
         }
-        if !self.opts.auto_compaction
-            || self.sched.running.len() >= self.opts.max_background_jobs
-            || self.quiet_epoch == Some(self.epoch)
-        {
-            return None;
-        }
-        let busy = self.sched.busy_files().collect();
-        let ctx = PickContext {
-            options: &self.opts,
-            busy: &busy,
-            now_ms: self.now_ms(),
-            last_level: self.last_level,
-        };
-        let Some(job) = self.strategy.pick(&self.version, &ctx) else {
-            self.quiet_epoch = Some(self.epoch);
-            return None;
-        };
-        self.last_level = job.inputs.first().map(|i| i.level);
-        let id = self.sched.next_id();
-        self.sched.running.push(RunningJob {
-            job: job.clone(),
-            remaining: 0,
-            id,
-        });
+        let (job, id) = self.start_next_job(self.now_ms())?;
         match job.kind {
             JobKind::Merge => match self.prepare_merge(job) {
                 Ok(work) => Some(Task::Merge(work, id)),

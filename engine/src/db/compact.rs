@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use super::schedule::RunningJob;
 use super::{Db, Inner, LevelStatsRow, LevelStatsTable};
-use crate::compaction::{
-    Job, JobInput, JobKind, MergeOutput, MergeStats, PickContext, Reason, Shape,
-};
+use crate::compaction::{Job, JobKind, MergeOutput, MergeStats, PickContext, Reason};
 use crate::error::{Error, Result};
 use crate::key::SeqNo;
 use crate::options::Mode;
@@ -27,17 +25,11 @@ pub(crate) fn may_hold_older(
 ) -> bool {
     let candidate =
         |f: &crate::version::FileMeta| !excluded.contains(&f.number) && f.smallest_seq < seq;
-    if version
-        .files(0)
-        .iter()
-        .any(|f| f.contains_user_key(user_key) && candidate(f))
-    {
-        return true;
-    }
-    (1..version.num_levels()).any(|level| {
+    (0..version.num_levels()).any(|level| {
         version
-            .file_for_key(level, user_key)
-            .is_some_and(|f| candidate(f))
+            .runs(level)
+            .iter()
+            .any(|run| run.file_for_key(user_key).is_some_and(|f| candidate(f)))
     })
 }
 
@@ -56,11 +48,9 @@ impl Db {
     /// [`crate::compaction::pending_compaction_bytes`]).
     pub fn pending_compaction_bytes(&self) -> u64 {
         let inner = self.lock();
-        crate::compaction::pending_compaction_bytes(
-            &inner.version,
-            &inner.opts,
-            inner.strategy.as_ref(),
-        )
+        inner
+            .strategy
+            .pending_compaction_bytes(&inner.version, &inner.opts)
     }
 
     /// Runs compaction until the policy picks nothing more, waiting on the
@@ -113,19 +103,25 @@ impl Db {
                 source_level + 1
             )));
         }
+        let mut inputs = crate::compaction::job_inputs_by_run(&version, source_level, &files);
+        inputs.extend(crate::compaction::job_inputs_by_run(
+            &version,
+            source_level + 1,
+            &next,
+        ));
+        let output_runs = version.runs(source_level + 1);
+        if output_runs.len() > 1 {
+            return Err(Error::InvalidArgument(format!(
+                "L{} holds {} sorted runs; compact_level merges into a level of one run",
+                source_level + 1,
+                output_runs.len()
+            )));
+        }
         let job = Job {
             kind: JobKind::Merge,
-            inputs: vec![
-                JobInput {
-                    level: source_level,
-                    files,
-                },
-                JobInput {
-                    level: source_level + 1,
-                    files: next,
-                },
-            ],
+            inputs,
             output_level: source_level + 1,
+            output_run: output_runs.first().map(|r| r.id()),
             reason: Reason::Manual,
             bottommost: false,
             max_output_file_size: Some(inner.opts.base_file_size),
@@ -178,30 +174,8 @@ impl Inner {
                     i += 1;
                 }
             }
-            if self.opts.auto_compaction && self.failed.is_none() {
-                while self.sched.running.len() < self.opts.max_background_jobs
-                    && self.quiet_epoch != Some(self.epoch)
-                {
-                    let busy: HashSet<u64> = self.sched.busy_files().collect();
-                    let ctx = PickContext {
-                        options: &self.opts,
-                        busy: &busy,
-                        now_ms: now,
-                        last_level: self.last_level,
-                    };
-                    let Some(job) = self.strategy.pick(&self.version, &ctx) else {
-                        self.quiet_epoch = Some(self.epoch);
-                        break;
-                    };
-                    self.last_level = job.inputs.first().map(|i| i.level);
-                    let remaining = match job.kind {
-                        JobKind::Merge => 2 * job.input_bytes(),
-                        JobKind::TrivialMove | JobKind::Drop => 0,
-                    };
-                    let id = self.sched.next_id();
-                    self.sched.running.push(RunningJob { job, remaining, id });
-                    progressed = true;
-                }
+            while self.start_next_job(now).is_some() {
+                progressed = true;
             }
             if !progressed {
                 self.sched.flush_bucket.settle();
@@ -213,6 +187,57 @@ impl Inner {
             "compaction policy {} did not reach quiescence after {MAX_JOBS_PER_ROUND} jobs",
             self.strategy.name()
         ))))
+    }
+
+    /// True when compaction may start a job now: automatic compaction on,
+    /// the database writable, a slot free, and the strategy not known to
+    /// have nothing to do (no edit since it last said so, and its wake-up
+    /// time, if any, not reached).
+    pub(super) fn may_start_job(&self, now_ms: u64) -> bool {
+        let quiet = self
+            .quiet
+            .is_some_and(|q| q.epoch == self.epoch && q.wake_ms.is_none_or(|t| now_ms < t));
+        self.opts.auto_compaction
+            && self.failed.is_none()
+            && self.sched.running.len() < self.opts.max_background_jobs
+            && !quiet
+    }
+
+    /// The one place jobs start, in both modes: asks the strategy for the
+    /// next job and registers it as running (metered against the I/O budget
+    /// in the deterministic mode). `None` when no job may or does start;
+    /// then, if the strategy found nothing, it is not asked again until the
+    /// next edit or its wake-up time.
+    pub(super) fn start_next_job(&mut self, now_ms: u64) -> Option<(Job, u64)> {
+        if !self.may_start_job(now_ms) {
+            return None;
+        }
+        let busy: HashSet<u64> = self.sched.busy_files().collect();
+        let ctx = PickContext {
+            options: &self.opts,
+            busy: &busy,
+            now_ms,
+            last_level: self.last_level,
+        };
+        let Some(job) = self.strategy.pick(&self.version, &ctx) else {
+            self.quiet = Some(super::Quiet {
+                epoch: self.epoch,
+                wake_ms: self.strategy.next_wakeup_ms(&self.version, &ctx),
+            });
+            return None;
+        };
+        self.last_level = job.inputs.first().map(|i| i.level);
+        let remaining = match (self.opts.mode, job.kind) {
+            (Mode::Deterministic, JobKind::Merge) => 2 * job.input_bytes(),
+            _ => 0,
+        };
+        let id = self.sched.next_id();
+        self.sched.running.push(RunningJob {
+            job: job.clone(),
+            remaining,
+            id,
+        });
+        Some((job, id))
     }
 
     /// Pumps, moving the clock to each next completion, until `done` holds
@@ -281,8 +306,10 @@ impl Inner {
         };
         let out = match (job.kind, out) {
             (JobKind::TrivialMove, _) => {
+                let first = job.input_files().next().map(|(_, f)| f.number);
+                let run = job.output_run.or(first).unwrap_or_default();
                 for (_, f) in job.input_files() {
-                    edit.added.push((job.output_level, f.as_ref().clone()));
+                    edit.add_file_to_run(job.output_level, run, f.as_ref().clone());
                 }
                 self.install(edit)?;
                 self.stats.trivial_moves += 1;
@@ -314,8 +341,10 @@ impl Inner {
         report.bytes_read = read;
         report.bytes_written = out.stats.bytes_written;
         report.stats = out.stats;
+        let first = out.files.first().map(|f| f.number);
+        let run = job.output_run.or(first).unwrap_or_default();
         for f in out.files {
-            edit.added.push((job.output_level, f));
+            edit.add_file_to_run(job.output_level, run, f);
         }
         self.install(edit)?;
         self.remove_files(job)?;
@@ -368,19 +397,13 @@ impl Inner {
         let new = new?;
         if self.opts.paranoid_checks {
             new.check_invariants()?;
-            if self.strategy.shape() == Shape::Tiered {
-                if let Some(level) = (1..new.num_levels()).find(|&l| !new.files(l).is_empty()) {
-                    return Err(Error::InvalidArgument(format!(
-                        "tiered policy {} left files in L{level}",
-                        self.strategy.name()
-                    )));
-                }
-            }
+            self.strategy
+                .check_shape(&new)
+                .map_err(Error::InvalidArgument)?;
         }
         self.stats.sorted_runs_max = self.stats.sorted_runs_max.max(new.sorted_runs() as u64);
         self.epoch += 1;
-        self.debt =
-            crate::compaction::pending_compaction_bytes(&new, &self.opts, self.strategy.as_ref());
+        self.debt = self.strategy.pending_compaction_bytes(&new, &self.opts);
         self.stats.sst_bytes_peak = self.stats.sst_bytes_peak.max(new.total_bytes());
         self.window.sst_bytes = self.window.sst_bytes.max(new.total_bytes());
         self.version = Arc::new(new);
@@ -405,15 +428,7 @@ impl Inner {
         };
         for level in 0..v.num_levels() {
             let w = self.stats.levels.get(level).copied().unwrap_or_default();
-            let score = match self.strategy.shape() {
-                Shape::Leveled if level == 0 => {
-                    Some(v.files(0).len() as f64 / self.opts.l0_file_limit as f64)
-                }
-                Shape::Leveled if level + 1 < v.num_levels() => {
-                    Some(v.level_bytes(level) as f64 / self.opts.level_target_bytes(level) as f64)
-                }
-                _ => None,
-            };
+            let score = self.strategy.level_score(v, &self.opts, level);
             let write_amp = if level == 0 {
                 if w.write_bytes > 0 {
                     1.0

@@ -94,8 +94,11 @@ impl Inner {
             l0.keys_in += out.stats.keys_in;
             l0.keys_dropped += out.stats.keys_dropped();
         }
-        for f in out.files {
-            edit.added.push((0, f));
+        // A flush's output is one new L0 run.
+        if let Some(run) = out.files.first().map(|f| f.number) {
+            for f in out.files {
+                edit.add_file_to_run(0, run, f);
+            }
         }
         // Recovery replays the WALs of the memtables still in memory.
         let old_log = self.state.log_number;
@@ -114,11 +117,9 @@ impl Inner {
                 fs.remove(&p)?;
             }
         }
-        let debt = crate::compaction::pending_compaction_bytes(
-            &self.version,
-            &self.opts,
-            self.strategy.as_ref(),
-        );
+        let debt = self
+            .strategy
+            .pending_compaction_bytes(&self.version, &self.opts);
         self.stats.pending_compaction_bytes_peak =
             self.stats.pending_compaction_bytes_peak.max(debt);
         self.window.pending_compaction_bytes = self.window.pending_compaction_bytes.max(debt);

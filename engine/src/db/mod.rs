@@ -98,7 +98,7 @@ struct Inner {
     env: Env,
     dir: PathBuf,
     opts: Options,
-    strategy: Box<dyn Strategy>,
+    strategy: Arc<dyn Strategy>,
     mem: Memtable,
     /// Clock time of the memtable's first write.
     mem_oldest_ms: Option<u64>,
@@ -121,10 +121,10 @@ struct Inner {
     sched: Scheduler,
     /// Compaction debt of the current version.
     debt: u64,
-    /// Bumped by every installed edit; with `quiet_epoch` it spares asking
-    /// the strategy again about a version it found nothing to do in.
+    /// Bumped by every installed edit; with `quiet` it spares asking the
+    /// strategy again about a version it found nothing to do in.
     epoch: u64,
-    quiet_epoch: Option<u64>,
+    quiet: Option<Quiet>,
     /// Fractions of a millisecond of write delay carried to the next write.
     slowdown_carry: u64,
     last_level: Option<usize>,
@@ -134,6 +134,14 @@ struct Inner {
     failed: Option<String>,
     snapshots: Arc<SnapshotList>,
     window: WindowPeaks,
+}
+
+/// The strategy found nothing to do in version `epoch`; it is asked again
+/// after the next installed edit, or at `wake_ms` on the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Quiet {
+    epoch: u64,
+    wake_ms: Option<u64>,
 }
 
 fn parse_file_number(name: &str, suffix: &str) -> Option<u64> {
@@ -146,12 +154,27 @@ impl Db {
         Db::open_with(dir, opts, Env::disk())
     }
 
-    /// Opens (creating if missing) the database in `dir` in `env`.
+    /// Opens (creating if missing) the database in `dir` in `env`, with
+    /// the compaction policy `opts.compaction` names.
     ///
     /// Recovery: the manifest gives the version; WAL files not yet flushed
     /// are replayed (a torn last record is ignored) and flushed to L0; files
     /// the version does not reference are deleted.
     pub fn open_with(dir: impl AsRef<Path>, opts: Options, env: Env) -> Result<Db> {
+        opts.validate()?;
+        let strategy = (opts.compaction.policy.build)(&opts.compaction);
+        Db::open_with_strategy(dir, opts, env, strategy)
+    }
+
+    /// Opens the database in `dir` in `env` with a compaction strategy of
+    /// the caller's own (`opts.compaction` is then not consulted): the
+    /// plug-in point for policies outside this crate.
+    pub fn open_with_strategy(
+        dir: impl AsRef<Path>,
+        opts: Options,
+        env: Env,
+        strategy: Arc<dyn Strategy>,
+    ) -> Result<Db> {
         opts.validate()?;
         let dir = dir.as_ref().to_path_buf();
         let fs = env.fs.clone();
@@ -162,7 +185,6 @@ impl Db {
             } else {
                 Manifest::create(fs.clone(), &dir, opts.num_levels, opts.max_manifest_bytes)?
             };
-        let strategy = opts.compaction.policy.build(&opts.compaction);
         let snapshots = Arc::new(SnapshotList::default());
         let now = env.clock.now_ms();
         let sched = Scheduler::new(
@@ -192,7 +214,7 @@ impl Db {
             sched,
             debt: 0,
             epoch: 0,
-            quiet_epoch: None,
+            quiet: None,
             slowdown_carry: 0,
             last_level: None,
             stats: EngineStats::default(),

@@ -171,22 +171,26 @@ impl Inner {
             }
         }
         let version = self.version.clone();
-        let mut l0 = Vec::new();
-        for f in version.files(0) {
-            if f.contains_user_key(user_key) && f.smallest_seq <= seq {
-                l0.push((f.largest_seq, self.table(f)?));
+        let mut levels = Vec::new();
+        for level in 0..version.num_levels() {
+            let mut candidates = Vec::new();
+            for run in version.runs(level) {
+                if let Some(f) = run.file_for_key(user_key) {
+                    if f.smallest_seq <= seq {
+                        candidates.push((f.largest_seq, self.table(f)?));
+                    }
+                }
+            }
+            if !candidates.is_empty() {
+                // Newest first, for the early stop in `probe`.
+                candidates.sort_by(|a, b| b.0.cmp(&a.0));
+                levels.push(candidates);
             }
         }
-        let mut deeper = Vec::new();
-        for level in 1..version.num_levels() {
-            if let Some(f) = version.file_for_key(level, user_key) {
-                deeper.push(self.table(f)?);
-            }
-        }
-        if l0.is_empty() && deeper.is_empty() {
+        if levels.is_empty() {
             return Ok(Lookup::InMemory(None));
         }
-        Ok(Lookup::Tables(LookupTables { l0, deeper }))
+        Ok(Lookup::Tables(LookupTables { levels }))
     }
 
     /// What a scan of `[lo, hi)` reads: copies of the memtables' entries
@@ -202,17 +206,21 @@ impl Inner {
         let in_range = |f: &FileMeta| {
             f.largest_user_key() >= lo && hi.is_none_or(|h| f.smallest_user_key() < h)
         };
-        let mut levels = Vec::with_capacity(version.num_levels());
+        let mut runs = Vec::new();
         for level in 0..version.num_levels() {
-            let mut files = Vec::new();
-            for f in version.files(level).iter().filter(|f| in_range(f)) {
-                files.push((f.clone(), self.table(f)?));
+            for run in version.runs(level) {
+                let mut files = Vec::new();
+                for f in run.files().iter().filter(|f| in_range(f)) {
+                    files.push((f.clone(), self.table(f)?));
+                }
+                if !files.is_empty() {
+                    runs.push(files);
+                }
             }
-            levels.push(files);
         }
         Ok(ScanPlan {
             memtables,
-            levels,
+            runs,
             dir: self.dir.clone(),
         })
     }
@@ -225,8 +233,8 @@ type KeyValue = (Vec<u8>, Vec<u8>);
 struct ScanPlan {
     /// Newest first.
     memtables: Vec<MemRange>,
-    /// Overlapping tables per level, in key order within L1+.
-    levels: Vec<Vec<(Arc<FileMeta>, Arc<Table>)>>,
+    /// Overlapping tables of each sorted run, in key order.
+    runs: Vec<Vec<(Arc<FileMeta>, Arc<Table>)>>,
     /// For error messages.
     dir: PathBuf,
 }
@@ -248,13 +256,14 @@ impl ScanPlan {
         for m in self.memtables {
             children.push(Box::new(m));
         }
-        let mut levels = self.levels.into_iter();
-        // L0 files overlap: one cursor each. Deeper levels: one per level.
-        for (_, t) in levels.next().unwrap_or_default() {
-            children.push(Box::new(t.iter()));
-        }
-        for files in levels.filter(|f| !f.is_empty()) {
-            children.push(Box::new(LevelIterator::new(files)));
+        // One cursor per sorted run: a run's files are key-disjoint.
+        for mut files in self.runs {
+            if files.len() == 1 {
+                let (_, t) = files.pop().expect("one file");
+                children.push(Box::new(t.iter()));
+            } else {
+                children.push(Box::new(LevelIterator::new(files)));
+            }
         }
         let mut it = MergingIterator::new(children);
         it.seek(&key::seek_key(lo, key::MAX_SEQ))?;
@@ -293,10 +302,9 @@ enum Lookup {
 
 /// The tables of one version that may hold a key.
 struct LookupTables {
-    /// L0 candidates with their largest sequence, newest first.
-    l0: Vec<(SeqNo, Arc<Table>)>,
-    /// At most one table per deeper level, top down.
-    deeper: Vec<Arc<Table>>,
+    /// Per level that has any, top down: at most one candidate table per
+    /// sorted run, with its largest sequence, newest first.
+    levels: Vec<Vec<(SeqNo, Arc<Table>)>>,
 }
 
 impl LookupTables {
@@ -307,27 +315,24 @@ impl LookupTables {
         seq: SeqNo,
         stats: &mut LookupStats,
     ) -> Result<Option<(ValueKind, Vec<u8>)>> {
-        // L0 files may overlap and, under tiered policies, their sequence
-        // ranges may interleave: keep the newest hit, and stop once no
-        // remaining file can hold anything newer. Files are ordered by
-        // largest sequence, descending.
-        let mut best: Option<(SeqNo, ValueKind, Vec<u8>)> = None;
-        for (largest_seq, t) in &self.l0 {
-            if best.as_ref().is_some_and(|b| b.0 > *largest_seq) {
-                break;
-            }
-            if let Some(e) = t.get(user_key, seq, stats)? {
-                if best.as_ref().is_none_or(|b| e.seq > b.0) {
-                    best = Some((e.seq, e.kind, e.value));
+        // The runs of a level may overlap and, under tiered policies, their
+        // sequence ranges may interleave: keep the newest hit, and stop once
+        // no remaining run can hold anything newer. A deeper level holds
+        // only older versions, so the first level with a hit answers.
+        for candidates in &self.levels {
+            let mut best: Option<(SeqNo, ValueKind, Vec<u8>)> = None;
+            for (largest_seq, t) in candidates {
+                if best.as_ref().is_some_and(|b| b.0 > *largest_seq) {
+                    break;
+                }
+                if let Some(e) = t.get(user_key, seq, stats)? {
+                    if best.as_ref().is_none_or(|b| e.seq > b.0) {
+                        best = Some((e.seq, e.kind, e.value));
+                    }
                 }
             }
-        }
-        if let Some((_, kind, v)) = best {
-            return Ok(Some((kind, v)));
-        }
-        for t in &self.deeper {
-            if let Some(e) = t.get(user_key, seq, stats)? {
-                return Ok(Some((e.kind, e.value)));
+            if let Some((_, kind, v)) = best {
+                return Ok(Some((kind, v)));
             }
         }
         Ok(None)

@@ -248,7 +248,7 @@ fn invalid_edit_is_rejected_before_anything_is_written() {
     let err = m.log_and_apply(&v, overlap, &mut st).unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("invalid argument: L2 files 000002 and {n:06} have overlapping ranges")
+        format!("invalid argument: L2 run 000002 files 000002 and {n:06} have overlapping ranges")
     );
     let unallocated = edit("add L3 000099: a#1 .. b#1");
     let err = m.log_and_apply(&v, unallocated, &mut st).unwrap_err();
@@ -366,4 +366,66 @@ fn a_failed_write_leaves_the_old_or_the_new_version_and_refuses_more() {
     // failure during the switch (create, write, sync, CURRENT) the new one.
     assert_eq!(outcomes.0, 2, "{outcomes:?}");
     assert!(outcomes.1 >= 8, "{outcomes:?}");
+}
+
+/// Writes a manifest whose records are `edits`, and a CURRENT naming it.
+fn write_manifest(fs: &MemFs, edits: &[VersionEdit]) {
+    let name = manifest_file_name(1);
+    let file = fs.create(&dir().join(&name)).unwrap();
+    let mut w = LogWriter::new(file);
+    for e in edits {
+        w.add_record(&e.encode()).unwrap();
+    }
+    w.sync().unwrap();
+    let mut cur = fs.create(&dir().join(CURRENT)).unwrap();
+    cur.append(format!("{name}\n").as_bytes()).unwrap();
+    cur.sync().unwrap();
+}
+
+#[test]
+fn a_format_1_manifest_without_runs_still_opens_with_one_run_per_flush_and_per_level() {
+    // Format 1 wrote no version record and no run ids.
+    let fs = MemFs::new();
+    fs.create_dir_all(dir()).unwrap();
+    let first = edit(
+        "add L0 000007: a#30 .. k#39\nadd L0 000006: c#20 .. z#29\n\
+         add L1 000003: a#1 .. f#5\nadd L1 000004: g#1 .. p#5\n\
+         next_file_number 9\nlast_sequence 40\nlog_number 8\n",
+    );
+    assert!(first.added.iter().all(|a| a.run.is_none()));
+    write_manifest(&fs, &[first]);
+    let (_, v, _) = recover(&fs).unwrap();
+    assert_eq!(
+        v.to_string(),
+        "L0\n  000007: a#30 .. k#39\n  000006: c#20 .. z#29\nL1\n  000003: a#1 .. f#5\n  000004: g#1 .. p#5\n"
+    );
+    assert_eq!(v.sorted_runs(), 3);
+    assert_eq!(v.runs(1)[0].id(), 3);
+}
+
+#[test]
+fn a_manifest_of_a_newer_format_is_refused_naming_the_format() {
+    let fs = MemFs::new();
+    fs.create_dir_all(dir()).unwrap();
+    let mut e = edit("next_file_number 9\nlast_sequence 40\nlog_number 8\n");
+    e.format_version = Some(MANIFEST_FORMAT + 1);
+    write_manifest(&fs, &[e]);
+    let err = recover(&fs).unwrap_err().to_string();
+    assert!(
+        err.contains("manifest format 3") && err.contains("reads formats 1 to 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_fresh_manifest_records_its_format_and_every_run() {
+    let fs = MemFs::new();
+    let (_m, v, _st) = populated(&fs, NO_LIMIT);
+    let (_, back, _) = recover(&fs).unwrap();
+    assert_eq!(back, v);
+    let name = fs.read_all(&dir().join(CURRENT)).unwrap();
+    let name = String::from_utf8(name).unwrap();
+    let contents = log::read_log(&fs, &dir().join(name.trim())).unwrap();
+    let first = VersionEdit::decode(&contents.records[0], Path::new("m")).unwrap();
+    assert_eq!(first.format_version, Some(MANIFEST_FORMAT));
 }

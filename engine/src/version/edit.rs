@@ -19,7 +19,19 @@ const TAG_NEXT_FILE_NUMBER: u64 = 2;
 const TAG_LAST_SEQUENCE: u64 = 3;
 const TAG_CURSOR: u64 = 4;
 const TAG_DELETED_FILE: u64 = 5;
+/// An added file without a run (format 1): placed by [`Version::apply`]'s
+/// rule for run-less files.
 const TAG_ADDED_FILE: u64 = 6;
+/// An added file and the id of the sorted run it joins (format 2).
+const TAG_ADDED_FILE_IN_RUN: u64 = 7;
+/// The manifest format the writer used; in the first record of a manifest.
+const TAG_FORMAT_VERSION: u64 = 8;
+
+/// The manifest format this code writes: 2 records each file's sorted run.
+/// Format 1 (no version record) had no runs; it still opens.
+pub const MANIFEST_FORMAT: u64 = 2;
+
+/// [`Version::apply`]: super::Version::apply
 
 /// Levels above this are rejected when decoding: no database has that many
 /// (options cap `num_levels` far below it), so such a value is damage.
@@ -33,8 +45,8 @@ const MAX_ENCODED_LEVEL: usize = 255;
 pub struct VersionEdit {
     /// `(level, file number)` of files leaving the tree.
     pub deleted: Vec<(usize, u64)>,
-    /// `(level, file)` of files joining the tree.
-    pub added: Vec<(usize, FileMeta)>,
+    /// Files joining the tree.
+    pub added: Vec<AddedFile>,
     /// The next unused file number, when the edit records it.
     pub next_file_number: Option<u64>,
     /// The last sequence number used, when the edit records it.
@@ -44,6 +56,20 @@ pub struct VersionEdit {
     /// Round-robin compaction cursor per level: an internal key; an empty key
     /// clears the level's cursor.
     pub compaction_cursors: Vec<(usize, Vec<u8>)>,
+    /// The manifest format of the writer, recorded in a manifest's first
+    /// edit; absent in format 1.
+    pub format_version: Option<u64>,
+}
+
+/// A file joining the tree: its level, the sorted run it joins, its
+/// metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedFile {
+    pub level: usize,
+    /// The run's id; `None` places the file by the run-less rule (see
+    /// [`Version::apply`](super::Version::apply)).
+    pub run: Option<u64>,
+    pub file: FileMeta,
 }
 
 impl VersionEdit {
@@ -52,9 +78,24 @@ impl VersionEdit {
         VersionEdit::default()
     }
 
-    /// Adds `file` to `level`.
+    /// Adds `file` to `level` without naming a run: in L0 it forms a run of
+    /// its own, deeper it joins the level's only run.
     pub fn add_file(&mut self, level: usize, file: FileMeta) -> &mut Self {
-        self.added.push((level, file));
+        self.added.push(AddedFile {
+            level,
+            run: None,
+            file,
+        });
+        self
+    }
+
+    /// Adds `file` to `level` as part of sorted run `run` (created when new).
+    pub fn add_file_to_run(&mut self, level: usize, run: u64, file: FileMeta) -> &mut Self {
+        self.added.push(AddedFile {
+            level,
+            run: Some(run),
+            file,
+        });
         self
     }
 
@@ -74,6 +115,7 @@ impl VersionEdit {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         for (tag, value) in [
+            (TAG_FORMAT_VERSION, self.format_version),
             (TAG_LOG_NUMBER, self.log_number),
             (TAG_NEXT_FILE_NUMBER, self.next_file_number),
             (TAG_LAST_SEQUENCE, self.last_sequence),
@@ -94,11 +136,17 @@ impl VersionEdit {
             put_varint(&mut out, number);
         }
         let mut body = Vec::new();
-        for (level, f) in &self.added {
-            put_varint(&mut out, TAG_ADDED_FILE);
-            put_varint(&mut out, *level as u64);
+        for a in &self.added {
+            match a.run {
+                None => put_varint(&mut out, TAG_ADDED_FILE),
+                Some(_) => put_varint(&mut out, TAG_ADDED_FILE_IN_RUN),
+            }
+            put_varint(&mut out, a.level as u64);
+            if let Some(run) = a.run {
+                put_varint(&mut out, run);
+            }
             body.clear();
-            encode_file(&mut body, f);
+            encode_file(&mut body, &a.file);
             put_length_prefixed(&mut out, &body);
         }
         out
@@ -119,8 +167,9 @@ impl VersionEdit {
                 .ok_or_else(|| bad(format!("truncated tag at byte {at}")))?;
             let truncated = |what: &str| bad(format!("truncated {what} at byte {at}"));
             match tag {
-                TAG_LOG_NUMBER | TAG_NEXT_FILE_NUMBER | TAG_LAST_SEQUENCE => {
+                TAG_LOG_NUMBER | TAG_NEXT_FILE_NUMBER | TAG_LAST_SEQUENCE | TAG_FORMAT_VERSION => {
                     let (slot, name) = match tag {
+                        TAG_FORMAT_VERSION => (&mut edit.format_version, "format_version"),
                         TAG_LOG_NUMBER => (&mut edit.log_number, "log_number"),
                         TAG_NEXT_FILE_NUMBER => (&mut edit.next_file_number, "next_file_number"),
                         _ => (&mut edit.last_sequence, "last_sequence"),
@@ -145,12 +194,17 @@ impl VersionEdit {
                     let number = d.varint().ok_or_else(|| truncated("deleted file"))?;
                     edit.deleted.push((level, number));
                 }
-                TAG_ADDED_FILE => {
+                TAG_ADDED_FILE | TAG_ADDED_FILE_IN_RUN => {
                     let level = decode_level(&mut d).ok_or_else(|| truncated("added file"))?;
+                    let run = if tag == TAG_ADDED_FILE_IN_RUN {
+                        Some(d.varint().ok_or_else(|| truncated("added file"))?)
+                    } else {
+                        None
+                    };
                     let body = d.length_prefixed().ok_or_else(|| truncated("added file"))?;
-                    let f = decode_file(body)
+                    let file = decode_file(body)
                         .map_err(|why| bad(format!("added file at byte {at}: {why}")))?;
-                    edit.added.push((level, f));
+                    edit.added.push(AddedFile { level, run, file });
                 }
                 other => return Err(bad(format!("unknown tag {other} at byte {at}"))),
             }
@@ -252,6 +306,7 @@ mod tests {
         e.delete_file(0, 5)
             .delete_file(3, u64::MAX)
             .add_file(1, file(7, "a", "c"))
+            .add_file_to_run(2, 3, file(10, "e", "f"))
             .add_file(
                 6,
                 FileMeta {
@@ -264,6 +319,7 @@ mod tests {
         e.next_file_number = Some(9);
         e.last_sequence = Some(key::MAX_SEQ);
         e.log_number = Some(0);
+        e.format_version = Some(MANIFEST_FORMAT);
         e
     }
 
@@ -341,7 +397,12 @@ mod tests {
         ) {
             let mut e = VersionEdit { deleted, next_file_number: next, last_sequence: seq, ..Default::default() };
             for (i, s) in sizes.into_iter().enumerate() {
-                e.add_file(i, FileMeta { size: s, ..file(i as u64, "k", "q") });
+                let f = FileMeta { size: s, ..file(i as u64, "k", "q") };
+                if s % 2 == 0 {
+                    e.add_file(i, f);
+                } else {
+                    e.add_file_to_run(i, s / 2, f);
+                }
             }
             prop_assert_eq!(VersionEdit::decode(&e.encode(), Path::new("m")).unwrap(), e);
         }

@@ -2,15 +2,25 @@
 //! describes a tree (pickers, edits, the manifest): one parser and one
 //! printer, each the exact inverse of the other for canonical text.
 //!
-//! A version:
+//! A version, level by level, each level's sorted runs newest first:
 //!
 //! ```text
 //! L0
-//!   000005: a#12 .. c#15 size=2048
+//!   000007: a#20 .. c#25 size=2048
+//!   run 000005
+//!     000005: a#12 .. c#15 size=2048
+//!     000006: d#12 .. f#15 size=2048
 //!   000004: b#8 .. f#11 size=4096 tombstones=10
 //! L1 cursor=d#3
 //!   000002: a#1 .. m#4 size=1MiB
+//!   000003: n#1 .. q#4 size=1MiB
 //! ```
+//!
+//! A `run NNNNNN` line opens a sorted run of that id; its files follow,
+//! indented further. Files written directly under a level are shorthand: in
+//! L0 each is a run of its own (id = its number), in L1 and deeper they form
+//! the level's one run (id = the smallest of their numbers). The printer
+//! uses the shorthand wherever it describes the run exactly.
 //!
 //! Keys are `user_key#seq` (a value), `user_key#seq,DEL` (a tombstone) or
 //! `user_key#seq,EXP` (a value with expiry). User-key bytes outside printable
@@ -28,6 +38,7 @@
 //! ```text
 //! delete L0 000005
 //! add L1 000005: a#12 .. c#15 size=2048
+//! add L0 run=000009 000010: a#12 .. c#15
 //! cursor L1 d#3
 //! cursor L2 (none)
 //! next_file_number 9
@@ -40,7 +51,7 @@ use std::fmt::Write as _;
 use crate::error::{Error, Result};
 use crate::key::{self, ValueKind, MAX_SEQ};
 
-use super::{FileMeta, Version, VersionEdit};
+use super::{FileMeta, SortedRun, Version, VersionEdit};
 
 const KIB: u64 = 1 << 10;
 const MIB: u64 = 1 << 20;
@@ -241,14 +252,15 @@ pub fn parse_file(text: &str) -> Result<FileMeta, String> {
 }
 
 /// The fixture text of a version: each non-empty level (or level with a
-/// cursor) as a header line followed by its files, indented two spaces.
-/// An empty version prints as the empty string.
+/// cursor) as a header line followed by its runs, indented two spaces (see
+/// the module documentation for the shorthand). An empty version prints as
+/// the empty string.
 pub fn format_version(v: &Version) -> String {
     let mut s = String::new();
     for level in 0..v.num_levels() {
-        let files = v.files(level);
+        let runs = v.runs(level);
         let cursor = v.cursor(level);
-        if files.is_empty() && cursor.is_none() {
+        if runs.is_empty() && cursor.is_none() {
             continue;
         }
         let _ = write!(s, "L{level}");
@@ -256,8 +268,24 @@ pub fn format_version(v: &Version) -> String {
             let _ = write!(s, " cursor={}", format_key(c));
         }
         s.push('\n');
-        for f in files {
-            let _ = writeln!(s, "  {}", format_file(f));
+        let bare = |r: &SortedRun| {
+            let smallest = r.files().iter().map(|f| f.number).min();
+            if level == 0 {
+                r.files().len() == 1 && smallest == Some(r.id())
+            } else {
+                runs.len() == 1 && smallest == Some(r.id())
+            }
+        };
+        for run in runs {
+            let indent = if bare(run) {
+                "  "
+            } else {
+                let _ = writeln!(s, "  run {:06}", run.id());
+                "    "
+            };
+            for f in run.files() {
+                let _ = writeln!(s, "{indent}{}", format_file(f));
+            }
         }
     }
     s
@@ -271,6 +299,10 @@ fn parse_level(text: &str) -> Option<usize> {
     text.strip_prefix('L')?.parse().ok()
 }
 
+fn parse_run_id(text: &str) -> Option<u64> {
+    text.parse().ok()
+}
+
 /// Parses a version of `num_levels` levels from fixture text, building it by
 /// applying one edit to an empty version, so the text must describe a valid
 /// tree. Malformed lines are errors naming the line (1-based) and its text;
@@ -278,15 +310,35 @@ fn parse_level(text: &str) -> Option<usize> {
 pub fn parse_version(text: &str, num_levels: usize) -> Result<Version> {
     let mut edit = VersionEdit::new();
     let mut level = None;
+    // The open `run` line: its indentation and id.
+    let mut run: Option<(usize, u64)> = None;
+    // Shorthand files under the current level, placed when the level ends.
+    let mut bare: Vec<FileMeta> = Vec::new();
+    let flush_bare = |edit: &mut VersionEdit, level: Option<usize>, bare: &mut Vec<FileMeta>| {
+        let Some(l) = level else { return };
+        let id = bare.iter().map(|f| f.number).min();
+        for f in bare.drain(..) {
+            let run = if l == 0 {
+                f.number
+            } else {
+                id.expect("non-empty")
+            };
+            edit.add_file_to_run(l, run, f);
+        }
+    };
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let trimmed = line.trim();
         if trimmed.is_empty() {
             continue;
         }
+        let indent = line.len() - line.trim_start().len();
         let mut tokens = trimmed.split_whitespace();
-        if let Some(l) = tokens.next().and_then(parse_level) {
+        let first = tokens.next().unwrap_or_default();
+        if let Some(l) = parse_level(first) {
+            flush_bare(&mut edit, level, &mut bare);
             level = Some(l);
+            run = None;
             for attr in tokens {
                 let c = attr
                     .strip_prefix("cursor=")
@@ -297,9 +349,27 @@ pub fn parse_version(text: &str, num_levels: usize) -> Result<Version> {
             continue;
         }
         let l = level.ok_or_else(|| line_error(n, line, "file before any level line"))?;
+        if first == "run" {
+            let id = tokens
+                .next()
+                .and_then(parse_run_id)
+                .filter(|_| tokens.next().is_none())
+                .ok_or_else(|| line_error(n, line, "want `run NNNNNN`"))?;
+            run = Some((indent, id));
+            continue;
+        }
         let f = parse_file(trimmed).map_err(|e| line_error(n, line, e))?;
-        edit.add_file(l, f);
+        match run {
+            Some((run_indent, id)) if indent > run_indent => {
+                edit.add_file_to_run(l, id, f);
+            }
+            _ => {
+                run = None;
+                bare.push(f);
+            }
+        }
     }
+    flush_bare(&mut edit, level, &mut bare);
     Version::new(num_levels).apply(&edit)
 }
 
@@ -309,8 +379,15 @@ pub fn format_edit(e: &VersionEdit) -> String {
     for (level, number) in &e.deleted {
         let _ = writeln!(s, "delete L{level} {number:06}");
     }
-    for (level, f) in &e.added {
-        let _ = writeln!(s, "add L{level} {}", format_file(f));
+    for a in &e.added {
+        match a.run {
+            None => {
+                let _ = writeln!(s, "add L{} {}", a.level, format_file(&a.file));
+            }
+            Some(run) => {
+                let _ = writeln!(s, "add L{} run={run:06} {}", a.level, format_file(&a.file));
+            }
+        }
     }
     for (level, k) in &e.compaction_cursors {
         let shown = if k.is_empty() {
@@ -356,7 +433,17 @@ pub fn parse_edit(text: &str) -> Result<VersionEdit> {
         match verb {
             "add" => {
                 let (l, file) = level_and(rest)?;
-                e.add_file(l, parse_file(&file).map_err(err)?);
+                match file.strip_prefix("run=") {
+                    Some(tail) => {
+                        let (id, file) = tail.split_once(' ').unwrap_or((tail, ""));
+                        let id =
+                            parse_run_id(id).ok_or_else(|| err(format!("bad run id `{id}`")))?;
+                        e.add_file_to_run(l, id, parse_file(file.trim()).map_err(err)?);
+                    }
+                    None => {
+                        e.add_file(l, parse_file(&file).map_err(err)?);
+                    }
+                }
             }
             "delete" => {
                 let (l, num) = level_and(rest)?;
@@ -394,6 +481,9 @@ mod tests {
 
     const CANONICAL: &str = "\
 L0
+  run 000006
+    000006: a#20 .. b#21
+    000008: c#20 .. d#22
   000005: a#12 .. c#15 size=2048
   000004: b#8 .. f#11,DEL size=4096 tombstones=10
 L1 cursor=d#3,EXP
@@ -414,8 +504,10 @@ L3
             (1, 9, Some(70_000))
         );
         assert_eq!(v.files(3)[0].smallest_user_key(), b"\x00#");
-        assert_eq!(v.files(0)[1].tombstones, 10);
-        assert_eq!(v.files(0)[1].entries, 10);
+        assert_eq!(v.files(0)[3].tombstones, 10);
+        assert_eq!(v.files(0)[3].entries, 10);
+        assert_eq!(v.runs(0).len(), 3);
+        assert_eq!(v.runs(0)[0].files().len(), 2);
     }
 
     #[test]
@@ -448,6 +540,7 @@ L3
     #[test]
     fn edits_round_trip_through_text() {
         let text = "delete L0 000005\nadd L1 000005: a#12 .. c#15 size=2048\n\
+                    add L0 run=000009 000010: a#1 .. b#1\n\
                     cursor L1 d#3\ncursor L2 (none)\nnext_file_number 9\n\
                     last_sequence 40\nlog_number 3\n";
         let e = parse_edit(text).unwrap();

@@ -1,13 +1,16 @@
-//! The shape of the tree: file metadata, the edits that change it, and the
-//! immutable `Version` snapshots they produce.
+//! The shape of the tree: file metadata, the sorted runs files form, the
+//! edits that change them, and the immutable `Version` snapshots they
+//! produce.
 
 mod edit;
 mod file_meta;
 #[doc(hidden)]
 pub mod fixture;
+mod run;
 #[allow(clippy::module_inception)]
 mod version;
 
-pub use edit::VersionEdit;
+pub use edit::{AddedFile, VersionEdit, MANIFEST_FORMAT};
 pub use file_meta::{sst_file_name, FileMeta};
+pub use run::SortedRun;
 pub use version::Version;

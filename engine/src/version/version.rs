@@ -1,8 +1,9 @@
-//! `Version`: an immutable snapshot of which SSTables make up each level.
+//! `Version`: an immutable snapshot of the sorted runs, and their SSTables,
+//! that make up each level.
 //! Edits never change a version; [`Version::apply`] builds the next one.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -10,18 +11,41 @@ use crate::error::{Error, Result};
 use crate::key::{self, compare_internal};
 
 use super::fixture::format_key;
+use super::run::{newest_first, SortedRun};
 use super::{FileMeta, VersionEdit};
 
-/// The files of every level at one point in time, shared by readers and
-/// compactions while newer versions are installed.
+/// One level: its sorted runs, newest first, and a flat view of its files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Level {
+    /// INVARIANT: ordered by [`newest_first`]; no run is empty.
+    runs: Vec<Arc<SortedRun>>,
+    /// INVARIANT: the files of `runs`, run by run in that order, each run's
+    /// files by key.
+    files: Vec<Arc<FileMeta>>,
+    /// INVARIANT: the sum of the runs' bytes.
+    bytes: u64,
+}
+
+impl Level {
+    /// Restores the level's invariants after its runs changed.
+    fn settle(&mut self) {
+        self.runs.retain(|r| !r.files().is_empty());
+        self.runs.sort_by(|a, b| newest_first(a, b));
+        self.files = self
+            .runs
+            .iter()
+            .flat_map(|r| r.files().iter().cloned())
+            .collect();
+        self.bytes = self.runs.iter().map(|r| r.bytes()).sum();
+    }
+}
+
+/// The sorted runs of every level at one point in time, shared by readers
+/// and compactions while newer versions are installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
-    /// INVARIANT: L0 is ordered newest first (`largest_seq` desc, then file
-    /// number desc); every other level is sorted by smallest key and its
-    /// files' user-key ranges are disjoint. No file number appears twice.
-    levels: Vec<Vec<Arc<FileMeta>>>,
-    /// INVARIANT: `level_bytes[l]` is the sum of the sizes of `levels[l]`.
-    level_bytes: Vec<u64>,
+    /// INVARIANT: no file number and no run id appears twice in the tree.
+    levels: Vec<Level>,
     /// Round-robin compaction cursor per level (an internal key).
     /// INVARIANT: every cursor, when set, parses as an internal key.
     compaction_cursors: Vec<Option<Vec<u8>>>,
@@ -58,55 +82,46 @@ fn check_file(f: &FileMeta) -> Result<()> {
     Ok(())
 }
 
-fn l0_order(a: &Arc<FileMeta>, b: &Arc<FileMeta>) -> Ordering {
-    b.largest_seq
-        .cmp(&a.largest_seq)
-        .then(b.number.cmp(&a.number))
-}
-
-fn sort_level(level: usize, files: &mut [Arc<FileMeta>]) {
-    if level == 0 {
-        files.sort_by(l0_order);
-    } else {
-        files.sort_by(|a, b| compare_internal(&a.smallest, &b.smallest));
-    }
-}
-
-/// The first pair of neighbours in a sorted L1+ level whose user-key ranges
-/// overlap.
-fn first_overlap(files: &[Arc<FileMeta>]) -> Option<(&FileMeta, &FileMeta)> {
-    files
-        .windows(2)
-        .find(|w| w[0].largest_user_key() >= w[1].smallest_user_key())
-        .map(|w| (&*w[0], &*w[1]))
+fn overlap_error(level: usize, run: u64, (a, b): (u64, u64)) -> Error {
+    invalid(format!(
+        "L{level} run {} files {} and {} have overlapping ranges",
+        number_str(run),
+        number_str(a),
+        number_str(b)
+    ))
 }
 
 impl Version {
     /// An empty tree of `num_levels` levels.
     pub fn new(num_levels: usize) -> Version {
         Version {
-            levels: vec![Vec::new(); num_levels],
-            level_bytes: vec![0; num_levels],
+            levels: vec![Level::default(); num_levels],
             compaction_cursors: vec![None; num_levels],
         }
     }
 
     /// The version that results from applying `edit` to this one (which is
     /// left unchanged). Deletions happen before additions, so moving a file
-    /// to another level is a delete plus an add of the same file.
+    /// to another level or run is a delete plus an add of the same file.
+    ///
+    /// An added file joins the run its edit names (created if new). A file
+    /// added without a run (manifests of format 1, and fixture shorthand)
+    /// forms a run of its own in L0, and joins the level's only run in L1
+    /// and deeper (or starts it).
     ///
     /// Errors (`InvalidArgument`, nothing applied): a level out of range,
     /// deleting a file that is not in that level, adding a file number
-    /// already in the tree (or twice), a file whose own metadata is
-    /// inconsistent, overlapping files in L1+, a cursor that is not an
-    /// internal key.
+    /// already in the tree (or twice), a run id used in another level, a
+    /// run-less file added to a level of several runs, a file whose own
+    /// metadata is inconsistent, overlapping files within a run, a cursor
+    /// that is not an internal key.
     pub fn apply(&self, edit: &VersionEdit) -> Result<Version> {
         let n = self.num_levels();
         let levels_named = edit
             .deleted
             .iter()
             .map(|d| d.0)
-            .chain(edit.added.iter().map(|a| a.0))
+            .chain(edit.added.iter().map(|a| a.level))
             .chain(edit.compaction_cursors.iter().map(|c| c.0));
         for level in levels_named {
             if level >= n {
@@ -119,19 +134,34 @@ impl Version {
         let mut next = self.clone();
         let mut touched = vec![false; n];
         for &(level, number) in &edit.deleted {
-            let files = &mut next.levels[level];
-            let Some(pos) = files.iter().position(|f| f.number == number) else {
+            let runs = &mut next.levels[level].runs;
+            let found = runs
+                .iter_mut()
+                .find(|r| r.files().iter().any(|f| f.number == number));
+            let Some(run) = found else {
                 return Err(invalid(format!(
                     "cannot delete {} from L{level}: not there",
                     number_str(number)
                 )));
             };
-            files.remove(pos);
+            Arc::make_mut(run).remove(number);
             touched[level] = true;
         }
+        for (level, t) in touched.iter().enumerate() {
+            if *t {
+                next.levels[level].runs.retain(|r| !r.files().is_empty());
+            }
+        }
 
-        let mut numbers: HashSet<u64> = next.levels.iter().flatten().map(|f| f.number).collect();
-        for (level, f) in &edit.added {
+        let mut numbers: HashSet<u64> = next.file_numbers().collect();
+        let mut run_levels: HashMap<u64, usize> = next
+            .levels
+            .iter()
+            .enumerate()
+            .flat_map(|(l, lv)| lv.runs.iter().map(move |r| (r.id(), l)))
+            .collect();
+        for added in &edit.added {
+            let (level, f) = (added.level, &added.file);
             check_file(f)?;
             if !numbers.insert(f.number) {
                 return Err(invalid(format!(
@@ -139,25 +169,53 @@ impl Version {
                     number_str(f.number)
                 )));
             }
-            next.levels[*level].push(Arc::new(f.clone()));
-            touched[*level] = true;
+            let runs = &mut next.levels[level].runs;
+            let id = match added.run {
+                Some(id) => id,
+                None if level == 0 => f.number,
+                None => match runs.len() {
+                    0 => f.number,
+                    1 => runs[0].id(),
+                    k => {
+                        return Err(invalid(format!(
+                            "file {} added to L{level} without a run, but L{level} holds {k} runs",
+                            number_str(f.number)
+                        )))
+                    }
+                },
+            };
+            match run_levels.get(&id) {
+                Some(&l) if l != level => {
+                    return Err(invalid(format!(
+                        "run {} is in L{l}; file {} cannot join it in L{level}",
+                        number_str(id),
+                        number_str(f.number)
+                    )))
+                }
+                Some(_) => {}
+                None => {
+                    run_levels.insert(id, level);
+                    runs.push(Arc::new(SortedRun::new(id)));
+                }
+            }
+            let run = runs
+                .iter_mut()
+                .find(|r| r.id() == id)
+                .expect("the run exists or was just created");
+            Arc::make_mut(run).push(Arc::new(f.clone()));
+            touched[level] = true;
         }
 
-        for (level, files) in next.levels.iter_mut().enumerate() {
+        for (level, lv) in next.levels.iter_mut().enumerate() {
             if !touched[level] {
                 continue;
             }
-            sort_level(level, files);
-            if level > 0 {
-                if let Some((a, b)) = first_overlap(files) {
-                    return Err(invalid(format!(
-                        "L{level} files {} and {} have overlapping ranges",
-                        number_str(a.number),
-                        number_str(b.number)
-                    )));
+            for run in &mut lv.runs {
+                if let Some(pair) = Arc::make_mut(run).settle() {
+                    return Err(overlap_error(level, run.id(), pair));
                 }
             }
-            next.level_bytes[level] = files.iter().map(|f| f.size).sum();
+            lv.settle();
         }
 
         for (level, k) in &edit.compaction_cursors {
@@ -177,72 +235,63 @@ impl Version {
         Ok(next)
     }
 
+    fn file_numbers(&self) -> impl Iterator<Item = u64> + '_ {
+        self.levels
+            .iter()
+            .flat_map(|l| l.runs.iter())
+            .flat_map(|r| r.files().iter().map(|f| f.number))
+    }
+
     /// Number of levels, L0 included.
     pub fn num_levels(&self) -> usize {
         self.levels.len()
     }
 
-    /// The files of `level` (L0 newest first, L1+ by key); empty for a level
-    /// out of range.
+    /// The sorted runs of `level`, newest first; empty for a level out of
+    /// range.
+    pub fn runs(&self, level: usize) -> &[Arc<SortedRun>] {
+        self.levels.get(level).map_or(&[], |l| l.runs.as_slice())
+    }
+
+    /// The files of `level`, run by run (newest run first), each run's files
+    /// by key; empty for a level out of range. In L0 of a leveled tree,
+    /// where every run is one file, that is newest file first.
     pub fn files(&self, level: usize) -> &[Arc<FileMeta>] {
-        self.levels.get(level).map_or(&[], Vec::as_slice)
+        self.levels.get(level).map_or(&[], |l| l.files.as_slice())
     }
 
     /// Total size of `level`'s files in bytes.
     pub fn level_bytes(&self, level: usize) -> u64 {
-        self.level_bytes.get(level).copied().unwrap_or(0)
+        self.levels.get(level).map_or(0, |l| l.bytes)
     }
 
     /// Total size of every file in bytes.
     pub fn total_bytes(&self) -> u64 {
-        self.level_bytes.iter().sum()
+        self.levels.iter().map(|l| l.bytes).sum()
     }
 
     /// Number of files in the tree.
     pub fn total_files(&self) -> usize {
-        self.levels.iter().map(Vec::len).sum()
+        self.levels.iter().map(|l| l.files.len()).sum()
     }
 
-    /// Files of `level` whose user-key range meets `[lo, hi]` (inclusive), in
-    /// the level's order. Binary search on L1+.
+    /// Files of `level` whose user-key range meets `[lo, hi]` (inclusive),
+    /// run by run in the level's order, by key within a run.
     pub fn overlapping_files(&self, level: usize, lo: &[u8], hi: &[u8]) -> Vec<Arc<FileMeta>> {
-        let files = self.files(level);
-        if level == 0 {
-            return files
-                .iter()
-                .filter(|f| f.overlaps(lo, hi))
-                .cloned()
-                .collect();
-        }
-        let start = files.partition_point(|f| f.largest_user_key() < lo);
-        files[start..]
+        self.runs(level)
             .iter()
-            .take_while(|f| f.smallest_user_key() <= hi)
-            .cloned()
+            .flat_map(|r| r.overlapping(lo, hi).iter().cloned())
             .collect()
     }
 
-    /// The file of `level` whose range holds `user_key`, by binary search.
-    /// Only meaningful for L1+ (where at most one file can hold a key);
-    /// `None` for L0 and for levels out of range.
-    pub fn file_for_key(&self, level: usize, user_key: &[u8]) -> Option<&Arc<FileMeta>> {
-        if level == 0 {
-            return None;
-        }
-        let files = self.files(level);
-        let i = files.partition_point(|f| f.largest_user_key() < user_key);
-        files.get(i).filter(|f| f.smallest_user_key() <= user_key)
-    }
-
-    /// Sorted runs a point lookup may consult: each L0 file, plus each
-    /// non-empty level below.
+    /// Sorted runs a point lookup may consult: every run of every level.
     pub fn sorted_runs(&self) -> usize {
-        self.files(0).len() + self.levels.iter().skip(1).filter(|l| !l.is_empty()).count()
+        self.levels.iter().map(|l| l.runs.len()).sum()
     }
 
     /// Every file number in the tree, ascending.
     pub fn all_file_numbers(&self) -> Vec<u64> {
-        let mut v: Vec<u64> = self.levels.iter().flatten().map(|f| f.number).collect();
+        let mut v: Vec<u64> = self.file_numbers().collect();
         v.sort_unstable();
         v
     }
@@ -252,45 +301,80 @@ impl Version {
         self.compaction_cursors.get(level)?.as_deref()
     }
 
-    /// Verifies the version's invariants: L0 order, L1+ sorted and
-    /// non-overlapping, no file number twice, level sizes add up, every
-    /// file's own metadata consistent, cursors parseable.
+    /// Verifies the version's invariants: runs newest first and never empty,
+    /// each run sorted and key-disjoint, no file number or run id twice,
+    /// sizes add up, every file's own metadata consistent, cursors
+    /// parseable.
     pub fn check_invariants(&self) -> Result<()> {
         let mut seen = HashSet::new();
-        for (level, files) in self.levels.iter().enumerate() {
-            for f in files {
-                check_file(f)?;
-                if !seen.insert(f.number) {
+        let mut run_ids = HashSet::new();
+        for (level, lv) in self.levels.iter().enumerate() {
+            for run in &lv.runs {
+                if run.files().is_empty() {
                     return Err(invalid(format!(
-                        "file {} appears twice",
-                        number_str(f.number)
+                        "L{level} run {} is empty",
+                        number_str(run.id())
                     )));
                 }
-            }
-            let sorted = files.windows(2).all(|w| {
-                if level == 0 {
-                    l0_order(&w[0], &w[1]) != Ordering::Greater
-                } else {
-                    compare_internal(&w[0].smallest, &w[1].smallest) == Ordering::Less
-                }
-            });
-            if !sorted {
-                return Err(invalid(format!("L{level} files are out of order")));
-            }
-            if level > 0 {
-                if let Some((a, b)) = first_overlap(files) {
+                if !run_ids.insert(run.id()) {
                     return Err(invalid(format!(
-                        "L{level} files {} and {} have overlapping ranges",
-                        number_str(a.number),
-                        number_str(b.number)
+                        "run {} appears twice",
+                        number_str(run.id())
                     )));
                 }
+                let sorted = run
+                    .files()
+                    .windows(2)
+                    .all(|w| compare_internal(&w[0].smallest, &w[1].smallest) == Ordering::Less);
+                if !sorted {
+                    return Err(invalid(format!(
+                        "L{level} run {} files are out of order",
+                        number_str(run.id())
+                    )));
+                }
+                if let Some(pair) = run.first_overlap() {
+                    return Err(overlap_error(level, run.id(), pair));
+                }
+                let sum: u64 = run.files().iter().map(|f| f.size).sum();
+                let newest = run.files().iter().map(|f| f.largest_seq).max();
+                if sum != run.bytes() || newest != Some(run.largest_seq()) {
+                    return Err(invalid(format!(
+                        "L{level} run {} totals do not match its files",
+                        number_str(run.id())
+                    )));
+                }
+                for f in run.files() {
+                    check_file(f)?;
+                    if !seen.insert(f.number) {
+                        return Err(invalid(format!(
+                            "file {} appears twice",
+                            number_str(f.number)
+                        )));
+                    }
+                }
             }
-            let sum: u64 = files.iter().map(|f| f.size).sum();
-            if sum != self.level_bytes[level] {
+            if lv
+                .runs
+                .windows(2)
+                .any(|w| newest_first(&w[0], &w[1]) != Ordering::Less)
+            {
+                return Err(invalid(format!("L{level} runs are out of order")));
+            }
+            let flat: Vec<u64> = lv
+                .runs
+                .iter()
+                .flat_map(|r| r.files().iter().map(|f| f.number))
+                .collect();
+            if flat != lv.files.iter().map(|f| f.number).collect::<Vec<_>>() {
+                return Err(invalid(format!(
+                    "L{level} file list does not match its runs"
+                )));
+            }
+            let sum: u64 = lv.runs.iter().map(|r| r.bytes()).sum();
+            if sum != lv.bytes {
                 return Err(invalid(format!(
                     "L{level} files add up to {sum} bytes, but the level records {}",
-                    self.level_bytes[level]
+                    lv.bytes
                 )));
             }
             if let Some(c) = &self.compaction_cursors[level] {
@@ -302,13 +386,16 @@ impl Version {
         Ok(())
     }
 
-    /// An edit that rebuilds this version from an empty one (files and
-    /// cursors; no counters). A fresh manifest starts with it.
+    /// An edit that rebuilds this version from an empty one (files with
+    /// their runs, and cursors; no counters). A fresh manifest starts with
+    /// it.
     pub fn snapshot_edit(&self) -> VersionEdit {
         let mut edit = VersionEdit::new();
-        for (level, files) in self.levels.iter().enumerate() {
-            for f in files {
-                edit.add_file(level, FileMeta::clone(f));
+        for (level, lv) in self.levels.iter().enumerate() {
+            for run in &lv.runs {
+                for f in run.files() {
+                    edit.add_file_to_run(level, run.id(), FileMeta::clone(f));
+                }
             }
         }
         for (level, c) in self.compaction_cursors.iter().enumerate() {
@@ -369,10 +456,10 @@ mod tests {
         );
         assert_eq!(nums(ver.overlapping_files(2, b"g", b"z")), vec![5, 6]);
         assert_eq!(nums(ver.overlapping_files(0, b"q", b"q")), vec![9]);
-        assert_eq!(ver.file_for_key(2, b"f").map(|f| f.number), Some(5));
-        assert_eq!(ver.file_for_key(2, b"h"), None);
-        assert_eq!(ver.file_for_key(2, b"zz"), None);
-        assert_eq!(ver.file_for_key(0, b"b"), None);
+        let l2 = &ver.runs(2)[0];
+        assert_eq!(l2.file_for_key(b"f").map(|f| f.number), Some(5));
+        assert_eq!(l2.file_for_key(b"h"), None);
+        assert_eq!(l2.file_for_key(b"zz"), None);
         assert_eq!(ver.sorted_runs(), 2);
         assert_eq!(ver.total_bytes(), 7);
         assert_eq!(ver.all_file_numbers(), vec![4, 5, 6, 9]);
@@ -385,7 +472,7 @@ mod tests {
         let msg = |e: &VersionEdit| base.apply(e).unwrap_err().to_string();
         assert_eq!(
             msg(&add(1, "000004: b#5 .. d#6")),
-            "invalid argument: L1 files 000001 and 000004 have overlapping ranges"
+            "invalid argument: L1 run 000001 files 000001 and 000004 have overlapping ranges"
         );
         // Sharing a boundary user key is an overlap too.
         assert!(msg(&add(1, "000004: c#9 .. d#6")).contains("overlapping"));
@@ -420,19 +507,68 @@ mod tests {
     fn check_invariants_catches_a_hand_built_bad_version() {
         let mut ver = v("L1\n  000001: a#1 .. c#1 size=3\n  000002: d#1 .. f#1 size=3\n");
         ver.check_invariants().unwrap();
-        ver.level_bytes[1] = 5;
+        ver.levels[1].bytes = 5;
         assert!(ver
             .check_invariants()
             .unwrap_err()
             .to_string()
             .contains("add up to 6"));
-        ver.level_bytes[1] = 6;
-        ver.levels[1].swap(0, 1);
+        ver.levels[1].bytes = 6;
+        ver.levels[1].files.swap(0, 1);
         assert!(ver
             .check_invariants()
             .unwrap_err()
             .to_string()
-            .contains("out of order"));
+            .contains("does not match its runs"));
+    }
+
+    #[test]
+    fn runs_keep_their_files_and_order() {
+        // Two runs in L0 (a flush and a two-file run), one run in L1.
+        let ver = v("L0\n  000009: a#20 .. z#21\n  run 000005\n    000005: a#10 .. k#12 size=4\n    000006: m#11 .. q#13 size=6\nL1\n  000002: a#1 .. z#2 size=1\n");
+        assert_eq!(ver.sorted_runs(), 3);
+        let l0 = ver.runs(0);
+        assert_eq!(l0.iter().map(|r| r.id()).collect::<Vec<_>>(), vec![9, 5]);
+        assert_eq!(l0[1].bytes(), 10);
+        assert_eq!(l0[1].file_for_key(b"n").map(|f| f.number), Some(6));
+        assert_eq!(l0[1].file_for_key(b"l"), None);
+        assert_eq!(
+            ver.files(0).iter().map(|f| f.number).collect::<Vec<_>>(),
+            vec![9, 5, 6]
+        );
+        // Deleting a file of a run keeps the rest of the run; deleting the
+        // last one removes the run.
+        let mut e = VersionEdit::new();
+        e.delete_file(0, 5).delete_file(0, 9);
+        let next = ver.apply(&e).unwrap();
+        assert_eq!(next.runs(0).len(), 1);
+        assert_eq!(next.runs(0)[0].id(), 5);
+        assert_eq!(next.runs(0)[0].files().len(), 1);
+        // A run's files may not overlap, but runs may.
+        let mut e = VersionEdit::new();
+        e.add_file_to_run(0, 5, parse_file("000011: l#30 .. n#30").unwrap());
+        assert!(ver
+            .apply(&e)
+            .unwrap_err()
+            .to_string()
+            .contains("L0 run 000005 files 000011 and 000006 have overlapping ranges"));
+        // A run lives in one level.
+        let mut e = VersionEdit::new();
+        e.add_file_to_run(1, 5, parse_file("000011: l#30 .. n#30").unwrap());
+        assert!(ver
+            .apply(&e)
+            .unwrap_err()
+            .to_string()
+            .contains("run 000005 is in L0"));
+        // A run-less file cannot choose among several runs.
+        let two =
+            v("L2\n  run 000003\n    000003: a#1 .. b#1\n  run 000004\n    000004: a#2 .. b#2\n");
+        let e = add(2, "000011: x#3 .. y#3");
+        assert!(two
+            .apply(&e)
+            .unwrap_err()
+            .to_string()
+            .contains("L2 holds 2 runs"));
     }
 
     #[test]
