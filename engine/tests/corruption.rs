@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::{key, small_options, value};
-use lsmlab_engine::compaction::PolicyDef;
 use lsmlab_engine::fs::{Fs, MemFs};
 use lsmlab_engine::{Db, Env, Options, VirtualClock};
 

@@ -2,7 +2,7 @@
 //! (from the engine's parameter table) and workload parameters (from the
 //! workloads crate), by bare name, qualified name or RocksDB alias.
 
-use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::compaction::registry;
 use lsmlab_engine::params::{self, ParamScope};
 use lsmlab_engine::Options;
 use lsmlab_workloads::{WorkloadSpec, PRESETS};
@@ -23,38 +23,9 @@ fn engine_qualified(name: &str) -> Option<String> {
         return None;
     }
     params::lookup(name).map(|p| match p.scope {
-        ParamScope::Engine => format!("engine.{}", p.name),
-        ParamScope::Policy => format!("policy.{}", p.name),
+        ParamScope::Engine => format!("engine.{}", p.name()),
+        ParamScope::Policy => format!("policy.{}", p.name()),
     })
-}
-
-/// Default options with the parameters that bound `name` moved out of its
-/// way, so a value is checked against its own range only. Relations between
-/// parameters (l0_file_limit <= l0_slowdown_limit <= l0_stop_limit, ...) are
-/// checked on each run's complete options when it starts.
-fn relaxed_for(name: &str) -> Options {
-    let mut o = Options::default();
-    let c = &mut o.compaction;
-    match name {
-        "l0_file_limit" => {
-            o.l0_slowdown_limit = 1 << 20;
-            o.l0_stop_limit = 1 << 20;
-        }
-        "l0_slowdown_limit" => {
-            o.l0_file_limit = 1;
-            o.l0_stop_limit = 1 << 20;
-        }
-        "l0_stop_limit" => {
-            o.l0_file_limit = 1;
-            o.l0_slowdown_limit = 1;
-        }
-        "min_threshold" => c.max_threshold = 1024,
-        "max_threshold" => c.min_threshold = 2,
-        "soft_pending_compaction_bytes" => o.hard_pending_compaction_bytes = 0,
-        "hard_pending_compaction_bytes" => o.soft_pending_compaction_bytes = 0,
-        _ => {}
-    }
-    o
 }
 
 impl ParamCatalog for Catalog {
@@ -100,11 +71,11 @@ impl ParamCatalog for Catalog {
             .ok_or_else(|| format!("`{qualified}` is not a qualified parameter name"))?;
         match section {
             "engine" | "policy" => {
-                let canonical = params::lookup(bare).map(|p| p.name).unwrap_or(bare);
-                match relaxed_for(canonical).set(bare, value) {
-                    Ok(()) => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                }
+                // Its own range only: relations between parameters are checked
+                // on each run's complete options when it starts.
+                Options::default()
+                    .set_param(bare, value)
+                    .map_err(|e| e.to_string())
             }
             "workload" => {
                 let mut w = WorkloadSpec::default();
@@ -115,7 +86,8 @@ impl ParamCatalog for Catalog {
     }
 
     fn check_policy(&self, name: &str) -> Result<(), String> {
-        name.parse::<Policy>()
+        registry::builtin()
+            .find(name)
             .map(|_| ())
             .map_err(|e| e.to_string())
     }

@@ -563,39 +563,51 @@ fn cmd_merge(a: MergeArgs) -> Result<()> {
 }
 
 fn cmd_policies() {
-    use lsmlab_engine::compaction::Policy;
-    use lsmlab_engine::params::{ParamScope, PARAMS};
-    use lsmlab_engine::Options;
-    let defaults = Options::default();
+    use lsmlab_engine::compaction::registry;
+    use lsmlab_engine::params::{self, ParamDef, ParamScope};
+    let aliases = |names: &[&str], own: &str| {
+        let other: Vec<&str> = names.iter().copied().filter(|a| *a != own).collect();
+        if other.is_empty() {
+            String::new()
+        } else {
+            format!("; also {}", other.join(", "))
+        }
+    };
+    let param_line = |indent: usize, width: usize, def: &ParamDef| {
+        println!(
+            "{:indent$}{:<width$} default {:<10} {} [{}] ({}){}",
+            "",
+            def.name,
+            def.format(def.default),
+            def.doc,
+            def.unit.name(),
+            def.allowed(),
+            aliases(def.aliases, def.name),
+        );
+    };
     println!("Compaction policies (--policy NAME):\n");
-    for p in Policy::ALL {
-        println!("  {:<12} {}", p.name(), p.description());
-        for info in PARAMS
-            .iter()
-            .filter(|i| i.scope == ParamScope::Policy && i.policies.contains(&p))
-        {
-            println!(
-                "      {:<18} default {:<10} {} ({})",
-                info.name,
-                defaults.get(info.name).unwrap_or_default(),
-                info.description,
-                info.allowed
-            );
+    for p in registry::builtin().policies() {
+        println!(
+            "  {:<12} {}{}",
+            p.name,
+            p.description,
+            aliases(p.aliases, p.name)
+        );
+        for def in p.params {
+            param_line(6, 18, def);
         }
     }
     println!("\nEngine parameters (--set NAME=VALUE; RocksDB names accepted):\n");
-    for info in PARAMS.iter().filter(|i| i.scope == ParamScope::Engine) {
-        println!(
-            "  {:<24} default {:<10} {} ({}){}",
-            info.name,
-            defaults.get(info.name).unwrap_or_default(),
-            info.description,
-            info.allowed,
-            info.alias
-                .filter(|a| *a != info.name)
-                .map_or(String::new(), |a| format!(", alias {a}"))
-        );
+    for info in params::all()
+        .iter()
+        .filter(|i| i.scope == ParamScope::Engine)
+    {
+        param_line(2, 30, &info.def);
     }
+    println!(
+        "\nDurations take ms, s, m, h or d (ttl = \"10m\", --set policy.ttl=600s); a bare \
+         number is seconds. Sizes take KiB, MiB, GiB, TiB (K, KB, M, MB, ... are binary too)."
+    );
 }
 
 fn cmd_workloads() {

@@ -247,7 +247,7 @@ mod tests {
         let mut records = Vec::new();
         let mut timeline = Vec::new();
         for (w, wl) in ["uniform", "zipfian", "timeseries"].iter().enumerate() {
-            for (p, policy) in crate::spec::KNOWN_POLICIES.iter().enumerate() {
+            for (p, policy) in crate::spec::known_policies().iter().enumerate() {
                 for l0 in ["2", "8"] {
                     let wa =
                         1.5 + p as f64 * 1.3 + w as f64 * 0.4 + if l0 == "2" { 0.8 } else { 0.0 };

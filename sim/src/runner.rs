@@ -89,14 +89,11 @@ pub fn build_options(run: &RunSpec) -> Result<Options, RunError> {
         else {
             continue;
         };
-        let canonical = lsmlab_engine::params::lookup(bare).map(|p| p.name);
-        match o.set(bare, value) {
+        // Each value is checked against its own range; relations between
+        // parameters (l0_slowdown_limit <= l0_stop_limit) are validated
+        // below, once every setting is in, whatever their order.
+        match o.set_param(bare, value) {
             Ok(()) => {}
-            // The value is stored but another parameter's range depends on
-            // it (l0_slowdown_limit <= l0_stop_limit): settings may come in
-            // any order, so the whole options are validated below.
-            Err(lsmlab_engine::Error::InvalidOption { name, .. })
-                if Some(name.as_str()) != canonical => {}
             Err(e) => return Err(setting_err(bare, value, e.to_string())),
         }
     }

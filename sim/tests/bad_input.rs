@@ -216,12 +216,21 @@ const CASES: &[(&[&str], &str)] = &[
         "bloom_bits_per_key",
     ),
     (&["run", "--set", "theta=nan"], "theta"),
-    (&["run", "--set", "level_size_multiplier=1e309"], "inf"),
+    (
+        &["run", "--set", "level_size_multiplier=1e309"],
+        "level_size_multiplier = 1e309",
+    ),
     (&["run", "--set", "delete_fraction=2"], "delete_fraction"),
     (&["run", "--set", "value_size=99999999"], "value_size"),
     (&["run", "--set", "ingest_rate=0"], "ingest_rate"),
     (
-        &["run", "--set", "min_threshold=100"],
+        &[
+            "run",
+            "--policy",
+            "size-tiered",
+            "--set",
+            "min_threshold=100",
+        ],
         "min_threshold (100)",
     ),
     (&["run", "--set", "write_buffer_size="], "write_buffer_size"),

@@ -1,6 +1,6 @@
 //! The registry of compaction policies: each policy's file declares one
 //! [`PolicyDef`] (name, aliases, description, parameters, how to build it),
-//! and [`BUILTIN`] lists them. Everything that names policies (the CLI,
+//! and [`BUILTIN`] (one line in `policies/mod.rs`) lists them. Everything that names policies (the CLI,
 //! spec validation, reports, plot colours, the notebook, the fixture runner,
 //! the conformance suite) reads this list; no other list of policy names
 //! exists.
@@ -75,18 +75,7 @@ pub fn no_relations(_: &CompactionOptions) -> Result<()> {
     Ok(())
 }
 
-/// The built-in policies, in the order reports list them. A new policy adds
-/// its line here.
-pub const BUILTIN: &[&PolicyDef] = &[
-    &super::leveled::POLICY,
-    &super::round_robin::POLICY,
-    &super::min_overlap::POLICY,
-    &super::size_tiered::POLICY,
-    &super::fifo::POLICY,
-];
-
-/// The policy of `Options::default()`.
-pub const DEFAULT_POLICY: &PolicyDef = &super::leveled::POLICY;
+pub use super::policies::{BUILTIN, DEFAULT_POLICY};
 
 /// A set of policies to choose from by name: the built-in ones, plus any a
 /// library user registers.

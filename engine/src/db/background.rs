@@ -5,13 +5,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Instant;
 
 use super::work::{FlushWork, MergeWork};
-use super::write::StallCause;
 use super::Inner;
 use crate::compaction::{Job, JobKind};
-use crate::error::Result;
 
 /// What the database's threads share.
 pub(super) struct Shared {
@@ -152,67 +149,4 @@ impl Inner {
             JobKind::TrivialMove | JobKind::Drop => Some(Task::Edit(job, id)),
         }
     }
-}
-
-/// Lets a write of `bytes` in, in the background mode: waits (on the
-/// condition variable, in wall-clock time) while a stop condition holds and
-/// the workers have something to do that will lift it; then sleeps it to
-/// `delayed_write_rate` near the limits.
-pub(super) fn admit<'a>(
-    shared: &'a Shared,
-    mut guard: MutexGuard<'a, Inner>,
-    bytes: u64,
-) -> Result<MutexGuard<'a, Inner>> {
-    let mut stalled = false;
-    while let Some(cause) = guard.stop_cause() {
-        if !guard.background_busy() {
-            break;
-        }
-        if !stalled {
-            stalled = true;
-            guard.stats.stall_events += 1;
-        }
-        shared.changed.notify_all();
-        let t0 = Instant::now();
-        guard = shared.wait(guard);
-        let waited = t0.elapsed().as_millis() as u64;
-        record_stall(&mut guard, cause, waited);
-        guard.check_writable()?;
-    }
-    if guard.rotate_if_full()? {
-        shared.changed.notify_all();
-    }
-    if guard.slowdown_due() && guard.background_busy() {
-        let delay = guard.slowdown_delay_ms(bytes);
-        if delay > 0 {
-            drop(guard);
-            std::thread::sleep(std::time::Duration::from_millis(delay));
-            guard = shared.lock();
-            guard.stats.slowdown_ms += delay;
-        }
-    }
-    Ok(guard)
-}
-
-fn record_stall(inner: &mut Inner, cause: StallCause, waited_ms: u64) {
-    inner.stats.stall_ms += waited_ms;
-    *inner
-        .stats
-        .stall_ms_by_cause
-        .entry(cause.name())
-        .or_insert(0) += waited_ms;
-}
-
-/// Waits until `done` holds or no background work is left.
-pub(super) fn wait_until<'a>(
-    shared: &'a Shared,
-    mut guard: MutexGuard<'a, Inner>,
-    done: impl Fn(&Inner) -> bool,
-) -> Result<MutexGuard<'a, Inner>> {
-    shared.changed.notify_all();
-    while !done(&guard) && guard.background_busy() {
-        guard = shared.wait(guard);
-    }
-    guard.check_writable()?;
-    Ok(guard)
 }

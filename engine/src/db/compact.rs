@@ -57,14 +57,10 @@ impl Db {
     /// clock for any I/O budget it needs (with a virtual clock, simulated
     /// time moves forward).
     pub fn compact(&self) -> Result<()> {
-        let mut inner = self.lock();
+        let inner = self.lock();
         inner.check_writable()?;
         let done = |i: &Inner| i.sched.running.is_empty() && i.imm.is_empty();
-        if inner.opts.mode == Mode::Background {
-            super::background::wait_until(&self.shared, inner, done).map(|_| ())
-        } else {
-            inner.wait_until(done)
-        }
+        super::driver::wait_until(&self.shared, inner, done).map(|_| ())
     }
 
     /// Merges every file of `source_level` with the overlapping files of
@@ -238,22 +234,6 @@ impl Inner {
             id,
         });
         Some((job, id))
-    }
-
-    /// Pumps, moving the clock to each next completion, until `done` holds
-    /// or no background work is left to wait for.
-    pub(super) fn wait_until(&mut self, done: impl Fn(&Inner) -> bool) -> Result<()> {
-        loop {
-            self.pump()?;
-            if done(self) {
-                return Ok(());
-            }
-            let now = self.now_ms();
-            match self.sched.next_completion_ms(now) {
-                Some(t) => self.env.clock.sleep_until(t),
-                None => return Ok(()),
-            }
-        }
     }
 
     /// Runs a job to the end on this thread: merge (if it is one), install,

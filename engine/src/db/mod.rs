@@ -7,6 +7,7 @@
 
 mod background;
 mod compact;
+mod driver;
 mod flush;
 mod read;
 mod schedule;

@@ -7,28 +7,6 @@ use super::{Db, Inner};
 use crate::batch::WriteBatch;
 use crate::error::Result;
 use crate::key::{SeqNo, ValueKind};
-use crate::options::Mode;
-
-/// Why writes had to wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum StallCause {
-    /// L0 reached `l0_stop_limit`.
-    L0Files,
-    /// Compaction debt reached `hard_pending_compaction_bytes`.
-    PendingBytes,
-    /// The memtable is full and `max_write_buffers` memtables wait for flush.
-    Memtables,
-}
-
-impl StallCause {
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            StallCause::L0Files => "l0_files",
-            StallCause::PendingBytes => "pending_compaction_bytes",
-            StallCause::Memtables => "memtables",
-        }
-    }
-}
 
 impl Db {
     /// Sets `key` to `value`.
@@ -76,14 +54,7 @@ impl Db {
 
     /// The lock, once a write of `bytes` may proceed.
     fn admitted(&self, bytes: u64) -> Result<MutexGuard<'_, Inner>> {
-        let mut inner = self.lock();
-        inner.check_writable()?;
-        if inner.opts.mode == Mode::Background {
-            super::background::admit(&self.shared, inner, bytes)
-        } else {
-            inner.admit(bytes)?;
-            Ok(inner)
-        }
+        super::driver::admit(&self.shared, self.lock(), bytes)
     }
 
     fn apply(&self, inner: &mut Inner, batch: WriteBatch) -> Result<()> {
@@ -104,11 +75,7 @@ impl Db {
         if !inner.mem.is_empty() {
             inner.rotate_memtable().map_err(|e| inner.fail(e))?;
         }
-        if inner.opts.mode == Mode::Background {
-            super::background::wait_until(&self.shared, inner, |i| i.imm.is_empty()).map(|_| ())
-        } else {
-            inner.wait_until(|i| i.imm.is_empty())
-        }
+        super::driver::wait_until(&self.shared, inner, |i| i.imm.is_empty()).map(|_| ())
     }
 }
 
@@ -143,15 +110,6 @@ impl Inner {
         Ok(false)
     }
 
-    /// Milliseconds a write of `bytes` takes at `delayed_write_rate`
-    /// (fractions carry over to the next write).
-    pub(super) fn slowdown_delay_ms(&mut self, bytes: u64) -> u64 {
-        let units = bytes as u128 * 1000 + self.slowdown_carry as u128;
-        let rate = self.opts.delayed_write_rate as u128;
-        self.slowdown_carry = (units % rate) as u64;
-        (units / rate) as u64
-    }
-
     fn log_batch(&mut self, first_seq: SeqNo, batch: &WriteBatch) -> Result<()> {
         let sync = self.opts.wal_sync;
         if let Some(w) = self.wal.as_mut() {
@@ -173,68 +131,5 @@ impl Inner {
             seq += 1;
         }
         self.state.last_sequence = self.state.last_sequence.max(seq - 1);
-    }
-
-    pub(super) fn stop_cause(&self) -> Option<StallCause> {
-        let o = &self.opts;
-        if self.mem.approximate_bytes() >= o.write_buffer_size
-            && self.imm.len() + 1 >= o.max_write_buffers
-        {
-            return Some(StallCause::Memtables);
-        }
-        if self.strategy.stalls_on_l0_files() && self.version.files(0).len() >= o.l0_stop_limit {
-            return Some(StallCause::L0Files);
-        }
-        if o.hard_pending_compaction_bytes > 0 && self.debt >= o.hard_pending_compaction_bytes {
-            return Some(StallCause::PendingBytes);
-        }
-        None
-    }
-
-    pub(super) fn slowdown_due(&self) -> bool {
-        let o = &self.opts;
-        (self.strategy.stalls_on_l0_files() && self.version.files(0).len() >= o.l0_slowdown_limit)
-            || (o.soft_pending_compaction_bytes > 0 && self.debt >= o.soft_pending_compaction_bytes)
-    }
-
-    /// Lets a write of `bytes` in: first waits, on the clock, while a stop
-    /// condition holds and background work is under way that will lift it;
-    /// then delays it to `delayed_write_rate` near the limits. A condition
-    /// that no running or startable work can lift never blocks a write.
-    fn admit(&mut self, bytes: u64) -> Result<()> {
-        self.pump()?;
-        let mut stalled = false;
-        while let Some(cause) = self.stop_cause() {
-            let now = self.now_ms();
-            let Some(t) = self.sched.next_completion_ms(now) else {
-                break;
-            };
-            if !stalled {
-                stalled = true;
-                self.stats.stall_events += 1;
-            }
-            self.env.clock.sleep_until(t);
-            let waited = self.now_ms().saturating_sub(now);
-            self.stats.stall_ms += waited;
-            *self
-                .stats
-                .stall_ms_by_cause
-                .entry(cause.name())
-                .or_insert(0) += waited;
-            self.pump()?;
-        }
-        if self.rotate_if_full()? {
-            self.pump()?;
-        }
-        if self.slowdown_due() && self.sched.next_completion_ms(0).is_some() {
-            let delay = self.slowdown_delay_ms(bytes);
-            if delay > 0 {
-                let now = self.now_ms();
-                self.env.clock.sleep_until(now + delay);
-                self.stats.slowdown_ms += self.now_ms().saturating_sub(now);
-                self.pump()?;
-            }
-        }
-        Ok(())
     }
 }

@@ -94,13 +94,17 @@ impl Options {
     /// On error the options are left as they were.
     pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
         let mut next = self.clone();
-        next.set_unchecked(name, value)?;
+        next.set_param(name, value)?;
         next.validate()?;
         *self = next;
         Ok(())
     }
 
-    fn set_unchecked(&mut self, name: &str, value: &str) -> Result<()> {
+    /// Sets one parameter, checking it against its own declared range only;
+    /// relations with other parameters are left to [`Options::validate`],
+    /// so that settings may come in any order (a spec sets
+    /// `l0_slowdown_limit` and `l0_file_limit` in whichever order it likes).
+    pub fn set_param(&mut self, name: &str, value: &str) -> Result<()> {
         if name.trim().eq_ignore_ascii_case("policy") {
             self.compaction.policy = registry::builtin().find(value)?;
             return Ok(());

@@ -265,13 +265,9 @@ pub fn build_options(
         Catalog
             .check(&qualified, value)
             .map_err(|e| BenchError::InvalidArgument(format!("--set {name}={value}: {e}")))?;
-        let canonical = lsmlab_engine::params::lookup(bare).map(|p| p.name);
-        match o.set(bare, value) {
+        // Its own range here; relations once every setting is in (below).
+        match o.set_param(bare, value) {
             Ok(()) => {}
-            // Stored, but out of range only relative to another parameter
-            // that a later setting may still move: validated below.
-            Err(lsmlab_engine::Error::InvalidOption { name, .. })
-                if Some(name.as_str()) != canonical => {}
             Err(e) => return Err(e.into()),
         }
     }

@@ -170,10 +170,10 @@ fn options_take_policy_mode_and_settings_by_any_name_in_any_order() {
         ]),
     )
     .unwrap();
-    assert_eq!(o.compaction.policy.name(), "size-tiered");
+    assert_eq!(o.compaction.policy.name, "size-tiered");
     assert_eq!(o.mode, Mode::Deterministic);
     assert_eq!((o.l0_file_limit, o.l0_slowdown_limit), (30, 40));
-    assert_eq!(o.compaction.min_threshold, 6);
+    assert_eq!(o.compaction.int("min_threshold"), 6);
     assert_eq!(
         build_options("leveled", "Background", &[]).unwrap().mode,
         Mode::Background

@@ -26,15 +26,13 @@ pub(super) const PALETTE: [RGBColor; 10] = [
 /// slot, others after them in order of appearance.
 pub(super) fn policy_colors(records: &[RunRecord]) -> HashMap<String, RGBColor> {
     let mut colors = HashMap::new();
-    let mut next = crate::spec::KNOWN_POLICIES.len();
+    let known = crate::spec::known_policies();
+    let mut next = known.len();
     for r in records {
         if colors.contains_key(&r.policy) {
             continue;
         }
-        let slot = match crate::spec::KNOWN_POLICIES
-            .iter()
-            .position(|p| *p == r.policy)
-        {
+        let slot = match known.iter().position(|p| *p == r.policy) {
             Some(i) => i,
             None => {
                 next += 1;

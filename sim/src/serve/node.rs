@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use lsmlab_engine::compaction::{PickContext, Shape, Strategy};
+use lsmlab_engine::compaction::{PickContext, Strategy};
 use lsmlab_engine::db::LevelStatsRow;
 use lsmlab_engine::{Clock, Db};
 use serde_json::{json, Map, Value};
@@ -17,7 +17,7 @@ use super::protocol::{
 pub struct Node {
     db: Db,
     /// The policy the engine runs, rebuilt here to ask what it would pick.
-    strategy: Box<dyn Strategy>,
+    strategy: std::sync::Arc<dyn Strategy>,
     clock: Arc<dyn Clock>,
     num_levels: usize,
     /// Set by `init`; until then replies are sent from the request's `dest`.
@@ -80,7 +80,7 @@ impl Node {
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Node {
         let opts = db.options();
         Node {
-            strategy: opts.compaction.policy.build(&opts.compaction),
+            strategy: (opts.compaction.policy.build)(&opts.compaction),
             num_levels: opts.num_levels,
             db,
             clock,
@@ -246,31 +246,25 @@ impl Node {
         ))
     }
 
-    /// Compactions the policy has waiting: for leveled shapes, the levels
-    /// whose score is at least 1 (L0 by file count, deeper levels by bytes
-    /// over target); for tiered shapes, 1 when the policy would start a job
-    /// now, else 0.
+    /// Compactions the policy has waiting: for a policy that scores its
+    /// levels, the levels whose score is at least 1 (as the stats table
+    /// shows them); otherwise 1 when the policy would start a job now,
+    /// else 0.
     fn pending_compactions(&self) -> u64 {
-        match self.strategy.shape() {
-            Shape::Leveled => self
-                .db
-                .level_stats()
-                .rows
-                .iter()
-                .filter(|r| r.score.is_some_and(|s| s >= 1.0))
-                .count() as u64,
-            Shape::Tiered => {
-                let opts = self.db.options();
-                let busy = HashSet::new();
-                let ctx = PickContext {
-                    options: &opts,
-                    busy: &busy,
-                    now_ms: self.clock.now_ms(),
-                    last_level: None,
-                };
-                u64::from(self.strategy.pick(&self.db.version(), &ctx).is_some())
-            }
+        let rows = self.db.level_stats().rows;
+        let scores: Vec<f64> = rows.iter().filter_map(|r| r.score).collect();
+        if !scores.is_empty() {
+            return scores.iter().filter(|&&s| s >= 1.0).count() as u64;
         }
+        let opts = self.db.options();
+        let busy = HashSet::new();
+        let ctx = PickContext {
+            options: &opts,
+            busy: &busy,
+            now_ms: self.clock.now_ms(),
+            last_level: None,
+        };
+        u64::from(self.strategy.pick(&self.db.version(), &ctx).is_some())
     }
 
     fn compact_status(&self) -> Map<String, Value> {

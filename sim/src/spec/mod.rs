@@ -22,14 +22,11 @@ pub const DEFAULT_SPEC_PATH: &str = "<built-in>/specs/default.toml";
 /// The seed of a spec that does not set one.
 pub const DEFAULT_SEED: u64 = 1;
 
-/// Policy names accepted when a catalog does not list its own.
-pub const KNOWN_POLICIES: &[&str] = &[
-    "leveled",
-    "round-robin",
-    "min-overlap",
-    "size-tiered",
-    "fifo",
-];
+/// Policy names accepted when a catalog does not list its own: the
+/// engine's registry, in its order.
+pub fn known_policies() -> Vec<&'static str> {
+    lsmlab_engine::compaction::registry::builtin().names()
+}
 /// Workload presets accepted when a catalog does not list its own.
 pub const KNOWN_WORKLOADS: &[&str] = &[
     "uniform",
@@ -58,7 +55,7 @@ pub trait ParamCatalog {
     fn check(&self, qualified: &str, value: &str) -> std::result::Result<(), String>;
     /// Checks a compaction policy name.
     fn check_policy(&self, name: &str) -> std::result::Result<(), String> {
-        check_known("policy", name, KNOWN_POLICIES)
+        check_known("policy", name, &known_policies())
     }
     /// Checks a workload preset name.
     fn check_workload(&self, preset: &str) -> std::result::Result<(), String> {

@@ -348,7 +348,7 @@ fn example_specs_parse_and_expand() {
     }
     let default = SweepSpec::default_sweep(&FakeCatalog).unwrap();
     assert_eq!(default.file, DEFAULT_SPEC_PATH);
-    assert_eq!(default.policies.len(), KNOWN_POLICIES.len());
+    assert_eq!(default.policies.len(), known_policies().len());
     assert_eq!(default.workloads, ["uniform", "zipfian", "timeseries"]);
     let l0 = SweepSpec::from_file(&dir.join("l0-trigger.toml"), &FakeCatalog).unwrap();
     assert_eq!(l0.runs()[0].run_id, "leveled/uniform/l0_file_limit=2");

@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::compaction::PolicyDef;
 use lsmlab_engine::{Db, Mode, Options};
 
 use super::stream::{applied_index, batch, options, write_batch};
@@ -26,7 +26,7 @@ fn exit_with_parent() {
 }
 
 /// Writes the stream into `dir` until killed (or stdout closes).
-pub fn run(dir: &Path, policy: Policy, mode: Mode, seed: u64) -> Result<()> {
+pub fn run(dir: &Path, policy: &'static PolicyDef, mode: Mode, seed: u64) -> Result<()> {
     let opts = Options {
         mode,
         ..options(policy)

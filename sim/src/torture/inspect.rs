@@ -88,13 +88,13 @@ pub fn inspect(dir: &Path, num_levels: usize) -> Option<KillSite> {
 mod tests {
     use super::*;
     use crate::torture::stream::{batch, options, write_batch};
-    use lsmlab_engine::compaction::Policy;
+    use lsmlab_engine::compaction::registry;
     use lsmlab_engine::Db;
 
     #[test]
     fn a_clean_database_shows_nothing_and_an_unreferenced_table_shows() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = options(Policy::Leveled);
+        let opts = options(registry::DEFAULT_POLICY);
         assert_eq!(inspect(dir.path(), opts.num_levels), None, "no CURRENT yet");
         let db = Db::open(dir.path(), opts.clone()).unwrap();
         for i in 0..30 {

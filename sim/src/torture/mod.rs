@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::compaction::{registry, PolicyDef};
 use lsmlab_engine::{Db, Mode};
 
 pub use child::run as run_child;
@@ -29,7 +29,7 @@ use verify::{verify, Promise};
 /// What to torture, and how hard.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub policies: Vec<Policy>,
+    pub policies: Vec<&'static PolicyDef>,
     /// Kills per policy.
     pub kills: u64,
     pub seed: u64,
@@ -46,7 +46,7 @@ pub struct Config {
 /// Figures of one policy's campaign.
 #[derive(Debug, Default, Clone)]
 pub struct PolicyReport {
-    pub policy: Option<Policy>,
+    pub policy: Option<&'static PolicyDef>,
     /// Kills after which the reopened database held everything.
     pub kills_survived: u64,
     pub batches_acknowledged: u64,
@@ -84,7 +84,7 @@ impl PolicyReport {
 
 impl fmt::Display for PolicyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.policy.map_or("?", Policy::name);
+        let name = self.policy.map_or("?", |p| p.name);
         write!(
             f,
             "{name:<12} {} kills survived, nothing lost: {} batches acknowledged, \
@@ -112,7 +112,7 @@ impl fmt::Display for PolicyReport {
 /// database was left for inspection.
 #[derive(Debug, Clone)]
 pub struct Violation {
-    pub policy: Policy,
+    pub policy: &'static PolicyDef,
     pub kill: u64,
     pub message: String,
     pub dir: PathBuf,
@@ -165,14 +165,14 @@ fn read_protocol(out: impl Read) -> Result<ChildRun> {
 /// itself.
 fn spawn_and_kill(
     db_dir: &Path,
-    policy: Policy,
+    policy: &'static PolicyDef,
     mode: Mode,
     seed: u64,
     sleep: Duration,
 ) -> Result<std::result::Result<ChildRun, String>> {
     let exe = std::env::current_exe().context("locating the lsmlab binary")?;
     let mut child = Command::new(exe)
-        .args(["torture", "--child", "--policy", policy.name()])
+        .args(["torture", "--child", "--policy", policy.name])
         .args(["--mode", mode.name()])
         .args(["--seed", &seed.to_string()])
         .arg("--dir")
@@ -218,7 +218,7 @@ fn level_shape(db: &Db) -> (usize, String) {
 /// Tortures one policy in `db_dir`.
 fn torture_policy(
     cfg: &Config,
-    policy: Policy,
+    policy: &'static PolicyDef,
     db_dir: &Path,
 ) -> Result<std::result::Result<PolicyReport, Violation>> {
     let start = Instant::now();
@@ -235,7 +235,14 @@ fn torture_policy(
         dir: db_dir.to_path_buf(),
     };
     for kill in 0..cfg.kills {
-        let r = mix(cfg.seed ^ mix(policy as u64 + 1) ^ mix((kill + 1) << 20));
+        // The policy's place in the registry keeps each policy's kill points
+        // apart (and as they were when policies were an enum).
+        let slot = registry::builtin()
+            .policies()
+            .iter()
+            .position(|p| *p == policy)
+            .unwrap_or(0) as u64;
+        let r = mix(cfg.seed ^ mix(slot + 1) ^ mix((kill + 1) << 20));
         let sleep = Duration::from_millis(r % (cfg.max_sleep_ms + 1));
         let run = match spawn_and_kill(db_dir, policy, cfg.mode, cfg.seed, sleep)? {
             Ok(run) => run,
@@ -297,7 +304,7 @@ pub fn run(
     cfg.validate()?;
     let mut dirs = Vec::new();
     for policy in &cfg.policies {
-        let d = cfg.dir.join(policy.name());
+        let d = cfg.dir.join(policy.name);
         if d.exists() {
             bail!(
                 "{} already exists: torture needs a fresh directory (remove it or pick another --dir)",
@@ -355,7 +362,7 @@ pub struct Args {
 pub fn command(a: Args) -> Result<u8> {
     let mut policies = Vec::new();
     for p in &a.policies {
-        policies.push(p.parse::<Policy>()?);
+        policies.push(registry::builtin().find(p)?);
     }
     let mode: Mode = a.mode.parse()?;
     if a.child {
@@ -366,7 +373,7 @@ pub fn command(a: Args) -> Result<u8> {
         return Ok(0);
     }
     if policies.is_empty() {
-        policies = Policy::ALL.to_vec();
+        policies = registry::builtin().policies().to_vec();
     }
     let temporary = a.dir.is_none();
     let dir = a.dir.unwrap_or_else(|| {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use lsmlab_engine::batch::WriteBatch;
-use lsmlab_engine::compaction::{CompactionOptions, Policy};
+use lsmlab_engine::compaction::{CompactionOptions, PolicyDef};
 use lsmlab_engine::{Db, Options};
 
 /// The key every batch sets to its own index (8 bytes, big-endian), so a
@@ -20,7 +20,21 @@ const KEY_SPACE: u64 = 1500;
 /// Engine options for torture: the WAL on and synced per batch, and buffers
 /// and levels so small that a flush happens every few batches and a
 /// compaction every few flushes.
-pub fn options(policy: Policy) -> Options {
+pub fn options(policy: &'static PolicyDef) -> Options {
+    // Thresholds scaled to the tiny sizes; for a policy with time windows
+    // (fifo), merge the runs of each closed half-second window. No policy
+    // gets a ttl or a size cap, so nothing written is meant to disappear.
+    let mut compaction = CompactionOptions::for_policy(policy);
+    for (name, value) in [
+        ("min_threshold", "2"),
+        ("max_threshold", "4"),
+        ("min_sstable_size", "0"),
+        ("time_window", "500ms"),
+    ] {
+        if let Some(def) = policy.param(name) {
+            compaction.set_value(def.name, def.parse(value).expect("a valid torture setting"));
+        }
+    }
     Options {
         write_buffer_size: 4 << 10,
         l0_file_limit: 2,
@@ -33,16 +47,7 @@ pub fn options(policy: Policy) -> Options {
         wal_sync: true,
         max_manifest_bytes: 4 << 10,
         paranoid_checks: true,
-        compaction: CompactionOptions {
-            min_threshold: 2,
-            max_threshold: 4,
-            min_sstable_size: 0,
-            // fifo: merge the files of each closed half-second window, and
-            // never drop data (no ttl, no size cap), so nothing written is
-            // meant to disappear.
-            time_window_ms: if policy == Policy::Fifo { 500 } else { 0 },
-            ..CompactionOptions::for_policy(policy)
-        },
+        compaction,
         ..Options::default()
     }
 }
@@ -175,7 +180,12 @@ mod tests {
     #[test]
     fn the_batch_index_round_trips_through_a_database() {
         let (env, _, _) = lsmlab_engine::Env::mem();
-        let db = Db::open_with("/t", options(Policy::Leveled), env).unwrap();
+        let db = Db::open_with(
+            "/t",
+            options(lsmlab_engine::compaction::registry::DEFAULT_POLICY),
+            env,
+        )
+        .unwrap();
         assert_eq!(applied_index(&db).unwrap(), None);
         for i in 0..40 {
             db.write(write_batch(&batch(9, i))).unwrap();

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use lsmlab_engine::compaction::Policy;
+use lsmlab_engine::compaction::PolicyDef;
 use lsmlab_engine::Db;
 
 use super::stream::{applied_index, options, Model};
@@ -41,7 +41,7 @@ fn short(v: Option<&Vec<u8>>) -> String {
 /// returns the last batch it holds, or the violation found.
 pub(super) fn verify(
     db_dir: &Path,
-    policy: Policy,
+    policy: &'static PolicyDef,
     seed: u64,
     promise: &Promise,
     model: &mut Model,
@@ -110,7 +110,15 @@ mod tests {
     use super::*;
 
     fn db_with_batches(dir: &Path, n: u64) {
-        let db = Db::open(dir, options(Policy::MinOverlap)).unwrap();
+        let db = Db::open(
+            dir,
+            options(
+                lsmlab_engine::compaction::registry::builtin()
+                    .find("min-overlap")
+                    .unwrap(),
+            ),
+        )
+        .unwrap();
         for i in 0..n {
             db.write(write_batch(&batch(4, i))).unwrap();
         }
@@ -124,7 +132,9 @@ mod tests {
             let mut model = Model::default();
             let got = verify(
                 dir.path(),
-                Policy::MinOverlap,
+                lsmlab_engine::compaction::registry::builtin()
+                    .find("min-overlap")
+                    .unwrap(),
                 4,
                 &Promise { floor },
                 &mut model,
@@ -141,7 +151,9 @@ mod tests {
             let mut model = Model::default();
             verify(
                 dir.path(),
-                Policy::MinOverlap,
+                lsmlab_engine::compaction::registry::builtin()
+                    .find("min-overlap")
+                    .unwrap(),
                 4,
                 &Promise { floor },
                 &mut model,
@@ -154,7 +166,15 @@ mod tests {
         assert!(e.contains("beyond the one in flight"), "{e}");
 
         // Half of batch 30 without the rest (and without its batch key).
-        let db = Db::open(dir.path(), options(Policy::MinOverlap)).unwrap();
+        let db = Db::open(
+            dir.path(),
+            options(
+                lsmlab_engine::compaction::registry::builtin()
+                    .find("min-overlap")
+                    .unwrap(),
+            ),
+        )
+        .unwrap();
         let ops = batch(4, 30);
         let first = ops.iter().find(|o| o.key != BATCH_KEY).unwrap();
         db.write(write_batch(std::slice::from_ref(first))).unwrap();

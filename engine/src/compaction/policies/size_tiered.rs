@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::registry::PolicyDef;
-use super::{CompactionOptions, Job, JobKind, PickContext, Reason, Strategy};
+use crate::compaction::registry::PolicyDef;
+use crate::compaction::{CompactionOptions, Job, JobKind, PickContext, Reason, Strategy};
 use crate::error::{Error, Result};
 use crate::params::{ParamDef, Unit, Value};
 use crate::version::{SortedRun, Version};

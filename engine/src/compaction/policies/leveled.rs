@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use super::level_compaction::{FilePriority, LevelCompaction};
-use super::level_picker::{compensated_size, pick_file_by, LevelScore};
-use super::registry::{no_relations, PolicyDef};
-use super::{Job, PickContext};
+use crate::compaction::level_compaction::{FilePriority, LevelCompaction};
+use crate::compaction::level_picker::{compensated_size, pick_file_by, LevelScore};
+use crate::compaction::registry::{no_relations, PolicyDef};
+use crate::compaction::{Job, PickContext};
 use crate::version::Version;
 
 /// The file priority of classic leveled compaction.

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use super::level_compaction::{FilePriority, LevelCompaction};
-use super::level_picker::{compensated_size, pick_file_by, LevelScore};
-use super::registry::{no_relations, PolicyDef};
-use super::{Job, PickContext};
+use crate::compaction::level_compaction::{FilePriority, LevelCompaction};
+use crate::compaction::level_picker::{compensated_size, pick_file_by, LevelScore};
+use crate::compaction::registry::{no_relations, PolicyDef};
+use crate::compaction::{Job, PickContext};
 use crate::version::Version;
 
 /// The file priority that minimizes the rewrite cost of each job.

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use super::level_compaction::{FilePriority, LevelCompaction};
-use super::level_picker::{job_into_next_level, LevelScore};
-use super::registry::{no_relations, PolicyDef};
-use super::{Job, PickContext};
+use crate::compaction::level_compaction::{FilePriority, LevelCompaction};
+use crate::compaction::level_picker::{job_into_next_level, LevelScore};
+use crate::compaction::registry::{no_relations, PolicyDef};
+use crate::compaction::{Job, PickContext};
 use crate::key;
 use crate::version::Version;
 

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use super::level_picker::job_inputs_by_run;
-use super::registry::{no_relations, PolicyDef};
+use crate::compaction::level_picker::job_inputs_by_run;
+use crate::compaction::registry::{no_relations, PolicyDef};
 use super::size_tiered::only_l0;
-use super::{CompactionOptions, Job, JobKind, PickContext, Reason, Strategy};
+use crate::compaction::{CompactionOptions, Job, JobKind, PickContext, Reason, Strategy};
 use crate::params::{ParamDef, Unit, Value};
 use crate::version::{FileMeta, SortedRun, Version};
 

@@ -1,0 +1,26 @@
+//! The built-in compaction policies, one file each. Each file declares its
+//! `POLICY` (a [`PolicyDef`]); the list below is the built-in registry, in
+//! the order reports show policies. Adding a policy is its file, its picker
+//! fixture, and one name here.
+
+use super::registry::PolicyDef;
+
+macro_rules! builtin_policies {
+    ($($module:ident),* $(,)?) => {
+        $(mod $module;)*
+
+        /// The built-in policies, in the order reports list them.
+        pub const BUILTIN: &[&PolicyDef] = &[$(&$module::POLICY),*];
+    };
+}
+
+builtin_policies![leveled, round_robin, min_overlap, size_tiered, fifo];
+
+pub use fifo::Fifo;
+pub use leveled::Leveled;
+pub use min_overlap::MinOverlap;
+pub use round_robin::RoundRobin;
+pub use size_tiered::SizeTiered;
+
+/// The policy of `Options::default()`.
+pub const DEFAULT_POLICY: &PolicyDef = &leveled::POLICY;

@@ -1,0 +1,34 @@
+//! The plug-in example runs as a test: a policy defined outside the crate
+//! registers beside the built-in ones, drives compaction, and loses nothing.
+
+#[path = "../examples/custom_policy.rs"]
+mod example;
+
+use lsmlab_engine::compaction::{registry, Registry};
+
+#[test]
+fn a_policy_from_outside_the_crate_registers_and_runs() {
+    let s = example::run().unwrap();
+    assert_eq!(s.policy, "oldest-smallest-seq");
+    assert_eq!(s.keys_checked, 20_000);
+    assert!(s.compactions > 10, "{s:?}");
+    assert!(s.levels_used >= 3, "{s:?}");
+    assert!(s.write_amp > 1.5, "{s:?}");
+}
+
+#[test]
+fn a_registered_policy_is_found_by_name_and_alias_and_names_stay_unique() {
+    let mut r = Registry::with_builtin();
+    r.register(&example::OLDEST_SMALLEST_SEQ_FIRST).unwrap();
+    assert_eq!(
+        r.find("oldest-smallest-seq").unwrap().name,
+        "oldest-smallest-seq"
+    );
+    assert_eq!(
+        r.find("koldestsmallestseqfirst").unwrap().name,
+        "oldest-smallest-seq"
+    );
+    assert!(r.register(&example::OLDEST_SMALLEST_SEQ_FIRST).is_err());
+    // The built-in registry is not changed by a user's registry.
+    assert!(registry::builtin().find("oldest-smallest-seq").is_err());
+}
