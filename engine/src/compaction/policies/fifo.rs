@@ -103,6 +103,10 @@ impl Strategy for Fifo {
         false
     }
 
+    fn drops_files_unread(&self) -> bool {
+        true
+    }
+
     fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {
         let runs = Self::idle_runs_oldest_first(v, ctx);
         let files: Vec<Arc<FileMeta>> = runs.iter().flat_map(|r| r.files().to_vec()).collect();
