@@ -2,7 +2,9 @@
 //! operation driven through the engine on simulated time, a timeline sampled
 //! along the way and the DESIGN.md metrics measured at the end.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -147,11 +149,13 @@ pub fn run_dir_name(run_id: &str) -> String {
         .collect()
 }
 
-/// Live keys: key -> (value length, expiry ms or `u64::MAX`). A BTreeMap so
-/// every walk over it is in the same order on every machine.
+/// Live keys: key -> (value length, expiry ms or `u64::MAX`). A hash map
+/// (with a fixed hasher) because a put is one hash and no key comparison;
+/// what depends on order ([`LiveSet::sorted_keys`]) sorts first, so every
+/// figure is the same on every machine.
 #[derive(Default)]
 struct LiveSet {
-    keys: BTreeMap<Vec<u8>, (u32, u64)>,
+    keys: HashMap<Vec<u8>, (u32, u64), BuildHasherDefault<DefaultHasher>>,
     /// INVARIANT: key+value bytes of every entry in `keys`, expired or not.
     bytes: u64,
     has_expiry: bool,
@@ -160,8 +164,15 @@ struct LiveSet {
 impl LiveSet {
     fn put(&mut self, key: &[u8], len: u32, expiry: u64) {
         self.has_expiry |= expiry != u64::MAX;
-        if let Some((old, _)) = self.keys.insert(key.to_vec(), (len, expiry)) {
-            self.bytes -= key.len() as u64 + old as u64;
+        // Overwrites (most puts of a long run) allocate nothing.
+        match self.keys.get_mut(key) {
+            Some(slot) => {
+                self.bytes -= key.len() as u64 + slot.0 as u64;
+                *slot = (len, expiry);
+            }
+            None => {
+                self.keys.insert(key.to_vec(), (len, expiry));
+            }
         }
         self.bytes += key.len() as u64 + len as u64;
     }
@@ -170,6 +181,13 @@ impl LiveSet {
         if let Some((old, _)) = self.keys.remove(key) {
             self.bytes -= key.len() as u64 + old as u64;
         }
+    }
+
+    /// Every key held (expired or not), in key order.
+    fn sorted_keys(&self) -> Vec<&[u8]> {
+        let mut keys: Vec<&[u8]> = self.keys.keys().map(Vec::as_slice).collect();
+        keys.sort_unstable();
+        keys
     }
 
     /// Bytes of the unexpired keys at `now`; forgets expired ones.
@@ -312,11 +330,11 @@ impl Experiment<'_> {
             let n = self.live.keys.len() as u64;
             let step = (n / (PROBE_LOOKUPS / 2)).max(1) as usize;
             self.live
-                .keys
-                .keys()
+                .sorted_keys()
+                .into_iter()
                 .step_by(step)
                 .take((PROBE_LOOKUPS / 2) as usize)
-                .cloned()
+                .map(<[u8]>::to_vec)
                 .collect()
         };
         for k in &present {
