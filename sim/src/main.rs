@@ -69,12 +69,38 @@ struct FsArgs {
     /// Directory for --fs disk (one subdirectory per run).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// For --fs mem: the most bytes of files one database may hold in memory
+    /// (suffixes K, M, G: powers of 1024); a run that needs more stops with
+    /// an error naming the size it needed.
+    #[arg(long, value_parser = parse_size)]
+    mem_limit: Option<u64>,
+}
+
+/// A byte count: digits with an optional K, M or G (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("`{s}`: expected a byte count such as 1048576, 512M or 2G"))
 }
 
 impl FsArgs {
     fn choice(&self) -> Result<FsChoice> {
+        if self.mem_limit.is_some() && self.fs != FsKind::Mem {
+            bail!("--mem-limit is only for --fs mem");
+        }
         match (self.fs, &self.dir) {
-            (FsKind::Mem, None) => Ok(FsChoice::Mem),
+            (FsKind::Mem, None) => Ok(FsChoice::Mem {
+                limit: self.mem_limit,
+            }),
             (FsKind::Mem, Some(_)) => bail!("--dir is only for --fs disk"),
             (FsKind::Disk, Some(d)) => Ok(FsChoice::Disk(d.clone())),
             (FsKind::Disk, None) => bail!("--fs disk needs --dir PATH"),
@@ -499,7 +525,7 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
             let selected: Vec<&RunSpec> = runs.iter().collect();
             preflight(&selected)?;
             let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
-            run_all(&selected, &FsChoice::Mem, jobs, !a.quiet)?
+            run_all(&selected, &FsChoice::MEM, jobs, !a.quiet)?
                 .into_iter()
                 .map(|o| o.record)
                 .collect()

@@ -26,10 +26,16 @@ pub const PROBE_LOOKUPS: u64 = 10_000;
 /// Where a run's database lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FsChoice {
-    /// In memory (the default: fast, and byte counts are the same).
-    Mem,
+    /// In memory (the default: fast, and byte counts are the same); each
+    /// database refuses to hold more than `limit` bytes of files, when set.
+    Mem { limit: Option<u64> },
     /// Real files, one directory per run under this one.
     Disk(PathBuf),
+}
+
+impl FsChoice {
+    /// In memory, without a limit.
+    pub const MEM: FsChoice = FsChoice::Mem { limit: None };
 }
 
 /// Why a run could not be carried out.
@@ -386,9 +392,9 @@ fn open_env(
     clock: Arc<VirtualClock>,
 ) -> Result<(Env, PathBuf), RunError> {
     match fs_choice {
-        FsChoice::Mem => Ok((
+        FsChoice::Mem { limit } => Ok((
             Env {
-                fs: Arc::new(MemFs::new()),
+                fs: Arc::new(MemFs::with_limit(limit.unwrap_or(u64::MAX))),
                 clock,
             },
             PathBuf::from("/lsmlab"),

@@ -168,7 +168,7 @@ impl Default for BenchConfig {
             value_size: 100,
             threads: 1,
             scan_length: 10,
-            fs: FsChoice::Mem,
+            fs: FsChoice::MEM,
             options: Options {
                 mode: Mode::Background,
                 ..Options::default()
@@ -370,8 +370,8 @@ fn prepare_dir(dir: &Path) -> Result<(), BenchError> {
 /// Opens a fresh, empty database named after the phase that needs it.
 fn open_fresh(cfg: &BenchConfig, name: &'static str) -> Result<OpenDb, BenchError> {
     let (fs, dir, location): (Arc<dyn Fs>, PathBuf, String) = match &cfg.fs {
-        FsChoice::Mem => (
-            Arc::new(MemFs::new()),
+        FsChoice::Mem { limit } => (
+            Arc::new(MemFs::with_limit(limit.unwrap_or(u64::MAX))),
             PathBuf::from(MEM_DIR),
             "memory".into(),
         ),

@@ -18,7 +18,7 @@ pub fn table_header() -> String {
 /// What was run, on one line.
 pub fn header(cfg: &BenchConfig) -> String {
     let fs = match &cfg.fs {
-        FsChoice::Mem => "memory".to_string(),
+        FsChoice::Mem { .. } => "memory".to_string(),
         FsChoice::Disk(dir) => format!("disk ({})", dir.display()),
     };
     format!(
@@ -172,7 +172,7 @@ fn db_json(d: &DbSummary) -> Value {
 /// The configuration and every result, for `--json`.
 pub fn to_json(cfg: &BenchConfig, report: &BenchReport) -> Value {
     let fs = match &cfg.fs {
-        FsChoice::Mem => json!("mem"),
+        FsChoice::Mem { .. } => json!("mem"),
         FsChoice::Disk(dir) => json!({ "disk": dir.display().to_string() }),
     };
     json!({
