@@ -76,11 +76,13 @@ impl FromStr for Policy {
     fn from_str(s: &str) -> Result<Policy> {
         let norm = s.trim().to_ascii_lowercase().replace('_', "-");
         let alias = match norm.as_str() {
-            "level" | "lcs" => "leveled",
-            "tiered" | "stcs" | "universal-size-tiered" => "size-tiered",
-            "roundrobin" | "rr" => "round-robin",
-            "minoverlap" | "min-overlapping-ratio" => "min-overlap",
-            "ttl" => "fifo",
+            // RocksDB's compaction styles and priorities count as aliases.
+            "level" | "lcs" | "kcompactionstylelevel" | "kbycompensatedsize" => "leveled",
+            "tiered" | "stcs" | "universal-size-tiered" | "universal"
+            | "kcompactionstyleuniversal" => "size-tiered",
+            "roundrobin" | "rr" | "kroundrobin" => "round-robin",
+            "minoverlap" | "min-overlapping-ratio" | "kminoverlappingratio" => "min-overlap",
+            "ttl" | "kcompactionstylefifo" => "fifo",
             other => other,
         };
         Policy::ALL

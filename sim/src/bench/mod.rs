@@ -154,6 +154,17 @@ pub struct BenchConfig {
     pub scan_length: usize,
     /// In memory, or one fresh subdirectory per database under a directory.
     pub fs: FsChoice,
+    /// db_bench's `--db`: every database in this one directory (a fill
+    /// starts it afresh), on disk. Takes the place of `fs`.
+    pub db: Option<PathBuf>,
+    /// db_bench's `--use_existing_db`: the phases work on the database
+    /// already in `db`; a phase that needs a fresh one is an error.
+    pub use_existing_db: bool,
+    /// db_bench's `--duration`: each phase stops after this long, if it has
+    /// not done its operations yet.
+    pub duration: Option<std::time::Duration>,
+    /// db_bench's `--statistics`: print every database's engine counters.
+    pub statistics: bool,
     pub options: Options,
     pub seed: u64,
 }
@@ -169,6 +180,10 @@ impl Default for BenchConfig {
             threads: 1,
             scan_length: 10,
             fs: FsChoice::MEM,
+            db: None,
+            use_existing_db: false,
+            duration: None,
+            statistics: false,
             options: Options {
                 mode: Mode::Background,
                 ..Options::default()
@@ -222,6 +237,26 @@ impl BenchConfig {
         if self.scan_length == 0 {
             return Err(out_of_range("--scan-length", 0, "at least 1"));
         }
+        if self.use_existing_db {
+            let Some(db) = &self.db else {
+                return Err(BenchError::InvalidArgument(
+                    "--use_existing_db needs --db PATH".into(),
+                ));
+            };
+            if let Some(p) = self.benchmarks.iter().find(|p| p.fresh_db()) {
+                return Err(BenchError::InvalidArgument(format!(
+                    "--use_existing_db: {} needs a fresh database; drop it from --benchmarks \
+                     or drop --use_existing_db",
+                    p.name()
+                )));
+            }
+            if !db.join("CURRENT").is_file() {
+                return Err(BenchError::Dir {
+                    path: db.clone(),
+                    reason: "--use_existing_db: no lsmlab database here (no CURRENT)".into(),
+                });
+            }
+        }
         self.options.validate()?;
         Ok(())
     }
@@ -235,6 +270,56 @@ impl BenchConfig {
     pub fn entry_bytes(&self) -> u64 {
         (self.key_size + self.value_size) as u64
     }
+}
+
+/// The RocksDB name of db_bench's `--compaction_style` (0 level, 1
+/// universal, 2 fifo; a name is taken as it is).
+fn compaction_style_name(v: &str) -> Result<&str, BenchError> {
+    match v.trim() {
+        "0" => Ok("kCompactionStyleLevel"),
+        "1" => Ok("kCompactionStyleUniversal"),
+        "2" => Ok("kCompactionStyleFIFO"),
+        "3" | "4" => Err(BenchError::InvalidArgument(format!(
+            "--compaction_style {v}: not simulated; use 0 (level), 1 (universal) or 2 (fifo)"
+        ))),
+        name => Ok(name),
+    }
+}
+
+/// The RocksDB name of db_bench's `--compaction_pri` (0..=4; a name is
+/// taken as it is).
+fn compaction_pri_name(v: &str) -> Result<&str, BenchError> {
+    match v.trim() {
+        "0" => Ok("kByCompensatedSize"),
+        "3" => Ok("kMinOverlappingRatio"),
+        "4" => Ok("kRoundRobin"),
+        "1" | "2" => Err(BenchError::InvalidArgument(format!(
+            "--compaction_pri {v}: the oldest-sequence priorities are not simulated; \
+             use 0 (kByCompensatedSize), 3 (kMinOverlappingRatio) or 4 (kRoundRobin)"
+        ))),
+        name => Ok(name),
+    }
+}
+
+/// The policy db_bench's `--compaction_style` and `--compaction_pri` choose,
+/// as a name the policy parser takes (RocksDB's names are aliases there):
+/// a universal or FIFO style decides alone, a level style takes its
+/// priority; `None` when neither flag is given.
+pub fn policy_from_db_bench(
+    style: Option<&str>,
+    pri: Option<&str>,
+) -> Result<Option<String>, BenchError> {
+    let style = style.map(compaction_style_name).transpose()?;
+    let pri = pri.map(compaction_pri_name).transpose()?;
+    let level_style = style.is_none_or(|s| {
+        ["kCompactionStyleLevel", "level"]
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(s))
+    });
+    Ok(match (style, pri) {
+        (_, Some(pri)) if level_style => Some(pri.to_string()),
+        (style, _) => style.map(str::to_string),
+    })
 }
 
 /// Engine options for a benchmark: defaults, the policy, the mode, then
@@ -367,15 +452,33 @@ fn prepare_dir(dir: &Path) -> Result<(), BenchError> {
     std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))
 }
 
+/// Opens the database already in `--db` (`--use_existing_db`).
+fn open_existing(cfg: &BenchConfig, dir: &Path) -> Result<OpenDb, BenchError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let fs: Arc<dyn Fs> = Arc::new(DiskFs::new());
+    let db = Db::open_with(dir, cfg.options.clone(), Env { fs, clock })?;
+    Ok(OpenDb {
+        db,
+        name: "existing",
+        location: dir.display().to_string(),
+        phases: Vec::new(),
+    })
+}
+
 /// Opens a fresh, empty database named after the phase that needs it.
 fn open_fresh(cfg: &BenchConfig, name: &'static str) -> Result<OpenDb, BenchError> {
-    let (fs, dir, location): (Arc<dyn Fs>, PathBuf, String) = match &cfg.fs {
-        FsChoice::Mem { limit } => (
+    let (fs, dir, location): (Arc<dyn Fs>, PathBuf, String) = match (&cfg.db, &cfg.fs) {
+        (Some(dir), _) => {
+            prepare_dir(dir)?;
+            let location = dir.display().to_string();
+            (Arc::new(DiskFs::new()), dir.clone(), location)
+        }
+        (None, FsChoice::Mem { limit }) => (
             Arc::new(MemFs::with_limit(limit.unwrap_or(u64::MAX))),
             PathBuf::from(MEM_DIR),
             "memory".into(),
         ),
-        FsChoice::Disk(base) => {
+        (None, FsChoice::Disk(base)) => {
             let dir = base.join(name);
             prepare_dir(&dir)?;
             let location = dir.display().to_string();
@@ -425,6 +528,10 @@ pub fn run(cfg: &BenchConfig, out: &mut dyn Write) -> Result<BenchReport, BenchE
         let db = match current.as_mut() {
             Some(db) => db,
             None if phase.fresh_db() => current.insert(open_fresh(cfg, phase.name())?),
+            None if cfg.use_existing_db => {
+                let dir = cfg.db.as_deref().expect("validated: --db is set");
+                current.insert(open_existing(cfg, dir)?)
+            }
             None => {
                 let loaded = current.insert(open_fresh(cfg, "load")?);
                 let start = Instant::now();
@@ -460,6 +567,9 @@ pub fn run(cfg: &BenchConfig, out: &mut dyn Write) -> Result<BenchReport, BenchE
     }
     for (i, summary) in report.dbs.iter().enumerate() {
         write!(out, "\n{}", output::db_summary(i + 1, summary))?;
+        if cfg.statistics {
+            write!(out, "{}", output::statistics(summary))?;
+        }
     }
     Ok(report)
 }
