@@ -215,9 +215,9 @@ impl Memtable {
             value_len,
             links,
         });
-        for level in 0..height {
-            // Levels above the current height hang off the head.
-            let p = if level < self.height { prev[level] } else { NIL };
+        // Levels above the current height hang off the head: their entries
+        // in `prev` are still `NIL`.
+        for (level, &p) in prev.iter().enumerate().take(height) {
             let next = self.next_of(p, level);
             self.links.push(next);
             self.set_next(p, level, index);
@@ -272,10 +272,7 @@ impl Memtable {
 
     /// A cursor over the entries, borrowing the memtable.
     pub fn cursor(&self) -> MemtableCursor<'_> {
-        MemtableCursor {
-            mem: self,
-            at: NIL,
-        }
+        MemtableCursor { mem: self, at: NIL }
     }
 
     /// Entries whose user key lies in `[lo, hi)` (`hi = None`: unbounded), in

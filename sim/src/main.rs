@@ -49,7 +49,7 @@ enum Command {
     #[command(alias = "maelstrom")]
     Serve(ServeArgs),
     /// Measure wall-clock throughput and latency with db_bench-like phases.
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Crash-test the engine on real files: kill a writer with SIGKILL at
     /// random moments, reopen, and check that nothing acknowledged was lost.
     Torture(torture::Args),
@@ -777,7 +777,7 @@ fn main() -> ExitCode {
             Ok(0)
         }
         Command::Serve(a) => cmd_serve(a).map(|_| 0),
-        Command::Bench(a) => cmd_bench(a).map(|_| 0),
+        Command::Bench(a) => cmd_bench(*a).map(|_| 0),
         Command::Torture(a) => torture::command(a),
     };
     match result {

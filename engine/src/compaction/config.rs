@@ -78,7 +78,10 @@ impl FromStr for Policy {
         let alias = match norm.as_str() {
             // RocksDB's compaction styles and priorities count as aliases.
             "level" | "lcs" | "kcompactionstylelevel" | "kbycompensatedsize" => "leveled",
-            "tiered" | "stcs" | "universal-size-tiered" | "universal"
+            "tiered"
+            | "stcs"
+            | "universal-size-tiered"
+            | "universal"
             | "kcompactionstyleuniversal" => "size-tiered",
             "roundrobin" | "rr" | "kroundrobin" => "round-robin",
             "minoverlap" | "min-overlapping-ratio" | "kminoverlappingratio" => "min-overlap",

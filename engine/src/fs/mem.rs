@@ -366,7 +366,9 @@ mod tests {
     fn written_files_take_about_one_byte_of_memory_per_byte_stored() {
         let fs = MemFs::new();
         for i in 0..50 {
-            let mut w = fs.create(&PathBuf::from(format!("/db/{i:06}.sst"))).unwrap();
+            let mut w = fs
+                .create(&PathBuf::from(format!("/db/{i:06}.sst")))
+                .unwrap();
             // Table-like appends: 4 KiB blocks and their trailers, 260 KiB.
             for _ in 0..65 {
                 w.append(&[7u8; 4092]).unwrap();
@@ -376,7 +378,10 @@ mod tests {
         let (held, memory) = (fs.total_bytes(), fs.memory_bytes());
         assert_eq!(held, 50 * 65 * 4096);
         let per_byte = memory as f64 / held as f64;
-        assert!(per_byte < 1.01, "{memory} bytes of memory for {held} stored");
+        assert!(
+            per_byte < 1.01,
+            "{memory} bytes of memory for {held} stored"
+        );
     }
 
     #[test]

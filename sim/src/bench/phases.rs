@@ -62,7 +62,7 @@ fn stream(cfg: &BenchConfig, salt: u64, thread: usize) -> Rng {
 /// Whether a phase that started at `start` has run for `--duration`
 /// (checked every 256 operations, so the clock costs nothing measurable).
 fn out_of_time(cfg: &BenchConfig, start: Instant, done: u64) -> bool {
-    done % 256 == 0 && cfg.duration.is_some_and(|d| start.elapsed() >= d)
+    done.is_multiple_of(256) && cfg.duration.is_some_and(|d| start.elapsed() >= d)
 }
 
 /// Puts every key once: in order, or in the seeded permutation's order

@@ -293,7 +293,10 @@ fn an_existing_database_in_db_is_reused_and_a_fill_on_it_is_refused() {
     cfg.benchmarks = vec![Phase::ReadRandom];
     let (report, text) = run_quiet(&cfg);
     assert_eq!(report.phases[0].found, Some(500), "{text}");
-    assert!(!text.contains("load:"), "no load on an existing database: {text}");
+    assert!(
+        !text.contains("load:"),
+        "no load on an existing database: {text}"
+    );
     cfg.benchmarks = vec![Phase::FillSeq];
     let err = run(&cfg, &mut Vec::new()).unwrap_err().to_string();
     assert!(err.contains("fillseq needs a fresh database"), "{err}");
