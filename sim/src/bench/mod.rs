@@ -272,32 +272,47 @@ impl BenchConfig {
     }
 }
 
-/// The RocksDB name of db_bench's `--compaction_style` (0 level, 1
-/// universal, 2 fifo; a name is taken as it is).
-fn compaction_style_name(v: &str) -> Result<&str, BenchError> {
-    match v.trim() {
-        "0" => Ok("kCompactionStyleLevel"),
-        "1" => Ok("kCompactionStyleUniversal"),
-        "2" => Ok("kCompactionStyleFIFO"),
-        "3" | "4" => Err(BenchError::InvalidArgument(format!(
-            "--compaction_style {v}: not simulated; use 0 (level), 1 (universal) or 2 (fifo)"
-        ))),
-        name => Ok(name),
-    }
-}
+/// RocksDB's names for db_bench's integer codes of `--compaction_style`;
+/// `None`: a style lsmlab does not simulate.
+const COMPACTION_STYLES: [Option<&str>; 5] = [
+    Some("kCompactionStyleLevel"),
+    Some("kCompactionStyleUniversal"),
+    Some("kCompactionStyleFIFO"),
+    None,
+    None,
+];
 
-/// The RocksDB name of db_bench's `--compaction_pri` (0..=4; a name is
-/// taken as it is).
-fn compaction_pri_name(v: &str) -> Result<&str, BenchError> {
-    match v.trim() {
-        "0" => Ok("kByCompensatedSize"),
-        "3" => Ok("kMinOverlappingRatio"),
-        "4" => Ok("kRoundRobin"),
-        "1" | "2" => Err(BenchError::InvalidArgument(format!(
-            "--compaction_pri {v}: the oldest-sequence priorities are not simulated; \
-             use 0 (kByCompensatedSize), 3 (kMinOverlappingRatio) or 4 (kRoundRobin)"
-        ))),
-        name => Ok(name),
+/// The same for `--compaction_pri` (the oldest-sequence priorities, 1 and
+/// 2, are not simulated).
+const COMPACTION_PRIS: [Option<&str>; 5] = [
+    Some("kByCompensatedSize"),
+    None,
+    None,
+    Some("kMinOverlappingRatio"),
+    Some("kRoundRobin"),
+];
+
+/// The RocksDB name of a db_bench code in `codes`; a value that is not a
+/// number is taken as a name already.
+fn rocksdb_name<'a>(
+    flag: &str,
+    value: &'a str,
+    codes: &[Option<&'static str>],
+) -> Result<&'a str, BenchError> {
+    let Ok(code) = value.trim().parse::<usize>() else {
+        return Ok(value.trim());
+    };
+    match codes.get(code) {
+        Some(Some(name)) => Ok(name),
+        _ => {
+            let valid: Vec<String> = (codes.iter().enumerate())
+                .filter_map(|(i, n)| n.map(|n| format!("{i} ({n})")))
+                .collect();
+            Err(BenchError::InvalidArgument(format!(
+                "--{flag} {value}: not simulated; use {}",
+                valid.join(", ")
+            )))
+        }
     }
 }
 
@@ -309,8 +324,9 @@ pub fn policy_from_db_bench(
     style: Option<&str>,
     pri: Option<&str>,
 ) -> Result<Option<String>, BenchError> {
-    let style = style.map(compaction_style_name).transpose()?;
-    let pri = pri.map(compaction_pri_name).transpose()?;
+    let style =
+        (style.map(|s| rocksdb_name("compaction_style", s, &COMPACTION_STYLES))).transpose()?;
+    let pri = (pri.map(|p| rocksdb_name("compaction_pri", p, &COMPACTION_PRIS))).transpose()?;
     let level_style = style.is_none_or(|s| {
         ["kCompactionStyleLevel", "level"]
             .iter()
