@@ -49,7 +49,7 @@ enum Command {
     #[command(alias = "maelstrom")]
     Serve(ServeArgs),
     /// Measure wall-clock throughput and latency with db_bench-like phases.
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Crash-test the engine on real files: kill a writer with SIGKILL at
     /// random moments, reopen, and check that nothing acknowledged was lost.
     Torture(torture::Args),
@@ -69,12 +69,38 @@ struct FsArgs {
     /// Directory for --fs disk (one subdirectory per run).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// For --fs mem: the most bytes of files one database may hold in memory
+    /// (suffixes K, M, G: powers of 1024); a run that needs more stops with
+    /// an error naming the size it needed.
+    #[arg(long, value_parser = parse_size)]
+    mem_limit: Option<u64>,
+}
+
+/// A byte count: digits with an optional K, M or G (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("`{s}`: expected a byte count such as 1048576, 512M or 2G"))
 }
 
 impl FsArgs {
     fn choice(&self) -> Result<FsChoice> {
+        if self.mem_limit.is_some() && self.fs != FsKind::Mem {
+            bail!("--mem-limit is only for --fs mem");
+        }
         match (self.fs, &self.dir) {
-            (FsKind::Mem, None) => Ok(FsChoice::Mem),
+            (FsKind::Mem, None) => Ok(FsChoice::Mem {
+                limit: self.mem_limit,
+            }),
             (FsKind::Mem, Some(_)) => bail!("--dir is only for --fs disk"),
             (FsKind::Disk, Some(d)) => Ok(FsChoice::Disk(d.clone())),
             (FsKind::Disk, None) => bail!("--fs disk needs --dir PATH"),
@@ -203,19 +229,52 @@ struct BenchArgs {
     /// Operations per read phase over all reader threads (default: --num).
     #[arg(long)]
     reads: Option<u64>,
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, alias = "key_size", default_value_t = 16)]
     key_size: usize,
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, alias = "value_size", default_value_t = 100)]
     value_size: usize,
     /// Reader threads of the read phases.
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Entries per seekrandom scan.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, alias = "seek_nexts", default_value_t = 10)]
     scan_length: usize,
     #[command(flatten)]
     fs: FsArgs,
-    /// Compaction policy (see `lsmlab policies`).
+    /// As db_bench: the database directory, on disk; every database of the
+    /// run lives there in turn (a fill starts it afresh).
+    #[arg(long, conflicts_with_all = ["fs", "dir"])]
+    db: Option<PathBuf>,
+    /// As db_bench: work on the database already in --db (no fills).
+    #[arg(long = "use_existing_db", num_args = 0..=1, default_value = "0",
+          default_missing_value = "1", value_parser = parse_flag)]
+    use_existing_db: bool,
+    /// As db_bench: seconds each phase runs at most (0: until --num/--reads).
+    #[arg(long, default_value_t = 0)]
+    duration: u64,
+    /// As db_bench: print the engine's counters after each database.
+    #[arg(long, num_args = 0..=1, default_value = "0", default_missing_value = "1",
+          value_parser = parse_flag)]
+    statistics: bool,
+    /// As db_bench (same as --set NAME=VALUE with RocksDB's option names).
+    #[arg(long = "cache_size")]
+    cache_size: Option<String>,
+    #[arg(long = "write_buffer_size")]
+    write_buffer_size: Option<String>,
+    #[arg(long = "target_file_size_base")]
+    target_file_size_base: Option<String>,
+    #[arg(long = "max_bytes_for_level_base")]
+    max_bytes_for_level_base: Option<String>,
+    /// As db_bench, choosing the policy: 0 level (then --compaction_pri
+    /// decides), 1 universal (size-tiered), 2 fifo; or a RocksDB name.
+    #[arg(long = "compaction_style")]
+    compaction_style: Option<String>,
+    /// As db_bench, with a level style: 0 kByCompensatedSize (leveled),
+    /// 3 kMinOverlappingRatio (min-overlap), 4 kRoundRobin (round-robin).
+    #[arg(long = "compaction_pri")]
+    compaction_pri: Option<String>,
+    /// Compaction policy (see `lsmlab policies`); --compaction_style and
+    /// --compaction_pri take its place when given.
     #[arg(long, default_value = "leveled")]
     policy: String,
     /// deterministic (flushes and compactions on the writing thread) or
@@ -232,15 +291,37 @@ struct BenchArgs {
     json: Option<PathBuf>,
 }
 
+/// A db_bench boolean: 1/0, true/false.
+fn parse_flag(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(format!("`{s}`: expected 1, 0, true or false")),
+    }
+}
+
 fn cmd_bench(a: BenchArgs) -> Result<()> {
-    use lsmlab::bench::{build_options, run, to_json, BenchConfig, Phase};
+    use lsmlab::bench::{build_options, policy_from_db_bench, run, to_json, BenchConfig, Phase};
     let mut settings = Vec::new();
+    let db_bench_settings = [
+        ("cache_size", &a.cache_size),
+        ("write_buffer_size", &a.write_buffer_size),
+        ("target_file_size_base", &a.target_file_size_base),
+        ("max_bytes_for_level_base", &a.max_bytes_for_level_base),
+    ];
+    for (name, value) in db_bench_settings {
+        if let Some(v) = value {
+            settings.push((name.to_string(), v.trim().to_string()));
+        }
+    }
     for s in &a.set {
         let (name, value) = s
             .split_once('=')
             .with_context(|| format!("--set `{s}`: expected NAME=VALUE"))?;
         settings.push((name.trim().to_string(), value.trim().to_string()));
     }
+    let policy = policy_from_db_bench(a.compaction_style.as_deref(), a.compaction_pri.as_deref())?
+        .unwrap_or(a.policy.clone());
     let cfg = BenchConfig {
         benchmarks: Phase::parse_list(&a.benchmarks)?,
         num: a.num,
@@ -250,7 +331,11 @@ fn cmd_bench(a: BenchArgs) -> Result<()> {
         threads: a.threads,
         scan_length: a.scan_length,
         fs: a.fs.choice()?,
-        options: build_options(&a.policy, &a.mode, &settings)?,
+        db: a.db,
+        use_existing_db: a.use_existing_db,
+        duration: (a.duration > 0).then(|| std::time::Duration::from_secs(a.duration)),
+        statistics: a.statistics,
+        options: build_options(&policy, &a.mode, &settings)?,
         seed: a.seed,
     };
     let report = run(&cfg, &mut std::io::stdout().lock())?;
@@ -499,7 +584,7 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
             let selected: Vec<&RunSpec> = runs.iter().collect();
             preflight(&selected)?;
             let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
-            run_all(&selected, &FsChoice::Mem, jobs, !a.quiet)?
+            run_all(&selected, &FsChoice::MEM, jobs, !a.quiet)?
                 .into_iter()
                 .map(|o| o.record)
                 .collect()
@@ -704,7 +789,7 @@ fn main() -> ExitCode {
             Ok(0)
         }
         Command::Serve(a) => cmd_serve(a).map(|_| 0),
-        Command::Bench(a) => cmd_bench(a).map(|_| 0),
+        Command::Bench(a) => cmd_bench(*a).map(|_| 0),
         Command::Torture(a) => torture::command(a),
     };
     match result {
