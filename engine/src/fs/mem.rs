@@ -6,7 +6,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::{FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
+use super::lock::LockRegistry;
+use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default)]
@@ -21,6 +22,7 @@ struct MemFile {
 pub struct MemFs {
     files: Arc<Mutex<BTreeMap<PathBuf, Arc<MemFile>>>>,
     counters: Arc<IoCounters>,
+    locks: LockRegistry,
 }
 
 fn not_found(path: &Path) -> Error {
@@ -100,6 +102,12 @@ impl WritableFile for MemWriter {
     fn append(&mut self, data: &[u8]) -> Result<()> {
         self.file.data.write().unwrap().extend_from_slice(data);
         self.counters.record_write(self.kind, data.len() as u64);
+        Ok(())
+    }
+
+    /// Appends already reach the shared file (the "operating system" of
+    /// this model): nothing waits in the writer.
+    fn flush(&mut self) -> Result<()> {
         Ok(())
     }
 
@@ -224,6 +232,10 @@ impl Fs for MemFs {
 
     fn sync_dir(&self, _dir: &Path) -> Result<()> {
         Ok(())
+    }
+
+    fn lock(&self, path: &Path) -> Result<Box<dyn DirLock>> {
+        self.locks.lock(path)
     }
 
     fn counters(&self) -> &Arc<IoCounters> {

@@ -20,6 +20,8 @@ const TAG_LAST_SEQUENCE: u64 = 3;
 const TAG_CURSOR: u64 = 4;
 const TAG_DELETED_FILE: u64 = 5;
 const TAG_ADDED_FILE: u64 = 6;
+const TAG_DB_ID: u64 = 7;
+const TAG_LIVE_WAL: u64 = 8;
 
 /// Levels above this are rejected when decoding: no database has that many
 /// (options cap `num_levels` far below it), so such a value is damage.
@@ -44,6 +46,13 @@ pub struct VersionEdit {
     /// Round-robin compaction cursor per level: an internal key; an empty key
     /// clears the level's cursor.
     pub compaction_cursors: Vec<(usize, Vec<u8>)>,
+    /// The identity of the database the manifest belongs to (its `IDENTITY`
+    /// file), when the edit records it.
+    pub db_id: Option<Vec<u8>>,
+    /// WAL files that exist and are needed for recovery as of this edit
+    /// (RocksDB's WAL tracking): recovery refuses to open when one numbered
+    /// at or above the final `log_number` is missing.
+    pub live_wals: Vec<u64>,
 }
 
 impl VersionEdit {
@@ -101,6 +110,14 @@ impl VersionEdit {
             encode_file(&mut body, f);
             put_length_prefixed(&mut out, &body);
         }
+        if let Some(id) = &self.db_id {
+            put_varint(&mut out, TAG_DB_ID);
+            put_length_prefixed(&mut out, id);
+        }
+        for &n in &self.live_wals {
+            put_varint(&mut out, TAG_LIVE_WAL);
+            put_varint(&mut out, n);
+        }
         out
     }
 
@@ -151,6 +168,16 @@ impl VersionEdit {
                     let f = decode_file(body)
                         .map_err(|why| bad(format!("added file at byte {at}: {why}")))?;
                     edit.added.push((level, f));
+                }
+                TAG_DB_ID => {
+                    let id = d.length_prefixed().ok_or_else(|| truncated("db_id"))?;
+                    if edit.db_id.replace(id.to_vec()).is_some() {
+                        return Err(bad(format!("db_id repeated at byte {at}")));
+                    }
+                }
+                TAG_LIVE_WAL => {
+                    let n = d.varint().ok_or_else(|| truncated("live WAL"))?;
+                    edit.live_wals.push(n);
                 }
                 other => return Err(bad(format!("unknown tag {other} at byte {at}"))),
             }
@@ -264,6 +291,8 @@ mod tests {
         e.next_file_number = Some(9);
         e.last_sequence = Some(key::MAX_SEQ);
         e.log_number = Some(0);
+        e.db_id = Some(b"0123456789abcdef".to_vec());
+        e.live_wals = vec![12, 15];
         e
     }
 
