@@ -160,7 +160,7 @@ impl Db {
     /// The directory's `LOCK` is held while the database is open: a second
     /// open, in this process or another, fails with `Error::Locked`. A
     /// directory without `CURRENT` becomes a new database only when it holds
-    /// no tables, logs or manifests (and `create_if_missing` is on);
+    /// no tables or WALs (and `create_if_missing` is on);
     /// `error_if_exists` refuses an existing database.
     ///
     /// Recovery: the manifest gives the version; it must belong to this

@@ -11,14 +11,16 @@ use crate::manifest::{current_file_name, Lineage};
 use crate::version::Version;
 use crate::wal::wal_file_name;
 
-/// True for the name of a table, a log or a manifest.
+/// True for the name of a table or a WAL: data that a new database would
+/// delete. (A manifest alone is an interrupted creation: the manifest is
+/// written before `CURRENT`, the first WAL after it.)
 fn is_database_file(name: &str) -> bool {
-    name.ends_with(".sst") || name.ends_with(".log") || name.starts_with("MANIFEST-")
+    name.ends_with(".sst") || name.ends_with(".log")
 }
 
-/// Refuses to start a new database in `dir` when it holds tables, logs or
-/// manifests: without `CURRENT` they belong to a database that lost its
-/// pointer, and a new one would delete them.
+/// Refuses to start a new database in `dir` when it holds tables or WALs:
+/// without `CURRENT` they belong to a database that lost its pointer, and
+/// a new one would delete them.
 pub(super) fn refuse_orphaned_files(fs: &dyn Fs, dir: &Path) -> Result<()> {
     let found: Vec<String> = fs
         .list(dir)?
