@@ -98,6 +98,31 @@ fn child_process_entry_point() {
             let mut sink = String::new();
             let _ = std::io::stdin().read_line(&mut sink);
         }
+        // Opens a background-mode database where no thread can start.
+        "open-without-threads" => {
+            drop(db);
+            let bg = Options {
+                mode: lsmlab_engine::Mode::Background,
+                ..unsynced()
+            };
+            // The address space now has room for the database's buffers
+            // but not for a thread's stack.
+            let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+            let pages: u64 = statm.split_whitespace().next().unwrap().parse().unwrap();
+            let limit = pages * 4096 + (1 << 20);
+            let rl = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            // SAFETY: a plain system call on a valid struct.
+            assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &rl) }, 0);
+            let outcome = Db::open(dir, bg).map(drop);
+            match outcome {
+                Ok(()) => writeln!(out, "{MARK}opened").unwrap(),
+                Err(e) => writeln!(out, "{MARK}error {e}").unwrap(),
+            }
+            out.flush().unwrap();
+        }
         other => panic!("unknown child task {other}"),
     }
 }
@@ -216,4 +241,20 @@ fn a_full_disk_keeps_acknowledged_writes_and_leaves_the_database_read_only() {
         "{missing} of {acked} writes acknowledged before the disk filled were lost"
     );
     assert_eq!(db.get(b"after").unwrap(), None);
+}
+
+#[test]
+fn a_thread_that_cannot_start_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn_child("open-without-threads", dir.path());
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut all = String::new();
+    let _ = std::io::Read::read_to_string(&mut out, &mut all);
+    let status = child.wait().unwrap();
+    let Some(at) = all.find(&format!("{MARK}error ")) else {
+        panic!("no error reported ({status}): {all}");
+    };
+    let line = all[at..].lines().next().unwrap();
+    assert!(line.contains("starting background thread 1 of 2"), "{line}");
+    assert!(status.success(), "{status}: {all}");
 }

@@ -132,7 +132,9 @@ fn create_if_missing_and_error_if_exists_work_as_in_rocksdb() {
 fn a_second_open_on_the_same_directory_is_refused_until_the_first_closes() {
     let mem = MemFs::new();
     let first = Db::open_with(DIR, opts(), env(&mem)).unwrap();
-    let e = Db::open_with(DIR, opts(), env(&mem)).err().expect("opened twice");
+    let e = Db::open_with(DIR, opts(), env(&mem))
+        .err()
+        .expect("opened twice");
     assert!(matches!(e, Error::Locked { .. }), "{e}");
     assert!(e.to_string().contains("LOCK"), "{e}");
     drop(first);
@@ -217,7 +219,9 @@ fn a_manifest_from_another_database_is_refused_and_nothing_deleted() {
         w.sync().unwrap();
     }
     let before = snapshot(&ours);
-    let e = Db::open_with(DIR, opts(), env(&ours)).err().expect("opened");
+    let e = Db::open_with(DIR, opts(), env(&ours))
+        .err()
+        .expect("opened");
     assert_corruption_naming(&e, "MANIFEST-");
     assert!(e.to_string().contains("another database"), "{e}");
     assert_eq!(snapshot(&ours), before, "the refused open changed files");

@@ -68,8 +68,14 @@ fn eight_kills_per_policy_without_wal_sync_lose_nothing() {
         &["--wal-sync", "false", "--kills", "8", "--seed", "11"],
     );
     assert!(out.contains("wal_sync false"), "{out}");
-    for line in out.lines().filter(|l| l.contains("kills survived, nothing lost")) {
-        assert!(line.contains("2 kills aimed at a big batch's WAL append"), "{line}");
+    for line in out
+        .lines()
+        .filter(|l| l.contains("kills survived, nothing lost"))
+    {
+        assert!(
+            line.contains("2 kills aimed at a big batch's WAL append"),
+            "{line}"
+        );
     }
     assert!(out.contains("all 40 kills survived"), "{out}");
 }

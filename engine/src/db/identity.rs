@@ -52,7 +52,10 @@ pub fn read_identity(fs: &dyn Fs, dir: &Path) -> Result<Option<Vec<u8>>> {
     if id.len() != ID_LEN || !id.iter().all(u8::is_ascii_hexdigit) {
         return Err(Error::corruption(
             &path,
-            format!("does not hold a {ID_LEN}-hex-digit identity: {:?}", String::from_utf8_lossy(&bytes)),
+            format!(
+                "does not hold a {ID_LEN}-hex-digit identity: {:?}",
+                String::from_utf8_lossy(&bytes)
+            ),
         ));
     }
     Ok(Some(id.to_vec()))
@@ -75,6 +78,9 @@ mod tests {
         let mut w = fs.create(&dir.join(IDENTITY_FILE)).unwrap();
         w.append(b"not an id").unwrap();
         let e = read_identity(&fs, dir).unwrap_err();
-        assert!(e.is_corruption() && e.to_string().contains("IDENTITY"), "{e}");
+        assert!(
+            e.is_corruption() && e.to_string().contains("IDENTITY"),
+            "{e}"
+        );
     }
 }

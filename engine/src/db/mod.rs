@@ -216,6 +216,7 @@ impl Db {
             opts.compaction_io_burst,
             now,
         );
+        let dir_for_errors = dir.clone();
         let wal_number = state.log_number;
         let files = Arc::new(std::sync::atomic::AtomicU64::new(state.next_file_number));
         let mut inner = Inner {
@@ -260,12 +261,20 @@ impl Db {
             shutdown: AtomicBool::new(false),
             lookups: Default::default(),
         });
-        let workers = background::spawn_workers(&shared, threads);
-        Ok(Db {
+        let mut db = Db {
             shared,
             snapshots,
-            workers,
-        })
+            workers: Vec::with_capacity(threads),
+        };
+        for i in 0..threads {
+            // On failure, dropping `db` stops the workers already started.
+            let worker = background::spawn_worker(&db.shared, i).map_err(|e| {
+                let why = format!("starting background thread {} of {threads}: {e}", i + 1);
+                Error::io(&dir_for_errors, std::io::Error::new(e.kind(), why))
+            })?;
+            db.workers.push(worker);
+        }
+        Ok(db)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

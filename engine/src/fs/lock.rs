@@ -112,7 +112,10 @@ impl LockRegistry {
 }
 
 fn held_error(path: &Path) -> Error {
-    held(path, "another Db on the same in-memory file system".to_string())
+    held(
+        path,
+        "another Db on the same in-memory file system".to_string(),
+    )
 }
 
 #[cfg(test)]

@@ -17,10 +17,10 @@ use crate::coding::Decoder;
 use crate::error::{Error, Result};
 use crate::fs::{Fs, RandomAccessFile};
 use crate::iter::InternalIterator;
-use crate::version::FileMeta;
 use crate::key::{
     compare_internal, parse_internal_key, seek_key, SeqNo, ValueKind, MAX_SEQ, TRAILER_LEN,
 };
+use crate::version::FileMeta;
 
 /// One version of a key, as found by [`Table::get`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -185,7 +185,11 @@ mod tests {
         assert!((2..=9).contains(&b.len()));
         let big = batch(1, BIG_EVERY - 1);
         assert!(is_big(BIG_EVERY - 1) && !is_big(BIG_EVERY));
-        let value_bytes: usize = big.iter().filter_map(|o| o.value.as_ref()).map(Vec::len).sum();
+        let value_bytes: usize = big
+            .iter()
+            .filter_map(|o| o.value.as_ref())
+            .map(Vec::len)
+            .sum();
         assert!(value_bytes > BIG_VALUE_BYTES, "{value_bytes}");
     }
 

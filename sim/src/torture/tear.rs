@@ -52,10 +52,7 @@ pub fn tear_last_manifest_edit(dir: &Path) -> std::io::Result<bool> {
     let exists = |file: String| fs.exists(&dir.join(file));
     // Had the engine gone past the append, it would have deleted the
     // inputs the edit removes, or the WALs its log number retires.
-    let undone = last
-        .deleted
-        .iter()
-        .all(|&(_, n)| exists(sst_file_name(n)))
+    let undone = last.deleted.iter().all(|&(_, n)| exists(sst_file_name(n)))
         && live_wals
             .range(log_number..)
             .all(|&n| exists(wal_file_name(n)));
