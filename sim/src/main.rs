@@ -141,7 +141,7 @@ struct RunArgs {
 struct SweepArgs {
     /// Sweep spec (TOML); without it, the embedded default sweep.
     spec: Option<PathBuf>,
-    /// Runs in parallel (default: the machine's cores).
+    /// Runs in parallel, 1 ..= 1024 (default: the machine's cores).
     #[arg(long)]
     jobs: Option<usize>,
     /// Run only every N-th run starting at I (0-based): I/N.
@@ -365,8 +365,16 @@ fn cmd_serve(a: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+/// The most runs a sweep may run at once (`--jobs`).
+const MAX_JOBS: usize = 1024;
+
+/// `--jobs`, or the machine's cores; refused outside `1 ..= MAX_JOBS`.
+fn jobs(given: Option<usize>) -> Result<usize> {
+    let jobs = given.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if !(1..=MAX_JOBS).contains(&jobs) {
+        bail!("--jobs {jobs} is out of range: allowed 1 ..= {MAX_JOBS}");
+    }
+    Ok(jobs)
 }
 
 fn load_spec(path: Option<&Path>) -> Result<(SweepSpec, String)> {
@@ -481,10 +489,7 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
         Some(s) => s.select(runs.iter().collect()),
         None => runs.iter().collect(),
     };
-    let jobs = a.jobs.unwrap_or_else(default_jobs);
-    if jobs == 0 {
-        bail!("--jobs must be at least 1");
-    }
+    let jobs = jobs(a.jobs)?;
     preflight(&selected)?;
     // Fail before the sweep, not after it, when the outputs cannot be written.
     let out_dirs = match a.shard {
@@ -583,7 +588,7 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
             let runs = spec.runs();
             let selected: Vec<&RunSpec> = runs.iter().collect();
             preflight(&selected)?;
-            let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
+            let jobs = jobs(a.jobs)?;
             run_all(&selected, &FsChoice::MEM, jobs, !a.quiet)?
                 .into_iter()
                 .map(|o| o.record)

@@ -41,6 +41,9 @@ impl FsChoice {
 /// Why a run could not be carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The operating system refused the threads a sweep needs.
+    #[error("{0}; lower --jobs")]
+    Threads(String),
     #[error("run {run}: {source}")]
     Engine {
         run: String,

@@ -39,23 +39,27 @@ pub fn run_all(
     } else {
         ProgressBar::hidden()
     };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|e| RunError::Threads(format!("starting {jobs} sweep threads: {e}")))?;
     let stop = Arc::new(AtomicBool::new(false));
     let ticker = {
         let (bar, done, finished, stop) =
             (bar.clone(), done.clone(), finished.clone(), stop.clone());
         let n = runs.len();
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                bar.set_position(done.iter().map(|d| d.load(Ordering::Relaxed)).sum());
-                bar.set_message(format!("runs {}/{n}", finished.load(Ordering::Relaxed)));
-                std::thread::sleep(Duration::from_millis(200));
-            }
-        })
+        // Progress display only: without the thread, the sweep runs unshown.
+        std::thread::Builder::new()
+            .name("sweep-progress".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    bar.set_position(done.iter().map(|d| d.load(Ordering::Relaxed)).sum());
+                    bar.set_message(format!("runs {}/{n}", finished.load(Ordering::Relaxed)));
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            })
+            .ok()
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-        .expect("a thread pool");
     let results: Vec<Result<RunOutput, RunError>> = pool.install(|| {
         runs.par_iter()
             .enumerate()
@@ -68,7 +72,9 @@ pub fn run_all(
             .collect()
     });
     stop.store(true, Ordering::Relaxed);
-    let _ = ticker.join();
+    if let Some(t) = ticker {
+        let _ = t.join();
+    }
     bar.finish_and_clear();
     results.into_iter().collect()
 }

@@ -240,6 +240,10 @@ const CASES: &[(&[&str], &str)] = &[
     (&["run", "--value-size", "10..=5"], "10..=5"),
     (&["sweep", "zeroops.toml", "--jobs", "0"], "`ops`"),
     (&["sweep", "other.toml", "--jobs", "0"], "--jobs"),
+    (
+        &["sweep", "other.toml", "--jobs", "1000000"],
+        "allowed 1 ..= 1024",
+    ),
     (&["sweep", "other.toml", "--shard", "1/0"], "0 <= I < N"),
     (&["sweep", "other.toml", "--shard", "x"], "expected I/N"),
     (

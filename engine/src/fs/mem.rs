@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::{FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
+use super::lock::LockRegistry;
+use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default)]
@@ -34,6 +35,7 @@ pub struct MemFs {
     files: Arc<Mutex<BTreeMap<PathBuf, Arc<MemFile>>>>,
     counters: Arc<IoCounters>,
     usage: Arc<Usage>,
+    locks: LockRegistry,
 }
 
 const MIB: f64 = (1u64 << 20) as f64;
@@ -209,6 +211,12 @@ impl WritableFile for MemWriter {
         Ok(())
     }
 
+    /// Appends already reach the shared file (the "operating system" of
+    /// this model): nothing waits in the writer.
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     fn sync(&mut self) -> Result<()> {
         let len = self.file.data.read().unwrap().len();
         *self.file.synced_len.lock().unwrap() = len;
@@ -338,6 +346,10 @@ impl Fs for MemFs {
 
     fn sync_dir(&self, _dir: &Path) -> Result<()> {
         Ok(())
+    }
+
+    fn lock(&self, path: &Path) -> Result<Box<dyn DirLock>> {
+        self.locks.lock(path)
     }
 
     fn counters(&self) -> &Arc<IoCounters> {

@@ -427,6 +427,8 @@ fn is_lsmlab_db(dir: &Path) -> std::io::Result<bool> {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
         has_current |= name == "CURRENT";
         if !(name == "CURRENT"
+            || name == lsmlab_engine::db::LOCK_FILE
+            || name == lsmlab_engine::db::IDENTITY_FILE
             || name == "CURRENT.dbtmp"
             || manifest
             || numbered(".sst")
