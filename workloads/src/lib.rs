@@ -12,6 +12,7 @@
 
 mod detmath;
 mod error;
+mod formats;
 mod generator;
 mod key;
 mod op;
@@ -23,6 +24,10 @@ mod trace;
 mod zipf;
 
 pub use error::WorkloadError;
+pub use formats::{
+    write_rocksdb_trace, ExportSummary, ReadOptions, TraceCounts, TraceFile, TraceFileOps,
+    TraceFormat,
+};
 pub use generator::Generator;
 pub use key::{
     decode_key, decode_series_key, encode_key, encode_series_key, MIN_KEY_SIZE, MIN_SERIES_KEY_SIZE,

@@ -1,0 +1,97 @@
+//! What every streaming trace reader shares: the decoder interface, its
+//! failures, and simulated time from a trace's timestamps.
+
+use std::io::BufRead;
+
+use super::TraceCounts;
+use crate::op::Op;
+
+/// Why a reader stopped: the file could not be read, or its bytes are wrong
+/// at a byte offset or a line (1-based).
+#[derive(Debug)]
+pub(crate) enum Fail {
+    Io(std::io::Error),
+    AtByte(u64, String),
+    AtLine(u64, String),
+}
+
+/// A streaming decoder of one trace format.
+pub(crate) trait OpSource: Send {
+    /// The next operation, or `Ok(None)` at the end of the trace.
+    fn next_op(&mut self) -> Result<Option<Op>, Fail>;
+
+    /// What the decoder has yielded and skipped so far.
+    fn counts(&self) -> &TraceCounts;
+}
+
+/// Simulated time from a trace's timestamps: milliseconds since the first
+/// one, never decreasing (a record stamped earlier than its predecessor, as
+/// multi-threaded tracers write, happens at its predecessor's time).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Clock {
+    origin: Option<u64>,
+    last_ms: u64,
+}
+
+impl Clock {
+    /// Sets the time origin (a trace header's timestamp) in microseconds.
+    pub(crate) fn start_at(&mut self, origin_us: u64) {
+        self.origin = Some(origin_us);
+    }
+
+    /// Simulated milliseconds of a record stamped `ts_us` microseconds.
+    pub(crate) fn ms(&mut self, ts_us: u64) -> u64 {
+        let origin = *self.origin.get_or_insert(ts_us);
+        let ms = ts_us.saturating_sub(origin) / 1000;
+        self.last_ms = self.last_ms.max(ms);
+        self.last_ms
+    }
+}
+
+/// Reads `\n`-terminated lines of at most `max` bytes, counting them.
+pub(crate) struct LineReader<R> {
+    reader: R,
+    pub(crate) buf: Vec<u8>,
+    /// The number of the line last read (1-based).
+    pub(crate) number: u64,
+    max: u64,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub(crate) fn new(reader: R, max: u64) -> Self {
+        LineReader {
+            reader,
+            buf: Vec::new(),
+            number: 0,
+            max,
+        }
+    }
+
+    /// The next line as text without its terminator, `Ok(None)` at the end.
+    pub(crate) fn next_line(&mut self) -> Result<Option<&str>, Fail> {
+        use std::io::Read;
+        self.buf.clear();
+        let n = (&mut self.reader)
+            .take(self.max + 1)
+            .read_until(b'\n', &mut self.buf)
+            .map_err(Fail::Io)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+        } else if n as u64 > self.max {
+            return Err(Fail::AtLine(
+                self.number,
+                format!("line longer than {} bytes", self.max),
+            ));
+        }
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        std::str::from_utf8(&self.buf)
+            .map(Some)
+            .map_err(|_| Fail::AtLine(self.number, "line is not valid UTF-8".into()))
+    }
+}
