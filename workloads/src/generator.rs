@@ -100,6 +100,8 @@ pub struct Generator {
     mix: Option<MixState>,
     /// INVARIANT: `next <= plan.total`.
     next: u64,
+    /// The stream of a `mixgraph` workload, which yields every op.
+    mixgraph: Option<Box<crate::mixgraph::Stream>>,
 }
 
 impl WorkloadSpec {
@@ -303,7 +305,7 @@ impl Keys {
             },
             Distribution::Latest => Keys::Latest(Zipf::new(spec.key_count, spec.theta)),
             Distribution::Sequential => Keys::Sequential { cursor: 0 },
-            Distribution::Timeseries => return None,
+            Distribution::Timeseries | Distribution::MixGraph => return None,
         })
     }
 
@@ -360,7 +362,14 @@ impl Generator {
             pending_put: None,
             prepared: Prepared::none(&plan),
         });
-        Generator { plan, mix, next: 0 }
+        let mixgraph = (plan.spec.distribution == Distribution::MixGraph)
+            .then(|| Box::new(crate::mixgraph::Stream::new(&plan.spec)));
+        Generator {
+            plan,
+            mix,
+            next: 0,
+            mixgraph,
+        }
     }
 
     /// Operations in the whole stream, including the preload phase.
@@ -456,6 +465,9 @@ impl Iterator for Generator {
         }
         let index = self.next;
         self.next += 1;
+        if let Some(stream) = &mut self.mixgraph {
+            return Some(stream.op(index));
+        }
         if index < self.plan.preload_ops {
             return Some(self.plan.preload_op(index));
         }

@@ -15,6 +15,7 @@ mod error;
 mod formats;
 mod generator;
 mod key;
+mod mixgraph;
 mod op;
 mod params;
 mod permute;
@@ -32,6 +33,7 @@ pub use generator::Generator;
 pub use key::{
     decode_key, decode_series_key, encode_key, encode_series_key, MIN_KEY_SIZE, MIN_SERIES_KEY_SIZE,
 };
+pub use mixgraph::MixGraph;
 pub use op::{Op, OpKind};
 pub use params::ParamInfo;
 pub use spec::{Distribution, Fractions, Mix, PreloadOrder, ScanLengthDist, WorkloadSpec, PRESETS};

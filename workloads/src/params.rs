@@ -8,6 +8,7 @@ use crate::spec::{
     WorkloadSpec, MAX_COUNT, MAX_DURATION_MS, MAX_INGEST_RATE, MAX_KEY_SIZE, MAX_SCAN_LENGTH,
     MAX_SERIES, MAX_VALUE_SIZE, THETA_ALLOWED,
 };
+use crate::mixgraph::PARAMS as MIXGRAPH_PARAMS;
 
 /// One workload parameter, for listing (`lsmlab workloads`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,7 +26,7 @@ const DURATION_ALLOWED: &str = "1ms..=2^52ms: an integer of ms, or with a unit m
 const PARAMS: &[(&str, &str, &str)] = &[
     (
         "distribution",
-        "uniform | zipfian | latest | sequential | timeseries",
+        "uniform | zipfian | latest | sequential | timeseries | mixgraph",
         "how keys are chosen",
     ),
     (
@@ -122,7 +123,7 @@ const PARAMS: &[(&str, &str, &str)] = &[
 ];
 
 fn info(name: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
-    PARAMS.iter().find(|p| p.0 == name)
+    PARAMS.iter().chain(MIXGRAPH_PARAMS).find(|p| p.0 == name)
 }
 
 fn parse_u64(name: &str, value: &str, lo: u64, hi: u64) -> Result<u64, WorkloadError> {
@@ -199,10 +200,18 @@ impl WorkloadSpec {
     /// other fractions are zero, so the order of fraction settings does not
     /// matter.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), WorkloadError> {
+        if let Some(result) = self.mixgraph.set(name, value) {
+            return result;
+        }
         let Some(&(_, allowed, _)) = info(name) else {
             return Err(WorkloadError::UnknownParameter {
                 name: name.to_string(),
-                valid: PARAMS.iter().map(|p| p.0).collect::<Vec<_>>().join(", "),
+                valid: PARAMS
+                    .iter()
+                    .chain(MIXGRAPH_PARAMS)
+                    .map(|p| p.0)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         };
         let word = value.trim();
@@ -325,7 +334,7 @@ impl WorkloadSpec {
                 PreloadOrder::Sequential => "sequential".to_string(),
             },
             "seed" => self.seed.to_string(),
-            _ => return None,
+            _ => return self.mixgraph.get(name),
         })
     }
 
@@ -334,6 +343,7 @@ impl WorkloadSpec {
         let defaults = WorkloadSpec::default();
         PARAMS
             .iter()
+            .chain(MIXGRAPH_PARAMS)
             .map(|&(name, allowed, description)| ParamInfo {
                 name,
                 default: defaults.get(name).unwrap_or_default(),
@@ -347,8 +357,13 @@ impl WorkloadSpec {
     /// order on a default spec: for recording a run's exact workload.
     pub fn values(&self) -> Vec<(&'static str, String)> {
         let custom = matches!(self.mix, Mix::Custom(_));
+        // The mixgraph model only where it is used or changed, so the
+        // other workloads' records stay as they were.
+        let mixgraph = self.distribution == Distribution::MixGraph
+            || self.mixgraph != crate::mixgraph::MixGraph::default();
         PARAMS
             .iter()
+            .chain(if mixgraph { MIXGRAPH_PARAMS } else { &[] })
             .map(|p| p.0)
             .filter(|&name| match name {
                 "value_size" => false,
@@ -456,7 +471,7 @@ mod tests {
     #[test]
     fn params_cover_every_settable_name_with_a_default() {
         let params = WorkloadSpec::params();
-        assert_eq!(params.len(), PARAMS.len());
+        assert_eq!(params.len(), PARAMS.len() + MIXGRAPH_PARAMS.len());
         for p in params {
             let mut spec = WorkloadSpec::default();
             spec.set(p.name, &p.default)

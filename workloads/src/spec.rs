@@ -4,6 +4,7 @@
 
 use crate::error::WorkloadError;
 use crate::key::{MIN_KEY_SIZE, MIN_SERIES_KEY_SIZE};
+use crate::mixgraph::MixGraph;
 
 /// How keys are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,11 +20,14 @@ pub enum Distribution {
     Sequential,
     /// `(series, timestamp)` keys, each series written in time order.
     Timeseries,
+    /// db_bench's mixgraph model: its own key, size, mix and rate
+    /// distributions (the `MixGraph` parameters).
+    MixGraph,
 }
 
 impl Distribution {
     pub const NAMES: &'static [&'static str] =
-        &["uniform", "zipfian", "latest", "sequential", "timeseries"];
+        &["uniform", "zipfian", "latest", "sequential", "timeseries", "mixgraph"];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -32,6 +36,7 @@ impl Distribution {
             Distribution::Latest => "latest",
             Distribution::Sequential => "sequential",
             Distribution::Timeseries => "timeseries",
+            Distribution::MixGraph => "mixgraph",
         }
     }
 
@@ -42,6 +47,7 @@ impl Distribution {
             "latest" => Distribution::Latest,
             "sequential" => Distribution::Sequential,
             "timeseries" => Distribution::Timeseries,
+            "mixgraph" => Distribution::MixGraph,
             _ => return None,
         })
     }
@@ -203,6 +209,8 @@ pub struct WorkloadSpec {
     pub preload: bool,
     pub preload_order: PreloadOrder,
     pub seed: u64,
+    /// The model of the `mixgraph` distribution (unused by the others).
+    pub mixgraph: MixGraph,
 }
 
 /// Upper bound of counts (`ops`, `key_count`), so indices never overflow.
@@ -237,6 +245,7 @@ impl Default for WorkloadSpec {
             preload: false,
             preload_order: PreloadOrder::Shuffled,
             seed: 1,
+            mixgraph: MixGraph::default(),
         }
     }
 }
@@ -278,6 +287,11 @@ pub const PRESETS: &[(&str, &str)] = &[
         "ycsb-f",
         "YCSB F after a load: 50% read, 50% read-modify-write, zipfian",
     ),
+    (
+        "mixgraph",
+        "db_bench's mixgraph with the published production parameters: 85% get, 14% put, \
+         1% seek, 48-byte keys, Pareto values, sine-shaped rate",
+    ),
 ];
 
 impl WorkloadSpec {
@@ -316,6 +330,10 @@ impl WorkloadSpec {
             "ycsb-d" => ycsb(&mut spec, Mix::D, Distribution::Latest),
             "ycsb-e" => ycsb(&mut spec, Mix::E, Distribution::Zipfian),
             "ycsb-f" => ycsb(&mut spec, Mix::F, Distribution::Zipfian),
+            "mixgraph" => {
+                spec.distribution = Distribution::MixGraph;
+                spec.key_size = 48;
+            }
             _ => {
                 return Err(WorkloadError::UnknownPreset {
                     name: name.to_string(),
@@ -411,6 +429,9 @@ impl WorkloadSpec {
                 self.total_ops(),
                 self.ingest_rate
             )));
+        }
+        if self.distribution == Distribution::MixGraph {
+            self.mixgraph.validate(self)?;
         }
         if self.distribution == Distribution::Timeseries {
             if self.key_size < MIN_SERIES_KEY_SIZE {
