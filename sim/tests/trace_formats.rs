@@ -169,3 +169,19 @@ fn db_bench_replays_an_exported_trace_with_the_same_counts() {
     assert_eq!(statistic(&out, "rocksdb.number.keys.read"), count(&line, "get"));
     assert_eq!(statistic(&out, "rocksdb.number.db.seek"), count(&line, "scan"));
 }
+
+#[test]
+fn the_mixgraph_example_spec_builds_db_benchs_published_model() {
+    use lsmlab::catalog::Catalog;
+    use lsmlab::spec::SweepSpec;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/mixgraph.toml");
+    let spec = SweepSpec::from_file(&path, &Catalog).unwrap();
+    let runs = spec.runs();
+    assert_eq!(runs.len(), 2);
+    for run in &runs {
+        let w = lsmlab::runner::build_workload(run).unwrap();
+        assert_eq!(w.mixgraph, lsmlab_workloads::MixGraph::default());
+        assert_eq!((w.key_size, w.key_count, w.preload), (48, 100_000, true));
+        assert_eq!(w.distribution.name(), "mixgraph");
+    }
+}

@@ -19,6 +19,7 @@ pub(crate) fn pareto_quantile(u: f64, theta: f64, k: f64, sigma: f64) -> f64 {
 /// The generalized Pareto CDF, the inverse of [`pareto_quantile`]:
 /// `1 - (1 + k (x - theta) / sigma)^(-1/k)` (`1 - e^(-(x - theta)/sigma)`
 /// for `k = 0`), 0 below `theta`.
+#[cfg(test)]
 pub(crate) fn pareto_cdf(x: f64, theta: f64, k: f64, sigma: f64) -> f64 {
     let z = (x - theta) / sigma;
     if z <= 0.0 {
@@ -76,6 +77,7 @@ impl QueryDecider {
     }
 
     /// The share of type `i`, as db_bench decides it.
+    #[cfg(test)]
     pub(crate) fn share(&self, i: usize) -> f64 {
         let lo = if i == 0 { 0 } else { self.bounds[i - 1] };
         (self.bounds[i] - lo) as f64 / *self.bounds.last().expect("types") as f64
