@@ -1,16 +1,18 @@
 //! Traces in other tools' formats, read as lsmlab operations.
 //!
 //! [`TraceFile`] opens a trace in any supported [`TraceFormat`]: lsmlab's
-//! own CSV, RocksDB's binary query trace, and the human-readable form of
-//! RocksDB's trace analyzer. Every reader streams (a trace is never held in
+//! own CSV, RocksDB's binary query trace, the human-readable form of
+//! RocksDB's trace analyzer, Twitter's and Meta's cache traces. Every reader streams (a trace is never held in
 //! memory), validates the whole file on [`TraceFile::open`] with the file
 //! and the byte offset or line of each problem, and counts the records
 //! lsmlab cannot apply instead of dropping them silently ([`TraceCounts`];
 //! [`ReadOptions::strict`] makes them errors).
 
 pub(crate) mod rocksdb;
+mod meta_kv;
 mod rocksdb_human;
 mod source;
+mod twitter;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -131,16 +133,24 @@ pub enum TraceFormat {
     /// The text RocksDB's `trace_analyzer -convert_to_human_readable_trace`
     /// writes: `<hex key> <type> <cf> <value size> <timestamp>` per line.
     RocksdbHuman,
+    /// Twitter's cache traces: `timestamp,key,key_size,value_size,client_id,op,ttl`.
+    Twitter,
+    /// Meta's KV cache traces: `key,op,size,op_count,key_size[,ttl]` or
+    /// `op_time,key,key_size,op,op_count,size,cache_hits,ttl`, with a header.
+    MetaKv,
 }
 
 impl TraceFormat {
-    pub const NAMES: &'static [&'static str] = &["csv", "rocksdb", "rocksdb-human"];
+    pub const NAMES: &'static [&'static str] =
+        &["csv", "rocksdb", "rocksdb-human", "twitter", "meta-kv"];
 
     pub fn name(self) -> &'static str {
         match self {
             TraceFormat::Csv => "csv",
             TraceFormat::Rocksdb => "rocksdb",
             TraceFormat::RocksdbHuman => "rocksdb-human",
+            TraceFormat::Twitter => "twitter",
+            TraceFormat::MetaKv => "meta-kv",
         }
     }
 
@@ -149,28 +159,35 @@ impl TraceFormat {
             "csv" => TraceFormat::Csv,
             "rocksdb" => TraceFormat::Rocksdb,
             "rocksdb-human" => TraceFormat::RocksdbHuman,
+            "twitter" => TraceFormat::Twitter,
+            "meta-kv" => TraceFormat::MetaKv,
             _ => return None,
         })
     }
 
     /// The format of the file at `path` from its first bytes: RocksDB's
-    /// trace header (magic `feedcafedeadbeef`) or lsmlab's CSV header.
-    /// Other formats have no signature and must be named.
+    /// trace header (magic `feedcafedeadbeef`), lsmlab's CSV header, or a
+    /// Meta KV cache trace header (with `op_count` and `key_size`). Other
+    /// formats have no signature and must be named.
     pub fn detect(path: &Path) -> Result<TraceFormat, WorkloadError> {
         let io = |source| WorkloadError::TraceIo {
             path: path.to_path_buf(),
             source,
         };
-        let mut head = Vec::with_capacity(64);
+        let mut head = Vec::with_capacity(256);
         File::open(path)
             .map_err(io)?
-            .take(64)
+            .take(256)
             .read_to_end(&mut head)
             .map_err(io)?;
         if rocksdb::has_header(&head) {
             return Ok(TraceFormat::Rocksdb);
         }
         let text = String::from_utf8_lossy(&head);
+        let first_line = text.lines().next().unwrap_or("");
+        if first_line.contains("op_count") && first_line.contains("key_size") {
+            return Ok(TraceFormat::MetaKv);
+        }
         if text.trim_start_matches('\u{feff}').trim_start().starts_with("op") {
             return Ok(TraceFormat::Csv);
         }
@@ -274,6 +291,10 @@ impl TraceFile {
                     TraceFormat::Rocksdb => {
                         Box::new(rocksdb::Reader::new(reader, self.options.clone()))
                     }
+                    TraceFormat::Twitter => Box::new(twitter::Reader::new(reader)),
+                    TraceFormat::MetaKv => {
+                        Box::new(meta_kv::Reader::new(reader, self.options.clone()))
+                    }
                     _ => Box::new(rocksdb_human::Reader::new(reader, self.options.clone())),
                 };
                 Inner::Stream(source)
@@ -348,3 +369,6 @@ impl Iterator for TraceFileOps {
         item
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -95,3 +95,23 @@ impl<R: BufRead> LineReader<R> {
             .map_err(|_| Fail::AtLine(self.number, "line is not valid UTF-8".into()))
     }
 }
+
+/// A key for a trace's anonymised key text: a 64-bit hash of its bytes
+/// (FNV-1a, then the SplitMix64 finaliser) as a big-endian integer, padded
+/// with leading zeros to the trace's key size (at least 8 bytes, at most
+/// 4096), so key sizes are kept and equal texts give equal keys.
+pub(crate) fn hashed_key(text: &[u8], key_size: u64) -> Vec<u8> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in text {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let size = key_size.clamp(crate::key::MIN_KEY_SIZE as u64, 4096) as usize;
+    crate::key::encode_key(crate::rng::mix64(h), size)
+}
+
+/// A non-negative integer field of a text trace, or why it is not one.
+pub(crate) fn integer(what: &str, text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("{what} {:?} is not a non-negative integer", text.trim()))
+}

@@ -1,7 +1,7 @@
-//! RocksDB trace reader: bytes as a RocksDB binary trace, and as the trace
-//! analyzer's human-readable text. Opening checks every record; a trace
-//! that opens replays exactly as many operations as it counted. Never a
-//! panic.
+//! Streaming trace readers: bytes as a RocksDB binary trace, the trace
+//! analyzer's human-readable text, a Twitter and a Meta KV cache trace.
+//! Opening checks every record; a trace that opens replays exactly as many
+//! operations as it counted, in non-decreasing time. Never a panic.
 
 #![no_main]
 
@@ -19,14 +19,15 @@ fn scratch() -> &'static std::path::PathBuf {
         } else {
             std::env::temp_dir()
         };
-        dir.join(format!("lsmlab-fuzz-rocksdb-{}.trace", std::process::id()))
+        dir.join(format!("lsmlab-fuzz-formats-{}.trace", std::process::id()))
     })
 }
 
 fuzz_target!(|input: &[u8]| {
     let path = scratch();
     std::fs::write(path, input).expect("write the scratch trace");
-    for format in [TraceFormat::Rocksdb, TraceFormat::RocksdbHuman] {
+    let formats = TraceFormat::NAMES.iter().filter_map(|n| TraceFormat::from_name(n));
+    for format in formats.filter(|&f| f != TraceFormat::Csv) {
         for strict in [false, true] {
             let options = ReadOptions {
                 strict,
