@@ -35,6 +35,6 @@ pub use key::{
 };
 pub use mixgraph::MixGraph;
 pub use op::{Op, OpKind};
-pub use params::ParamInfo;
+pub use params::{ParamInfo, YCSB_ALIASES};
 pub use spec::{Distribution, Fractions, Mix, PreloadOrder, ScanLengthDist, WorkloadSpec, PRESETS};
 pub use trace::{write_trace, Trace, TraceOps};

@@ -122,6 +122,24 @@ const PARAMS: &[(&str, &str, &str)] = &[
     ("seed", "0..=2^64-1", "seed of the random streams"),
 ];
 
+/// YCSB's property names and the parameters they set. `fieldcount` and
+/// `fieldlength` together set `value_size` (YCSB's record size is their
+/// product): each multiplies the other's last value, YCSB's defaults 10
+/// and 100 until set.
+pub const YCSB_ALIASES: &[(&str, &str)] = &[
+    ("recordcount", "key_count"),
+    ("operationcount", "ops"),
+    ("readproportion", "read_fraction"),
+    ("updateproportion", "update_fraction"),
+    ("insertproportion", "insert_fraction"),
+    ("scanproportion", "scan_fraction"),
+    ("readmodifywriteproportion", "rmw_fraction"),
+    ("requestdistribution", "distribution"),
+    ("maxscanlength", "scan_length"),
+    ("fieldcount", "value_size"),
+    ("fieldlength", "value_size"),
+];
+
 fn info(name: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
     PARAMS.iter().chain(MIXGRAPH_PARAMS).find(|p| p.0 == name)
 }
@@ -200,6 +218,24 @@ impl WorkloadSpec {
     /// other fractions are zero, so the order of fraction settings does not
     /// matter.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), WorkloadError> {
+        if let Some(&(_, canonical)) = YCSB_ALIASES.iter().find(|a| a.0 == name) {
+            if canonical != "value_size" {
+                return self.set(canonical, value);
+            }
+            let n = parse_u64(name, value, 1, u64::from(MAX_VALUE_SIZE))
+                .map_err(|_| WorkloadError::invalid(name, value, "1..=16777216, with fieldcount x fieldlength at most 16777216"))?;
+            let (count, length) = match name {
+                "fieldcount" => (n, self.ycsb_fields.1),
+                _ => (self.ycsb_fields.0, n),
+            };
+            let bytes = count.saturating_mul(length);
+            if bytes > u64::from(MAX_VALUE_SIZE) {
+                return Err(WorkloadError::invalid(name, value, "fieldcount x fieldlength at most 16777216"));
+            }
+            self.ycsb_fields = (count, length);
+            (self.value_size_min, self.value_size_max) = (bytes as u32, bytes as u32);
+            return Ok(());
+        }
         if let Some(result) = self.mixgraph.set(name, value) {
             return result;
         }
@@ -478,5 +514,34 @@ mod tests {
                 .unwrap_or_else(|e| panic!("default of {}: {e}", p.name));
             assert!(!p.allowed.is_empty() && !p.description.is_empty());
         }
+    }
+
+    #[test]
+    fn ycsb_property_names_set_the_same_parameters() {
+        let mut ycsb = WorkloadSpec::default();
+        let mut ours = WorkloadSpec::default();
+        for ((alias, value), (name, same)) in [
+            (("recordcount", "5000"), ("key_count", "5000")),
+            (("operationcount", "70000"), ("ops", "70000")),
+            (("readproportion", "0.5"), ("read_fraction", "0.5")),
+            (("updateproportion", "0.3"), ("update_fraction", "0.3")),
+            (("insertproportion", "0.1"), ("insert_fraction", "0.1")),
+            (("scanproportion", "0.05"), ("scan_fraction", "0.05")),
+            (("readmodifywriteproportion", "0.05"), ("rmw_fraction", "0.05")),
+            (("requestdistribution", "latest"), ("distribution", "latest")),
+            (("maxscanlength", "50"), ("scan_length", "50")),
+            (("fieldcount", "4"), ("value_size", "400")),
+            (("fieldlength", "25"), ("value_size", "100")),
+        ] {
+            ycsb.set(alias, value).unwrap();
+            ours.set(name, same).unwrap();
+        }
+        ours.ycsb_fields = (4, 25);
+        assert_eq!(ycsb, ours);
+        ycsb.validate().unwrap();
+        let e = ycsb.set("requestdistribution", "hotspot").unwrap_err().to_string();
+        assert!(e.contains("hotspot") && e.contains("uniform | zipfian"), "{e}");
+        let e = ycsb.set("fieldlength", "9000000").unwrap_err().to_string();
+        assert!(e.contains("fieldlength") && e.contains("at most 16777216"), "{e}");
     }
 }

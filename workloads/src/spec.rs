@@ -211,6 +211,9 @@ pub struct WorkloadSpec {
     pub seed: u64,
     /// The model of the `mixgraph` distribution (unused by the others).
     pub mixgraph: MixGraph,
+    /// YCSB's `fieldcount` and `fieldlength` last set (their product is
+    /// `value_size`); YCSB's defaults until then.
+    pub ycsb_fields: (u64, u64),
 }
 
 /// Upper bound of counts (`ops`, `key_count`), so indices never overflow.
@@ -246,6 +249,7 @@ impl Default for WorkloadSpec {
             preload_order: PreloadOrder::Shuffled,
             seed: 1,
             mixgraph: MixGraph::default(),
+            ycsb_fields: (10, 100),
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! [`TraceFile`] opens a trace in any supported [`TraceFormat`]: lsmlab's
 //! own CSV, RocksDB's binary query trace, the human-readable form of
-//! RocksDB's trace analyzer, Twitter's and Meta's cache traces. Every reader streams (a trace is never held in
+//! RocksDB's trace analyzer, Twitter's and Meta's cache traces, and YCSB's
+//! BasicDB operation log. Every reader streams (a trace is never held in
 //! memory), validates the whole file on [`TraceFile::open`] with the file
 //! and the byte offset or line of each problem, and counts the records
 //! lsmlab cannot apply instead of dropping them silently ([`TraceCounts`];
@@ -13,6 +14,7 @@ mod meta_kv;
 mod rocksdb_human;
 mod source;
 mod twitter;
+mod ycsb_log;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -138,11 +140,13 @@ pub enum TraceFormat {
     /// Meta's KV cache traces: `key,op,size,op_count,key_size[,ttl]` or
     /// `op_time,key,key_size,op,op_count,size,cache_hits,ttl`, with a header.
     MetaKv,
+    /// The operation log of YCSB's BasicDB with `-p basicdb.verbose=true`.
+    YcsbLog,
 }
 
 impl TraceFormat {
     pub const NAMES: &'static [&'static str] =
-        &["csv", "rocksdb", "rocksdb-human", "twitter", "meta-kv"];
+        &["csv", "rocksdb", "rocksdb-human", "twitter", "meta-kv", "ycsb-log"];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -151,6 +155,7 @@ impl TraceFormat {
             TraceFormat::RocksdbHuman => "rocksdb-human",
             TraceFormat::Twitter => "twitter",
             TraceFormat::MetaKv => "meta-kv",
+            TraceFormat::YcsbLog => "ycsb-log",
         }
     }
 
@@ -161,6 +166,7 @@ impl TraceFormat {
             "rocksdb-human" => TraceFormat::RocksdbHuman,
             "twitter" => TraceFormat::Twitter,
             "meta-kv" => TraceFormat::MetaKv,
+            "ycsb-log" => TraceFormat::YcsbLog,
             _ => return None,
         })
     }
@@ -294,6 +300,9 @@ impl TraceFile {
                     TraceFormat::Twitter => Box::new(twitter::Reader::new(reader)),
                     TraceFormat::MetaKv => {
                         Box::new(meta_kv::Reader::new(reader, self.options.clone()))
+                    }
+                    TraceFormat::YcsbLog => {
+                        Box::new(ycsb_log::Reader::new(reader, self.options.clone()))
                     }
                     _ => Box::new(rocksdb_human::Reader::new(reader, self.options.clone())),
                 };
