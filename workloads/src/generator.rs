@@ -100,8 +100,9 @@ pub struct Generator {
     mix: Option<MixState>,
     /// INVARIANT: `next <= plan.total`.
     next: u64,
-    /// The stream of a `mixgraph` workload, which yields every op.
-    mixgraph: Option<Box<crate::mixgraph::Stream>>,
+    /// The stream of a workload whose distribution is a model (mixgraph,
+    /// queue, bulk deletes), which yields every op.
+    model: Option<Box<crate::models::Model>>,
 }
 
 impl WorkloadSpec {
@@ -305,7 +306,10 @@ impl Keys {
             },
             Distribution::Latest => Keys::Latest(Zipf::new(spec.key_count, spec.theta)),
             Distribution::Sequential => Keys::Sequential { cursor: 0 },
-            Distribution::Timeseries | Distribution::MixGraph => return None,
+            Distribution::Timeseries
+            | Distribution::MixGraph
+            | Distribution::Queue
+            | Distribution::BulkDelete => return None,
         })
     }
 
@@ -362,13 +366,12 @@ impl Generator {
             pending_put: None,
             prepared: Prepared::none(&plan),
         });
-        let mixgraph = (plan.spec.distribution == Distribution::MixGraph)
-            .then(|| Box::new(crate::mixgraph::Stream::new(&plan.spec)));
+        let model = crate::models::Model::new(&plan.spec).map(Box::new);
         Generator {
             plan,
             mix,
             next: 0,
-            mixgraph,
+            model,
         }
     }
 
@@ -465,8 +468,8 @@ impl Iterator for Generator {
         }
         let index = self.next;
         self.next += 1;
-        if let Some(stream) = &mut self.mixgraph {
-            return Some(stream.op(index));
+        if let Some(model) = &mut self.model {
+            return Some(model.op(index));
         }
         if index < self.plan.preload_ops {
             return Some(self.plan.preload_op(index));

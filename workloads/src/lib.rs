@@ -16,6 +16,7 @@ mod formats;
 mod generator;
 mod key;
 mod mixgraph;
+mod models;
 mod op;
 mod params;
 mod permute;

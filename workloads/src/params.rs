@@ -26,7 +26,7 @@ const DURATION_ALLOWED: &str = "1ms..=2^52ms: an integer of ms, or with a unit m
 const PARAMS: &[(&str, &str, &str)] = &[
     (
         "distribution",
-        "uniform | zipfian | latest | sequential | timeseries | mixgraph",
+        "uniform | zipfian | latest | sequential | timeseries | mixgraph | queue | bulk-delete",
         "how keys are chosen",
     ),
     (
@@ -108,6 +108,11 @@ const PARAMS: &[(&str, &str, &str)] = &[
         "scan_length_dist",
         "fixed | uniform",
         "scan length fixed or uniform in 1..=scan_length",
+    ),
+    (
+        "range_delete_len",
+        "1..=2^62 (runs are cut to key_count)",
+        "keys per bulk delete, issued as point deletes of each (bulk-delete only)",
     ),
     (
         "preload",
@@ -319,6 +324,7 @@ impl WorkloadSpec {
                     _ => return Err(bad()),
                 }
             }
+            "range_delete_len" => self.range_delete_len = parse_u64(name, value, 1, MAX_COUNT)?,
             "preload" => self.preload = parse_bool(name, value)?,
             "preload_order" => {
                 self.preload_order = match word {
@@ -364,6 +370,7 @@ impl WorkloadSpec {
                 ScanLengthDist::Fixed => "fixed".to_string(),
                 ScanLengthDist::Uniform => "uniform".to_string(),
             },
+            "range_delete_len" => self.range_delete_len.to_string(),
             "preload" => self.preload.to_string(),
             "preload_order" => match self.preload_order {
                 PreloadOrder::Shuffled => "shuffled".to_string(),

@@ -23,11 +23,25 @@ pub enum Distribution {
     /// db_bench's mixgraph model: its own key, size, mix and rate
     /// distributions (the `MixGraph` parameters).
     MixGraph,
+    /// A queue: puts at the head, deletes at the tail, scans from the
+    /// queue's start over the tombstones.
+    Queue,
+    /// Uniform keys with bulk deletes of `range_delete_len` consecutive keys.
+    BulkDelete,
 }
 
 impl Distribution {
     pub const NAMES: &'static [&'static str] =
-        &["uniform", "zipfian", "latest", "sequential", "timeseries", "mixgraph"];
+        &[
+        "uniform",
+        "zipfian",
+        "latest",
+        "sequential",
+        "timeseries",
+        "mixgraph",
+        "queue",
+        "bulk-delete",
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -37,6 +51,8 @@ impl Distribution {
             Distribution::Sequential => "sequential",
             Distribution::Timeseries => "timeseries",
             Distribution::MixGraph => "mixgraph",
+            Distribution::Queue => "queue",
+            Distribution::BulkDelete => "bulk-delete",
         }
     }
 
@@ -48,6 +64,8 @@ impl Distribution {
             "sequential" => Distribution::Sequential,
             "timeseries" => Distribution::Timeseries,
             "mixgraph" => Distribution::MixGraph,
+            "queue" => Distribution::Queue,
+            "bulk-delete" => Distribution::BulkDelete,
             _ => return None,
         })
     }
@@ -205,6 +223,8 @@ pub struct WorkloadSpec {
     pub delete_fraction: f64,
     pub scan_length: u32,
     pub scan_length_dist: ScanLengthDist,
+    /// Keys per bulk delete (`bulk-delete` only; cut to `key_count`).
+    pub range_delete_len: u64,
     /// Start by inserting all `key_count` keys (YCSB's load phase).
     pub preload: bool,
     pub preload_order: PreloadOrder,
@@ -245,6 +265,7 @@ impl Default for WorkloadSpec {
             delete_fraction: 0.0,
             scan_length: 100,
             scan_length_dist: ScanLengthDist::Uniform,
+            range_delete_len: 1000,
             preload: false,
             preload_order: PreloadOrder::Shuffled,
             seed: 1,
@@ -292,6 +313,16 @@ pub const PRESETS: &[(&str, &str)] = &[
         "YCSB F after a load: 50% read, 50% read-modify-write, zipfian",
     ),
     (
+        "queue",
+        "a queue: 40% puts at the head, 40% deletes at the tail, 20% scans of 1..100 keys \
+         from the queue's start",
+    ),
+    (
+        "delete-heavy",
+        "100k keys loaded, then puts and gets of uniform keys with 30% of ops deleting runs \
+         of 1000 consecutive keys",
+    ),
+    (
         "mixgraph",
         "db_bench's mixgraph with the published production parameters: 85% get, 14% put, \
          1% seek, 48-byte keys, Pareto values, sine-shaped rate",
@@ -334,6 +365,26 @@ impl WorkloadSpec {
             "ycsb-d" => ycsb(&mut spec, Mix::D, Distribution::Latest),
             "ycsb-e" => ycsb(&mut spec, Mix::E, Distribution::Zipfian),
             "ycsb-f" => ycsb(&mut spec, Mix::F, Distribution::Zipfian),
+            "queue" => {
+                spec.distribution = Distribution::Queue;
+                spec.delete_fraction = 0.4;
+                spec.mix = Mix::Custom(Fractions {
+                    insert: 2.0 / 3.0,
+                    scan: 1.0 / 3.0,
+                    ..Fractions::ZERO
+                });
+            }
+            "delete-heavy" => {
+                spec.distribution = Distribution::BulkDelete;
+                spec.key_count = 100_000;
+                spec.preload = true;
+                spec.delete_fraction = 0.3;
+                spec.mix = Mix::Custom(Fractions {
+                    update: 0.5,
+                    read: 0.5,
+                    ..Fractions::ZERO
+                });
+            }
             "mixgraph" => {
                 spec.distribution = Distribution::MixGraph;
                 spec.key_size = 48;
@@ -437,6 +488,8 @@ impl WorkloadSpec {
         if self.distribution == Distribution::MixGraph {
             self.mixgraph.validate(self)?;
         }
+        range("range_delete_len", self.range_delete_len, 1, MAX_COUNT)?;
+
         if self.distribution == Distribution::Timeseries {
             if self.key_size < MIN_SERIES_KEY_SIZE {
                 return Err(WorkloadError::Inconsistent(format!(
