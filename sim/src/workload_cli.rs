@@ -1,6 +1,6 @@
 //! `lsmlab workloads ...`: list the presets, export a workload as a trace
 //! file (lsmlab CSV or RocksDB's binary trace), inspect a trace in any
-//! supported format.
+//! supported format, fit db_bench's mixgraph model to a trace.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -24,6 +24,9 @@ enum WorkloadsCommand {
     Export(ExportArgs),
     /// Read a trace (any format) and print what it holds.
     Inspect(InspectArgs),
+    /// Estimate db_bench mixgraph parameters from a trace; print them as a
+    /// spec fragment with each distribution's goodness of fit.
+    Fit(InspectArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -101,6 +104,7 @@ pub fn command(args: WorkloadsArgs) -> Result<()> {
         }
         Some(WorkloadsCommand::Export(a)) => export(a),
         Some(WorkloadsCommand::Inspect(a)) => inspect(a),
+        Some(WorkloadsCommand::Fit(a)) => fit(a),
     }
 }
 
@@ -117,7 +121,10 @@ fn list() {
             p.name, p.default, p.description, p.allowed
         );
     }
-    println!("\nSubcommands: lsmlab workloads export --format rocksdb-trace|csv --out FILE, lsmlab workloads inspect TRACE");
+    println!(
+        "\nSubcommands: lsmlab workloads export --format rocksdb-trace|csv --out FILE; \
+         lsmlab workloads inspect TRACE; lsmlab workloads fit TRACE"
+    );
 }
 
 /// The spec named by `--workload`, `--ops`, `--key-count`, `--seed`, `--set`.
@@ -214,5 +221,21 @@ fn inspect(a: InspectArgs) -> Result<()> {
     if let Some(first) = first {
         println!("simulated time {first} ms .. {last} ms");
     }
+    Ok(())
+}
+
+fn fit(a: InspectArgs) -> Result<()> {
+    let trace = TraceFile::open_spec(&a.trace, a.read.options()?)?;
+    let mut error = None;
+    let fit = lsmlab_workloads::fit_mixgraph(stop_at_error(trace.ops()?, &mut error));
+    if let Some(e) = error {
+        return Err(e.into());
+    }
+    println!(
+        "# lsmlab workloads fit {} ({} trace)",
+        trace.path().display(),
+        trace.format().name()
+    );
+    print!("{}", fit.spec_fragment());
     Ok(())
 }

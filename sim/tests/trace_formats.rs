@@ -185,3 +185,20 @@ fn the_mixgraph_example_spec_builds_db_benchs_published_model() {
         assert_eq!(w.distribution.name(), "mixgraph");
     }
 }
+
+#[test]
+fn fit_prints_a_spec_fragment_that_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = lsmlab(&["workloads", "fit", testdata("mixgraph.trace").to_str().unwrap()], dir.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("Fitted from 400 ops") && out.contains("mix_get_ratio = 0.46"), "{out}");
+    // The fragment is a spec: run it.
+    let spec = format!("name = \"fitted\"\nops = 2000\npolicies = [\"leveled\"]\n{out}");
+    std::fs::write(dir.path().join("fitted.toml"), spec).unwrap();
+    let o = lsmlab(
+        &["sweep", "fitted.toml", "--quiet", "--notebooks-out", "nb", "--reports-out", "rep"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+}

@@ -34,7 +34,7 @@ pub use generator::Generator;
 pub use key::{
     decode_key, decode_series_key, encode_key, encode_series_key, MIN_KEY_SIZE, MIN_SERIES_KEY_SIZE,
 };
-pub use mixgraph::MixGraph;
+pub use mixgraph::{fit_mixgraph, DistFit, MixGraph, MixGraphFit};
 pub use op::{Op, OpKind};
 pub use params::{ParamInfo, YCSB_ALIASES};
 pub use spec::{Distribution, Fractions, Mix, PreloadOrder, ScanLengthDist, WorkloadSpec, PRESETS};

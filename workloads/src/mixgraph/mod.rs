@@ -17,10 +17,12 @@
 //! scan length, lsmlab draws each from its own uniform number, so each
 //! follows its distribution independently (the published model).
 
+mod fit;
 mod model;
 mod params;
 mod stream;
 
+pub use fit::{fit_mixgraph, DistFit, MixGraphFit};
 pub(crate) use params::PARAMS;
 pub(crate) use stream::Stream;
 

@@ -19,7 +19,6 @@ pub(crate) fn pareto_quantile(u: f64, theta: f64, k: f64, sigma: f64) -> f64 {
 /// The generalized Pareto CDF, the inverse of [`pareto_quantile`]:
 /// `1 - (1 + k (x - theta) / sigma)^(-1/k)` (`1 - e^(-(x - theta)/sigma)`
 /// for `k = 0`), 0 below `theta`.
-#[cfg(test)]
 pub(crate) fn pareto_cdf(x: f64, theta: f64, k: f64, sigma: f64) -> f64 {
     let z = (x - theta) / sigma;
     if z <= 0.0 {

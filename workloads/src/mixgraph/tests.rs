@@ -250,3 +250,53 @@ fn bad_mixgraph_parameters_name_the_problem() {
         assert!(e.contains(needle), "{e}");
     }
 }
+
+#[test]
+fn fit_recovers_the_parameters_of_a_generated_trace() {
+    // Known parameters: the published model without key ranges, with more
+    // seeks so the scan fit has samples, a flat rate of 20000 ops/s.
+    let s = spec(&[
+        ("ops", "300000"),
+        ("key_count", "10000000"),
+        ("keyrange_dist_a", "0"),
+        ("keyrange_dist_b", "0"),
+        ("keyrange_dist_c", "0"),
+        ("keyrange_dist_d", "0"),
+        ("mix_get_ratio", "0.6"),
+        ("mix_put_ratio", "0.3"),
+        ("mix_seek_ratio", "0.1"),
+        ("sine_a", "0"),
+        ("sine_d", "20000"),
+    ]);
+    let fit = super::fit_mixgraph(s.generator().unwrap());
+    let f = &fit.params;
+    let close = |name: &str, got: f64, want: f64, tolerance: f64| {
+        assert!(
+            (got - want).abs() <= tolerance,
+            "{name}: fitted {got}, generated with {want} (tolerance {tolerance})"
+        );
+    };
+    close("mix_get_ratio", f.mix_get_ratio, 0.6, 0.01);
+    close("mix_put_ratio", f.mix_put_ratio, 0.3, 0.01);
+    close("mix_seek_ratio", f.mix_seek_ratio, 0.1, 0.01);
+    close("mean rate", fit.mean_rate, 20000.0, 100.0);
+    close("value_k", f.value_k, 0.2615, 0.05);
+    close("value_sigma", f.value_sigma, 25.45, 1.5);
+    close("iter_k", f.iter_k, 2.517, 0.25);
+    close("iter_sigma", f.iter_sigma, 14.236, 3.0);
+    close("key_dist_a", f.key_dist_a, 0.002312, 0.0006);
+    close("key_dist_b", f.key_dist_b, 0.3467, 0.05);
+    assert_eq!(fit.key_size, 48);
+    for d in [&fit.values, &fit.scans, &fit.keys] {
+        let d = d.as_ref().unwrap();
+        assert!(d.ks_distance < 0.05, "{d:?}");
+    }
+    // The fragment is a spec the lab reads back to the fitted parameters.
+    let mut rebuilt = WorkloadSpec::preset("mixgraph").unwrap();
+    for line in fit.spec_fragment().lines().filter(|l| !l.starts_with('#') && l.contains(" = ") && !l.starts_with("preset")) {
+        let (name, value) = line.split_once(" = ").unwrap();
+        rebuilt.set(name, value).unwrap();
+    }
+    rebuilt.validate().unwrap();
+    close("rebuilt value_k", rebuilt.mixgraph.value_k, f.value_k, 1e-5);
+}
