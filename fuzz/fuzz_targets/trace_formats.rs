@@ -26,7 +26,9 @@ fn scratch() -> &'static std::path::PathBuf {
 fuzz_target!(|input: &[u8]| {
     let path = scratch();
     std::fs::write(path, input).expect("write the scratch trace");
-    let formats = TraceFormat::NAMES.iter().filter_map(|n| TraceFormat::from_name(n));
+    let formats = TraceFormat::NAMES
+        .iter()
+        .filter_map(|n| TraceFormat::from_name(n));
     for format in formats.filter(|&f| f != TraceFormat::Csv) {
         for strict in [false, true] {
             let options = ReadOptions {

@@ -16,7 +16,11 @@ pub struct Catalog;
 
 fn workload_names() -> Vec<&'static str> {
     let aliases = YCSB_ALIASES.iter().map(|a| a.0);
-    WorkloadSpec::params().into_iter().map(|p| p.name).chain(aliases).collect()
+    WorkloadSpec::params()
+        .into_iter()
+        .map(|p| p.name)
+        .chain(aliases)
+        .collect()
 }
 
 fn engine_qualified(name: &str) -> Option<String> {

@@ -76,12 +76,26 @@ fn exported_trace_inspects_to_the_workloads_counts_and_runs() {
     let dir = tempfile::tempdir().unwrap();
     let (trace, line) = export(dir.path());
     assert!(line.contains("(rocksdb trace): 3400 ops"), "{line}");
-    assert_eq!(count(&line, "put") + count(&line, "delete") + count(&line, "get") + count(&line, "scan"), 3400);
-    assert!(count(&line, "scan") > 200 && count(&line, "delete") > 200, "{line}");
+    assert_eq!(
+        count(&line, "put") + count(&line, "delete") + count(&line, "get") + count(&line, "scan"),
+        3400
+    );
+    assert!(
+        count(&line, "scan") > 200 && count(&line, "delete") > 200,
+        "{line}"
+    );
     assert!(line.contains("nothing skipped"), "{line}");
     let spec = format!("trace:{}", trace.display());
     let o = lsmlab(
-        &["run", "--workload", &spec, "--out", "out", "--set", "write_buffer_size=16KiB"],
+        &[
+            "run",
+            "--workload",
+            &spec,
+            "--out",
+            "out",
+            "--set",
+            "write_buffer_size=16KiB",
+        ],
         dir.path(),
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -92,7 +106,10 @@ fn exported_trace_inspects_to_the_workloads_counts_and_runs() {
 fn a_db_bench_trace_runs_and_bad_traces_name_the_byte() {
     let dir = tempfile::tempdir().unwrap();
     let mixgraph = testdata("mixgraph.trace");
-    let o = lsmlab(&["workloads", "inspect", mixgraph.to_str().unwrap()], dir.path());
+    let o = lsmlab(
+        &["workloads", "inspect", mixgraph.to_str().unwrap()],
+        dir.path(),
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
         text(&o.stdout).contains("400 ops (put 152, delete 0, get 184, scan 64); nothing skipped"),
@@ -107,21 +124,41 @@ fn a_db_bench_trace_runs_and_bad_traces_name_the_byte() {
     let o = lsmlab(&["run", "--workload", &spec, "--out", "out"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     let e = text(&o.stderr);
-    assert!(e.contains("cut.trace: byte ") && e.contains("the file ends after"), "{e}");
+    assert!(
+        e.contains("cut.trace: byte ") && e.contains("the file ends after"),
+        "{e}"
+    );
     let human = dir.path().join("h.txt");
     std::fs::write(&human, "0x6B31 1 0 32 1000\n0x6B31 5 0 3 2000\n").unwrap();
     let o = lsmlab(
-        &["workloads", "inspect", "--strict", &format!("rocksdb-human:{}", human.display())],
+        &[
+            "workloads",
+            "inspect",
+            "--strict",
+            &format!("rocksdb-human:{}", human.display()),
+        ],
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("h.txt:2: merge record cannot be applied"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("h.txt:2: merge record cannot be applied"),
+        "{}",
+        text(&o.stderr)
+    );
     let o = lsmlab(
-        &["workloads", "inspect", &format!("rocksdb-human:{}", human.display())],
+        &[
+            "workloads",
+            "inspect",
+            &format!("rocksdb-human:{}", human.display()),
+        ],
         dir.path(),
     );
     assert!(o.status.success());
-    assert!(text(&o.stdout).contains("skipped 1 records lsmlab cannot apply: merge 1"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("skipped 1 records lsmlab cannot apply: merge 1"),
+        "{}",
+        text(&o.stdout)
+    );
 }
 
 /// `rocksdb.number.keys.written COUNT : 1600` -> 1600.
@@ -166,8 +203,14 @@ fn db_bench_replays_an_exported_trace_with_the_same_counts() {
         statistic(&out, "rocksdb.number.keys.written"),
         count(&line, "put") + count(&line, "delete")
     );
-    assert_eq!(statistic(&out, "rocksdb.number.keys.read"), count(&line, "get"));
-    assert_eq!(statistic(&out, "rocksdb.number.db.seek"), count(&line, "scan"));
+    assert_eq!(
+        statistic(&out, "rocksdb.number.keys.read"),
+        count(&line, "get")
+    );
+    assert_eq!(
+        statistic(&out, "rocksdb.number.db.seek"),
+        count(&line, "scan")
+    );
 }
 
 #[test]
@@ -189,15 +232,33 @@ fn the_mixgraph_example_spec_builds_db_benchs_published_model() {
 #[test]
 fn fit_prints_a_spec_fragment_that_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let o = lsmlab(&["workloads", "fit", testdata("mixgraph.trace").to_str().unwrap()], dir.path());
+    let o = lsmlab(
+        &[
+            "workloads",
+            "fit",
+            testdata("mixgraph.trace").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    assert!(out.contains("Fitted from 400 ops") && out.contains("mix_get_ratio = 0.46"), "{out}");
+    assert!(
+        out.contains("Fitted from 400 ops") && out.contains("mix_get_ratio = 0.46"),
+        "{out}"
+    );
     // The fragment is a spec: run it.
     let spec = format!("name = \"fitted\"\nops = 2000\npolicies = [\"leveled\"]\n{out}");
     std::fs::write(dir.path().join("fitted.toml"), spec).unwrap();
     let o = lsmlab(
-        &["sweep", "fitted.toml", "--quiet", "--notebooks-out", "nb", "--reports-out", "rep"],
+        &[
+            "sweep",
+            "fitted.toml",
+            "--quiet",
+            "--notebooks-out",
+            "nb",
+            "--reports-out",
+            "rep",
+        ],
         dir.path(),
     );
     assert!(o.status.success(), "{}", text(&o.stderr));

@@ -3,12 +3,12 @@
 //! listed with its default and allowed range.
 
 use crate::error::WorkloadError;
+use crate::mixgraph::PARAMS as MIXGRAPH_PARAMS;
 use crate::spec::{
     check_fraction, check_theta, Distribution, Fractions, Mix, PreloadOrder, ScanLengthDist,
     WorkloadSpec, MAX_COUNT, MAX_DURATION_MS, MAX_INGEST_RATE, MAX_KEY_SIZE, MAX_SCAN_LENGTH,
     MAX_SERIES, MAX_VALUE_SIZE, THETA_ALLOWED,
 };
-use crate::mixgraph::PARAMS as MIXGRAPH_PARAMS;
 
 /// One workload parameter, for listing (`lsmlab workloads`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,15 +227,24 @@ impl WorkloadSpec {
             if canonical != "value_size" {
                 return self.set(canonical, value);
             }
-            let n = parse_u64(name, value, 1, u64::from(MAX_VALUE_SIZE))
-                .map_err(|_| WorkloadError::invalid(name, value, "1..=16777216, with fieldcount x fieldlength at most 16777216"))?;
+            let n = parse_u64(name, value, 1, u64::from(MAX_VALUE_SIZE)).map_err(|_| {
+                WorkloadError::invalid(
+                    name,
+                    value,
+                    "1..=16777216, with fieldcount x fieldlength at most 16777216",
+                )
+            })?;
             let (count, length) = match name {
                 "fieldcount" => (n, self.ycsb_fields.1),
                 _ => (self.ycsb_fields.0, n),
             };
             let bytes = count.saturating_mul(length);
             if bytes > u64::from(MAX_VALUE_SIZE) {
-                return Err(WorkloadError::invalid(name, value, "fieldcount x fieldlength at most 16777216"));
+                return Err(WorkloadError::invalid(
+                    name,
+                    value,
+                    "fieldcount x fieldlength at most 16777216",
+                ));
             }
             self.ycsb_fields = (count, length);
             (self.value_size_min, self.value_size_max) = (bytes as u32, bytes as u32);
@@ -534,8 +543,14 @@ mod tests {
             (("updateproportion", "0.3"), ("update_fraction", "0.3")),
             (("insertproportion", "0.1"), ("insert_fraction", "0.1")),
             (("scanproportion", "0.05"), ("scan_fraction", "0.05")),
-            (("readmodifywriteproportion", "0.05"), ("rmw_fraction", "0.05")),
-            (("requestdistribution", "latest"), ("distribution", "latest")),
+            (
+                ("readmodifywriteproportion", "0.05"),
+                ("rmw_fraction", "0.05"),
+            ),
+            (
+                ("requestdistribution", "latest"),
+                ("distribution", "latest"),
+            ),
             (("maxscanlength", "50"), ("scan_length", "50")),
             (("fieldcount", "4"), ("value_size", "400")),
             (("fieldlength", "25"), ("value_size", "100")),
@@ -546,9 +561,18 @@ mod tests {
         ours.ycsb_fields = (4, 25);
         assert_eq!(ycsb, ours);
         ycsb.validate().unwrap();
-        let e = ycsb.set("requestdistribution", "hotspot").unwrap_err().to_string();
-        assert!(e.contains("hotspot") && e.contains("uniform | zipfian"), "{e}");
+        let e = ycsb
+            .set("requestdistribution", "hotspot")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("hotspot") && e.contains("uniform | zipfian"),
+            "{e}"
+        );
         let e = ycsb.set("fieldlength", "9000000").unwrap_err().to_string();
-        assert!(e.contains("fieldlength") && e.contains("at most 16777216"), "{e}");
+        assert!(
+            e.contains("fieldlength") && e.contains("at most 16777216"),
+            "{e}"
+        );
     }
 }

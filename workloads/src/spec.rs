@@ -31,8 +31,7 @@ pub enum Distribution {
 }
 
 impl Distribution {
-    pub const NAMES: &'static [&'static str] =
-        &[
+    pub const NAMES: &'static [&'static str] = &[
         "uniform",
         "zipfian",
         "latest",

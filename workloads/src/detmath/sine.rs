@@ -65,7 +65,11 @@ mod tests {
             let scale = [1.0, 10.0, 1000.0, SIN_MAX_ARG][i % 4];
             let x = (rng.unit_f64() * 2.0 - 1.0) * scale;
             let (ours, std) = (sin(x), x.sin());
-            assert!((ours - std).abs() <= 1e-15 + 4.0 * f64::EPSILON * std.abs().max(1e-3) + x.abs() * 1e-16, "sin({x}) = {ours}, std {std}");
+            assert!(
+                (ours - std).abs()
+                    <= 1e-15 + 4.0 * f64::EPSILON * std.abs().max(1e-3) + x.abs() * 1e-16,
+                "sin({x}) = {ours}, std {std}"
+            );
         }
         assert_eq!(sin(0.0), 0.0);
     }

@@ -87,7 +87,13 @@ impl<R: BufRead> Reader<R> {
             op_time: find("op_time"),
             min_fields: 0,
         };
-        let required = [columns.key, columns.op, columns.size, columns.op_count, columns.key_size];
+        let required = [
+            columns.key,
+            columns.op,
+            columns.size,
+            columns.op_count,
+            columns.key_size,
+        ];
         Ok(Columns {
             min_fields: required.iter().max().expect("five columns") + 1,
             ..columns
@@ -142,7 +148,8 @@ impl<R: BufRead> Reader<R> {
             let time = match at_seconds {
                 Some(s) => self.clock.ms(s.saturating_mul(1_000_000)),
                 None => {
-                    let us = u128::from(self.index) * 1_000_000 / u128::from(self.options.ingest_rate.max(1));
+                    let us = u128::from(self.index) * 1_000_000
+                        / u128::from(self.options.ingest_rate.max(1));
                     (us / 1000) as u64
                 }
             };

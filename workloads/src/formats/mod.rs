@@ -9,8 +9,8 @@
 //! lsmlab cannot apply instead of dropping them silently ([`TraceCounts`];
 //! [`ReadOptions::strict`] makes them errors).
 
-pub(crate) mod rocksdb;
 mod meta_kv;
+pub(crate) mod rocksdb;
 mod rocksdb_human;
 mod source;
 mod twitter;
@@ -145,8 +145,14 @@ pub enum TraceFormat {
 }
 
 impl TraceFormat {
-    pub const NAMES: &'static [&'static str] =
-        &["csv", "rocksdb", "rocksdb-human", "twitter", "meta-kv", "ycsb-log"];
+    pub const NAMES: &'static [&'static str] = &[
+        "csv",
+        "rocksdb",
+        "rocksdb-human",
+        "twitter",
+        "meta-kv",
+        "ycsb-log",
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -194,7 +200,11 @@ impl TraceFormat {
         if first_line.contains("op_count") && first_line.contains("key_size") {
             return Ok(TraceFormat::MetaKv);
         }
-        if text.trim_start_matches('\u{feff}').trim_start().starts_with("op") {
+        if text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with("op")
+        {
             return Ok(TraceFormat::Csv);
         }
         Err(WorkloadError::TraceFormat {

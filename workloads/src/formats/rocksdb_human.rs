@@ -87,7 +87,8 @@ impl<R: BufRead> Reader<R> {
         };
         let time = self.clock.ms(ts);
         let strict = self.options.strict;
-        let skip = |counts: &mut TraceCounts, what: String| counts.skip(&what, strict).map(|_| None);
+        let skip =
+            |counts: &mut TraceCounts, what: String| counts.skip(&what, strict).map(|_| None);
         let Some(kind) = kind else {
             return skip(&mut self.counts, name.to_string());
         };

@@ -47,12 +47,23 @@ fn twitter_operations_map_to_puts_gets_deletes_and_read_modify_writes() {
     // One anonymised key, one lsmlab key; a key with commas is one key.
     assert!(ops[0].key == ops[1].key && ops[1].key == ops[3].key);
     assert_ne!(ops[0].key, ops[2].key);
-    assert_eq!(trace.counts().describe(), "6 ops (put 3, delete 1, get 2, scan 0); nothing skipped");
-    let bad = write(&dir, "bad.csv", "10,k,16,60,15,get,0\n10,k,16,60,15,touch,0\n");
-    let e = read(&bad, Some(TraceFormat::Twitter)).unwrap_err().to_string();
+    assert_eq!(
+        trace.counts().describe(),
+        "6 ops (put 3, delete 1, get 2, scan 0); nothing skipped"
+    );
+    let bad = write(
+        &dir,
+        "bad.csv",
+        "10,k,16,60,15,get,0\n10,k,16,60,15,touch,0\n",
+    );
+    let e = read(&bad, Some(TraceFormat::Twitter))
+        .unwrap_err()
+        .to_string();
     assert!(e.ends_with("bad.csv:2: unknown operation \"touch\" (expected get, gets, set, add, replace, cas, append, prepend, delete, incr, decr)"), "{e}");
     let short = write(&dir, "short.csv", "10,k,16,60\n");
-    let e = read(&short, Some(TraceFormat::Twitter)).unwrap_err().to_string();
+    let e = read(&short, Some(TraceFormat::Twitter))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("short.csv:1: expected 7 fields"), "{e}");
 }
 
@@ -70,11 +81,19 @@ fn meta_kv_traces_of_both_layouts_expand_op_count() {
     let (trace, ops) = read(&v2022, None).unwrap();
     assert_eq!(trace.format(), TraceFormat::MetaKv);
     assert_eq!(trace.counts().ops(), 5);
-    assert_eq!((ops[0].kind, ops[0].value_len, ops[0].key.len()), (OpKind::Put, 82, 40));
+    assert_eq!(
+        (ops[0].kind, ops[0].value_len, ops[0].key.len()),
+        (OpKind::Put, 82, 40)
+    );
     assert_eq!(ops[0].key, ops[1].key);
-    assert!(ops[2..].iter().all(|o| o.kind == OpKind::Get && o.key.len() == 78 && o.key == ops[2].key));
+    assert!(ops[2..]
+        .iter()
+        .all(|o| o.kind == OpKind::Get && o.key.len() == 78 && o.key == ops[2].key));
     // No op_time: ingest_rate (1000/s) paces them.
-    assert_eq!(ops.iter().map(|o| o.time).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+    assert_eq!(
+        ops.iter().map(|o| o.time).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4]
+    );
     let v2024 = write(
         &dir,
         "kv2024.csv",
@@ -85,18 +104,42 @@ fn meta_kv_traces_of_both_layouts_expand_op_count() {
          604038475,828769c1e1ce3a29,67,DELETE,1,0,0,0,2777918327,655456894\n",
     );
     let (trace, ops) = read(&v2024, None).unwrap();
-    assert_eq!(trace.counts().describe(), "6 ops (put 1, delete 1, get 4, scan 0); nothing skipped");
+    assert_eq!(
+        trace.counts().describe(),
+        "6 ops (put 1, delete 1, get 4, scan 0); nothing skipped"
+    );
     let put = &ops[4];
-    assert_eq!((put.kind, put.value_len, put.ttl, put.time), (OpKind::Put, 65, Some(7_200_000), 2000));
+    assert_eq!(
+        (put.kind, put.value_len, put.ttl, put.time),
+        (OpKind::Put, 65, Some(7_200_000), 2000)
+    );
     assert_eq!((ops[5].kind, ops[5].time), (OpKind::Delete, 4000));
     for (text, line, reason) in [
-        ("key,op,size\n1,GET,0\n", 1, "header \"key,op,size\" lacks the column \"op_count\""),
-        ("key,op,size,op_count,key_size\n1,PUT,0,1,8\n", 2, "unknown op \"PUT\""),
-        ("key,op,size,op_count,key_size\n1,GET,0,0,8\n", 2, "op_count 0 is outside"),
-        ("key,op,size,op_count,key_size\n1,GET,0,1\n", 2, "expected at least 5 fields, found 4"),
+        (
+            "key,op,size\n1,GET,0\n",
+            1,
+            "header \"key,op,size\" lacks the column \"op_count\"",
+        ),
+        (
+            "key,op,size,op_count,key_size\n1,PUT,0,1,8\n",
+            2,
+            "unknown op \"PUT\"",
+        ),
+        (
+            "key,op,size,op_count,key_size\n1,GET,0,0,8\n",
+            2,
+            "op_count 0 is outside",
+        ),
+        (
+            "key,op,size,op_count,key_size\n1,GET,0,1\n",
+            2,
+            "expected at least 5 fields, found 4",
+        ),
     ] {
         let path = write(&dir, "bad.csv", text);
-        let e = read(&path, Some(TraceFormat::MetaKv)).unwrap_err().to_string();
+        let e = read(&path, Some(TraceFormat::MetaKv))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(&format!("bad.csv:{line}: {reason}")), "{e}");
     }
 }

@@ -70,13 +70,14 @@ impl<R: BufRead> Reader<R> {
         };
         match op {
             "get" | "gets" => self.pending.push_back(op_of(OpKind::Get, 0, None)),
-            "set" | "add" | "replace" | "cas" | "append" | "prepend" => {
-                self.pending.push_back(op_of(OpKind::Put, value_size as u32, ttl))
-            }
+            "set" | "add" | "replace" | "cas" | "append" | "prepend" => self
+                .pending
+                .push_back(op_of(OpKind::Put, value_size as u32, ttl)),
             "delete" => self.pending.push_back(op_of(OpKind::Delete, 0, None)),
             "incr" | "decr" => {
                 self.pending.push_back(op_of(OpKind::Get, 0, None));
-                self.pending.push_back(op_of(OpKind::Put, value_size as u32, ttl));
+                self.pending
+                    .push_back(op_of(OpKind::Put, value_size as u32, ttl));
             }
             other => {
                 return Err(format!(

@@ -85,13 +85,23 @@ impl<R: BufRead> Reader<R> {
         if !matches!(verb, "READ" | "SCAN" | "UPDATE" | "INSERT" | "DELETE") {
             return Ok(None);
         }
-        let _table = words.next().filter(|t| !t.is_empty()).ok_or(format!("{verb} without a table"))?;
-        let key = words.next().filter(|k| !k.is_empty()).ok_or(format!("{verb} without a key"))?;
+        let _table = words
+            .next()
+            .filter(|t| !t.is_empty())
+            .ok_or(format!("{verb} without a table"))?;
+        let key = words
+            .next()
+            .filter(|k| !k.is_empty())
+            .ok_or(format!("{verb} without a key"))?;
         let rest = words.next().unwrap_or("");
         let bracket = || -> Result<&str, String> {
             let inner = rest
                 .find('[')
-                .and_then(|open| rest.rfind(']').filter(|&close| close > open).map(|close| &rest[open + 1..close]))
+                .and_then(|open| {
+                    rest.rfind(']')
+                        .filter(|&close| close > open)
+                        .map(|close| &rest[open + 1..close])
+                })
                 .ok_or(format!("{verb} without its [ ... ] list"))?;
             let inner = inner.strip_prefix(' ').unwrap_or(inner);
             Ok(inner.strip_suffix(' ').unwrap_or(inner))
@@ -105,7 +115,9 @@ impl<R: BufRead> Reader<R> {
                 let count = rest.split(' ').next().unwrap_or("");
                 let len = integer("scan record count", count)?;
                 if !(1..=u64::from(MAX_SCAN_LENGTH)).contains(&len) {
-                    return Err(format!("scan record count {len} is outside 1..={MAX_SCAN_LENGTH}"));
+                    return Err(format!(
+                        "scan record count {len} is outside 1..={MAX_SCAN_LENGTH}"
+                    ));
                 }
                 bracket()?;
                 (OpKind::Scan { len: len as u32 }, 0)
@@ -200,8 +212,14 @@ mod tests {
         );
         for (text, reason) in [
             ("READ usertable\n", "READ without a key"),
-            ("SCAN usertable user0 x [ <all fields>]\n", "scan record count \"x\""),
-            ("UPDATE usertable user1 field1=AB\n", "UPDATE without its [ ... ] list"),
+            (
+                "SCAN usertable user0 x [ <all fields>]\n",
+                "scan record count \"x\"",
+            ),
+            (
+                "UPDATE usertable user1 field1=AB\n",
+                "UPDATE without its [ ... ] list",
+            ),
         ] {
             let mut r = Reader::new(text.as_bytes(), ReadOptions::default());
             match r.next_op() {

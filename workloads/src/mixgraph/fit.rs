@@ -137,7 +137,14 @@ fn fit_pareto(
     let q_high = quantile(hist, n, P_HIGH) - 0.5;
     let (k, sigma) = pareto_through(q_low, q_high)?;
     let ks_distance = ks(hist, n, cdf_of(k, sigma));
-    Some((k, sigma, DistFit { samples: n, ks_distance }))
+    Some((
+        k,
+        sigma,
+        DistFit {
+            samples: n,
+            ks_distance,
+        },
+    ))
 }
 
 /// Estimates mixgraph parameters from `ops` (see the module doc).
@@ -190,7 +197,11 @@ pub fn fit_mixgraph(ops: impl IntoIterator<Item = Op>) -> MixGraphFit {
         params.mix_seek_ratio = scans as f64 / accesses as f64;
     }
     let seconds = (last - first.unwrap_or(0)) as f64 / 1000.0;
-    let mean_rate = if seconds > 0.0 { n as f64 / seconds } else { 0.0 };
+    let mean_rate = if seconds > 0.0 {
+        n as f64 / seconds
+    } else {
+        0.0
+    };
     if (1.0..=1_000_000.0).contains(&mean_rate) {
         params.sine_d = mean_rate;
     }
@@ -204,7 +215,13 @@ pub fn fit_mixgraph(ops: impl IntoIterator<Item = Op>) -> MixGraphFit {
         params.mix_max_scan_len = cap.min(1_000_000) as u32;
     }
     let value_fit = fit_pareto(&values, |k, sigma| {
-        Box::new(move |x| if x < 10 { 0.0 } else { pareto_cdf(x as f64, 0.0, k, sigma) })
+        Box::new(move |x| {
+            if x < 10 {
+                0.0
+            } else {
+                pareto_cdf(x as f64, 0.0, k, sigma)
+            }
+        })
     });
     let values_fit = value_fit.map(|(k, sigma, fit)| {
         params.value_k = k;
@@ -241,7 +258,11 @@ pub fn fit_mixgraph(ops: impl IntoIterator<Item = Op>) -> MixGraphFit {
 
 /// `(a, b, fit)` of `C(r) = a r^b` over the keys with enough accesses.
 fn fit_keys(keys: &HashMap<Vec<u8>, u64>, total: u64) -> Option<(f64, f64, DistFit)> {
-    let mut counts: Vec<u64> = keys.values().copied().filter(|&c| c >= MIN_KEY_ACCESSES).collect();
+    let mut counts: Vec<u64> = keys
+        .values()
+        .copied()
+        .filter(|&c| c >= MIN_KEY_ACCESSES)
+        .collect();
     if counts.len() < 3 {
         return None;
     }
@@ -257,11 +278,13 @@ fn fit_keys(keys: &HashMap<Vec<u8>, u64>, total: u64) -> Option<(f64, f64, DistF
         })
         .collect();
     let m = points.len() as f64;
-    let (sx, sy) = points.iter().fold((0.0, 0.0), |(a, b), p| (a + p.0, b + p.1));
-    let (mx, my) = (sx / m, sy / m);
-    let (sxy, sxx) = points
+    let (sx, sy) = points
         .iter()
-        .fold((0.0, 0.0), |(a, b), p| (a + (p.0 - mx) * (p.1 - my), b + (p.0 - mx).powi(2)));
+        .fold((0.0, 0.0), |(a, b), p| (a + p.0, b + p.1));
+    let (mx, my) = (sx / m, sy / m);
+    let (sxy, sxx) = points.iter().fold((0.0, 0.0), |(a, b), p| {
+        (a + (p.0 - mx) * (p.1 - my), b + (p.0 - mx).powi(2))
+    });
     let b = sxy / sxx;
     let a = (my - b * mx).exp();
     if !(a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()) {
@@ -307,8 +330,14 @@ impl MixGraphFit {
             "# Fitted from {} ops ({} deletes, which mixgraph does not model); mean rate {:.1} ops/s\n",
             self.ops, self.deletes, self.mean_rate
         ));
-        s.push_str(&fit_line("value sizes (generalized Pareto, theta 0)", &self.values));
-        s.push_str(&fit_line("scan lengths (generalized Pareto, theta 0)", &self.scans));
+        s.push_str(&fit_line(
+            "value sizes (generalized Pareto, theta 0)",
+            &self.values,
+        ));
+        s.push_str(&fit_line(
+            "scan lengths (generalized Pareto, theta 0)",
+            &self.scans,
+        ));
         s.push_str(&fit_line(
             "key ranks (share of accesses to the top r keys vs a r^b, keys with 10+ accesses)",
             &self.keys,

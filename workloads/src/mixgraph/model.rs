@@ -84,7 +84,10 @@ impl QueryDecider {
 
     pub(crate) fn pick(&self, rng: &mut SplitMix64) -> usize {
         let pos = rng.below(*self.bounds.last().expect("types"));
-        self.bounds.iter().position(|&b| pos < b).expect("pos < last bound")
+        self.bounds
+            .iter()
+            .position(|&b| pos < b)
+            .expect("pos < last bound")
     }
 }
 
@@ -114,7 +117,11 @@ impl KeyRanges {
             if amplify == 0 && p > 0.0 {
                 amplify = (1.0 / p).floor() as u64 + 1;
             }
-            shares.push(if p > 0.0 { (amplify as f64 * p).floor() as u64 } else { 0 });
+            shares.push(if p > 0.0 {
+                (amplify as f64 * p).floor() as u64
+            } else {
+                0
+            });
         }
         // db_bench shuffles with a generator seeded by the shares' total,
         // so the layout depends on the parameters alone.

@@ -77,16 +77,32 @@ impl Stream {
     /// below 10, wrapped modulo `mix_max_value_size` if above it.
     pub(crate) fn value_size(&self, rng: &mut SplitMix64) -> u32 {
         let m = &self.m;
-        let size = ceil_count(pareto_quantile(unit_open0(rng), m.value_theta, m.value_k, m.value_sigma));
+        let size = ceil_count(pareto_quantile(
+            unit_open0(rng),
+            m.value_theta,
+            m.value_k,
+            m.value_sigma,
+        ));
         let max = u64::from(m.mix_max_value_size);
-        (if size < 10 { 10 } else if size > max { size % max } else { size }) as u32
+        (if size < 10 {
+            10
+        } else if size > max {
+            size % max
+        } else {
+            size
+        }) as u32
     }
 
     /// A seek's scan length: the Pareto quantile's `ceil` modulo
     /// `mix_max_scan_len`, at least 1 (the seek itself reads a key).
     pub(crate) fn scan_len(&self, rng: &mut SplitMix64) -> u32 {
         let m = &self.m;
-        let len = ceil_count(pareto_quantile(unit_open0(rng), m.iter_theta, m.iter_k, m.iter_sigma));
+        let len = ceil_count(pareto_quantile(
+            unit_open0(rng),
+            m.iter_theta,
+            m.iter_k,
+            m.iter_sigma,
+        ));
         (len % u64::from(m.mix_max_scan_len)).max(1) as u32
     }
 
@@ -114,7 +130,12 @@ impl Stream {
         let (kind, value_len) = match kind {
             GET => (OpKind::Get, 0),
             PUT => (OpKind::Put, self.value_size(&mut rng)),
-            _ => (OpKind::Scan { len: self.scan_len(&mut rng) }, 0),
+            _ => (
+                OpKind::Scan {
+                    len: self.scan_len(&mut rng),
+                },
+                0,
+            ),
         };
         Op {
             time,

@@ -52,12 +52,22 @@ fn ops(s: &WorkloadSpec) -> Vec<Op> {
 #[test]
 fn value_sizes_follow_the_generalized_pareto_of_value_k_sigma_theta() {
     // A cap far in the tail (P(size > 2^24) < 1e-20): no wrapping.
-    let s = spec(&[("ops", "40000"), ("mix_put_ratio", "1"), ("mix_get_ratio", "0"), ("mix_seek_ratio", "0"), ("mix_max_value_size", "16777216")]);
+    let s = spec(&[
+        ("ops", "40000"),
+        ("mix_put_ratio", "1"),
+        ("mix_get_ratio", "0"),
+        ("mix_seek_ratio", "0"),
+        ("mix_max_value_size", "16777216"),
+    ]);
     let mut sizes: Vec<u64> = ops(&s).iter().map(|o| u64::from(o.value_len)).collect();
     let m = &s.mixgraph;
     assert!(sizes.iter().all(|&v| v >= 10), "sizes below 10 become 10");
     let d = ks_distance(&mut sizes, |x| {
-        if x < 10 { 0.0 } else { pareto_cdf(x as f64, m.value_theta, m.value_k, m.value_sigma) }
+        if x < 10 {
+            0.0
+        } else {
+            pareto_cdf(x as f64, m.value_theta, m.value_k, m.value_sigma)
+        }
     });
     assert!(d < ks_bound(sizes.len()), "KS distance {d}");
 }
@@ -65,7 +75,15 @@ fn value_sizes_follow_the_generalized_pareto_of_value_k_sigma_theta() {
 #[test]
 fn scan_lengths_follow_the_generalized_pareto_of_iter_k_sigma_theta() {
     // iter_k 0.5 keeps P(length > 10^6) below 1e-9: no wrapping.
-    let s = spec(&[("ops", "40000"), ("mix_seek_ratio", "1"), ("mix_get_ratio", "0"), ("mix_put_ratio", "0"), ("iter_k", "0.5"), ("iter_theta", "2"), ("mix_max_scan_len", "1000000")]);
+    let s = spec(&[
+        ("ops", "40000"),
+        ("mix_seek_ratio", "1"),
+        ("mix_get_ratio", "0"),
+        ("mix_put_ratio", "0"),
+        ("iter_k", "0.5"),
+        ("iter_theta", "2"),
+        ("mix_max_scan_len", "1000000"),
+    ]);
     let mut lens: Vec<u64> = ops(&s)
         .iter()
         .map(|o| match o.kind {
@@ -74,7 +92,9 @@ fn scan_lengths_follow_the_generalized_pareto_of_iter_k_sigma_theta() {
         })
         .collect();
     let m = &s.mixgraph;
-    let d = ks_distance(&mut lens, |x| pareto_cdf(x as f64, m.iter_theta, m.iter_k, m.iter_sigma));
+    let d = ks_distance(&mut lens, |x| {
+        pareto_cdf(x as f64, m.iter_theta, m.iter_k, m.iter_sigma)
+    });
     assert!(d < ks_bound(lens.len()), "KS distance {d}");
 }
 
@@ -82,7 +102,13 @@ fn scan_lengths_follow_the_generalized_pareto_of_iter_k_sigma_theta() {
 fn caps_wrap_as_db_bench_wraps_them() {
     // The published scan model has a heavy tail (iter_k 2.517): about 5%
     // of lengths pass 10000 and wrap; every length stays in 1..10000.
-    let s = spec(&[("ops", "20000"), ("mix_seek_ratio", "1"), ("mix_get_ratio", "0"), ("mix_put_ratio", "0"), ("mix_max_value_size", "64")]);
+    let s = spec(&[
+        ("ops", "20000"),
+        ("mix_seek_ratio", "1"),
+        ("mix_get_ratio", "0"),
+        ("mix_put_ratio", "0"),
+        ("mix_max_value_size", "64"),
+    ]);
     let stream = Stream::new(&s);
     for i in 0..20_000u64 {
         let mut a = SplitMix64::new(i);
@@ -92,7 +118,13 @@ fn caps_wrap_as_db_bench_wraps_them() {
         let mut a = SplitMix64::new(i);
         let mut b = a.clone();
         let raw = pareto_quantile(unit_open0(&mut b), 0.0, 0.2615, 25.45).ceil() as u64;
-        let expected = if raw < 10 { 10 } else if raw > 64 { raw % 64 } else { raw };
+        let expected = if raw < 10 {
+            10
+        } else if raw > 64 {
+            raw % 64
+        } else {
+            raw
+        };
         assert_eq!(u64::from(stream.value_size(&mut a)), expected);
     }
 }
@@ -105,7 +137,9 @@ fn key_ranks_follow_the_power_law_of_key_dist_a_b() {
         .map(|_| power_rank(&mut rng, size, a, b).unwrap())
         .collect();
     // P(rank <= r) = P(u <= a r^b), u uniform over `size` steps.
-    let cdf = |r: u64| (((a * (r as f64).powf(b)) * size as f64).floor() + 1.0).min(size as f64) / size as f64;
+    let cdf = |r: u64| {
+        (((a * (r as f64).powf(b)) * size as f64).floor() + 1.0).min(size as f64) / size as f64
+    };
     let d = ks_distance(&mut ranks, cdf);
     assert!(d < ks_bound(ranks.len()), "KS distance {d}");
 }
@@ -114,13 +148,24 @@ fn key_ranks_follow_the_power_law_of_key_dist_a_b() {
 fn the_hottest_key_is_accessed_as_often_as_rank_one() {
     // Without key ranges a key is hash(rank) % key_count: rank 1 has
     // probability a (0.002312) and collisions add about 1/key_count.
-    let s = spec(&[("ops", "200000"), ("keyrange_dist_a", "0"), ("keyrange_dist_b", "0"), ("keyrange_dist_c", "0"), ("keyrange_dist_d", "0"), ("key_count", "10000000")]);
+    let s = spec(&[
+        ("ops", "200000"),
+        ("keyrange_dist_a", "0"),
+        ("keyrange_dist_b", "0"),
+        ("keyrange_dist_c", "0"),
+        ("keyrange_dist_d", "0"),
+        ("key_count", "10000000"),
+    ]);
     let salt = derive_key(s.seed, 12);
     let hot = crate::key::encode_key(mix64(1 ^ salt) % s.key_count, s.key_size);
     let n = ops(&s).iter().filter(|o| o.key == hot).count() as f64;
     let (total, p): (f64, f64) = (200_000.0, 0.002312);
     let sd = (total * p * (1.0 - p)).sqrt();
-    assert!((n - total * p).abs() < 4.5 * sd, "{n} accesses, expected {}", total * p);
+    assert!(
+        (n - total * p).abs() < 4.5 * sd,
+        "{n} accesses, expected {}",
+        total * p
+    );
 }
 
 #[test]
@@ -158,7 +203,10 @@ fn key_ranges_have_two_term_exponential_hotness() {
 #[test]
 fn the_mix_follows_the_ratios_as_db_bench_rounds_them() {
     let decider = QueryDecider::new(&[0.85, 0.14, 0.01]);
-    assert_eq!([decider.share(0), decider.share(1), decider.share(2)], [0.85, 0.14, 0.01]);
+    assert_eq!(
+        [decider.share(0), decider.share(1), decider.share(2)],
+        [0.85, 0.14, 0.01]
+    );
     let odd = QueryDecider::new(&[1.0, 1.0, 1.0]);
     // ceil(333.3) three times: 1002 slots.
     assert_eq!(odd.share(0), 334.0 / 1002.0);
@@ -178,7 +226,13 @@ fn the_mix_follows_the_ratios_as_db_bench_rounds_them() {
 
 #[test]
 fn the_sine_rate_drives_simulated_time() {
-    let s = spec(&[("ops", "400000"), ("sine_a", "20000"), ("sine_b", "0.5"), ("sine_c", "1"), ("sine_d", "30000")]);
+    let s = spec(&[
+        ("ops", "400000"),
+        ("sine_a", "20000"),
+        ("sine_b", "0.5"),
+        ("sine_c", "1"),
+        ("sine_d", "30000"),
+    ]);
     let all = ops(&s);
     assert!(all.windows(2).all(|w| w[0].time <= w[1].time));
     let mut per_second = vec![0u64; 1 + (all.last().unwrap().time / 1000) as usize];
@@ -189,12 +243,25 @@ fn the_sine_rate_drives_simulated_time() {
     for (sec, &n) in per_second.iter().enumerate().take(per_second.len() - 1) {
         let steps = 1000;
         let integral: f64 = (0..steps)
-            .map(|j| sine_rate(sec as f64 + (j as f64 + 0.5) / steps as f64, s.mixgraph.sine()) / steps as f64)
+            .map(|j| {
+                sine_rate(
+                    sec as f64 + (j as f64 + 0.5) / steps as f64,
+                    s.mixgraph.sine(),
+                ) / steps as f64
+            })
             .sum();
-        assert!((n as f64 - integral).abs() < 0.01 * integral, "second {sec}: {n} ops, rate integral {integral}");
+        assert!(
+            (n as f64 - integral).abs() < 0.01 * integral,
+            "second {sec}: {n} ops, rate integral {integral}"
+        );
     }
     // Without the sine, ingest_rate sets the pace.
-    let flat = spec(&[("ops", "5000"), ("sine_a", "0"), ("sine_d", "0"), ("ingest_rate", "1000")]);
+    let flat = spec(&[
+        ("ops", "5000"),
+        ("sine_a", "0"),
+        ("sine_d", "0"),
+        ("ingest_rate", "1000"),
+    ]);
     assert_eq!(ops(&flat).last().unwrap().time, 4999);
 }
 
@@ -238,9 +305,22 @@ fn bad_mixgraph_parameters_name_the_problem() {
     }
     for (settings, needle) in [
         (vec![("sine_a", "60000")], "must stay within 1..=1000000"),
-        (vec![("keyrange_num", "100"), ("key_count", "50")], "keyrange_num (100) is above key_count (50)"),
-        (vec![("mix_get_ratio", "0"), ("mix_put_ratio", "0"), ("mix_seek_ratio", "0")], "must be above 0"),
-        (vec![("keyrange_dist_a", "0"), ("keyrange_dist_c", "-1")], "no key range a hotness"),
+        (
+            vec![("keyrange_num", "100"), ("key_count", "50")],
+            "keyrange_num (100) is above key_count (50)",
+        ),
+        (
+            vec![
+                ("mix_get_ratio", "0"),
+                ("mix_put_ratio", "0"),
+                ("mix_seek_ratio", "0"),
+            ],
+            "must be above 0",
+        ),
+        (
+            vec![("keyrange_dist_a", "0"), ("keyrange_dist_c", "-1")],
+            "no key range a hotness",
+        ),
     ] {
         let mut s = WorkloadSpec::preset("mixgraph").unwrap();
         for (n, v) in settings {
@@ -293,7 +373,11 @@ fn fit_recovers_the_parameters_of_a_generated_trace() {
     }
     // The fragment is a spec the lab reads back to the fitted parameters.
     let mut rebuilt = WorkloadSpec::preset("mixgraph").unwrap();
-    for line in fit.spec_fragment().lines().filter(|l| !l.starts_with('#') && l.contains(" = ") && !l.starts_with("preset")) {
+    for line in fit
+        .spec_fragment()
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains(" = ") && !l.starts_with("preset"))
+    {
         let (name, value) = line.split_once(" = ").unwrap();
         rebuilt.set(name, value).unwrap();
     }

@@ -42,7 +42,11 @@ impl BulkDelete {
         let fr = spec.mix.fractions();
         let others = fr.sum();
         BulkDelete {
-            start_run: if f >= 1.0 { 1.0 } else { f / (l - f * (l - 1.0)) },
+            start_run: if f >= 1.0 {
+                1.0
+            } else {
+                f / (l - f * (l - 1.0))
+            },
             read: if others > 0.0 { fr.read / others } else { 0.0 },
             len,
             keys: spec.key_count,

@@ -51,11 +51,22 @@ fn the_queue_puts_at_the_head_deletes_the_tail_and_scans_from_the_start() {
 
 #[test]
 fn bulk_deletes_remove_runs_of_consecutive_keys() {
-    let all = ops("delete-heavy", &[("key_count", "20000"), ("ops", "60000"), ("range_delete_len", "20")]);
+    let all = ops(
+        "delete-heavy",
+        &[
+            ("key_count", "20000"),
+            ("ops", "60000"),
+            ("range_delete_len", "20"),
+        ],
+    );
     let (preload, rest) = all.split_at(20_000);
     let mut loaded: Vec<u64> = preload.iter().map(index).collect();
     loaded.sort_unstable();
-    assert_eq!(loaded, (0..20_000).collect::<Vec<_>>(), "the preload writes every key once");
+    assert_eq!(
+        loaded,
+        (0..20_000).collect::<Vec<_>>(),
+        "the preload writes every key once"
+    );
     // Deletes come in runs of 20 consecutive keys.
     let mut runs = Vec::new();
     let mut i = 0;
@@ -79,7 +90,13 @@ fn bulk_deletes_remove_runs_of_consecutive_keys() {
     assert!(last[0] <= 40);
     let deletes = rest.iter().filter(|o| o.kind == OpKind::Delete).count() as f64;
     // About 900 runs: the share is within 0.04 (4 standard deviations).
-    assert!((deletes / rest.len() as f64 - 0.3).abs() < 0.04, "{deletes}");
+    assert!(
+        (deletes / rest.len() as f64 - 0.3).abs() < 0.04,
+        "{deletes}"
+    );
     let gets = rest.iter().filter(|o| o.kind == OpKind::Get).count() as f64;
-    assert!((gets / (rest.len() as f64 - deletes) - 0.5).abs() < 0.03, "{gets}");
+    assert!(
+        (gets / (rest.len() as f64 - deletes) - 0.5).abs() < 0.03,
+        "{gets}"
+    );
 }

@@ -59,7 +59,9 @@ impl<'a> Input<'a> {
         let start = self.pos;
         let mut value = 0u64;
         for shift in (0..35).step_by(7) {
-            let byte = self.u8(what).map_err(|_| (start, format!("{what}: truncated varint")))?;
+            let byte = self
+                .u8(what)
+                .map_err(|_| (start, format!("{what}: truncated varint")))?;
             value |= u64::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
                 return u32::try_from(value)

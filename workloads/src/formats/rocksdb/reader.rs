@@ -153,7 +153,9 @@ impl<R: Read> Reader<R> {
                     for bit in fields(&mut input, name)? {
                         match (record_kind, bit) {
                             (kind::GET, field::GET_CF) => cf = input.fixed32("column family")?,
-                            (kind::GET, field::GET_KEY) => key = Some(input.length_prefixed("key")?),
+                            (kind::GET, field::GET_KEY) => {
+                                key = Some(input.length_prefixed("key")?)
+                            }
                             (kind::GET, _) => return Err(unknown_field(&input, bit, name)),
                             (_, field::ITER_CF) => cf = input.fixed32("column family")?,
                             (_, field::ITER_KEY) => key = Some(input.length_prefixed("key")?),
@@ -177,14 +179,23 @@ impl<R: Read> Reader<R> {
                 };
                 self.push(ts, name, cf, op_kind, key, 0, 0)
             }
-            kind::MULTI_GET if version < 2 => Err((0, "MultiGet record in a version 0.1 trace".into())),
+            kind::MULTI_GET if version < 2 => {
+                Err((0, "MultiGet record in a version 0.1 trace".into()))
+            }
             kind::MULTI_GET => {
                 let (mut size, mut cfs, mut keys) = (None, None, None);
                 for bit in fields(&mut input, "multiget")? {
                     match bit {
                         field::MULTI_GET_SIZE => size = Some(input.fixed32("multiget size")?),
-                        field::MULTI_GET_CFS => cfs = Some((input.pos(), input.length_prefixed("multiget column families")?)),
-                        field::MULTI_GET_KEYS => keys = Some((input.pos(), input.length_prefixed("multiget keys")?)),
+                        field::MULTI_GET_CFS => {
+                            cfs = Some((
+                                input.pos(),
+                                input.length_prefixed("multiget column families")?,
+                            ))
+                        }
+                        field::MULTI_GET_KEYS => {
+                            keys = Some((input.pos(), input.length_prefixed("multiget keys")?))
+                        }
                         _ => return Err(unknown_field(&input, bit, "multiget")),
                     }
                 }
@@ -200,7 +211,9 @@ impl<R: Read> Reader<R> {
                     let what = format!("column family of multiget key {i} of {size}");
                     let cf = cfs.fixed32(&what).map_err(|(p, r)| (cfs_at + p, r))?;
                     let what = format!("multiget key {i} of {size}");
-                    let key = keys.length_prefixed(&what).map_err(|(p, r)| (keys_at + p, r))?;
+                    let key = keys
+                        .length_prefixed(&what)
+                        .map_err(|(p, r)| (keys_at + p, r))?;
                     self.push(ts, "get", cf, OpKind::Get, key, 0, keys_at)?;
                 }
                 Ok(())
@@ -214,7 +227,10 @@ impl<R: Read> Reader<R> {
             return Err((0, format!("not a RocksDB trace: the first record has type {record_kind}, not the header's 1")));
         }
         if !payload.starts_with(MAGIC) {
-            return Err((0, "not a RocksDB trace: the header lacks the magic feedcafedeadbeef".into()));
+            return Err((
+                0,
+                "not a RocksDB trace: the header lacks the magic feedcafedeadbeef".into(),
+            ));
         }
         let text = String::from_utf8_lossy(payload);
         let version = text
@@ -227,7 +243,10 @@ impl<R: Read> Reader<R> {
             other => {
                 return Err((
                     0,
-                    format!("trace version {:?} is not supported (0.1 and 0.2 are)", other),
+                    format!(
+                        "trace version {:?} is not supported (0.1 and 0.2 are)",
+                        other
+                    ),
                 ))
             }
         });
@@ -253,11 +272,15 @@ impl<R: Read> Reader<R> {
                 | tag::CF_MERGE
                 | tag::CF_BLOB_INDEX
                 | tag::CF_WIDE_COLUMN_ENTITY
-                | tag::CF_VALUE_PREFERRED_SEQNO => input.varint32("column family").map_err(shift)?,
+                | tag::CF_VALUE_PREFERRED_SEQNO => {
+                    input.varint32("column family").map_err(shift)?
+                }
                 _ => 0,
             };
             let two = |input: &mut Input<'_>, what: &str| {
-                key_and_value(input, what).map(|(_, len)| len).map_err(shift)
+                key_and_value(input, what)
+                    .map(|(_, len)| len)
+                    .map_err(shift)
             };
             let counted = match t {
                 tag::VALUE | tag::CF_VALUE => {
@@ -266,7 +289,10 @@ impl<R: Read> Reader<R> {
                     self.push(ts, "put", cf, OpKind::Put, key, len, start + at)?;
                     true
                 }
-                tag::DELETION | tag::CF_DELETION | tag::SINGLE_DELETION | tag::CF_SINGLE_DELETION => {
+                tag::DELETION
+                | tag::CF_DELETION
+                | tag::SINGLE_DELETION
+                | tag::CF_SINGLE_DELETION => {
                     let key = input.length_prefixed("delete key").map_err(shift)?;
                     self.push(ts, "delete", cf, OpKind::Delete, key, 0, start + at)?;
                     true
@@ -301,7 +327,10 @@ impl<R: Read> Reader<R> {
                     self.skip("log-data", start + at)?;
                     false
                 }
-                tag::NOOP | tag::BEGIN_PREPARE | tag::BEGIN_PERSISTED_PREPARE | tag::BEGIN_UNPREPARE => {
+                tag::NOOP
+                | tag::BEGIN_PREPARE
+                | tag::BEGIN_PERSISTED_PREPARE
+                | tag::BEGIN_UNPREPARE => {
                     self.skip("transaction-marker", start + at)?;
                     false
                 }
@@ -317,7 +346,10 @@ impl<R: Read> Reader<R> {
                     false
                 }
                 other => {
-                    return Err((start + at, format!("unknown write batch record tag {other:#04x}")))
+                    return Err((
+                        start + at,
+                        format!("unknown write batch record tag {other:#04x}"),
+                    ))
                 }
             };
             found += u32::from(counted);
@@ -363,7 +395,9 @@ impl<R: Read> Reader<R> {
     }
 
     fn skip(&mut self, what: &str, at: usize) -> Result<(), Bad> {
-        self.counts.skip(what, self.options.strict).map_err(|r| (at, r))
+        self.counts
+            .skip(what, self.options.strict)
+            .map_err(|r| (at, r))
     }
 }
 
@@ -381,7 +415,10 @@ fn fields(input: &mut Input, name: &str) -> Result<Vec<u32>, Bad> {
 }
 
 fn unknown_field(input: &Input, bit: u32, name: &str) -> Bad {
-    (input.pos(), format!("unknown field {bit} in a {name} record"))
+    (
+        input.pos(),
+        format!("unknown field {bit} in a {name} record"),
+    )
 }
 
 impl<R: Read + Send> OpSource for Reader<R> {

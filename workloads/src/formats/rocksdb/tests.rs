@@ -8,7 +8,9 @@ use crate::op::{Op, OpKind};
 use crate::spec::WorkloadSpec;
 
 fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/rocksdb").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/rocksdb")
+        .join(name)
 }
 
 fn read_bytes(bytes: &[u8], options: ReadOptions) -> Result<(Vec<Op>, TraceCounts), Fail> {
@@ -52,7 +54,9 @@ fn db_bench_mixgraph_trace_has_the_counts_db_bench_reported() {
         (184, 152, 64, 0)
     );
     assert!(counts.unsupported.is_empty(), "{:?}", counts.unsupported);
-    assert!(ops.iter().all(|o| o.key.len() == 16 && o.key[8..] == *b"00000000"));
+    assert!(ops
+        .iter()
+        .all(|o| o.key.len() == 16 && o.key[8..] == *b"00000000"));
     // --num=100000: every key number within it (mixgraph's power-law keys
     // come from a signed remainder, so half are negative).
     let numbers: Vec<i64> = ops
@@ -84,7 +88,9 @@ fn db_bench_multiget_and_delete_traces_decode_keys_exactly() {
     assert_eq!(trace.counts().deletes, 50);
     assert_eq!(trace.counts().ops(), 50);
     assert_eq!(ops[0].key, db_bench_key(0x3d3));
-    assert!(ops.iter().all(|o| o.kind == OpKind::Delete && o.key.len() == 16));
+    assert!(ops
+        .iter()
+        .all(|o| o.kind == OpKind::Delete && o.key.len() == 16));
 }
 
 #[test]
@@ -150,7 +156,12 @@ impl Builder {
     }
 
     /// A write record of a batch of `(tag, cf, key, value)` entries.
-    fn write(&mut self, ts: u64, count: u32, entries: &[(u8, Option<u32>, &[u8], Option<&[u8]>)]) -> usize {
+    fn write(
+        &mut self,
+        ts: u64,
+        count: u32,
+        entries: &[(u8, Option<u32>, &[u8], Option<&[u8]>)],
+    ) -> usize {
         let mut batch = Vec::new();
         put_fixed64(&mut batch, 9);
         put_fixed32(&mut batch, count);
@@ -272,7 +283,10 @@ fn strict_mode_names_the_offset_of_the_first_skipped_record() {
         Err(Fail::AtByte(offset, reason)) => {
             // Record header, field map, batch length, batch header: the tag.
             assert_eq!(offset as usize, at + METADATA_LEN + 8 + 1 + 12);
-            assert!(reason.contains("merge record cannot be applied"), "{reason}");
+            assert!(
+                reason.contains("merge record cannot be applied"),
+                "{reason}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -288,8 +302,16 @@ fn malformed_traces_are_errors_with_byte_offsets() {
     let header_len = good.bytes.len() - (METADATA_LEN + 8 + 4 + 1 + 2);
     let mut cases: Vec<(Vec<u8>, u64, &str)> = vec![
         (Vec::new(), 0, "empty file"),
-        (good.bytes[..header_len + 5].to_vec(), header_len as u64, "truncated record: 5 of the 13"),
-        (good.bytes[..good.bytes.len() - 1].to_vec(), header_len as u64, "declares a 15-byte payload; the file ends after 14"),
+        (
+            good.bytes[..header_len + 5].to_vec(),
+            header_len as u64,
+            "truncated record: 5 of the 13",
+        ),
+        (
+            good.bytes[..good.bytes.len() - 1].to_vec(),
+            header_len as u64,
+            "declares a 15-byte payload; the file ends after 14",
+        ),
     ];
     let mut bad_magic = good.bytes.clone();
     bad_magic[METADATA_LEN] = b'x';
@@ -300,26 +322,46 @@ fn malformed_traces_are_errors_with_byte_offsets() {
     let mut version = good.bytes.clone();
     let v = version.windows(3).position(|w| w == b"0.2").unwrap();
     version[v + 2] = b'9';
-    cases.push((version, METADATA_LEN as u64, "trace version \"0.9\" is not supported"));
+    cases.push((
+        version,
+        METADATA_LEN as u64,
+        "trace version \"0.9\" is not supported",
+    ));
     let mut after_end = good.bytes.clone();
     let mut b = Builder { bytes: Vec::new() };
     b.record(7_000, kind::END, &[]);
     after_end.extend_from_slice(&b.bytes);
     let end_len = after_end.len();
     after_end.extend_from_slice(&good.bytes[header_len..]);
-    cases.push((after_end, end_len as u64, "data after the trace's end record"));
+    cases.push((
+        after_end,
+        end_len as u64,
+        "data after the trace's end record",
+    ));
     let mut wrong_count = Builder::new();
     let at = wrong_count.write(7_000, 3, &[(tag::VALUE, None, b"k", Some(b"v"))]);
-    cases.push((wrong_count.bytes, (at + METADATA_LEN + 9) as u64, "says 3 records but holds 1"));
+    cases.push((
+        wrong_count.bytes,
+        (at + METADATA_LEN + 9) as u64,
+        "says 3 records but holds 1",
+    ));
     let mut bad_tag = Builder::new();
     let at = bad_tag.write(7_000, 1, &[(0x7e, None, b"k", None)]);
-    cases.push((bad_tag.bytes, (at + METADATA_LEN + 9 + 12) as u64, "unknown write batch record tag 0x7e"));
+    cases.push((
+        bad_tag.bytes,
+        (at + METADATA_LEN + 9 + 12) as u64,
+        "unknown write batch record tag 0x7e",
+    ));
     let mut unknown_field = Builder::new();
     let mut payload = Vec::new();
     put_fixed64(&mut payload, 1 << field::GET_KEY | 1 << 40);
     put_length_prefixed(&mut payload, b"k");
     let at = unknown_field.record(7_000, kind::GET, &payload);
-    cases.push((unknown_field.bytes, (at + METADATA_LEN + 10) as u64, "unknown field 40 in a get record"));
+    cases.push((
+        unknown_field.bytes,
+        (at + METADATA_LEN + 10) as u64,
+        "unknown field 40 in a get record",
+    ));
     let mut short_key = Builder::new();
     let mut payload = Vec::new();
     put_fixed64(&mut payload, 1 << field::GET_CF | 1 << field::GET_KEY);
@@ -327,7 +369,11 @@ fn malformed_traces_are_errors_with_byte_offsets() {
     put_varint32(&mut payload, 9);
     payload.extend_from_slice(b"abc");
     let at = short_key.record(7_000, kind::GET, &payload);
-    cases.push((short_key.bytes, (at + METADATA_LEN + 13) as u64, "key needs 9 bytes, only 3 left"));
+    cases.push((
+        short_key.bytes,
+        (at + METADATA_LEN + 13) as u64,
+        "key needs 9 bytes, only 3 left",
+    ));
     for (bytes, offset, reason) in cases {
         match read_bytes(&bytes, ReadOptions::default()) {
             Err(Fail::AtByte(at, why)) => {
