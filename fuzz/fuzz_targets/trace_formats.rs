@@ -5,6 +5,8 @@
 
 #![no_main]
 
+mod common;
+
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
@@ -12,15 +14,7 @@ use lsmlab_workloads::{ReadOptions, TraceFile, TraceFormat};
 
 fn scratch() -> &'static std::path::PathBuf {
     static PATH: OnceLock<std::path::PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            shm.to_path_buf()
-        } else {
-            std::env::temp_dir()
-        };
-        dir.join(format!("lsmlab-fuzz-formats-{}.trace", std::process::id()))
-    })
+    PATH.get_or_init(|| common::scratch_file("formats.trace"))
 }
 
 fuzz_target!(|input: &[u8]| {

@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::io::BufRead;
 
-use super::source::{hashed_key, integer, Clock, Fail, LineReader, OpSource};
+use super::source::{hashed_key, integer, Clock, LineFormat, LineSource};
 use super::{ReadOptions, TraceCounts};
 use crate::op::{Op, OpKind};
 use crate::spec::MAX_VALUE_SIZE;
@@ -38,30 +38,27 @@ struct Columns {
     min_fields: usize,
 }
 
-pub(crate) struct Reader<R> {
-    lines: LineReader<R>,
+/// The format's state: the header's columns, simulated time.
+pub(crate) struct MetaKv {
     options: ReadOptions,
-    counts: TraceCounts,
     clock: Clock,
     columns: Option<Columns>,
-    pending: VecDeque<Op>,
     /// Ops yielded, for time without `op_time`.
     index: u64,
 }
 
-impl<R: BufRead> Reader<R> {
-    pub(crate) fn new(input: R, options: ReadOptions) -> Self {
-        Reader {
-            lines: LineReader::new(input, MAX_LINE),
-            options,
-            counts: TraceCounts::default(),
-            clock: Clock::default(),
-            columns: None,
-            pending: VecDeque::new(),
-            index: 0,
-        }
-    }
+/// A streaming reader of the format.
+pub(crate) fn reader<R: BufRead>(input: R, options: ReadOptions) -> LineSource<R, MetaKv> {
+    let format = MetaKv {
+        options,
+        clock: Clock::default(),
+        columns: None,
+        index: 0,
+    };
+    LineSource::new(input, MAX_LINE, format)
+}
 
+impl MetaKv {
     fn header(line: &str) -> Result<Columns, String> {
         let names: Vec<&str> = line
             .trim_start_matches('\u{feff}')
@@ -100,7 +97,7 @@ impl<R: BufRead> Reader<R> {
         })
     }
 
-    fn parse(&mut self, line: &str) -> Result<(), String> {
+    fn ops(&mut self, line: &str, out: &mut VecDeque<Op>) -> Result<(), String> {
         let Some(c) = self.columns else {
             self.columns = Some(Self::header(line)?);
             return Ok(());
@@ -154,7 +151,7 @@ impl<R: BufRead> Reader<R> {
                 }
             };
             self.index += 1;
-            self.pending.push_back(Op {
+            out.push_back(Op {
                 time,
                 kind,
                 key: key.clone(),
@@ -166,26 +163,20 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
-impl<R: BufRead + Send> OpSource for Reader<R> {
-    fn next_op(&mut self) -> Result<Option<Op>, Fail> {
-        loop {
-            if let Some(op) = self.pending.pop_front() {
-                self.counts.count(&op);
-                return Ok(Some(op));
-            }
-            let Some(line) = self.lines.next_line()? else {
-                if self.columns.is_none() {
-                    return Err(Fail::AtLine(1, "missing header".into()));
-                }
-                return Ok(None);
-            };
-            let line = line.to_string();
-            self.parse(&line)
-                .map_err(|reason| Fail::AtLine(self.lines.number, reason))?;
-        }
+impl LineFormat for MetaKv {
+    fn parse(
+        &mut self,
+        line: &str,
+        _counts: &mut TraceCounts,
+        out: &mut VecDeque<Op>,
+    ) -> Result<(), String> {
+        self.ops(line, out)
     }
 
-    fn counts(&self) -> &TraceCounts {
-        &self.counts
+    fn finish(&self) -> Result<(), String> {
+        match self.columns {
+            Some(_) => Ok(()),
+            None => Err("missing header".into()),
+        }
     }
 }

@@ -307,14 +307,12 @@ impl TraceFile {
                     TraceFormat::Rocksdb => {
                         Box::new(rocksdb::Reader::new(reader, self.options.clone()))
                     }
-                    TraceFormat::Twitter => Box::new(twitter::Reader::new(reader)),
-                    TraceFormat::MetaKv => {
-                        Box::new(meta_kv::Reader::new(reader, self.options.clone()))
-                    }
+                    TraceFormat::Twitter => Box::new(twitter::reader(reader)),
+                    TraceFormat::MetaKv => Box::new(meta_kv::reader(reader, self.options.clone())),
                     TraceFormat::YcsbLog => {
-                        Box::new(ycsb_log::Reader::new(reader, self.options.clone()))
+                        Box::new(ycsb_log::reader(reader, self.options.clone()))
                     }
-                    _ => Box::new(rocksdb_human::Reader::new(reader, self.options.clone())),
+                    _ => Box::new(rocksdb_human::reader(reader, self.options.clone())),
                 };
                 Inner::Stream(source)
             }

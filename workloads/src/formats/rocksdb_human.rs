@@ -12,9 +12,10 @@
 //! delete (whose lines start with the begin and end keys), 5 merge, 6 seek,
 //! 7 seek-for-prev, 8 a MultiGet key, 9 put-entity.
 
+use std::collections::VecDeque;
 use std::io::BufRead;
 
-use super::source::{Clock, Fail, LineReader, OpSource};
+use super::source::{Clock, LineFormat, LineSource};
 use super::{ReadOptions, TraceCounts};
 use crate::op::{Op, OpKind};
 use crate::spec::MAX_VALUE_SIZE;
@@ -22,25 +23,36 @@ use crate::spec::MAX_VALUE_SIZE;
 /// Longest line accepted: a 64 KiB key in hex and the numbers.
 const MAX_LINE: u64 = 1 << 18;
 
-pub(crate) struct Reader<R> {
-    lines: LineReader<R>,
+/// The format's state: options and simulated time.
+pub(crate) struct Human {
     options: ReadOptions,
-    counts: TraceCounts,
     clock: Clock,
 }
 
-impl<R: BufRead> Reader<R> {
-    pub(crate) fn new(input: R, options: ReadOptions) -> Self {
-        Reader {
-            lines: LineReader::new(input, MAX_LINE),
-            options,
-            counts: TraceCounts::default(),
-            clock: Clock::default(),
-        }
-    }
+/// A streaming reader of the format.
+pub(crate) fn reader<R: BufRead>(input: R, options: ReadOptions) -> LineSource<R, Human> {
+    let format = Human {
+        options,
+        clock: Clock::default(),
+    };
+    LineSource::new(input, MAX_LINE, format)
+}
 
+impl LineFormat for Human {
+    fn parse(
+        &mut self,
+        line: &str,
+        counts: &mut TraceCounts,
+        out: &mut VecDeque<Op>,
+    ) -> Result<(), String> {
+        out.extend(self.op(line, counts)?);
+        Ok(())
+    }
+}
+
+impl Human {
     /// The op of one line, `None` for a line counted as skipped.
-    fn parse(&mut self, line: &str) -> Result<Option<Op>, String> {
+    fn op(&mut self, line: &str, counts: &mut TraceCounts) -> Result<Option<Op>, String> {
         let fields: Vec<&str> = line.split_ascii_whitespace().collect();
         let (key, rest) = match fields.len() {
             5 => (fields[0], &fields[1..]),
@@ -90,17 +102,17 @@ impl<R: BufRead> Reader<R> {
         let skip =
             |counts: &mut TraceCounts, what: String| counts.skip(&what, strict).map(|_| None);
         let Some(kind) = kind else {
-            return skip(&mut self.counts, name.to_string());
+            return skip(counts, name.to_string());
         };
         if cf != 0 {
-            return skip(&mut self.counts, format!("{name} (column family {cf})"));
+            return skip(counts, format!("{name} (column family {cf})"));
         }
         if key.is_empty() {
-            return skip(&mut self.counts, format!("{name} (empty key)"));
+            return skip(counts, format!("{name} (empty key)"));
         }
         let value_len = if kind == OpKind::Put {
             if value_size > u64::from(MAX_VALUE_SIZE) {
-                return skip(&mut self.counts, format!("{name} (value over 16 MiB)"));
+                return skip(counts, format!("{name} (value over 16 MiB)"));
             }
             value_size as u32
         } else {
@@ -135,45 +147,17 @@ fn parse_hex_key(text: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
-impl<R: BufRead + Send> OpSource for Reader<R> {
-    fn next_op(&mut self) -> Result<Option<Op>, Fail> {
-        loop {
-            let Some(line) = self.lines.next_line()? else {
-                return Ok(None);
-            };
-            let line = line.to_string();
-            let number = self.lines.number;
-            match self.parse(&line) {
-                Ok(Some(op)) => {
-                    self.counts.count(&op);
-                    return Ok(Some(op));
-                }
-                Ok(None) => {}
-                Err(reason) => return Err(Fail::AtLine(number, reason)),
-            }
-        }
-    }
-
-    fn counts(&self) -> &TraceCounts {
-        &self.counts
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::source::{drain, Fail};
 
     fn read(text: &str, strict: bool) -> Result<(Vec<Op>, TraceCounts), Fail> {
         let options = ReadOptions {
             strict,
             ..ReadOptions::default()
         };
-        let mut reader = Reader::new(text.as_bytes(), options);
-        let mut ops = Vec::new();
-        while let Some(op) = reader.next_op()? {
-            ops.push(op);
-        }
-        Ok((ops, reader.counts.clone()))
+        drain(reader(text.as_bytes(), options))
     }
 
     #[test]

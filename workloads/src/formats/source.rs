@@ -1,6 +1,7 @@
 //! What every streaming trace reader shares: the decoder interface, its
 //! failures, and simulated time from a trace's timestamps.
 
+use std::collections::VecDeque;
 use std::io::BufRead;
 
 use super::TraceCounts;
@@ -114,4 +115,76 @@ pub(crate) fn integer(what: &str, text: &str) -> Result<u64, String> {
     text.trim()
         .parse::<u64>()
         .map_err(|_| format!("{what} {:?} is not a non-negative integer", text.trim()))
+}
+
+/// A line-oriented trace format: the ops of one line (none, one or several).
+pub(crate) trait LineFormat: Send {
+    /// Appends the ops of `line` to `out`; counts records it skips in
+    /// `counts`. `Err` is the reason the line is wrong.
+    fn parse(
+        &mut self,
+        line: &str,
+        counts: &mut TraceCounts,
+        out: &mut VecDeque<Op>,
+    ) -> Result<(), String>;
+
+    /// Checked at the end of the input (a missing header, say).
+    fn finish(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Streams a [`LineFormat`]: reads lines, queues their ops, counts them,
+/// and names the line of every problem.
+pub(crate) struct LineSource<R, F> {
+    lines: LineReader<R>,
+    format: F,
+    counts: TraceCounts,
+    pending: VecDeque<Op>,
+}
+
+impl<R: BufRead, F: LineFormat> LineSource<R, F> {
+    pub(crate) fn new(input: R, max_line: u64, format: F) -> Self {
+        LineSource {
+            lines: LineReader::new(input, max_line),
+            format,
+            counts: TraceCounts::default(),
+            pending: VecDeque::new(),
+        }
+    }
+}
+
+impl<R: BufRead + Send, F: LineFormat> OpSource for LineSource<R, F> {
+    fn next_op(&mut self) -> Result<Option<Op>, Fail> {
+        loop {
+            if let Some(op) = self.pending.pop_front() {
+                self.counts.count(&op);
+                return Ok(Some(op));
+            }
+            let number = self.lines.number + 1;
+            let Some(line) = self.lines.next_line()? else {
+                return match self.format.finish() {
+                    Ok(()) => Ok(None),
+                    Err(reason) => Err(Fail::AtLine(number, reason)),
+                };
+            };
+            self.format
+                .parse(line, &mut self.counts, &mut self.pending)
+                .map_err(|reason| Fail::AtLine(number, reason))?;
+        }
+    }
+
+    fn counts(&self) -> &TraceCounts {
+        &self.counts
+    }
+}
+
+/// Every op of `source` and its counts (tests).
+#[cfg(test)]
+pub(crate) fn drain(mut source: impl OpSource) -> Result<(Vec<Op>, TraceCounts), Fail> {
+    let mut ops = Vec::new();
+    while let Some(op) = source.next_op()? {
+        ops.push(op);
+    }
+    Ok((ops, source.counts().clone()))
 }

@@ -16,31 +16,31 @@
 use std::collections::VecDeque;
 use std::io::BufRead;
 
-use super::source::{hashed_key, integer, Clock, Fail, LineReader, OpSource};
+use super::source::{hashed_key, integer, Clock, LineFormat, LineSource};
 use super::TraceCounts;
 use crate::op::{Op, OpKind};
 use crate::spec::MAX_VALUE_SIZE;
 
 const MAX_LINE: u64 = 1 << 20;
 
-pub(crate) struct Reader<R> {
-    lines: LineReader<R>,
-    counts: TraceCounts,
+/// The format's state: simulated time.
+#[derive(Default)]
+pub(crate) struct Twitter {
     clock: Clock,
-    pending: VecDeque<Op>,
 }
 
-impl<R: BufRead> Reader<R> {
-    pub(crate) fn new(input: R) -> Self {
-        Reader {
-            lines: LineReader::new(input, MAX_LINE),
-            counts: TraceCounts::default(),
-            clock: Clock::default(),
-            pending: VecDeque::new(),
-        }
-    }
+/// A streaming reader of the format.
+pub(crate) fn reader<R: BufRead>(input: R) -> LineSource<R, Twitter> {
+    LineSource::new(input, MAX_LINE, Twitter::default())
+}
 
-    fn parse(&mut self, line: &str) -> Result<(), String> {
+impl LineFormat for Twitter {
+    fn parse(
+        &mut self,
+        line: &str,
+        _counts: &mut TraceCounts,
+        out: &mut VecDeque<Op>,
+    ) -> Result<(), String> {
         let fields: Vec<&str> = line.split(',').collect();
         if fields.len() < 7 {
             return Err(format!(
@@ -69,15 +69,14 @@ impl<R: BufRead> Reader<R> {
             ttl,
         };
         match op {
-            "get" | "gets" => self.pending.push_back(op_of(OpKind::Get, 0, None)),
-            "set" | "add" | "replace" | "cas" | "append" | "prepend" => self
-                .pending
-                .push_back(op_of(OpKind::Put, value_size as u32, ttl)),
-            "delete" => self.pending.push_back(op_of(OpKind::Delete, 0, None)),
+            "get" | "gets" => out.push_back(op_of(OpKind::Get, 0, None)),
+            "set" | "add" | "replace" | "cas" | "append" | "prepend" => {
+                out.push_back(op_of(OpKind::Put, value_size as u32, ttl))
+            }
+            "delete" => out.push_back(op_of(OpKind::Delete, 0, None)),
             "incr" | "decr" => {
-                self.pending.push_back(op_of(OpKind::Get, 0, None));
-                self.pending
-                    .push_back(op_of(OpKind::Put, value_size as u32, ttl));
+                out.push_back(op_of(OpKind::Get, 0, None));
+                out.push_back(op_of(OpKind::Put, value_size as u32, ttl));
             }
             other => {
                 return Err(format!(
@@ -87,26 +86,5 @@ impl<R: BufRead> Reader<R> {
             }
         }
         Ok(())
-    }
-}
-
-impl<R: BufRead + Send> OpSource for Reader<R> {
-    fn next_op(&mut self) -> Result<Option<Op>, Fail> {
-        loop {
-            if let Some(op) = self.pending.pop_front() {
-                self.counts.count(&op);
-                return Ok(Some(op));
-            }
-            let Some(line) = self.lines.next_line()? else {
-                return Ok(None);
-            };
-            let line = line.to_string();
-            self.parse(&line)
-                .map_err(|reason| Fail::AtLine(self.lines.number, reason))?;
-        }
-    }
-
-    fn counts(&self) -> &TraceCounts {
-        &self.counts
     }
 }

@@ -18,20 +18,25 @@
 //! YCSB's random values never do, so a value cannot be mistaken for the
 //! next field.
 
+use std::collections::VecDeque;
 use std::io::BufRead;
 
-use super::source::{integer, Fail, LineReader, OpSource};
+use super::source::{integer, LineFormat, LineSource};
 use super::{ReadOptions, TraceCounts};
 use crate::op::{Op, OpKind};
 use crate::spec::{MAX_SCAN_LENGTH, MAX_VALUE_SIZE};
 
 const MAX_LINE: u64 = 1 << 25;
 
-pub(crate) struct Reader<R> {
-    lines: LineReader<R>,
+/// The format's state: ops so far, for their times.
+pub(crate) struct YcsbLog {
     options: ReadOptions,
-    counts: TraceCounts,
     index: u64,
+}
+
+/// A streaming reader of the format.
+pub(crate) fn reader<R: BufRead>(input: R, options: ReadOptions) -> LineSource<R, YcsbLog> {
+    LineSource::new(input, MAX_LINE, YcsbLog { options, index: 0 })
 }
 
 /// Bytes of the field values in `name=value name=value` (the bracket's
@@ -68,18 +73,9 @@ fn values_len(fields: &str) -> u64 {
     total
 }
 
-impl<R: BufRead> Reader<R> {
-    pub(crate) fn new(input: R, options: ReadOptions) -> Self {
-        Reader {
-            lines: LineReader::new(input, MAX_LINE),
-            options,
-            counts: TraceCounts::default(),
-            index: 0,
-        }
-    }
-
+impl YcsbLog {
     /// The op of one line; `None` for lines that are not operations.
-    fn parse(&mut self, line: &str) -> Result<Option<Op>, String> {
+    fn op(&mut self, line: &str) -> Result<Option<Op>, String> {
         let mut words = line.splitn(4, ' ');
         let verb = words.next().unwrap_or("");
         if !matches!(verb, "READ" | "SCAN" | "UPDATE" | "INSERT" | "DELETE") {
@@ -143,32 +139,22 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
-impl<R: BufRead + Send> OpSource for Reader<R> {
-    fn next_op(&mut self) -> Result<Option<Op>, Fail> {
-        loop {
-            let Some(line) = self.lines.next_line()? else {
-                return Ok(None);
-            };
-            let line = line.to_string();
-            match self.parse(&line) {
-                Ok(Some(op)) => {
-                    self.counts.count(&op);
-                    return Ok(Some(op));
-                }
-                Ok(None) => {}
-                Err(reason) => return Err(Fail::AtLine(self.lines.number, reason)),
-            }
-        }
-    }
-
-    fn counts(&self) -> &TraceCounts {
-        &self.counts
+impl LineFormat for YcsbLog {
+    fn parse(
+        &mut self,
+        line: &str,
+        _counts: &mut TraceCounts,
+        out: &mut VecDeque<Op>,
+    ) -> Result<(), String> {
+        out.extend(self.op(line)?);
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::source::{drain, Fail};
 
     #[test]
     fn values_are_measured_between_field_names() {
@@ -190,11 +176,7 @@ mod tests {
                    UPDATE usertable user1 [ field9=X=Y Z ]\n\
                    DELETE usertable user1\n\
                    [OVERALL], RunTime(ms), 123\n";
-        let mut r = Reader::new(log.as_bytes(), ReadOptions::default());
-        let mut ops = Vec::new();
-        while let Some(op) = r.next_op().unwrap() {
-            ops.push(op);
-        }
+        let (ops, _) = drain(reader(log.as_bytes(), ReadOptions::default())).unwrap();
         let got: Vec<(OpKind, &[u8], u32, u64)> = ops
             .iter()
             .map(|o| (o.kind, &o.key[..], o.value_len, o.time))
@@ -221,8 +203,7 @@ mod tests {
                 "UPDATE without its [ ... ] list",
             ),
         ] {
-            let mut r = Reader::new(text.as_bytes(), ReadOptions::default());
-            match r.next_op() {
+            match drain(reader(text.as_bytes(), ReadOptions::default())) {
                 Err(Fail::AtLine(1, why)) => assert!(why.contains(reason), "{why}"),
                 other => panic!("{text:?}: {other:?}"),
             }

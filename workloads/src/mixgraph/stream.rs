@@ -18,6 +18,11 @@ const SALT_PRELOAD: u64 = 13;
 const GET: usize = 0;
 const PUT: usize = 1;
 
+/// db_bench's `ParetoCdfInversion` of a uniform draw: the quantile's `ceil`.
+fn pareto_draw(rng: &mut SplitMix64, theta: f64, k: f64, sigma: f64) -> u64 {
+    ceil_count(pareto_quantile(unit_open0(rng), theta, k, sigma))
+}
+
 /// A mixgraph workload's operations; op `i` draws from its own stream.
 #[derive(Clone, Debug)]
 pub(crate) struct Stream {
@@ -77,12 +82,7 @@ impl Stream {
     /// below 10, wrapped modulo `mix_max_value_size` if above it.
     pub(crate) fn value_size(&self, rng: &mut SplitMix64) -> u32 {
         let m = &self.m;
-        let size = ceil_count(pareto_quantile(
-            unit_open0(rng),
-            m.value_theta,
-            m.value_k,
-            m.value_sigma,
-        ));
+        let size = pareto_draw(rng, m.value_theta, m.value_k, m.value_sigma);
         let max = u64::from(m.mix_max_value_size);
         (if size < 10 {
             10
@@ -97,12 +97,7 @@ impl Stream {
     /// `mix_max_scan_len`, at least 1 (the seek itself reads a key).
     pub(crate) fn scan_len(&self, rng: &mut SplitMix64) -> u32 {
         let m = &self.m;
-        let len = ceil_count(pareto_quantile(
-            unit_open0(rng),
-            m.iter_theta,
-            m.iter_k,
-            m.iter_sigma,
-        ));
+        let len = pareto_draw(rng, m.iter_theta, m.iter_k, m.iter_sigma);
         (len % u64::from(m.mix_max_scan_len)).max(1) as u32
     }
 
