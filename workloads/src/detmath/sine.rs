@@ -4,8 +4,8 @@
 /// `pi / 2` in three parts (Cody and Waite, fdlibm's split into 33-bit
 /// pieces): `k * PIO2_1` and `k * PIO2_2` are exact for `|k| < 2^20`.
 const PIO2_1: f64 = 1.570_796_326_734_125_6;
-const PIO2_2: f64 = 6.077_100_506_303_965_976_6e-11;
-const PIO2_3: f64 = 2.022_266_248_711_166_455_8e-21;
+const PIO2_2: f64 = 6.077_100_506_303_966e-11;
+const PIO2_3: f64 = 2.022_266_248_711_166_5e-21;
 const ROUNDER: f64 = 6_755_399_441_055_744.0;
 
 /// Largest argument: beyond it the three-part reduction loses bits.

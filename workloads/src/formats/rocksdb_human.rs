@@ -134,7 +134,7 @@ fn parse_hex_key(text: &str) -> Result<Vec<u8>, String> {
         .strip_prefix("0x")
         .or_else(|| text.strip_prefix("0X"))
         .unwrap_or(text);
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(format!("key {text:?} has an odd number of hex digits"));
     }
     (0..hex.len())

@@ -133,6 +133,9 @@ fn exported_workloads_read_back_as_the_same_operations() {
     }
 }
 
+/// A WriteBatch record: tag, column family (if the tag has one), key, value.
+type Entry<'a> = (u8, Option<u32>, &'a [u8], Option<&'a [u8]>);
+
 /// A trace of hand-made records after a version 0.2 header.
 struct Builder {
     bytes: Vec<u8>,
@@ -156,12 +159,7 @@ impl Builder {
     }
 
     /// A write record of a batch of `(tag, cf, key, value)` entries.
-    fn write(
-        &mut self,
-        ts: u64,
-        count: u32,
-        entries: &[(u8, Option<u32>, &[u8], Option<&[u8]>)],
-    ) -> usize {
+    fn write(&mut self, ts: u64, count: u32, entries: &[Entry]) -> usize {
         let mut batch = Vec::new();
         put_fixed64(&mut batch, 9);
         put_fixed32(&mut batch, count);
