@@ -374,6 +374,7 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         settings,
         varied: vec![],
     };
+    preflight(&[&run])?;
     // Fail before the run, not after it, when the output cannot be written.
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let progress = std::sync::atomic::AtomicU64::new(0);
