@@ -159,6 +159,16 @@ fn a_db_bench_trace_runs_and_bad_traces_name_the_byte() {
         "{}",
         text(&o.stdout)
     );
+    // A run says what it skips.
+    let spec = format!("trace:rocksdb-human:{}", human.display());
+    let o = lsmlab(&["run", "--workload", &spec, "--out", "out"], dir.path());
+    let e = text(&o.stderr);
+    assert!(o.status.success(), "{e}");
+    assert!(
+        e.contains("warning: trace rocksdb-human:")
+            && e.contains("skipped 1 records lsmlab cannot apply: merge 1"),
+        "{e}"
+    );
 }
 
 /// `rocksdb.number.keys.written COUNT : 1600` -> 1600.
