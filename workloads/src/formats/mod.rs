@@ -179,8 +179,9 @@ impl TraceFormat {
 
     /// The format of the file at `path` from its first bytes: RocksDB's
     /// trace header (magic `feedcafedeadbeef`), lsmlab's CSV header, or a
-    /// Meta KV cache trace header (with `op_count` and `key_size`). Other
-    /// formats have no signature and must be named.
+    /// Meta KV cache trace header (with `op_count` and `key_size`); anything
+    /// else is taken for lsmlab's CSV. Other formats have no signature and
+    /// must be named.
     pub fn detect(path: &Path) -> Result<TraceFormat, WorkloadError> {
         let io = |source| WorkloadError::TraceIo {
             path: path.to_path_buf(),
@@ -200,22 +201,9 @@ impl TraceFormat {
         if first_line.contains("op_count") && first_line.contains("key_size") {
             return Ok(TraceFormat::MetaKv);
         }
-        if text
-            .trim_start_matches('\u{feff}')
-            .trim_start()
-            .starts_with("op")
-        {
-            return Ok(TraceFormat::Csv);
-        }
-        Err(WorkloadError::TraceFormat {
-            path: path.to_path_buf(),
-            line: 1,
-            reason: format!(
-                "not a RocksDB trace nor an lsmlab CSV trace; name the format as \
-                 trace:FORMAT:PATH (formats: {})",
-                TraceFormat::NAMES.join(", ")
-            ),
-        })
+        // Anything else is read as lsmlab's CSV, whose errors say what its
+        // header must be; the other formats are named as trace:FORMAT:PATH.
+        Ok(TraceFormat::Csv)
     }
 }
 
