@@ -5,7 +5,7 @@
 use lsmlab_engine::compaction::registry;
 use lsmlab_engine::params::{self, ParamScope};
 use lsmlab_engine::Options;
-use lsmlab_workloads::{WorkloadSpec, PRESETS};
+use lsmlab_workloads::{WorkloadSpec, PRESETS, YCSB_ALIASES};
 
 use crate::spec::ParamCatalog;
 
@@ -15,7 +15,12 @@ use crate::spec::ParamCatalog;
 pub struct Catalog;
 
 fn workload_names() -> Vec<&'static str> {
-    WorkloadSpec::params().into_iter().map(|p| p.name).collect()
+    let aliases = YCSB_ALIASES.iter().map(|a| a.0);
+    WorkloadSpec::params()
+        .into_iter()
+        .map(|p| p.name)
+        .chain(aliases)
+        .collect()
 }
 
 fn engine_qualified(name: &str) -> Option<String> {

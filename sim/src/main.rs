@@ -3,6 +3,7 @@
 //! crash-test the engine.
 
 mod torture;
+mod workload_cli;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,8 +44,9 @@ enum Command {
     Merge(MergeArgs),
     /// List the compaction policies and their parameters.
     Policies,
-    /// List the workload presets and their parameters.
-    Workloads,
+    /// List the workload presets and their parameters; export a workload as
+    /// a trace (lsmlab CSV or RocksDB's binary trace); inspect a trace.
+    Workloads(workload_cli::WorkloadsArgs),
     /// Serve as an LSM node: Maelstrom-style JSON messages on stdin, replies on stdout.
     #[command(alias = "maelstrom")]
     Serve(ServeArgs),
@@ -400,12 +402,11 @@ fn preflight(runs: &[&RunSpec]) -> Result<()> {
         lsmlab::runner::build_workload(run)?;
         if let Some(path) = run.workload.strip_prefix("trace:") {
             if traces.insert(path) {
-                lsmlab_workloads::Trace::open(path).map_err(|source| {
-                    lsmlab::runner::RunError::Workload {
-                        run: run.run_id.clone(),
-                        source,
-                    }
-                })?;
+                let workload = lsmlab::runner::build_workload(run)?;
+                let trace = lsmlab::runner::open_trace(run, path, &workload)?;
+                if trace.counts().unsupported_total() > 0 {
+                    eprintln!("warning: trace {path}: {}", trace.counts().describe());
+                }
             }
         }
     }
@@ -466,6 +467,7 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         settings,
         varied: vec![],
     };
+    preflight(&[&run])?;
     // Fail before the run, not after it, when the output cannot be written.
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let progress = std::sync::atomic::AtomicU64::new(0);
@@ -700,21 +702,6 @@ fn cmd_policies() {
     );
 }
 
-fn cmd_workloads() {
-    use lsmlab_workloads::{WorkloadSpec, PRESETS};
-    println!("Workload presets (--workload NAME, or trace:PATH):\n");
-    for (name, what) in PRESETS {
-        println!("  {name:<12} {what}");
-    }
-    println!("\nWorkload parameters (--set NAME=VALUE, or workload.NAME):\n");
-    for p in WorkloadSpec::params() {
-        println!(
-            "  {:<20} default {:<12} {} ({})",
-            p.name, p.default, p.description, p.allowed
-        );
-    }
-}
-
 /// The error and its causes on one line, each cause once: library errors
 /// often repeat their source in their own message.
 fn one_line(e: &anyhow::Error) -> String {
@@ -789,10 +776,7 @@ fn main() -> ExitCode {
             cmd_policies();
             Ok(0)
         }
-        Command::Workloads => {
-            cmd_workloads();
-            Ok(0)
-        }
+        Command::Workloads(a) => workload_cli::command(a).map(|_| 0),
         Command::Serve(a) => cmd_serve(a).map(|_| 0),
         Command::Bench(a) => cmd_bench(*a).map(|_| 0),
         Command::Torture(a) => torture::command(a),

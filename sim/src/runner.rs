@@ -4,14 +4,16 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use lsmlab_engine::fs::{DiskFs, Fs, MemFs};
 use lsmlab_engine::{Clock, Db, Env, Options, VirtualClock};
-use lsmlab_workloads::{encode_key, Op, OpKind, Trace, WorkloadError, WorkloadSpec};
+use lsmlab_workloads::{
+    encode_key, Op, OpKind, ReadOptions, TraceFile, WorkloadError, WorkloadSpec,
+};
 
 use crate::metrics::Metrics;
 use crate::results::RunRecord;
@@ -138,6 +140,23 @@ pub fn build_workload(run: &RunSpec) -> Result<WorkloadSpec, RunError> {
     }
     w.validate().map_err(werr)?;
     Ok(w)
+}
+
+/// The trace of a `trace:[FORMAT:]PATH` workload, validated; a CSV trace
+/// replays at the workload's `ingest_rate`.
+pub fn open_trace(
+    run: &RunSpec,
+    spec: &str,
+    workload: &WorkloadSpec,
+) -> Result<TraceFile, RunError> {
+    let options = ReadOptions {
+        ingest_rate: workload.ingest_rate,
+        ..ReadOptions::default()
+    };
+    TraceFile::open_spec(spec, options).map_err(|source| RunError::Workload {
+        run: run.run_id.clone(),
+        source,
+    })
 }
 
 /// A directory name for a run id (`/` and other separators become `_`).
@@ -446,12 +465,7 @@ pub fn run_experiment(
     };
     let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> =
         match run.workload.strip_prefix("trace:") {
-            Some(path) => {
-                let trace = Trace::open(Path::new(path))
-                    .and_then(|t| t.with_ingest_rate(workload.ingest_rate))
-                    .map_err(werr)?;
-                Box::new(trace.ops().map_err(werr)?)
-            }
+            Some(path) => Box::new(open_trace(run, path, &workload)?.ops().map_err(werr)?),
             None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
         };
 
