@@ -1,12 +1,14 @@
 //! analysis.ipynb: a generated Jupyter notebook (nbformat 4.5) beside a
-//! sweep's CSVs that loads them with pandas and redraws the trade-off plots,
-//! so a researcher can carry on from where the report stops.
+//! sweep's CSVs that loads them with pandas and redraws every plot of the
+//! report, repeats its decisions word for word and recomputes the Pareto
+//! frontier, so a researcher can carry on from where the report stops.
 
 use std::path::Path;
 
 use serde_json::{json, Value};
 
 use crate::error::{LabError, Result};
+use crate::recommend::Decisions;
 
 /// File name of the notebook inside a sweep's notebooks-out directory.
 pub const NOTEBOOK: &str = "analysis.ipynb";
@@ -141,15 +143,62 @@ fig.tight_layout()
 plt.show()
 "#;
 
-const BEST: &str = r#"for metric in ["write_amp", "space_amp", "read_amp"]:
-    measured = runs.dropna(subset=[metric])
-    best = measured.loc[measured.groupby("workload")[metric].idxmin(), ["workload", "policy", "run_id", metric]]
-    print(f"lowest {metric}:")
-    print(best.to_string(index=False))
+const DEBT: &str = r#"debt = [("l0_files", "L0 files"),
+        ("pending_compaction_bytes", "pending compaction (MiB)")]
+fig, axes = plt.subplots(len(debt), len(workloads), figsize=(5 * len(workloads), 7), squeeze=False)
+for col, workload in enumerate(workloads):
+    sub = tl[tl["workload"] == workload]
+    for row, (metric, label) in enumerate(debt):
+        ax = axes[row][col]
+        scale = 2**20 if metric.endswith("_bytes") else 1
+        for run_id, run in sub.groupby("run_id", sort=False):
+            ax.step(run["sim_time_s"], run[metric] / scale, where="post",
+                    color=color_of(run["policy"].iloc[0]), label=label_of(run_id))
+        ax.set_title(f"workload: {workload}")
+        ax.set_xlabel("simulated time (s)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+axes[0][-1].legend(title="run", fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
+fig.suptitle("Compaction debt over simulated time")
+fig.tight_layout()
+plt.show()
+"#;
+
+/// The Pareto frontier recomputed from runs.csv with the report's rule.
+const FRONTIER: &str = r#"COSTS = ["write_amp", "space_amp", "read_amp", "stall_seconds"]
+
+
+def frontier(sub):
+    costs = sub[COSTS].fillna(float("inf")).to_numpy()
+    keep = []
+    for i, a in enumerate(costs):
+        dominated = any((b <= a).all() and (b < a).any() for j, b in enumerate(costs) if j != i)
+        keep.append(not dominated)
+    return sub[keep]
+
+
+for workload in workloads:
+    sub = runs[runs["workload"] == workload]
+    front = frontier(sub)
+    print(f"{workload}: {len(front)} on the frontier, {len(sub) - len(front)} dominated")
+    print(front[["run_id"] + COSTS].to_string(index=False))
     print()
 "#;
 
-fn cells(spec_name: &str) -> Vec<Cell> {
+/// The report's decision sentences, word for word.
+fn decisions_markdown(d: &Decisions) -> String {
+    let mut md = format!("## Recommendations (as in report.md)\n\n{}\n\n", d.basis);
+    for s in &d.recommendations {
+        md.push_str(&format!("- {s}\n"));
+    }
+    md.push_str("\n## Pareto frontier (as in report.md)\n\n");
+    for s in &d.frontier {
+        md.push_str(&format!("- {s}\n"));
+    }
+    md
+}
+
+fn cells(spec_name: &str, decisions: &Decisions) -> Vec<Cell> {
     let sweep = serde_json::to_string(spec_name).unwrap_or_else(|_| "\"\"".into());
     vec![
         markdown(
@@ -173,8 +222,10 @@ fn cells(spec_name: &str) -> Vec<Cell> {
         code("over-time", OVER_TIME),
         markdown("levels-md", "## Level shape at the end"),
         code("levels", LEVELS),
-        markdown("best-md", "## Best run per workload and metric"),
-        code("best", BEST),
+        markdown("debt-md", "## Compaction debt over time"),
+        code("debt", DEBT),
+        markdown("decisions-md", decisions_markdown(decisions)),
+        code("frontier", FRONTIER),
     ]
 }
 
@@ -188,8 +239,8 @@ fn source_lines(source: &str) -> Vec<String> {
 }
 
 /// The notebook as nbformat 4.5 JSON.
-pub fn notebook_json(spec_name: &str) -> Value {
-    let cells: Vec<Value> = cells(spec_name)
+pub fn notebook_json(spec_name: &str, decisions: &Decisions) -> Value {
+    let cells: Vec<Value> = cells(spec_name, decisions)
         .into_iter()
         .map(|c| {
             let mut cell = json!({
@@ -216,11 +267,11 @@ pub fn notebook_json(spec_name: &str) -> Value {
     })
 }
 
-/// Writes analysis.ipynb.
-pub fn write_notebook(path: &Path, spec_name: &str) -> Result<()> {
-    let text = serde_json::to_string_pretty(&notebook_json(spec_name))
-        .map_err(|e| LabError::output(path, e))?;
-    std::fs::write(path, text + "\n").map_err(|e| LabError::io(path, e))
+/// The text of analysis.ipynb (to be written at `path`, named in errors).
+pub fn notebook_text(path: &Path, spec_name: &str, decisions: &Decisions) -> Result<String> {
+    serde_json::to_string_pretty(&notebook_json(spec_name, decisions))
+        .map(|text| text + "\n")
+        .map_err(|e| LabError::output(path, e))
 }
 
 #[cfg(test)]
@@ -231,7 +282,8 @@ mod tests {
     fn notebook_is_valid_nbformat_4_json() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(NOTEBOOK);
-        write_notebook(&path, "demo").unwrap();
+        let d = crate::recommend::decide(&[], None);
+        std::fs::write(&path, notebook_text(&path, "demo", &d).unwrap()).unwrap();
         let nb: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(nb["nbformat"], 4);
         assert_eq!(nb["nbformat_minor"], 5);
@@ -268,7 +320,7 @@ mod tests {
 
     #[test]
     fn code_loads_both_csvs_and_redraws_the_tradeoff() {
-        let nb = notebook_json("my \"sweep\"");
+        let nb = notebook_json("my \"sweep\"", &crate::recommend::decide(&[], None));
         let code: String = nb["cells"]
             .as_array()
             .unwrap()
@@ -287,5 +339,7 @@ mod tests {
         assert!(code.contains("pd.read_csv(HERE / \"timeline.csv\")"));
         assert!(code.contains("ax.scatter(pts[\"write_amp\"], pts[\"space_amp\"]"));
         assert!(code.contains("run[\"ops_done\"], run[metric]"));
+        assert!(code.contains("ax.step(run[\"sim_time_s\"], run[metric] / scale"));
+        assert!(code.contains("COSTS = [\"write_amp\", \"space_amp\", \"read_amp\", \"stall_seconds\"]"));
     }
 }

@@ -3,7 +3,7 @@
 //! along the way and the DESIGN.md metrics measured at the end.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -392,9 +392,9 @@ pub fn run_experiment(
         source,
     };
     let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> =
-        match run.workload.strip_prefix("trace:") {
+        match run.trace_path() {
             Some(path) => {
-                let trace = Trace::open(Path::new(path))
+                let trace = Trace::open(&path)
                     .and_then(|t| t.with_ingest_rate(workload.ingest_rate))
                     .map_err(werr)?;
                 Box::new(trace.ops().map_err(werr)?)
@@ -486,7 +486,9 @@ pub fn run_experiment(
             ops: done,
             metrics,
             git_rev: crate::GIT_REV.to_string(),
-            lsmlab_version: env!("CARGO_PKG_VERSION").to_string(),
+            lsmlab_version: crate::manifest::VERSION.to_string(),
+            spec_hash: String::new(),
+            config: crate::manifest::run_config(run),
         },
         timeline: x.timeline,
         level_stats,

@@ -12,6 +12,7 @@ use std::path::Path;
 use toml::de::DeTable;
 
 use crate::error::{LabError, Result};
+use crate::goal::Goal;
 use parser::{line_of, Parser};
 
 /// The sweep run by `lsmlab sweep` without a spec file.
@@ -102,6 +103,11 @@ pub struct SweepSpec {
     /// folded into `policies` and `workloads`). INVARIANT: no axis names a
     /// parameter that is also fixed.
     pub grid: Vec<GridAxis>,
+    /// `[goal]`: what the report recommends by, when the spec states it.
+    pub goal: Option<Goal>,
+    /// The directory of the spec file: relative trace paths resolve against
+    /// it (empty for specs not read from a file: the working directory).
+    pub base_dir: std::path::PathBuf,
 }
 
 /// One axis of the grid: a parameter (or `seed`) and its values.
@@ -134,13 +140,27 @@ pub struct RunSpec {
     /// The grid values of this run as (label, value), in axis order; the
     /// policy, workload and seed axes have their own fields and are not here.
     pub varied: Vec<(String, String)>,
+    /// Where a relative `trace:PATH` resolves from (the spec's directory).
+    pub base_dir: std::path::PathBuf,
+}
+
+impl RunSpec {
+    /// The trace file of a `trace:PATH` workload, resolved against the
+    /// spec's directory when relative.
+    pub fn trace_path(&self) -> Option<std::path::PathBuf> {
+        self.workload
+            .strip_prefix("trace:")
+            .map(|p| self.base_dir.join(p))
+    }
 }
 
 impl SweepSpec {
     /// Reads and parses a spec file.
     pub fn from_file(path: &Path, catalog: &dyn ParamCatalog) -> Result<SweepSpec> {
         let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
-        SweepSpec::parse(&text, &path.display().to_string(), catalog)
+        let mut spec = SweepSpec::parse(&text, &path.display().to_string(), catalog)?;
+        spec.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(spec)
     }
 
     /// The embedded default sweep.
@@ -235,6 +255,7 @@ impl SweepSpec {
             ops,
             settings,
             varied,
+            base_dir: self.base_dir.clone(),
         }
     }
 }
