@@ -57,6 +57,23 @@ fn relaxed_for(name: &str) -> Options {
     o
 }
 
+/// `90s`, `10m`, `500ms` as seconds (`90`, `600`, `0.5`); `None` for
+/// anything else.
+fn duration_seconds(text: &str) -> Option<String> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = text.split_at(split);
+    let ms: u64 = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    let total = digits.parse::<u64>().ok()?.checked_mul(ms)?;
+    Some(format!("{}", total as f64 / 1000.0))
+}
+
 impl ParamCatalog for Catalog {
     fn resolve(&self, name: &str) -> Result<String, String> {
         let all = || {
@@ -111,6 +128,28 @@ impl ParamCatalog for Catalog {
                 w.set(bare, value).map_err(|e| e.to_string())
             }
             _ => Err(format!("unknown section in `{qualified}`")),
+        }
+    }
+
+    fn base_value(&self, qualified: &str, value: &str) -> String {
+        let Some((section, bare)) = qualified.split_once('.') else {
+            return value.to_string();
+        };
+        let read_back = match section {
+            "engine" | "policy" => {
+                let canonical = params::lookup(bare).map(|p| p.name).unwrap_or(bare);
+                let mut o = relaxed_for(canonical);
+                o.set(bare, value).ok().and_then(|()| o.get(bare))
+            }
+            "workload" => {
+                let mut w = WorkloadSpec::default();
+                w.set(bare, value).ok().and_then(|()| w.get(bare))
+            }
+            _ => None,
+        };
+        match read_back {
+            Some(text) => duration_seconds(&text).unwrap_or(text),
+            None => value.to_string(),
         }
     }
 
@@ -169,5 +208,22 @@ mod tests {
             .resolve("engine.theta")
             .unwrap_err()
             .contains("unknown parameter"));
+    }
+
+    #[test]
+    fn grid_values_are_recorded_in_base_units() {
+        let c = Catalog;
+        for (q, written, base) in [
+            ("engine.compaction_io_rate", "1MiB", "1048576"),
+            ("engine.write_buffer_size", "16KiB", "16384"),
+            ("engine.l0_file_limit", "8", "8"),
+            ("policy.ttl", "90", "90"),
+            ("workload.ttl", "10m", "600"),
+            ("workload.ttl", "1500ms", "1.5"),
+            ("workload.theta", "0.9", "0.9"),
+            ("workload.value_size", "10..=1000", "10..=1000"),
+        ] {
+            assert_eq!(c.base_value(q, written), base, "{q} = {written}");
+        }
     }
 }

@@ -57,6 +57,12 @@ pub trait ParamCatalog {
     /// Checks a value (as text) for a qualified parameter; the error names the
     /// allowed range.
     fn check(&self, qualified: &str, value: &str) -> std::result::Result<(), String>;
+    /// A checked value in base units (bytes, seconds) as runs.csv records
+    /// it: `1MiB` is `1048576`, `10m` is `600`. Values without a unit are
+    /// returned as they are.
+    fn base_value(&self, _qualified: &str, value: &str) -> String {
+        value.to_string()
+    }
     /// Checks a compaction policy name.
     fn check_policy(&self, name: &str) -> std::result::Result<(), String> {
         check_known("policy", name, KNOWN_POLICIES)
@@ -120,6 +126,9 @@ pub struct GridAxis {
     pub label: String,
     /// INVARIANT: non-empty, no repeats.
     pub values: Vec<String>,
+    /// `values` in base units (see `ParamCatalog::base_value`), as written
+    /// to runs.csv. INVARIANT: as long as `values`.
+    pub base_values: Vec<String>,
 }
 
 /// One run of a sweep: everything the runner needs to set up engine,
@@ -137,8 +146,9 @@ pub struct RunSpec {
     /// Every parameter the spec sets for this run, as (qualified name, value):
     /// fixed engine, policy and workload parameters, then the grid values.
     pub settings: Vec<(String, String)>,
-    /// The grid values of this run as (label, value), in axis order; the
-    /// policy, workload and seed axes have their own fields and are not here.
+    /// The grid values of this run as (label, value in base units), in axis
+    /// order; the policy, workload and seed axes have their own fields and
+    /// are not here.
     pub varied: Vec<(String, String)>,
     /// Where a relative `trace:PATH` resolves from (the spec's directory).
     pub base_dir: std::path::PathBuf,
@@ -239,7 +249,7 @@ impl SweepSpec {
                 seed = value.parse().unwrap_or(self.seed);
             } else {
                 settings.push((axis.key.clone(), value.clone()));
-                varied.push((axis.label.clone(), value.clone()));
+                varied.push((axis.label.clone(), axis.base_values[pick].clone()));
             }
         }
         let ops = settings

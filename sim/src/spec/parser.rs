@@ -586,8 +586,26 @@ impl<'a> Parser<'a> {
                 format!("`{key}` is already varied by `{first}` on line {first_line}"),
             ));
         }
-        d.grid
-            .push((GridAxis { key, label, values }, written, line));
+        let base_values = values
+            .iter()
+            .map(|v| {
+                if key == "seed" {
+                    v.clone()
+                } else {
+                    self.catalog.base_value(&key, v)
+                }
+            })
+            .collect();
+        d.grid.push((
+            GridAxis {
+                key,
+                label,
+                values,
+                base_values,
+            },
+            written,
+            line,
+        ));
         Ok(())
     }
 }
