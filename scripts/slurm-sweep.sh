@@ -74,15 +74,16 @@ if id munge >/dev/null 2>&1; then
     chown -R munge:munge /etc/munge /run/munge /var/log/munge /var/lib/munge
     chmod 400 /etc/munge/munge.key
 fi
+started=()
 if ! pgrep -x munged >/dev/null; then
     if id munge >/dev/null 2>&1; then
         runuser -u munge -- munged
     else
         munged --force
     fi
+    started+=(munged)
 fi
 
-started=()
 if ! pgrep -x slurmctld >/dev/null; then
     slurmctld -f "$CONF"
     started+=(slurmctld)
@@ -92,9 +93,14 @@ if ! pgrep -x slurmd >/dev/null; then
     started+=(slurmd)
 fi
 stop_daemons() {
+    [ "${#started[@]}" -gt 0 ] || return 0
     if [ "${LSMLAB_SLURM_KEEP:-0}" != 1 ]; then
         for d in "${started[@]}"; do
-            pkill -F "$STATE/run/$d.pid" 2>/dev/null || true
+            case $d in
+                munged) pidfile=/run/munge/munged.pid ;;
+                *) pidfile=$STATE/run/$d.pid ;;
+            esac
+            if [ -s "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
         done
     fi
 }

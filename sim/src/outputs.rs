@@ -11,7 +11,10 @@ use crate::error::{LabError, Result};
 use crate::goal::Goal;
 use crate::manifest::{Manifest, MANIFEST_JSON};
 use crate::notebook::{notebook_text, NOTEBOOK};
-use crate::plots::{amp_over_time, debt_over_time, level_shape, tradeoff_scatter, PanelSize};
+use crate::plots::{
+    amp_over_time, debt_over_time, grid_chart, level_shape, numeric_axes, tradeoff_scatter,
+    PanelSize,
+};
 use crate::recommend::decide;
 use crate::report::{render_report, ReportLinks, REPORT_MD};
 use crate::results::{write_runs, RunRecord, RUNS_CSV};
@@ -145,6 +148,14 @@ pub fn write_outputs_with(
     staging.produce(&paths.level_shape_png, |p| {
         level_shape(timeline, records, p, panel)
     })?;
+    let mut grid_plots = Vec::new();
+    for axis in numeric_axes(records) {
+        let file = format!("grid_{}.png", file_safe(&axis));
+        staging.produce(&paths.report_dir.join(&file), |p| {
+            grid_chart(records, &axis, p, panel)
+        })?;
+        grid_plots.push((format!("Metrics against {axis}"), file));
+    }
     let to_data = |file: &Path| relative_link(&paths.report_dir, file);
     let links = ReportLinks {
         plots: vec![
@@ -158,7 +169,10 @@ pub fn write_outputs_with(
                 DEBT_OVER_TIME_PNG.into(),
             ),
             ("Level shape at the end".into(), LEVEL_SHAPE_PNG.into()),
-        ],
+        ]
+        .into_iter()
+        .chain(grid_plots)
+        .collect(),
         runs_csv: to_data(&paths.runs_csv),
         timeline_csv: to_data(&paths.timeline_csv),
         notebook: to_data(&paths.notebook),
@@ -168,6 +182,14 @@ pub fn write_outputs_with(
     staging.write(&paths.manifest, results.manifest.to_json().as_bytes())?;
     staging.commit()?;
     Ok(paths)
+}
+
+/// A grid axis label as part of a file name: `engine.x` -> `engine_x`.
+fn file_safe(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect()
 }
 
 /// Writes one shard's outputs into `dir` (runs.csv, timeline.csv, spec.toml
@@ -399,6 +421,43 @@ mod tests {
         ] {
             assert!(md.contains(&format!("]({png})")), "{png}");
         }
+    }
+
+    #[test]
+    fn each_numeric_grid_axis_gets_its_chart() {
+        let root = tempfile::tempdir().unwrap();
+        let mut records = Vec::new();
+        for policy in ["leveled", "size-tiered"] {
+            for (l0, theta) in [("2", "a"), ("8", "b")] {
+                let mut r = record(policy, "uniform", 2.0 + l0.len() as f64);
+                r.run_id = format!("{policy}/uniform/l0_file_limit={l0}/mode={theta}");
+                r.varied = vec![
+                    ("l0_file_limit".into(), l0.into()),
+                    ("mode".into(), theta.into()),
+                ];
+                records.push(r);
+            }
+        }
+        assert_eq!(numeric_axes(&records), ["l0_file_limit"]);
+        let m = manifest("demo", &records);
+        let results = SweepResults {
+            name: "demo",
+            spec_toml: "",
+            goal: None,
+            manifest: &m,
+            records: &records,
+            timeline: &[],
+        };
+        let (nb, rep) = (root.path().join("nb"), root.path().join("rep"));
+        let paths = write_outputs_with(&results, &nb, &rep, SMALL, Staging::new()).unwrap();
+        let png = rep.join("demo/grid_l0_file_limit.png");
+        assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+        let md = std::fs::read_to_string(&paths.report_md).unwrap();
+        assert!(
+            md.contains("## Metrics against l0_file_limit\n\n![Metrics against l0_file_limit](grid_l0_file_limit.png)"),
+            "{md}"
+        );
+        assert!(!rep.join("demo/grid_mode.png").exists(), "not numeric");
     }
 
     #[test]
