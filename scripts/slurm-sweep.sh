@@ -75,7 +75,7 @@ if id munge >/dev/null 2>&1; then
     chmod 400 /etc/munge/munge.key
 fi
 started=()
-if ! pgrep -x munged >/dev/null; then
+if ! munge -n </dev/null >/dev/null 2>&1; then
     if id munge >/dev/null 2>&1; then
         runuser -u munge -- munged
     else
@@ -105,12 +105,18 @@ stop_daemons() {
     fi
 }
 trap stop_daemons EXIT
+up=0
 for _ in $(seq 60); do
-    if sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then break; fi
+    if sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)$'; then up=1; break; fi
     scontrol update nodename="$HOST" state=resume >/dev/null 2>&1 || true
     sleep 1
 done
 sinfo
+if [ "$up" != 1 ]; then
+    echo "slurm-sweep: node $HOST did not come up in 60 s; see $STATE/log/" >&2
+    tail -5 "$STATE/log/slurmd.log" "$STATE/log/slurmctld.log" >&2 || true
+    exit 1
+fi
 
 cargo build --release -p lsmlab
 BIN=$REPO/target/release/lsmlab

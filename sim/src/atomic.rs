@@ -68,11 +68,7 @@ impl Staging {
 
     /// Stages `path` with whatever `fill` writes to the temporary path it is
     /// given (a CSV writer, a plot).
-    pub fn produce(
-        &mut self,
-        path: &Path,
-        fill: impl FnOnce(&Path) -> Result<()>,
-    ) -> Result<()> {
+    pub fn produce(&mut self, path: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
         let tmp = temporary(path);
         let result = fill(&tmp).and_then(|()| {
             let size = std::fs::metadata(&tmp)

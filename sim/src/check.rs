@@ -208,8 +208,7 @@ pub fn configuration_difference(baseline: &[RunRecord], current: &[RunRecord]) -
             format!("seed {} vs {}", base.seed, now.seed)
         } else if base.ops != now.ops {
             format!("ops {} vs {}", base.ops, now.ops)
-        } else if !base.config.is_empty() && !now.config.is_empty() && base.config != now.config
-        {
+        } else if !base.config.is_empty() && !now.config.is_empty() && base.config != now.config {
             format!("parameters {}", config_diff(&base.config, &now.config))
         } else if !base.spec_hash.is_empty()
             && !now.spec_hash.is_empty()
@@ -558,7 +557,10 @@ mod tests {
                 |r| r.config.push_str(";engine.l0_file_limit=8"),
                 "parameters engine.l0_file_limit (unset) vs 8",
             ),
-            (|r| r.spec_hash = "bb".into(), "spec hash 00000000000000aa vs bb"),
+            (
+                |r| r.spec_hash = "bb".into(),
+                "spec hash 00000000000000aa vs bb",
+            ),
         ];
         for (change, want) in cases {
             let mut now = runs();

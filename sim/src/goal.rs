@@ -147,7 +147,11 @@ impl fmt::Display for Rule {
 }
 
 fn metric_names() -> String {
-    METRICS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+    METRICS
+        .iter()
+        .map(|m| m.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A number as short as it reads: `0`, `1.5`, `12.92`.
@@ -165,9 +169,7 @@ pub fn short(x: f64) -> String {
 pub fn keeps_everything(run: &RunRecord) -> bool {
     let m = &run.metrics;
     let written = (m.flush_bytes + m.compaction_write_bytes) as f64;
-    written > 0.0
-        && m.sst_bytes as f64 >= KEPT_FRACTION * written
-        && m.space_amp > KEPT_SPACE_AMP
+    written > 0.0 && m.sst_bytes as f64 >= KEPT_FRACTION * written && m.space_amp > KEPT_SPACE_AMP
 }
 
 /// The rules every recommendation obeys unless a goal turns them off: no
@@ -278,7 +280,9 @@ mod tests {
     fn bad_constraints_name_the_problem() {
         let err = Rule::parse("space <= 1").unwrap_err();
         assert!(err.contains("unknown metric `space`") && err.contains("space_amp"));
-        assert!(Rule::parse("space_amp ~ 1").unwrap_err().contains("OP one of"));
+        assert!(Rule::parse("space_amp ~ 1")
+            .unwrap_err()
+            .contains("OP one of"));
         assert!(Rule::parse("space_amp <= lots")
             .unwrap_err()
             .contains("not a finite number"));

@@ -79,13 +79,21 @@ fn append_file(path: &Path) -> Result<File> {
 impl Journal {
     /// Starts an empty journal in `dir` (replacing any there) for runs with
     /// these varied columns and level count.
-    pub fn create(dir: &Path, manifest: &Manifest, varied: &[String], levels: usize) -> Result<Journal> {
+    pub fn create(
+        dir: &Path,
+        manifest: &Manifest,
+        varied: &[String],
+        levels: usize,
+    ) -> Result<Journal> {
         if dir.exists() {
             std::fs::remove_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
         }
         std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
         write_file(&dir.join(RUNS_CSV), &csv_line(&runs_header(varied))?)?;
-        write_file(&dir.join(TIMELINE_CSV), &csv_line(&timeline_columns(levels))?)?;
+        write_file(
+            &dir.join(TIMELINE_CSV),
+            &csv_line(&timeline_columns(levels))?,
+        )?;
         write_file(&dir.join(MANIFEST_JSON), manifest.to_json().as_bytes())?;
         sync_dir(dir.parent().unwrap_or(Path::new(".")));
         Journal::open(dir, varied, levels)
@@ -230,7 +238,9 @@ mod tests {
 
         let mut other = m.clone();
         other.seed = 8;
-        let err = Journal::resume(&dir, &other, &[], 7).unwrap_err().to_string();
+        let err = Journal::resume(&dir, &other, &[], 7)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("seed 7 vs 8"), "{err}");
     }
 }

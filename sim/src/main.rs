@@ -534,10 +534,8 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
         "sweep {}: {} runs{} on {jobs} threads",
         spec.name,
         selected.len(),
-        a.shard.map_or(String::new(), |s| format!(
-            " (shard {s} of {})",
-            runs.len()
-        ))
+        a.shard
+            .map_or(String::new(), |s| format!(" (shard {s} of {})", runs.len()))
     );
     catch_interrupts();
     let outcome = run_journaled(
@@ -698,10 +696,7 @@ fn cmd_merge(a: MergeArgs) -> Result<()> {
         .iter()
         .map(|d| shard_manifest(d))
         .collect::<Result<_>>()?;
-    let spec_file = a
-        .spec
-        .clone()
-        .unwrap_or_else(|| a.dirs[0].join(SPEC_TOML));
+    let spec_file = a.spec.clone().unwrap_or_else(|| a.dirs[0].join(SPEC_TOML));
     let (spec, text) = load_spec(Some(&spec_file))?;
     let runs = spec.runs();
     let expected = Manifest {

@@ -190,10 +190,16 @@ mod tests {
         assert_eq!(m.difference(&other).unwrap(), "seed 7 vs 8");
         other = m.clone();
         other.lsmlab_version = "0.2.0".into();
-        assert!(m.difference(&other).unwrap().contains("version 0.1.0 vs 0.2.0"));
+        assert!(m
+            .difference(&other)
+            .unwrap()
+            .contains("version 0.1.0 vs 0.2.0"));
         assert_eq!(m.difference(&m), None);
         std::fs::write(&path, "{\"spec\": 1}").unwrap();
         let err = Manifest::read(&path).unwrap_err().to_string();
-        assert!(err.contains("manifest.json") && err.contains("`spec`"), "{err}");
+        assert!(
+            err.contains("manifest.json") && err.contains("`spec`"),
+            "{err}"
+        );
     }
 }

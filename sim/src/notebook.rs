@@ -340,6 +340,7 @@ mod tests {
         assert!(code.contains("ax.scatter(pts[\"write_amp\"], pts[\"space_amp\"]"));
         assert!(code.contains("run[\"ops_done\"], run[metric]"));
         assert!(code.contains("ax.step(run[\"sim_time_s\"], run[metric] / scale"));
-        assert!(code.contains("COSTS = [\"write_amp\", \"space_amp\", \"read_amp\", \"stall_seconds\"]"));
+        assert!(code
+            .contains("COSTS = [\"write_amp\", \"space_amp\", \"read_amp\", \"stall_seconds\"]"));
     }
 }

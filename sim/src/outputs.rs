@@ -188,7 +188,13 @@ pub fn write_outputs_with(
 fn file_safe(label: &str) -> String {
     label
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -294,7 +300,10 @@ mod tests {
         let before = snapshot(root.path());
         let total: u64 = before.iter().map(|(_, b)| b.len() as u64).sum();
 
-        let new = vec![record("leveled", "uniform", 5.0), record("fifo", "uniform", 1.0)];
+        let new = vec![
+            record("leveled", "uniform", 5.0),
+            record("fifo", "uniform", 1.0),
+        ];
         let m_new = manifest("demo", &new);
         let second = SweepResults {
             records: &new,
@@ -533,12 +542,8 @@ mod tests {
             records: &records,
             timeline: &timeline,
         };
-        let paths = write_outputs(
-            &results,
-            &root.join("notebooks-out"),
-            &root.join("reports"),
-        )
-        .unwrap();
+        let paths =
+            write_outputs(&results, &root.join("notebooks-out"), &root.join("reports")).unwrap();
         println!("{}", paths.report_md.display());
     }
 }

@@ -256,7 +256,9 @@ mod tests {
     #[test]
     fn without_a_goal_unbounded_space_is_never_recommended_and_the_reason_is_given() {
         let d = decide(&sweep(), None);
-        assert!(d.basis.contains("satisfies `stall_seconds == 0` and `bounded space`"));
+        assert!(d
+            .basis
+            .contains("satisfies `stall_seconds == 0` and `bounded space`"));
         let s = &d.recommendations[0];
         assert!(
             s.starts_with(
@@ -272,7 +274,10 @@ mod tests {
             "{s}"
         );
         let f = &d.frontier[0];
-        assert!(f.contains("leveled (write 12.9, space 1.12, read 0.52)"), "{f}");
+        assert!(
+            f.contains("leveled (write 12.9, space 1.12, read 0.52)"),
+            "{f}"
+        );
         assert!(f.contains("fifo (write 1, space 4.09, read 1.32) — fails `bounded space`"));
         assert!(!f.contains("round-robin"), "dominated by leveled: {f}");
         assert!(f.ends_with("1 of 4 runs are dominated."), "{f}");

@@ -127,7 +127,9 @@ pub(crate) fn write_atomically(
     let mut out = BufWriter::new(file);
     fill(&mut out).map_err(|e| csv_error(path, e))?;
     out.flush().map_err(|e| LabError::io(&tmp, e))?;
-    out.get_ref().sync_all().map_err(|e| LabError::io(&tmp, e))?;
+    out.get_ref()
+        .sync_all()
+        .map_err(|e| LabError::io(&tmp, e))?;
     drop(out);
     std::fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
 }

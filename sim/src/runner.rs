@@ -391,16 +391,15 @@ pub fn run_experiment(
         run: run.run_id.clone(),
         source,
     };
-    let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> =
-        match run.trace_path() {
-            Some(path) => {
-                let trace = Trace::open(&path)
-                    .and_then(|t| t.with_ingest_rate(workload.ingest_rate))
-                    .map_err(werr)?;
-                Box::new(trace.ops().map_err(werr)?)
-            }
-            None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
-        };
+    let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> = match run.trace_path() {
+        Some(path) => {
+            let trace = Trace::open(&path)
+                .and_then(|t| t.with_ingest_rate(workload.ingest_rate))
+                .map_err(werr)?;
+            Box::new(trace.ops().map_err(werr)?)
+        }
+        None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
+    };
 
     let clock = Arc::new(VirtualClock::new(0));
     let (env, dir) = open_env(run, fs_choice, clock.clone())?;

@@ -73,7 +73,10 @@ fn an_interrupted_sweep_resumed_gives_the_uninterrupted_results() {
     for d in [&whole, &cut] {
         std::fs::write(d.path().join("res.toml"), SPEC).unwrap();
     }
-    let o = lsmlab(&["sweep", "res.toml", "--quiet", "--jobs", "1"], whole.path());
+    let o = lsmlab(
+        &["sweep", "res.toml", "--quiet", "--jobs", "1"],
+        whole.path(),
+    );
     assert!(o.status.success(), "{}", text(&o));
 
     let child = Command::new(env!("CARGO_BIN_EXE_lsmlab"))
@@ -85,7 +88,10 @@ fn an_interrupted_sweep_resumed_gives_the_uninterrupted_results() {
     let journal = cut.path().join("notebooks-out/res.partial/runs.csv");
     let started = Instant::now();
     while data_rows(&journal) < 1 {
-        assert!(started.elapsed() < Duration::from_secs(60), "no run finished");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no run finished"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     // SAFETY: kill(2) on the child we spawned.
@@ -219,7 +225,10 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
     );
     // The same shard twice.
     copy_dir(&d.join(s0), &d.join("copy-of-0"));
-    refused(merge(&[s0, "copy-of-0", s1, s2], &[]), "shard 0/3 is given twice");
+    refused(
+        merge(&[s0, "copy-of-0", s1, s2], &[]),
+        "shard 0/3 is given twice",
+    );
     // A shard of another seed.
     std::fs::rename(d.join(s2), d.join("keep-2")).unwrap();
     shard(d, "seed4.toml", "2/3");
@@ -267,13 +276,23 @@ fn check_refuses_a_baseline_of_another_spec() {
     )
     .unwrap();
     let o = lsmlab(
-        &["check", "--baseline", "base.csv", "--update", "small.toml", "--quiet"],
+        &[
+            "check",
+            "--baseline",
+            "base.csv",
+            "--update",
+            "small.toml",
+            "--quiet",
+        ],
         d,
     );
     assert!(o.status.success(), "{}", text(&o));
     for (spec, want) in [
         ("seed4.toml", "differ in seed 3 vs 4"),
-        ("l0.toml", "differ in parameters engine.l0_file_limit (unset) vs 8"),
+        (
+            "l0.toml",
+            "differ in parameters engine.l0_file_limit (unset) vs 8",
+        ),
     ] {
         let o = lsmlab(&["check", "--baseline", "base.csv", spec, "--quiet"], d);
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -283,7 +302,13 @@ fn check_refuses_a_baseline_of_another_spec() {
     // The committed CI baseline is of another spec than this one.
     let ci = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/baselines/ci.csv");
     let o = lsmlab(
-        &["check", "--baseline", ci.to_str().unwrap(), "small.toml", "--quiet"],
+        &[
+            "check",
+            "--baseline",
+            ci.to_str().unwrap(),
+            "small.toml",
+            "--quiet",
+        ],
         d,
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -306,5 +331,8 @@ fn check_refuses_a_baseline_of_another_spec() {
     let compared = std::fs::read_to_string(d.join("compared.csv")).unwrap();
     assert!(compared.starts_with("run_id,metric,baseline,now,"));
     assert!(compared.contains("leveled/uniform,write_amp,"));
-    assert!(!compared.contains(",user_bytes,"), "inputs are not compared");
+    assert!(
+        !compared.contains(",user_bytes,"),
+        "inputs are not compared"
+    );
 }

@@ -149,10 +149,7 @@ pub(super) fn grid_chart(
                     .map_err(fail)?;
                 panel
                     .chart
-                    .draw_series(
-                        pts.iter()
-                            .map(|p| Circle::new(*p, 3, color.filled())),
-                    )
+                    .draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled())))
                     .map_err(fail)?;
             }
             Ok(Some(panel.rect()))

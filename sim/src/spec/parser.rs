@@ -234,8 +234,7 @@ impl<'a> Parser<'a> {
             match k.get_ref().as_ref() {
                 "minimize" => {
                     let name = self.string(&key, v)?;
-                    minimize =
-                        Some(Goal::metric(&name).map_err(|m| self.err(&v.span(), &key, m))?);
+                    minimize = Some(Goal::metric(&name).map_err(|m| self.err(&v.span(), &key, m))?);
                 }
                 "constraints" => {
                     let DeValue::Array(items) = v.get_ref() else {
@@ -261,13 +260,11 @@ impl<'a> Parser<'a> {
                         ))
                     }
                 },
-                _ => {
-                    return Err(self.err(
-                        &k.span(),
-                        &key,
-                        "unknown key; valid keys of [goal]: minimize, constraints, default_constraints",
-                    ))
-                }
+                _ => return Err(self.err(
+                    &k.span(),
+                    &key,
+                    "unknown key; valid keys of [goal]: minimize, constraints, default_constraints",
+                )),
             }
         }
         let minimize = minimize.ok_or_else(|| LabError::Spec {
