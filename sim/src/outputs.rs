@@ -257,6 +257,23 @@ mod tests {
         }
     }
 
+    /// The results of a sweep named `name` with no spec text and no goal.
+    fn results<'a>(
+        name: &'a str,
+        manifest: &'a Manifest,
+        records: &'a [RunRecord],
+        timeline: &'a [TimelineRow],
+    ) -> SweepResults<'a> {
+        SweepResults {
+            name,
+            spec_toml: "",
+            goal: None,
+            manifest,
+            records,
+            timeline,
+        }
+    }
+
     const SMALL: PanelSize = PanelSize {
         width: 300,
         height: 220,
@@ -337,14 +354,7 @@ mod tests {
         records[1].metrics.stall_seconds = 3.0;
         let m = manifest("demo", &records);
         let paths = write_outputs_with(
-            &SweepResults {
-                name: "demo",
-                spec_toml: "",
-                goal: None,
-                manifest: &m,
-                records: &records,
-                timeline: &[],
-            },
+            &results("demo", &m, &records, &[]),
             &root.path().join("nb"),
             &root.path().join("rep"),
             SMALL,
@@ -449,16 +459,9 @@ mod tests {
         }
         assert_eq!(numeric_axes(&records), ["l0_file_limit"]);
         let m = manifest("demo", &records);
-        let results = SweepResults {
-            name: "demo",
-            spec_toml: "",
-            goal: None,
-            manifest: &m,
-            records: &records,
-            timeline: &[],
-        };
+        let sweep = results("demo", &m, &records, &[]);
         let (nb, rep) = (root.path().join("nb"), root.path().join("rep"));
-        let paths = write_outputs_with(&results, &nb, &rep, SMALL, Staging::new()).unwrap();
+        let paths = write_outputs_with(&sweep, &nb, &rep, SMALL, Staging::new()).unwrap();
         let png = rep.join("demo/grid_l0_file_limit.png");
         assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
         let md = std::fs::read_to_string(&paths.report_md).unwrap();
@@ -474,15 +477,8 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         for name in ["", "..", "a/b", "x y"] {
             let m = manifest(name, &[]);
-            let results = SweepResults {
-                name,
-                spec_toml: "",
-                goal: None,
-                manifest: &m,
-                records: &[],
-                timeline: &[],
-            };
-            let err = write_outputs(&results, root.path(), root.path()).unwrap_err();
+            let err = write_outputs(&results(name, &m, &[], &[]), root.path(), root.path())
+                .unwrap_err();
             assert!(
                 err.to_string().contains("cannot name a directory"),
                 "{name}: {err}"
@@ -535,12 +531,8 @@ mod tests {
         .unwrap();
         let m = manifest("preview", &records);
         let results = SweepResults {
-            name: "preview",
             spec_toml: &spec,
-            goal: None,
-            manifest: &m,
-            records: &records,
-            timeline: &timeline,
+            ..results("preview", &m, &records, &timeline)
         };
         let paths =
             write_outputs(&results, &root.join("notebooks-out"), &root.join("reports")).unwrap();
