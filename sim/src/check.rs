@@ -549,7 +549,8 @@ mod tests {
 
     #[test]
     fn another_configuration_is_refused_naming_the_difference() {
-        let cases: [(fn(&mut RunRecord), &str); 5] = [
+        type Edit = fn(&mut RunRecord);
+        let cases: [(Edit, &str); 5] = [
             (|r| r.spec = "ci".into(), "sweep `demo` vs `ci`"),
             (|r| r.seed = 8, "seed 7 vs 8"),
             (|r| r.ops = 50, "ops 1000 vs 50"),

@@ -232,7 +232,7 @@ mod tests {
         drop(f);
 
         let (_, finished) = Journal::resume(&dir, &m, &[], 7).unwrap();
-        assert_eq!(finished.records, [a.clone()]);
+        assert_eq!(finished.records, std::slice::from_ref(&a));
         assert_eq!(finished.timeline.len(), 5);
         assert!(finished.timeline.iter().all(|r| r.run_id == a.run_id));
 

@@ -476,7 +476,7 @@ fn catch_interrupts() {
 }
 
 /// The runs of `shard`, dealt by estimated cost (operations to run).
-fn shard_runs<'a>(runs: &'a [RunSpec], shard: Option<Shard>) -> Result<Vec<&'a RunSpec>> {
+fn shard_runs(runs: &[RunSpec], shard: Option<Shard>) -> Result<Vec<&RunSpec>> {
     let all: Vec<&RunSpec> = runs.iter().collect();
     let Some(shard) = shard else {
         return Ok(all);

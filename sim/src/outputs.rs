@@ -477,8 +477,8 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         for name in ["", "..", "a/b", "x y"] {
             let m = manifest(name, &[]);
-            let err = write_outputs(&results(name, &m, &[], &[]), root.path(), root.path())
-                .unwrap_err();
+            let err =
+                write_outputs(&results(name, &m, &[], &[]), root.path(), root.path()).unwrap_err();
             assert!(
                 err.to_string().contains("cannot name a directory"),
                 "{name}: {err}"

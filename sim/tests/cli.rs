@@ -513,7 +513,11 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("small.toml"), three_policies()).unwrap();
-    std::fs::write(d.join("seed4.toml"), three_policies().replace("seed = 3", "seed = 4")).unwrap();
+    std::fs::write(
+        d.join("seed4.toml"),
+        three_policies().replace("seed = 3", "seed = 4"),
+    )
+    .unwrap();
     std::fs::write(
         d.join("more.toml"),
         three_policies().replace("ops = 6000", "ops = 7000"),
@@ -595,7 +599,11 @@ fn check_refuses_a_baseline_of_another_spec() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("small.toml"), three_policies()).unwrap();
-    std::fs::write(d.join("seed4.toml"), three_policies().replace("seed = 3", "seed = 4")).unwrap();
+    std::fs::write(
+        d.join("seed4.toml"),
+        three_policies().replace("seed = 3", "seed = 4"),
+    )
+    .unwrap();
     std::fs::write(
         d.join("l0.toml"),
         three_policies().replace("[engine]", "[engine]\nl0_file_limit = 8"),
