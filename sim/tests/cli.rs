@@ -495,6 +495,15 @@ fn three_policies() -> String {
     SMALL_SPEC.replace("\"size-tiered\"]", "\"size-tiered\", \"fifo\"]")
 }
 
+/// Writes small.toml (`three_policies`), seed4.toml (its seed changed) and
+/// a third variant: (file, text replaced, replacement).
+fn write_variants(d: &Path, (file, from, to): (&str, &str, &str)) {
+    let spec = three_policies();
+    std::fs::write(d.join("small.toml"), &spec).unwrap();
+    std::fs::write(d.join("seed4.toml"), spec.replace("seed = 3", "seed = 4")).unwrap();
+    std::fs::write(d.join(file), spec.replace(from, to)).unwrap();
+}
+
 fn shard(dir: &Path, spec: &str, s: &str) {
     let o = lsmlab(&["sweep", spec, "--quiet", "--shard", s], dir);
     assert!(o.status.success(), "{}", text(&o));
@@ -512,17 +521,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn merge_refuses_missing_duplicated_and_foreign_shards() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("small.toml"), three_policies()).unwrap();
-    std::fs::write(
-        d.join("seed4.toml"),
-        three_policies().replace("seed = 3", "seed = 4"),
-    )
-    .unwrap();
-    std::fs::write(
-        d.join("more.toml"),
-        three_policies().replace("ops = 6000", "ops = 7000"),
-    )
-    .unwrap();
+    write_variants(d, ("more.toml", "ops = 6000", "ops = 7000"));
     for s in ["0/3", "1/3", "2/3"] {
         shard(d, "small.toml", s);
     }
@@ -598,17 +597,7 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
 fn check_refuses_a_baseline_of_another_spec() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("small.toml"), three_policies()).unwrap();
-    std::fs::write(
-        d.join("seed4.toml"),
-        three_policies().replace("seed = 3", "seed = 4"),
-    )
-    .unwrap();
-    std::fs::write(
-        d.join("l0.toml"),
-        three_policies().replace("[engine]", "[engine]\nl0_file_limit = 8"),
-    )
-    .unwrap();
+    write_variants(d, ("l0.toml", "[engine]", "[engine]\nl0_file_limit = 8"));
     let o = lsmlab(
         &[
             "check",
