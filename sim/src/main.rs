@@ -390,6 +390,11 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         varied: vec![],
         base_dir: PathBuf::new(),
     };
+    // The run as its spec.toml describes it, so that a sweep of that file
+    // does exactly this run (same settings, same order, same config).
+    let spec_text = run_spec_toml(&run);
+    let spec = SweepSpec::parse(&spec_text, "<lsmlab run>", &catalog)?;
+    let run = spec.runs().remove(0);
     // Fail before the run, not after it, when the output cannot be written.
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let mut out = run_all(&[&run], &a.fs.choice()?, 1, true)?
@@ -405,7 +410,6 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         shard: Shard::whole().to_string(),
         run_ids: vec![run.run_id.clone()],
     };
-    let spec_text = run_spec_toml(&run);
     write_shard(
         &a.out,
         &spec_text,
@@ -430,18 +434,21 @@ fn cmd_run(a: RunArgs) -> Result<()> {
 fn run_spec_toml(run: &RunSpec) -> String {
     let quote = |v: &str| toml::Value::String(v.to_string()).to_string();
     let mut text = format!(
-        "# Written by `lsmlab run`; `lsmlab sweep` on this file reruns it.\n# {}\nname = {}\npolicy = {}\nworkload = {}\nseed = {}\n",
+        "# Written by `lsmlab run`; `lsmlab sweep` on this file reruns it.\n# {}\nname = {}\nseed = {}\n",
         run_config(run),
         quote(&run.spec_name),
-        quote(&run.policy),
-        quote(&run.workload),
         run.seed
     );
     if let Some(ops) = run.ops {
         text.push_str(&format!("ops = {ops}\n"));
     }
     for section in ["engine", "policy", "workload"] {
-        let mut lines = String::new();
+        // The policy and the preset are named inside their sections.
+        let mut lines = match section {
+            "policy" => format!("name = {}\n", quote(&run.policy)),
+            "workload" => format!("preset = {}\n", quote(&run.workload)),
+            _ => String::new(),
+        };
         for (name, value) in &run.settings {
             if let Some(bare) = name.strip_prefix(&format!("{section}.")) {
                 lines.push_str(&format!("{bare} = {}\n", quote(value)));

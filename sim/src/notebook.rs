@@ -164,6 +164,34 @@ fig.tight_layout()
 plt.show()
 "#;
 
+/// Each metric against each numeric grid axis, one line per policy (and
+/// values of the other axes), as the report's grid_<axis>.png.
+const GRID: &str = r#"grid_metrics = [("write_amp", "write amplification (x)"),
+                ("space_amp", "space amplification (x)"),
+                ("read_amp", "read amp (blocks/lookup)"),
+                ("stall_seconds", "stall (simulated s)")]
+for axis in GRID_AXES:
+    others = [c for c in varied if c != axis]
+    fig, axes = plt.subplots(len(grid_metrics), len(workloads),
+                             figsize=(5 * len(workloads), 3.2 * len(grid_metrics)), squeeze=False)
+    for col, workload in enumerate(workloads):
+        sub = runs[runs["workload"] == workload]
+        for row, (metric, label) in enumerate(grid_metrics):
+            ax = axes[row][col]
+            for key, line in sub.groupby(["policy"] + others, sort=False, dropna=False):
+                line = line.sort_values(axis)
+                name = " ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+                ax.plot(line[axis], line[metric], marker="o", color=color_of(line["policy"].iloc[0]), label=name)
+            ax.set_title(f"workload: {workload}")
+            ax.set_xlabel(f"{axis} (base units)")
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+    axes[0][-1].legend(title="line", fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.suptitle(f"Metrics against {axis}")
+    fig.tight_layout()
+    plt.show()
+"#;
+
 /// The Pareto frontier recomputed from runs.csv with the report's rule.
 const FRONTIER: &str = r#"COSTS = ["write_amp", "space_amp", "read_amp", "stall_seconds"]
 
@@ -198,9 +226,9 @@ fn decisions_markdown(d: &Decisions) -> String {
     md
 }
 
-fn cells(spec_name: &str, decisions: &Decisions) -> Vec<Cell> {
+fn cells(spec_name: &str, decisions: &Decisions, grid_axes: &[String]) -> Vec<Cell> {
     let sweep = serde_json::to_string(spec_name).unwrap_or_else(|_| "\"\"".into());
-    vec![
+    let mut cells = vec![
         markdown(
             "intro",
             format!(
@@ -226,7 +254,16 @@ fn cells(spec_name: &str, decisions: &Decisions) -> Vec<Cell> {
         code("debt", DEBT),
         markdown("decisions-md", decisions_markdown(decisions)),
         code("frontier", FRONTIER),
-    ]
+    ];
+    if !grid_axes.is_empty() {
+        let axes = serde_json::to_string(grid_axes).unwrap_or_else(|_| "[]".into());
+        cells.push(markdown(
+            "grid-md",
+            "## Metrics against each numeric grid axis",
+        ));
+        cells.push(code("grid", format!("GRID_AXES = {axes}\n{GRID}")));
+    }
+    cells
 }
 
 /// nbformat 4 splits sources into lines, each keeping its newline.
@@ -238,9 +275,10 @@ fn source_lines(source: &str) -> Vec<String> {
         .collect()
 }
 
-/// The notebook as nbformat 4.5 JSON.
-pub fn notebook_json(spec_name: &str, decisions: &Decisions) -> Value {
-    let cells: Vec<Value> = cells(spec_name, decisions)
+/// The notebook as nbformat 4.5 JSON; `grid_axes` are the numeric grid
+/// axes the report has a chart for.
+pub fn notebook_json(spec_name: &str, decisions: &Decisions, grid_axes: &[String]) -> Value {
+    let cells: Vec<Value> = cells(spec_name, decisions, grid_axes)
         .into_iter()
         .map(|c| {
             let mut cell = json!({
@@ -268,8 +306,13 @@ pub fn notebook_json(spec_name: &str, decisions: &Decisions) -> Value {
 }
 
 /// The text of analysis.ipynb (to be written at `path`, named in errors).
-pub fn notebook_text(path: &Path, spec_name: &str, decisions: &Decisions) -> Result<String> {
-    serde_json::to_string_pretty(&notebook_json(spec_name, decisions))
+pub fn notebook_text(
+    path: &Path,
+    spec_name: &str,
+    decisions: &Decisions,
+    grid_axes: &[String],
+) -> Result<String> {
+    serde_json::to_string_pretty(&notebook_json(spec_name, decisions, grid_axes))
         .map(|text| text + "\n")
         .map_err(|e| LabError::output(path, e))
 }
@@ -283,7 +326,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(NOTEBOOK);
         let d = crate::recommend::decide(&[], None);
-        std::fs::write(&path, notebook_text(&path, "demo", &d).unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            notebook_text(&path, "demo", &d, &["l0_file_limit".into()]).unwrap(),
+        )
+        .unwrap();
         let nb: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(nb["nbformat"], 4);
         assert_eq!(nb["nbformat_minor"], 5);
@@ -320,7 +367,11 @@ mod tests {
 
     #[test]
     fn code_loads_both_csvs_and_redraws_the_tradeoff() {
-        let nb = notebook_json("my \"sweep\"", &crate::recommend::decide(&[], None));
+        let nb = notebook_json(
+            "my \"sweep\"",
+            &crate::recommend::decide(&[], None),
+            &["l0_file_limit".into()],
+        );
         let code: String = nb["cells"]
             .as_array()
             .unwrap()
@@ -340,6 +391,7 @@ mod tests {
         assert!(code.contains("ax.scatter(pts[\"write_amp\"], pts[\"space_amp\"]"));
         assert!(code.contains("run[\"ops_done\"], run[metric]"));
         assert!(code.contains("ax.step(run[\"sim_time_s\"], run[metric] / scale"));
+        assert!(code.contains("GRID_AXES = [\"l0_file_limit\"]\n"));
         assert!(code
             .contains("COSTS = [\"write_amp\", \"space_amp\", \"read_amp\", \"stall_seconds\"]"));
     }

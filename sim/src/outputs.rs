@@ -134,9 +134,10 @@ pub fn write_outputs_with(
     staging.produce(&paths.runs_csv, |p| write_runs(p, records))?;
     staging.produce(&paths.timeline_csv, |p| write_timeline(p, timeline))?;
     staging.write(&paths.spec_toml, results.spec_toml.as_bytes())?;
+    let grid_axes = numeric_axes(records);
     staging.write(
         &paths.notebook,
-        notebook_text(&paths.notebook, spec_name, &decisions)?.as_bytes(),
+        notebook_text(&paths.notebook, spec_name, &decisions, &grid_axes)?.as_bytes(),
     )?;
     staging.produce(&paths.tradeoff_png, |p| tradeoff_scatter(records, p, panel))?;
     staging.produce(&paths.amp_over_time_png, |p| {
@@ -149,7 +150,7 @@ pub fn write_outputs_with(
         level_shape(timeline, records, p, panel)
     })?;
     let mut grid_plots = Vec::new();
-    for axis in numeric_axes(records) {
+    for axis in grid_axes {
         let file = format!("grid_{}.png", file_safe(&axis));
         staging.produce(&paths.report_dir.join(&file), |p| {
             grid_chart(records, &axis, p, panel)
@@ -470,6 +471,11 @@ mod tests {
             "{md}"
         );
         assert!(!rep.join("demo/grid_mode.png").exists(), "not numeric");
+        let nb = std::fs::read_to_string(&paths.notebook).unwrap();
+        assert!(
+            nb.contains("GRID_AXES = [\\\"l0_file_limit\\\"]"),
+            "the notebook redraws it"
+        );
     }
 
     #[test]

@@ -68,6 +68,24 @@ fn run_writes_one_row_and_a_timeline() {
     assert_eq!(runs.lines().count(), 2, "{runs}");
     let timeline = std::fs::read_to_string(dir.path().join("out/timeline.csv")).unwrap();
     assert!(timeline.lines().count() > 50, "at least 50 samples");
+    // The spec.toml beside it reruns the same experiment.
+    let o = lsmlab(&["sweep", "out/spec.toml", "--quiet"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again = std::fs::read_to_string(dir.path().join("notebooks-out/run/runs.csv")).unwrap();
+    let config = |text: &str| {
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .rsplit(',')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(config(&again), config(&runs));
+    assert!(
+        config(&runs).contains("engine.write_buffer_size=16KiB"),
+        "{runs}"
+    );
 }
 
 #[test]
