@@ -12,14 +12,16 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use lsmlab::catalog::Catalog;
-use lsmlab::check::{compare, Tolerances};
-use lsmlab::outputs::{write_outputs, OutputPaths};
+use lsmlab::check::{compare, configuration_difference, Tolerances};
+use lsmlab::journal::journal_dir;
+use lsmlab::manifest::{run_config, spec_hash, Manifest, MANIFEST_JSON, VERSION};
+use lsmlab::outputs::{write_outputs, write_shard, OutputPaths, SweepResults, SPEC_TOML};
 use lsmlab::results::{merge_runs, read_runs, write_runs};
-use lsmlab::runner::{run_experiment, FsChoice};
+use lsmlab::runner::{build_workload, FsChoice};
 use lsmlab::shard::Shard;
 use lsmlab::spec::{ParamCatalog, RunSpec, SweepSpec};
-use lsmlab::sweep::run_all;
-use lsmlab::timeline::{merge_timelines, write_timeline};
+use lsmlab::sweep::{run_all, run_journaled, JournaledSweep};
+use lsmlab::timeline::merge_timelines;
 
 #[derive(Parser)]
 #[command(
@@ -160,6 +162,13 @@ struct SweepArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Continue an interrupted sweep: runs its journal (`<out>.partial/`)
+    /// holds are not run again. Refused if the spec or lsmlab changed.
+    #[arg(long, conflicts_with = "restart")]
+    resume: bool,
+    /// Discard an interrupted sweep's journal and start over.
+    #[arg(long)]
+    restart: bool,
 }
 
 #[derive(Args)]
@@ -179,6 +188,10 @@ struct CheckArgs {
     /// Rewrite the baseline with the current results.
     #[arg(long)]
     update: bool,
+    /// Write every comparison made (run, metric, baseline, now, change,
+    /// tolerance, status) to this CSV file, e.g. for CI to keep.
+    #[arg(long, value_name = "FILE")]
+    compared: Option<PathBuf>,
     #[arg(long)]
     jobs: Option<usize>,
     #[arg(long)]
@@ -190,13 +203,16 @@ struct MergeArgs {
     /// Shard output directories (each with runs.csv and timeline.csv).
     #[arg(required = true)]
     dirs: Vec<PathBuf>,
-    /// The sweep's spec, echoed in the report.
+    /// The sweep's spec (default: the spec.toml the shards carry).
     #[arg(long)]
     spec: Option<PathBuf>,
     #[arg(long, default_value = "notebooks-out")]
     notebooks_out: PathBuf,
     #[arg(long, default_value = "reports")]
     reports_out: PathBuf,
+    /// Merge even when runs of the spec are missing (they are listed).
+    #[arg(long)]
+    allow_partial: bool,
 }
 
 #[derive(Args)]
@@ -400,10 +416,10 @@ fn preflight(runs: &[&RunSpec]) -> Result<()> {
     for run in runs {
         lsmlab::runner::build_options(run)?;
         lsmlab::runner::build_workload(run)?;
-        if let Some(path) = run.workload.strip_prefix("trace:") {
-            if traces.insert(path) {
+        if let Some(path) = run.trace_spec() {
+            if traces.insert(path.clone()) {
                 let workload = lsmlab::runner::build_workload(run)?;
-                let trace = lsmlab::runner::open_trace(run, path, &workload)?;
+                let trace = lsmlab::runner::open_trace(run, &path, &workload)?;
                 if trace.counts().unsupported_total() > 0 {
                     eprintln!("warning: trace {path}: {}", trace.counts().describe());
                 }
@@ -466,87 +482,208 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         ops: a.ops,
         settings,
         varied: vec![],
+        base_dir: PathBuf::new(),
     };
+    // The run as its spec.toml describes it, so that a sweep of that file
+    // does exactly this run (same settings, same order, same config).
+    let spec_text = run_spec_toml(&run);
+    let spec = SweepSpec::parse(&spec_text, "<lsmlab run>", &catalog)?;
+    let run = spec.runs().remove(0);
     preflight(&[&run])?;
     // Fail before the run, not after it, when the output cannot be written.
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let progress = std::sync::atomic::AtomicU64::new(0);
-    let out = run_experiment(&run, &a.fs.choice()?, &progress)?;
-    write_runs(&a.out.join("runs.csv"), std::slice::from_ref(&out.record))?;
-    write_timeline(&a.out.join("timeline.csv"), &out.timeline)?;
+    let mut out = run_all(&[&run], &a.fs.choice()?, 1, true)?
+        .pop()
+        .context("the run produced no output")?;
+    let hash = spec_hash(&run.spec_name, std::slice::from_ref(&run));
+    out.record.spec_hash = hash.clone();
+    let manifest = Manifest {
+        spec: run.spec_name.clone(),
+        spec_hash: hash,
+        lsmlab_version: VERSION.to_string(),
+        seed: run.seed,
+        shard: Shard::whole().to_string(),
+        run_ids: vec![run.run_id.clone()],
+    };
+    write_shard(
+        &a.out,
+        &spec_text,
+        &manifest,
+        std::slice::from_ref(&out.record),
+        &out.timeline,
+    )?;
     print_summary(&out);
     println!("\n{}", out.level_stats);
     println!(
-        "wrote {} and {}",
+        "wrote {}, {} and {} (rerun with `lsmlab sweep {}`)",
         a.out.join("runs.csv").display(),
-        a.out.join("timeline.csv").display()
+        a.out.join("timeline.csv").display(),
+        a.out.join(SPEC_TOML).display(),
+        a.out.join(SPEC_TOML).display()
     );
     Ok(())
+}
+
+/// A spec file that reruns `run` with `lsmlab sweep`: its policy, workload,
+/// seed, ops and every parameter, each in its section.
+fn run_spec_toml(run: &RunSpec) -> String {
+    let quote = |v: &str| toml::Value::String(v.to_string()).to_string();
+    let mut text = format!(
+        "# Written by `lsmlab run`; `lsmlab sweep` on this file reruns it.\n# {}\nname = {}\nseed = {}\n",
+        run_config(run),
+        quote(&run.spec_name),
+        run.seed
+    );
+    if let Some(ops) = run.ops {
+        text.push_str(&format!("ops = {ops}\n"));
+    }
+    for section in ["engine", "policy", "workload"] {
+        // The policy and the preset are named inside their sections.
+        let mut lines = match section {
+            "policy" => format!("name = {}\n", quote(&run.policy)),
+            "workload" => format!("preset = {}\n", quote(&run.workload)),
+            _ => String::new(),
+        };
+        for (name, value) in &run.settings {
+            if let Some(bare) = name.strip_prefix(&format!("{section}.")) {
+                lines.push_str(&format!("{bare} = {}\n", quote(value)));
+            }
+        }
+        if !lines.is_empty() {
+            text.push_str(&format!("\n[{section}]\n{lines}"));
+        }
+    }
+    text
+}
+
+/// Set by SIGINT and SIGTERM; a sweep's watcher thread ends the process
+/// once no journal append is under way.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_signal: libc::c_int) {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Routes Ctrl-C and SIGTERM to `INTERRUPTED` instead of killing the
+/// process mid-append.
+fn catch_interrupts() {
+    #[cfg(unix)]
+    // SAFETY: the handler only stores to an atomic, which is
+    // async-signal-safe.
+    unsafe {
+        let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+}
+
+/// The runs of `shard`, dealt by estimated cost (operations to run).
+fn shard_runs(runs: &[RunSpec], shard: Option<Shard>) -> Result<Vec<&RunSpec>> {
+    let all: Vec<&RunSpec> = runs.iter().collect();
+    let Some(shard) = shard else {
+        return Ok(all);
+    };
+    let mut cost = std::collections::HashMap::new();
+    for run in &all {
+        cost.insert(run.run_id.clone(), build_workload(run)?.total_ops());
+    }
+    Ok(shard.select_by_cost(all, |r| cost[&r.run_id]))
 }
 
 fn cmd_sweep(a: SweepArgs) -> Result<()> {
     let (spec, text) = load_spec(a.spec.as_deref())?;
     let runs = spec.runs();
-    let selected: Vec<&RunSpec> = match a.shard {
-        Some(s) => s.select(runs.iter().collect()),
-        None => runs.iter().collect(),
-    };
+    let selected = shard_runs(&runs, a.shard)?;
     let jobs = jobs(a.jobs)?;
     preflight(&selected)?;
-    // Fail before the sweep, not after it, when the outputs cannot be written.
-    let out_dirs = match a.shard {
-        Some(s) => vec![a.notebooks_out.join(format!(
+    let shard = a.shard.unwrap_or_else(Shard::whole);
+    let data_dir = match a.shard {
+        Some(s) => a.notebooks_out.join(format!(
             "{}-shard-{}-of-{}",
             spec.name,
             s.index(),
             s.count()
-        ))],
-        None => vec![
-            a.notebooks_out.join(&spec.name),
-            a.reports_out.join(&spec.name),
-        ],
+        )),
+        None => a.notebooks_out.join(&spec.name),
     };
+    // Fail before the sweep, not after it, when the outputs cannot be written.
+    let mut out_dirs = vec![data_dir.clone()];
+    if a.shard.is_none() {
+        out_dirs.push(a.reports_out.join(&spec.name));
+    }
     for d in &out_dirs {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
     }
+    let journal = journal_dir(&data_dir);
+    if journal.exists() && !a.resume && !a.restart {
+        bail!(
+            "{}: an interrupted sweep's finished runs are kept there: `--resume` continues it, `--restart` discards it",
+            journal.display()
+        );
+    }
+    let manifest = Manifest {
+        spec: spec.name.clone(),
+        spec_hash: spec_hash(&spec.name, &runs),
+        lsmlab_version: VERSION.to_string(),
+        seed: spec.seed,
+        shard: shard.to_string(),
+        run_ids: selected.iter().map(|r| r.run_id.clone()).collect(),
+    };
     eprintln!(
         "sweep {}: {} runs{} on {jobs} threads",
         spec.name,
         selected.len(),
-        a.shard.map_or(String::new(), |s| format!(
-            " (shard {}/{} of {})",
-            s.index(),
-            s.count(),
-            runs.len()
-        ))
+        a.shard
+            .map_or(String::new(), |s| format!(" (shard {s} of {})", runs.len()))
     );
-    let outputs = run_all(&selected, &a.fs.choice()?, jobs, !a.quiet)?;
-    let records: Vec<_> = outputs.iter().map(|o| o.record.clone()).collect();
-    let timeline: Vec<_> = outputs.iter().flat_map(|o| o.timeline.clone()).collect();
-    if let Some(s) = a.shard {
-        let dir = a.notebooks_out.join(format!(
-            "{}-shard-{}-of-{}",
-            spec.name,
-            s.index(),
-            s.count()
-        ));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        write_runs(&dir.join("runs.csv"), &records)?;
-        write_timeline(&dir.join("timeline.csv"), &timeline)?;
+    catch_interrupts();
+    let outcome = run_journaled(
+        &JournaledSweep {
+            runs: &selected,
+            manifest: &manifest,
+            journal_dir: &journal,
+            resume: a.resume,
+            interrupt: Some(&INTERRUPTED),
+        },
+        &a.fs.choice()?,
+        jobs,
+        !a.quiet,
+    )?;
+    if outcome.resumed > 0 {
+        eprintln!(
+            "resumed: {} runs taken from {}",
+            outcome.resumed,
+            journal.display()
+        );
+    }
+    if a.shard.is_some() {
+        write_shard(
+            &data_dir,
+            &text,
+            &manifest,
+            &outcome.records,
+            &outcome.timeline,
+        )?;
+        outcome.journal.remove()?;
         println!(
             "wrote shard {} (join shards with `lsmlab merge`)",
-            dir.display()
+            data_dir.display()
         );
         return Ok(());
     }
     let paths = write_outputs(
-        &spec.name,
-        &text,
-        &records,
-        &timeline,
+        &SweepResults {
+            name: &spec.name,
+            spec_toml: &text,
+            goal: spec.goal.as_ref(),
+            manifest: &manifest,
+            records: &outcome.records,
+            timeline: &outcome.timeline,
+        },
         &a.notebooks_out,
         &a.reports_out,
     )?;
+    outcome.journal.remove()?;
     print_paths(&paths);
     Ok(())
 }
@@ -588,12 +725,16 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         (None, Some(spec)) => {
             let (spec, _) = load_spec(Some(spec))?;
             let runs = spec.runs();
+            let hash = spec_hash(&spec.name, &runs);
             let selected: Vec<&RunSpec> = runs.iter().collect();
             preflight(&selected)?;
             let jobs = jobs(a.jobs)?;
             run_all(&selected, &FsChoice::MEM, jobs, !a.quiet)?
                 .into_iter()
-                .map(|o| o.record)
+                .map(|o| lsmlab::results::RunRecord {
+                    spec_hash: hash.clone(),
+                    ..o.record
+                })
                 .collect()
         }
         (None, None) => bail!("check needs a SPEC to run or --results FILE"),
@@ -607,46 +748,148 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         );
         return Ok(0);
     }
+    if let Some(diff) = configuration_difference(&baseline, &current) {
+        bail!(
+            "{}: {diff}; runs of different configurations are not compared (`--update` rewrites the baseline)",
+            a.baseline.display()
+        );
+    }
     let report = compare(&baseline, &current, &tolerances);
     println!("{report}");
+    if let Some(path) = &a.compared {
+        report.write_compared(path)?;
+        println!("comparisons written to {}", path.display());
+    }
     Ok(report.exit_code() as u8)
 }
 
+/// A shard directory's manifest, or an error saying why it is not one.
+fn shard_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join(MANIFEST_JSON);
+    if !path.exists() {
+        bail!(
+            "{}: no {MANIFEST_JSON}: not the output of a finished `lsmlab sweep --shard` (interrupted, or written by an older lsmlab)",
+            dir.display()
+        );
+    }
+    Ok(Manifest::read(&path)?)
+}
+
+/// At most `n` items of a list, then how many more.
+fn some_of(items: &[String], n: usize) -> String {
+    let mut text = items
+        .iter()
+        .take(n)
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > n {
+        text.push_str(&format!(" and {} more", items.len() - n));
+    }
+    text
+}
+
 fn cmd_merge(a: MergeArgs) -> Result<()> {
-    let runs: Vec<PathBuf> = a.dirs.iter().map(|d| d.join("runs.csv")).collect();
-    let timelines: Vec<PathBuf> = a.dirs.iter().map(|d| d.join("timeline.csv")).collect();
-    let mut records = merge_runs(&runs)?;
-    let mut timeline = merge_timelines(&timelines)?;
-    let (name, text) = match &a.spec {
-        Some(p) => {
-            let (spec, text) = load_spec(Some(p))?;
-            if let Some(r) = records.iter().find(|r| r.spec != spec.name) {
+    let manifests: Vec<Manifest> = a
+        .dirs
+        .iter()
+        .map(|d| shard_manifest(d))
+        .collect::<Result<_>>()?;
+    let spec_file = a.spec.clone().unwrap_or_else(|| a.dirs[0].join(SPEC_TOML));
+    let (spec, text) = load_spec(Some(&spec_file))?;
+    let runs = spec.runs();
+    let expected = Manifest {
+        spec: spec.name.clone(),
+        spec_hash: spec_hash(&spec.name, &runs),
+        lsmlab_version: VERSION.to_string(),
+        seed: spec.seed,
+        shard: Shard::whole().to_string(),
+        run_ids: runs.iter().map(|r| r.run_id.clone()).collect(),
+    };
+    // Every shard must be of this spec and seed, and of the first shard's
+    // lsmlab version.
+    for (dir, m) in a.dirs.iter().zip(&manifests) {
+        let mut like = expected.clone();
+        like.lsmlab_version = manifests[0].lsmlab_version.clone();
+        if let Some(diff) = like.difference(m) {
+            bail!(
+                "{} is not a shard of {} (spec vs shard: {diff}): shards of different experiments do not merge",
+                dir.display(),
+                spec_file.display()
+            );
+        }
+    }
+    // The same shard twice, or shards of different splits.
+    for (i, m) in manifests.iter().enumerate() {
+        for (j, other) in manifests.iter().enumerate().skip(i + 1) {
+            if m.shard == other.shard {
                 bail!(
-                    "run `{}` belongs to sweep `{}`, not to `{}` of {}",
-                    r.run_id,
-                    r.spec,
-                    spec.name,
-                    p.display()
+                    "shard {} is given twice: {} and {}",
+                    m.shard,
+                    a.dirs[i].display(),
+                    a.dirs[j].display()
                 );
             }
-            let order: Vec<String> = spec.runs().into_iter().map(|r| r.run_id).collect();
-            lsmlab::results::sort_runs_by(&mut records, &order);
-            lsmlab::timeline::sort_timeline_by(&mut timeline, &order);
-            (spec.name, text)
         }
-        None => {
-            let name = records
-                .first()
-                .map(|r| r.spec.clone())
-                .context("the shards hold no runs")?;
-            (name, String::from("# spec not given to `lsmlab merge`\n"))
+    }
+    let files: Vec<PathBuf> = a.dirs.iter().map(|d| d.join("runs.csv")).collect();
+    let timelines: Vec<PathBuf> = a.dirs.iter().map(|d| d.join("timeline.csv")).collect();
+    // A run in two shards (shards of different splits) is named by merge_runs.
+    let mut records = merge_runs(&files)?;
+    let mut timeline = merge_timelines(&timelines)?;
+    for (dir, m) in a.dirs.iter().zip(&manifests) {
+        let held: Vec<String> = m
+            .run_ids
+            .iter()
+            .filter(|id| !records.iter().any(|r| &r.run_id == *id))
+            .cloned()
+            .collect();
+        if !held.is_empty() {
+            bail!(
+                "{}: its manifest lists runs its runs.csv lacks: {} (damaged shard?)",
+                dir.display(),
+                some_of(&held, 5)
+            );
         }
+    }
+    let missing: Vec<String> = expected
+        .run_ids
+        .iter()
+        .filter(|id| !records.iter().any(|r| &r.run_id == *id))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        let counts: Vec<String> = manifests.iter().map(|m| m.shard.clone()).collect();
+        let message = format!(
+            "{} of {} runs of {} are in none of the shards given ({}): {}",
+            missing.len(),
+            runs.len(),
+            spec.name,
+            counts.join(", "),
+            some_of(&missing, 5)
+        );
+        if !a.allow_partial {
+            bail!("{message}; give every shard, or --allow-partial to merge anyway");
+        }
+        eprintln!("warning: merging a partial sweep: {message}");
+    }
+    let order = expected.run_ids.clone();
+    lsmlab::results::sort_runs_by(&mut records, &order);
+    lsmlab::timeline::sort_timeline_by(&mut timeline, &order);
+    let manifest = Manifest {
+        lsmlab_version: manifests[0].lsmlab_version.clone(),
+        run_ids: records.iter().map(|r| r.run_id.clone()).collect(),
+        ..expected
     };
     let paths = write_outputs(
-        &name,
-        &text,
-        &records,
-        &timeline,
+        &SweepResults {
+            name: &spec.name,
+            spec_toml: &text,
+            goal: spec.goal.as_ref(),
+            manifest: &manifest,
+            records: &records,
+            timeline: &timeline,
+        },
         &a.notebooks_out,
         &a.reports_out,
     )?;

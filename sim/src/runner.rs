@@ -463,11 +463,10 @@ pub fn run_experiment(
         run: run.run_id.clone(),
         source,
     };
-    let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> =
-        match run.workload.strip_prefix("trace:") {
-            Some(path) => Box::new(open_trace(run, path, &workload)?.ops().map_err(werr)?),
-            None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
-        };
+    let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> = match run.trace_spec() {
+        Some(path) => Box::new(open_trace(run, &path, &workload)?.ops().map_err(werr)?),
+        None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
+    };
 
     let clock = Arc::new(VirtualClock::new(0));
     let (env, dir) = open_env(run, fs_choice, clock.clone())?;
@@ -553,7 +552,9 @@ pub fn run_experiment(
             ops: done,
             metrics,
             git_rev: crate::GIT_REV.to_string(),
-            lsmlab_version: env!("CARGO_PKG_VERSION").to_string(),
+            lsmlab_version: crate::manifest::VERSION.to_string(),
+            spec_hash: String::new(),
+            config: crate::manifest::run_config(run),
         },
         timeline: x.timeline,
         level_stats,
