@@ -130,6 +130,22 @@ pub const PARAMS: &[ParamInfo] = &[
         "bloom filter bits per key"
     ),
     param!(
+        "block_cache_size",
+        Some("cache_size"),
+        Engine,
+        [],
+        "0 ..= 1PiB (bytes, or with KiB/MiB/GiB; 0: no cache)",
+        "bytes of SSTable blocks kept in an LRU block cache"
+    ),
+    param!(
+        "cache_index_and_filter_blocks",
+        Some("cache_index_and_filter_blocks"),
+        Engine,
+        [],
+        "true | false",
+        "index and filter blocks live in the block cache, not pinned per table"
+    ),
+    param!(
         "wal",
         None,
         Engine,
@@ -380,6 +396,10 @@ impl Options {
             "block_size" => self.block_size = bytes(p, value)? as usize,
             "block_restart_interval" => self.block_restart_interval = num(p, value)?,
             "bloom_bits_per_key" => self.bloom_bits_per_key = num(p, value)?,
+            "block_cache_size" => self.block_cache_size = bytes(p, value)?,
+            "cache_index_and_filter_blocks" => {
+                self.cache_index_and_filter_blocks = flag(p, value)?
+            }
             "wal" => self.wal = flag(p, value)?,
             "wal_sync" => self.wal_sync = flag(p, value)?,
             "max_manifest_bytes" => self.max_manifest_bytes = bytes(p, value)?,
@@ -430,6 +450,8 @@ impl Options {
             "block_size" => self.block_size.to_string(),
             "block_restart_interval" => self.block_restart_interval.to_string(),
             "bloom_bits_per_key" => self.bloom_bits_per_key.to_string(),
+            "block_cache_size" => self.block_cache_size.to_string(),
+            "cache_index_and_filter_blocks" => self.cache_index_and_filter_blocks.to_string(),
             "wal" => self.wal.to_string(),
             "wal_sync" => self.wal_sync.to_string(),
             "max_manifest_bytes" => self.max_manifest_bytes.to_string(),

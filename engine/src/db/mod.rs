@@ -15,8 +15,11 @@ mod stats;
 mod work;
 mod write;
 
+pub use read::ScanStats;
 pub use snapshot::Snapshot;
-pub use stats::{EngineStats, LevelStatsRow, LevelStatsTable, LevelWork, WindowPeaks};
+pub use stats::{
+    EngineStats, LevelStatsRow, LevelStatsTable, LevelWork, WindowPeaks, FLUSH_REASON,
+};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -31,6 +34,7 @@ use crate::key::SeqNo;
 use crate::manifest::{Manifest, ManifestState};
 use crate::memtable::Memtable;
 use crate::options::{Mode, Options};
+use crate::cache::BlockCache;
 use crate::sst::Table;
 use crate::version::Version;
 use crate::wal::{replay_wal, wal_file_name, WalWriter};
@@ -117,6 +121,8 @@ struct Inner {
     state: ManifestState,
     /// Open tables by file number; opened on first use.
     tables: HashMap<u64, Arc<Table>>,
+    /// Blocks shared by the open tables (`block_cache_size > 0`).
+    block_cache: Option<Arc<BlockCache>>,
     /// Flushes and compactions waiting for their I/O budget.
     sched: Scheduler,
     /// Compaction debt of the current version.
@@ -134,6 +140,8 @@ struct Inner {
     failed: Option<String>,
     snapshots: Arc<SnapshotList>,
     window: WindowPeaks,
+    /// Tombstone purges `(user key, clock ms)` not yet taken, when tracked.
+    purges: Option<Vec<(Vec<u8>, u64)>>,
 }
 
 fn parse_file_number(name: &str, suffix: &str) -> Option<u64> {
@@ -172,6 +180,7 @@ impl Db {
             now,
         );
         let wal_number = state.log_number;
+        let opts_cache_size = opts.block_cache_size;
         let files = Arc::new(std::sync::atomic::AtomicU64::new(state.next_file_number));
         let mut inner = Inner {
             env,
@@ -189,6 +198,7 @@ impl Db {
             version: Arc::new(version),
             state,
             tables: HashMap::new(),
+            block_cache: (opts_cache_size > 0).then(|| BlockCache::new(opts_cache_size)),
             sched,
             debt: 0,
             epoch: 0,
@@ -199,6 +209,7 @@ impl Db {
             failed: None,
             snapshots: snapshots.clone(),
             window: WindowPeaks::default(),
+            purges: None,
         };
         inner.recover_wals()?;
         inner.delete_obsolete_files()?;
@@ -241,14 +252,32 @@ impl Db {
 
     /// A copy of the engine counters.
     pub fn stats(&self) -> EngineStats {
-        let mut stats = self.lock().stats.clone();
+        let (mut stats, cache) = {
+            let inner = self.lock();
+            (inner.stats.clone(), inner.block_cache.clone())
+        };
         stats.lookup = self.shared.lookups.total();
+        stats.block_cache = cache.map(|c| c.stats()).unwrap_or_default();
         stats
     }
 
     /// The current version (the shape of the tree).
     pub fn version(&self) -> Arc<Version> {
         self.lock().version.clone()
+    }
+
+    /// Starts (or stops) recording the tombstones flushes and compactions
+    /// purge, for [`Db::take_tombstone_purges`].
+    pub fn track_tombstone_purges(&self, on: bool) {
+        let mut inner = self.lock();
+        inner.purges = if on { Some(Vec::new()) } else { None };
+    }
+
+    /// The tombstones purged since the previous call, as `(user key, clock
+    /// ms of the purge)` in purge order; empty when not tracked.
+    pub fn take_tombstone_purges(&self) -> Vec<(Vec<u8>, u64)> {
+        let mut inner = self.lock();
+        inner.purges.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// The peaks since the previous call (or since open), then starts a new
@@ -323,6 +352,14 @@ impl Drop for Db {
 }
 
 impl Inner {
+    /// Records purged tombstones at the current clock time, when tracked.
+    fn note_purges(&mut self, keys: &[Vec<u8>]) {
+        let now = self.now_ms();
+        if let Some(p) = &mut self.purges {
+            p.extend(keys.iter().map(|k| (k.clone(), now)));
+        }
+    }
+
     fn fail(&mut self, e: Error) -> Error {
         if self.failed.is_none() {
             self.failed = Some(e.to_string());
