@@ -3,7 +3,9 @@
 //!
 //! Column order: `run_id, spec, policy, workload`, the varied parameters (the
 //! union over all rows, in first-seen order), `seed, ops`, the metric columns
-//! in `METRICS` order, `git_rev, lsmlab_version`. RFC 4180 via the csv crate.
+//! in `METRICS` order, the per-level and per-reason columns (the union over
+//! all rows, named and ordered as [`crate::breakdown`] says), `git_rev,
+//! lsmlab_version`. RFC 4180 via the csv crate.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -36,6 +38,9 @@ pub struct RunRecord {
     pub seed: u64,
     pub ops: u64,
     pub metrics: Metrics,
+    /// Per-level and per-reason figures, `(column, value)` (see
+    /// [`crate::breakdown`]).
+    pub breakdown: Vec<(String, u64)>,
     pub git_rev: String,
     pub lsmlab_version: String,
 }
@@ -49,8 +54,13 @@ pub fn runs_columns(records: &[RunRecord]) -> Vec<String> {
     columns.push("seed".into());
     columns.push("ops".into());
     columns.extend(METRICS.iter().map(|m| m.name.to_string()));
+    columns.extend(breakdown_columns(records));
     columns.extend(TRAILING_COLUMNS.iter().map(|c| c.to_string()));
     columns
+}
+
+fn breakdown_columns(records: &[RunRecord]) -> Vec<String> {
+    crate::breakdown::union_columns(records.iter().map(|r| r.breakdown.as_slice()))
 }
 
 /// The union of the varied parameter names, in first-seen order.
@@ -70,6 +80,7 @@ fn varied_columns(records: &[RunRecord]) -> Vec<String> {
 /// a crash never leaves a half-written baseline).
 pub fn write_runs(path: &Path, records: &[RunRecord]) -> Result<()> {
     let varied = varied_columns(records);
+    let breakdown = breakdown_columns(records);
     write_atomically(path, |out| {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(runs_columns(records))?;
@@ -87,6 +98,10 @@ pub fn write_runs(path: &Path, records: &[RunRecord]) -> Result<()> {
             row.push(r.seed.to_string());
             row.push(r.ops.to_string());
             row.extend(r.metrics.cells());
+            for name in &breakdown {
+                let value = r.breakdown.iter().find(|(n, _)| n == name);
+                row.push(value.map_or(0, |(_, v)| *v).to_string());
+            }
             row.push(r.git_rev.clone());
             row.push(r.lsmlab_version.clone());
             writer.write_record(&row)?;
@@ -213,6 +228,7 @@ pub(crate) fn open_csv(path: &Path) -> Result<csv::Reader<File>> {
 struct RunsLayout {
     varied: Vec<(usize, String)>,
     seed: usize,
+    breakdown: Vec<(usize, String)>,
 }
 
 fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
@@ -248,9 +264,22 @@ fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
         }
         varied.push((i, name.to_string()));
     }
+    let first_breakdown = seed + 2 + METRICS.len();
+    let mut breakdown = Vec::new();
+    let mut trailing_at = first_breakdown;
+    while let Some(name) = cols.get(trailing_at).filter(|c| **c != TRAILING_COLUMNS[0]) {
+        if !crate::breakdown::is_breakdown_column(name)
+            || breakdown.iter().any(|(_, n)| n == name)
+        {
+            break;
+        }
+        breakdown.push((trailing_at, name.to_string()));
+        trailing_at += 1;
+    }
     let expected: Vec<&str> = ["seed", "ops"]
         .into_iter()
         .chain(METRICS.iter().map(|m| m.name))
+        .chain(breakdown.iter().map(|(_, n)| n.as_str()))
         .chain(TRAILING_COLUMNS)
         .collect();
     let found = &cols[seed..];
@@ -273,7 +302,11 @@ fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
             found[expected.len()]
         )));
     }
-    Ok(RunsLayout { varied, seed })
+    Ok(RunsLayout {
+        varied,
+        seed,
+        breakdown,
+    })
 }
 
 /// Reads runs.csv back. Errors name the file, the line and the column of a
@@ -318,7 +351,12 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
                 .set_cell(m.name, cell(first_metric + k))
                 .map_err(|msg| row.error(m.name, msg))?;
         }
-        let git = first_metric + METRICS.len();
+        let breakdown = layout
+            .breakdown
+            .iter()
+            .map(|(i, name)| Ok((name.clone(), row.int(*i)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let git = first_metric + METRICS.len() + breakdown.len();
         records.push(RunRecord {
             run_id,
             spec: cell(1).to_string(),
@@ -328,6 +366,7 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
             seed: row.int(layout.seed)?,
             ops: row.int(layout.seed + 1)?,
             metrics,
+            breakdown,
             git_rev: cell(git).to_string(),
             lsmlab_version: cell(git + 1).to_string(),
         });
@@ -431,6 +470,7 @@ pub(crate) mod tests {
                 ops_per_second: 4000.0,
                 ..Metrics::default()
             },
+            breakdown: vec![],
             git_rev: "abc123".into(),
             lsmlab_version: "0.1.0".into(),
         }
