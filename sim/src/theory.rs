@@ -118,7 +118,7 @@ mod tests {
             if t >= 4.0 {
                 assert!((tier - tiering_write_amp(l)).abs() <= 1.0, "{l} {t}");
             }
-            assert!(tier < lev);
+            assert!(tier <= lev);
         }
         assert_eq!(leveling_write_amp(4, 10.0), 23.0);
         assert!((leveling_space_amp(10.0) - 1.111_111_111).abs() < 1e-9);
