@@ -397,9 +397,7 @@ impl Options {
             "block_restart_interval" => self.block_restart_interval = num(p, value)?,
             "bloom_bits_per_key" => self.bloom_bits_per_key = num(p, value)?,
             "block_cache_size" => self.block_cache_size = bytes(p, value)?,
-            "cache_index_and_filter_blocks" => {
-                self.cache_index_and_filter_blocks = flag(p, value)?
-            }
+            "cache_index_and_filter_blocks" => self.cache_index_and_filter_blocks = flag(p, value)?,
             "wal" => self.wal = flag(p, value)?,
             "wal_sync" => self.wal_sync = flag(p, value)?,
             "max_manifest_bytes" => self.max_manifest_bytes = bytes(p, value)?,

@@ -58,7 +58,10 @@ fn a_cache_too_small_for_the_data_still_reads_from_storage() {
     let db = loaded(small);
     probe(&db);
     let (again, _) = probe(&db);
-    assert!(again >= 1.0, "four 256-byte blocks cannot hold the probe set: {again}");
+    assert!(
+        again >= 1.0,
+        "four 256-byte blocks cannot hold the probe set: {again}"
+    );
     assert!(db.stats().block_cache.evictions > 0);
 }
 

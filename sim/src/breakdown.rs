@@ -101,7 +101,12 @@ mod tests {
                 "write_bytes_size_tiered_bucket",
             ]
         );
-        for bad in ["write_amp", "write_bytes_", "level_bytes_Lx", "write_bytes_Flush"] {
+        for bad in [
+            "write_amp",
+            "write_bytes_",
+            "level_bytes_Lx",
+            "write_bytes_Flush",
+        ] {
             assert!(!is_breakdown_column(bad), "{bad}");
         }
     }

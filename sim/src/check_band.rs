@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use crate::aggregate::{configurations, has_several_seeds, Spread};
-use crate::check::{CheckReport, Change, Tolerances};
+use crate::check::{Change, CheckReport, Tolerances};
 use crate::metrics::{amplification_metrics, Direction};
 use crate::results::RunRecord;
 
@@ -117,8 +117,14 @@ mod tests {
         assert_eq!(write_amp_regressed(&base, &[5.25, 5.3, 5.25, 5.2]), None);
         // A real 4% regression with tight seeds: beyond max * 1.02.
         let tight = [5.0, 5.01, 5.0, 5.01];
-        assert_eq!(write_amp_regressed(&tight, &[5.2, 5.21, 5.2, 5.21]), Some(true));
-        assert_eq!(write_amp_regressed(&tight, &[4.8, 4.8, 4.81, 4.8]), Some(false));
+        assert_eq!(
+            write_amp_regressed(&tight, &[5.2, 5.21, 5.2, 5.21]),
+            Some(true)
+        );
+        assert_eq!(
+            write_amp_regressed(&tight, &[4.8, 4.8, 4.81, 4.8]),
+            Some(false)
+        );
     }
 
     #[test]
@@ -128,7 +134,11 @@ mod tests {
         assert!(!applies(&base[..1], &base[..1]));
         let mut other = record("fifo", "uniform", 1.0);
         other.run_id = "fifo/uniform/seed=1".into();
-        let report = compare(&[base.clone(), vec![other]].concat(), &base, &Tolerances::default());
+        let report = compare(
+            &[base.clone(), vec![other]].concat(),
+            &base,
+            &Tolerances::default(),
+        );
         assert_eq!(report.missing_runs, ["fifo/uniform"]);
         assert!(!report.passed());
     }

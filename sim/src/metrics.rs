@@ -349,7 +349,13 @@ mod tests {
         assert_eq!(m.value("scan_blocks"), None);
         m.set_cell("scan_blocks", "2.5").unwrap();
         assert_eq!(m.value("scan_blocks"), Some(2.5));
-        assert_eq!(m.cells()[METRICS.iter().position(|c| c.name == "scan_blocks").unwrap()], "2.5");
+        assert_eq!(
+            m.cells()[METRICS
+                .iter()
+                .position(|c| c.name == "scan_blocks")
+                .unwrap()],
+            "2.5"
+        );
         m.set_cell("scan_blocks", "").unwrap();
         assert_eq!(m.value("scan_blocks"), None);
         assert!(m.set_cell("scan_blocks", "-2").is_err());

@@ -105,7 +105,10 @@ pub fn write_outputs_sized(
     std::fs::write(&paths.spec_toml, spec_toml_text)
         .map_err(|e| LabError::io(&paths.spec_toml, e))?;
     write_notebook(&paths.notebook, spec_name)?;
-    tradeoff_scatter(records, &paths.tradeoff_png, panel)?;
+    // Several seeds per configuration: the scatter and the report show the
+    // mean of each (aggregate.rs); runs.csv and the timelines keep every run.
+    let shown = crate::aggregate::mean_records(records);
+    tradeoff_scatter(&shown, &paths.tradeoff_png, panel)?;
     amp_over_time(timeline, records, &paths.amp_over_time_png, panel)?;
     debt_over_time(timeline, records, &paths.debt_over_time_png, panel)?;
     level_shape(timeline, records, &paths.level_shape_png, panel)?;
@@ -127,7 +130,7 @@ pub fn write_outputs_sized(
         timeline_csv: to_data(&paths.timeline_csv),
         notebook: to_data(&paths.notebook),
     };
-    write_report(&paths.report_md, spec_name, spec_toml_text, records, &links)?;
+    write_report(&paths.report_md, spec_name, spec_toml_text, &shown, &links)?;
     Ok(paths)
 }
 

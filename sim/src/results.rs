@@ -268,8 +268,7 @@ fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
     let mut breakdown = Vec::new();
     let mut trailing_at = first_breakdown;
     while let Some(name) = cols.get(trailing_at).filter(|c| **c != TRAILING_COLUMNS[0]) {
-        if !crate::breakdown::is_breakdown_column(name)
-            || breakdown.iter().any(|(_, n)| n == name)
+        if !crate::breakdown::is_breakdown_column(name) || breakdown.iter().any(|(_, n)| n == name)
         {
             break;
         }

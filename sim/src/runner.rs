@@ -17,9 +17,9 @@ use lsmlab_workloads::{Op, OpKind, SplitMix64, Trace, WorkloadError, WorkloadSpe
 
 use crate::breakdown::{level_column, reason_column, LEVEL_KINDS};
 use crate::metrics::Metrics;
-use crate::theory::{predict, RunShape};
 use crate::results::RunRecord;
 use crate::spec::RunSpec;
+use crate::theory::{predict, RunShape};
 use crate::timeline::TimelineRow;
 
 /// Timeline samples per run (at least; the end of the run adds one).
@@ -218,7 +218,12 @@ impl CountHistogram {
 
     fn mean(&self) -> Option<f64> {
         let n = self.total();
-        let sum: u64 = self.counts.iter().enumerate().map(|(v, c)| v as u64 * c).sum();
+        let sum: u64 = self
+            .counts
+            .iter()
+            .enumerate()
+            .map(|(v, c)| v as u64 * c)
+            .sum();
         (n > 0).then(|| sum as f64 / n as f64)
     }
 
@@ -377,7 +382,11 @@ impl Prober {
                 continue;
             }
             let k = &self.reservoir[self.rng.below(self.reservoir.len() as u64) as usize];
-            keys.push(if self.done % 2 == 0 { gap_key(k) } else { k.clone() });
+            keys.push(if self.done % 2 == 0 {
+                gap_key(k)
+            } else {
+                k.clone()
+            });
         }
         keys
     }
@@ -560,14 +569,21 @@ impl Experiment<'_> {
         let mut out = Vec::new();
         for l in 0..levels {
             let work = stats.levels.get(l).copied().unwrap_or_default();
-            let files = if l < v.num_levels() { v.files(l).len() } else { 0 };
-            let bytes = if l < v.num_levels() { v.level_bytes(l) } else { 0 };
-            for (kind, value) in LEVEL_KINDS.iter().zip([
-                work.write_bytes,
-                work.compactions,
-                bytes,
-                files as u64,
-            ]) {
+            let files = if l < v.num_levels() {
+                v.files(l).len()
+            } else {
+                0
+            };
+            let bytes = if l < v.num_levels() {
+                v.level_bytes(l)
+            } else {
+                0
+            };
+            for (kind, value) in
+                LEVEL_KINDS
+                    .iter()
+                    .zip([work.write_bytes, work.compactions, bytes, files as u64])
+            {
                 out.push((level_column(kind, l), value));
             }
         }

@@ -1,6 +1,6 @@
 //! The analytic models beside the measurements: what the textbook cost
 //! formulas predict for a run's own parameters and final shape, written to
-//! runs.csv as the `model_*` columns (docs/design.md, "Theory beside the
+//! runs.csv as the `model_*` columns (README.md, "Theory beside the
 //! measurement", states each formula and its source).
 //!
 //! - Leveling (O'Neil et al. 1996; Dayan, Athanassoulis and Idreos,
@@ -48,7 +48,9 @@ pub fn tiers(data_bytes: f64, flush_bytes: f64, t: f64) -> usize {
         return 1;
     }
     // A hair below so that exact powers do not round up.
-    ((data_bytes / flush_bytes).ln() / t.ln() - 1e-9).ceil().max(1.0) as usize
+    ((data_bytes / flush_bytes).ln() / t.ln() - 1e-9)
+        .ceil()
+        .max(1.0) as usize
 }
 
 /// Dostoevsky's Fluid LSM-tree write amplification: `levels` levels, ratio
@@ -146,7 +148,10 @@ mod tests {
         let p = predict(&run);
         assert_eq!(p.write_amp, Some(17.5));
         assert!(p.space_amp.is_some());
-        assert_eq!(predict(&RunShape { merges: 0, ..run }), Prediction::default());
+        assert_eq!(
+            predict(&RunShape { merges: 0, ..run }),
+            Prediction::default()
+        );
         let tiered = predict(&RunShape {
             shape: Shape::Tiered,
             size_ratio: 4.0,

@@ -86,7 +86,10 @@ fn probes_during_the_run_see_the_l0_files_a_settled_tree_does_not() {
 
 #[test]
 fn a_block_cache_serves_repeated_reads_and_leaves_writes_alone() {
-    let spec = L0_SPEC.replace("[grid]\nl0_file_limit = [2, 8]", "[grid]\nblock_cache_size = [0, 4194304]");
+    let spec = L0_SPEC.replace(
+        "[grid]\nl0_file_limit = [2, 8]",
+        "[grid]\nblock_cache_size = [0, 4194304]",
+    );
     let rs = records(&spec);
     let (none, cached) = (
         find(&rs, "leveled/uniform/block_cache_size=0"),
@@ -165,7 +168,9 @@ base_file_size = "16KiB"
     // Every byte written is attributed to a level and to a reason.
     let r = &rs[0];
     let written = m.flush_bytes + m.compaction_write_bytes;
-    let by_level: u64 = (0..7).map(|l| column(r, &format!("write_bytes_L{l}"))).sum();
+    let by_level: u64 = (0..7)
+        .map(|l| column(r, &format!("write_bytes_L{l}")))
+        .sum();
     let by_reason: u64 = r
         .breakdown
         .iter()
@@ -208,8 +213,14 @@ min_sstable_size = 0
 "#;
     let rs = records(spec);
     let leveled = find(&rs, "leveled/uniform");
-    assert!(column(leveled, "level_bytes_L4") > 0, "four levels below L0");
-    for (r, band) in [(leveled, LEVELED_BAND), (find(&rs, "size-tiered/uniform"), TIERED_BAND)] {
+    assert!(
+        column(leveled, "level_bytes_L4") > 0,
+        "four levels below L0"
+    );
+    for (r, band) in [
+        (leveled, LEVELED_BAND),
+        (find(&rs, "size-tiered/uniform"), TIERED_BAND),
+    ] {
         let model = r.metrics.model_write_amp.expect("a model applies");
         let ratio = r.metrics.write_amp / model;
         assert!(

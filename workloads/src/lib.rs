@@ -28,8 +28,8 @@ pub use key::{
     decode_key, decode_series_key, encode_key, encode_series_key, MIN_KEY_SIZE, MIN_SERIES_KEY_SIZE,
 };
 pub use op::{Op, OpKind};
+pub use params::ParamInfo;
 /// The workloads' generator, for other deterministic draws (the lab's probes).
 pub use rng::SplitMix64;
-pub use params::ParamInfo;
 pub use spec::{Distribution, Fractions, Mix, PreloadOrder, ScanLengthDist, WorkloadSpec, PRESETS};
 pub use trace::{write_trace, Trace, TraceOps};

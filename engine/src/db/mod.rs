@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use crate::cache::BlockCache;
 use crate::clock::{Clock, SystemClock, VirtualClock};
 use crate::compaction::Strategy;
 use crate::error::{Error, Result};
@@ -34,7 +35,6 @@ use crate::key::SeqNo;
 use crate::manifest::{Manifest, ManifestState};
 use crate::memtable::Memtable;
 use crate::options::{Mode, Options};
-use crate::cache::BlockCache;
 use crate::sst::Table;
 use crate::version::Version;
 use crate::wal::{replay_wal, wal_file_name, WalWriter};
@@ -277,7 +277,11 @@ impl Db {
     /// ms of the purge)` in purge order; empty when not tracked.
     pub fn take_tombstone_purges(&self) -> Vec<(Vec<u8>, u64)> {
         let mut inner = self.lock();
-        inner.purges.as_mut().map(std::mem::take).unwrap_or_default()
+        inner
+            .purges
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The peaks since the previous call (or since open), then starts a new

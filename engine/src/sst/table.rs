@@ -206,7 +206,10 @@ impl Table {
                 put(footer.filter, Arc::new(filter));
                 (Meta::Cached(footer.index), Meta::Cached(footer.filter))
             }
-            _ => (Meta::Pinned(Arc::new(index)), Meta::Pinned(Arc::new(filter))),
+            _ => (
+                Meta::Pinned(Arc::new(index)),
+                Meta::Pinned(Arc::new(filter)),
+            ),
         };
         Ok(Arc::new(Table {
             path: path.to_path_buf(),
@@ -234,7 +237,10 @@ impl Table {
             Meta::Pinned(v) => return Ok(v.clone()),
             Meta::Cached(h) => *h,
         };
-        let cache = self.cache.as_ref().expect("cached meta blocks have a cache");
+        let cache = self
+            .cache
+            .as_ref()
+            .expect("cached meta blocks have a cache");
         let key = BlockKey {
             file: self.number,
             offset: h.offset,
@@ -254,7 +260,9 @@ impl Table {
 
     fn index(&self, stats: &mut LookupStats) -> Result<Arc<Index>> {
         let footer_at = self.size - FOOTER_LEN as u64;
-        self.meta(&self.index, stats, |d| decode_index(&self.path, d, footer_at))
+        self.meta(&self.index, stats, |d| {
+            decode_index(&self.path, d, footer_at)
+        })
     }
 
     fn filter(&self, stats: &mut LookupStats) -> Result<Arc<Option<BloomFilter>>> {

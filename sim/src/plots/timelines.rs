@@ -127,8 +127,7 @@ pub(super) fn columns(records: &[RunRecord]) -> Vec<Column<'_>> {
 
 /// The (x, y) points of a run for `metric`, in timeline order, finite only.
 pub(super) fn points(rows: &[&TimelineRow], pick_x: Pick, metric: &Metric) -> Vec<(f64, f64)> {
-    rows
-        .iter()
+    rows.iter()
         .map(|r| (pick_x(r), (metric.pick)(r)))
         .filter(|(x, y)| x.is_finite() && y.is_finite())
         .collect()
