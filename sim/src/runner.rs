@@ -382,7 +382,7 @@ impl Prober {
                 continue;
             }
             let k = &self.reservoir[self.rng.below(self.reservoir.len() as u64) as usize];
-            keys.push(if self.done % 2 == 0 {
+            keys.push(if self.done.is_multiple_of(2) {
                 gap_key(k)
             } else {
                 k.clone()

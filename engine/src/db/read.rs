@@ -86,7 +86,7 @@ impl Db {
         lo: &[u8],
         hi: Option<&[u8]>,
         limit: usize,
-    ) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, ScanStats)> {
+    ) -> Result<(Vec<KeyValue>, ScanStats)> {
         self.scan_at_seq(lo, hi, limit, None)
     }
 
