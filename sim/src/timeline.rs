@@ -4,6 +4,9 @@
 //! Columns: `run_id, ops_done, sim_time_s, write_amp, space_amp, read_amp,
 //! l0_files, pending_compaction_bytes, level_0_bytes .. level_{n-1}_bytes`,
 //! with n the largest level count of any row (shorter rows are padded with 0).
+//! `read_amp` is the figure over the sample's window (blocks read from
+//! storage per lookup since the previous sample), empty when the window had
+//! no lookups.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
