@@ -350,6 +350,11 @@ impl MemRange {
         self.entries.len().checked_sub(1).map(|i| self.key_at(i))
     }
 
+    /// True when nothing was copied.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// The copied `(internal key, value)` pairs, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         (0..self.entries.len()).map(|i| (self.key_at(i), self.value_at(i)))

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::compare_internal;
-use crate::sst::{Table, TableIter};
+use crate::sst::{ReadTally, Table, TableIter};
 use crate::version::FileMeta;
 
 /// A k-way merge of child iterators by internal key, with a binary min-heap
@@ -141,6 +141,8 @@ pub struct LevelIterator {
     files: Vec<(Arc<FileMeta>, Arc<Table>)>,
     index: usize,
     current: Option<TableIter>,
+    /// Set for user scans: tables read through the block cache, counted here.
+    tally: Option<Arc<ReadTally>>,
 }
 
 impl LevelIterator {
@@ -150,6 +152,22 @@ impl LevelIterator {
             files,
             index: 0,
             current: None,
+            tally: None,
+        }
+    }
+
+    /// A cursor for a user scan (see [`Table::scan_iter`]).
+    pub fn for_scan(files: Vec<(Arc<FileMeta>, Arc<Table>)>, tally: Arc<ReadTally>) -> Self {
+        LevelIterator {
+            tally: Some(tally),
+            ..LevelIterator::new(files)
+        }
+    }
+
+    fn open(&self, t: &Arc<Table>) -> TableIter {
+        match &self.tally {
+            Some(tally) => t.scan_iter(tally.clone()),
+            None => t.iter(),
         }
     }
 
@@ -162,7 +180,7 @@ impl LevelIterator {
             self.index += 1;
             self.current = match self.files.get(self.index) {
                 Some((_, t)) => {
-                    let mut it = t.iter();
+                    let mut it = self.open(t);
                     it.seek_to_first()?;
                     Some(it)
                 }
@@ -182,7 +200,7 @@ impl InternalIterator for LevelIterator {
         self.index = 0;
         self.current = match self.files.first() {
             Some((_, t)) => {
-                let mut it = t.iter();
+                let mut it = self.open(t);
                 it.seek_to_first()?;
                 Some(it)
             }
@@ -197,7 +215,7 @@ impl InternalIterator for LevelIterator {
             .partition_point(|(f, _)| compare_internal(&f.largest, target) == Ordering::Less);
         self.current = match self.files.get(self.index) {
             Some((_, t)) => {
-                let mut it = t.iter();
+                let mut it = self.open(t);
                 it.seek(target)?;
                 Some(it)
             }

@@ -126,6 +126,14 @@ pub struct Options {
     pub delayed_write_rate: u64,
     /// The compaction policy and its parameters.
     pub compaction: CompactionOptions,
+    /// Bytes of SSTable blocks kept in an LRU block cache; 0 = no cache
+    /// (every block a read touches comes from storage).
+    /// Same as the capacity of RocksDB's `block_cache`. Default 0.
+    pub block_cache_size: u64,
+    /// Keep index and filter blocks in the block cache (charged, evictable)
+    /// instead of pinned in each open table; no effect without a cache.
+    /// Same as `cache_index_and_filter_blocks` in RocksDB. Default off.
+    pub cache_index_and_filter_blocks: bool,
     /// Check the tree's invariants after every installed edit (tests).
     /// Like RocksDB's `force_consistency_checks`. Default off.
     pub paranoid_checks: bool,
@@ -167,6 +175,8 @@ impl Default for Options {
             hard_pending_compaction_bytes: 16 << 30,
             delayed_write_rate: MIB,
             compaction: CompactionOptions::default(),
+            block_cache_size: 0,
+            cache_index_and_filter_blocks: false,
             paranoid_checks: false,
             create_if_missing: true,
             error_if_exists: false,

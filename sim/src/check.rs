@@ -242,6 +242,10 @@ pub fn compare(
     current: &[RunRecord],
     tolerances: &Tolerances,
 ) -> CheckReport {
+    // Several seeds per configuration: means against bands (check_band.rs).
+    if crate::check_band::applies(baseline, current) {
+        return crate::check_band::compare(baseline, current, tolerances);
+    }
     let now_by_id: HashMap<&str, &RunRecord> =
         current.iter().map(|r| (r.run_id.as_str(), r)).collect();
     let base_ids: HashSet<&str> = baseline.iter().map(|r| r.run_id.as_str()).collect();

@@ -26,6 +26,7 @@ use crate::timeline::{read_timeline, timeline_cells, timeline_columns, TimelineR
 pub struct Journal {
     dir: PathBuf,
     runs: File,
+    breakdown: File,
     timeline: File,
     varied: Vec<String>,
     levels: usize,
@@ -76,6 +77,40 @@ fn append_file(path: &Path) -> Result<File> {
         .map_err(|e| LabError::io(path, e))
 }
 
+/// The journal's file of per-level and per-reason figures.
+const BREAKDOWN_CSV: &str = "breakdown.csv";
+const BREAKDOWN_HEADER: [&str; 3] = ["run_id", "column", "value"];
+
+/// Gives each finished run the breakdown figures the journal kept for it
+/// (lines of runs that did not finish are ignored).
+fn attach_breakdown(path: &Path, records: &mut [RunRecord]) -> Result<()> {
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|e| LabError::InvalidArgument(format!("{}: {e}", path.display())))?;
+    for (i, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| LabError::InvalidArgument(format!("{}: {e}", path.display())))?;
+        let (Some(run), Some(column), Some(value)) = (row.get(0), row.get(1), row.get(2)) else {
+            return Err(LabError::InvalidArgument(format!(
+                "{}:{}: want run_id,column,value",
+                path.display(),
+                i + 2
+            )));
+        };
+        let value: u64 = value.parse().map_err(|_| {
+            LabError::InvalidArgument(format!(
+                "{}:{}: `{value}` is not a count",
+                path.display(),
+                i + 2
+            ))
+        })?;
+        if let Some(r) = records.iter_mut().find(|r| r.run_id == run) {
+            if !r.breakdown.iter().any(|(n, _)| n == column) {
+                r.breakdown.push((column.to_string(), value));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Journal {
     /// Starts an empty journal in `dir` (replacing any there) for runs with
     /// these varied columns and level count.
@@ -89,7 +124,11 @@ impl Journal {
             std::fs::remove_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
         }
         std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
-        write_file(&dir.join(RUNS_CSV), &csv_line(&runs_header(varied))?)?;
+        write_file(&dir.join(RUNS_CSV), &csv_line(&runs_header(varied, &[]))?)?;
+        write_file(
+            &dir.join(BREAKDOWN_CSV),
+            &csv_line(&BREAKDOWN_HEADER.map(String::from))?,
+        )?;
         write_file(
             &dir.join(TIMELINE_CSV),
             &csv_line(&timeline_columns(levels))?,
@@ -103,6 +142,7 @@ impl Journal {
         Ok(Journal {
             dir: dir.to_path_buf(),
             runs: append_file(&dir.join(RUNS_CSV))?,
+            breakdown: append_file(&dir.join(BREAKDOWN_CSV))?,
             timeline: append_file(&dir.join(TIMELINE_CSV))?,
             varied: varied.to_vec(),
             levels,
@@ -135,9 +175,12 @@ impl Journal {
             )));
         }
         let (runs, timeline) = (dir.join(RUNS_CSV), dir.join(TIMELINE_CSV));
+        let breakdown = dir.join(BREAKDOWN_CSV);
         cut_torn_tail(&runs)?;
         cut_torn_tail(&timeline)?;
-        let records = read_runs(&runs)?;
+        cut_torn_tail(&breakdown)?;
+        let mut records = read_runs(&runs)?;
+        attach_breakdown(&breakdown, &mut records)?;
         let done: HashSet<&str> = records.iter().map(|r| r.run_id.as_str()).collect();
         let wanted: HashSet<&str> = manifest.run_ids.iter().map(String::as_str).collect();
         if let Some(stray) = records.iter().find(|r| !wanted.contains(r.run_id.as_str())) {
@@ -165,6 +208,21 @@ impl Journal {
     /// Appends a finished run: its timeline rows, synced, then its runs.csv
     /// row, synced.
     pub fn append(&mut self, record: &RunRecord, timeline: &[TimelineRow]) -> Result<()> {
+        // The per-level and per-reason columns vary from run to run: they
+        // go to their own file, one (run, column, value) line each.
+        let mut lines = Vec::new();
+        for (name, value) in &record.breakdown {
+            lines.extend(csv_line(&[
+                record.run_id.clone(),
+                name.clone(),
+                value.to_string(),
+            ])?);
+        }
+        let path = self.dir.join(BREAKDOWN_CSV);
+        self.breakdown
+            .write_all(&lines)
+            .and_then(|()| self.breakdown.sync_data())
+            .map_err(|e| LabError::io(&path, e))?;
         let mut rows = Vec::new();
         for row in timeline {
             rows.extend(csv_line(&timeline_cells(row, self.levels))?);
@@ -174,7 +232,7 @@ impl Journal {
             .write_all(&rows)
             .and_then(|()| self.timeline.sync_data())
             .map_err(|e| LabError::io(&path, e))?;
-        let line = csv_line(&run_cells(record, &self.varied))?;
+        let line = csv_line(&run_cells(record, &self.varied, &[]))?;
         let path = self.dir.join(RUNS_CSV);
         self.runs
             .write_all(&line)

@@ -3,10 +3,13 @@
 //! and the generated notebook; and `serve`, an LSM node for Maelstrom-style
 //! harnesses; and `bench`, db_bench-like wall-clock phases.
 
+pub mod aggregate;
 pub mod atomic;
 pub mod bench;
+pub mod breakdown;
 pub mod catalog;
 pub mod check;
+pub mod check_band;
 pub mod error;
 pub mod goal;
 pub mod journal;
@@ -24,6 +27,7 @@ pub mod serve;
 pub mod shard;
 pub mod spec;
 pub mod sweep;
+pub mod theory;
 pub mod timeline;
 
 pub use error::{LabError, Result};

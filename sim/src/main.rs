@@ -131,6 +131,10 @@ struct RunArgs {
     value_size: Option<String>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Probe lookups per workload operation, interleaved with the run
+    /// (default: 10,000 over the run when the workload has no reads).
+    #[arg(long)]
+    probe_rate: Option<f64>,
     #[command(flatten)]
     fs: FsArgs,
     /// Any engine, policy or workload parameter: name=value (repeatable).
@@ -151,6 +155,9 @@ struct SweepArgs {
     /// Run only every N-th run starting at I (0-based): I/N.
     #[arg(long)]
     shard: Option<Shard>,
+    /// Seeds per configuration (overrides the spec's `seeds`).
+    #[arg(long)]
+    seeds: Option<u64>,
     #[command(flatten)]
     fs: FsArgs,
     /// Root of the machine-readable results.
@@ -192,6 +199,9 @@ struct CheckArgs {
     /// tolerance, status) to this CSV file, e.g. for CI to keep.
     #[arg(long, value_name = "FILE")]
     compared: Option<PathBuf>,
+    /// Seeds per configuration of the spec run (overrides its `seeds`).
+    #[arg(long, conflicts_with = "results")]
+    seeds: Option<u64>,
     #[arg(long)]
     jobs: Option<usize>,
     #[arg(long)]
@@ -395,6 +405,20 @@ fn jobs(given: Option<usize>) -> Result<usize> {
     Ok(jobs)
 }
 
+/// Applies `--seeds N` to a loaded spec.
+fn with_seeds(mut spec: SweepSpec, seeds: Option<u64>) -> Result<SweepSpec> {
+    if let Some(n) = seeds {
+        if !(1..=1000).contains(&n) {
+            bail!("--seeds {n}: must be from 1 to 1000");
+        }
+        if spec.grid.iter().any(|a| a.key == "seed") {
+            bail!("--seeds {n}: the spec varies `seed` in its grid already; keep one");
+        }
+        spec.seeds = n;
+    }
+    Ok(spec)
+}
+
 fn load_spec(path: Option<&Path>) -> Result<(SweepSpec, String)> {
     match path {
         Some(p) => {
@@ -473,12 +497,16 @@ fn cmd_run(a: RunArgs) -> Result<()> {
             .with_context(|| format!("--set `{s}`: expected NAME=VALUE"))?;
         push(name.trim(), value.trim().to_string())?;
     }
+    if let Some(r) = a.probe_rate.filter(|r| !(0.0..=100.0).contains(r)) {
+        bail!("--probe-rate {r}: must be a number from 0 to 100 (probe lookups per operation)");
+    }
     let run = RunSpec {
         run_id: format!("{}/{}", a.policy, a.workload),
         spec_name: "run".into(),
         policy: a.policy.clone(),
         workload: a.workload.clone(),
         seed: a.seed,
+        probe_rate: a.probe_rate,
         ops: a.ops,
         settings,
         varied: vec![],
@@ -592,6 +620,7 @@ fn shard_runs(runs: &[RunSpec], shard: Option<Shard>) -> Result<Vec<&RunSpec>> {
 
 fn cmd_sweep(a: SweepArgs) -> Result<()> {
     let (spec, text) = load_spec(a.spec.as_deref())?;
+    let spec = with_seeds(spec, a.seeds)?;
     let runs = spec.runs();
     let selected = shard_runs(&runs, a.shard)?;
     let jobs = jobs(a.jobs)?;
@@ -724,6 +753,7 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         (Some(r), _) => read_runs(r)?,
         (None, Some(spec)) => {
             let (spec, _) = load_spec(Some(spec))?;
+            let spec = with_seeds(spec, a.seeds)?;
             let runs = spec.runs();
             let hash = spec_hash(&spec.name, &runs);
             let selected: Vec<&RunSpec> = runs.iter().collect();

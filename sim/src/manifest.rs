@@ -32,6 +32,9 @@ pub fn run_config(run: &RunSpec) -> String {
         format!("seed={}", run.seed),
     ];
     parts.extend(run.settings.iter().map(|(k, v)| format!("{k}={v}")));
+    if let Some(rate) = run.probe_rate {
+        parts.push(format!("probe_rate={rate}"));
+    }
     parts.join(";")
 }
 
@@ -152,6 +155,7 @@ mod tests {
             settings: vec![("engine.l0_file_limit".into(), value.into())],
             varied: vec![],
             base_dir: Default::default(),
+            probe_rate: None,
         }
     }
 

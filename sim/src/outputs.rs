@@ -130,7 +130,11 @@ pub fn write_outputs_with(
         data_dir,
         report_dir,
     };
-    let decisions = decide(records, results.goal);
+    // Several seeds per configuration: the decisions, the scatter and the
+    // report use the mean of each (aggregate.rs); runs.csv and the
+    // timelines keep every run.
+    let shown = crate::aggregate::mean_records(records);
+    let decisions = decide(&shown, results.goal);
     staging.produce(&paths.runs_csv, |p| write_runs(p, records))?;
     staging.produce(&paths.timeline_csv, |p| write_timeline(p, timeline))?;
     staging.write(&paths.spec_toml, results.spec_toml.as_bytes())?;
@@ -139,7 +143,7 @@ pub fn write_outputs_with(
         &paths.notebook,
         notebook_text(&paths.notebook, spec_name, &decisions, &grid_axes)?.as_bytes(),
     )?;
-    staging.produce(&paths.tradeoff_png, |p| tradeoff_scatter(records, p, panel))?;
+    staging.produce(&paths.tradeoff_png, |p| tradeoff_scatter(&shown, p, panel))?;
     staging.produce(&paths.amp_over_time_png, |p| {
         amp_over_time(timeline, records, p, panel)
     })?;
@@ -178,7 +182,7 @@ pub fn write_outputs_with(
         timeline_csv: to_data(&paths.timeline_csv),
         notebook: to_data(&paths.notebook),
     };
-    let md = render_report(spec_name, results.spec_toml, records, &decisions, &links);
+    let md = render_report(spec_name, results.spec_toml, &shown, &decisions, &links);
     staging.write(&paths.report_md, md.as_bytes())?;
     staging.write(&paths.manifest, results.manifest.to_json().as_bytes())?;
     staging.commit()?;

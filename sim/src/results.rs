@@ -3,9 +3,11 @@
 //!
 //! Column order: `run_id, spec, policy, workload`, the varied parameters (the
 //! union over all rows, in first-seen order), `seed, ops`, the metric columns
-//! in `METRICS` order, `git_rev, lsmlab_version, spec_hash, config`. RFC 4180
-//! via the csv crate. Files written before `spec_hash` and `config` existed
-//! still read (those two fields empty).
+//! in `METRICS` order, the per-level and per-reason columns (the union over
+//! all rows, named and ordered as [`crate::breakdown`] says), `git_rev,
+//! lsmlab_version, spec_hash, config`. RFC 4180 via the csv crate. Files
+//! written before `spec_hash` and `config` existed still read (those two
+//! fields empty).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -40,6 +42,9 @@ pub struct RunRecord {
     pub seed: u64,
     pub ops: u64,
     pub metrics: Metrics,
+    /// Per-level and per-reason figures, `(column, value)` (see
+    /// [`crate::breakdown`]).
+    pub breakdown: Vec<(String, u64)>,
     pub git_rev: String,
     pub lsmlab_version: String,
     /// The hash of the sweep the run belongs to (see `manifest::spec_hash`).
@@ -51,18 +56,24 @@ pub struct RunRecord {
 
 /// The header of runs.csv for these records.
 pub fn runs_columns(records: &[RunRecord]) -> Vec<String> {
-    runs_header(&varied_columns(records))
+    runs_header(&varied_columns(records), &breakdown_columns(records))
 }
 
-/// The header of runs.csv with these varied parameter columns.
-pub fn runs_header(varied: &[String]) -> Vec<String> {
+/// The header of runs.csv with these varied parameter and breakdown
+/// columns.
+pub fn runs_header(varied: &[String], breakdown: &[String]) -> Vec<String> {
     let mut columns: Vec<String> = LEADING_COLUMNS.iter().map(|c| c.to_string()).collect();
     columns.extend(varied.iter().cloned());
     columns.push("seed".into());
     columns.push("ops".into());
     columns.extend(METRICS.iter().map(|m| m.name.to_string()));
+    columns.extend(breakdown.iter().cloned());
     columns.extend(TRAILING_COLUMNS.iter().map(|c| c.to_string()));
     columns
+}
+
+fn breakdown_columns(records: &[RunRecord]) -> Vec<String> {
+    crate::breakdown::union_columns(records.iter().map(|r| r.breakdown.as_slice()))
 }
 
 /// The union of the varied parameter names, in first-seen order.
@@ -82,11 +93,12 @@ fn varied_columns(records: &[RunRecord]) -> Vec<String> {
 /// a crash never leaves a half-written baseline).
 pub fn write_runs(path: &Path, records: &[RunRecord]) -> Result<()> {
     let varied = varied_columns(records);
+    let breakdown = breakdown_columns(records);
     write_atomically(path, |out| {
         let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(runs_header(&varied))?;
+        writer.write_record(runs_header(&varied, &breakdown))?;
         for r in records {
-            writer.write_record(run_cells(r, &varied))?;
+            writer.write_record(run_cells(r, &varied, &breakdown))?;
         }
         writer.flush()?;
         Ok(())
@@ -94,7 +106,7 @@ pub fn write_runs(path: &Path, records: &[RunRecord]) -> Result<()> {
 }
 
 /// The cells of one runs.csv row, for a header with `varied` columns.
-pub fn run_cells(r: &RunRecord, varied: &[String]) -> Vec<String> {
+pub fn run_cells(r: &RunRecord, varied: &[String], breakdown: &[String]) -> Vec<String> {
     let mut row: Vec<String> = vec![
         r.run_id.clone(),
         r.spec.clone(),
@@ -108,6 +120,10 @@ pub fn run_cells(r: &RunRecord, varied: &[String]) -> Vec<String> {
     row.push(r.seed.to_string());
     row.push(r.ops.to_string());
     row.extend(r.metrics.cells());
+    for name in breakdown {
+        let value = r.breakdown.iter().find(|(n, _)| n == name);
+        row.push(value.map_or(0, |(_, v)| *v).to_string());
+    }
     row.push(r.git_rev.clone());
     row.push(r.lsmlab_version.clone());
     row.push(r.spec_hash.clone());
@@ -235,6 +251,7 @@ pub(crate) fn open_csv(path: &Path) -> Result<csv::Reader<File>> {
 struct RunsLayout {
     varied: Vec<(usize, String)>,
     seed: usize,
+    breakdown: Vec<(usize, String)>,
 }
 
 fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
@@ -270,9 +287,21 @@ fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
         }
         varied.push((i, name.to_string()));
     }
+    let first_breakdown = seed + 2 + METRICS.len();
+    let mut breakdown = Vec::new();
+    let mut trailing_at = first_breakdown;
+    while let Some(name) = cols.get(trailing_at).filter(|c| **c != TRAILING_COLUMNS[0]) {
+        if !crate::breakdown::is_breakdown_column(name) || breakdown.iter().any(|(_, n)| n == name)
+        {
+            break;
+        }
+        breakdown.push((trailing_at, name.to_string()));
+        trailing_at += 1;
+    }
     let expected: Vec<&str> = ["seed", "ops"]
         .into_iter()
         .chain(METRICS.iter().map(|m| m.name))
+        .chain(breakdown.iter().map(|(_, n)| n.as_str()))
         .chain(TRAILING_COLUMNS)
         .collect();
     let found = &cols[seed..];
@@ -297,7 +326,11 @@ fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
             found[expected.len()]
         )));
     }
-    Ok(RunsLayout { varied, seed })
+    Ok(RunsLayout {
+        varied,
+        seed,
+        breakdown,
+    })
 }
 
 /// Reads runs.csv back. Errors name the file, the line and the column of a
@@ -342,7 +375,12 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
                 .set_cell(m.name, cell(first_metric + k))
                 .map_err(|msg| row.error(m.name, msg))?;
         }
-        let git = first_metric + METRICS.len();
+        let breakdown = layout
+            .breakdown
+            .iter()
+            .map(|(i, name)| Ok((name.clone(), row.int(*i)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let git = first_metric + METRICS.len() + breakdown.len();
         records.push(RunRecord {
             run_id,
             spec: cell(1).to_string(),
@@ -352,6 +390,7 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
             seed: row.int(layout.seed)?,
             ops: row.int(layout.seed + 1)?,
             metrics,
+            breakdown,
             git_rev: cell(git).to_string(),
             lsmlab_version: cell(git + 1).to_string(),
             spec_hash: cell(git + 2).to_string(),
@@ -457,6 +496,7 @@ pub(crate) mod tests {
                 ops_per_second: 4000.0,
                 ..Metrics::default()
             },
+            breakdown: vec![],
             git_rev: "abc123".into(),
             lsmlab_version: "0.1.0".into(),
             spec_hash: "00000000000000aa".into(),

@@ -9,21 +9,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::theory::Shape;
+use lsmlab_engine::db::{EngineStats, ScanStats};
 use lsmlab_engine::fs::{DiskFs, Fs, MemFs};
+use lsmlab_engine::sst::LookupStats;
 use lsmlab_engine::{Clock, Db, Env, Options, VirtualClock};
 use lsmlab_workloads::{
-    encode_key, Op, OpKind, ReadOptions, TraceFile, WorkloadError, WorkloadSpec,
+    Op, OpKind, ReadOptions, SplitMix64, TraceFile, WorkloadError, WorkloadSpec,
 };
 
+use crate::breakdown::{level_column, reason_column, LEVEL_KINDS};
 use crate::metrics::Metrics;
 use crate::results::RunRecord;
 use crate::spec::RunSpec;
+use crate::theory::{predict, RunShape};
 use crate::timeline::TimelineRow;
 
 /// Timeline samples per run (at least; the end of the run adds one).
 pub const SAMPLES: u64 = 100;
-/// Point lookups of the probe phase, for workloads without reads.
-pub const PROBE_LOOKUPS: u64 = 10_000;
+/// Probe lookups interleaved with a run whose workload has no reads of its
+/// own, unless the spec sets `probe_rate`.
+pub const DEFAULT_PROBES: u64 = 10_000;
+/// Point lookups on the settled tree at the end (the `read_amp_settled` set).
+pub const SETTLED_PROBES: u64 = 10_000;
 
 /// Where a run's database lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,32 +269,47 @@ impl LiveSet {
     }
 }
 
-/// Per-lookup data-block counts, for the mean and the 99th percentile.
+/// Per-operation counts (blocks, sorted runs), for the mean and percentiles.
 #[derive(Default)]
-struct BlockHistogram {
+struct CountHistogram {
     counts: Vec<u64>,
 }
 
-impl BlockHistogram {
-    fn record(&mut self, blocks: u64) {
-        let i = blocks as usize;
+impl CountHistogram {
+    fn record(&mut self, value: u64) {
+        let i = value as usize;
         if self.counts.len() <= i {
             self.counts.resize(i + 1, 0);
         }
         self.counts[i] += 1;
     }
 
+    fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    fn mean(&self) -> Option<f64> {
+        let n = self.total();
+        let sum: u64 = self
+            .counts
+            .iter()
+            .enumerate()
+            .map(|(v, c)| v as u64 * c)
+            .sum();
+        (n > 0).then(|| sum as f64 / n as f64)
+    }
+
     fn percentile(&self, p: f64) -> f64 {
-        let total: u64 = self.counts.iter().sum();
+        let total = self.total();
         if total == 0 {
             return 0.0;
         }
         let rank = (p * total as f64).ceil().max(1.0) as u64;
         let mut seen = 0;
-        for (blocks, n) in self.counts.iter().enumerate() {
+        for (value, n) in self.counts.iter().enumerate() {
             seen += n;
             if seen >= rank {
-                return blocks as f64;
+                return value as f64;
             }
         }
         (self.counts.len() - 1) as f64
@@ -301,13 +324,204 @@ fn ratio(a: u64, b: u64) -> f64 {
     }
 }
 
+/// What a set of point lookups cost: blocks read from storage per lookup
+/// (cache misses, index and filter blocks included when cached), cache hits
+/// and filter probes.
+#[derive(Default)]
+struct ReadMeter {
+    lookups: u64,
+    storage_reads: u64,
+    cache_hits: u64,
+    data_misses: u64,
+    filter_probes: u64,
+    per_lookup: CountHistogram,
+}
+
+impl ReadMeter {
+    fn record(&mut self, st: &LookupStats) {
+        self.lookups += 1;
+        self.storage_reads += st.storage_reads();
+        self.cache_hits += st.cache_hits;
+        self.data_misses += st.blocks_read;
+        self.filter_probes += st.filter_probes;
+        self.per_lookup.record(st.storage_reads());
+    }
+
+    fn read_amp(&self) -> f64 {
+        ratio(self.storage_reads, self.lookups)
+    }
+
+    fn hit_rate(&self) -> f64 {
+        ratio(self.cache_hits, self.cache_hits + self.data_misses)
+    }
+}
+
+/// What range scans cost: blocks read from storage and sorted runs merged.
+#[derive(Default)]
+struct ScanMeter {
+    blocks: CountHistogram,
+    runs: CountHistogram,
+}
+
+impl ScanMeter {
+    fn record(&mut self, st: &ScanStats) {
+        self.blocks.record(st.blocks_read);
+        self.runs.record(st.sorted_runs);
+    }
+
+    fn p99(h: &CountHistogram) -> Option<f64> {
+        (h.total() > 0).then(|| h.percentile(0.99))
+    }
+}
+
+/// Probe lookups: how many are due after each workload operation, and
+/// which keys they use.
+///
+/// Present probes draw from a reservoir sample (Vitter's algorithm R) of
+/// every key the workload wrote, so they follow the workload's own key
+/// distribution (a hot key is written, and so sampled, more often). Absent
+/// probes take such a key and append a zero byte: a key that sorts right
+/// after it, before the next key of the workload's fixed-width scheme, so it
+/// lies inside the key space (file ranges and index blocks do not rule it
+/// out) and was never written. Probes alternate present and absent.
+struct Prober {
+    /// Probes due after `i` operations: `i * num / den`.
+    num: u64,
+    den: u64,
+    done: u64,
+    reservoir: Vec<Vec<u8>>,
+    offered: u64,
+    rng: SplitMix64,
+}
+
+/// Keys in the probe reservoir.
+const RESERVOIR: usize = 4096;
+/// Salt of the probes' random stream (apart from the workload's).
+const PROBE_SALT: u64 = 0x7072_6f62_6573;
+
+/// The key right after `key` that no fixed-width workload key equals.
+fn gap_key(key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 1);
+    k.extend_from_slice(key);
+    k.push(0);
+    k
+}
+
+impl Prober {
+    /// `rate` probes per operation (`None`: [`DEFAULT_PROBES`] over the
+    /// run for workloads without reads of their own, none otherwise).
+    fn new(rate: Option<f64>, workload: &WorkloadSpec, traced: bool, seed: u64) -> Prober {
+        let total = workload.total_ops().max(1);
+        let f = workload.mix.fractions();
+        let has_reads = !traced && f.read + f.rmw > 0.0;
+        let (num, den) = match rate {
+            Some(r) => ((r * 1e6).round() as u64, 1_000_000),
+            None if has_reads => (0, 1),
+            None => (DEFAULT_PROBES, total),
+        };
+        Prober {
+            num,
+            den,
+            done: 0,
+            reservoir: Vec::new(),
+            offered: 0,
+            rng: SplitMix64::new(seed ^ PROBE_SALT),
+        }
+    }
+
+    fn offer(&mut self, key: &[u8]) {
+        if self.num == 0 {
+            return;
+        }
+        self.offered += 1;
+        if self.reservoir.len() < RESERVOIR {
+            self.reservoir.push(key.to_vec());
+        } else {
+            let j = self.rng.below(self.offered) as usize;
+            if j < RESERVOIR {
+                self.reservoir[j] = key.to_vec();
+            }
+        }
+    }
+
+    /// The keys of the probes due after `ops_done` operations.
+    fn due(&mut self, ops_done: u64) -> Vec<Vec<u8>> {
+        let target = (u128::from(ops_done) * u128::from(self.num) / u128::from(self.den)) as u64;
+        let mut keys = Vec::new();
+        while self.done < target {
+            self.done += 1;
+            if self.reservoir.is_empty() {
+                continue;
+            }
+            let k = &self.reservoir[self.rng.below(self.reservoir.len() as u64) as usize];
+            keys.push(if self.done.is_multiple_of(2) {
+                gap_key(k)
+            } else {
+                k.clone()
+            });
+        }
+        keys
+    }
+}
+
+/// Delete persistence: when each delete happened, matched with the purge of
+/// its tombstone (Lethe's metric). A key put again before its tombstone was
+/// purged is no longer waiting for a purge and is forgotten.
+#[derive(Default)]
+struct DeleteTracker {
+    /// Key -> clock ms of its earliest delete not yet purged.
+    pending: HashMap<Vec<u8>, u64>,
+    /// Delete-to-purge times (ms).
+    persisted: Vec<u64>,
+}
+
+impl DeleteTracker {
+    fn deleted(&mut self, key: &[u8], now: u64) {
+        self.pending.entry(key.to_vec()).or_insert(now);
+    }
+
+    fn written(&mut self, key: &[u8]) {
+        if !self.pending.is_empty() {
+            self.pending.remove(key);
+        }
+    }
+
+    fn purged(&mut self, purges: Vec<(Vec<u8>, u64)>) {
+        for (key, at) in purges {
+            if let Some(since) = self.pending.get(&key).copied().filter(|&t| t <= at) {
+                self.pending.remove(&key);
+                self.persisted.push(at - since);
+            }
+        }
+    }
+
+    /// Mean and max seconds, `None` when nothing was purged.
+    fn seconds(&self) -> (Option<f64>, Option<f64>) {
+        if self.persisted.is_empty() {
+            return (None, None);
+        }
+        let sum: u64 = self.persisted.iter().sum();
+        let max = self.persisted.iter().max().copied().unwrap_or(0);
+        (
+            Some(sum as f64 / self.persisted.len() as f64 / 1000.0),
+            Some(max as f64 / 1000.0),
+        )
+    }
+}
+
 struct Experiment<'a> {
     run: &'a RunSpec,
     db: Db,
     clock: Arc<VirtualClock>,
     fs: Arc<dyn Fs>,
     live: LiveSet,
-    blocks: BlockHistogram,
+    prober: Prober,
+    /// Lookups during the run: the workload's and the probes.
+    reads: ReadMeter,
+    /// Storage reads and lookups at the previous sample.
+    window_start: (u64, u64),
+    scans: ScanMeter,
+    deletes: DeleteTracker,
     timeline: Vec<TimelineRow>,
     space_amp_peak: f64,
     num_levels: usize,
@@ -337,18 +551,31 @@ impl Experiment<'_> {
                         self.live.put(&op.key, op.value_len, u64::MAX);
                     }
                 }
+                self.prober.offer(&op.key);
+                self.deletes.written(&op.key);
             }
             OpKind::Delete => {
                 self.db.delete(&op.key)?;
                 self.live.delete(&op.key);
+                self.deletes.deleted(&op.key, self.clock.now_ms());
             }
             OpKind::Get => {
                 let (_, st) = self.db.get_with_stats(&op.key)?;
-                self.blocks.record(st.blocks_read);
+                self.reads.record(&st);
             }
             OpKind::Scan { len } => {
-                self.db.scan(&op.key, None, len as usize)?;
+                let (_, st) = self.db.scan_with_stats(&op.key, None, len as usize)?;
+                self.scans.record(&st);
             }
+        }
+        Ok(())
+    }
+
+    /// The probe lookups due after `ops_done` operations.
+    fn probe_during_run(&mut self, ops_done: u64) -> Result<(), lsmlab_engine::Error> {
+        for k in self.prober.due(ops_done) {
+            let (_, st) = self.db.get_with_stats(&k)?;
+            self.reads.record(&st);
         }
         Ok(())
     }
@@ -356,6 +583,7 @@ impl Experiment<'_> {
     fn sample(&mut self, ops_done: u64) {
         let now = self.clock.now_ms();
         let peaks = self.db.take_window_peaks();
+        self.deletes.purged(self.db.take_tombstone_purges());
         let live = self.live.live_bytes(now);
         let stats = self.db.stats();
         let v = self.db.version();
@@ -365,43 +593,109 @@ impl Experiment<'_> {
             .space_amp_peak
             .max(space_amp)
             .max(ratio(peaks.sst_bytes, live));
+        let (reads0, lookups0) = self.window_start;
+        self.window_start = (self.reads.storage_reads, self.reads.lookups);
+        let window_lookups = self.reads.lookups - lookups0;
         self.timeline.push(TimelineRow {
             run_id: self.run.run_id.clone(),
             ops_done,
             sim_time_s: now as f64 / 1000.0,
             write_amp: stats.write_amp(),
             space_amp,
-            read_amp: ratio(stats.lookup.blocks_read, stats.gets),
+            read_amp: (window_lookups > 0)
+                .then(|| ratio(self.reads.storage_reads - reads0, window_lookups)),
             l0_files: v.files(0).len() as u64,
             pending_compaction_bytes: peaks.pending_compaction_bytes,
             level_bytes: (0..self.num_levels).map(|l| v.level_bytes(l)).collect(),
         });
     }
 
-    /// Point lookups of keys that exist and keys that do not, half each.
-    fn probe(&mut self, key_size: usize) -> Result<(), lsmlab_engine::Error> {
+    /// The settled figure: point lookups of evenly spaced live keys and of
+    /// the gap key after each, on the tree after the final compaction.
+    fn probe_settled(&mut self) -> Result<ReadMeter, lsmlab_engine::Error> {
         let present: Vec<Vec<u8>> = {
             let n = self.live.keys.len() as u64;
-            let step = (n / (PROBE_LOOKUPS / 2)).max(1) as usize;
+            let step = (n / (SETTLED_PROBES / 2)).max(1) as usize;
             self.live
                 .sorted_keys()
                 .into_iter()
                 .step_by(step)
-                .take((PROBE_LOOKUPS / 2) as usize)
+                .take((SETTLED_PROBES / 2) as usize)
                 .map(<[u8]>::to_vec)
                 .collect()
         };
+        let mut meter = ReadMeter::default();
         for k in &present {
-            let (_, st) = self.db.get_with_stats(k)?;
-            self.blocks.record(st.blocks_read);
+            for key in [k.clone(), gap_key(k)] {
+                let (_, st) = self.db.get_with_stats(&key)?;
+                meter.record(&st);
+            }
         }
-        for i in 0..PROBE_LOOKUPS - present.len() as u64 {
-            // Keys above any the workloads generate.
-            let k = encode_key(u64::MAX - i, key_size.max(8));
-            let (_, st) = self.db.get_with_stats(&k)?;
-            self.blocks.record(st.blocks_read);
+        Ok(meter)
+    }
+
+    /// Per-level and per-reason figures, named by [`crate::breakdown`].
+    fn breakdown(&self, stats: &EngineStats) -> Vec<(String, u64)> {
+        let v = self.db.version();
+        let levels = self.num_levels.max(stats.levels.len());
+        let mut out = Vec::new();
+        for l in 0..levels {
+            let work = stats.levels.get(l).copied().unwrap_or_default();
+            let files = if l < v.num_levels() {
+                v.files(l).len()
+            } else {
+                0
+            };
+            let bytes = if l < v.num_levels() {
+                v.level_bytes(l)
+            } else {
+                0
+            };
+            for (kind, value) in
+                LEVEL_KINDS
+                    .iter()
+                    .zip([work.write_bytes, work.compactions, bytes, files as u64])
+            {
+                out.push((level_column(kind, l), value));
+            }
         }
-        Ok(())
+        for (reason, bytes) in &stats.write_bytes_by_reason {
+            out.push((reason_column(reason), *bytes));
+        }
+        out
+    }
+
+    /// The run's shape for the analytic models.
+    fn shape(&self, options: &Options, stats: &EngineStats) -> RunShape {
+        let v = self.db.version();
+        let deepest_level = (0..v.num_levels())
+            .rev()
+            .find(|&l| !v.files(l).is_empty())
+            .unwrap_or(0);
+        // The tree says which model applies: data below L0 is leveled;
+        // several runs kept in L0 alone are tiers, merged `min_threshold`
+        // at a time where the policy declares that parameter.
+        let c = &options.compaction;
+        let (shape, size_ratio) = if deepest_level > 0 {
+            (Shape::Leveled, options.level_size_multiplier)
+        } else {
+            let fanout = c
+                .policy
+                .param("min_threshold")
+                .map(|_| c.int("min_threshold") as f64);
+            (
+                Shape::Tiered,
+                fanout.unwrap_or(options.level_size_multiplier),
+            )
+        };
+        RunShape {
+            shape,
+            merges: stats.compactions,
+            size_ratio,
+            deepest_level,
+            data_bytes: v.total_bytes(),
+            flush_bytes: ratio(stats.flush_bytes, stats.flushes),
+        }
     }
 }
 
@@ -463,6 +757,7 @@ pub fn run_experiment(
         run: run.run_id.clone(),
         source,
     };
+    let traced = run.workload.starts_with("trace:");
     let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> = match run.trace_spec() {
         Some(path) => Box::new(open_trace(run, &path, &workload)?.ops().map_err(werr)?),
         None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
@@ -481,11 +776,16 @@ pub fn run_experiment(
         clock,
         fs,
         live: LiveSet::default(),
-        blocks: BlockHistogram::default(),
+        prober: Prober::new(run.probe_rate, &workload, traced, run.seed),
+        reads: ReadMeter::default(),
+        window_start: (0, 0),
+        scans: ScanMeter::default(),
+        deletes: DeleteTracker::default(),
         timeline: Vec::new(),
         space_amp_peak: 0.0,
         num_levels: options.num_levels,
     };
+    x.db.track_tombstone_purges(true);
     let total = workload.total_ops();
     let every = (total / SAMPLES).max(1);
     let pattern = |len: usize| -> Vec<u8> { (0..len).map(|i| (i * 31 + 7) as u8).collect() };
@@ -499,24 +799,32 @@ pub fn run_experiment(
         }
         x.apply(&op, &value).map_err(|e| x.engine_err(e))?;
         done += 1;
+        x.probe_during_run(done).map_err(|e| x.engine_err(e))?;
         if done.is_multiple_of(every) {
             x.sample(done);
             progress.store(done, Ordering::Relaxed);
         }
     }
+    // The burst figure: where db_bench reports, before the final flush.
+    let write_amp_burst = x.db.stats().write_amp();
     // The end state: everything flushed and compacted to quiescence.
     x.db.flush().map_err(|e| x.engine_err(e))?;
     x.db.compact().map_err(|e| x.engine_err(e))?;
-    if x.db.stats().gets == 0 {
-        x.probe(workload.key_size).map_err(|e| x.engine_err(e))?;
-    }
     x.sample(done);
     progress.store(done, Ordering::Relaxed);
+    let settled = x.probe_settled().map_err(|e| x.engine_err(e))?;
 
     let stats = x.db.stats();
     let now = x.clock.now_ms();
     let live_bytes = x.live.live_bytes(now);
-    let sst_bytes = x.db.version().total_bytes();
+    let version = x.db.version();
+    let sst_bytes = version.total_bytes();
+    let tombstones_left = (0..version.num_levels())
+        .flat_map(|l| version.files(l))
+        .map(|f| f.tombstones)
+        .sum();
+    let (persist_mean, persist_max) = x.deletes.seconds();
+    let model = predict(&x.shape(&options, &stats));
     let wall = started.elapsed().as_secs_f64();
     let metrics = Metrics {
         user_bytes: stats.user_bytes,
@@ -524,23 +832,39 @@ pub fn run_experiment(
         compaction_read_bytes: stats.compaction_read_bytes,
         compaction_write_bytes: stats.compaction_write_bytes,
         write_amp: stats.write_amp(),
+        write_amp_burst,
+        write_amp_settled: stats.write_amp(),
         wal_bytes: x.fs.stats().wal.bytes_written,
         space_amp: ratio(sst_bytes, live_bytes),
         space_amp_peak: x.space_amp_peak,
         live_bytes,
         sst_bytes,
-        read_amp: ratio(stats.lookup.blocks_read, stats.gets),
-        read_amp_p99: x.blocks.percentile(0.99),
-        filter_probes: ratio(stats.lookup.filter_probes, stats.gets),
+        lookups: x.reads.lookups,
+        read_amp: x.reads.read_amp(),
+        read_amp_p99: x.reads.per_lookup.percentile(0.99),
+        read_amp_settled: settled.read_amp(),
+        cache_hit_rate: x.reads.hit_rate(),
+        filter_probes: ratio(x.reads.filter_probes, x.reads.lookups),
+        scans: x.scans.blocks.total(),
+        scan_blocks: x.scans.blocks.mean(),
+        scan_blocks_p99: ScanMeter::p99(&x.scans.blocks),
+        scan_sorted_runs: x.scans.runs.mean(),
+        scan_sorted_runs_p99: ScanMeter::p99(&x.scans.runs),
         sorted_runs_max: stats.sorted_runs_max,
         compactions: stats.compactions,
         trivial_moves: stats.trivial_moves,
         stall_seconds: stats.stall_seconds(),
         pending_compaction_bytes_peak: stats.pending_compaction_bytes_peak,
+        delete_persistence_mean_s: persist_mean,
+        delete_persistence_max_s: persist_max,
+        tombstones_left,
+        model_write_amp: model.write_amp,
+        model_space_amp: model.space_amp,
         wall_seconds: wall,
         ops_per_second: if wall > 0.0 { done as f64 / wall } else { 0.0 },
     };
     let level_stats = x.db.level_stats().to_string();
+    let breakdown = x.breakdown(&stats);
     Ok(RunOutput {
         record: RunRecord {
             run_id: run.run_id.clone(),
@@ -551,6 +875,7 @@ pub fn run_experiment(
             seed: run.seed,
             ops: done,
             metrics,
+            breakdown,
             git_rev: crate::GIT_REV.to_string(),
             lsmlab_version: crate::manifest::VERSION.to_string(),
             spec_hash: String::new(),
@@ -567,7 +892,7 @@ mod tests {
 
     #[test]
     fn percentile_of_block_counts() {
-        let mut h = BlockHistogram::default();
+        let mut h = CountHistogram::default();
         for _ in 0..98 {
             h.record(1);
         }
@@ -576,7 +901,9 @@ mod tests {
         assert_eq!(h.percentile(0.99), 3.0);
         assert_eq!(h.percentile(0.5), 1.0);
         assert_eq!(h.percentile(1.0), 7.0);
-        assert_eq!(BlockHistogram::default().percentile(0.99), 0.0);
+        assert_eq!(h.mean(), Some((98.0 + 3.0 + 7.0) / 100.0));
+        assert_eq!(CountHistogram::default().percentile(0.99), 0.0);
+        assert_eq!(CountHistogram::default().mean(), None);
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! Columns: `run_id, ops_done, sim_time_s, write_amp, space_amp, read_amp,
 //! l0_files, pending_compaction_bytes, level_0_bytes .. level_{n-1}_bytes`,
 //! with n the largest level count of any row (shorter rows are padded with 0).
+//! `read_amp` is the figure over the sample's window (blocks read from
+//! storage per lookup since the previous sample), empty when the window had
+//! no lookups.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -35,7 +38,10 @@ pub struct TimelineRow {
     /// Amplification so far (same definitions as the end-of-run metrics).
     pub write_amp: f64,
     pub space_amp: f64,
-    pub read_amp: f64,
+    /// Blocks read from storage per lookup over this sample's window (since
+    /// the previous sample); `None` (an empty cell) when the window had no
+    /// lookups.
+    pub read_amp: Option<f64>,
     pub l0_files: u64,
     pub pending_compaction_bytes: u64,
     /// SSTable bytes in each level, L0 first.
@@ -73,7 +79,7 @@ pub fn timeline_cells(r: &TimelineRow, levels: usize) -> Vec<String> {
         r.sim_time_s.to_string(),
         r.write_amp.to_string(),
         r.space_amp.to_string(),
-        r.read_amp.to_string(),
+        r.read_amp.map(|v| v.to_string()).unwrap_or_default(),
         r.l0_files.to_string(),
         r.pending_compaction_bytes.to_string(),
     ];
@@ -110,7 +116,10 @@ pub fn read_timeline(path: &Path) -> Result<Vec<TimelineRow>> {
             sim_time_s: float(2)?,
             write_amp: float(3)?,
             space_amp: float(4)?,
-            read_amp: float(5)?,
+            read_amp: match row.cell(5) {
+                "" => None,
+                _ => Some(float(5)?),
+            },
             l0_files: int(6)?,
             pending_compaction_bytes: int(7)?,
             level_bytes: (0..levels)
@@ -190,7 +199,7 @@ pub(crate) mod tests {
                 sim_time_s: i as f64 * 0.5,
                 write_amp: 1.0 + slope * (i as f64).ln(),
                 space_amp: 1.0 + 0.5 / i as f64,
-                read_amp: 1.0 + (i % 5) as f64 * 0.1,
+                read_amp: Some(1.0 + (i % 5) as f64 * 0.1),
                 l0_files: i % 4,
                 pending_compaction_bytes: i * 100,
                 level_bytes: (0..(2 + i as usize % 3))

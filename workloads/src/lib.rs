@@ -37,5 +37,7 @@ pub use key::{
 pub use mixgraph::{fit_mixgraph, DistFit, MixGraph, MixGraphFit};
 pub use op::{Op, OpKind};
 pub use params::{ParamInfo, YCSB_ALIASES};
+/// The workloads' generator, for other deterministic draws (the lab's probes).
+pub use rng::SplitMix64;
 pub use spec::{Distribution, Fractions, Mix, PreloadOrder, ScanLengthDist, WorkloadSpec, PRESETS};
 pub use trace::{write_trace, Trace, TraceOps};

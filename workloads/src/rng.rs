@@ -24,12 +24,12 @@ pub(crate) fn derive_key(seed: u64, salt: u64) -> u64 {
 
 /// SplitMix64: 64 bits of state, one addition and one mix per output.
 #[derive(Clone, Debug)]
-pub(crate) struct SplitMix64 {
+pub struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         SplitMix64 { state: seed }
     }
 
@@ -40,7 +40,7 @@ impl SplitMix64 {
         SplitMix64::new(mix64(key ^ mix64(index)))
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(GAMMA);
         mix64(self.state)
     }
@@ -66,7 +66,7 @@ impl SplitMix64 {
     /// the division is skipped on almost every call, and the results are
     /// those of always comparing with the threshold.
     #[inline]
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         let first = self.peek();
         self.below_from(n, first)
     }

@@ -70,6 +70,9 @@ pub struct OutputSpec<'a> {
 pub struct MergeOutput {
     pub files: Vec<FileMeta>,
     pub stats: MergeStats,
+    /// User keys of the tombstones this merge purged (dropped with
+    /// [`DropCause::Tombstone`]: nothing older left to hide).
+    pub purged_tombstones: Vec<Vec<u8>>,
 }
 
 /// Tracks how many grandparent files the current output overlaps.
@@ -179,7 +182,12 @@ fn merge_inner(
             Decision::Drop(cause) => {
                 match cause {
                     DropCause::Shadowed => result.stats.dropped_shadowed += 1,
-                    DropCause::Tombstone => result.stats.dropped_tombstones += 1,
+                    DropCause::Tombstone => {
+                        result.stats.dropped_tombstones += 1;
+                        if parsed.kind == ValueKind::Tombstone {
+                            result.purged_tombstones.push(parsed.user_key.to_vec());
+                        }
+                    }
                     DropCause::Expired => result.stats.dropped_expired += 1,
                 }
                 input.next()?;

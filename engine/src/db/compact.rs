@@ -266,6 +266,8 @@ impl Inner {
                     .jobs_by_reason
                     .entry(job.reason.name())
                     .or_insert(0) += 1;
+                self.stats
+                    .add_reason_write(job.reason.name(), r.bytes_written);
                 Ok(r)
             }
             Err(e) => Err(self.fail(e)),
@@ -304,7 +306,10 @@ impl Inner {
                 self.remove_files(job)?;
                 return Ok(report);
             }
-            (JobKind::Merge, Some(out)) => out,
+            (JobKind::Merge, Some(out)) => {
+                self.note_purges(&out.purged_tombstones);
+                out
+            }
             (JobKind::Merge, None) => {
                 return Err(Error::InvalidArgument(
                     "a merge job was installed without its output".into(),
@@ -353,6 +358,9 @@ impl Inner {
     fn remove_files(&mut self, job: &Job) -> Result<()> {
         for (_, f) in job.input_files() {
             self.tables.remove(&f.number);
+            if let Some(c) = &self.block_cache {
+                c.erase_file(f.number);
+            }
             self.env.fs.remove(&self.dir.join(f.file_name()))?;
         }
         Ok(())

@@ -84,9 +84,12 @@ impl Inner {
     fn try_finish_flush(&mut self, out: MergeOutput) -> Result<()> {
         let fs = self.env.fs.clone();
         let mut edit = VersionEdit::default();
+        self.note_purges(&out.purged_tombstones);
         if out.stats.keys_in > 0 {
             self.stats.flushes += 1;
             self.stats.flush_bytes += out.stats.bytes_written;
+            self.stats
+                .add_reason_write(super::stats::FLUSH_REASON, out.stats.bytes_written);
             self.stats.merge += out.stats;
             let l0 = self.stats.level_mut(0);
             l0.write_bytes += out.stats.bytes_written;

@@ -19,14 +19,18 @@ mod work;
 mod write;
 
 pub use identity::IDENTITY_FILE;
+pub use read::ScanStats;
 pub use snapshot::Snapshot;
-pub use stats::{EngineStats, LevelStatsRow, LevelStatsTable, LevelWork, WindowPeaks};
+pub use stats::{
+    EngineStats, LevelStatsRow, LevelStatsTable, LevelWork, WindowPeaks, FLUSH_REASON,
+};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use crate::cache::BlockCache;
 use crate::clock::{Clock, SystemClock, VirtualClock};
 use crate::compaction::Strategy;
 use crate::error::{Error, Result};
@@ -121,6 +125,8 @@ struct Inner {
     state: ManifestState,
     /// Open tables by file number; opened on first use.
     tables: HashMap<u64, Arc<Table>>,
+    /// Blocks shared by the open tables (`block_cache_size > 0`).
+    block_cache: Option<Arc<BlockCache>>,
     /// Flushes and compactions waiting for their I/O budget.
     sched: Scheduler,
     /// Compaction debt of the current version.
@@ -141,6 +147,8 @@ struct Inner {
     /// The hold on the directory's `LOCK`, released when the database is
     /// dropped.
     _lock: Box<dyn DirLock>,
+    /// Tombstone purges `(user key, clock ms)` not yet taken, when tracked.
+    purges: Option<Vec<(Vec<u8>, u64)>>,
 }
 
 /// The strategy found nothing to do in version `epoch`; it is asked again
@@ -241,6 +249,7 @@ impl Db {
         );
         let dir_for_errors = dir.clone();
         let wal_number = state.log_number;
+        let opts_cache_size = opts.block_cache_size;
         let files = Arc::new(std::sync::atomic::AtomicU64::new(state.next_file_number));
         let mut inner = Inner {
             env,
@@ -258,6 +267,7 @@ impl Db {
             version: Arc::new(version),
             state,
             tables: HashMap::new(),
+            block_cache: (opts_cache_size > 0).then(|| BlockCache::new(opts_cache_size)),
             sched,
             debt: 0,
             epoch: 0,
@@ -269,6 +279,7 @@ impl Db {
             snapshots: snapshots.clone(),
             window: WindowPeaks::default(),
             _lock: lock,
+            purges: None,
         };
         inner.recover_wals()?;
         inner.delete_obsolete_files()?;
@@ -319,14 +330,36 @@ impl Db {
 
     /// A copy of the engine counters.
     pub fn stats(&self) -> EngineStats {
-        let mut stats = self.lock().stats.clone();
+        let (mut stats, cache) = {
+            let inner = self.lock();
+            (inner.stats.clone(), inner.block_cache.clone())
+        };
         stats.lookup = self.shared.lookups.total();
+        stats.block_cache = cache.map(|c| c.stats()).unwrap_or_default();
         stats
     }
 
     /// The current version (the shape of the tree).
     pub fn version(&self) -> Arc<Version> {
         self.lock().version.clone()
+    }
+
+    /// Starts (or stops) recording the tombstones flushes and compactions
+    /// purge, for [`Db::take_tombstone_purges`].
+    pub fn track_tombstone_purges(&self, on: bool) {
+        let mut inner = self.lock();
+        inner.purges = if on { Some(Vec::new()) } else { None };
+    }
+
+    /// The tombstones purged since the previous call, as `(user key, clock
+    /// ms of the purge)` in purge order; empty when not tracked.
+    pub fn take_tombstone_purges(&self) -> Vec<(Vec<u8>, u64)> {
+        let mut inner = self.lock();
+        inner
+            .purges
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The peaks since the previous call (or since open), then starts a new
@@ -401,6 +434,14 @@ impl Drop for Db {
 }
 
 impl Inner {
+    /// Records purged tombstones at the current clock time, when tracked.
+    fn note_purges(&mut self, keys: &[Vec<u8>]) {
+        let now = self.now_ms();
+        if let Some(p) = &mut self.purges {
+            p.extend(keys.iter().map(|k| (k.clone(), now)));
+        }
+    }
+
     fn fail(&mut self, e: Error) -> Error {
         if self.failed.is_none() {
             self.failed = Some(e.to_string());

@@ -11,7 +11,7 @@ use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
 use crate::memtable::MemRange;
 use crate::merge_iter::{LevelIterator, MergingIterator};
-use crate::sst::{LookupStats, Table};
+use crate::sst::{LookupStats, ReadTally, Table, TableReadOptions};
 use crate::version::FileMeta;
 
 /// The value an entry stands for at time `now_ms`: `None` for a tombstone
@@ -76,6 +76,17 @@ impl Db {
         hi: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        Ok(self.scan_at_seq(lo, hi, limit, None)?.0)
+    }
+
+    /// [`Db::scan`] plus what the scan cost: blocks read and sorted runs
+    /// merged.
+    pub fn scan_with_stats(
+        &self,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<(Vec<KeyValue>, ScanStats)> {
         self.scan_at_seq(lo, hi, limit, None)
     }
 
@@ -87,7 +98,7 @@ impl Db {
         hi: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.scan_at_seq(lo, hi, limit, Some(snapshot.seq()))
+        Ok(self.scan_at_seq(lo, hi, limit, Some(snapshot.seq()))?.0)
     }
 
     /// A scan at `seq` (the latest state when `None`). Under the lock it
@@ -102,9 +113,10 @@ impl Db {
         hi: Option<&[u8]>,
         limit: usize,
         seq: Option<SeqNo>,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    ) -> Result<(Vec<KeyValue>, ScanStats)> {
         let mut keys_copied = limit.saturating_add(1);
         let mut counted = false;
+        let tally = Arc::new(ReadTally::default());
         loop {
             let (seq, now, plan) = {
                 let mut inner = self.lock();
@@ -115,8 +127,15 @@ impl Db {
                 let seq = seq.unwrap_or(inner.state.last_sequence);
                 (seq, inner.now_ms(), inner.plan_scan(lo, hi, keys_copied)?)
             };
-            if let Some(out) = plan.run(lo, hi, limit, seq, now)? {
-                return Ok(out);
+            let sorted_runs = plan.sorted_runs();
+            if let Some(out) = plan.run(lo, hi, limit, seq, now, &tally)? {
+                let reads = tally.total();
+                let stats = ScanStats {
+                    blocks_read: reads.storage_reads(),
+                    cache_hits: reads.cache_hits,
+                    sorted_runs,
+                };
+                return Ok((out, stats));
             }
             keys_copied = keys_copied.saturating_mul(4);
         }
@@ -153,7 +172,12 @@ impl Inner {
         if let Some(t) = self.tables.get(&file.number) {
             return Ok(t.clone());
         }
-        let t = Table::open(self.env.fs.as_ref(), &self.dir.join(file.file_name()))?;
+        let read = TableReadOptions {
+            file_number: file.number,
+            cache: self.block_cache.clone(),
+            cache_index_and_filter_blocks: self.opts.cache_index_and_filter_blocks,
+        };
+        let t = Table::open_with(self.env.fs.as_ref(), &self.dir.join(file.file_name()), read)?;
         t.check_matches(file)?;
         self.tables.insert(file.number, t.clone());
         Ok(t)
@@ -230,6 +254,19 @@ impl Inner {
 /// A user key and its value.
 type KeyValue = (Vec<u8>, Vec<u8>);
 
+/// What one range scan cost.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Blocks read from storage (data, and index or filter blocks when they
+    /// live in the block cache), over every attempt of the scan.
+    pub blocks_read: u64,
+    /// Data blocks found in the block cache.
+    pub cache_hits: u64,
+    /// Sorted runs merged: memtables with entries in the range, L0 files
+    /// and deeper levels overlapping it (of the last attempt).
+    pub sorted_runs: u64,
+}
+
 /// What one scan reads, gathered under the lock and merged without it.
 struct ScanPlan {
     /// Newest first.
@@ -241,8 +278,16 @@ struct ScanPlan {
 }
 
 impl ScanPlan {
+    /// The sorted runs the merge reads: non-empty memtable copies and every
+    /// run with an overlapping file.
+    fn sorted_runs(&self) -> u64 {
+        let mem = self.memtables.iter().filter(|m| !m.is_empty()).count();
+        (mem + self.runs.len()) as u64
+    }
+
     /// The first `limit` live pairs at `seq`, or `None` when the merge
-    /// reached a key the memtable copies stopped short of.
+    /// reached a key the memtable copies stopped short of. Table reads go
+    /// through the block cache and are counted in `tally`.
     fn run(
         self,
         lo: &[u8],
@@ -250,6 +295,7 @@ impl ScanPlan {
         limit: usize,
         seq: SeqNo,
         now: u64,
+        tally: &Arc<ReadTally>,
     ) -> Result<Option<Vec<KeyValue>>> {
         // The copies are complete for user keys below the smallest cut.
         let cut = self.memtables.iter().filter_map(|m| m.cut.clone()).min();
@@ -261,9 +307,9 @@ impl ScanPlan {
         for mut files in self.runs {
             if files.len() == 1 {
                 let (_, t) = files.pop().expect("one file");
-                children.push(Box::new(t.iter()));
+                children.push(Box::new(t.scan_iter(tally.clone())));
             } else {
-                children.push(Box::new(LevelIterator::new(files)));
+                children.push(Box::new(LevelIterator::for_scan(files, tally.clone())));
             }
         }
         let mut it = MergingIterator::new(children);

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::cache::CacheStats;
 use crate::compaction::MergeStats;
 use crate::sst::LookupStats;
 
@@ -14,6 +15,8 @@ pub(super) struct LookupCounters {
     filter_probes: AtomicU64,
     filter_negatives: AtomicU64,
     blocks_read: AtomicU64,
+    cache_hits: AtomicU64,
+    meta_blocks_read: AtomicU64,
 }
 
 impl LookupCounters {
@@ -23,6 +26,9 @@ impl LookupCounters {
         self.filter_negatives
             .fetch_add(s.filter_negatives, Ordering::Relaxed);
         self.blocks_read.fetch_add(s.blocks_read, Ordering::Relaxed);
+        self.cache_hits.fetch_add(s.cache_hits, Ordering::Relaxed);
+        self.meta_blocks_read
+            .fetch_add(s.meta_blocks_read, Ordering::Relaxed);
     }
 
     pub(super) fn total(&self) -> LookupStats {
@@ -30,6 +36,8 @@ impl LookupCounters {
             filter_probes: self.filter_probes.load(Ordering::Relaxed),
             filter_negatives: self.filter_negatives.load(Ordering::Relaxed),
             blocks_read: self.blocks_read.load(Ordering::Relaxed),
+            cache_hits: self.cache_hits.load(Ordering::Relaxed),
+            meta_blocks_read: self.meta_blocks_read.load(Ordering::Relaxed),
         }
     }
 }
@@ -80,6 +88,9 @@ pub struct EngineStats {
     pub bytes_dropped: u64,
     /// Jobs per reason name (see `Reason::name`).
     pub jobs_by_reason: BTreeMap<&'static str, u64>,
+    /// SSTable bytes written per reason name: [`FLUSH_REASON`] for flushes,
+    /// `Reason::name` for compactions (moves and drops write nothing).
+    pub write_bytes_by_reason: BTreeMap<&'static str, u64>,
     /// Largest number of sorted runs seen after any flush or compaction.
     pub sorted_runs_max: u64,
     /// Largest on-disk SSTable bytes seen, compaction inputs and outputs
@@ -107,7 +118,12 @@ pub struct EngineStats {
     pub lookup: LookupStats,
     /// Range scans served.
     pub scans: u64,
+    /// Block cache counters (all zero without a cache).
+    pub block_cache: CacheStats,
 }
+
+/// The reason name flushes are counted under in `write_bytes_by_reason`.
+pub const FLUSH_REASON: &str = "flush";
 
 impl EngineStats {
     /// `(flush_bytes + compaction_write_bytes) / user_bytes`; 0 before any write.
@@ -122,6 +138,11 @@ impl EngineStats {
     /// Simulated seconds writes waited, stopped or slowed down.
     pub fn stall_seconds(&self) -> f64 {
         (self.stall_ms + self.slowdown_ms) as f64 / 1000.0
+    }
+
+    /// Counts `bytes` written by a job (or flush) of reason `name`.
+    pub(crate) fn add_reason_write(&mut self, name: &'static str, bytes: u64) {
+        *self.write_bytes_by_reason.entry(name).or_insert(0) += bytes;
     }
 
     pub(crate) fn level_mut(&mut self, level: usize) -> &mut LevelWork {

@@ -37,4 +37,4 @@ mod tests;
 pub use builder::{TableBuilder, TableOptions, TableSummary};
 pub use format::BlockHandle;
 pub use properties::TableProperties;
-pub use table::{LookupStats, Table, TableEntry, TableIter};
+pub use table::{LookupStats, ReadTally, Table, TableEntry, TableIter, TableReadOptions};

@@ -1,18 +1,22 @@
-//! Reading an SSTable: [`Table`] holds the footer, index, filter and
-//! properties in memory and reads data blocks on demand (no block cache, so
-//! every data block a lookup touches is one counted read); [`TableIter`]
-//! walks the table one data block at a time.
+//! Reading an SSTable: [`Table`] holds the footer and properties in memory,
+//! the index and filter either pinned in the table or in the database's
+//! [`BlockCache`] (RocksDB's `cache_index_and_filter_blocks`), and reads data
+//! blocks on demand, through the block cache when there is one: every block
+//! not found there is one counted read from storage. [`TableIter`] walks the
+//! table one data block at a time.
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::ops::AddAssign;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use super::block::{Block, BlockError, BlockIter};
 use super::bloom::BloomFilter;
 use super::format::{check_handle, read_block, BlockHandle, Footer, FOOTER_LEN};
 use super::properties::TableProperties;
+use crate::cache::{BlockCache, BlockKey, BlockKind, CachedValue};
 use crate::coding::Decoder;
 use crate::error::{Error, Result};
 use crate::fs::{Fs, RandomAccessFile};
@@ -39,8 +43,20 @@ pub struct LookupStats {
     pub filter_probes: u64,
     /// Probes that ruled the table out without reading data.
     pub filter_negatives: u64,
-    /// Data blocks read.
+    /// Data blocks read from storage (not found in the block cache).
     pub blocks_read: u64,
+    /// Data blocks found in the block cache.
+    pub cache_hits: u64,
+    /// Index and filter blocks read from storage (only when they live in
+    /// the block cache and were not found there).
+    pub meta_blocks_read: u64,
+}
+
+impl LookupStats {
+    /// Every block read from storage: data, index and filter.
+    pub fn storage_reads(&self) -> u64 {
+        self.blocks_read + self.meta_blocks_read
+    }
 }
 
 impl AddAssign for LookupStats {
@@ -48,7 +64,56 @@ impl AddAssign for LookupStats {
         self.filter_probes += o.filter_probes;
         self.filter_negatives += o.filter_negatives;
         self.blocks_read += o.blocks_read;
+        self.cache_hits += o.cache_hits;
+        self.meta_blocks_read += o.meta_blocks_read;
     }
+}
+
+/// Blocks read by a set of cursors (one scan), shared by them.
+#[derive(Debug, Default)]
+pub struct ReadTally {
+    blocks_read: AtomicU64,
+    cache_hits: AtomicU64,
+    meta_blocks_read: AtomicU64,
+}
+
+impl ReadTally {
+    fn add(&self, s: &LookupStats) {
+        self.blocks_read
+            .fetch_add(s.blocks_read, AtomicOrdering::Relaxed);
+        self.cache_hits
+            .fetch_add(s.cache_hits, AtomicOrdering::Relaxed);
+        self.meta_blocks_read
+            .fetch_add(s.meta_blocks_read, AtomicOrdering::Relaxed);
+    }
+
+    /// The totals so far (filter fields stay 0: cursors consult no filter).
+    pub fn total(&self) -> LookupStats {
+        LookupStats {
+            blocks_read: self.blocks_read.load(AtomicOrdering::Relaxed),
+            cache_hits: self.cache_hits.load(AtomicOrdering::Relaxed),
+            meta_blocks_read: self.meta_blocks_read.load(AtomicOrdering::Relaxed),
+            ..LookupStats::default()
+        }
+    }
+}
+
+/// How a table is read: its file number (the block cache key), the cache
+/// shared by the database's tables, and whether index and filter blocks
+/// live in that cache instead of in the table.
+#[derive(Debug, Clone, Default)]
+pub struct TableReadOptions {
+    pub file_number: u64,
+    pub cache: Option<Arc<BlockCache>>,
+    /// RocksDB's `cache_index_and_filter_blocks`; ignored without a cache.
+    pub cache_index_and_filter_blocks: bool,
+}
+
+/// An index or filter block: held by the table, or in the block cache.
+enum Meta<T> {
+    Pinned(Arc<T>),
+    /// In the cache under this handle's offset; read again on a miss.
+    Cached(BlockHandle),
 }
 
 /// One index entry: a data block and its last key.
@@ -57,15 +122,23 @@ struct IndexEntry {
     handle: BlockHandle,
 }
 
+/// The decoded index block.
+/// INVARIANT: last keys strictly increasing; blocks lie in file order,
+/// without overlap, before the footer.
+type Index = Vec<IndexEntry>;
+
 /// An open SSTable.
 pub struct Table {
     path: PathBuf,
     file: Arc<dyn RandomAccessFile>,
     size: u64,
-    /// INVARIANT: last keys strictly increasing; blocks lie in file order,
-    /// without overlap, before the footer.
-    index: Vec<IndexEntry>,
-    filter: Option<BloomFilter>,
+    number: u64,
+    cache: Option<Arc<BlockCache>>,
+    index: Meta<Index>,
+    filter: Meta<Option<BloomFilter>>,
+    /// Data blocks (the index's length).
+    num_blocks: usize,
+    has_filter: bool,
     props: TableProperties,
 }
 
@@ -74,16 +147,23 @@ impl fmt::Debug for Table {
         f.debug_struct("Table")
             .field("path", &self.path)
             .field("size", &self.size)
-            .field("data_blocks", &self.index.len())
-            .field("has_filter", &self.filter.is_some())
+            .field("data_blocks", &self.num_blocks)
+            .field("has_filter", &self.has_filter)
             .finish()
     }
 }
 
 impl Table {
-    /// Opens the table at `path`: reads and verifies the footer, index,
-    /// filter and properties blocks (four reads).
+    /// Opens the table at `path` without a block cache: reads and verifies
+    /// the footer, index, filter and properties blocks (four reads).
     pub fn open(fs: &dyn Fs, path: &Path) -> Result<Arc<Table>> {
+        Table::open_with(fs, path, TableReadOptions::default())
+    }
+
+    /// Opens the table at `path` to be read as `read` says. The index and
+    /// filter are read and verified here either way; when they live in the
+    /// cache they are inserted into it (and may be evicted later).
+    pub fn open_with(fs: &dyn Fs, path: &Path, read: TableReadOptions) -> Result<Arc<Table>> {
         let file = fs.open(path)?;
         let size = file.len();
         if size < FOOTER_LEN as u64 {
@@ -112,14 +192,82 @@ impl Table {
                 "properties disagree with the index",
             ));
         }
+        let num_blocks = index.len();
+        let has_filter = filter.is_some();
+        let (index, filter) = match &read.cache {
+            Some(cache) if read.cache_index_and_filter_blocks => {
+                let put = |h: BlockHandle, v: CachedValue| {
+                    let key = BlockKey {
+                        file: read.file_number,
+                        offset: h.offset,
+                    };
+                    cache.insert(key, v, h.size);
+                };
+                put(footer.index, Arc::new(index));
+                put(footer.filter, Arc::new(filter));
+                (Meta::Cached(footer.index), Meta::Cached(footer.filter))
+            }
+            _ => (
+                Meta::Pinned(Arc::new(index)),
+                Meta::Pinned(Arc::new(filter)),
+            ),
+        };
         Ok(Arc::new(Table {
             path: path.to_path_buf(),
             file,
             size,
+            number: read.file_number,
+            cache: read.cache,
             index,
             filter,
+            num_blocks,
+            has_filter,
             props,
         }))
+    }
+
+    /// An index or filter block from the cache, or from storage on a miss
+    /// (counted in `stats.meta_blocks_read` and cached again).
+    fn meta<T: Send + Sync + 'static>(
+        &self,
+        meta: &Meta<T>,
+        stats: &mut LookupStats,
+        decode: impl FnOnce(Vec<u8>) -> std::result::Result<T, BlockError>,
+    ) -> Result<Arc<T>> {
+        let h = match meta {
+            Meta::Pinned(v) => return Ok(v.clone()),
+            Meta::Cached(h) => *h,
+        };
+        let cache = self
+            .cache
+            .as_ref()
+            .expect("cached meta blocks have a cache");
+        let key = BlockKey {
+            file: self.number,
+            offset: h.offset,
+        };
+        if let Some(v) = cache.get(key, BlockKind::Meta) {
+            if let Ok(v) = v.downcast::<T>() {
+                return Ok(v);
+            }
+        }
+        stats.meta_blocks_read += 1;
+        let v = Arc::new(decode(read_block(&*self.file, h)?).map_err(|e| {
+            Error::corruption(&self.path, format!("block at offset {}: {e}", h.offset))
+        })?);
+        cache.insert(key, v.clone(), h.size);
+        Ok(v)
+    }
+
+    fn index(&self, stats: &mut LookupStats) -> Result<Arc<Index>> {
+        let footer_at = self.size - FOOTER_LEN as u64;
+        self.meta(&self.index, stats, |d| {
+            decode_index(&self.path, d, footer_at)
+        })
+    }
+
+    fn filter(&self, stats: &mut LookupStats) -> Result<Arc<Option<BloomFilter>>> {
+        self.meta(&self.filter, stats, BloomFilter::decode)
     }
 
     /// The newest entry for `user_key` with a sequence number `<= read_seq`,
@@ -130,24 +278,25 @@ impl Table {
         read_seq: SeqNo,
         stats: &mut LookupStats,
     ) -> Result<Option<TableEntry>> {
-        if let Some(f) = &self.filter {
+        if let Some(f) = self.filter(stats)?.as_ref() {
             stats.filter_probes += 1;
             if !f.may_contain(user_key) {
                 stats.filter_negatives += 1;
                 return Ok(None);
             }
         }
+        let index = self.index(stats)?;
         let target = seek_key(user_key, read_seq.min(MAX_SEQ));
-        let mut i = self.find_block(&target);
+        let mut i = find_block(&index, &target);
         // Versions of a key may span blocks: if a block ends before the
         // target, the answer (if any) starts the next one.
-        while i < self.index.len() {
-            let mut it = self.read_data_block(i)?;
-            stats.blocks_read += 1;
-            it.seek(&target).map_err(|e| self.data_corruption(i, e))?;
+        while i < index.len() {
+            let mut it = self.data_block(&index, i, true, stats)?;
+            it.seek(&target)
+                .map_err(|e| self.data_corruption(&index, i, e))?;
             if it.valid() {
                 let p = parse_internal_key(it.key())
-                    .ok_or_else(|| self.data_corruption(i, BlockError("bad key kind")))?;
+                    .ok_or_else(|| self.data_corruption(&index, i, BlockError("bad key kind")))?;
                 if p.user_key != user_key {
                     return Ok(None);
                 }
@@ -163,17 +312,31 @@ impl Table {
     }
 
     /// The bloom filter's answer for `user_key` (true without a filter).
-    pub fn may_contain(&self, user_key: &[u8]) -> bool {
-        self.filter.as_ref().is_none_or(|f| f.may_contain(user_key))
+    pub fn may_contain(&self, user_key: &[u8]) -> Result<bool> {
+        let f = self.filter(&mut LookupStats::default())?;
+        Ok(f.as_ref().as_ref().is_none_or(|f| f.may_contain(user_key)))
     }
 
-    /// A cursor over every entry, reading one data block at a time.
+    /// A cursor over every entry, reading one data block at a time from
+    /// storage, bypassing the block cache (as compactions read in RocksDB,
+    /// `fill_cache = false`).
     pub fn iter(self: &Arc<Self>) -> TableIter {
         TableIter {
             table: Arc::clone(self),
+            index: None,
             block_idx: 0,
             block: None,
             blocks_read: 0,
+            tally: None,
+        }
+    }
+
+    /// A cursor for a user scan: blocks come through the block cache and
+    /// every read is added to `tally`.
+    pub fn scan_iter(self: &Arc<Self>, tally: Arc<ReadTally>) -> TableIter {
+        TableIter {
+            tally: Some(tally),
+            ..self.iter()
         }
     }
 
@@ -226,30 +389,60 @@ impl Table {
 
     /// True when the table has a bloom filter.
     pub fn has_filter(&self) -> bool {
-        self.filter.is_some()
+        self.has_filter
     }
 
-    /// The first block whose last key is `>= target` (`index.len()` if none).
-    fn find_block(&self, target: &[u8]) -> usize {
-        self.index
-            .partition_point(|e| compare_internal(&e.last_key, target) == Ordering::Less)
-    }
-
-    fn read_data_block(&self, i: usize) -> Result<BlockIter> {
-        let data = read_block(&*self.file, self.index[i].handle)?;
-        let block = Block::new(data).map_err(|e| self.data_corruption(i, e))?;
+    /// Data block `i`: from the block cache when `cached` and there is one
+    /// (counted in `stats.cache_hits`), else from storage (counted in
+    /// `stats.blocks_read`, and cached when `cached`).
+    fn data_block(
+        &self,
+        index: &Index,
+        i: usize,
+        cached: bool,
+        stats: &mut LookupStats,
+    ) -> Result<BlockIter> {
+        let h = index[i].handle;
+        let cache = self.cache.as_ref().filter(|_| cached);
+        let key = BlockKey {
+            file: self.number,
+            offset: h.offset,
+        };
+        let hit = cache
+            .and_then(|c| c.get(key, BlockKind::Data))
+            .and_then(|v| v.downcast::<Vec<u8>>().ok());
+        let data = match hit {
+            Some(bytes) => {
+                stats.cache_hits += 1;
+                bytes.as_ref().clone()
+            }
+            None => {
+                let data = read_block(&*self.file, h)?;
+                stats.blocks_read += 1;
+                if let Some(c) = cache {
+                    c.insert(key, Arc::new(data.clone()), h.size);
+                }
+                data
+            }
+        };
+        let block = Block::new(data).map_err(|e| self.data_corruption(index, i, e))?;
         if block.is_empty() {
-            return Err(self.data_corruption(i, BlockError("empty data block")));
+            return Err(self.data_corruption(index, i, BlockError("empty data block")));
         }
         Ok(BlockIter::new(block))
     }
 
-    fn data_corruption(&self, i: usize, e: BlockError) -> Error {
+    fn data_corruption(&self, index: &Index, i: usize, e: BlockError) -> Error {
         Error::corruption(
             &self.path,
-            format!("data block at offset {}: {e}", self.index[i].handle.offset),
+            format!("data block at offset {}: {e}", index[i].handle.offset),
         )
     }
+}
+
+/// The first block whose last key is `>= target` (`index.len()` if none).
+fn find_block(index: &Index, target: &[u8]) -> usize {
+    index.partition_point(|e| compare_internal(&e.last_key, target) == Ordering::Less)
 }
 
 /// Decodes the index block and checks its invariants.
@@ -291,22 +484,44 @@ fn decode_index(
 /// block at a time; after an error it is invalid.
 pub struct TableIter {
     table: Arc<Table>,
+    /// Loaded on first use (it may have to come from the cache).
+    index: Option<Arc<Index>>,
     /// The index entry of `block`.
     block_idx: usize,
     block: Option<BlockIter>,
     blocks_read: u64,
+    /// Set for user scans: read through the cache and count here.
+    tally: Option<Arc<ReadTally>>,
 }
 
 impl TableIter {
-    /// Data blocks read so far.
+    /// Data blocks read so far (from the cache or from storage).
     pub fn blocks_read(&self) -> u64 {
         self.blocks_read
     }
 
-    fn load(&mut self, i: usize) -> Result<&mut BlockIter> {
+    fn index(&mut self) -> Result<Arc<Index>> {
+        if let Some(i) = &self.index {
+            return Ok(i.clone());
+        }
+        let mut stats = LookupStats::default();
+        let index = self.table.index(&mut stats)?;
+        if let Some(t) = &self.tally {
+            t.add(&stats);
+        }
+        Ok(self.index.insert(index).clone())
+    }
+
+    fn load(&mut self, index: &Index, i: usize) -> Result<&mut BlockIter> {
         self.block = None;
         self.block_idx = i;
-        let it = self.table.read_data_block(i)?;
+        let mut stats = LookupStats::default();
+        let it = self
+            .table
+            .data_block(index, i, self.tally.is_some(), &mut stats)?;
+        if let Some(t) = &self.tally {
+            t.add(&stats);
+        }
         self.blocks_read += 1;
         Ok(self.block.insert(it))
     }
@@ -314,8 +529,15 @@ impl TableIter {
     /// From block `i` on, positions at the first entry: either at `target`
     /// or after it within block `i`, or at the start of a later block.
     fn position(&mut self, mut i: usize, mut target: Option<&[u8]>) -> Result<()> {
-        while i < self.table.index.len() {
-            let block = self.load(i)?;
+        let index = match self.index() {
+            Ok(index) => index,
+            Err(e) => {
+                self.block = None;
+                return Err(e);
+            }
+        };
+        while i < index.len() {
+            let block = self.load(&index, i)?;
             let r = match target.take() {
                 Some(t) => block.seek(t),
                 None => block.seek_to_first(),
@@ -323,7 +545,7 @@ impl TableIter {
             let found = block.valid();
             if let Err(e) = r {
                 self.block = None;
-                return Err(self.table.data_corruption(i, e));
+                return Err(self.table.data_corruption(&index, i, e));
             }
             if found {
                 return Ok(());
@@ -352,15 +574,28 @@ impl InternalIterator for TableIter {
                 self.table.path.display()
             )));
         }
-        let i = self.table.find_block(target);
-        self.position(i, Some(target))
+        let index = match self.index() {
+            Ok(index) => index,
+            Err(e) => {
+                self.block = None;
+                return Err(e);
+            }
+        };
+        self.position(find_block(&index, target), Some(target))
     }
 
     fn next(&mut self) -> Result<()> {
         let block = self.block.as_mut().expect("next() on an invalid iterator");
         if let Err(e) = block.next() {
             self.block = None;
-            return Err(self.table.data_corruption(self.block_idx, e));
+            let offset = self
+                .index
+                .as_ref()
+                .map_or(0, |ix| ix[self.block_idx].handle.offset);
+            return Err(Error::corruption(
+                &self.table.path,
+                format!("data block at offset {offset}: {e}"),
+            ));
         }
         if block.valid() {
             return Ok(());

@@ -43,7 +43,9 @@ static AMP: TimelineFigure = TimelineFigure {
     metrics: &[
         Metric::line("write amplification (x)", |r| r.write_amp),
         Metric::line("space amplification (x)", |r| r.space_amp),
-        Metric::line("read amplification (blocks/lookup)", |r| r.read_amp).skipping_leading_zeros(),
+        Metric::line("read amplification (blocks/lookup)", |r| {
+            r.read_amp.unwrap_or(f64::NAN)
+        }),
     ],
 };
 
@@ -164,7 +166,7 @@ mod tests {
                     row.sim_time_s = ((i / 3 + 1) as f64 * 9.0 + stall) * (k + 1) as f64;
                     row.l0_files = if i % 2 == 0 { 0 } else { 11 };
                     row.pending_compaction_bytes = ((i * 37 % 23) as u64) << 20;
-                    row.read_amp = if i == 99 { 0.5 } else { 0.0 };
+                    row.read_amp = (i == 99).then_some(0.5);
                 }
                 timeline.extend(rows);
                 records.push(r);
@@ -340,7 +342,7 @@ mod tests {
                         "{}: x {px} not in {x:?}",
                         metric.desc
                     );
-                    if !(metric.skip_leading_zeros && py == 0.0) {
+                    if py.is_finite() {
                         assert!(
                             y.start <= py && py <= y.end,
                             "{}: {py} not in {y:?}",

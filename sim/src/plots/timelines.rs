@@ -22,9 +22,6 @@ pub(super) struct Metric {
     pub(super) desc: &'static str,
     pub(super) pick: Pick,
     pub(super) trace: Trace,
-    /// Zeros before the first non-zero sample are no measurement (read
-    /// amplification is 0/0 until the first lookup) and are not drawn.
-    pub(super) skip_leading_zeros: bool,
 }
 
 impl Metric {
@@ -34,7 +31,6 @@ impl Metric {
             desc,
             pick,
             trace: Trace::Shape,
-            skip_leading_zeros: false,
         }
     }
 
@@ -49,15 +45,6 @@ impl Metric {
             desc,
             pick,
             trace: Trace::Peak { bucket_px, sampled },
-            skip_leading_zeros: false,
-        }
-    }
-
-    /// Leading zero samples are not drawn.
-    pub(super) const fn skipping_leading_zeros(self) -> Metric {
-        Metric {
-            skip_leading_zeros: true,
-            ..self
         }
     }
 }
@@ -140,16 +127,10 @@ pub(super) fn columns(records: &[RunRecord]) -> Vec<Column<'_>> {
 
 /// The (x, y) points of a run for `metric`, in timeline order, finite only.
 pub(super) fn points(rows: &[&TimelineRow], pick_x: Pick, metric: &Metric) -> Vec<(f64, f64)> {
-    let mut pts: Vec<(f64, f64)> = rows
-        .iter()
+    rows.iter()
         .map(|r| (pick_x(r), (metric.pick)(r)))
         .filter(|(x, y)| x.is_finite() && y.is_finite())
-        .collect();
-    if metric.skip_leading_zeros {
-        let first = pts.iter().position(|p| p.1 != 0.0).unwrap_or(pts.len());
-        pts.drain(..first);
-    }
-    pts
+        .collect()
 }
 
 /// The axis ranges of a workload's panels in one metric row, from the

@@ -91,6 +91,12 @@ pub struct SweepSpec {
     pub description: Option<String>,
     /// The seed of every run unless `seed` is a grid axis.
     pub seed: u64,
+    /// Runs per configuration: seeds `seed`, `seed + 1`, ... (`seeds = N`
+    /// in the spec or `--seeds N`); at least 1.
+    pub seeds: u64,
+    /// Probe lookups per workload operation (`probe_rate`); `None`: the
+    /// runner's default (see `runner::default_probe_rate`).
+    pub probe_rate: Option<f64>,
     /// Top-level `ops`, if given (also present as `workload.ops` in
     /// `workload_params`).
     pub ops: Option<u64>,
@@ -138,6 +144,8 @@ pub struct RunSpec {
     pub policy: String,
     pub workload: String,
     pub seed: u64,
+    /// Probe lookups per workload operation; `None`: the default.
+    pub probe_rate: Option<f64>,
     /// The run's `workload.ops`, when the spec sets it.
     pub ops: Option<u64>,
     /// Every parameter the spec sets for this run, as (qualified name, value):
@@ -204,10 +212,12 @@ impl SweepSpec {
         self.policies.len()
             * self.workloads.len()
             * self.grid.iter().map(|a| a.values.len()).product::<usize>()
+            * self.seeds as usize
     }
 
     /// Expands the grid: policies outermost, then workloads, then the axes in
-    /// file order (the last axis varies fastest).
+    /// file order (the last axis varies fastest), then the seeds. With more
+    /// than one seed, each run id ends in `/seed=N`.
     pub fn runs(&self) -> Vec<RunSpec> {
         let fixed: Vec<(String, String)> = self
             .engine_params
@@ -221,7 +231,19 @@ impl SweepSpec {
         for policy in &self.policies {
             for workload in &self.workloads {
                 for combo in 0..combos {
-                    runs.push(self.run(policy, workload, &fixed, combo));
+                    let run = self.run(policy, workload, &fixed, combo);
+                    if self.seeds <= 1 {
+                        runs.push(run);
+                        continue;
+                    }
+                    for k in 0..self.seeds {
+                        let seed = run.seed.wrapping_add(k);
+                        runs.push(RunSpec {
+                            run_id: format!("{}/seed={seed}", run.run_id),
+                            seed,
+                            ..run.clone()
+                        });
+                    }
                 }
             }
         }
@@ -267,6 +289,7 @@ impl SweepSpec {
             policy: policy.to_string(),
             workload: workload.to_string(),
             seed,
+            probe_rate: self.probe_rate,
             ops,
             settings,
             varied,

@@ -14,8 +14,10 @@ const SECTIONS: [&str; 3] = ["engine", "policy", "workload"];
 /// The most runs one spec may expand to: every run is held in memory
 /// before the sweep starts, so a larger grid would exhaust it.
 pub(super) const MAX_RUNS: usize = 100_000;
-const TOP_KEYS: &str =
-    "name, description, seed, ops, policy, policies, workload, workloads, engine, grid, goal";
+const TOP_KEYS: &str = "name, description, seed, seeds, probe_rate, ops, policy, policies, \
+     workload, workloads, engine, grid, goal";
+/// The most seeds per configuration.
+pub(super) const MAX_SEEDS: u64 = 1000;
 
 /// 1-based line of a byte offset.
 pub(super) fn line_of(text: &str, offset: usize) -> usize {
@@ -51,6 +53,8 @@ struct Draft {
     name: Option<String>,
     description: Option<String>,
     seed: Option<(u64, usize)>,
+    seeds: Option<(u64, usize)>,
+    probe_rate: Option<f64>,
     ops: Option<(u64, Range<usize>)>,
     policies: Option<(Vec<String>, Given)>,
     workloads: Option<(Vec<String>, Given)>,
@@ -80,6 +84,34 @@ impl<'a> Parser<'a> {
                 ("description", _) => d.description = Some(self.string(key, v)?),
                 ("seed", _) => {
                     d.seed = Some((self.integer(key, v)?, line_of(self.text, span.start)))
+                }
+                ("seeds", _) => {
+                    let n = self.integer(key, v)?;
+                    if !(1..=MAX_SEEDS).contains(&n) {
+                        return Err(self.err(
+                            &v.span(),
+                            key,
+                            format!("must be an integer from 1 to {MAX_SEEDS}"),
+                        ));
+                    }
+                    d.seeds = Some((n, line_of(self.text, span.start)));
+                }
+                ("probe_rate", _) => {
+                    let text = self.scalar(key, v)?;
+                    let rate = text
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|r| (0.0..=100.0).contains(r))
+                        .ok_or_else(|| {
+                            self.err(
+                                &v.span(),
+                                key,
+                                format!(
+                                    "`{text}`: must be a number from 0 to 100 (probe lookups per workload operation)"
+                                ),
+                            )
+                        })?;
+                    d.probe_rate = Some(rate);
                 }
                 ("ops", _) => {
                     let ops = self.integer(key, v)?;
@@ -152,6 +184,16 @@ impl<'a> Parser<'a> {
                 message: format!("fixed here and varied by grid key `{key}`: keep one"),
             });
         }
+        if let (Some((_, line)), Some((_, key, _))) = (&d.seeds, seed_axis) {
+            return Err(LabError::Spec {
+                file: self.file.to_string(),
+                line: Some(*line),
+                key: "seeds".into(),
+                message: format!(
+                    "several seeds per configuration here and seeds varied by grid key `{key}`: keep one"
+                ),
+            });
+        }
         if let Some((ops, span)) = &d.ops {
             let value = ops.to_string();
             let qualified = self
@@ -184,6 +226,7 @@ impl<'a> Parser<'a> {
             .try_fold(policies.len() * workloads.len(), |n, (a, _, _)| {
                 n.checked_mul(a.values.len())
             })
+            .and_then(|n| n.checked_mul(d.seeds.map_or(1, |(s, _)| s as usize)))
             .filter(|&n| n <= MAX_RUNS);
         if runs.is_none() {
             let sizes: Vec<String> = d
@@ -211,6 +254,8 @@ impl<'a> Parser<'a> {
             name,
             description: d.description,
             seed: d.seed.map(|(s, _)| s).unwrap_or(DEFAULT_SEED),
+            seeds: d.seeds.map_or(1, |(s, _)| s),
+            probe_rate: d.probe_rate,
             ops: d.ops.map(|(o, _)| o),
             policies,
             workloads,

@@ -338,7 +338,7 @@ fn example_specs_parse_and_expand() {
         ("ci.toml", 10),
         ("ttl.toml", 3),
         ("zipf-vs-uniform.toml", 6),
-        ("l0-trigger.toml", 9),
+        ("l0-trigger.toml", 18),
     ];
     for (file, runs) in expected {
         let spec =
@@ -351,7 +351,35 @@ fn example_specs_parse_and_expand() {
     assert_eq!(default.policies.len(), known_policies().len());
     assert_eq!(default.workloads, ["uniform", "zipfian", "timeseries"]);
     let l0 = SweepSpec::from_file(&dir.join("l0-trigger.toml"), &FakeCatalog).unwrap();
-    assert_eq!(l0.runs()[0].run_id, "leveled/uniform/l0_file_limit=2");
+    assert_eq!(
+        l0.runs()[0].run_id,
+        "leveled/uniform/l0_file_limit=2/bloom_bits_per_key=0"
+    );
+}
+
+#[test]
+fn seeds_and_probe_rate_are_checked() {
+    let spec = parse(
+        "name = \"s\"\nseeds = 2\nprobe_rate = 0.5\npolicy = \"leveled\"\nworkload = \"uniform\"\n",
+    )
+    .unwrap();
+    assert_eq!((spec.seeds, spec.probe_rate), (2, Some(0.5)));
+    let ids: Vec<String> = spec.runs().into_iter().map(|r| r.run_id).collect();
+    assert_eq!(ids, ["leveled/uniform/seed=1", "leveled/uniform/seed=2"]);
+    let err = parse_err("name = \"x\"\nseeds = 0\n");
+    assert!(
+        err.contains("`seeds`: must be an integer from 1 to 1000"),
+        "{err}"
+    );
+    let err = parse_err("name = \"x\"\nprobe_rate = -1\n");
+    assert!(
+        err.contains("`probe_rate`") && err.contains("from 0 to 100"),
+        "{err}"
+    );
+    let err = parse_err(
+        "name = \"x\"\nseeds = 3\npolicy = \"leveled\"\nworkload = \"uniform\"\n[grid]\nseed = [1, 2]\n",
+    );
+    assert!(err.contains("`seeds`") && err.contains("keep one"), "{err}");
 }
 
 #[test]
