@@ -313,3 +313,150 @@ impl Strategy for Fluid {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::compaction::{registry, CompactionOptions};
+    use crate::fs::MemFs;
+    use crate::{Db, Env, Options, VirtualClock};
+
+    const T: u64 = 4;
+    const KEYS: u64 = 80_000;
+
+    /// What a load measured: write amplification, the deepest level
+    /// reached, and SSTable bytes per user byte as flushed (the cost of one
+    /// write of the data, which the models multiply).
+    struct Measured {
+        write_amp: f64,
+        levels: usize,
+        flush_amp: f64,
+    }
+
+    /// Loads `KEYS` distinct keys in a scrambled order into a small tree
+    /// (T = 4, L1 holds 256 KiB) under `policy` with `settings`, checking
+    /// the policy's shape after every install, then compacts to quiescence.
+    fn load(policy: &str, settings: &[(&str, &str)]) -> Measured {
+        let mut opts = Options {
+            wal: false,
+            paranoid_checks: true,
+            compaction: CompactionOptions::named(policy).unwrap(),
+            ..Options::default()
+        };
+        opts.set("size_ratio", &T.to_string()).unwrap();
+        for (name, value) in [
+            ("write_buffer_size", "32KiB"),
+            ("l0_file_limit", "2"),
+            ("l1_base_bytes", "64KiB"),
+            ("base_file_size", "256KiB"),
+        ]
+        .iter()
+        .chain(settings)
+        {
+            opts.set(name, value).unwrap();
+        }
+        let env = Env {
+            fs: Arc::new(MemFs::new()),
+            clock: Arc::new(VirtualClock::new(0)),
+        };
+        let db = Db::open_with("/db", opts, env).unwrap();
+        for i in 0..KEYS {
+            // An odd multiplier permutes 0..2^32: every key once.
+            let k = (i.wrapping_mul(0x9E37_79B9) & 0xFFFF_FFFF).to_be_bytes();
+            db.put(&k.repeat(2), &[7u8; 100]).unwrap();
+        }
+        db.flush().unwrap();
+        db.compact().unwrap();
+        let v = db.version();
+        let s = db.stats();
+        Measured {
+            write_amp: s.write_amp(),
+            levels: (1..v.num_levels()).rev().find(|&l| !v.runs(l).is_empty()).unwrap(),
+            flush_amp: s.flush_bytes as f64 / s.user_bytes as f64,
+        }
+    }
+
+    /// Dostoevsky's write costs in writes of each entry, for a tree of
+    /// `levels` levels below L0 and the flush: tiering writes an entry once
+    /// per level; leveling about (T+1)/2 times per level (it arrives, then
+    /// is rewritten by each of the other T-1 arrivals with probability
+    /// one half on average); lazy leveling tiers every level but the last.
+    fn tiering(levels: usize) -> f64 {
+        1.0 + levels as f64
+    }
+    fn leveling(levels: usize) -> f64 {
+        1.0 + levels as f64 * (T as f64 + 1.0) / 2.0
+    }
+
+    fn lazy_leveling(levels: usize) -> f64 {
+        levels as f64 + (T as f64 + 1.0) / 2.0
+    }
+
+    /// At T = 4 over 4 levels (about 9 MiB of data): lazy leveling writes
+    /// strictly between the tiering and leveling models (about 5.5 and 12
+    /// SSTable bytes per user byte; measured 6.7), within 20% of its own
+    /// model (7.1); and the three presets order as the theory says.
+    #[test]
+    fn lazy_leveling_writes_between_the_tiering_and_leveling_models() {
+        let tier = load("fluid", &[]);
+        let lazy = load("lazy-leveling", &[]);
+        let level = load("fluid", &[("runs_per_level", "1"), ("runs_last_level", "1")]);
+        assert!(lazy.levels >= 4, "only {} levels", lazy.levels);
+        let model = |f: fn(usize) -> f64| f(lazy.levels) * lazy.flush_amp;
+        let (low, high) = (model(tiering), model(leveling));
+        let own = model(lazy_leveling);
+        eprintln!(
+            "write_amp over {} levels: tiering {:.2}, lazy-leveling {:.2}, leveling {:.2}; \
+             models: tiering {low:.2}, lazy-leveling {own:.2}, leveling {high:.2}",
+            lazy.levels, tier.write_amp, lazy.write_amp, level.write_amp
+        );
+        assert!(
+            low < lazy.write_amp && lazy.write_amp < high,
+            "write amp {:.2} outside {low:.2}..{high:.2}",
+            lazy.write_amp
+        );
+        let ratio = lazy.write_amp / own;
+        assert!((0.8..1.2).contains(&ratio), "measured/model {ratio:.2}");
+        assert!(tier.write_amp < lazy.write_amp, "tiering above lazy leveling");
+        assert!(lazy.write_amp < level.write_amp, "lazy leveling above leveling");
+    }
+
+    /// A tree with `runs` one-file runs in L1 and, when `below`, a file in
+    /// L2.
+    fn tree(runs: u64, below: bool) -> crate::version::Version {
+        let mut text = String::from("L1\n");
+        for r in (1..=runs).rev() {
+            text += &format!("  run {r:06}\n    {r:06}: a#{r} .. b#{r}\n");
+        }
+        if below {
+            text += "L2\n  000100: a#0 .. b#0\n";
+        }
+        crate::version::fixture::parse_version(&text, 4).unwrap()
+    }
+
+    #[test]
+    fn the_shape_allows_one_run_over_the_bound_k_above_the_last_level_z_at_it() {
+        // T = 6, K = 5 (T-1), Z = 2: L1 above L2 may hold K + 1 = 6 runs; as
+        // the last level, the larger of K and Z plus one (a merge that
+        // drops everything below may leave a tiered level last).
+        let mut o = CompactionOptions::named("dostoevsky").unwrap();
+        o.set_value("size_ratio", crate::params::Value::Int(6));
+        o.set_value("runs_last_level", crate::params::Value::Int(2));
+        o.validate().unwrap();
+        let fluid = (o.policy.build)(&o);
+        assert_eq!(fluid.name(), "fluid");
+        fluid.check_shape(&tree(6, true)).unwrap();
+        let e = fluid.check_shape(&tree(7, true)).unwrap_err();
+        assert_eq!(e, "policy fluid left 7 sorted runs in L1, more than 6");
+        fluid.check_shape(&tree(6, false)).unwrap();
+        assert!(fluid.check_shape(&tree(7, false)).is_err());
+        // Lazy leveling at T = 6: K = 5, Z = 1.
+        let lazy = registry::builtin().find("lazy_leveling").unwrap();
+        let mut o = CompactionOptions::for_policy(lazy);
+        o.set_value("size_ratio", crate::params::Value::Int(6));
+        let lazy = (lazy.build)(&o);
+        lazy.check_shape(&tree(6, true)).unwrap();
+        assert!(lazy.check_shape(&tree(7, true)).is_err());
+    }
+}

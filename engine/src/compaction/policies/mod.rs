@@ -17,7 +17,14 @@ macro_rules! builtin_policies {
     };
 }
 
-builtin_policies![leveled, round_robin, min_overlap, size_tiered, fifo, fluid[LAZY_LEVELING]];
+builtin_policies![
+    leveled,
+    round_robin,
+    min_overlap,
+    size_tiered,
+    fifo,
+    fluid[LAZY_LEVELING]
+];
 
 pub use fifo::Fifo;
 pub use leveled::Leveled;
