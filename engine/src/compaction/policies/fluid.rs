@@ -33,9 +33,7 @@
 use std::sync::Arc;
 
 use crate::compaction::registry::{no_relations, PolicyDef};
-use crate::compaction::{
-    Job, JobInput, JobKind, PickContext, Reason, Strategy,
-};
+use crate::compaction::{Job, JobInput, JobKind, PickContext, Reason, Strategy};
 use crate::options::Options;
 use crate::params::{ParamDef, Unit, Value};
 use crate::version::Version;
