@@ -41,6 +41,11 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
+    /// The database's `LOCK` is held: another process, or another `Db` in
+    /// this one, has the database open.
+    #[error("database is in use: {path} is held by {holder}; close that database first")]
+    Locked { path: PathBuf, holder: String },
+
     /// A previous background failure left the database read-only until reopen.
     #[error("database is read-only after an earlier error: {0}")]
     ReadOnly(String),

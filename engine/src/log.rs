@@ -46,6 +46,12 @@ impl LogWriter {
         self.file.append(&self.buf)
     }
 
+    /// Hands every appended record to the operating system: it then
+    /// survives a crash of the process (not of the machine).
+    pub fn flush(&mut self) -> Result<()> {
+        self.file.flush()
+    }
+
     /// Makes every appended record durable.
     pub fn sync(&mut self) -> Result<()> {
         self.file.sync()

@@ -8,6 +8,7 @@
 //! manifest in charge, never a mix. A manifest that outgrows its limit is
 //! replaced by a fresh one holding a single snapshot.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -58,6 +59,29 @@ impl ManifestState {
     }
 }
 
+/// What a manifest records besides the tree and the counters: which
+/// database it belongs to, and which WAL files recovery needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lineage {
+    /// The database's identity (its `IDENTITY` file); `None` for a manifest
+    /// written before identities were recorded.
+    pub db_id: Option<Vec<u8>>,
+    /// WALs numbered at or above `log_number` that edits recorded as live:
+    /// each must exist when the database opens.
+    pub live_wals: BTreeSet<u64>,
+}
+
+impl Lineage {
+    /// Takes in what `edit` records, then forgets WALs below `log_number`.
+    fn absorb(&mut self, edit: &VersionEdit, log_number: u64) {
+        if edit.db_id.is_some() {
+            self.db_id.clone_from(&edit.db_id);
+        }
+        self.live_wals.extend(edit.live_wals.iter().copied());
+        self.live_wals = self.live_wals.split_off(&log_number);
+    }
+}
+
 /// The open, live manifest of a database directory: appends edits durably.
 pub struct Manifest {
     fs: Arc<dyn Fs>,
@@ -67,6 +91,7 @@ pub struct Manifest {
     writer: LogWriter,
     /// Size of the manifest's first record (the snapshot) with its framing.
     snapshot_bytes: u64,
+    lineage: Lineage,
     /// Why an earlier write failed; when set, no more edits are accepted,
     /// because the file may end in a partial record.
     failed: Option<String>,
@@ -94,6 +119,18 @@ impl Manifest {
         num_levels: usize,
         max_manifest_bytes: u64,
     ) -> Result<(Manifest, Version, ManifestState)> {
+        Manifest::create_for(fs, dir, num_levels, max_manifest_bytes, None)
+    }
+
+    /// [`Manifest::create`] for the database whose identity is `db_id`,
+    /// which every snapshot of the manifest then records.
+    pub fn create_for(
+        fs: Arc<dyn Fs>,
+        dir: &Path,
+        num_levels: usize,
+        max_manifest_bytes: u64,
+        db_id: Option<Vec<u8>>,
+    ) -> Result<(Manifest, Version, ManifestState)> {
         fs.create_dir_all(dir)?;
         let current = dir.join(CURRENT);
         if fs.exists(&current) {
@@ -109,7 +146,19 @@ impl Manifest {
             log_number: 0,
         };
         let number = state.new_file_number();
-        let m = Manifest::write_new(fs, dir, max_manifest_bytes, number, &version, &state)?;
+        let lineage = Lineage {
+            db_id,
+            live_wals: BTreeSet::new(),
+        };
+        let m = Manifest::write_new(
+            fs,
+            dir,
+            max_manifest_bytes,
+            number,
+            &version,
+            &state,
+            lineage,
+        )?;
         Ok((m, version, state))
     }
 
@@ -153,7 +202,7 @@ impl Manifest {
         }
 
         let contents = log::read_log(&*fs, &path)?;
-        let (version, mut state) = replay(&path, &contents.records, number, num_levels)?;
+        let (version, mut state, lineage) = replay(&path, &contents.records, number, num_levels)?;
         remove_leftovers(&*fs, dir, number);
 
         let len = contents.valid_len;
@@ -166,6 +215,7 @@ impl Manifest {
                 new_number,
                 &version,
                 &state,
+                lineage,
             )?;
             // The old manifest is no longer current; a failed removal only
             // leaves a leftover for the next recovery to remove.
@@ -180,6 +230,7 @@ impl Manifest {
             number,
             snapshot_bytes: (contents.records[0].len() + HEADER_LEN) as u64,
             failed: None,
+            lineage,
         };
         Ok((m, version, state))
     }
@@ -220,6 +271,7 @@ impl Manifest {
         edit.last_sequence = Some(state.last_sequence);
         edit.log_number = Some(state.log_number);
         let version = base.apply(&edit)?;
+        self.lineage.absorb(&edit, state.log_number);
 
         let appended = self
             .writer
@@ -237,6 +289,11 @@ impl Manifest {
             }
         }
         Ok(version)
+    }
+
+    /// Whose manifest this is and which WALs it says recovery needs.
+    pub fn lineage(&self) -> &Lineage {
+        &self.lineage
     }
 
     /// The live manifest's file number.
@@ -264,6 +321,7 @@ impl Manifest {
             number,
             version,
             state,
+            self.lineage.clone(),
         )?;
         let old = std::mem::replace(self, new);
         // CURRENT no longer names the old manifest; a failed removal only
@@ -282,6 +340,7 @@ impl Manifest {
         number: u64,
         version: &Version,
         state: &ManifestState,
+        lineage: Lineage,
     ) -> Result<Manifest> {
         let path = dir.join(manifest_file_name(number));
         let mut snapshot = version.snapshot_edit();
@@ -289,6 +348,8 @@ impl Manifest {
         snapshot.next_file_number = Some(state.next_file_number);
         snapshot.last_sequence = Some(state.last_sequence);
         snapshot.log_number = Some(state.log_number);
+        snapshot.db_id.clone_from(&lineage.db_id);
+        snapshot.live_wals = lineage.live_wals.iter().copied().collect();
         let written = fs.create(&path).and_then(|file| {
             let mut writer = LogWriter::new(file);
             writer.add_record(&snapshot.encode())?;
@@ -312,6 +373,7 @@ impl Manifest {
             max_manifest_bytes,
             number,
             failed: None,
+            lineage,
         })
     }
 }
@@ -350,13 +412,13 @@ fn remove_leftovers(fs: &dyn Fs, dir: &Path, live: u64) {
 }
 
 /// Replays the records of manifest `path` (number `number`) into a version
-/// of `num_levels` levels and the last recorded counters.
+/// of `num_levels` levels, the last recorded counters and the lineage.
 fn replay(
     path: &Path,
     records: &[Vec<u8>],
     number: u64,
     num_levels: usize,
-) -> Result<(Version, ManifestState)> {
+) -> Result<(Version, ManifestState, Lineage)> {
     let bad = |why: String| Error::corruption(path, why);
     if records.is_empty() {
         return Err(bad("holds no complete edit".to_string()));
@@ -388,6 +450,7 @@ fn replay(
         .map_or(0, |l| l + 1);
     let mut version = Version::new(num_levels.max(needed));
     let (mut next, mut last_seq, mut log_no) = (None, None, None);
+    let mut lineage = Lineage::default();
     for (i, edit) in edits.iter().enumerate() {
         version = version.apply(edit).map_err(|e| match e {
             Error::InvalidArgument(why) => bad(format!("edit {i} does not apply: {why}")),
@@ -396,6 +459,7 @@ fn replay(
         next = edit.next_file_number.or(next);
         last_seq = edit.last_sequence.or(last_seq);
         log_no = edit.log_number.or(log_no);
+        lineage.absorb(edit, log_no.unwrap_or(0));
     }
     if let Some(level) = (num_levels..version.num_levels()).rfind(|&l| !version.files(l).is_empty())
     {
@@ -430,7 +494,7 @@ fn replay(
         last_sequence,
         log_number,
     };
-    Ok((version, state))
+    Ok((version, state, lineage))
 }
 
 #[cfg(test)]

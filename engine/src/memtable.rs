@@ -2,38 +2,81 @@
 //! the table reaches `write_buffer_size` and is flushed to an L0 SSTable.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
-use std::ops::Bound;
 
 use crate::key::{self, SeqNo, ValueKind};
 
-/// An internal key ordered by [`key::compare_internal`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct MemKey(Vec<u8>);
+/// Bookkeeping bytes charged per entry, so tiny entries still fill a buffer.
+const ENTRY_OVERHEAD: u64 = 16;
 
-impl Ord for MemKey {
-    fn cmp(&self, other: &Self) -> Ordering {
-        key::compare_internal(&self.0, &other.0)
-    }
+/// Bytes per arena chunk; an entry larger than this gets a chunk of its own.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Levels of the skiplist: with branching 4, enough for 4^12 = 16M entries
+/// per memtable before searches slow down.
+const MAX_HEIGHT: usize = 12;
+
+/// "No node": the end of a list.
+const NIL: u32 = u32::MAX;
+
+/// One entry: where its `internal key ++ value` bytes lie in the arena, and
+/// its tower of forward links.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    chunk: u32,
+    offset: u32,
+    key_len: u32,
+    value_len: u32,
+    /// Index in `links` of this node's level-0 link; higher levels follow.
+    links: u32,
 }
 
-impl PartialOrd for MemKey {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-/// A sorted buffer of internal entries.
-#[derive(Debug, Default)]
+/// A sorted buffer of internal entries: a skiplist whose entries live in an
+/// append-only arena of large chunks, so an insert allocates nothing per
+/// entry (no key or value vector) and a step of a cursor is one index.
+///
+/// Single writer: `add` takes `&mut self`; a shared `&Memtable` (an
+/// immutable memtable behind an `Arc`) is read from many threads.
 pub struct Memtable {
-    map: BTreeMap<MemKey, Vec<u8>>,
+    /// Entry bytes, `internal key ++ value`, back to back. Chunks never move
+    /// once written, so a node's location stays valid.
+    chunks: Vec<Vec<u8>>,
+    nodes: Vec<Node>,
+    /// Every node's tower, `height` consecutive next-node indices each.
+    links: Vec<u32>,
+    /// The head's tower.
+    head: [u32; MAX_HEIGHT],
+    /// Levels in use (1..=MAX_HEIGHT).
+    height: usize,
+    /// State of the xorshift generator that draws tower heights; fixed seed,
+    /// so the shape (not only the contents) is the same on every run.
+    rng: u64,
     /// INVARIANT: the sum of internal key and value lengths plus a fixed
-    /// per-entry overhead, over every entry in `map`.
+    /// per-entry overhead, over every `add`.
     approximate_bytes: u64,
 }
 
-/// Bookkeeping bytes charged per entry, so tiny entries still fill a buffer.
-const ENTRY_OVERHEAD: u64 = 16;
+impl Default for Memtable {
+    fn default() -> Self {
+        Memtable {
+            chunks: Vec::new(),
+            nodes: Vec::new(),
+            links: Vec::new(),
+            head: [NIL; MAX_HEIGHT],
+            height: 1,
+            rng: 0x9E37_79B9_7F4A_7C15,
+            approximate_bytes: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for Memtable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memtable")
+            .field("entries", &self.nodes.len())
+            .field("approximate_bytes", &self.approximate_bytes)
+            .finish()
+    }
+}
 
 /// The newest version of a key visible at some sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,22 +93,151 @@ impl Memtable {
         Memtable::default()
     }
 
-    /// Inserts one entry.
+    fn entry(&self, n: u32) -> (&[u8], &[u8]) {
+        let node = &self.nodes[n as usize];
+        let start = node.offset as usize;
+        let key_end = start + node.key_len as usize;
+        let bytes = &self.chunks[node.chunk as usize];
+        (
+            &bytes[start..key_end],
+            &bytes[key_end..key_end + node.value_len as usize],
+        )
+    }
+
+    fn key_of(&self, n: u32) -> &[u8] {
+        self.entry(n).0
+    }
+
+    /// The node after `n` (`NIL`: the head) at `level`.
+    fn next_of(&self, n: u32, level: usize) -> u32 {
+        if n == NIL {
+            self.head[level]
+        } else {
+            self.links[self.nodes[n as usize].links as usize + level]
+        }
+    }
+
+    fn set_next(&mut self, n: u32, level: usize, to: u32) {
+        if n == NIL {
+            self.head[level] = to;
+        } else {
+            let at = self.nodes[n as usize].links as usize + level;
+            self.links[at] = to;
+        }
+    }
+
+    /// For every level, the last node whose key orders before the target
+    /// (`NIL`: the head); `before(key)` says whether a key does.
+    fn predecessors(&self, before: impl Fn(&[u8]) -> bool) -> [u32; MAX_HEIGHT] {
+        let mut prev = [NIL; MAX_HEIGHT];
+        let mut at = NIL;
+        for level in (0..self.height).rev() {
+            loop {
+                let next = self.next_of(at, level);
+                if next != NIL && before(self.key_of(next)) {
+                    at = next;
+                } else {
+                    break;
+                }
+            }
+            prev[level] = at;
+        }
+        prev
+    }
+
+    /// The first node whose key is not before the target (`NIL`: none).
+    fn lower_bound(&self, before: impl Fn(&[u8]) -> bool) -> u32 {
+        let prev = self.predecessors(before);
+        self.next_of(prev[0], 0)
+    }
+
+    fn random_height(&mut self) -> usize {
+        let mut height = 1;
+        while height < MAX_HEIGHT {
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            if self.rng & 3 != 0 {
+                break;
+            }
+            height += 1;
+        }
+        height
+    }
+
+    /// Copies `internal key ++ value` into the arena; returns its place.
+    fn store(&mut self, user_key: &[u8], seq: SeqNo, kind: ValueKind, value: &[u8]) -> (u32, u32) {
+        let need = user_key.len() + key::TRAILER_LEN + value.len();
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= need);
+        if !fits {
+            self.chunks.push(Vec::with_capacity(need.max(CHUNK_BYTES)));
+        }
+        let chunk_index = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[chunk_index];
+        let offset = chunk.len();
+        key::append_internal_key(chunk, user_key, seq, kind);
+        chunk.extend_from_slice(value);
+        (
+            u32::try_from(chunk_index).expect("memtable chunk count fits u32"),
+            u32::try_from(offset).expect("chunk offsets fit u32"),
+        )
+    }
+
+    /// Inserts one entry. An entry with the same internal key (same user
+    /// key, sequence and kind) replaces the value of the one held.
     pub fn add(&mut self, seq: SeqNo, kind: ValueKind, user_key: &[u8], value: &[u8]) {
-        let ikey = key::internal_key(user_key, seq, kind);
-        self.approximate_bytes += ikey.len() as u64 + value.len() as u64 + ENTRY_OVERHEAD;
-        self.map.insert(MemKey(ikey), value.to_vec());
+        let key_len = user_key.len() + key::TRAILER_LEN;
+        self.approximate_bytes += key_len as u64 + value.len() as u64 + ENTRY_OVERHEAD;
+        let trailer = key::trailer_of(seq, kind);
+        let before = |k: &[u8]| key::compare_parts(k, user_key, trailer) == Ordering::Less;
+        let prev = self.predecessors(before);
+        let (chunk, offset) = self.store(user_key, seq, kind, value);
+        let key_len = key_len as u32;
+        let value_len = u32::try_from(value.len()).expect("values are under 4 GiB");
+
+        let same = self.next_of(prev[0], 0);
+        if same != NIL && key::compare_parts(self.key_of(same), user_key, trailer).is_eq() {
+            let node = &mut self.nodes[same as usize];
+            (node.chunk, node.offset, node.value_len) = (chunk, offset, value_len);
+            return;
+        }
+
+        let height = self.random_height();
+        let index = u32::try_from(self.nodes.len()).expect("memtable entries fit u32");
+        let links = u32::try_from(self.links.len()).expect("memtable links fit u32");
+        self.nodes.push(Node {
+            chunk,
+            offset,
+            key_len,
+            value_len,
+            links,
+        });
+        // Levels above the current height hang off the head: their entries
+        // in `prev` are still `NIL`.
+        for (level, &p) in prev.iter().enumerate().take(height) {
+            let next = self.next_of(p, level);
+            self.links.push(next);
+            self.set_next(p, level, index);
+        }
+        self.height = self.height.max(height);
     }
 
     /// The newest entry for `user_key` with sequence `<= read_seq`.
     pub fn get(&self, user_key: &[u8], read_seq: SeqNo) -> Option<MemEntry> {
-        let target = MemKey(key::seek_key(user_key, read_seq));
-        let (k, v) = self.map.range(target..).next()?;
-        let parsed = key::parse_internal_key(&k.0)?;
+        let target = key::trailer_of(read_seq, ValueKind::SEEK);
+        let n = self.lower_bound(|k| key::compare_parts(k, user_key, target) == Ordering::Less);
+        if n == NIL {
+            return None;
+        }
+        let (k, v) = self.entry(n);
+        let parsed = key::parse_internal_key(k)?;
         (parsed.user_key == user_key).then(|| MemEntry {
             seq: parsed.seq,
             kind: parsed.kind,
-            value: v.clone(),
+            value: v.to_vec(),
         })
     }
 
@@ -77,25 +249,30 @@ impl Memtable {
 
     /// Number of entries (every version counts).
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.nodes.len()
     }
 
     /// True when nothing has been written.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.nodes.is_empty()
     }
 
     /// Every entry in internal-key order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.map.iter().map(|(k, v)| (k.0.as_slice(), v.as_slice()))
+        let mut at = self.head[0];
+        std::iter::from_fn(move || {
+            if at == NIL {
+                return None;
+            }
+            let e = self.entry(at);
+            at = self.next_of(at, 0);
+            Some(e)
+        })
     }
 
     /// A cursor over the entries, borrowing the memtable.
     pub fn cursor(&self) -> MemtableCursor<'_> {
-        MemtableCursor {
-            map: &self.map,
-            current: None,
-        }
+        MemtableCursor { mem: self, at: NIL }
     }
 
     /// Entries whose user key lies in `[lo, hi)` (`hi = None`: unbounded), in
@@ -103,11 +280,13 @@ impl Memtable {
     /// `max_user_keys` user keys there. When more keys follow, `cut` is the
     /// first key left out, so the copy is complete for user keys below it.
     pub fn range_entries(&self, lo: &[u8], hi: Option<&[u8]>, max_user_keys: usize) -> MemRange {
-        let start = MemKey(key::seek_key(lo, key::MAX_SEQ));
         let mut out = MemRange::default();
         let mut keys = 0usize;
-        for (k, v) in self.map.range((Bound::Included(start), Bound::Unbounded)) {
-            let user_key = key::user_key(&k.0);
+        let mut at = self.lower_bound(|k| key::user_key(k) < lo);
+        while at != NIL {
+            let (k, v) = self.entry(at);
+            at = self.next_of(at, 0);
+            let user_key = key::user_key(k);
             if hi.is_some_and(|h| user_key >= h) {
                 break;
             }
@@ -125,9 +304,9 @@ impl Memtable {
                 // Sized from the first entry: one allocation each, usually.
                 let n = max_user_keys.min(64);
                 out.entries.reserve(n);
-                out.bytes.reserve(n * (k.0.len() + v.len()));
+                out.bytes.reserve(n * (k.len() + v.len()));
             }
-            out.push(&k.0, v);
+            out.push(k, v);
         }
         out.pos = out.entries.len();
         out
@@ -217,48 +396,112 @@ impl crate::iter::InternalIterator for MemRange {
 }
 
 /// An [`InternalIterator`](crate::iter::InternalIterator) over a memtable
-/// that copies nothing: each step is one ordered-map lookup.
+/// that copies nothing: a step follows one link.
 pub struct MemtableCursor<'a> {
-    map: &'a BTreeMap<MemKey, Vec<u8>>,
-    current: Option<(&'a MemKey, &'a Vec<u8>)>,
+    mem: &'a Memtable,
+    /// The current node; `NIL` when not valid.
+    at: u32,
 }
 
 impl crate::iter::InternalIterator for MemtableCursor<'_> {
     fn valid(&self) -> bool {
-        self.current.is_some()
+        self.at != NIL
     }
 
     fn seek_to_first(&mut self) -> crate::Result<()> {
-        self.current = self.map.iter().next();
+        self.at = self.mem.head[0];
         Ok(())
     }
 
     fn seek(&mut self, target: &[u8]) -> crate::Result<()> {
-        self.current = self.map.range(MemKey(target.to_vec())..).next();
+        self.at = self
+            .mem
+            .lower_bound(|k| key::compare_internal(k, target) == Ordering::Less);
         Ok(())
     }
 
     fn next(&mut self) -> crate::Result<()> {
-        let (k, _) = self.current.expect("next on an invalid cursor");
-        self.current = self
-            .map
-            .range::<MemKey, _>((Bound::Excluded(k), Bound::Unbounded))
-            .next();
+        assert!(self.at != NIL, "next on an invalid cursor");
+        self.at = self.mem.next_of(self.at, 0);
         Ok(())
     }
 
     fn key(&self) -> &[u8] {
-        &self.current.expect("key on an invalid cursor").0 .0
+        assert!(self.at != NIL, "key on an invalid cursor");
+        self.mem.entry(self.at).0
     }
 
     fn value(&self) -> &[u8] {
-        self.current.expect("value on an invalid cursor").1
+        assert!(self.at != NIL, "value on an invalid cursor");
+        self.mem.entry(self.at).1
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The skiplist against an ordered map of encoded keys: same order,
+        /// same lookups, same seeks, re-adds replacing the value.
+        #[test]
+        fn matches_an_ordered_map(
+            ops in proptest::collection::vec((0u8..40, 0u64..30, 0u8..3, 0u16..500), 1..400)
+        ) {
+            use crate::iter::InternalIterator;
+            let mut m = Memtable::new();
+            let mut model = std::collections::BTreeMap::new();
+            for (i, &(k, seq, kind, vlen)) in ops.iter().enumerate() {
+                let kind = ValueKind::from_u8(kind).unwrap();
+                let user_key = format!("key{:0w$}", k, w = (k % 5) as usize).into_bytes();
+                // A few values larger than an arena chunk.
+                let len = if vlen > 495 { 70_000 } else { vlen as usize };
+                let value = vec![i as u8; len];
+                m.add(seq, kind, &user_key, &value);
+                model.insert(Ordered(key::internal_key(&user_key, seq, kind)), value);
+            }
+            let expected: Vec<_> = model.iter().map(|(k, v)| (k.0.clone(), v.clone())).collect();
+            let got: Vec<_> = m.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+            proptest::prop_assert_eq!(&got, &expected);
+            proptest::prop_assert_eq!(m.len(), expected.len());
+            for &(k, seq, _, _) in &ops {
+                let user_key = format!("key{:0w$}", k, w = (k % 5) as usize).into_bytes();
+                let target = key::seek_key(&user_key, seq);
+                let want = expected
+                    .iter()
+                    .find(|(ik, _)| key::compare_internal(ik, &target) != Ordering::Less);
+                let mut c = m.cursor();
+                c.seek(&target).unwrap();
+                proptest::prop_assert_eq!(c.valid(), want.is_some());
+                if let Some((wk, wv)) = want {
+                    proptest::prop_assert_eq!(c.key(), wk.as_slice());
+                    proptest::prop_assert_eq!(c.value(), wv.as_slice());
+                    let hit = m.get(&user_key, seq);
+                    let same_key = key::user_key(wk) == user_key.as_slice();
+                    proptest::prop_assert_eq!(hit.is_some(), same_key);
+                    if let Some(e) = hit {
+                        proptest::prop_assert_eq!(&e.value, wv);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Encoded internal keys in internal order, for the model above.
+    #[derive(PartialEq, Eq)]
+    struct Ordered(Vec<u8>);
+
+    impl Ord for Ordered {
+        fn cmp(&self, other: &Self) -> Ordering {
+            key::compare_internal(&self.0, &other.0)
+        }
+    }
+
+    impl PartialOrd for Ordered {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
 
     #[test]
     fn get_sees_the_newest_version_at_or_below_the_read_sequence() {

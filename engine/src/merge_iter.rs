@@ -17,6 +17,11 @@ pub struct MergingIterator<'a> {
     /// INVARIANT: exactly the indices of the valid children, heap-ordered by
     /// `less`.
     heap: Vec<usize>,
+    /// The heap position (1 or 2) of the root's smaller child, when known:
+    /// while the same child stays smallest, a step costs one comparison
+    /// (against this runner-up) instead of a sift. `None` after any change
+    /// below the root.
+    runner_up: Option<usize>,
 }
 
 impl<'a> MergingIterator<'a> {
@@ -25,6 +30,7 @@ impl<'a> MergingIterator<'a> {
         MergingIterator {
             children,
             heap: Vec::new(),
+            runner_up: None,
         }
     }
 
@@ -59,6 +65,7 @@ impl<'a> MergingIterator<'a> {
     }
 
     fn rebuild(&mut self) {
+        self.runner_up = None;
         self.heap = (0..self.children.len())
             .filter(|&i| self.children[i].valid())
             .collect();
@@ -96,8 +103,25 @@ impl InternalIterator for MergingIterator<'_> {
             let last = self.heap.len() - 1;
             self.heap.swap(0, last);
             self.heap.pop();
+            self.runner_up = None;
+            self.sift_down(0);
+            return Ok(());
         }
-        self.sift_down(0);
+        let second = match self.runner_up {
+            Some(p) => p,
+            None if self.heap.len() < 2 => return Ok(()),
+            None if self.heap.len() == 2 => 1,
+            None if self.less(self.heap[2], self.heap[1]) => 2,
+            None => 1,
+        };
+        if self.less(self.heap[second], top) {
+            // The runner-up takes the root; the old top sinks from its place.
+            self.heap.swap(0, second);
+            self.sift_down(second);
+            self.runner_up = None;
+        } else {
+            self.runner_up = Some(second);
+        }
         Ok(())
     }
 

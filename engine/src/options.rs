@@ -129,6 +129,14 @@ pub struct Options {
     /// Check the tree's invariants after every installed edit (tests).
     /// Like RocksDB's `force_consistency_checks`. Default off.
     pub paranoid_checks: bool,
+    /// Create a new database when the directory holds none. Same as
+    /// `create_if_missing` in RocksDB (whose default is off). Default on.
+    /// A directory that holds tables, logs or manifests but no `CURRENT` is
+    /// never taken for an empty one, whatever this says.
+    pub create_if_missing: bool,
+    /// Refuse to open a directory that already holds a database.
+    /// Same as `error_if_exists` in RocksDB. Default off.
+    pub error_if_exists: bool,
 }
 
 impl Default for Options {
@@ -160,6 +168,8 @@ impl Default for Options {
             delayed_write_rate: MIB,
             compaction: CompactionOptions::default(),
             paranoid_checks: false,
+            create_if_missing: true,
+            error_if_exists: false,
         }
     }
 }

@@ -33,8 +33,11 @@ impl WalWriter {
         })
     }
 
-    /// Logs `batch` as one record, its entries numbered from `first_seq`.
-    /// Durable only after [`WalWriter::sync`]. A batch whose sequences would
+    /// Logs `batch` as one record, its entries numbered from `first_seq`,
+    /// and hands it to the operating system before returning: a logged
+    /// batch survives a crash of the process (RocksDB's contract without
+    /// sync), and is durable against a crash of the machine only after
+    /// [`WalWriter::sync`]. A batch whose sequences would
     /// pass [`MAX_SEQ`], or whose encoding exceeds 4 GiB, is refused with
     /// `InvalidArgument` and nothing is written.
     pub fn add(&mut self, first_seq: SeqNo, batch: &WriteBatch) -> Result<()> {
@@ -55,7 +58,8 @@ impl WalWriter {
         }
         self.buf.clear();
         batch.encode_into(first_seq, &mut self.buf);
-        self.log.add_record(&self.buf)
+        self.log.add_record(&self.buf)?;
+        self.log.flush()
     }
 
     /// Makes every logged batch durable.

@@ -26,3 +26,15 @@ pub fn mem_with(path: &Path, bytes: &[u8]) -> MemFs {
     w.sync().expect("sync in memory");
     fs
 }
+
+/// A scratch file for one fuzz target's inputs, memory-backed when there is
+/// a /dev/shm: the file is rewritten for every input.
+pub fn scratch_file(name: &str) -> std::path::PathBuf {
+    let shm = Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    dir.join(format!("lsmlab-fuzz-{name}-{}", std::process::id()))
+}

@@ -4,6 +4,8 @@
 
 #![no_main]
 
+mod common;
+
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
@@ -11,16 +13,7 @@ use lsmlab_workloads::Trace;
 
 fn scratch() -> &'static std::path::PathBuf {
     static PATH: OnceLock<std::path::PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        // Memory-backed when there is one: the file is rewritten per input.
-        let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            shm.to_path_buf()
-        } else {
-            std::env::temp_dir()
-        };
-        dir.join(format!("lsmlab-fuzz-trace-{}.csv", std::process::id()))
-    })
+    PATH.get_or_init(|| common::scratch_file("trace.csv"))
 }
 
 fuzz_target!(|input: &[u8]| {

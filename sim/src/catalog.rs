@@ -5,7 +5,7 @@
 use lsmlab_engine::compaction::registry;
 use lsmlab_engine::params::{self, ParamScope};
 use lsmlab_engine::Options;
-use lsmlab_workloads::{WorkloadSpec, PRESETS};
+use lsmlab_workloads::{WorkloadSpec, PRESETS, YCSB_ALIASES};
 
 use crate::spec::ParamCatalog;
 
@@ -15,7 +15,12 @@ use crate::spec::ParamCatalog;
 pub struct Catalog;
 
 fn workload_names() -> Vec<&'static str> {
-    WorkloadSpec::params().into_iter().map(|p| p.name).collect()
+    let aliases = YCSB_ALIASES.iter().map(|a| a.0);
+    WorkloadSpec::params()
+        .into_iter()
+        .map(|p| p.name)
+        .chain(aliases)
+        .collect()
 }
 
 fn engine_qualified(name: &str) -> Option<String> {
@@ -26,6 +31,48 @@ fn engine_qualified(name: &str) -> Option<String> {
         ParamScope::Engine => format!("engine.{}", p.name()),
         ParamScope::Policy => format!("policy.{}", p.name()),
     })
+}
+
+/// `90s`, `10m`, `500ms` as seconds (`90`, `600`, `0.5`); `None` for
+/// anything else.
+fn duration_seconds(text: &str) -> Option<String> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = text.split_at(split);
+    let ms: u64 = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    let total = digits.parse::<u64>().ok()?.checked_mul(ms)?;
+    Some(format!("{}", total as f64 / 1000.0))
+}
+
+impl Catalog {
+    /// `value` of the parameter `qualified` in base units (bytes, seconds),
+    /// as runs.csv records grid values; `None` when it does not parse.
+    fn base_value_of(&self, qualified: &str, value: &str) -> Option<String> {
+        let (section, bare) = qualified.split_once('.')?;
+        match section {
+            "engine" | "policy" => {
+                // Its declaration parses it; durations become seconds.
+                let def = params::lookup(bare)?.def;
+                let v = def.parse(value).ok()?;
+                Some(match def.unit {
+                    params::Unit::Duration => format!("{}", v.int() as f64 / 1000.0),
+                    _ => def.format(v),
+                })
+            }
+            "workload" => {
+                let mut w = WorkloadSpec::default();
+                let text = w.set(bare, value).ok().and_then(|()| w.get(bare))?;
+                Some(duration_seconds(&text).unwrap_or(text))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl ParamCatalog for Catalog {
@@ -85,6 +132,11 @@ impl ParamCatalog for Catalog {
         }
     }
 
+    fn base_value(&self, qualified: &str, value: &str) -> String {
+        self.base_value_of(qualified, value)
+            .unwrap_or_else(|| value.to_string())
+    }
+
     fn check_policy(&self, name: &str) -> Result<(), String> {
         registry::builtin()
             .find(name)
@@ -141,5 +193,22 @@ mod tests {
             .resolve("engine.theta")
             .unwrap_err()
             .contains("unknown parameter"));
+    }
+
+    #[test]
+    fn grid_values_are_recorded_in_base_units() {
+        let c = Catalog;
+        for (q, written, base) in [
+            ("engine.compaction_io_rate", "1MiB", "1048576"),
+            ("engine.write_buffer_size", "16KiB", "16384"),
+            ("engine.l0_file_limit", "8", "8"),
+            ("policy.ttl", "90", "90"),
+            ("workload.ttl", "10m", "600"),
+            ("workload.ttl", "1500ms", "1.5"),
+            ("workload.theta", "0.9", "0.9"),
+            ("workload.value_size", "10..=1000", "10..=1000"),
+        ] {
+            assert_eq!(c.base_value(q, written), base, "{q} = {written}");
+        }
     }
 }

@@ -3,12 +3,21 @@
 //! tolerances. A move in the worse direction beyond tolerance, or a baseline
 //! run missing from the results, is a regression; improvements and new runs
 //! are reported but do not fail.
+//!
+//! Only runs of the same configuration are compared: [`configuration_difference`]
+//! refuses a baseline of another spec, seed, ops count or parameters, and
+//! workload columns (user_bytes, live_bytes) are inputs that must agree, not
+//! results that may move. The comparison is a step after that refusal, so
+//! another kind of comparison (of seed bands) can take its place.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
+use std::path::Path;
+
+use crate::atomic::write_file;
 use crate::error::{LabError, Result};
-use crate::metrics::{amplification_metrics, metric_info, Direction};
+use crate::metrics::{amplification_metrics, metric_info, Direction, MetricInfo};
 use crate::results::RunRecord;
 
 /// The relative tolerance of a metric with no override: 2%.
@@ -125,6 +134,9 @@ pub struct CheckReport {
     pub new_runs: Vec<String>,
     /// Runs present in both.
     pub runs_compared: usize,
+    /// Every metric compared (moved or not), in baseline run order: what
+    /// `write_compared` records.
+    pub compared: Vec<Change>,
 }
 
 impl CheckReport {
@@ -143,7 +155,88 @@ impl CheckReport {
     }
 }
 
-/// Compares every amplification column of every run in both lists.
+/// Whether a metric is an outcome of the engine (compared) rather than an
+/// input describing the work done (user_bytes, live_bytes: checked equal
+/// by `configuration_difference`).
+fn is_result(info: &MetricInfo) -> bool {
+    info.direction != Direction::AnyChangeIsWorse
+}
+
+/// `k=v;k=v` as pairs.
+fn config_pairs(config: &str) -> Vec<(&str, &str)> {
+    config
+        .split(';')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect()
+}
+
+/// The parameters whose values differ between two configurations.
+fn config_diff(base: &str, now: &str) -> String {
+    let (b, n) = (config_pairs(base), config_pairs(now));
+    let value = |list: &[(&str, &str)], key: &str| {
+        list.iter()
+            .find(|(k, _)| *k == key)
+            .map_or("(unset)".to_string(), |(_, v)| v.to_string())
+    };
+    let mut keys: Vec<&str> = b.iter().chain(&n).map(|(k, _)| *k).collect();
+    keys.dedup();
+    let mut seen = HashSet::new();
+    keys.retain(|k| seen.insert(*k));
+    keys.iter()
+        .filter(|k| value(&b, k) != value(&n, k))
+        .map(|k| format!("{k} {} vs {}", value(&b, k), value(&n, k)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Why `current` cannot be compared with `baseline`, if it cannot: a run
+/// present in both whose sweep, seed, ops, parameters, spec hash or work
+/// (user_bytes, live_bytes) differ. Columns a file lacks (older runs.csv
+/// without spec_hash/config) are not compared.
+pub fn configuration_difference(baseline: &[RunRecord], current: &[RunRecord]) -> Option<String> {
+    let now_by_id: HashMap<&str, &RunRecord> =
+        current.iter().map(|r| (r.run_id.as_str(), r)).collect();
+    for base in baseline {
+        let Some(now) = now_by_id.get(base.run_id.as_str()) else {
+            continue;
+        };
+        let id = &base.run_id;
+        let diff = if base.spec != now.spec {
+            format!("sweep `{}` vs `{}`", base.spec, now.spec)
+        } else if base.seed != now.seed {
+            format!("seed {} vs {}", base.seed, now.seed)
+        } else if base.ops != now.ops {
+            format!("ops {} vs {}", base.ops, now.ops)
+        } else if !base.config.is_empty() && !now.config.is_empty() && base.config != now.config {
+            format!("parameters {}", config_diff(&base.config, &now.config))
+        } else if !base.spec_hash.is_empty()
+            && !now.spec_hash.is_empty()
+            && base.spec_hash != now.spec_hash
+        {
+            format!(
+                "spec hash {} vs {} (another run of the sweep changed)",
+                base.spec_hash, now.spec_hash
+            )
+        } else if let Some(info) = amplification_metrics()
+            .filter(|m| !is_result(m))
+            .find(|m| base.metrics.value(m.name) != now.metrics.value(m.name))
+        {
+            format!(
+                "{} {} vs {} (the run did other work)",
+                info.name,
+                number(base.metrics.value(info.name).unwrap_or(f64::NAN)),
+                number(now.metrics.value(info.name).unwrap_or(f64::NAN))
+            )
+        } else {
+            continue;
+        };
+        return Some(format!("run `{id}`: baseline and results differ in {diff}"));
+    }
+    None
+}
+
+/// Compares every amplification result column of every run in both lists.
 pub fn compare(
     baseline: &[RunRecord],
     current: &[RunRecord],
@@ -159,21 +252,22 @@ pub fn compare(
             continue;
         };
         report.runs_compared += 1;
-        for info in amplification_metrics() {
+        for info in amplification_metrics().filter(|m| is_result(m)) {
             let (Some(b), Some(n)) = (base.metrics.value(info.name), now.metrics.value(info.name))
             else {
                 continue;
             };
             let tolerance = tolerances.of(info.name);
-            let Some(worse) = judge(info.direction, b, n, tolerance) else {
-                continue;
-            };
             let change = Change {
                 run_id: base.run_id.clone(),
                 metric: info.name,
                 baseline: b,
                 now: n,
                 tolerance,
+            };
+            report.compared.push(change.clone());
+            let Some(worse) = judge(info.direction, b, n, tolerance) else {
+                continue;
             };
             if worse {
                 report.regressions.push(change);
@@ -217,6 +311,59 @@ fn judge(direction: Direction, baseline: f64, now: f64, tolerance: f64) -> Optio
         Direction::LowerIsWorse => now < baseline,
         Direction::AnyChangeIsWorse => true,
     })
+}
+
+impl CheckReport {
+    /// Writes every comparison as CSV: `run_id, metric, baseline, now,
+    /// change_percent, tolerance_percent, status` (status `ok`, `regressed`,
+    /// `improved`; missing and new runs have a row with metric `-`).
+    pub fn write_compared(&self, path: &Path) -> Result<()> {
+        let status = |c: &Change| {
+            if self.regressions.contains(c) {
+                "regressed"
+            } else if self.improvements.contains(c) {
+                "improved"
+            } else {
+                "ok"
+            }
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let io = |e: csv::Error| LabError::output(path, e);
+        w.write_record([
+            "run_id",
+            "metric",
+            "baseline",
+            "now",
+            "change_percent",
+            "tolerance_percent",
+            "status",
+        ])
+        .map_err(io)?;
+        for c in &self.compared {
+            w.write_record([
+                c.run_id.clone(),
+                c.metric.to_string(),
+                c.baseline.to_string(),
+                c.now.to_string(),
+                if c.baseline == c.now {
+                    "0".to_string()
+                } else {
+                    c.percent().to_string()
+                },
+                (c.tolerance * 100.0).to_string(),
+                status(c).to_string(),
+            ])
+            .map_err(io)?;
+        }
+        for (runs, what) in [(&self.missing_runs, "missing"), (&self.new_runs, "new")] {
+            for run in runs {
+                w.write_record([run.as_str(), "-", "", "", "", "", what])
+                    .map_err(io)?;
+            }
+        }
+        let bytes = w.into_inner().map_err(|e| LabError::output(path, e))?;
+        write_file(path, &bytes)
+    }
 }
 
 /// A number for the check table: integers as integers, others to 4 places.
@@ -388,12 +535,74 @@ mod tests {
     }
 
     #[test]
-    fn workload_columns_fail_on_any_move() {
+    fn workload_columns_are_inputs_that_refuse_the_comparison() {
         let mut now = runs();
         now[1].metrics.user_bytes /= 2;
+        assert!(compare(&runs(), &now, &Tolerances::default()).passed());
+        let diff = configuration_difference(&runs(), &now).unwrap();
+        assert_eq!(
+            diff,
+            "run `fifo/uniform`: baseline and results differ in user_bytes 100000 vs 50000 (the run did other work)"
+        );
+        assert_eq!(configuration_difference(&runs(), &runs()), None);
+    }
+
+    #[test]
+    fn another_configuration_is_refused_naming_the_difference() {
+        type Edit = fn(&mut RunRecord);
+        let cases: [(Edit, &str); 5] = [
+            (|r| r.spec = "ci".into(), "sweep `demo` vs `ci`"),
+            (|r| r.seed = 8, "seed 7 vs 8"),
+            (|r| r.ops = 50, "ops 1000 vs 50"),
+            (
+                |r| r.config.push_str(";engine.l0_file_limit=8"),
+                "parameters engine.l0_file_limit (unset) vs 8",
+            ),
+            (
+                |r| r.spec_hash = "bb".into(),
+                "spec hash 00000000000000aa vs bb",
+            ),
+        ];
+        for (change, want) in cases {
+            let mut now = runs();
+            change(&mut now[0]);
+            let diff = configuration_difference(&runs(), &now).unwrap();
+            assert!(
+                diff.starts_with("run `leveled/uniform`: baseline and results differ in ")
+                    && diff.contains(want),
+                "{diff}"
+            );
+        }
+        // A baseline written before spec_hash and config existed.
+        let mut old = runs();
+        for r in &mut old {
+            r.spec_hash.clear();
+            r.config.clear();
+        }
+        assert_eq!(configuration_difference(&old, &runs()), None);
+    }
+
+    #[test]
+    fn every_comparison_is_written_for_ci_to_keep() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut now = runs();
+        now[0].metrics.write_amp = 4.5;
+        now.remove(1);
         let report = compare(&runs(), &now, &Tolerances::default());
-        assert_eq!(report.regressions.len(), 1);
-        assert_eq!(report.regressions[0].metric, "user_bytes");
+        let path = dir.path().join("compared.csv");
+        report.write_compared(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "run_id,metric,baseline,now,change_percent,tolerance_percent,status"
+        );
+        let results = amplification_metrics().filter(|m| is_result(m)).count();
+        assert_eq!(lines.len(), 1 + results + 1);
+        assert!(lines.contains(&"leveled/uniform,write_amp,4,4.5,12.5,2,regressed"));
+        assert!(lines.contains(&"leveled/uniform,space_amp,1.2,1.2,0,2,ok"));
+        assert!(!text.contains("user_bytes"), "inputs are not compared");
+        assert_eq!(lines.last().unwrap(), &"fifo/uniform,-,,,,,missing");
     }
 
     #[test]

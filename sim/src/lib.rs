@@ -3,14 +3,20 @@
 //! and the generated notebook; and `serve`, an LSM node for Maelstrom-style
 //! harnesses; and `bench`, db_bench-like wall-clock phases.
 
+pub mod atomic;
 pub mod bench;
 pub mod catalog;
 pub mod check;
 pub mod error;
+pub mod goal;
+pub mod journal;
+pub mod manifest;
 pub mod metrics;
 pub mod notebook;
 pub mod outputs;
+pub mod pareto;
 pub mod plots;
+pub mod recommend;
 pub mod report;
 pub mod results;
 pub mod runner;
@@ -21,7 +27,7 @@ pub mod sweep;
 pub mod timeline;
 
 pub use error::{LabError, Result};
-pub use outputs::{write_outputs, OutputPaths};
+pub use outputs::{write_outputs, OutputPaths, SweepResults};
 
 /// The git revision the binary was built from (`unknown` outside a checkout).
 pub const GIT_REV: &str = env!("LSMLAB_GIT_REV");

@@ -3,6 +3,7 @@
 //! crash-test the engine.
 
 mod torture;
+mod workload_cli;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,14 +12,16 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use lsmlab::catalog::Catalog;
-use lsmlab::check::{compare, Tolerances};
-use lsmlab::outputs::{write_outputs, OutputPaths};
+use lsmlab::check::{compare, configuration_difference, Tolerances};
+use lsmlab::journal::journal_dir;
+use lsmlab::manifest::{run_config, spec_hash, Manifest, MANIFEST_JSON, VERSION};
+use lsmlab::outputs::{write_outputs, write_shard, OutputPaths, SweepResults, SPEC_TOML};
 use lsmlab::results::{merge_runs, read_runs, write_runs};
-use lsmlab::runner::{run_experiment, FsChoice};
+use lsmlab::runner::{build_workload, FsChoice};
 use lsmlab::shard::Shard;
 use lsmlab::spec::{ParamCatalog, RunSpec, SweepSpec};
-use lsmlab::sweep::run_all;
-use lsmlab::timeline::{merge_timelines, write_timeline};
+use lsmlab::sweep::{run_all, run_journaled, JournaledSweep};
+use lsmlab::timeline::merge_timelines;
 
 #[derive(Parser)]
 #[command(
@@ -43,13 +46,14 @@ enum Command {
     Merge(MergeArgs),
     /// List the compaction policies and their parameters.
     Policies,
-    /// List the workload presets and their parameters.
-    Workloads,
+    /// List the workload presets and their parameters; export a workload as
+    /// a trace (lsmlab CSV or RocksDB's binary trace); inspect a trace.
+    Workloads(workload_cli::WorkloadsArgs),
     /// Serve as an LSM node: Maelstrom-style JSON messages on stdin, replies on stdout.
     #[command(alias = "maelstrom")]
     Serve(ServeArgs),
     /// Measure wall-clock throughput and latency with db_bench-like phases.
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Crash-test the engine on real files: kill a writer with SIGKILL at
     /// random moments, reopen, and check that nothing acknowledged was lost.
     Torture(torture::Args),
@@ -69,12 +73,38 @@ struct FsArgs {
     /// Directory for --fs disk (one subdirectory per run).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// For --fs mem: the most bytes of files one database may hold in memory
+    /// (suffixes K, M, G: powers of 1024); a run that needs more stops with
+    /// an error naming the size it needed.
+    #[arg(long, value_parser = parse_size)]
+    mem_limit: Option<u64>,
+}
+
+/// A byte count: digits with an optional K, M or G (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("`{s}`: expected a byte count such as 1048576, 512M or 2G"))
 }
 
 impl FsArgs {
     fn choice(&self) -> Result<FsChoice> {
+        if self.mem_limit.is_some() && self.fs != FsKind::Mem {
+            bail!("--mem-limit is only for --fs mem");
+        }
         match (self.fs, &self.dir) {
-            (FsKind::Mem, None) => Ok(FsChoice::Mem),
+            (FsKind::Mem, None) => Ok(FsChoice::Mem {
+                limit: self.mem_limit,
+            }),
             (FsKind::Mem, Some(_)) => bail!("--dir is only for --fs disk"),
             (FsKind::Disk, Some(d)) => Ok(FsChoice::Disk(d.clone())),
             (FsKind::Disk, None) => bail!("--fs disk needs --dir PATH"),
@@ -115,7 +145,7 @@ struct RunArgs {
 struct SweepArgs {
     /// Sweep spec (TOML); without it, the embedded default sweep.
     spec: Option<PathBuf>,
-    /// Runs in parallel (default: the machine's cores).
+    /// Runs in parallel, 1 ..= 1024 (default: the machine's cores).
     #[arg(long)]
     jobs: Option<usize>,
     /// Run only every N-th run starting at I (0-based): I/N.
@@ -132,6 +162,13 @@ struct SweepArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Continue an interrupted sweep: runs its journal (`<out>.partial/`)
+    /// holds are not run again. Refused if the spec or lsmlab changed.
+    #[arg(long, conflicts_with = "restart")]
+    resume: bool,
+    /// Discard an interrupted sweep's journal and start over.
+    #[arg(long)]
+    restart: bool,
 }
 
 #[derive(Args)]
@@ -151,6 +188,10 @@ struct CheckArgs {
     /// Rewrite the baseline with the current results.
     #[arg(long)]
     update: bool,
+    /// Write every comparison made (run, metric, baseline, now, change,
+    /// tolerance, status) to this CSV file, e.g. for CI to keep.
+    #[arg(long, value_name = "FILE")]
+    compared: Option<PathBuf>,
     #[arg(long)]
     jobs: Option<usize>,
     #[arg(long)]
@@ -162,13 +203,16 @@ struct MergeArgs {
     /// Shard output directories (each with runs.csv and timeline.csv).
     #[arg(required = true)]
     dirs: Vec<PathBuf>,
-    /// The sweep's spec, echoed in the report.
+    /// The sweep's spec (default: the spec.toml the shards carry).
     #[arg(long)]
     spec: Option<PathBuf>,
     #[arg(long, default_value = "notebooks-out")]
     notebooks_out: PathBuf,
     #[arg(long, default_value = "reports")]
     reports_out: PathBuf,
+    /// Merge even when runs of the spec are missing (they are listed).
+    #[arg(long)]
+    allow_partial: bool,
 }
 
 #[derive(Args)]
@@ -203,19 +247,52 @@ struct BenchArgs {
     /// Operations per read phase over all reader threads (default: --num).
     #[arg(long)]
     reads: Option<u64>,
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, alias = "key_size", default_value_t = 16)]
     key_size: usize,
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, alias = "value_size", default_value_t = 100)]
     value_size: usize,
     /// Reader threads of the read phases.
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Entries per seekrandom scan.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, alias = "seek_nexts", default_value_t = 10)]
     scan_length: usize,
     #[command(flatten)]
     fs: FsArgs,
-    /// Compaction policy (see `lsmlab policies`).
+    /// As db_bench: the database directory, on disk; every database of the
+    /// run lives there in turn (a fill starts it afresh).
+    #[arg(long, conflicts_with_all = ["fs", "dir"])]
+    db: Option<PathBuf>,
+    /// As db_bench: work on the database already in --db (no fills).
+    #[arg(long = "use_existing_db", num_args = 0..=1, default_value = "0",
+          default_missing_value = "1", value_parser = parse_flag)]
+    use_existing_db: bool,
+    /// As db_bench: seconds each phase runs at most (0: until --num/--reads).
+    #[arg(long, default_value_t = 0)]
+    duration: u64,
+    /// As db_bench: print the engine's counters after each database.
+    #[arg(long, num_args = 0..=1, default_value = "0", default_missing_value = "1",
+          value_parser = parse_flag)]
+    statistics: bool,
+    /// As db_bench (same as --set NAME=VALUE with RocksDB's option names).
+    #[arg(long = "cache_size")]
+    cache_size: Option<String>,
+    #[arg(long = "write_buffer_size")]
+    write_buffer_size: Option<String>,
+    #[arg(long = "target_file_size_base")]
+    target_file_size_base: Option<String>,
+    #[arg(long = "max_bytes_for_level_base")]
+    max_bytes_for_level_base: Option<String>,
+    /// As db_bench, choosing the policy: 0 level (then --compaction_pri
+    /// decides), 1 universal (size-tiered), 2 fifo; or a RocksDB name.
+    #[arg(long = "compaction_style")]
+    compaction_style: Option<String>,
+    /// As db_bench, with a level style: 0 kByCompensatedSize (leveled),
+    /// 3 kMinOverlappingRatio (min-overlap), 4 kRoundRobin (round-robin).
+    #[arg(long = "compaction_pri")]
+    compaction_pri: Option<String>,
+    /// Compaction policy (see `lsmlab policies`); --compaction_style and
+    /// --compaction_pri take its place when given.
     #[arg(long, default_value = "leveled")]
     policy: String,
     /// deterministic (flushes and compactions on the writing thread) or
@@ -232,15 +309,37 @@ struct BenchArgs {
     json: Option<PathBuf>,
 }
 
+/// A db_bench boolean: 1/0, true/false.
+fn parse_flag(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(format!("`{s}`: expected 1, 0, true or false")),
+    }
+}
+
 fn cmd_bench(a: BenchArgs) -> Result<()> {
-    use lsmlab::bench::{build_options, run, to_json, BenchConfig, Phase};
+    use lsmlab::bench::{build_options, policy_from_db_bench, run, to_json, BenchConfig, Phase};
     let mut settings = Vec::new();
+    let db_bench_settings = [
+        ("cache_size", &a.cache_size),
+        ("write_buffer_size", &a.write_buffer_size),
+        ("target_file_size_base", &a.target_file_size_base),
+        ("max_bytes_for_level_base", &a.max_bytes_for_level_base),
+    ];
+    for (name, value) in db_bench_settings {
+        if let Some(v) = value {
+            settings.push((name.to_string(), v.trim().to_string()));
+        }
+    }
     for s in &a.set {
         let (name, value) = s
             .split_once('=')
             .with_context(|| format!("--set `{s}`: expected NAME=VALUE"))?;
         settings.push((name.trim().to_string(), value.trim().to_string()));
     }
+    let policy = policy_from_db_bench(a.compaction_style.as_deref(), a.compaction_pri.as_deref())?
+        .unwrap_or(a.policy.clone());
     let cfg = BenchConfig {
         benchmarks: Phase::parse_list(&a.benchmarks)?,
         num: a.num,
@@ -250,7 +349,11 @@ fn cmd_bench(a: BenchArgs) -> Result<()> {
         threads: a.threads,
         scan_length: a.scan_length,
         fs: a.fs.choice()?,
-        options: build_options(&a.policy, &a.mode, &settings)?,
+        db: a.db,
+        use_existing_db: a.use_existing_db,
+        duration: (a.duration > 0).then(|| std::time::Duration::from_secs(a.duration)),
+        statistics: a.statistics,
+        options: build_options(&policy, &a.mode, &settings)?,
         seed: a.seed,
     };
     let report = run(&cfg, &mut std::io::stdout().lock())?;
@@ -280,8 +383,16 @@ fn cmd_serve(a: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+/// The most runs a sweep may run at once (`--jobs`).
+const MAX_JOBS: usize = 1024;
+
+/// `--jobs`, or the machine's cores; refused outside `1 ..= MAX_JOBS`.
+fn jobs(given: Option<usize>) -> Result<usize> {
+    let jobs = given.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if !(1..=MAX_JOBS).contains(&jobs) {
+        bail!("--jobs {jobs} is out of range: allowed 1 ..= {MAX_JOBS}");
+    }
+    Ok(jobs)
 }
 
 fn load_spec(path: Option<&Path>) -> Result<(SweepSpec, String)> {
@@ -305,14 +416,13 @@ fn preflight(runs: &[&RunSpec]) -> Result<()> {
     for run in runs {
         lsmlab::runner::build_options(run)?;
         lsmlab::runner::build_workload(run)?;
-        if let Some(path) = run.workload.strip_prefix("trace:") {
-            if traces.insert(path) {
-                lsmlab_workloads::Trace::open(path).map_err(|source| {
-                    lsmlab::runner::RunError::Workload {
-                        run: run.run_id.clone(),
-                        source,
-                    }
-                })?;
+        if let Some(path) = run.trace_spec() {
+            if traces.insert(path.clone()) {
+                let workload = lsmlab::runner::build_workload(run)?;
+                let trace = lsmlab::runner::open_trace(run, &path, &workload)?;
+                if trace.counts().unsupported_total() > 0 {
+                    eprintln!("warning: trace {path}: {}", trace.counts().describe());
+                }
             }
         }
     }
@@ -372,89 +482,208 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         ops: a.ops,
         settings,
         varied: vec![],
+        base_dir: PathBuf::new(),
     };
+    // The run as its spec.toml describes it, so that a sweep of that file
+    // does exactly this run (same settings, same order, same config).
+    let spec_text = run_spec_toml(&run);
+    let spec = SweepSpec::parse(&spec_text, "<lsmlab run>", &catalog)?;
+    let run = spec.runs().remove(0);
+    preflight(&[&run])?;
     // Fail before the run, not after it, when the output cannot be written.
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let progress = std::sync::atomic::AtomicU64::new(0);
-    let out = run_experiment(&run, &a.fs.choice()?, &progress)?;
-    write_runs(&a.out.join("runs.csv"), std::slice::from_ref(&out.record))?;
-    write_timeline(&a.out.join("timeline.csv"), &out.timeline)?;
+    let mut out = run_all(&[&run], &a.fs.choice()?, 1, true)?
+        .pop()
+        .context("the run produced no output")?;
+    let hash = spec_hash(&run.spec_name, std::slice::from_ref(&run));
+    out.record.spec_hash = hash.clone();
+    let manifest = Manifest {
+        spec: run.spec_name.clone(),
+        spec_hash: hash,
+        lsmlab_version: VERSION.to_string(),
+        seed: run.seed,
+        shard: Shard::whole().to_string(),
+        run_ids: vec![run.run_id.clone()],
+    };
+    write_shard(
+        &a.out,
+        &spec_text,
+        &manifest,
+        std::slice::from_ref(&out.record),
+        &out.timeline,
+    )?;
     print_summary(&out);
     println!("\n{}", out.level_stats);
     println!(
-        "wrote {} and {}",
+        "wrote {}, {} and {} (rerun with `lsmlab sweep {}`)",
         a.out.join("runs.csv").display(),
-        a.out.join("timeline.csv").display()
+        a.out.join("timeline.csv").display(),
+        a.out.join(SPEC_TOML).display(),
+        a.out.join(SPEC_TOML).display()
     );
     Ok(())
+}
+
+/// A spec file that reruns `run` with `lsmlab sweep`: its policy, workload,
+/// seed, ops and every parameter, each in its section.
+fn run_spec_toml(run: &RunSpec) -> String {
+    let quote = |v: &str| toml::Value::String(v.to_string()).to_string();
+    let mut text = format!(
+        "# Written by `lsmlab run`; `lsmlab sweep` on this file reruns it.\n# {}\nname = {}\nseed = {}\n",
+        run_config(run),
+        quote(&run.spec_name),
+        run.seed
+    );
+    if let Some(ops) = run.ops {
+        text.push_str(&format!("ops = {ops}\n"));
+    }
+    for section in ["engine", "policy", "workload"] {
+        // The policy and the preset are named inside their sections.
+        let mut lines = match section {
+            "policy" => format!("name = {}\n", quote(&run.policy)),
+            "workload" => format!("preset = {}\n", quote(&run.workload)),
+            _ => String::new(),
+        };
+        for (name, value) in &run.settings {
+            if let Some(bare) = name.strip_prefix(&format!("{section}.")) {
+                lines.push_str(&format!("{bare} = {}\n", quote(value)));
+            }
+        }
+        if !lines.is_empty() {
+            text.push_str(&format!("\n[{section}]\n{lines}"));
+        }
+    }
+    text
+}
+
+/// Set by SIGINT and SIGTERM; a sweep's watcher thread ends the process
+/// once no journal append is under way.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_signal: libc::c_int) {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Routes Ctrl-C and SIGTERM to `INTERRUPTED` instead of killing the
+/// process mid-append.
+fn catch_interrupts() {
+    #[cfg(unix)]
+    // SAFETY: the handler only stores to an atomic, which is
+    // async-signal-safe.
+    unsafe {
+        let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+}
+
+/// The runs of `shard`, dealt by estimated cost (operations to run).
+fn shard_runs(runs: &[RunSpec], shard: Option<Shard>) -> Result<Vec<&RunSpec>> {
+    let all: Vec<&RunSpec> = runs.iter().collect();
+    let Some(shard) = shard else {
+        return Ok(all);
+    };
+    let mut cost = std::collections::HashMap::new();
+    for run in &all {
+        cost.insert(run.run_id.clone(), build_workload(run)?.total_ops());
+    }
+    Ok(shard.select_by_cost(all, |r| cost[&r.run_id]))
 }
 
 fn cmd_sweep(a: SweepArgs) -> Result<()> {
     let (spec, text) = load_spec(a.spec.as_deref())?;
     let runs = spec.runs();
-    let selected: Vec<&RunSpec> = match a.shard {
-        Some(s) => s.select(runs.iter().collect()),
-        None => runs.iter().collect(),
-    };
-    let jobs = a.jobs.unwrap_or_else(default_jobs);
-    if jobs == 0 {
-        bail!("--jobs must be at least 1");
-    }
+    let selected = shard_runs(&runs, a.shard)?;
+    let jobs = jobs(a.jobs)?;
     preflight(&selected)?;
-    // Fail before the sweep, not after it, when the outputs cannot be written.
-    let out_dirs = match a.shard {
-        Some(s) => vec![a.notebooks_out.join(format!(
+    let shard = a.shard.unwrap_or_else(Shard::whole);
+    let data_dir = match a.shard {
+        Some(s) => a.notebooks_out.join(format!(
             "{}-shard-{}-of-{}",
             spec.name,
             s.index(),
             s.count()
-        ))],
-        None => vec![
-            a.notebooks_out.join(&spec.name),
-            a.reports_out.join(&spec.name),
-        ],
+        )),
+        None => a.notebooks_out.join(&spec.name),
     };
+    // Fail before the sweep, not after it, when the outputs cannot be written.
+    let mut out_dirs = vec![data_dir.clone()];
+    if a.shard.is_none() {
+        out_dirs.push(a.reports_out.join(&spec.name));
+    }
     for d in &out_dirs {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
     }
+    let journal = journal_dir(&data_dir);
+    if journal.exists() && !a.resume && !a.restart {
+        bail!(
+            "{}: an interrupted sweep's finished runs are kept there: `--resume` continues it, `--restart` discards it",
+            journal.display()
+        );
+    }
+    let manifest = Manifest {
+        spec: spec.name.clone(),
+        spec_hash: spec_hash(&spec.name, &runs),
+        lsmlab_version: VERSION.to_string(),
+        seed: spec.seed,
+        shard: shard.to_string(),
+        run_ids: selected.iter().map(|r| r.run_id.clone()).collect(),
+    };
     eprintln!(
         "sweep {}: {} runs{} on {jobs} threads",
         spec.name,
         selected.len(),
-        a.shard.map_or(String::new(), |s| format!(
-            " (shard {}/{} of {})",
-            s.index(),
-            s.count(),
-            runs.len()
-        ))
+        a.shard
+            .map_or(String::new(), |s| format!(" (shard {s} of {})", runs.len()))
     );
-    let outputs = run_all(&selected, &a.fs.choice()?, jobs, !a.quiet)?;
-    let records: Vec<_> = outputs.iter().map(|o| o.record.clone()).collect();
-    let timeline: Vec<_> = outputs.iter().flat_map(|o| o.timeline.clone()).collect();
-    if let Some(s) = a.shard {
-        let dir = a.notebooks_out.join(format!(
-            "{}-shard-{}-of-{}",
-            spec.name,
-            s.index(),
-            s.count()
-        ));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        write_runs(&dir.join("runs.csv"), &records)?;
-        write_timeline(&dir.join("timeline.csv"), &timeline)?;
+    catch_interrupts();
+    let outcome = run_journaled(
+        &JournaledSweep {
+            runs: &selected,
+            manifest: &manifest,
+            journal_dir: &journal,
+            resume: a.resume,
+            interrupt: Some(&INTERRUPTED),
+        },
+        &a.fs.choice()?,
+        jobs,
+        !a.quiet,
+    )?;
+    if outcome.resumed > 0 {
+        eprintln!(
+            "resumed: {} runs taken from {}",
+            outcome.resumed,
+            journal.display()
+        );
+    }
+    if a.shard.is_some() {
+        write_shard(
+            &data_dir,
+            &text,
+            &manifest,
+            &outcome.records,
+            &outcome.timeline,
+        )?;
+        outcome.journal.remove()?;
         println!(
             "wrote shard {} (join shards with `lsmlab merge`)",
-            dir.display()
+            data_dir.display()
         );
         return Ok(());
     }
     let paths = write_outputs(
-        &spec.name,
-        &text,
-        &records,
-        &timeline,
+        &SweepResults {
+            name: &spec.name,
+            spec_toml: &text,
+            goal: spec.goal.as_ref(),
+            manifest: &manifest,
+            records: &outcome.records,
+            timeline: &outcome.timeline,
+        },
         &a.notebooks_out,
         &a.reports_out,
     )?;
+    outcome.journal.remove()?;
     print_paths(&paths);
     Ok(())
 }
@@ -496,12 +725,16 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         (None, Some(spec)) => {
             let (spec, _) = load_spec(Some(spec))?;
             let runs = spec.runs();
+            let hash = spec_hash(&spec.name, &runs);
             let selected: Vec<&RunSpec> = runs.iter().collect();
             preflight(&selected)?;
-            let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);
-            run_all(&selected, &FsChoice::Mem, jobs, !a.quiet)?
+            let jobs = jobs(a.jobs)?;
+            run_all(&selected, &FsChoice::MEM, jobs, !a.quiet)?
                 .into_iter()
-                .map(|o| o.record)
+                .map(|o| lsmlab::results::RunRecord {
+                    spec_hash: hash.clone(),
+                    ..o.record
+                })
                 .collect()
         }
         (None, None) => bail!("check needs a SPEC to run or --results FILE"),
@@ -515,46 +748,148 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         );
         return Ok(0);
     }
+    if let Some(diff) = configuration_difference(&baseline, &current) {
+        bail!(
+            "{}: {diff}; runs of different configurations are not compared (`--update` rewrites the baseline)",
+            a.baseline.display()
+        );
+    }
     let report = compare(&baseline, &current, &tolerances);
     println!("{report}");
+    if let Some(path) = &a.compared {
+        report.write_compared(path)?;
+        println!("comparisons written to {}", path.display());
+    }
     Ok(report.exit_code() as u8)
 }
 
+/// A shard directory's manifest, or an error saying why it is not one.
+fn shard_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join(MANIFEST_JSON);
+    if !path.exists() {
+        bail!(
+            "{}: no {MANIFEST_JSON}: not the output of a finished `lsmlab sweep --shard` (interrupted, or written by an older lsmlab)",
+            dir.display()
+        );
+    }
+    Ok(Manifest::read(&path)?)
+}
+
+/// At most `n` items of a list, then how many more.
+fn some_of(items: &[String], n: usize) -> String {
+    let mut text = items
+        .iter()
+        .take(n)
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > n {
+        text.push_str(&format!(" and {} more", items.len() - n));
+    }
+    text
+}
+
 fn cmd_merge(a: MergeArgs) -> Result<()> {
-    let runs: Vec<PathBuf> = a.dirs.iter().map(|d| d.join("runs.csv")).collect();
-    let timelines: Vec<PathBuf> = a.dirs.iter().map(|d| d.join("timeline.csv")).collect();
-    let mut records = merge_runs(&runs)?;
-    let mut timeline = merge_timelines(&timelines)?;
-    let (name, text) = match &a.spec {
-        Some(p) => {
-            let (spec, text) = load_spec(Some(p))?;
-            if let Some(r) = records.iter().find(|r| r.spec != spec.name) {
+    let manifests: Vec<Manifest> = a
+        .dirs
+        .iter()
+        .map(|d| shard_manifest(d))
+        .collect::<Result<_>>()?;
+    let spec_file = a.spec.clone().unwrap_or_else(|| a.dirs[0].join(SPEC_TOML));
+    let (spec, text) = load_spec(Some(&spec_file))?;
+    let runs = spec.runs();
+    let expected = Manifest {
+        spec: spec.name.clone(),
+        spec_hash: spec_hash(&spec.name, &runs),
+        lsmlab_version: VERSION.to_string(),
+        seed: spec.seed,
+        shard: Shard::whole().to_string(),
+        run_ids: runs.iter().map(|r| r.run_id.clone()).collect(),
+    };
+    // Every shard must be of this spec and seed, and of the first shard's
+    // lsmlab version.
+    for (dir, m) in a.dirs.iter().zip(&manifests) {
+        let mut like = expected.clone();
+        like.lsmlab_version = manifests[0].lsmlab_version.clone();
+        if let Some(diff) = like.difference(m) {
+            bail!(
+                "{} is not a shard of {} (spec vs shard: {diff}): shards of different experiments do not merge",
+                dir.display(),
+                spec_file.display()
+            );
+        }
+    }
+    // The same shard twice, or shards of different splits.
+    for (i, m) in manifests.iter().enumerate() {
+        for (j, other) in manifests.iter().enumerate().skip(i + 1) {
+            if m.shard == other.shard {
                 bail!(
-                    "run `{}` belongs to sweep `{}`, not to `{}` of {}",
-                    r.run_id,
-                    r.spec,
-                    spec.name,
-                    p.display()
+                    "shard {} is given twice: {} and {}",
+                    m.shard,
+                    a.dirs[i].display(),
+                    a.dirs[j].display()
                 );
             }
-            let order: Vec<String> = spec.runs().into_iter().map(|r| r.run_id).collect();
-            lsmlab::results::sort_runs_by(&mut records, &order);
-            lsmlab::timeline::sort_timeline_by(&mut timeline, &order);
-            (spec.name, text)
         }
-        None => {
-            let name = records
-                .first()
-                .map(|r| r.spec.clone())
-                .context("the shards hold no runs")?;
-            (name, String::from("# spec not given to `lsmlab merge`\n"))
+    }
+    let files: Vec<PathBuf> = a.dirs.iter().map(|d| d.join("runs.csv")).collect();
+    let timelines: Vec<PathBuf> = a.dirs.iter().map(|d| d.join("timeline.csv")).collect();
+    // A run in two shards (shards of different splits) is named by merge_runs.
+    let mut records = merge_runs(&files)?;
+    let mut timeline = merge_timelines(&timelines)?;
+    for (dir, m) in a.dirs.iter().zip(&manifests) {
+        let held: Vec<String> = m
+            .run_ids
+            .iter()
+            .filter(|id| !records.iter().any(|r| &r.run_id == *id))
+            .cloned()
+            .collect();
+        if !held.is_empty() {
+            bail!(
+                "{}: its manifest lists runs its runs.csv lacks: {} (damaged shard?)",
+                dir.display(),
+                some_of(&held, 5)
+            );
         }
+    }
+    let missing: Vec<String> = expected
+        .run_ids
+        .iter()
+        .filter(|id| !records.iter().any(|r| &r.run_id == *id))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        let counts: Vec<String> = manifests.iter().map(|m| m.shard.clone()).collect();
+        let message = format!(
+            "{} of {} runs of {} are in none of the shards given ({}): {}",
+            missing.len(),
+            runs.len(),
+            spec.name,
+            counts.join(", "),
+            some_of(&missing, 5)
+        );
+        if !a.allow_partial {
+            bail!("{message}; give every shard, or --allow-partial to merge anyway");
+        }
+        eprintln!("warning: merging a partial sweep: {message}");
+    }
+    let order = expected.run_ids.clone();
+    lsmlab::results::sort_runs_by(&mut records, &order);
+    lsmlab::timeline::sort_timeline_by(&mut timeline, &order);
+    let manifest = Manifest {
+        lsmlab_version: manifests[0].lsmlab_version.clone(),
+        run_ids: records.iter().map(|r| r.run_id.clone()).collect(),
+        ..expected
     };
     let paths = write_outputs(
-        &name,
-        &text,
-        &records,
-        &timeline,
+        &SweepResults {
+            name: &spec.name,
+            spec_toml: &text,
+            goal: spec.goal.as_ref(),
+            manifest: &manifest,
+            records: &records,
+            timeline: &timeline,
+        },
         &a.notebooks_out,
         &a.reports_out,
     )?;
@@ -608,21 +943,6 @@ fn cmd_policies() {
         "\nDurations take ms, s, m, h or d (ttl = \"10m\", --set policy.ttl=600s); a bare \
          number is seconds. Sizes take KiB, MiB, GiB, TiB (K, KB, M, MB, ... are binary too)."
     );
-}
-
-fn cmd_workloads() {
-    use lsmlab_workloads::{WorkloadSpec, PRESETS};
-    println!("Workload presets (--workload NAME, or trace:PATH):\n");
-    for (name, what) in PRESETS {
-        println!("  {name:<12} {what}");
-    }
-    println!("\nWorkload parameters (--set NAME=VALUE, or workload.NAME):\n");
-    for p in WorkloadSpec::params() {
-        println!(
-            "  {:<20} default {:<12} {} ({})",
-            p.name, p.default, p.description, p.allowed
-        );
-    }
 }
 
 /// The error and its causes on one line, each cause once: library errors
@@ -699,12 +1019,9 @@ fn main() -> ExitCode {
             cmd_policies();
             Ok(0)
         }
-        Command::Workloads => {
-            cmd_workloads();
-            Ok(0)
-        }
+        Command::Workloads(a) => workload_cli::command(a).map(|_| 0),
         Command::Serve(a) => cmd_serve(a).map(|_| 0),
-        Command::Bench(a) => cmd_bench(a).map(|_| 0),
+        Command::Bench(a) => cmd_bench(*a).map(|_| 0),
         Command::Torture(a) => torture::command(a),
     };
     match result {

@@ -1,12 +1,14 @@
 //! analysis.ipynb: a generated Jupyter notebook (nbformat 4.5) beside a
-//! sweep's CSVs that loads them with pandas and redraws the trade-off plots,
-//! so a researcher can carry on from where the report stops.
+//! sweep's CSVs that loads them with pandas and redraws every plot of the
+//! report, repeats its decisions word for word and recomputes the Pareto
+//! frontier, so a researcher can carry on from where the report stops.
 
 use std::path::Path;
 
 use serde_json::{json, Value};
 
 use crate::error::{LabError, Result};
+use crate::recommend::Decisions;
 
 /// File name of the notebook inside a sweep's notebooks-out directory.
 pub const NOTEBOOK: &str = "analysis.ipynb";
@@ -141,20 +143,95 @@ fig.tight_layout()
 plt.show()
 "#;
 
-const BEST: &str = r#"for metric in ["write_amp", "space_amp", "read_amp"]:
-    measured = runs.dropna(subset=[metric])
-    best = measured.loc[measured.groupby("workload")[metric].idxmin(), ["workload", "policy", "run_id", metric]]
-    print(f"lowest {metric}:")
-    print(best.to_string(index=False))
+const DEBT: &str = r#"debt = [("l0_files", "L0 files"),
+        ("pending_compaction_bytes", "pending compaction (MiB)")]
+fig, axes = plt.subplots(len(debt), len(workloads), figsize=(5 * len(workloads), 7), squeeze=False)
+for col, workload in enumerate(workloads):
+    sub = tl[tl["workload"] == workload]
+    for row, (metric, label) in enumerate(debt):
+        ax = axes[row][col]
+        scale = 2**20 if metric.endswith("_bytes") else 1
+        for run_id, run in sub.groupby("run_id", sort=False):
+            ax.step(run["sim_time_s"], run[metric] / scale, where="post",
+                    color=color_of(run["policy"].iloc[0]), label=label_of(run_id))
+        ax.set_title(f"workload: {workload}")
+        ax.set_xlabel("simulated time (s)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+axes[0][-1].legend(title="run", fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
+fig.suptitle("Compaction debt over simulated time")
+fig.tight_layout()
+plt.show()
+"#;
+
+/// Each metric against each numeric grid axis, one line per policy (and
+/// values of the other axes), as the report's grid_<axis>.png.
+const GRID: &str = r#"grid_metrics = [("write_amp", "write amplification (x)"),
+                ("space_amp", "space amplification (x)"),
+                ("read_amp", "read amp (blocks/lookup)"),
+                ("stall_seconds", "stall (simulated s)")]
+for axis in GRID_AXES:
+    others = [c for c in varied if c != axis]
+    fig, axes = plt.subplots(len(grid_metrics), len(workloads),
+                             figsize=(5 * len(workloads), 3.2 * len(grid_metrics)), squeeze=False)
+    for col, workload in enumerate(workloads):
+        sub = runs[runs["workload"] == workload]
+        for row, (metric, label) in enumerate(grid_metrics):
+            ax = axes[row][col]
+            for key, line in sub.groupby(["policy"] + others, sort=False, dropna=False):
+                line = line.sort_values(axis)
+                name = " ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+                ax.plot(line[axis], line[metric], marker="o", color=color_of(line["policy"].iloc[0]), label=name)
+            ax.set_title(f"workload: {workload}")
+            ax.set_xlabel(f"{axis} (base units)")
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+    axes[0][-1].legend(title="line", fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.suptitle(f"Metrics against {axis}")
+    fig.tight_layout()
+    plt.show()
+"#;
+
+/// The Pareto frontier recomputed from runs.csv with the report's rule.
+const FRONTIER: &str = r#"COSTS = ["write_amp", "space_amp", "read_amp", "stall_seconds"]
+
+
+def frontier(sub):
+    costs = sub[COSTS].fillna(float("inf")).to_numpy()
+    keep = []
+    for i, a in enumerate(costs):
+        dominated = any((b <= a).all() and (b < a).any() for j, b in enumerate(costs) if j != i)
+        keep.append(not dominated)
+    return sub[keep]
+
+
+for workload in workloads:
+    sub = runs[runs["workload"] == workload]
+    front = frontier(sub)
+    print(f"{workload}: {len(front)} on the frontier, {len(sub) - len(front)} dominated")
+    print(front[["run_id"] + COSTS].to_string(index=False))
     print()
 "#;
 
-fn cells(spec_name: &str) -> Vec<Cell> {
+/// The report's decision sentences, word for word.
+fn decisions_markdown(d: &Decisions) -> String {
+    let mut md = format!("## Recommendations (as in report.md)\n\n{}\n\n", d.basis);
+    for s in &d.recommendations {
+        md.push_str(&format!("- {s}\n"));
+    }
+    md.push_str("\n## Pareto frontier (as in report.md)\n\n");
+    for s in &d.frontier {
+        md.push_str(&format!("- {s}\n"));
+    }
+    md
+}
+
+fn cells(spec_name: &str, decisions: &Decisions, grid_axes: &[String]) -> Vec<Cell> {
     let sweep = serde_json::to_string(spec_name).unwrap_or_else(|_| "\"\"".into());
     // A JSON list of strings is a Python list literal.
     let known =
         serde_json::to_string(&crate::spec::known_policies()).unwrap_or_else(|_| "[]".into());
-    vec![
+    let mut cells = vec![
         markdown(
             "intro",
             format!(
@@ -179,9 +256,20 @@ fn cells(spec_name: &str) -> Vec<Cell> {
         code("over-time", OVER_TIME),
         markdown("levels-md", "## Level shape at the end"),
         code("levels", LEVELS),
-        markdown("best-md", "## Best run per workload and metric"),
-        code("best", BEST),
-    ]
+        markdown("debt-md", "## Compaction debt over time"),
+        code("debt", DEBT),
+        markdown("decisions-md", decisions_markdown(decisions)),
+        code("frontier", FRONTIER),
+    ];
+    if !grid_axes.is_empty() {
+        let axes = serde_json::to_string(grid_axes).unwrap_or_else(|_| "[]".into());
+        cells.push(markdown(
+            "grid-md",
+            "## Metrics against each numeric grid axis",
+        ));
+        cells.push(code("grid", format!("GRID_AXES = {axes}\n{GRID}")));
+    }
+    cells
 }
 
 /// nbformat 4 splits sources into lines, each keeping its newline.
@@ -193,9 +281,10 @@ fn source_lines(source: &str) -> Vec<String> {
         .collect()
 }
 
-/// The notebook as nbformat 4.5 JSON.
-pub fn notebook_json(spec_name: &str) -> Value {
-    let cells: Vec<Value> = cells(spec_name)
+/// The notebook as nbformat 4.5 JSON; `grid_axes` are the numeric grid
+/// axes the report has a chart for.
+pub fn notebook_json(spec_name: &str, decisions: &Decisions, grid_axes: &[String]) -> Value {
+    let cells: Vec<Value> = cells(spec_name, decisions, grid_axes)
         .into_iter()
         .map(|c| {
             let mut cell = json!({
@@ -222,11 +311,16 @@ pub fn notebook_json(spec_name: &str) -> Value {
     })
 }
 
-/// Writes analysis.ipynb.
-pub fn write_notebook(path: &Path, spec_name: &str) -> Result<()> {
-    let text = serde_json::to_string_pretty(&notebook_json(spec_name))
-        .map_err(|e| LabError::output(path, e))?;
-    std::fs::write(path, text + "\n").map_err(|e| LabError::io(path, e))
+/// The text of analysis.ipynb (to be written at `path`, named in errors).
+pub fn notebook_text(
+    path: &Path,
+    spec_name: &str,
+    decisions: &Decisions,
+    grid_axes: &[String],
+) -> Result<String> {
+    serde_json::to_string_pretty(&notebook_json(spec_name, decisions, grid_axes))
+        .map(|text| text + "\n")
+        .map_err(|e| LabError::output(path, e))
 }
 
 #[cfg(test)]
@@ -237,7 +331,12 @@ mod tests {
     fn notebook_is_valid_nbformat_4_json() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(NOTEBOOK);
-        write_notebook(&path, "demo").unwrap();
+        let d = crate::recommend::decide(&[], None);
+        std::fs::write(
+            &path,
+            notebook_text(&path, "demo", &d, &["l0_file_limit".into()]).unwrap(),
+        )
+        .unwrap();
         let nb: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(nb["nbformat"], 4);
         assert_eq!(nb["nbformat_minor"], 5);
@@ -274,7 +373,11 @@ mod tests {
 
     #[test]
     fn code_loads_both_csvs_and_redraws_the_tradeoff() {
-        let nb = notebook_json("my \"sweep\"");
+        let nb = notebook_json(
+            "my \"sweep\"",
+            &crate::recommend::decide(&[], None),
+            &["l0_file_limit".into()],
+        );
         let code: String = nb["cells"]
             .as_array()
             .unwrap()
@@ -293,5 +396,9 @@ mod tests {
         assert!(code.contains("pd.read_csv(HERE / \"timeline.csv\")"));
         assert!(code.contains("ax.scatter(pts[\"write_amp\"], pts[\"space_amp\"]"));
         assert!(code.contains("run[\"ops_done\"], run[metric]"));
+        assert!(code.contains("ax.step(run[\"sim_time_s\"], run[metric] / scale"));
+        assert!(code.contains("GRID_AXES = [\"l0_file_limit\"]\n"));
+        assert!(code
+            .contains("COSTS = [\"write_amp\", \"space_amp\", \"read_amp\", \"stall_seconds\"]"));
     }
 }

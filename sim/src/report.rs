@@ -1,11 +1,10 @@
-//! report.md: the human-facing summary of a sweep — which policy wins on
-//! each workload, a table of the headline metrics per run, the plots, and
-//! the spec that produced them.
+//! report.md: the human-facing summary of a sweep — which configuration to
+//! use on each workload and why, the Pareto frontier, a table of the headline
+//! metrics per run, the plots, and the spec that produced them.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
-use crate::error::{LabError, Result};
+use crate::recommend::Decisions;
 use crate::results::RunRecord;
 
 /// File name of the report inside a sweep's reports directory.
@@ -21,23 +20,12 @@ pub struct ReportLinks {
     pub notebook: String,
 }
 
-/// Writes report.md.
-pub fn write_report(
-    path: &Path,
-    spec_name: &str,
-    spec_toml: &str,
-    records: &[RunRecord],
-    links: &ReportLinks,
-) -> Result<()> {
-    std::fs::write(path, render_report(spec_name, spec_toml, records, links))
-        .map_err(|e| LabError::io(path, e))
-}
-
 /// The report as Markdown.
 pub fn render_report(
     spec_name: &str,
     spec_toml: &str,
     records: &[RunRecord],
+    decisions: &Decisions,
     links: &ReportLinks,
 ) -> String {
     let mut md = String::new();
@@ -59,8 +47,15 @@ pub fn render_report(
         links.runs_csv, links.timeline_csv, links.notebook
     );
 
-    md.push_str("## Best policy per workload\n\n");
-    for sentence in best_policy_sentences(records) {
+    let _ = writeln!(md, "## Recommendations\n\n{}\n", decisions.basis);
+    for sentence in &decisions.recommendations {
+        let _ = writeln!(md, "- {sentence}");
+    }
+    md.push_str(
+        "\n## Pareto frontier\n\nRuns no other run of the workload beats on write, space and read \
+         amplification and stall seconds at once (drawn solid in the trade-off plot; dominated runs faded):\n\n",
+    );
+    for sentence in &decisions.frontier {
         let _ = writeln!(md, "- {sentence}");
     }
 
@@ -124,99 +119,10 @@ fn headline_table(records: &[RunRecord]) -> String {
     md
 }
 
-/// The policy (with its grid values, if the grid varied any) of a run.
-fn who(r: &RunRecord) -> String {
-    if r.varied.is_empty() {
-        r.policy.clone()
-    } else {
-        let values: Vec<String> = r.varied.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("{} ({})", r.policy, values.join(", "))
-    }
-}
-
-/// Who has the lowest finite value of a metric, and that value: the run's
-/// policy and grid values when one run wins, the distinct policies on a tie.
-fn lowest(runs: &[&RunRecord], pick: Pick) -> Option<(Vec<String>, f64)> {
-    let best = runs
-        .iter()
-        .map(|r| pick(r))
-        .filter(|v| v.is_finite())
-        .min_by(f64::total_cmp)?;
-    let winners: Vec<&RunRecord> = runs.iter().copied().filter(|r| pick(r) == best).collect();
-    if let [one] = winners[..] {
-        return Some((vec![who(one)], best));
-    }
-    let mut names: Vec<String> = Vec::new();
-    for r in winners {
-        if !names.contains(&r.policy) {
-            names.push(r.policy.clone());
-        }
-    }
-    Some((names, best))
-}
-
-fn join_names(names: &[String]) -> String {
-    match names {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// Reads one metric of a run.
-type Pick = fn(&RunRecord) -> f64;
-
-/// One sentence per workload naming the policy with the lowest write, space
-/// and read amplification, in order of first appearance.
-pub fn best_policy_sentences(records: &[RunRecord]) -> Vec<String> {
-    let mut workloads: Vec<&str> = Vec::new();
-    for r in records {
-        if !workloads.contains(&r.workload.as_str()) {
-            workloads.push(&r.workload);
-        }
-    }
-    let metrics: [(&str, Pick, &str); 3] = [
-        ("write amplification", |r| r.metrics.write_amp, "x"),
-        ("space amplification", |r| r.metrics.space_amp, "x"),
-        (
-            "read amplification",
-            |r| r.metrics.read_amp,
-            " blocks per lookup",
-        ),
-    ];
-    workloads
-        .iter()
-        .map(|wl| {
-            let runs: Vec<&RunRecord> = records.iter().filter(|r| r.workload == *wl).collect();
-            let clauses: Vec<String> = metrics
-                .iter()
-                .enumerate()
-                .map(|(i, (what, pick, unit))| match lowest(&runs, *pick) {
-                    Some((names, value)) => {
-                        let verb = match (i, names.len()) {
-                            (0, 1) => "has ",
-                            (0, _) => "have ",
-                            _ => "",
-                        };
-                        format!(
-                            "{} {verb}the lowest {what} ({value:.2}{unit})",
-                            join_names(&names)
-                        )
-                    }
-                    None => format!("no run measured {what}"),
-                })
-                .collect();
-            format!(
-                "On **{wl}**, {}, {} and {}.",
-                clauses[0], clauses[1], clauses[2]
-            )
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recommend::decide;
     use crate::results::tests::record;
 
     fn links() -> ReportLinks {
@@ -243,58 +149,18 @@ mod tests {
     }
 
     #[test]
-    fn one_sentence_per_workload_names_the_winners() {
-        let sentences = best_policy_sentences(&records());
-        assert_eq!(
-            sentences,
-            [
-                "On **uniform**, size-tiered has the lowest write amplification (2.50x), \
-                 leveled the lowest space amplification (1.05x) and leveled the lowest \
-                 read amplification (1.20 blocks per lookup).",
-                "On **zipfian**, fifo has the lowest write amplification (1.20x), \
-                 fifo the lowest space amplification (1.06x) and fifo the lowest \
-                 read amplification (1.12 blocks per lookup).",
-            ]
-        );
-    }
-
-    #[test]
-    fn ties_grid_values_and_missing_metrics_are_named() {
-        let mut rs = vec![
-            record("leveled", "uniform", 2.0),
-            record("min-overlap", "uniform", 2.0),
-            record("min-overlap", "uniform", 2.0),
-            record("size-tiered", "uniform", 3.0),
-        ];
-        rs[1].varied = vec![("l0_file_limit".into(), "8".into())];
-        rs[2].varied = vec![("l0_file_limit".into(), "2".into())];
-        rs[3].varied = vec![("l0_file_limit".into(), "2".into())];
-        rs[3].metrics.space_amp = 1.0;
-        for r in &mut rs {
-            r.metrics.read_amp = f64::NAN;
-        }
-        let s = &best_policy_sentences(&rs)[0];
-        assert!(
-            s.starts_with("On **uniform**, leveled and min-overlap have the lowest write amplification (2.00x)"),
-            "{s}"
-        );
-        assert!(
-            s.contains(", size-tiered (l0_file_limit=2) the lowest space amplification (1.00x)"),
-            "{s}"
-        );
-        assert!(
-            s.ends_with("and no run measured read amplification."),
-            "{s}"
-        );
-    }
-
-    #[test]
     fn report_has_sections_table_plots_and_the_spec() {
         let spec = "name = \"demo\"\ndescription = \"has ``` inside\"\n";
-        let md = render_report("demo", spec, &records(), &links());
+        let decisions = decide(&records(), None);
+        let md = render_report("demo", spec, &records(), &decisions, &links());
         assert!(md.starts_with("# Sweep `demo`\n\n4 runs, lsmlab 0.1.0 at git revision `abc123`."));
         assert!(md.contains("[runs.csv](../../notebooks-out/demo/runs.csv)"));
-        assert!(md.contains("## Best policy per workload\n\n- On **uniform**"));
+        assert!(md.contains("## Recommendations\n\nThe spec states no `[goal]`"));
+        assert!(md.contains(&format!("- {}\n", decisions.recommendations[1])));
+        assert!(md.contains(&format!(
+            "amplification and stall seconds at once (drawn solid in the trade-off plot; dominated runs faded):\n\n- {}\n",
+            decisions.frontier[0]
+        )));
         assert!(
             md.contains("| leveled/uniform | 6.00 | 1.05 | 0.00 | 1.20 |"),
             "{md}"
@@ -315,7 +181,7 @@ mod tests {
     fn pipes_in_run_ids_do_not_break_the_table() {
         let mut r = record("a|b", "u", 2.0);
         r.run_id = "a|b/u".into();
-        let md = render_report("demo", "", &[r], &links());
+        let md = render_report("demo", "", &[r], &decide(&[], None), &links());
         assert!(md.contains("| a\\|b/u |"));
     }
 }

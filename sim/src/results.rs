@@ -3,7 +3,9 @@
 //!
 //! Column order: `run_id, spec, policy, workload`, the varied parameters (the
 //! union over all rows, in first-seen order), `seed, ops`, the metric columns
-//! in `METRICS` order, `git_rev, lsmlab_version`. RFC 4180 via the csv crate.
+//! in `METRICS` order, `git_rev, lsmlab_version, spec_hash, config`. RFC 4180
+//! via the csv crate. Files written before `spec_hash` and `config` existed
+//! still read (those two fields empty).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -19,7 +21,9 @@ pub use crate::metrics::{
 pub const RUNS_CSV: &str = "runs.csv";
 
 const LEADING_COLUMNS: [&str; 4] = ["run_id", "spec", "policy", "workload"];
-const TRAILING_COLUMNS: [&str; 2] = ["git_rev", "lsmlab_version"];
+const TRAILING_COLUMNS: [&str; 4] = ["git_rev", "lsmlab_version", "spec_hash", "config"];
+/// The trailing columns every runs.csv has; older files end here.
+const REQUIRED_TRAILING: usize = 2;
 
 /// The outcome of one run of a sweep, as stored in runs.csv.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,14 +42,22 @@ pub struct RunRecord {
     pub metrics: Metrics,
     pub git_rev: String,
     pub lsmlab_version: String,
+    /// The hash of the sweep the run belongs to (see `manifest::spec_hash`).
+    pub spec_hash: String,
+    /// The run's full configuration (see `manifest::run_config`): enough to
+    /// rerun it, and what `check` compares before it compares metrics.
+    pub config: String,
 }
 
 /// The header of runs.csv for these records.
 pub fn runs_columns(records: &[RunRecord]) -> Vec<String> {
+    runs_header(&varied_columns(records))
+}
+
+/// The header of runs.csv with these varied parameter columns.
+pub fn runs_header(varied: &[String]) -> Vec<String> {
     let mut columns: Vec<String> = LEADING_COLUMNS.iter().map(|c| c.to_string()).collect();
-    for name in varied_columns(records) {
-        columns.push(name);
-    }
+    columns.extend(varied.iter().cloned());
     columns.push("seed".into());
     columns.push("ops".into());
     columns.extend(METRICS.iter().map(|m| m.name.to_string()));
@@ -72,28 +84,35 @@ pub fn write_runs(path: &Path, records: &[RunRecord]) -> Result<()> {
     let varied = varied_columns(records);
     write_atomically(path, |out| {
         let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(runs_columns(records))?;
+        writer.write_record(runs_header(&varied))?;
         for r in records {
-            let mut row: Vec<String> = vec![
-                r.run_id.clone(),
-                r.spec.clone(),
-                r.policy.clone(),
-                r.workload.clone(),
-            ];
-            for name in &varied {
-                let value = r.varied.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-                row.push(value.cloned().unwrap_or_default());
-            }
-            row.push(r.seed.to_string());
-            row.push(r.ops.to_string());
-            row.extend(r.metrics.cells());
-            row.push(r.git_rev.clone());
-            row.push(r.lsmlab_version.clone());
-            writer.write_record(&row)?;
+            writer.write_record(run_cells(r, &varied))?;
         }
         writer.flush()?;
         Ok(())
     })
+}
+
+/// The cells of one runs.csv row, for a header with `varied` columns.
+pub fn run_cells(r: &RunRecord, varied: &[String]) -> Vec<String> {
+    let mut row: Vec<String> = vec![
+        r.run_id.clone(),
+        r.spec.clone(),
+        r.policy.clone(),
+        r.workload.clone(),
+    ];
+    for name in varied {
+        let value = r.varied.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        row.push(value.cloned().unwrap_or_default());
+    }
+    row.push(r.seed.to_string());
+    row.push(r.ops.to_string());
+    row.extend(r.metrics.cells());
+    row.push(r.git_rev.clone());
+    row.push(r.lsmlab_version.clone());
+    row.push(r.spec_hash.clone());
+    row.push(r.config.clone());
+    row
 }
 
 /// Writes a file through `fill`, into `path.tmp` and then renamed to `path`.
@@ -108,6 +127,9 @@ pub(crate) fn write_atomically(
     let mut out = BufWriter::new(file);
     fill(&mut out).map_err(|e| csv_error(path, e))?;
     out.flush().map_err(|e| LabError::io(&tmp, e))?;
+    out.get_ref()
+        .sync_all()
+        .map_err(|e| LabError::io(&tmp, e))?;
     drop(out);
     std::fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
 }
@@ -254,6 +276,8 @@ fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
         .chain(TRAILING_COLUMNS)
         .collect();
     let found = &cols[seed..];
+    let required = expected.len() - (TRAILING_COLUMNS.len() - REQUIRED_TRAILING);
+    let expected = &expected[..found.len().clamp(required, expected.len())];
     for (i, want) in expected.iter().enumerate() {
         match found.get(i) {
             Some(got) if got == want => {}
@@ -269,7 +293,7 @@ fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
     }
     if found.len() > expected.len() {
         return Err(bad(format!(
-            "unexpected column `{}` after `lsmlab_version`",
+            "unexpected column `{}` after `config`",
             found[expected.len()]
         )));
     }
@@ -330,6 +354,8 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
             metrics,
             git_rev: cell(git).to_string(),
             lsmlab_version: cell(git + 1).to_string(),
+            spec_hash: cell(git + 2).to_string(),
+            config: cell(git + 3).to_string(),
         });
     }
     Ok(records)
@@ -433,6 +459,8 @@ pub(crate) mod tests {
             },
             git_rev: "abc123".into(),
             lsmlab_version: "0.1.0".into(),
+            spec_hash: "00000000000000aa".into(),
+            config: format!("policy={policy};workload={workload};seed=7"),
         }
     }
 
@@ -463,8 +491,11 @@ pub(crate) mod tests {
             ]
         );
         assert_eq!(cols[8], "user_bytes");
-        assert_eq!(cols[cols.len() - 3], "ops_per_second");
-        assert_eq!(cols[cols.len() - 2..], ["git_rev", "lsmlab_version"]);
+        assert_eq!(cols[cols.len() - 5], "ops_per_second");
+        assert_eq!(
+            cols[cols.len() - 4..],
+            ["git_rev", "lsmlab_version", "spec_hash", "config"]
+        );
     }
 
     #[test]

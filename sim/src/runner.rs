@@ -2,15 +2,18 @@
 //! operation driven through the engine on simulated time, a timeline sampled
 //! along the way and the DESIGN.md metrics measured at the end.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use lsmlab_engine::fs::{DiskFs, Fs, MemFs};
 use lsmlab_engine::{Clock, Db, Env, Options, VirtualClock};
-use lsmlab_workloads::{encode_key, Op, OpKind, Trace, WorkloadError, WorkloadSpec};
+use lsmlab_workloads::{
+    encode_key, Op, OpKind, ReadOptions, TraceFile, WorkloadError, WorkloadSpec,
+};
 
 use crate::metrics::Metrics;
 use crate::results::RunRecord;
@@ -25,15 +28,24 @@ pub const PROBE_LOOKUPS: u64 = 10_000;
 /// Where a run's database lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FsChoice {
-    /// In memory (the default: fast, and byte counts are the same).
-    Mem,
+    /// In memory (the default: fast, and byte counts are the same); each
+    /// database refuses to hold more than `limit` bytes of files, when set.
+    Mem { limit: Option<u64> },
     /// Real files, one directory per run under this one.
     Disk(PathBuf),
+}
+
+impl FsChoice {
+    /// In memory, without a limit.
+    pub const MEM: FsChoice = FsChoice::Mem { limit: None };
 }
 
 /// Why a run could not be carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The operating system refused the threads a sweep needs.
+    #[error("{0}; lower --jobs")]
+    Threads(String),
     #[error("run {run}: {source}")]
     Engine {
         run: String,
@@ -130,6 +142,23 @@ pub fn build_workload(run: &RunSpec) -> Result<WorkloadSpec, RunError> {
     Ok(w)
 }
 
+/// The trace of a `trace:[FORMAT:]PATH` workload, validated; a CSV trace
+/// replays at the workload's `ingest_rate`.
+pub fn open_trace(
+    run: &RunSpec,
+    spec: &str,
+    workload: &WorkloadSpec,
+) -> Result<TraceFile, RunError> {
+    let options = ReadOptions {
+        ingest_rate: workload.ingest_rate,
+        ..ReadOptions::default()
+    };
+    TraceFile::open_spec(spec, options).map_err(|source| RunError::Workload {
+        run: run.run_id.clone(),
+        source,
+    })
+}
+
 /// A directory name for a run id (`/` and other separators become `_`).
 pub fn run_dir_name(run_id: &str) -> String {
     run_id
@@ -144,11 +173,43 @@ pub fn run_dir_name(run_id: &str) -> String {
         .collect()
 }
 
-/// Live keys: key -> (value length, expiry ms or `u64::MAX`). A BTreeMap so
-/// every walk over it is in the same order on every machine.
+/// A fixed, fast hash of short byte strings (eight bytes a step, mixed at
+/// the end), for the live-key map: the std hasher resists adversaries the
+/// simulator does not have, at several times the cost.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes(c.try_into().expect("chunks of 8"));
+            self.0 = (self.0.rotate_left(23) ^ word).wrapping_mul(K);
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.0 = (self.0.rotate_left(23) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    }
+
+    fn finish(&self) -> u64 {
+        // Murmur3's finaliser: every input bit reaches the low bits too.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// Live keys: key -> (value length, expiry ms or `u64::MAX`). A hash map
+/// (with a fixed hasher) because a put is one hash and no key comparison;
+/// what depends on order ([`LiveSet::sorted_keys`]) sorts first, so every
+/// figure is the same on every machine.
 #[derive(Default)]
 struct LiveSet {
-    keys: BTreeMap<Vec<u8>, (u32, u64)>,
+    keys: HashMap<Vec<u8>, (u32, u64), BuildHasherDefault<KeyHasher>>,
     /// INVARIANT: key+value bytes of every entry in `keys`, expired or not.
     bytes: u64,
     has_expiry: bool,
@@ -157,8 +218,15 @@ struct LiveSet {
 impl LiveSet {
     fn put(&mut self, key: &[u8], len: u32, expiry: u64) {
         self.has_expiry |= expiry != u64::MAX;
-        if let Some((old, _)) = self.keys.insert(key.to_vec(), (len, expiry)) {
-            self.bytes -= key.len() as u64 + old as u64;
+        // Overwrites (most puts of a long run) allocate nothing.
+        match self.keys.get_mut(key) {
+            Some(slot) => {
+                self.bytes -= key.len() as u64 + slot.0 as u64;
+                *slot = (len, expiry);
+            }
+            None => {
+                self.keys.insert(key.to_vec(), (len, expiry));
+            }
         }
         self.bytes += key.len() as u64 + len as u64;
     }
@@ -167,6 +235,13 @@ impl LiveSet {
         if let Some((old, _)) = self.keys.remove(key) {
             self.bytes -= key.len() as u64 + old as u64;
         }
+    }
+
+    /// Every key held (expired or not), in key order.
+    fn sorted_keys(&self) -> Vec<&[u8]> {
+        let mut keys: Vec<&[u8]> = self.keys.keys().map(Vec::as_slice).collect();
+        keys.sort_unstable();
+        keys
     }
 
     /// Bytes of the unexpired keys at `now`; forgets expired ones.
@@ -309,11 +384,11 @@ impl Experiment<'_> {
             let n = self.live.keys.len() as u64;
             let step = (n / (PROBE_LOOKUPS / 2)).max(1) as usize;
             self.live
-                .keys
-                .keys()
+                .sorted_keys()
+                .into_iter()
                 .step_by(step)
                 .take((PROBE_LOOKUPS / 2) as usize)
-                .cloned()
+                .map(<[u8]>::to_vec)
                 .collect()
         };
         for k in &present {
@@ -336,9 +411,9 @@ fn open_env(
     clock: Arc<VirtualClock>,
 ) -> Result<(Env, PathBuf), RunError> {
     match fs_choice {
-        FsChoice::Mem => Ok((
+        FsChoice::Mem { limit } => Ok((
             Env {
-                fs: Arc::new(MemFs::new()),
+                fs: Arc::new(MemFs::with_limit(limit.unwrap_or(u64::MAX))),
                 clock,
             },
             PathBuf::from("/lsmlab"),
@@ -388,16 +463,10 @@ pub fn run_experiment(
         run: run.run_id.clone(),
         source,
     };
-    let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> =
-        match run.workload.strip_prefix("trace:") {
-            Some(path) => {
-                let trace = Trace::open(Path::new(path))
-                    .and_then(|t| t.with_ingest_rate(workload.ingest_rate))
-                    .map_err(werr)?;
-                Box::new(trace.ops().map_err(werr)?)
-            }
-            None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
-        };
+    let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> = match run.trace_spec() {
+        Some(path) => Box::new(open_trace(run, &path, &workload)?.ops().map_err(werr)?),
+        None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
+    };
 
     let clock = Arc::new(VirtualClock::new(0));
     let (env, dir) = open_env(run, fs_choice, clock.clone())?;
@@ -483,7 +552,9 @@ pub fn run_experiment(
             ops: done,
             metrics,
             git_rev: crate::GIT_REV.to_string(),
-            lsmlab_version: env!("CARGO_PKG_VERSION").to_string(),
+            lsmlab_version: crate::manifest::VERSION.to_string(),
+            spec_hash: String::new(),
+            config: crate::manifest::run_config(run),
         },
         timeline: x.timeline,
         level_stats,

@@ -1,6 +1,7 @@
-//! `--shard I/N`: a sweep split across N processes, shard I taking every
-//! N-th run starting at run I (0-based), so shards are balanced and their
-//! union is the whole sweep.
+//! `--shard I/N`: a sweep split across N processes. Runs are dealt by
+//! estimated cost (the largest first, each to the shard with the least cost
+//! so far), so shards take about as long as each other; every process
+//! computes the same deal, and the union of the shards is the whole sweep.
 
 use std::fmt;
 use std::str::FromStr;
@@ -38,7 +39,39 @@ impl Shard {
         position % self.count == self.index
     }
 
-    /// The items (runs, in sweep order) this shard runs.
+    /// The items (in their order) this shard runs when items are dealt by
+    /// `cost`: largest first (ties by position), each to the shard whose
+    /// total is lowest so far (ties: the lower shard).
+    pub fn select_by_cost<T>(&self, items: Vec<T>, cost: impl Fn(&T) -> u64) -> Vec<T> {
+        let costs: Vec<u64> = items.iter().map(&cost).collect();
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(costs[i]), i));
+        let mut totals = vec![0u64; self.count];
+        let mut mine = vec![false; items.len()];
+        for i in order {
+            let (shard, _) = totals
+                .iter()
+                .enumerate()
+                .min_by_key(|(s, t)| (**t, *s))
+                .expect("count >= 1");
+            totals[shard] += costs[i];
+            mine[i] = shard == self.index;
+        }
+        items
+            .into_iter()
+            .zip(mine)
+            .filter(|(_, m)| *m)
+            .map(|(item, _)| item)
+            .collect()
+    }
+
+    /// The whole sweep as one shard.
+    pub fn whole() -> Shard {
+        Shard { index: 0, count: 1 }
+    }
+
+    /// The items (runs, in sweep order) this shard runs by plain stride:
+    /// every N-th starting at I.
     pub fn select<T>(&self, items: Vec<T>) -> Vec<T> {
         items
             .into_iter()
@@ -85,6 +118,33 @@ mod tests {
         all.sort();
         assert_eq!(all, runs);
         assert_eq!("1/3".parse::<Shard>().unwrap().to_string(), "1/3");
+    }
+
+    #[test]
+    fn shards_dealt_by_cost_cover_every_run_once_and_balance() {
+        // Two long runs and many short ones: a stride would give shard 0
+        // both long runs.
+        let costs: Vec<u64> = vec![100, 1, 100, 1, 1, 1, 1, 1, 1, 1];
+        let mut all = Vec::new();
+        let mut totals = Vec::new();
+        for i in 0..2 {
+            let mine = Shard::new(i, 2)
+                .unwrap()
+                .select_by_cost((0..costs.len()).collect(), |&r| costs[r]);
+            assert!(mine.windows(2).all(|w| w[0] < w[1]), "in sweep order");
+            totals.push(mine.iter().map(|&r| costs[r]).sum::<u64>());
+            all.extend(mine);
+        }
+        all.sort();
+        assert_eq!(all, (0..costs.len()).collect::<Vec<_>>());
+        assert_eq!(totals, [104, 104]);
+        let stride: u64 = Shard::new(0, 2)
+            .unwrap()
+            .select((0..costs.len()).collect())
+            .iter()
+            .map(|&r: &usize| costs[r])
+            .sum();
+        assert_eq!(stride, 203);
     }
 
     #[test]

@@ -58,24 +58,29 @@ pub fn write_timeline(path: &Path, rows: &[TimelineRow]) -> Result<()> {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(timeline_columns(levels))?;
         for r in rows {
-            let mut cells = vec![
-                r.run_id.clone(),
-                r.ops_done.to_string(),
-                r.sim_time_s.to_string(),
-                r.write_amp.to_string(),
-                r.space_amp.to_string(),
-                r.read_amp.to_string(),
-                r.l0_files.to_string(),
-                r.pending_compaction_bytes.to_string(),
-            ];
-            for l in 0..levels {
-                cells.push(r.level_bytes.get(l).copied().unwrap_or(0).to_string());
-            }
-            writer.write_record(&cells)?;
+            writer.write_record(timeline_cells(r, levels))?;
         }
         writer.flush()?;
         Ok(())
     })
+}
+
+/// The cells of one timeline.csv row with `levels` level columns.
+pub fn timeline_cells(r: &TimelineRow, levels: usize) -> Vec<String> {
+    let mut cells = vec![
+        r.run_id.clone(),
+        r.ops_done.to_string(),
+        r.sim_time_s.to_string(),
+        r.write_amp.to_string(),
+        r.space_amp.to_string(),
+        r.read_amp.to_string(),
+        r.l0_files.to_string(),
+        r.pending_compaction_bytes.to_string(),
+    ];
+    for l in 0..levels {
+        cells.push(r.level_bytes.get(l).copied().unwrap_or(0).to_string());
+    }
+    cells
 }
 
 /// Reads timeline.csv back; errors name the file, line and column.

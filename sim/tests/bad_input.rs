@@ -138,12 +138,18 @@ fn write_fixtures(dir: &Path) {
     }
     std::fs::write(dir.join("binary.csv"), &garbage).unwrap();
 
-    // Shard-like directories: empty, garbage runs, a cut timeline.
+    // Shard-like directories: empty, garbage runs, a cut timeline (the last
+    // two with the manifest and spec of `base`, so that merge reads them).
     std::fs::create_dir(dir.join("emptydir")).unwrap();
     std::fs::create_dir(dir.join("garbagedir")).unwrap();
     std::fs::write(dir.join("garbagedir/runs.csv"), &garbage).unwrap();
     std::fs::create_dir(dir.join("cuttimeline")).unwrap();
     std::fs::write(dir.join("cuttimeline/runs.csv"), &runs).unwrap();
+    for shard in ["garbagedir", "cuttimeline"] {
+        for file in ["manifest.json", "spec.toml"] {
+            std::fs::copy(dir.join("base").join(file), dir.join(shard).join(file)).unwrap();
+        }
+    }
     let timeline = std::fs::read_to_string(dir.join("base/timeline.csv")).unwrap();
     std::fs::write(
         dir.join("cuttimeline/timeline.csv"),
@@ -240,6 +246,10 @@ const CASES: &[(&[&str], &str)] = &[
     (&["run", "--value-size", "10..=5"], "10..=5"),
     (&["sweep", "zeroops.toml", "--jobs", "0"], "`ops`"),
     (&["sweep", "other.toml", "--jobs", "0"], "--jobs"),
+    (
+        &["sweep", "other.toml", "--jobs", "1000000"],
+        "allowed 1 ..= 1024",
+    ),
     (&["sweep", "other.toml", "--shard", "1/0"], "0 <= I < N"),
     (&["sweep", "other.toml", "--shard", "x"], "expected I/N"),
     (
@@ -455,17 +465,17 @@ const CASES: &[(&[&str], &str)] = &[
     ),
     // Merges of missing, garbage or mismatched directories.
     (&["merge", "nowhere"], "nowhere"),
-    (&["merge", "emptydir"], "emptydir/runs.csv"),
+    (&["merge", "emptydir"], "emptydir: no manifest.json"),
     (
         &["merge", "garbagedir"],
         "garbagedir/runs.csv:1: not valid UTF-8",
     ),
     (&["merge", "cuttimeline"], "cuttimeline/timeline.csv"),
-    (&["merge", "base", "base"], "appears twice"),
-    (&["merge", "blocker"], "blocker/runs.csv"),
+    (&["merge", "base", "base"], "shard 0/1 is given twice"),
+    (&["merge", "blocker"], "blocker: no manifest.json"),
     (
         &["merge", "base", "--spec", "other.toml"],
-        "belongs to sweep",
+        "base is not a shard of other.toml (spec vs shard: sweep `other` vs `run`)",
     ),
 ];
 

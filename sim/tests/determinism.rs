@@ -25,7 +25,7 @@ workload = ["uniform", "timeseries"]
 "#;
 
 fn records(runs: &[&RunSpec], jobs: usize) -> Vec<RunRecord> {
-    run_all(runs, &FsChoice::Mem, jobs, false)
+    run_all(runs, &FsChoice::MEM, jobs, false)
         .unwrap()
         .into_iter()
         .map(|o| o.record)

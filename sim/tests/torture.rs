@@ -59,6 +59,29 @@ fn ten_kills_per_policy_in_background_mode_lose_nothing() {
     assert!(out.contains(&all_survived()), "{out}");
 }
 
+/// Without `wal_sync` (the default options) an acknowledged batch has
+/// reached the operating system, so a kill of the process loses none; every
+/// fourth kill is aimed at the WAL append of a big batch (a torn WAL tail).
+#[test]
+fn eight_kills_per_policy_without_wal_sync_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = campaign(
+        dir.path(),
+        &["--wal-sync", "false", "--kills", "8", "--seed", "11"],
+    );
+    assert!(out.contains("wal_sync false"), "{out}");
+    for line in out
+        .lines()
+        .filter(|l| l.contains("kills survived, nothing lost"))
+    {
+        assert!(
+            line.contains("2 kills aimed at a big batch's WAL append"),
+            "{line}"
+        );
+    }
+    assert!(out.contains("all 40 kills survived"), "{out}");
+}
+
 #[test]
 fn a_bad_mode_is_refused_naming_the_choices() {
     let o = Command::new(env!("CARGO_BIN_EXE_lsmlab"))

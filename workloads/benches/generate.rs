@@ -20,6 +20,9 @@ fn generate(c: &mut Criterion) {
         "timeseries",
         "ycsb-a",
         "ycsb-e",
+        "mixgraph",
+        "queue",
+        "delete-heavy",
     ] {
         let mut spec = WorkloadSpec::preset(preset).expect("preset exists");
         spec.ops = OPS;

@@ -15,7 +15,10 @@
 //! correctly rounded one (`exp_m1` within four), which the tests check
 //! against the standard library on random arguments.
 
+mod sine;
 mod tables;
+
+pub(crate) use sine::{sin, SIN_MAX_ARG};
 
 use tables::{EXP2, EXP2_POLY, LN, LN_LOW_BITS, TABLE_BITS, TABLE_SIZE};
 

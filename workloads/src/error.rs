@@ -41,6 +41,15 @@ pub enum WorkloadError {
         reason: String,
     },
 
+    /// A binary trace's bytes do not follow the format, or (with
+    /// `strict`) hold a record lsmlab cannot apply.
+    #[error("{}: byte {offset}: {reason}", path.display())]
+    TraceRecord {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
+
     /// Writing a trace failed.
     #[error("writing trace: {0}")]
     TraceWrite(#[source] std::io::Error),

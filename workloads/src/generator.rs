@@ -100,6 +100,9 @@ pub struct Generator {
     mix: Option<MixState>,
     /// INVARIANT: `next <= plan.total`.
     next: u64,
+    /// The stream of a workload whose distribution is a model (mixgraph,
+    /// queue, bulk deletes), which yields every op.
+    model: Option<Box<crate::models::Model>>,
 }
 
 impl WorkloadSpec {
@@ -303,7 +306,10 @@ impl Keys {
             },
             Distribution::Latest => Keys::Latest(Zipf::new(spec.key_count, spec.theta)),
             Distribution::Sequential => Keys::Sequential { cursor: 0 },
-            Distribution::Timeseries => return None,
+            Distribution::Timeseries
+            | Distribution::MixGraph
+            | Distribution::Queue
+            | Distribution::BulkDelete => return None,
         })
     }
 
@@ -360,7 +366,13 @@ impl Generator {
             pending_put: None,
             prepared: Prepared::none(&plan),
         });
-        Generator { plan, mix, next: 0 }
+        let model = crate::models::Model::new(&plan.spec).map(Box::new);
+        Generator {
+            plan,
+            mix,
+            next: 0,
+            model,
+        }
     }
 
     /// Operations in the whole stream, including the preload phase.
@@ -456,6 +468,9 @@ impl Iterator for Generator {
         }
         let index = self.next;
         self.next += 1;
+        if let Some(model) = &mut self.model {
+            return Some(model.op(index));
+        }
         if index < self.plan.preload_ops {
             return Some(self.plan.preload_op(index));
         }

@@ -12,8 +12,11 @@
 
 mod detmath;
 mod error;
+mod formats;
 mod generator;
 mod key;
+mod mixgraph;
+mod models;
 mod op;
 mod params;
 mod permute;
@@ -23,11 +26,16 @@ mod trace;
 mod zipf;
 
 pub use error::WorkloadError;
+pub use formats::{
+    write_rocksdb_trace, ExportSummary, ReadOptions, TraceCounts, TraceFile, TraceFileOps,
+    TraceFormat,
+};
 pub use generator::Generator;
 pub use key::{
     decode_key, decode_series_key, encode_key, encode_series_key, MIN_KEY_SIZE, MIN_SERIES_KEY_SIZE,
 };
+pub use mixgraph::{fit_mixgraph, DistFit, MixGraph, MixGraphFit};
 pub use op::{Op, OpKind};
-pub use params::ParamInfo;
+pub use params::{ParamInfo, YCSB_ALIASES};
 pub use spec::{Distribution, Fractions, Mix, PreloadOrder, ScanLengthDist, WorkloadSpec, PRESETS};
 pub use trace::{write_trace, Trace, TraceOps};

@@ -3,6 +3,7 @@
 //! listed with its default and allowed range.
 
 use crate::error::WorkloadError;
+use crate::mixgraph::PARAMS as MIXGRAPH_PARAMS;
 use crate::spec::{
     check_fraction, check_theta, Distribution, Fractions, Mix, PreloadOrder, ScanLengthDist,
     WorkloadSpec, MAX_COUNT, MAX_DURATION_MS, MAX_INGEST_RATE, MAX_KEY_SIZE, MAX_SCAN_LENGTH,
@@ -19,13 +20,14 @@ pub struct ParamInfo {
     pub description: &'static str,
 }
 
-const DURATION_ALLOWED: &str = "1ms..=2^52ms: an integer of ms, or with a unit ms, s, m, h, d";
+const DURATION_ALLOWED: &str =
+    "1ms..=2^52ms: a whole number with a unit ms, s, m, h or d; a bare number is seconds";
 
 /// `(name, allowed, description)` of every parameter, in listing order.
 const PARAMS: &[(&str, &str, &str)] = &[
     (
         "distribution",
-        "uniform | zipfian | latest | sequential | timeseries",
+        "uniform | zipfian | latest | sequential | timeseries | mixgraph | queue | bulk-delete",
         "how keys are chosen",
     ),
     (
@@ -90,7 +92,7 @@ const PARAMS: &[(&str, &str, &str)] = &[
     ),
     (
         "ttl",
-        "none, or 1ms..=2^52ms: an integer of ms, or with a unit ms, s, m, h, d",
+        "none, or 1ms..=2^52ms: a whole number with a unit ms, s, m, h or d; a bare number is seconds",
         "time to live of written entries, simulated",
     ),
     (
@@ -109,6 +111,11 @@ const PARAMS: &[(&str, &str, &str)] = &[
         "scan length fixed or uniform in 1..=scan_length",
     ),
     (
+        "range_delete_len",
+        "1..=2^62 (runs are cut to key_count)",
+        "keys per bulk delete, issued as point deletes of each (bulk-delete only)",
+    ),
+    (
         "preload",
         "true | false",
         "insert all key_count keys before the mix (YCSB load phase)",
@@ -121,8 +128,26 @@ const PARAMS: &[(&str, &str, &str)] = &[
     ("seed", "0..=2^64-1", "seed of the random streams"),
 ];
 
+/// YCSB's property names and the parameters they set. `fieldcount` and
+/// `fieldlength` together set `value_size` (YCSB's record size is their
+/// product): each multiplies the other's last value, YCSB's defaults 10
+/// and 100 until set.
+pub const YCSB_ALIASES: &[(&str, &str)] = &[
+    ("recordcount", "key_count"),
+    ("operationcount", "ops"),
+    ("readproportion", "read_fraction"),
+    ("updateproportion", "update_fraction"),
+    ("insertproportion", "insert_fraction"),
+    ("scanproportion", "scan_fraction"),
+    ("readmodifywriteproportion", "rmw_fraction"),
+    ("requestdistribution", "distribution"),
+    ("maxscanlength", "scan_length"),
+    ("fieldcount", "value_size"),
+    ("fieldlength", "value_size"),
+];
+
 fn info(name: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
-    PARAMS.iter().find(|p| p.0 == name)
+    PARAMS.iter().chain(MIXGRAPH_PARAMS).find(|p| p.0 == name)
 }
 
 fn parse_u64(name: &str, value: &str, lo: u64, hi: u64) -> Result<u64, WorkloadError> {
@@ -141,15 +166,17 @@ fn parse_f64(name: &str, value: &str) -> Result<f64, WorkloadError> {
         .map_err(|_| WorkloadError::invalid(name, value, info(name).map_or("", |p| p.1)))
 }
 
-/// A duration in ms: `250`, `250ms`, `30s`, `10m`, `1h`, `7d`.
+/// A duration in ms from `250ms`, `30s`, `10m`, `1h`, `7d`; a bare number
+/// is seconds, as for every duration lsmlab reads (engine and policy
+/// parameters too).
 fn parse_duration_ms(name: &str, value: &str) -> Result<u64, WorkloadError> {
     let err = || WorkloadError::invalid(name, value, info(name).map_or("", |p| p.1));
     let v = value.trim();
     let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let (number, unit) = v.split_at(split);
     let scale = match unit.trim() {
-        "" | "ms" => 1,
-        "s" => 1000,
+        "ms" => 1,
+        "" | "s" => 1000,
         "m" => 60_000,
         "h" => 3_600_000,
         "d" => 86_400_000,
@@ -199,10 +226,45 @@ impl WorkloadSpec {
     /// other fractions are zero, so the order of fraction settings does not
     /// matter.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), WorkloadError> {
+        if let Some(&(_, canonical)) = YCSB_ALIASES.iter().find(|a| a.0 == name) {
+            if canonical != "value_size" {
+                return self.set(canonical, value);
+            }
+            let n = parse_u64(name, value, 1, u64::from(MAX_VALUE_SIZE)).map_err(|_| {
+                WorkloadError::invalid(
+                    name,
+                    value,
+                    "1..=16777216, with fieldcount x fieldlength at most 16777216",
+                )
+            })?;
+            let (count, length) = match name {
+                "fieldcount" => (n, self.ycsb_fields.1),
+                _ => (self.ycsb_fields.0, n),
+            };
+            let bytes = count.saturating_mul(length);
+            if bytes > u64::from(MAX_VALUE_SIZE) {
+                return Err(WorkloadError::invalid(
+                    name,
+                    value,
+                    "fieldcount x fieldlength at most 16777216",
+                ));
+            }
+            self.ycsb_fields = (count, length);
+            (self.value_size_min, self.value_size_max) = (bytes as u32, bytes as u32);
+            return Ok(());
+        }
+        if let Some(result) = self.mixgraph.set(name, value) {
+            return result;
+        }
         let Some(&(_, allowed, _)) = info(name) else {
             return Err(WorkloadError::UnknownParameter {
                 name: name.to_string(),
-                valid: PARAMS.iter().map(|p| p.0).collect::<Vec<_>>().join(", "),
+                valid: PARAMS
+                    .iter()
+                    .chain(MIXGRAPH_PARAMS)
+                    .map(|p| p.0)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         };
         let word = value.trim();
@@ -274,6 +336,7 @@ impl WorkloadSpec {
                     _ => return Err(bad()),
                 }
             }
+            "range_delete_len" => self.range_delete_len = parse_u64(name, value, 1, MAX_COUNT)?,
             "preload" => self.preload = parse_bool(name, value)?,
             "preload_order" => {
                 self.preload_order = match word {
@@ -319,13 +382,14 @@ impl WorkloadSpec {
                 ScanLengthDist::Fixed => "fixed".to_string(),
                 ScanLengthDist::Uniform => "uniform".to_string(),
             },
+            "range_delete_len" => self.range_delete_len.to_string(),
             "preload" => self.preload.to_string(),
             "preload_order" => match self.preload_order {
                 PreloadOrder::Shuffled => "shuffled".to_string(),
                 PreloadOrder::Sequential => "sequential".to_string(),
             },
             "seed" => self.seed.to_string(),
-            _ => return None,
+            _ => return self.mixgraph.get(name),
         })
     }
 
@@ -334,6 +398,7 @@ impl WorkloadSpec {
         let defaults = WorkloadSpec::default();
         PARAMS
             .iter()
+            .chain(MIXGRAPH_PARAMS)
             .map(|&(name, allowed, description)| ParamInfo {
                 name,
                 default: defaults.get(name).unwrap_or_default(),
@@ -347,8 +412,13 @@ impl WorkloadSpec {
     /// order on a default spec: for recording a run's exact workload.
     pub fn values(&self) -> Vec<(&'static str, String)> {
         let custom = matches!(self.mix, Mix::Custom(_));
+        // The mixgraph model only where it is used or changed, so the
+        // other workloads' records stay as they were.
+        let mixgraph = self.distribution == Distribution::MixGraph
+            || self.mixgraph != crate::mixgraph::MixGraph::default();
         PARAMS
             .iter()
+            .chain(if mixgraph { MIXGRAPH_PARAMS } else { &[] })
             .map(|p| p.0)
             .filter(|&name| match name {
                 "value_size" => false,
@@ -400,7 +470,7 @@ mod tests {
             ("key_size", "4", "8..=4096"),
             ("distribution", "zipf", "uniform | zipfian"),
             ("mix", "g", "load | a | b"),
-            ("ttl", "5 weeks", "ms, s, m, h, d"),
+            ("ttl", "5 weeks", "ms, s, m, h or d"),
             ("ttl", "0", "1ms"),
             ("value_size", "200..=100", "MIN..=MAX"),
             ("preload", "maybe", "true | false"),
@@ -420,13 +490,16 @@ mod tests {
         let mut spec = WorkloadSpec::default();
         spec.set("ops", "10_000_000").unwrap();
         spec.set("ttl", "10m").unwrap();
-        spec.set("read_window", "1500").unwrap();
+        spec.set("read_window", "1500ms").unwrap();
         spec.set("value_size", "10..=1000").unwrap();
         spec.set("update_fraction", "0.7").unwrap();
         spec.set("read_fraction", "0.3").unwrap();
         assert_eq!(spec.ops, 10_000_000);
         assert_eq!(spec.ttl, Some(600_000));
         assert_eq!(spec.read_window, 1500);
+        // A bare number is seconds, as for every duration lsmlab reads.
+        spec.set("ttl", "90").unwrap();
+        assert_eq!(spec.ttl, Some(90_000));
         assert_eq!((spec.value_size_min, spec.value_size_max), (10, 1000));
         assert_eq!(spec.mix.fractions().update, 0.7);
         assert_eq!(spec.mix.fractions().read, 0.3);
@@ -456,12 +529,56 @@ mod tests {
     #[test]
     fn params_cover_every_settable_name_with_a_default() {
         let params = WorkloadSpec::params();
-        assert_eq!(params.len(), PARAMS.len());
+        assert_eq!(params.len(), PARAMS.len() + MIXGRAPH_PARAMS.len());
         for p in params {
             let mut spec = WorkloadSpec::default();
             spec.set(p.name, &p.default)
                 .unwrap_or_else(|e| panic!("default of {}: {e}", p.name));
             assert!(!p.allowed.is_empty() && !p.description.is_empty());
         }
+    }
+
+    #[test]
+    fn ycsb_property_names_set_the_same_parameters() {
+        let mut ycsb = WorkloadSpec::default();
+        let mut ours = WorkloadSpec::default();
+        for ((alias, value), (name, same)) in [
+            (("recordcount", "5000"), ("key_count", "5000")),
+            (("operationcount", "70000"), ("ops", "70000")),
+            (("readproportion", "0.5"), ("read_fraction", "0.5")),
+            (("updateproportion", "0.3"), ("update_fraction", "0.3")),
+            (("insertproportion", "0.1"), ("insert_fraction", "0.1")),
+            (("scanproportion", "0.05"), ("scan_fraction", "0.05")),
+            (
+                ("readmodifywriteproportion", "0.05"),
+                ("rmw_fraction", "0.05"),
+            ),
+            (
+                ("requestdistribution", "latest"),
+                ("distribution", "latest"),
+            ),
+            (("maxscanlength", "50"), ("scan_length", "50")),
+            (("fieldcount", "4"), ("value_size", "400")),
+            (("fieldlength", "25"), ("value_size", "100")),
+        ] {
+            ycsb.set(alias, value).unwrap();
+            ours.set(name, same).unwrap();
+        }
+        ours.ycsb_fields = (4, 25);
+        assert_eq!(ycsb, ours);
+        ycsb.validate().unwrap();
+        let e = ycsb
+            .set("requestdistribution", "hotspot")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("hotspot") && e.contains("uniform | zipfian"),
+            "{e}"
+        );
+        let e = ycsb.set("fieldlength", "9000000").unwrap_err().to_string();
+        assert!(
+            e.contains("fieldlength") && e.contains("at most 16777216"),
+            "{e}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::error::WorkloadError;
 use crate::key::{MIN_KEY_SIZE, MIN_SERIES_KEY_SIZE};
+use crate::mixgraph::MixGraph;
 
 /// How keys are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,11 +20,27 @@ pub enum Distribution {
     Sequential,
     /// `(series, timestamp)` keys, each series written in time order.
     Timeseries,
+    /// db_bench's mixgraph model: its own key, size, mix and rate
+    /// distributions (the `MixGraph` parameters).
+    MixGraph,
+    /// A queue: puts at the head, deletes at the tail, scans from the
+    /// queue's start over the tombstones.
+    Queue,
+    /// Uniform keys with bulk deletes of `range_delete_len` consecutive keys.
+    BulkDelete,
 }
 
 impl Distribution {
-    pub const NAMES: &'static [&'static str] =
-        &["uniform", "zipfian", "latest", "sequential", "timeseries"];
+    pub const NAMES: &'static [&'static str] = &[
+        "uniform",
+        "zipfian",
+        "latest",
+        "sequential",
+        "timeseries",
+        "mixgraph",
+        "queue",
+        "bulk-delete",
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -32,6 +49,9 @@ impl Distribution {
             Distribution::Latest => "latest",
             Distribution::Sequential => "sequential",
             Distribution::Timeseries => "timeseries",
+            Distribution::MixGraph => "mixgraph",
+            Distribution::Queue => "queue",
+            Distribution::BulkDelete => "bulk-delete",
         }
     }
 
@@ -42,6 +62,9 @@ impl Distribution {
             "latest" => Distribution::Latest,
             "sequential" => Distribution::Sequential,
             "timeseries" => Distribution::Timeseries,
+            "mixgraph" => Distribution::MixGraph,
+            "queue" => Distribution::Queue,
+            "bulk-delete" => Distribution::BulkDelete,
             _ => return None,
         })
     }
@@ -199,10 +222,17 @@ pub struct WorkloadSpec {
     pub delete_fraction: f64,
     pub scan_length: u32,
     pub scan_length_dist: ScanLengthDist,
+    /// Keys per bulk delete (`bulk-delete` only; cut to `key_count`).
+    pub range_delete_len: u64,
     /// Start by inserting all `key_count` keys (YCSB's load phase).
     pub preload: bool,
     pub preload_order: PreloadOrder,
     pub seed: u64,
+    /// The model of the `mixgraph` distribution (unused by the others).
+    pub mixgraph: MixGraph,
+    /// YCSB's `fieldcount` and `fieldlength` last set (their product is
+    /// `value_size`); YCSB's defaults until then.
+    pub ycsb_fields: (u64, u64),
 }
 
 /// Upper bound of counts (`ops`, `key_count`), so indices never overflow.
@@ -234,9 +264,12 @@ impl Default for WorkloadSpec {
             delete_fraction: 0.0,
             scan_length: 100,
             scan_length_dist: ScanLengthDist::Uniform,
+            range_delete_len: 1000,
             preload: false,
             preload_order: PreloadOrder::Shuffled,
             seed: 1,
+            mixgraph: MixGraph::default(),
+            ycsb_fields: (10, 100),
         }
     }
 }
@@ -278,6 +311,21 @@ pub const PRESETS: &[(&str, &str)] = &[
         "ycsb-f",
         "YCSB F after a load: 50% read, 50% read-modify-write, zipfian",
     ),
+    (
+        "queue",
+        "a queue: 40% puts at the head, 40% deletes at the tail, 20% scans of 1..100 keys \
+         from the queue's start",
+    ),
+    (
+        "delete-heavy",
+        "100k keys loaded, then puts and gets of uniform keys with 30% of ops deleting runs \
+         of 1000 consecutive keys",
+    ),
+    (
+        "mixgraph",
+        "db_bench's mixgraph with the published production parameters: 85% get, 14% put, \
+         1% seek, 48-byte keys, Pareto values, sine-shaped rate",
+    ),
 ];
 
 impl WorkloadSpec {
@@ -316,6 +364,30 @@ impl WorkloadSpec {
             "ycsb-d" => ycsb(&mut spec, Mix::D, Distribution::Latest),
             "ycsb-e" => ycsb(&mut spec, Mix::E, Distribution::Zipfian),
             "ycsb-f" => ycsb(&mut spec, Mix::F, Distribution::Zipfian),
+            "queue" => {
+                spec.distribution = Distribution::Queue;
+                spec.delete_fraction = 0.4;
+                spec.mix = Mix::Custom(Fractions {
+                    insert: 2.0 / 3.0,
+                    scan: 1.0 / 3.0,
+                    ..Fractions::ZERO
+                });
+            }
+            "delete-heavy" => {
+                spec.distribution = Distribution::BulkDelete;
+                spec.key_count = 100_000;
+                spec.preload = true;
+                spec.delete_fraction = 0.3;
+                spec.mix = Mix::Custom(Fractions {
+                    update: 0.5,
+                    read: 0.5,
+                    ..Fractions::ZERO
+                });
+            }
+            "mixgraph" => {
+                spec.distribution = Distribution::MixGraph;
+                spec.key_size = 48;
+            }
             _ => {
                 return Err(WorkloadError::UnknownPreset {
                     name: name.to_string(),
@@ -412,6 +484,11 @@ impl WorkloadSpec {
                 self.ingest_rate
             )));
         }
+        if self.distribution == Distribution::MixGraph {
+            self.mixgraph.validate(self)?;
+        }
+        range("range_delete_len", self.range_delete_len, 1, MAX_COUNT)?;
+
         if self.distribution == Distribution::Timeseries {
             if self.key_size < MIN_SERIES_KEY_SIZE {
                 return Err(WorkloadError::Inconsistent(format!(

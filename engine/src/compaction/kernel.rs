@@ -78,6 +78,10 @@ struct GrandparentCut<'a> {
     limit: Option<usize>,
     /// First grandparent whose range reaches the current output's first key.
     start: usize,
+    /// Grandparents starting at or before the last key passed to
+    /// `exceeded_by`. Keys only grow during a merge, so this cursor only
+    /// moves forward: no binary search per key.
+    end: usize,
 }
 
 impl GrandparentCut<'_> {
@@ -88,14 +92,20 @@ impl GrandparentCut<'_> {
     }
 
     /// True when an output that reaches `user_key` would overlap too many.
-    fn exceeded_by(&self, user_key: &[u8]) -> bool {
+    ///
+    /// REQUIRES: `user_key` is not below the previous call's.
+    fn exceeded_by(&mut self, user_key: &[u8]) -> bool {
         let Some(limit) = self.limit else {
             return false;
         };
-        let end = self
+        while self
             .files
-            .partition_point(|f| f.smallest_user_key() <= user_key);
-        end.saturating_sub(self.start) > limit
+            .get(self.end)
+            .is_some_and(|f| key::compare_bytes(f.smallest_user_key(), user_key).is_le())
+        {
+            self.end += 1;
+        }
+        self.end.saturating_sub(self.start) > limit
     }
 }
 
@@ -151,6 +161,7 @@ fn merge_inner(
         files: out.grandparents,
         limit: out.max_grandparent_files,
         start: 0,
+        end: 0,
     };
     let mut current: Option<OpenOutput> = None;
     let mut last_user_key: Vec<u8> = Vec::new();

@@ -36,6 +36,13 @@ pub trait Strategy: Send + Sync {
         true
     }
 
+    /// True when the policy deletes whole files without merging them (FIFO),
+    /// so that an older version a dropped file shadowed can show again: its
+    /// contract holds for data that all expires alike, as RocksDB's FIFO.
+    fn drops_files_unread(&self) -> bool {
+        false
+    }
+
     /// Bytes compaction must still read and write before the tree satisfies
     /// the policy (RocksDB's pending compaction bytes), for write stalls and
     /// reports. Default: the input of the merge the policy would run next.

@@ -40,17 +40,12 @@ enum Task {
     Edit(Job, u64),
 }
 
-/// Starts the worker threads.
-pub(super) fn spawn_workers(shared: &Arc<Shared>, n: usize) -> Vec<JoinHandle<()>> {
-    (0..n)
-        .map(|i| {
-            let shared = shared.clone();
-            std::thread::Builder::new()
-                .name(format!("lsmlab-bg-{i}"))
-                .spawn(move || worker(&shared))
-                .expect("spawn a background thread")
-        })
-        .collect()
+/// Starts worker thread `i`; the operating system may refuse.
+pub(super) fn spawn_worker(shared: &Arc<Shared>, i: usize) -> std::io::Result<JoinHandle<()>> {
+    let shared = shared.clone();
+    std::thread::Builder::new()
+        .name(format!("lsmlab-bg-{i}"))
+        .spawn(move || worker(&shared))
 }
 
 fn worker(shared: &Shared) {

@@ -108,6 +108,11 @@ impl Inner {
             .map_or(self.wal_number, |next| next.wal_number);
         self.state.log_number = new_log;
         edit.log_number = Some(new_log);
+        if self.opts.wal {
+            // Every WAL from `new_log` on exists now: recovery must find them.
+            edit.live_wals = self.imm.iter().skip(1).map(|i| i.wal_number).collect();
+            edit.live_wals.push(self.wal_number);
+        }
         self.install(edit)?;
         self.imm.pop_front();
         self.sched.flush_remaining = self.imm.front().map(Immutable::flush_cost);

@@ -9,6 +9,8 @@ mod background;
 mod compact;
 mod driver;
 mod flush;
+mod identity;
+mod open_checks;
 mod read;
 mod schedule;
 mod snapshot;
@@ -16,6 +18,7 @@ mod stats;
 mod work;
 mod write;
 
+pub use identity::IDENTITY_FILE;
 pub use snapshot::Snapshot;
 pub use stats::{EngineStats, LevelStatsRow, LevelStatsTable, LevelWork, WindowPeaks};
 
@@ -27,7 +30,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use crate::clock::{Clock, SystemClock, VirtualClock};
 use crate::compaction::Strategy;
 use crate::error::{Error, Result};
-use crate::fs::{DiskFs, Fs, MemFs};
+use crate::fs::{DirLock, DiskFs, Fs, MemFs};
 use crate::key::SeqNo;
 use crate::manifest::{Manifest, ManifestState};
 use crate::memtable::Memtable;
@@ -135,6 +138,9 @@ struct Inner {
     failed: Option<String>,
     snapshots: Arc<SnapshotList>,
     window: WindowPeaks,
+    /// The hold on the directory's `LOCK`, released when the database is
+    /// dropped.
+    _lock: Box<dyn DirLock>,
 }
 
 /// The strategy found nothing to do in version `epoch`; it is asked again
@@ -144,6 +150,9 @@ struct Quiet {
     epoch: u64,
     wake_ms: Option<u64>,
 }
+
+/// The file whose advisory lock an open database holds.
+pub const LOCK_FILE: &str = "LOCK";
 
 fn parse_file_number(name: &str, suffix: &str) -> Option<u64> {
     name.strip_suffix(suffix)?.parse().ok()
@@ -158,9 +167,18 @@ impl Db {
     /// Opens (creating if missing) the database in `dir` in `env`, with
     /// the compaction policy `opts.compaction` names.
     ///
-    /// Recovery: the manifest gives the version; WAL files not yet flushed
-    /// are replayed (a torn last record is ignored) and flushed to L0; files
-    /// the version does not reference are deleted.
+    /// The directory's `LOCK` is held while the database is open: a second
+    /// open, in this process or another, fails with `Error::Locked`. A
+    /// directory without `CURRENT` becomes a new database only when it holds
+    /// no tables or WALs (and `create_if_missing` is on);
+    /// `error_if_exists` refuses an existing database.
+    ///
+    /// Recovery: the manifest gives the version; it must belong to this
+    /// database (its `IDENTITY`), and every table it references and every
+    /// WAL it tracks as live must be there, or the open fails naming the
+    /// file before anything is written or deleted. WAL files not yet flushed
+    /// are then replayed (a torn last record is ignored) and flushed to L0;
+    /// files the version does not reference are deleted.
     pub fn open_with(dir: impl AsRef<Path>, opts: Options, env: Env) -> Result<Db> {
         opts.validate()?;
         let strategy = (opts.compaction.policy.build)(&opts.compaction);
@@ -180,11 +198,38 @@ impl Db {
         let dir = dir.as_ref().to_path_buf();
         let fs = env.fs.clone();
         fs.create_dir_all(&dir)?;
+        let lock = fs.lock(&dir.join(LOCK_FILE))?;
         let (manifest, version, state) =
             if fs.exists(&dir.join(crate::manifest::current_file_name())) {
-                Manifest::recover(fs.clone(), &dir, opts.num_levels, opts.max_manifest_bytes)?
+                if opts.error_if_exists {
+                    return Err(Error::InvalidArgument(format!(
+                        "{} already holds a database (error_if_exists is set)",
+                        dir.display()
+                    )));
+                }
+                let (m, v, s) =
+                    Manifest::recover(fs.clone(), &dir, opts.num_levels, opts.max_manifest_bytes)?;
+                let name = m.file_name();
+                open_checks::check_identity(fs.as_ref(), &dir, &name, m.lineage())?;
+                open_checks::check_referenced_files(fs.as_ref(), &dir, &name, &v, m.lineage())?;
+                (m, v, s)
             } else {
-                Manifest::create(fs.clone(), &dir, opts.num_levels, opts.max_manifest_bytes)?
+                open_checks::refuse_orphaned_files(fs.as_ref(), &dir)?;
+                if !opts.create_if_missing {
+                    return Err(Error::InvalidArgument(format!(
+                        "{} holds no database and create_if_missing is off",
+                        dir.display()
+                    )));
+                }
+                let id = identity::new_identity();
+                identity::write_identity(fs.as_ref(), &dir, &id)?;
+                Manifest::create_for(
+                    fs.clone(),
+                    &dir,
+                    opts.num_levels,
+                    opts.max_manifest_bytes,
+                    Some(id),
+                )?
             };
         let snapshots = Arc::new(SnapshotList::default());
         let now = env.clock.now_ms();
@@ -194,6 +239,7 @@ impl Db {
             opts.compaction_io_burst,
             now,
         );
+        let dir_for_errors = dir.clone();
         let wal_number = state.log_number;
         let files = Arc::new(std::sync::atomic::AtomicU64::new(state.next_file_number));
         let mut inner = Inner {
@@ -222,6 +268,7 @@ impl Db {
             failed: None,
             snapshots: snapshots.clone(),
             window: WindowPeaks::default(),
+            _lock: lock,
         };
         inner.recover_wals()?;
         inner.delete_obsolete_files()?;
@@ -237,12 +284,20 @@ impl Db {
             shutdown: AtomicBool::new(false),
             lookups: Default::default(),
         });
-        let workers = background::spawn_workers(&shared, threads);
-        Ok(Db {
+        let mut db = Db {
             shared,
             snapshots,
-            workers,
-        })
+            workers: Vec::with_capacity(threads),
+        };
+        for i in 0..threads {
+            // On failure, dropping `db` stops the workers already started.
+            let worker = background::spawn_worker(&db.shared, i).map_err(|e| {
+                let why = format!("starting background thread {} of {threads}: {e}", i + 1);
+                Error::io(&dir_for_errors, std::io::Error::new(e.kind(), why))
+            })?;
+            db.workers.push(worker);
+        }
+        Ok(db)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -154,6 +154,7 @@ impl Inner {
             return Ok(t.clone());
         }
         let t = Table::open(self.env.fs.as_ref(), &self.dir.join(file.file_name()))?;
+        t.check_matches(file)?;
         self.tables.insert(file.number, t.clone());
         Ok(t)
     }

@@ -16,7 +16,7 @@ use crate::fs::Fs;
 use crate::iter::InternalIterator;
 use crate::key::SeqNo;
 use crate::memtable::Memtable;
-use crate::merge_iter::{MergingIterator, VecIterator};
+use crate::merge_iter::MergingIterator;
 use crate::sst::{Table, TableOptions};
 use crate::version::Version;
 
@@ -132,12 +132,8 @@ impl FlushWork {
         if self.mem.is_empty() {
             return Ok(MergeOutput::default());
         }
-        let entries: Vec<(Vec<u8>, Vec<u8>)> = self
-            .mem
-            .iter()
-            .map(|(k, v)| (k.to_vec(), v.to_vec()))
-            .collect();
-        let mut input = VecIterator::new(entries);
+        // The memtable is immutable here: the merge reads it in place.
+        let mut input = self.mem.cursor();
         let shape = OutputShape {
             max_file_size: None,
             grandparents: &[],

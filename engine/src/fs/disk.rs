@@ -1,4 +1,5 @@
-//! A file system on real files: appends are buffered, `sync` is `fsync`,
+//! A file system on real files: appends are buffered until `flush`, `sync`
+//! is `flush` then `fdatasync`,
 //! `rename` is the operating system's atomic rename and reads are positional.
 
 use std::fs::{self, File, OpenOptions};
@@ -7,7 +8,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
+use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
 use crate::error::{Error, Result};
 
 /// Appends smaller than this are gathered in memory before reaching the file.
@@ -15,8 +16,8 @@ const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 
 /// The [`Fs`] of real directories and files.
 ///
-/// Appended bytes sit in a per-file buffer until [`WritableFile::sync`] or
-/// until the writer is dropped, so a reader (or [`Fs::file_size`]) sees them
+/// Appended bytes sit in a per-file buffer until [`WritableFile::flush`],
+/// [`WritableFile::sync`] or until the writer is dropped, so a reader (or [`Fs::file_size`]) sees them
 /// only after one of those. Cloning shares the counters.
 #[derive(Debug, Clone, Default)]
 pub struct DiskFs {
@@ -49,8 +50,12 @@ impl WritableFile for DiskWriter {
         Ok(())
     }
 
+    fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(|e| Error::io(&self.path, e))
+    }
+
     fn sync(&mut self) -> Result<()> {
-        self.out.flush().map_err(|e| Error::io(&self.path, e))?;
+        self.flush()?;
         self.out
             .get_ref()
             .sync_data()
@@ -185,6 +190,10 @@ impl Fs for DiskFs {
         File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| Error::io(dir, e))
+    }
+
+    fn lock(&self, path: &Path) -> Result<Box<dyn DirLock>> {
+        super::lock::flock(path)
     }
 
     fn counters(&self) -> &Arc<IoCounters> {

@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
+use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
 use crate::error::{Error, Result};
 
 /// An operation a [`FaultRule`] can fail.
@@ -283,6 +283,12 @@ impl WritableFile for FaultWriter {
         }
     }
 
+    /// Not a fault point of its own: faults are injected at `append`, which
+    /// counts every byte the inner file is given.
+    fn flush(&mut self) -> Result<()> {
+        self.inner.flush()
+    }
+
     fn sync(&mut self) -> Result<()> {
         check(&self.state, FaultOp::Sync, &self.path).map_err(|i| i.error)?;
         self.inner.sync()
@@ -373,6 +379,11 @@ impl Fs for FaultFs {
     fn sync_dir(&self, dir: &Path) -> Result<()> {
         self.check(FaultOp::SyncDir, dir)?;
         self.inner.sync_dir(dir)
+    }
+
+    /// Not a fault point: passed to the inner file system.
+    fn lock(&self, path: &Path) -> Result<Box<dyn DirLock>> {
+        self.inner.lock(path)
     }
 
     fn counters(&self) -> &Arc<IoCounters> {

@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::{FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
+use super::lock::LockRegistry;
+use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default)]
@@ -16,11 +18,75 @@ struct MemFile {
     synced_len: Mutex<usize>,
 }
 
+/// Bookkeeping bytes of one file beyond its data: the map entry, the shared
+/// handle and the locks (an estimate, for [`MemFs::memory_bytes`]).
+const PER_FILE_OVERHEAD: u64 = 160;
+
 /// A file system held in memory. Cloning shares the same files and counters.
+///
+/// Memory per stored byte is close to 1: a file's buffer is trimmed to its
+/// length when its writer is dropped (a written table is never appended to
+/// again), so only files still being written carry growth slack. With a
+/// limit ([`MemFs::with_limit`]), an append that would hold more than the
+/// limit fails with an error naming the size needed, before any byte of it
+/// is stored.
 #[derive(Debug, Clone, Default)]
 pub struct MemFs {
     files: Arc<Mutex<BTreeMap<PathBuf, Arc<MemFile>>>>,
     counters: Arc<IoCounters>,
+    usage: Arc<Usage>,
+    locks: LockRegistry,
+}
+
+const MIB: f64 = (1u64 << 20) as f64;
+
+/// Bytes held over all files, and the most allowed.
+#[derive(Debug)]
+struct Usage {
+    /// INVARIANT: the sum of the data lengths of the files in the map, plus
+    /// whatever was appended through a writer of a file after its removal
+    /// (the engine never writes to a file it removed).
+    held: AtomicU64,
+    limit: u64,
+}
+
+impl Default for Usage {
+    fn default() -> Self {
+        Usage {
+            held: AtomicU64::new(0),
+            limit: u64::MAX,
+        }
+    }
+}
+
+impl Usage {
+    /// Reserves `n` more bytes for `path`, or fails naming what is needed.
+    fn reserve(&self, path: &Path, n: u64) -> Result<()> {
+        let before = self.held.fetch_add(n, Ordering::Relaxed);
+        let needed = before.saturating_add(n);
+        if needed > self.limit {
+            self.held.fetch_sub(n, Ordering::Relaxed);
+            return Err(Error::io(
+                path,
+                io::Error::new(
+                    io::ErrorKind::StorageFull,
+                    format!(
+                        "in-memory file system full: appending {n} bytes needs {needed} bytes \
+                         ({:.1} MiB) in all, over the limit of {} bytes ({:.1} MiB); \
+                         raise the limit or use files on disk (--fs disk)",
+                        needed as f64 / MIB,
+                        self.limit,
+                        self.limit as f64 / MIB
+                    ),
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn release(&self, n: u64) {
+        self.held.fetch_sub(n, Ordering::Relaxed);
+    }
 }
 
 fn not_found(path: &Path) -> Error {
@@ -36,6 +102,32 @@ impl MemFs {
         MemFs::default()
     }
 
+    /// An empty file system that refuses to hold more than `limit` bytes of
+    /// file data.
+    pub fn with_limit(limit: u64) -> Self {
+        MemFs {
+            usage: Arc::new(Usage {
+                held: AtomicU64::new(0),
+                limit,
+            }),
+            ..MemFs::default()
+        }
+    }
+
+    /// Bytes of memory the files take: their buffers' capacities plus a
+    /// per-file estimate of bookkeeping. Compare with [`MemFs::total_bytes`]
+    /// for the memory per stored byte.
+    pub fn memory_bytes(&self) -> u64 {
+        let files = self.files.lock().unwrap();
+        files
+            .iter()
+            .map(|(p, f)| {
+                let data = f.data.read().unwrap().capacity() as u64;
+                data + PER_FILE_OVERHEAD + p.as_os_str().len() as u64
+            })
+            .sum()
+    }
+
     /// Simulates a power loss: every file loses the bytes appended after its
     /// last sync. Renames, creations and removals are kept (they are treated
     /// as durable when they return).
@@ -43,7 +135,9 @@ impl MemFs {
         let files = self.files.lock().unwrap();
         for f in files.values() {
             let synced = *f.synced_len.lock().unwrap();
-            f.data.write().unwrap().truncate(synced);
+            let mut data = f.data.write().unwrap();
+            self.usage.release((data.len() - synced) as u64);
+            data.truncate(synced);
         }
     }
 
@@ -54,6 +148,16 @@ impl MemFs {
             .values()
             .map(|f| f.data.read().unwrap().len() as u64)
             .sum()
+    }
+
+    fn writer(&self, path: &Path, file: Arc<MemFile>) -> Box<dyn WritableFile> {
+        Box::new(MemWriter {
+            path: path.to_path_buf(),
+            kind: FileKind::of(path),
+            file,
+            counters: self.counters.clone(),
+            usage: self.usage.clone(),
+        })
     }
 
     fn get(&self, path: &Path) -> Result<Arc<MemFile>> {
@@ -83,6 +187,7 @@ impl MemFs {
     pub fn truncate(&self, path: &Path, len: usize) -> Result<()> {
         let f = self.get(path)?;
         let mut data = f.data.write().unwrap();
+        self.usage.release(data.len().saturating_sub(len) as u64);
         data.truncate(len);
         let mut s = f.synced_len.lock().unwrap();
         *s = (*s).min(len);
@@ -91,15 +196,24 @@ impl MemFs {
 }
 
 struct MemWriter {
+    path: PathBuf,
     kind: FileKind,
     file: Arc<MemFile>,
     counters: Arc<IoCounters>,
+    usage: Arc<Usage>,
 }
 
 impl WritableFile for MemWriter {
     fn append(&mut self, data: &[u8]) -> Result<()> {
+        self.usage.reserve(&self.path, data.len() as u64)?;
         self.file.data.write().unwrap().extend_from_slice(data);
         self.counters.record_write(self.kind, data.len() as u64);
+        Ok(())
+    }
+
+    /// Appends already reach the shared file (the "operating system" of
+    /// this model): nothing waits in the writer.
+    fn flush(&mut self) -> Result<()> {
         Ok(())
     }
 
@@ -112,6 +226,14 @@ impl WritableFile for MemWriter {
 
     fn len(&self) -> u64 {
         self.file.data.read().unwrap().len() as u64
+    }
+}
+
+impl Drop for MemWriter {
+    /// The file is complete (or will be appended to by a new writer, which
+    /// grows it again): its growth slack is returned.
+    fn drop(&mut self) {
+        self.file.data.write().unwrap().shrink_to_fit();
     }
 }
 
@@ -155,24 +277,20 @@ impl RandomAccessFile for MemReader {
 impl Fs for MemFs {
     fn create(&self, path: &Path) -> Result<Box<dyn WritableFile>> {
         let file = Arc::new(MemFile::default());
-        self.files
+        let old = self
+            .files
             .lock()
             .unwrap()
             .insert(path.to_path_buf(), file.clone());
-        Ok(Box::new(MemWriter {
-            kind: FileKind::of(path),
-            file,
-            counters: self.counters.clone(),
-        }))
+        if let Some(old) = old {
+            self.usage.release(old.data.read().unwrap().len() as u64);
+        }
+        Ok(self.writer(path, file))
     }
 
     fn reopen_append(&self, path: &Path) -> Result<Box<dyn WritableFile>> {
         let file = self.get(path)?;
-        Ok(Box::new(MemWriter {
-            kind: FileKind::of(path),
-            file,
-            counters: self.counters.clone(),
-        }))
+        Ok(self.writer(path, file))
     }
 
     fn open(&self, path: &Path) -> Result<Arc<dyn RandomAccessFile>> {
@@ -188,17 +306,21 @@ impl Fs for MemFs {
     fn rename(&self, from: &Path, to: &Path) -> Result<()> {
         let mut files = self.files.lock().unwrap();
         let f = files.remove(from).ok_or_else(|| not_found(from))?;
-        files.insert(to.to_path_buf(), f);
+        if let Some(old) = files.insert(to.to_path_buf(), f) {
+            self.usage.release(old.data.read().unwrap().len() as u64);
+        }
         Ok(())
     }
 
     fn remove(&self, path: &Path) -> Result<()> {
-        self.files
+        let f = self
+            .files
             .lock()
             .unwrap()
             .remove(path)
-            .map(|_| ())
-            .ok_or_else(|| not_found(path))
+            .ok_or_else(|| not_found(path))?;
+        self.usage.release(f.data.read().unwrap().len() as u64);
+        Ok(())
     }
 
     fn exists(&self, path: &Path) -> bool {
@@ -226,6 +348,10 @@ impl Fs for MemFs {
         Ok(())
     }
 
+    fn lock(&self, path: &Path) -> Result<Box<dyn DirLock>> {
+        self.locks.lock(path)
+    }
+
     fn counters(&self) -> &Arc<IoCounters> {
         &self.counters
     }
@@ -246,6 +372,50 @@ mod tests {
         assert_eq!(fs.read_all(p).unwrap(), b"durable-volatile");
         fs.crash();
         assert_eq!(fs.read_all(p).unwrap(), b"durable");
+    }
+
+    #[test]
+    fn written_files_take_about_one_byte_of_memory_per_byte_stored() {
+        let fs = MemFs::new();
+        for i in 0..50 {
+            let mut w = fs
+                .create(&PathBuf::from(format!("/db/{i:06}.sst")))
+                .unwrap();
+            // Table-like appends: 4 KiB blocks and their trailers, 260 KiB.
+            for _ in 0..65 {
+                w.append(&[7u8; 4092]).unwrap();
+                w.append(&[1u8; 4]).unwrap();
+            }
+        }
+        let (held, memory) = (fs.total_bytes(), fs.memory_bytes());
+        assert_eq!(held, 50 * 65 * 4096);
+        let per_byte = memory as f64 / held as f64;
+        assert!(
+            per_byte < 1.01,
+            "{memory} bytes of memory for {held} stored"
+        );
+    }
+
+    #[test]
+    fn a_limit_refuses_the_append_that_would_pass_it_and_names_the_size() {
+        let fs = MemFs::with_limit(1000);
+        let p = Path::new("/db/000001.sst");
+        let mut w = fs.create(p).unwrap();
+        w.append(&[1u8; 600]).unwrap();
+        let err = w.append(&[2u8; 600]).unwrap_err().to_string();
+        assert!(err.contains("000001.sst"), "{err}");
+        assert!(err.contains("needs 1200 bytes"), "{err}");
+        assert!(err.contains("limit of 1000 bytes"), "{err}");
+        assert_eq!(fs.total_bytes(), 600, "nothing of the refused append");
+        // Removing, truncating and crashing give the bytes back.
+        fs.remove(p).unwrap();
+        let mut w = fs.create(p).unwrap();
+        w.append(&[3u8; 900]).unwrap();
+        fs.truncate(p, 100).unwrap();
+        w.append(&[4u8; 800]).unwrap();
+        fs.crash();
+        w.append(&[5u8; 1000]).unwrap();
+        assert!(w.append(&[6u8; 1]).is_err());
     }
 
     #[test]

@@ -9,11 +9,13 @@
 mod counters;
 mod disk;
 mod fault;
+mod lock;
 mod mem;
 
 pub use counters::{IoCounters, IoStats, KindStats};
 pub use disk::DiskFs;
 pub use fault::{is_injected_fault, FaultFs, FaultOp, FaultRule};
+pub use lock::DirLock;
 pub use mem::MemFs;
 
 use std::path::{Path, PathBuf};
@@ -63,10 +65,18 @@ impl FileKind {
     }
 }
 
-/// A file open for appending. Bytes are durable only after [`WritableFile::sync`].
+/// A file open for appending.
+///
+/// Appended bytes may wait in the process until [`WritableFile::flush`]
+/// hands them to the operating system (they then survive a crash of the
+/// process) and are durable (they survive a crash of the machine) only
+/// after [`WritableFile::sync`].
 pub trait WritableFile: Send {
     /// Appends `data` at the end of the file.
     fn append(&mut self, data: &[u8]) -> Result<()>;
+    /// Hands every appended byte to the operating system (`write(2)`),
+    /// without waiting for the device; keeps nothing in the process.
+    fn flush(&mut self) -> Result<()>;
     /// Makes every appended byte durable.
     fn sync(&mut self) -> Result<()>;
     /// Bytes appended so far (the file's length).
@@ -120,6 +130,10 @@ pub trait Fs: Send + Sync {
     fn create_dir_all(&self, dir: &Path) -> Result<()>;
     /// Makes renames, creations and removals in `dir` durable.
     fn sync_dir(&self, dir: &Path) -> Result<()>;
+    /// Takes an exclusive hold on the lock file `path` without waiting, or
+    /// fails with `Error::Locked` naming the holder. The hold lasts until
+    /// the returned value is dropped (or the process ends).
+    fn lock(&self, path: &Path) -> Result<Box<dyn DirLock>>;
     /// The byte counters of this file system.
     fn counters(&self) -> &Arc<IoCounters>;
     /// A snapshot of the byte counters.

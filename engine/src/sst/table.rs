@@ -20,6 +20,7 @@ use crate::iter::InternalIterator;
 use crate::key::{
     compare_internal, parse_internal_key, seek_key, SeqNo, ValueKind, MAX_SEQ, TRAILER_LEN,
 };
+use crate::version::FileMeta;
 
 /// One version of a key, as found by [`Table::get`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +174,38 @@ impl Table {
             block_idx: 0,
             block: None,
             blocks_read: 0,
+        }
+    }
+
+    /// Checks that this is the table the manifest recorded as `meta`: same
+    /// size, key range, sequence range and entry counts. A table swapped
+    /// with another, overwritten by a copy of another or linked to another
+    /// is corruption naming the file, never served as data.
+    pub fn check_matches(&self, meta: &FileMeta) -> Result<()> {
+        let p = &self.props;
+        let mismatch = [
+            ("size", self.size != meta.size),
+            ("smallest key", p.smallest != meta.smallest),
+            ("largest key", p.largest != meta.largest),
+            ("entry count", p.entries != meta.entries),
+            ("tombstone count", p.tombstones != meta.tombstones),
+            (
+                "sequence range",
+                (p.smallest_seq, p.largest_seq) != (meta.smallest_seq, meta.largest_seq),
+            ),
+        ]
+        .into_iter()
+        .find(|(_, differs)| *differs);
+        match mismatch {
+            None => Ok(()),
+            Some((what, _)) => Err(Error::corruption(
+                &self.path,
+                format!(
+                    "its {what} differs from the manifest's record of table {:06}: \
+                     the file was swapped with or replaced by another table",
+                    meta.number
+                ),
+            )),
         }
     }
 

@@ -32,6 +32,10 @@ const TAG_FORMAT_VERSION: u64 = 8;
 pub const MANIFEST_FORMAT: u64 = 2;
 
 /// [`Version::apply`]: super::Version::apply
+/// The database identity (`IDENTITY`), in a manifest's snapshot records.
+const TAG_DB_ID: u64 = 9;
+/// A WAL still needed for recovery (WAL tracking).
+const TAG_LIVE_WAL: u64 = 10;
 
 /// Levels above this are rejected when decoding: no database has that many
 /// (options cap `num_levels` far below it), so such a value is damage.
@@ -59,6 +63,13 @@ pub struct VersionEdit {
     /// The manifest format of the writer, recorded in a manifest's first
     /// edit; absent in format 1.
     pub format_version: Option<u64>,
+    /// The identity of the database the manifest belongs to (its `IDENTITY`
+    /// file), when the edit records it.
+    pub db_id: Option<Vec<u8>>,
+    /// WAL files that exist and are needed for recovery as of this edit
+    /// (RocksDB's WAL tracking): recovery refuses to open when one numbered
+    /// at or above the final `log_number` is missing.
+    pub live_wals: Vec<u64>,
 }
 
 /// A file joining the tree: its level, the sorted run it joins, its
@@ -149,6 +160,14 @@ impl VersionEdit {
             encode_file(&mut body, &a.file);
             put_length_prefixed(&mut out, &body);
         }
+        if let Some(id) = &self.db_id {
+            put_varint(&mut out, TAG_DB_ID);
+            put_length_prefixed(&mut out, id);
+        }
+        for &n in &self.live_wals {
+            put_varint(&mut out, TAG_LIVE_WAL);
+            put_varint(&mut out, n);
+        }
         out
     }
 
@@ -205,6 +224,16 @@ impl VersionEdit {
                     let file = decode_file(body)
                         .map_err(|why| bad(format!("added file at byte {at}: {why}")))?;
                     edit.added.push(AddedFile { level, run, file });
+                }
+                TAG_DB_ID => {
+                    let id = d.length_prefixed().ok_or_else(|| truncated("db_id"))?;
+                    if edit.db_id.replace(id.to_vec()).is_some() {
+                        return Err(bad(format!("db_id repeated at byte {at}")));
+                    }
+                }
+                TAG_LIVE_WAL => {
+                    let n = d.varint().ok_or_else(|| truncated("live WAL"))?;
+                    edit.live_wals.push(n);
                 }
                 other => return Err(bad(format!("unknown tag {other} at byte {at}"))),
             }
@@ -320,6 +349,8 @@ mod tests {
         e.last_sequence = Some(key::MAX_SEQ);
         e.log_number = Some(0);
         e.format_version = Some(MANIFEST_FORMAT);
+        e.db_id = Some(b"0123456789abcdef".to_vec());
+        e.live_wals = vec![12, 15];
         e
     }
 

@@ -3,7 +3,7 @@
 //! Edits never change a version; [`Version::apply`] builds the next one.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -44,7 +44,8 @@ impl Level {
 /// and compactions while newer versions are installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
-    /// INVARIANT: no file number and no run id appears twice in the tree.
+    /// INVARIANT: no file number appears twice in the tree, no run id twice
+    /// in a level.
     levels: Vec<Level>,
     /// Round-robin compaction cursor per level (an internal key).
     /// INVARIANT: every cursor, when set, parses as an internal key.
@@ -104,15 +105,16 @@ impl Version {
     /// left unchanged). Deletions happen before additions, so moving a file
     /// to another level or run is a delete plus an add of the same file.
     ///
-    /// An added file joins the run its edit names (created if new). A file
+    /// An added file joins the run of its level that its edit names (created
+    /// if new; run ids are unique within a level, and a file moved down may
+    /// start a run with the id of the run it left). A file
     /// added without a run (manifests of format 1, and fixture shorthand)
     /// forms a run of its own in L0, and joins the level's only run in L1
     /// and deeper (or starts it).
     ///
     /// Errors (`InvalidArgument`, nothing applied): a level out of range,
     /// deleting a file that is not in that level, adding a file number
-    /// already in the tree (or twice), a run id used in another level, a
-    /// run-less file added to a level of several runs, a file whose own
+    /// already in the tree (or twice), a run-less file added to a level of several runs, a file whose own
     /// metadata is inconsistent, overlapping files within a run, a cursor
     /// that is not an internal key.
     pub fn apply(&self, edit: &VersionEdit) -> Result<Version> {
@@ -154,12 +156,6 @@ impl Version {
         }
 
         let mut numbers: HashSet<u64> = next.file_numbers().collect();
-        let mut run_levels: HashMap<u64, usize> = next
-            .levels
-            .iter()
-            .enumerate()
-            .flat_map(|(l, lv)| lv.runs.iter().map(move |r| (r.id(), l)))
-            .collect();
         for added in &edit.added {
             let (level, f) = (added.level, &added.file);
             check_file(f)?;
@@ -184,19 +180,8 @@ impl Version {
                     }
                 },
             };
-            match run_levels.get(&id) {
-                Some(&l) if l != level => {
-                    return Err(invalid(format!(
-                        "run {} is in L{l}; file {} cannot join it in L{level}",
-                        number_str(id),
-                        number_str(f.number)
-                    )))
-                }
-                Some(_) => {}
-                None => {
-                    run_levels.insert(id, level);
-                    runs.push(Arc::new(SortedRun::new(id)));
-                }
+            if !runs.iter().any(|r| r.id() == id) {
+                runs.push(Arc::new(SortedRun::new(id)));
             }
             let run = runs
                 .iter_mut()
@@ -307,8 +292,8 @@ impl Version {
     /// parseable.
     pub fn check_invariants(&self) -> Result<()> {
         let mut seen = HashSet::new();
-        let mut run_ids = HashSet::new();
         for (level, lv) in self.levels.iter().enumerate() {
+            let mut run_ids = HashSet::new();
             for run in &lv.runs {
                 if run.files().is_empty() {
                     return Err(invalid(format!(
@@ -318,7 +303,7 @@ impl Version {
                 }
                 if !run_ids.insert(run.id()) {
                     return Err(invalid(format!(
-                        "run {} appears twice",
+                        "L{level} run {} appears twice",
                         number_str(run.id())
                     )));
                 }
@@ -552,14 +537,16 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("L0 run 000005 files 000011 and 000006 have overlapping ranges"));
-        // A run lives in one level.
+        // A file moved down may start a run with the id of the run it left.
         let mut e = VersionEdit::new();
-        e.add_file_to_run(1, 5, parse_file("000011: l#30 .. n#30").unwrap());
-        assert!(ver
-            .apply(&e)
-            .unwrap_err()
-            .to_string()
-            .contains("run 000005 is in L0"));
+        e.delete_file(0, 5);
+        e.add_file_to_run(1, 5, ver.runs(0)[1].files()[0].as_ref().clone());
+        let moved = ver.apply(&e).unwrap();
+        assert_eq!(moved.runs(0)[1].id(), 5);
+        assert_eq!(
+            moved.runs(1).iter().map(|r| r.id()).collect::<Vec<_>>(),
+            vec![5, 2]
+        );
         // A run-less file cannot choose among several runs.
         let two =
             v("L2\n  run 000003\n    000003: a#1 .. b#1\n  run 000004\n    000004: a#2 .. b#2\n");

@@ -154,6 +154,17 @@ pub struct BenchConfig {
     pub scan_length: usize,
     /// In memory, or one fresh subdirectory per database under a directory.
     pub fs: FsChoice,
+    /// db_bench's `--db`: every database in this one directory (a fill
+    /// starts it afresh), on disk. Takes the place of `fs`.
+    pub db: Option<PathBuf>,
+    /// db_bench's `--use_existing_db`: the phases work on the database
+    /// already in `db`; a phase that needs a fresh one is an error.
+    pub use_existing_db: bool,
+    /// db_bench's `--duration`: each phase stops after this long, if it has
+    /// not done its operations yet.
+    pub duration: Option<std::time::Duration>,
+    /// db_bench's `--statistics`: print every database's engine counters.
+    pub statistics: bool,
     pub options: Options,
     pub seed: u64,
 }
@@ -168,7 +179,11 @@ impl Default for BenchConfig {
             value_size: 100,
             threads: 1,
             scan_length: 10,
-            fs: FsChoice::Mem,
+            fs: FsChoice::MEM,
+            db: None,
+            use_existing_db: false,
+            duration: None,
+            statistics: false,
             options: Options {
                 mode: Mode::Background,
                 ..Options::default()
@@ -222,6 +237,26 @@ impl BenchConfig {
         if self.scan_length == 0 {
             return Err(out_of_range("--scan-length", 0, "at least 1"));
         }
+        if self.use_existing_db {
+            let Some(db) = &self.db else {
+                return Err(BenchError::InvalidArgument(
+                    "--use_existing_db needs --db PATH".into(),
+                ));
+            };
+            if let Some(p) = self.benchmarks.iter().find(|p| p.fresh_db()) {
+                return Err(BenchError::InvalidArgument(format!(
+                    "--use_existing_db: {} needs a fresh database; drop it from --benchmarks \
+                     or drop --use_existing_db",
+                    p.name()
+                )));
+            }
+            if !db.join("CURRENT").is_file() {
+                return Err(BenchError::Dir {
+                    path: db.clone(),
+                    reason: "--use_existing_db: no lsmlab database here (no CURRENT)".into(),
+                });
+            }
+        }
         self.options.validate()?;
         Ok(())
     }
@@ -235,6 +270,73 @@ impl BenchConfig {
     pub fn entry_bytes(&self) -> u64 {
         (self.key_size + self.value_size) as u64
     }
+}
+
+/// RocksDB's names for db_bench's integer codes of `--compaction_style`;
+/// `None`: a style lsmlab does not simulate (universal is not size-tiered:
+/// its rules come with issue 12).
+const COMPACTION_STYLES: [Option<&str>; 5] = [
+    Some("kCompactionStyleLevel"),
+    None,
+    Some("kCompactionStyleFIFO"),
+    None,
+    None,
+];
+
+/// The same for `--compaction_pri` (the oldest-sequence priorities, 1 and
+/// 2, are not simulated).
+const COMPACTION_PRIS: [Option<&str>; 5] = [
+    Some("kByCompensatedSize"),
+    None,
+    None,
+    Some("kMinOverlappingRatio"),
+    Some("kRoundRobin"),
+];
+
+/// The RocksDB name of a db_bench code in `codes`; a value that is not a
+/// number is taken as a name already.
+fn rocksdb_name<'a>(
+    flag: &str,
+    value: &'a str,
+    codes: &[Option<&'static str>],
+) -> Result<&'a str, BenchError> {
+    let Ok(code) = value.trim().parse::<usize>() else {
+        return Ok(value.trim());
+    };
+    match codes.get(code) {
+        Some(Some(name)) => Ok(name),
+        _ => {
+            let valid: Vec<String> = (codes.iter().enumerate())
+                .filter_map(|(i, n)| n.map(|n| format!("{i} ({n})")))
+                .collect();
+            Err(BenchError::InvalidArgument(format!(
+                "--{flag} {value}: not simulated; use {}",
+                valid.join(", ")
+            )))
+        }
+    }
+}
+
+/// The policy db_bench's `--compaction_style` and `--compaction_pri` choose,
+/// as a name the policy parser takes (RocksDB's names are aliases there):
+/// a universal or FIFO style decides alone, a level style takes its
+/// priority; `None` when neither flag is given.
+pub fn policy_from_db_bench(
+    style: Option<&str>,
+    pri: Option<&str>,
+) -> Result<Option<String>, BenchError> {
+    let style =
+        (style.map(|s| rocksdb_name("compaction_style", s, &COMPACTION_STYLES))).transpose()?;
+    let pri = (pri.map(|p| rocksdb_name("compaction_pri", p, &COMPACTION_PRIS))).transpose()?;
+    let level_style = style.is_none_or(|s| {
+        ["kCompactionStyleLevel", "level"]
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(s))
+    });
+    Ok(match (style, pri) {
+        (_, Some(pri)) if level_style => Some(pri.to_string()),
+        (style, _) => style.map(str::to_string),
+    })
 }
 
 /// Engine options for a benchmark: defaults, the policy, the mode, then
@@ -325,6 +427,8 @@ fn is_lsmlab_db(dir: &Path) -> std::io::Result<bool> {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
         has_current |= name == "CURRENT";
         if !(name == "CURRENT"
+            || name == lsmlab_engine::db::LOCK_FILE
+            || name == lsmlab_engine::db::IDENTITY_FILE
             || name == "CURRENT.dbtmp"
             || manifest
             || numbered(".sst")
@@ -363,15 +467,33 @@ fn prepare_dir(dir: &Path) -> Result<(), BenchError> {
     std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))
 }
 
+/// Opens the database already in `--db` (`--use_existing_db`).
+fn open_existing(cfg: &BenchConfig, dir: &Path) -> Result<OpenDb, BenchError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let fs: Arc<dyn Fs> = Arc::new(DiskFs::new());
+    let db = Db::open_with(dir, cfg.options.clone(), Env { fs, clock })?;
+    Ok(OpenDb {
+        db,
+        name: "existing",
+        location: dir.display().to_string(),
+        phases: Vec::new(),
+    })
+}
+
 /// Opens a fresh, empty database named after the phase that needs it.
 fn open_fresh(cfg: &BenchConfig, name: &'static str) -> Result<OpenDb, BenchError> {
-    let (fs, dir, location): (Arc<dyn Fs>, PathBuf, String) = match &cfg.fs {
-        FsChoice::Mem => (
-            Arc::new(MemFs::new()),
+    let (fs, dir, location): (Arc<dyn Fs>, PathBuf, String) = match (&cfg.db, &cfg.fs) {
+        (Some(dir), _) => {
+            prepare_dir(dir)?;
+            let location = dir.display().to_string();
+            (Arc::new(DiskFs::new()), dir.clone(), location)
+        }
+        (None, FsChoice::Mem { limit }) => (
+            Arc::new(MemFs::with_limit(limit.unwrap_or(u64::MAX))),
             PathBuf::from(MEM_DIR),
             "memory".into(),
         ),
-        FsChoice::Disk(base) => {
+        (None, FsChoice::Disk(base)) => {
             let dir = base.join(name);
             prepare_dir(&dir)?;
             let location = dir.display().to_string();
@@ -421,6 +543,10 @@ pub fn run(cfg: &BenchConfig, out: &mut dyn Write) -> Result<BenchReport, BenchE
         let db = match current.as_mut() {
             Some(db) => db,
             None if phase.fresh_db() => current.insert(open_fresh(cfg, phase.name())?),
+            None if cfg.use_existing_db => {
+                let dir = cfg.db.as_deref().expect("validated: --db is set");
+                current.insert(open_existing(cfg, dir)?)
+            }
             None => {
                 let loaded = current.insert(open_fresh(cfg, "load")?);
                 let start = Instant::now();
@@ -456,6 +582,9 @@ pub fn run(cfg: &BenchConfig, out: &mut dyn Write) -> Result<BenchReport, BenchE
     }
     for (i, summary) in report.dbs.iter().enumerate() {
         write!(out, "\n{}", output::db_summary(i + 1, summary))?;
+        if cfg.statistics {
+            write!(out, "{}", output::statistics(summary))?;
+        }
     }
     Ok(report)
 }

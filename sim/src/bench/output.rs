@@ -17,9 +17,10 @@ pub fn table_header() -> String {
 
 /// What was run, on one line.
 pub fn header(cfg: &BenchConfig) -> String {
-    let fs = match &cfg.fs {
-        FsChoice::Mem => "memory".to_string(),
-        FsChoice::Disk(dir) => format!("disk ({})", dir.display()),
+    let fs = match (&cfg.db, &cfg.fs) {
+        (Some(db), _) => format!("disk (--db {})", db.display()),
+        (None, FsChoice::Mem { .. }) => "memory".to_string(),
+        (None, FsChoice::Disk(dir)) => format!("disk ({})", dir.display()),
     };
     format!(
         "lsmlab bench: {} keys, {}-byte keys, {}-byte values, {} reads per read phase, \
@@ -113,6 +114,40 @@ pub fn db_summary(n: usize, d: &DbSummary) -> String {
     )
 }
 
+/// The engine's counters of one database as `name COUNT : value` lines,
+/// the shape of db_bench's `--statistics` block.
+pub fn statistics(d: &DbSummary) -> String {
+    let s = &d.stats;
+    let counters = [
+        ("lsmlab.user.bytes", s.user_bytes),
+        ("lsmlab.puts", s.puts),
+        ("lsmlab.deletes", s.deletes),
+        ("lsmlab.gets", s.gets),
+        ("lsmlab.scans", s.scans),
+        ("lsmlab.flushes", s.flushes),
+        ("lsmlab.flush.bytes", s.flush_bytes),
+        ("lsmlab.compactions", s.compactions),
+        ("lsmlab.compaction.read.bytes", s.compaction_read_bytes),
+        ("lsmlab.compaction.write.bytes", s.compaction_write_bytes),
+        ("lsmlab.compaction.keys.in", s.merge.keys_in),
+        ("lsmlab.compaction.keys.dropped", s.merge.keys_dropped()),
+        ("lsmlab.trivial.moves", s.trivial_moves),
+        ("lsmlab.files.dropped", s.files_dropped),
+        ("lsmlab.bloom.probes", s.lookup.filter_probes),
+        ("lsmlab.bloom.useful", s.lookup.filter_negatives),
+        ("lsmlab.blocks.read", s.lookup.blocks_read),
+        ("lsmlab.sorted.runs.max", s.sorted_runs_max),
+        ("lsmlab.sst.bytes.peak", s.sst_bytes_peak),
+        ("lsmlab.stall.events", s.stall_events),
+        ("lsmlab.stall.micros", s.stall_ms * 1000),
+    ];
+    let mut out = format!("STATISTICS (database {}):\n", d.name);
+    for (name, value) in counters {
+        out.push_str(&format!("{name} COUNT : {value}\n"));
+    }
+    out
+}
+
 fn phase_json(r: &PhaseResult) -> Value {
     let l = &r.latency;
     json!({
@@ -172,7 +207,7 @@ fn db_json(d: &DbSummary) -> Value {
 /// The configuration and every result, for `--json`.
 pub fn to_json(cfg: &BenchConfig, report: &BenchReport) -> Value {
     let fs = match &cfg.fs {
-        FsChoice::Mem => json!("mem"),
+        FsChoice::Mem { .. } => json!("mem"),
         FsChoice::Disk(dir) => json!({ "disk": dir.display().to_string() }),
     };
     json!({

@@ -59,25 +59,34 @@ fn stream(cfg: &BenchConfig, salt: u64, thread: usize) -> Rng {
     Rng::new(mix.next_u64())
 }
 
-/// Puts every key once: in order, or in the seeded permutation's order.
+/// Whether a phase that started at `start` has run for `--duration`
+/// (checked every 256 operations, so the clock costs nothing measurable).
+fn out_of_time(cfg: &BenchConfig, start: Instant, done: u64) -> bool {
+    done.is_multiple_of(256) && cfg.duration.is_some_and(|d| start.elapsed() >= d)
+}
+
+/// Puts every key once: in order, or in the seeded permutation's order
+/// (fewer when `--duration` runs out first).
 pub fn fill(db: &Db, cfg: &BenchConfig, phase: Phase, random_order: bool) -> Result<PhaseResult> {
     let perm = Permutation::new(cfg.num, cfg.seed);
     let mut keys = KeyBuf::new(cfg.key_size);
     let mut values = Values::new(cfg.value_size, cfg.seed);
     let mut latency = Latency::new();
     let start = Instant::now();
-    for i in 0..cfg.num {
-        let index = if random_order { perm.at(i) } else { i };
+    let mut done = 0;
+    while done < cfg.num && !out_of_time(cfg, start, done) {
+        let index = if random_order { perm.at(done) } else { done };
         let key = keys.key(index);
         let value = values.next_value();
         let t = Instant::now();
         db.put(key, value)?;
         latency.record(t.elapsed());
+        done += 1;
     }
     Ok(PhaseResult {
         phase,
-        ops: cfg.num,
-        bytes: cfg.num * cfg.entry_bytes(),
+        ops: done,
+        bytes: done * cfg.entry_bytes(),
         seconds: start.elapsed().as_secs_f64(),
         latency,
         found: None,
@@ -92,17 +101,19 @@ pub fn overwrite(db: &Db, cfg: &BenchConfig) -> Result<PhaseResult> {
     let mut values = Values::new(cfg.value_size, cfg.seed ^ SALT_OVERWRITE);
     let mut latency = Latency::new();
     let start = Instant::now();
-    for _ in 0..cfg.num {
+    let mut done = 0;
+    while done < cfg.num && !out_of_time(cfg, start, done) {
         let key = keys.key(rng.below(cfg.num));
         let value = values.next_value();
         let t = Instant::now();
         db.put(key, value)?;
         latency.record(t.elapsed());
+        done += 1;
     }
     Ok(PhaseResult {
         phase: Phase::Overwrite,
-        ops: cfg.num,
-        bytes: cfg.num * cfg.entry_bytes(),
+        ops: done,
+        bytes: done * cfg.entry_bytes(),
         seconds: start.elapsed().as_secs_f64(),
         latency,
         found: None,
@@ -142,7 +153,12 @@ fn read_loop(
         latency: Latency::new(),
         finished: Instant::now(),
     };
-    for _ in 0..ops {
+    let began = Instant::now();
+    for done in 0..ops {
+        if out_of_time(cfg, began, done) {
+            t.ops = done;
+            break;
+        }
         let key = keys.key(rng.below(cfg.num));
         let start = Instant::now();
         match op {

@@ -245,3 +245,66 @@ fn json_holds_every_phase_with_its_percentiles() {
     }
     assert_eq!(j["databases"][0]["levels"][0]["level"], "L0");
 }
+
+#[test]
+fn db_bench_compaction_flags_choose_policies_by_rocksdb_names() {
+    let chosen = |style: Option<&str>, pri: Option<&str>| {
+        let name = policy_from_db_bench(style, pri).unwrap()?;
+        let mut o = Options::default();
+        o.set("policy", &name).unwrap();
+        Some(o.compaction.policy.name)
+    };
+    assert_eq!(chosen(None, None), None, "neither flag: --policy decides");
+    assert_eq!(chosen(Some("0"), None), Some("leveled"));
+    assert_eq!(chosen(Some("2"), None), Some("fifo"));
+    assert_eq!(chosen(None, Some("3")), Some("min-overlap"));
+    assert_eq!(chosen(Some("0"), Some("4")), Some("round-robin"));
+    assert_eq!(chosen(Some("level"), Some("0")), Some("leveled"));
+    // Universal compaction is not simulated (size-tiered is not universal).
+    for (style, pri) in [
+        (Some("1"), None),
+        (Some("3"), None),
+        (None, Some("1")),
+        (None, Some("2")),
+    ] {
+        let err = policy_from_db_bench(style, pri).unwrap_err().to_string();
+        assert!(err.contains("not simulated"), "{err}");
+    }
+}
+
+#[test]
+fn a_duration_cuts_a_phase_short_and_counts_what_it_did() {
+    let mut cfg = tiny(&[Phase::FillRandom, Phase::ReadRandom]);
+    cfg.num = 50_000_000;
+    cfg.reads = Some(50_000_000);
+    cfg.duration = Some(std::time::Duration::from_millis(200));
+    let (report, _) = run_quiet(&cfg);
+    for r in &report.phases {
+        assert!(r.ops > 0 && r.ops < cfg.num, "{:?}: {} ops", r.phase, r.ops);
+        assert!(r.seconds < 20.0, "{:?} ran {} s", r.phase, r.seconds);
+    }
+}
+
+#[test]
+fn an_existing_database_in_db_is_reused_and_a_fill_on_it_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut cfg = tiny(&[Phase::FillRandom]);
+    cfg.db = Some(db.clone());
+    run_quiet(&cfg);
+    cfg.use_existing_db = true;
+    cfg.benchmarks = vec![Phase::ReadRandom];
+    let (report, text) = run_quiet(&cfg);
+    assert_eq!(report.phases[0].found, Some(500), "{text}");
+    assert!(
+        !text.contains("load:"),
+        "no load on an existing database: {text}"
+    );
+    cfg.benchmarks = vec![Phase::FillSeq];
+    let err = run(&cfg, &mut Vec::new()).unwrap_err().to_string();
+    assert!(err.contains("fillseq needs a fresh database"), "{err}");
+    cfg.db = Some(dir.path().join("nothing-here"));
+    cfg.benchmarks = vec![Phase::ReadRandom];
+    let err = run(&cfg, &mut Vec::new()).unwrap_err().to_string();
+    assert!(err.contains("no lsmlab database here"), "{err}");
+}

@@ -8,6 +8,7 @@
 //! the legend column is as wide as its longest label.
 
 mod frame;
+mod grid;
 mod labels;
 mod legend;
 mod levels;
@@ -23,6 +24,7 @@ use crate::results::RunRecord;
 use crate::timeline::TimelineRow;
 use frame::Canvas;
 pub use frame::PanelSize;
+pub use grid::numeric_axes;
 use lines::Sampled;
 use timelines::{timeline_figure, Metric, TimelineFigure};
 
@@ -94,6 +96,13 @@ pub fn debt_over_time(
     size: PanelSize,
 ) -> Result<()> {
     timeline_figure(&DEBT, timeline, records, Canvas::Png(path), size).map(|_| ())
+}
+
+/// Each metric against the grid axis `axis` (a numeric one, see
+/// [`numeric_axes`]): a row per metric, a panel per workload, a line per
+/// policy.
+pub fn grid_chart(records: &[RunRecord], axis: &str, path: &Path, size: PanelSize) -> Result<()> {
+    grid::grid_chart(records, axis, Canvas::Png(path), size).map(|_| ())
 }
 
 /// The level shape at the end: one panel per workload, bytes (MiB) per

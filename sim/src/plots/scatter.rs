@@ -1,6 +1,7 @@
 //! The trade-off scatter: write against space amplification per workload,
 //! marker area proportional to read amplification, grid values as labels
-//! placed where they overlap nothing.
+//! placed where they overlap nothing. Runs on the workload's Pareto frontier
+//! (see `pareto`) are drawn solid with a heavy outline, dominated runs faded.
 
 use plotters::prelude::*;
 
@@ -12,6 +13,7 @@ use super::labels::{place_labels, Marker};
 use super::legend::{Legend, Mark, Section};
 use super::style::{policy_colors, variant, workloads};
 use crate::error::Result;
+use crate::pareto::frontier;
 use crate::results::RunRecord;
 
 /// Radius of the marker of the largest read amplification, in pixels.
@@ -90,6 +92,13 @@ fn legend(records: &[RunRecord], radius: &Radius, note: Option<String>) -> Legen
             entries: sizes,
         },
     ];
+    sections.push(Section {
+        heading: "Pareto frontier".into(),
+        entries: vec![
+            (Mark::Note, "solid: on it".into()),
+            (Mark::Note, "faded: dominated".into()),
+        ],
+    });
     if let Some(key) = note {
         sections.push(Section {
             heading: "labels".into(),
@@ -137,6 +146,9 @@ pub(super) fn tradeoff(
                 .filter(|(r, _)| r.metrics.write_amp.is_finite() && r.metrics.space_amp.is_finite())
                 .map(|(r, l)| (r, l.as_str(), radius.of(r.metrics.read_amp)))
                 .collect();
+            let all: Vec<&RunRecord> = records.iter().filter(|r| r.workload == *wl).collect();
+            let front: Vec<&RunRecord> = frontier(&all);
+            let on_front = |r: &RunRecord| front.iter().any(|f| std::ptr::eq(*f, r));
             runs.sort_by(|a, b| b.2.total_cmp(&a.2));
             let axes = Axes::new(
                 format!("workload: {wl}"),
@@ -152,9 +164,14 @@ pub(super) fn tradeoff(
                 .chart
                 .draw_series(runs.iter().map(|(r, _, rad)| {
                     let color = colors[&r.policy];
+                    let (fill, outline) = if on_front(r) {
+                        (color.mix(0.85), BLACK.stroke_width(2))
+                    } else {
+                        (color.mix(0.2), BLACK.mix(0.3).stroke_width(1))
+                    };
                     EmptyElement::at((r.metrics.write_amp, r.metrics.space_amp))
-                        + Circle::new((0, 0), rad.round() as i32, color.mix(0.75).filled())
-                        + Circle::new((0, 0), rad.round() as i32, BLACK.stroke_width(1))
+                        + Circle::new((0, 0), rad.round() as i32, fill.filled())
+                        + Circle::new((0, 0), rad.round() as i32, outline)
                 }))
                 .map_err(fail)?;
             let labelled: Vec<_> = runs.iter().filter(|p| !p.1.is_empty()).collect();

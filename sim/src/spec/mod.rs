@@ -12,6 +12,7 @@ use std::path::Path;
 use toml::de::DeTable;
 
 use crate::error::{LabError, Result};
+use crate::goal::Goal;
 use parser::{line_of, Parser};
 
 /// The sweep run by `lsmlab sweep` without a spec file.
@@ -53,6 +54,12 @@ pub trait ParamCatalog {
     /// Checks a value (as text) for a qualified parameter; the error names the
     /// allowed range.
     fn check(&self, qualified: &str, value: &str) -> std::result::Result<(), String>;
+    /// A checked value in base units (bytes, seconds) as runs.csv records
+    /// it: `1MiB` is `1048576`, `10m` is `600`. Values without a unit are
+    /// returned as they are.
+    fn base_value(&self, _qualified: &str, value: &str) -> String {
+        value.to_string()
+    }
     /// Checks a compaction policy name.
     fn check_policy(&self, name: &str) -> std::result::Result<(), String> {
         check_known("policy", name, &known_policies())
@@ -99,6 +106,11 @@ pub struct SweepSpec {
     /// folded into `policies` and `workloads`). INVARIANT: no axis names a
     /// parameter that is also fixed.
     pub grid: Vec<GridAxis>,
+    /// `[goal]`: what the report recommends by, when the spec states it.
+    pub goal: Option<Goal>,
+    /// The directory of the spec file: relative trace paths resolve against
+    /// it (empty for specs not read from a file: the working directory).
+    pub base_dir: std::path::PathBuf,
 }
 
 /// One axis of the grid: a parameter (or `seed`) and its values.
@@ -111,6 +123,9 @@ pub struct GridAxis {
     pub label: String,
     /// INVARIANT: non-empty, no repeats.
     pub values: Vec<String>,
+    /// `values` in base units (see `ParamCatalog::base_value`), as written
+    /// to runs.csv. INVARIANT: as long as `values`.
+    pub base_values: Vec<String>,
 }
 
 /// One run of a sweep: everything the runner needs to set up engine,
@@ -128,16 +143,39 @@ pub struct RunSpec {
     /// Every parameter the spec sets for this run, as (qualified name, value):
     /// fixed engine, policy and workload parameters, then the grid values.
     pub settings: Vec<(String, String)>,
-    /// The grid values of this run as (label, value), in axis order; the
-    /// policy, workload and seed axes have their own fields and are not here.
+    /// The grid values of this run as (label, value in base units), in axis
+    /// order; the policy, workload and seed axes have their own fields and
+    /// are not here.
     pub varied: Vec<(String, String)>,
+    /// Where a relative `trace:PATH` resolves from (the spec's directory).
+    pub base_dir: std::path::PathBuf,
+}
+
+impl RunSpec {
+    /// The trace of a `trace:[FORMAT:]PATH` workload as the trace reader
+    /// takes it, its path resolved against the spec's directory when
+    /// relative (a format prefix is kept).
+    pub fn trace_spec(&self) -> Option<String> {
+        let tail = self.workload.strip_prefix("trace:")?;
+        let (format, path) = match tail.split_once(':') {
+            Some((f, p)) if lsmlab_workloads::TraceFormat::from_name(f).is_some() => (Some(f), p),
+            _ => (None, tail),
+        };
+        let path = self.base_dir.join(path).display().to_string();
+        Some(match format {
+            Some(f) => format!("{f}:{path}"),
+            None => path,
+        })
+    }
 }
 
 impl SweepSpec {
     /// Reads and parses a spec file.
     pub fn from_file(path: &Path, catalog: &dyn ParamCatalog) -> Result<SweepSpec> {
         let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
-        SweepSpec::parse(&text, &path.display().to_string(), catalog)
+        let mut spec = SweepSpec::parse(&text, &path.display().to_string(), catalog)?;
+        spec.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(spec)
     }
 
     /// The embedded default sweep.
@@ -216,7 +254,7 @@ impl SweepSpec {
                 seed = value.parse().unwrap_or(self.seed);
             } else {
                 settings.push((axis.key.clone(), value.clone()));
-                varied.push((axis.label.clone(), value.clone()));
+                varied.push((axis.label.clone(), axis.base_values[pick].clone()));
             }
         }
         let ops = settings
@@ -232,6 +270,7 @@ impl SweepSpec {
             ops,
             settings,
             varied,
+            base_dir: self.base_dir.clone(),
         }
     }
 }

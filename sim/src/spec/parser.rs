@@ -8,13 +8,14 @@ use toml::Spanned;
 
 use super::{GridAxis, ParamCatalog, SweepSpec, DEFAULT_SEED};
 use crate::error::{LabError, Result};
+use crate::goal::{Goal, Rule};
 
 const SECTIONS: [&str; 3] = ["engine", "policy", "workload"];
 /// The most runs one spec may expand to: every run is held in memory
 /// before the sweep starts, so a larger grid would exhaust it.
 pub(super) const MAX_RUNS: usize = 100_000;
 const TOP_KEYS: &str =
-    "name, description, seed, ops, policy, policies, workload, workloads, engine, grid";
+    "name, description, seed, ops, policy, policies, workload, workloads, engine, grid, goal";
 
 /// 1-based line of a byte offset.
 pub(super) fn line_of(text: &str, offset: usize) -> usize {
@@ -56,6 +57,7 @@ struct Draft {
     /// Fixed parameters per section: (qualified, value, key as written, line).
     fixed: [Vec<(String, String, String, usize)>; 3],
     grid: Vec<(GridAxis, String, usize)>,
+    goal: Option<Goal>,
 }
 
 impl<'a> Parser<'a> {
@@ -98,7 +100,8 @@ impl<'a> Parser<'a> {
                 }
                 ("engine", DeValue::Table(t)) => self.section(&mut d, "engine", t)?,
                 ("grid", DeValue::Table(t)) => self.grid(&mut d, t)?,
-                ("engine" | "grid", other) => {
+                ("goal", DeValue::Table(t)) => d.goal = Some(self.goal(t)?),
+                ("engine" | "grid" | "goal", other) => {
                     return Err(self.err(
                         &span,
                         key,
@@ -215,6 +218,66 @@ impl<'a> Parser<'a> {
             policy_params: policy,
             workload_params: workload,
             grid: d.grid.into_iter().map(|(a, _, _)| a).collect(),
+            goal: d.goal,
+            base_dir: Default::default(),
+        })
+    }
+
+    /// `[goal]`: `minimize = "metric"`, `constraints = ["metric OP number", ...]`
+    /// and `default_constraints = true|false`.
+    fn goal(&self, table: &DeTable<'_>) -> Result<Goal> {
+        let mut minimize = None;
+        let mut constraints = Vec::new();
+        let mut default_constraints = true;
+        for (k, v) in table.iter() {
+            let key = format!("goal.{}", k.get_ref());
+            match k.get_ref().as_ref() {
+                "minimize" => {
+                    let name = self.string(&key, v)?;
+                    minimize = Some(Goal::metric(&name).map_err(|m| self.err(&v.span(), &key, m))?);
+                }
+                "constraints" => {
+                    let DeValue::Array(items) = v.get_ref() else {
+                        return Err(self.err(
+                            &v.span(),
+                            &key,
+                            "expected a list of constraints like [\"space_amp <= 1.5\"]",
+                        ));
+                    };
+                    for item in items.iter() {
+                        let text = self.string(&key, item)?;
+                        constraints
+                            .push(Rule::parse(&text).map_err(|m| self.err(&item.span(), &key, m))?);
+                    }
+                }
+                "default_constraints" => match v.get_ref() {
+                    DeValue::Boolean(b) => default_constraints = *b,
+                    other => {
+                        return Err(self.err(
+                            &v.span(),
+                            &key,
+                            format!("expected true or false, found {}", other.type_str()),
+                        ))
+                    }
+                },
+                _ => return Err(self.err(
+                    &k.span(),
+                    &key,
+                    "unknown key; valid keys of [goal]: minimize, constraints, default_constraints",
+                )),
+            }
+        }
+        let minimize = minimize.ok_or_else(|| LabError::Spec {
+            file: self.file.to_string(),
+            line: None,
+            key: "goal.minimize".into(),
+            message: "missing: a goal names the metric to minimize, e.g. minimize = \"write_amp\""
+                .into(),
+        })?;
+        Ok(Goal {
+            minimize,
+            constraints,
+            default_constraints,
         })
     }
 
@@ -520,8 +583,26 @@ impl<'a> Parser<'a> {
                 format!("`{key}` is already varied by `{first}` on line {first_line}"),
             ));
         }
-        d.grid
-            .push((GridAxis { key, label, values }, written, line));
+        let base_values = values
+            .iter()
+            .map(|v| {
+                if key == "seed" {
+                    v.clone()
+                } else {
+                    self.catalog.base_value(&key, v)
+                }
+            })
+            .collect();
+        d.grid.push((
+            GridAxis {
+                key,
+                label,
+                values,
+                base_values,
+            },
+            written,
+            line,
+        ));
         Ok(())
     }
 }

@@ -4,8 +4,9 @@
 //! engine acknowledged it.
 //!
 //! Protocol (one line each, flushed at once): `ready N` after the database
-//! opened (N: the first batch this child writes), then `ack I` after batch
-//! I's write returned `Ok`.
+//! opened (N: the first batch this child writes), `big I` just before the
+//! write of a big batch I starts (the parent may aim its kill there), and
+//! `ack I` after batch I's write returned `Ok`.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -14,7 +15,7 @@ use anyhow::{Context, Result};
 use lsmlab_engine::compaction::PolicyDef;
 use lsmlab_engine::{Db, Mode, Options};
 
-use super::stream::{applied_index, batch, options, write_batch};
+use super::stream::{applied_index, batch, is_big, options, write_batch};
 
 /// Exits when stdin closes: the parent is gone, so nobody will kill us.
 fn exit_with_parent() {
@@ -26,9 +27,16 @@ fn exit_with_parent() {
 }
 
 /// Writes the stream into `dir` until killed (or stdout closes).
-pub fn run(dir: &Path, policy: &'static PolicyDef, mode: Mode, seed: u64) -> Result<()> {
+pub fn run(
+    dir: &Path,
+    policy: &'static PolicyDef,
+    mode: Mode,
+    wal_sync: bool,
+    seed: u64,
+) -> Result<()> {
     let opts = Options {
         mode,
+        wal_sync,
         ..options(policy)
     };
     let db = Db::open(dir, opts).with_context(|| format!("opening {}", dir.display()))?;
@@ -38,7 +46,12 @@ pub fn run(dir: &Path, policy: &'static PolicyDef, mode: Mode, seed: u64) -> Res
     writeln!(out, "ready {first}")?;
     out.flush()?;
     for index in first.. {
-        db.write(write_batch(&batch(seed, index)))
+        let b = write_batch(&batch(seed, index));
+        if is_big(index) {
+            writeln!(out, "big {index}")?;
+            out.flush()?;
+        }
+        db.write(b)
             .with_context(|| format!("writing batch {index}"))?;
         // Only now is the batch acknowledged.
         writeln!(out, "ack {index}")?;

@@ -9,12 +9,14 @@
 mod child;
 mod inspect;
 mod stream;
+mod tear;
 mod verify;
 
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -41,7 +43,20 @@ pub struct Config {
     /// Where the writer's flushes and compactions run: on its writing
     /// thread, or on background threads while it goes on writing.
     pub mode: Mode,
+    /// Whether the writer syncs the WAL after every batch. Without sync an
+    /// acknowledged batch must still survive (the kills are of the process,
+    /// not of the machine).
+    pub wal_sync: bool,
 }
+
+/// One kill in this many is aimed: instead of landing at a random moment,
+/// it lands as soon as the writer announces a big batch, in the middle of
+/// that batch's WAL append.
+const AIM_EVERY: u64 = 4;
+
+/// How long an aimed kill waits for the writer to reach a big batch before
+/// it lands anyway.
+const AIM_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Figures of one policy's campaign.
 #[derive(Debug, Default, Clone)]
@@ -53,6 +68,11 @@ pub struct PolicyReport {
     /// Kills after which the batch in flight (written, not acknowledged)
     /// was found whole.
     pub in_flight_found: u64,
+    /// Kills aimed at the WAL append of a big batch.
+    pub aimed_at_big_append: u64,
+    /// Kills after which the last manifest edit was torn on purpose (see
+    /// [`tear`]); a subset of `torn_manifest`.
+    pub manifest_edits_torn: u64,
     /// Kills before the child had opened the database (mid-recovery).
     pub during_recovery: u64,
     /// Kills that left a flush's output uninstalled.
@@ -88,12 +108,16 @@ impl fmt::Display for PolicyReport {
         write!(
             f,
             "{name:<12} {} kills survived, nothing lost: {} batches acknowledged, \
-             {} in-flight batches found whole; kills landed {} during recovery, \
+             {} in-flight batches found whole; {} kills aimed at a big batch's WAL append, \
+             {} manifest edits torn after the kill; \
+             kills landed {} during recovery, \
              {} mid-flush, {} mid-compaction, {} mid-table-write, {} on a torn WAL tail, \
              {} on a torn manifest tail, {} mid-manifest-switch; tree at the end: {} files ({}); {:.1} s",
             self.kills_survived,
             self.batches_acknowledged,
             self.in_flight_found,
+            self.aimed_at_big_append,
+            self.manifest_edits_torn,
             self.during_recovery,
             self.mid_flush,
             self.mid_compaction,
@@ -140,7 +164,8 @@ struct ChildRun {
     acks: u64,
 }
 
-fn read_protocol(out: impl Read) -> Result<ChildRun> {
+/// Reads the writer's lines; `big` sends on `on_big` when given.
+fn read_protocol(out: impl Read, on_big: Option<mpsc::Sender<u64>>) -> Result<ChildRun> {
     let mut run = ChildRun::default();
     for line in BufReader::new(out).lines() {
         let line = line?;
@@ -150,6 +175,11 @@ fn read_protocol(out: impl Read) -> Result<ChildRun> {
             .with_context(|| format!("the writer printed `{line}`"))?;
         match tag {
             "ready" => run.ready = Some(n),
+            "big" => {
+                if let Some(tx) = &on_big {
+                    let _ = tx.send(n);
+                }
+            }
             "ack" => {
                 run.last_ack = Some(n);
                 run.acks += 1;
@@ -160,21 +190,30 @@ fn read_protocol(out: impl Read) -> Result<ChildRun> {
     Ok(run)
 }
 
-/// Starts a writer on `db_dir`, kills it with SIGKILL after `sleep`, and
-/// returns what it reported; `Err` text from the writer if it stopped by
-/// itself.
+/// When a kill lands.
+#[derive(Debug, Clone, Copy)]
+enum KillAt {
+    /// This long after the writer starts.
+    After(Duration),
+    /// As soon as the writer announces a big batch (or after
+    /// [`AIM_TIMEOUT`]).
+    BigAppend,
+}
+
+/// Starts a writer on `db_dir`, kills it with SIGKILL at `at`, and returns
+/// what it reported; `Err` text from the writer if it stopped by itself.
 fn spawn_and_kill(
+    cfg: &Config,
     db_dir: &Path,
     policy: &'static PolicyDef,
-    mode: Mode,
-    seed: u64,
-    sleep: Duration,
+    at: KillAt,
 ) -> Result<std::result::Result<ChildRun, String>> {
     let exe = std::env::current_exe().context("locating the lsmlab binary")?;
     let mut child = Command::new(exe)
         .args(["torture", "--child", "--policy", policy.name])
-        .args(["--mode", mode.name()])
-        .args(["--seed", &seed.to_string()])
+        .args(["--mode", cfg.mode.name()])
+        .args(["--seed", &cfg.seed.to_string()])
+        .args(["--wal-sync", &cfg.wal_sync.to_string()])
         .arg("--dir")
         .arg(db_dir)
         .stdin(Stdio::piped())
@@ -183,8 +222,18 @@ fn spawn_and_kill(
         .spawn()
         .context("starting the writer process")?;
     let stdout = child.stdout.take().context("writer stdout")?;
-    let reader = std::thread::spawn(move || read_protocol(stdout));
-    std::thread::sleep(sleep);
+    let (tx, rx) = mpsc::channel();
+    let on_big = matches!(at, KillAt::BigAppend).then_some(tx);
+    let reader = std::thread::Builder::new()
+        .name("torture-reader".into())
+        .spawn(move || read_protocol(stdout, on_big))
+        .context("starting the thread that reads the writer")?;
+    match at {
+        KillAt::After(sleep) => std::thread::sleep(sleep),
+        KillAt::BigAppend => {
+            let _ = rx.recv_timeout(AIM_TIMEOUT);
+        }
+    }
     let exited = child.try_wait()?;
     if exited.is_none() {
         child.kill().context("killing the writer")?;
@@ -243,8 +292,13 @@ fn torture_policy(
             .position(|p| *p == policy)
             .unwrap_or(0) as u64;
         let r = mix(cfg.seed ^ mix(slot + 1) ^ mix((kill + 1) << 20));
-        let sleep = Duration::from_millis(r % (cfg.max_sleep_ms + 1));
-        let run = match spawn_and_kill(db_dir, policy, cfg.mode, cfg.seed, sleep)? {
+        let at = if kill % AIM_EVERY == AIM_EVERY - 1 {
+            report.aimed_at_big_append += 1;
+            KillAt::BigAppend
+        } else {
+            KillAt::After(Duration::from_millis(r % (cfg.max_sleep_ms + 1)))
+        };
+        let run = match spawn_and_kill(cfg, db_dir, policy, at)? {
             Ok(run) => run,
             Err(message) => return Ok(Err(violation(kill, message))),
         };
@@ -254,6 +308,9 @@ fn torture_policy(
         report.batches_acknowledged += run.acks;
         if run.last_ack > promise.floor {
             promise.floor = run.last_ack;
+        }
+        if tear::tear_last_manifest_edit(db_dir)? {
+            report.manifest_edits_torn += 1;
         }
         if let Some(site) = inspect(db_dir, options(policy).num_levels) {
             report.count(&site);
@@ -352,6 +409,11 @@ pub struct Args {
     /// while writes and installs run concurrently).
     #[arg(long, default_value = "deterministic")]
     mode: String,
+    /// Whether the writer syncs the WAL after every batch: `true`, or
+    /// `false` (the default options; acknowledged batches must survive the
+    /// process kills all the same).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    wal_sync: bool,
     /// Be the writer process the campaign kills (internal).
     #[arg(long, hide = true)]
     child: bool,
@@ -369,7 +431,7 @@ pub fn command(a: Args) -> Result<u8> {
         let (Some(dir), [policy]) = (&a.dir, policies.as_slice()) else {
             bail!("torture --child needs --dir and one --policy");
         };
-        run_child(dir, *policy, mode, a.seed)?;
+        run_child(dir, *policy, mode, a.wal_sync, a.seed)?;
         return Ok(0);
     }
     if policies.is_empty() {
@@ -386,12 +448,15 @@ pub fn command(a: Args) -> Result<u8> {
         dir: dir.clone(),
         max_sleep_ms: a.max_sleep_ms,
         mode,
+        wal_sync: a.wal_sync,
     };
     cfg.validate()?;
     println!(
-        "torture: {} kills per policy, {} mode, seed {}, kills within {} ms of each writer's start, in {}",
+        "torture: {} kills per policy, {} mode, wal_sync {}, seed {}, kills within {} ms of each writer's start \
+         (every {AIM_EVERY}th aimed at a big batch's WAL append), in {}",
         a.kills,
         mode.name(),
+        a.wal_sync,
         a.seed,
         a.max_sleep_ms,
         dir.display()
@@ -418,10 +483,12 @@ mod tests {
 
     #[test]
     fn the_protocol_is_ready_then_acks_and_nothing_else() {
-        let run = read_protocol(&b"ready 5\nack 5\nack 6\n"[..]).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let run = read_protocol(&b"ready 5\nack 5\nbig 6\nack 6\n"[..], Some(tx)).unwrap();
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![6]);
         assert_eq!((run.ready, run.last_ack, run.acks), (Some(5), Some(6), 2));
         // A line cut by the kill is not an ack.
-        assert!(read_protocol(&b"ready 0\nack 0\nac"[..]).is_err());
-        assert!(read_protocol(&b"hello 1\n"[..]).is_err());
+        assert!(read_protocol(&b"ready 0\nack 0\nac"[..], None).is_err());
+        assert!(read_protocol(&b"hello 1\n"[..], None).is_err());
     }
 }

@@ -13,6 +13,22 @@ use lsmlab_engine::{Db, Options};
 /// stream key.
 pub const BATCH_KEY: &[u8] = b"\xffbatch";
 
+/// One batch in this many is big (see [`is_big`]).
+pub const BIG_EVERY: u64 = 64;
+
+/// The value size of a big batch's extra put: large enough that its WAL
+/// append takes many page copies, so a kill can land in the middle of it.
+pub const BIG_VALUE_BYTES: usize = 1 << 20;
+
+/// The key a big batch puts its large value under.
+const BIG_KEY: &[u8] = b"\xfebig";
+
+/// True for the batches that carry a [`BIG_VALUE_BYTES`] value; the
+/// campaign aims some kills at their WAL appends (a torn WAL tail).
+pub fn is_big(index: u64) -> bool {
+    index % BIG_EVERY == BIG_EVERY - 1
+}
+
 /// Keys in the stream's key space: small, so batches overwrite and delete
 /// keys that exist.
 const KEY_SPACE: u64 = 1500;
@@ -68,8 +84,9 @@ pub struct StreamOp {
 }
 
 /// Batch `index` of the stream for `seed`: 1 to 8 puts and deletes of
-/// stream keys (values of 20 to 400 bytes naming batch and position), then
-/// the put of [`BATCH_KEY`].
+/// stream keys (values of 20 to 400 bytes naming batch and position), for a
+/// big batch ([`is_big`]) a put of a [`BIG_VALUE_BYTES`] value, then the
+/// put of [`BATCH_KEY`].
 pub fn batch(seed: u64, index: u64) -> Vec<StreamOp> {
     let base = mix(seed ^ mix(index));
     let n = 1 + base % 8;
@@ -85,6 +102,14 @@ pub fn batch(seed: u64, index: u64) -> Vec<StreamOp> {
             v
         });
         ops.push(StreamOp { key, value });
+    }
+    if is_big(index) {
+        let mut value = index.to_be_bytes().repeat(BIG_VALUE_BYTES / 8);
+        value[..8].copy_from_slice(&seed.to_be_bytes());
+        ops.push(StreamOp {
+            key: BIG_KEY.to_vec(),
+            value: Some(value),
+        });
     }
     ops.push(StreamOp {
         key: BATCH_KEY.to_vec(),
@@ -163,6 +188,14 @@ mod tests {
         let b = batch(1, 5);
         assert_eq!(b.last().unwrap().key, BATCH_KEY);
         assert!((2..=9).contains(&b.len()));
+        let big = batch(1, BIG_EVERY - 1);
+        assert!(is_big(BIG_EVERY - 1) && !is_big(BIG_EVERY));
+        let value_bytes: usize = big
+            .iter()
+            .filter_map(|o| o.value.as_ref())
+            .map(Vec::len)
+            .sum();
+        assert!(value_bytes > BIG_VALUE_BYTES, "{value_bytes}");
     }
 
     #[test]

@@ -478,7 +478,7 @@ fn timeseries_writes_each_series_in_time_order_with_ttls() {
             ("series", "50"),
             ("ops", "50000"),
             ("ingest_rate", "20000"),
-            ("read_window", "500"),
+            ("read_window", "500ms"),
         ],
     );
     let mut last_ts: HashMap<u64, u64> = HashMap::new();

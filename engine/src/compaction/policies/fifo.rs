@@ -15,7 +15,7 @@ use crate::version::{FileMeta, SortedRun, Version};
 /// The registry entry.
 pub const POLICY: PolicyDef = PolicyDef {
     name: "fifo",
-    aliases: &["ttl"],
+    aliases: &["ttl", "kCompactionStyleFIFO"],
     description: "time-ordered files dropped whole once expired (ttl) or over fifo_max_bytes; optional merging within closed time windows",
     params: &[
         ParamDef::new("ttl", &[], Unit::Duration, Value::Int(0), (0.0, 1e12),
@@ -101,6 +101,10 @@ impl Strategy for Fifo {
 
     fn stalls_on_l0_files(&self) -> bool {
         false
+    }
+
+    fn drops_files_unread(&self) -> bool {
+        true
     }
 
     fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {

@@ -34,7 +34,7 @@ impl FilePriority for MinOverlap {
 /// The registry entry.
 pub const POLICY: PolicyDef = PolicyDef {
     name: "min-overlap",
-    aliases: &["minoverlap", "min-overlapping-ratio"],
+    aliases: &["minoverlap", "min-overlapping-ratio", "kMinOverlappingRatio"],
     description: "leveled shape; the file with the least next-level overlap per byte (RocksDB kMinOverlappingRatio)",
     params: &[],
     validate: no_relations,

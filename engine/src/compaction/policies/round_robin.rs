@@ -45,7 +45,7 @@ impl FilePriority for RoundRobin {
 /// The registry entry.
 pub const POLICY: PolicyDef = PolicyDef {
     name: "round-robin",
-    aliases: &["roundrobin", "rr"],
+    aliases: &["roundrobin", "rr", "kRoundRobin"],
     description: "leveled shape; cycles through levels needing work and a key-space cursor within each (LevelDB compact pointer, RocksDB kRoundRobin)",
     params: &[],
     validate: no_relations,

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Runs `lsmlab bench` and RocksDB's db_bench back to back on the same shape,
+# on disk, with the same flags (lsmlab bench takes db_bench's names), and
+# prints ops/s per phase side by side with the ratio lsmlab / RocksDB.
+#
+#   scripts/bench-vs-rocksdb.sh                    # 1M keys, WAL off then on
+#   NUM=10000000 scripts/bench-vs-rocksdb.sh       # 10M keys
+#   WAL="1" DIR=/mnt/fast scripts/bench-vs-rocksdb.sh
+#
+# Environment (defaults in brackets): NUM [1000000] keys, READS [NUM/10]
+# operations per read phase, KEY_SIZE [16], VALUE_SIZE [100],
+# WRITE_BUFFER_SIZE [4194304], TARGET_FILE_SIZE_BASE [4194304],
+# MAX_BYTES_FOR_LEVEL_BASE [67108864], CACHE_SIZE [8388608] block cache bytes
+# on both sides (passed to lsmlab only when its engine has that parameter),
+# BENCHMARKS [fillrandom,overwrite,readrandom,readwhilewriting,seekrandom],
+# WAL ["0 1": runs with the WAL off, then on], DIR [a new temporary
+# directory; both databases are removed at the end], LSMLAB [target/release/lsmlab,
+# built when absent], OUT [bench-vs-rocksdb-<time>] for the raw outputs and
+# summary.csv.
+#
+# db_bench comes from Debian's rocksdb-tools: scripts/install-rocksdb-tools.sh.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+NUM="${NUM:-1000000}"
+READS="${READS:-$((NUM / 10))}"
+KEY_SIZE="${KEY_SIZE:-16}"
+VALUE_SIZE="${VALUE_SIZE:-100}"
+WRITE_BUFFER_SIZE="${WRITE_BUFFER_SIZE:-4194304}"
+TARGET_FILE_SIZE_BASE="${TARGET_FILE_SIZE_BASE:-4194304}"
+MAX_BYTES_FOR_LEVEL_BASE="${MAX_BYTES_FOR_LEVEL_BASE:-67108864}"
+CACHE_SIZE="${CACHE_SIZE:-8388608}"
+BENCHMARKS="${BENCHMARKS:-fillrandom,overwrite,readrandom,readwhilewriting,seekrandom}"
+WAL="${WAL:-0 1}"
+OUT="${OUT:-bench-vs-rocksdb-$(date -u +%Y%m%dT%H%M%SZ)}"
+LSMLAB="${LSMLAB:-$here/target/release/lsmlab}"
+
+db_bench="$(command -v db_bench || command -v rocksdb_db_bench || true)"
+if [ -z "$db_bench" ]; then
+    echo "bench-vs-rocksdb: no db_bench on PATH; install it with scripts/install-rocksdb-tools.sh" >&2
+    exit 2
+fi
+if [ ! -x "$LSMLAB" ]; then
+    (cd "$here" && cargo build --release -p lsmlab)
+fi
+if [ -n "${DIR:-}" ]; then
+    mkdir -p "$DIR"
+    work="$(mktemp -d "$DIR/bench-vs-rocksdb.XXXXXX")"
+else
+    work="$(mktemp -d "${TMPDIR:-/tmp}/bench-vs-rocksdb.XXXXXX")"
+fi
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$OUT"
+
+# The flags both programs take, by db_bench's names.
+common=(--benchmarks="$BENCHMARKS" --num="$NUM" --reads="$READS"
+    --key_size="$KEY_SIZE" --value_size="$VALUE_SIZE"
+    --write_buffer_size="$WRITE_BUFFER_SIZE"
+    --target_file_size_base="$TARGET_FILE_SIZE_BASE"
+    --max_bytes_for_level_base="$MAX_BYTES_FOR_LEVEL_BASE"
+    --compaction_style=0 --compaction_pri=0 --threads=1 --seek_nexts=10)
+lsmlab_cache=()
+if "$LSMLAB" bench --help >/dev/null && "$LSMLAB" policies 2>/dev/null | grep -qw cache_size; then
+    lsmlab_cache=(--cache_size="$CACHE_SIZE")
+else
+    echo "note: this lsmlab has no cache_size parameter; its reads run without a block cache" >&2
+fi
+
+# ops/s of each phase in a db_bench or lsmlab bench output, as "phase ops".
+db_bench_rates() { awk '$2 == ":" && $5 ~ /^[0-9]+$/ && $6 ~ /^ops\/sec/ { print $1, $5 }' "$1"; }
+lsmlab_rates() { awk 'NR > 1 && $1 ~ /^[a-z]+$/ && $4 ~ /^[0-9]+$/ && NF >= 9 { print $1, $4 }' "$1"; }
+
+summary="$OUT/summary.csv"
+echo "num,wal,phase,lsmlab_ops_per_sec,rocksdb_ops_per_sec,ratio" > "$summary"
+for wal in $WAL; do
+    echo "== $NUM keys, WAL $([ "$wal" = 1 ] && echo on || echo off), on disk under $work"
+    lsm_out="$OUT/lsmlab-num$NUM-wal$wal.txt"
+    rdb_out="$OUT/db_bench-num$NUM-wal$wal.txt"
+    wal_set=false
+    [ "$wal" = 1 ] && wal_set=true
+    "$LSMLAB" bench "${common[@]}" "${lsmlab_cache[@]}" --db="$work/lsmlab" \
+        --set wal="$wal_set" --statistics | tee "$lsm_out"
+    rm -rf "$work/lsmlab"
+    disable_wal=1
+    [ "$wal" = 1 ] && disable_wal=0
+    "$db_bench" "${common[@]}" --cache_size="$CACHE_SIZE" --db="$work/rocksdb" \
+        --disable_wal="$disable_wal" --compression_type=none --bloom_bits=10 \
+        --use_existing_db=0 --statistics=0 2>"$rdb_out.progress" | tee "$rdb_out"
+    rm -rf "$work/rocksdb"
+    join <(lsmlab_rates "$lsm_out" | sort) <(db_bench_rates "$rdb_out" | sort) |
+        while read -r phase lsm rdb; do
+            ratio="$(awk -v a="$lsm" -v b="$rdb" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+            echo "$NUM,$wal,$phase,$lsm,$rdb,$ratio" >> "$summary"
+        done
+done
+echo
+column -s, -t "$summary"
+echo "raw outputs and $summary in $OUT"

@@ -1,0 +1,326 @@
+//! The decisions a sweep supports, as sentences shared by report.md and the
+//! notebook: which configuration to use per workload (by the spec's goal, or
+//! by the default rules), why, and the Pareto frontier.
+//!
+//! Each run is one configuration here (one seed per configuration); when
+//! runs repeat a configuration with several seeds, they are to be reduced to
+//! one record per configuration before these functions see them.
+
+use crate::goal::{binding_rule, default_rules, judge, short, Goal, Rule};
+use crate::pareto::{frontier, on_frontier};
+use crate::results::RunRecord;
+
+/// The decision sentences of a sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decisions {
+    /// What the recommendations are judged by (the goal, or the defaults).
+    pub basis: String,
+    /// One sentence per workload: the recommendation and why.
+    pub recommendations: Vec<String>,
+    /// One sentence per workload: the runs on the Pareto frontier.
+    pub frontier: Vec<String>,
+}
+
+/// The workloads of `records`, in order of first appearance.
+fn workloads(records: &[RunRecord]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for r in records {
+        if !out.contains(&r.workload.as_str()) {
+            out.push(&r.workload);
+        }
+    }
+    out
+}
+
+/// The policy (with its grid values, if the grid varied any) of a run.
+pub fn who(r: &RunRecord) -> String {
+    if r.varied.is_empty() {
+        r.policy.clone()
+    } else {
+        let values: Vec<String> = r.varied.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{} ({})", r.policy, values.join(", "))
+    }
+}
+
+fn join(items: &[String], word: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
+    }
+}
+
+fn rules_text(rules: &[Rule]) -> String {
+    let texts: Vec<String> = rules.iter().map(|r| format!("`{r}`")).collect();
+    join(&texts, "and")
+}
+
+/// The runs with the lowest finite `metric` among `runs`, and that value.
+fn lowest<'a>(runs: &[&'a RunRecord], metric: &str) -> Option<(Vec<&'a RunRecord>, f64)> {
+    let value = |r: &RunRecord| r.metrics.value(metric).filter(|v| v.is_finite());
+    let best = runs
+        .iter()
+        .filter_map(|r| value(r))
+        .min_by(f64::total_cmp)?;
+    Some((
+        runs.iter()
+            .copied()
+            .filter(|r| value(r) == Some(best))
+            .collect(),
+        best,
+    ))
+}
+
+fn names(runs: &[&RunRecord]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for r in runs {
+        let name = format!("**{}**", who(r));
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    join(&out, "and")
+}
+
+/// Metrics a recommendation without a goal is given for, with their units.
+const HEADLINE: [(&str, &str, &str); 3] = [
+    ("write_amp", "write amplification", "x"),
+    ("space_amp", "space amplification", "x"),
+    ("read_amp", "read amplification", " blocks per lookup"),
+];
+
+/// The decisions for `records` under `goal` (or the default rules).
+pub fn decide(records: &[RunRecord], goal: Option<&Goal>) -> Decisions {
+    let rules = goal.map_or_else(default_rules, Goal::rules);
+    let basis = match goal {
+        Some(g) if rules.is_empty() => format!(
+            "Goal from the spec: minimize `{}`, with no constraints.",
+            g.minimize
+        ),
+        Some(g) => format!(
+            "Goal from the spec: minimize `{}` subject to {}.",
+            g.minimize,
+            rules_text(&rules)
+        ),
+        None => format!(
+            "The spec states no `[goal]`; by default a configuration is recommended only if it satisfies {}: \
+             no write stalls, and tables that do not keep every byte ever written while the live data is smaller.",
+            rules_text(&rules)
+        ),
+    };
+    let mut recommendations = Vec::new();
+    let mut frontier_sentences = Vec::new();
+    for wl in workloads(records) {
+        let runs: Vec<&RunRecord> = records.iter().filter(|r| r.workload == wl).collect();
+        let verdict = judge(&runs, &rules);
+        let mut sentence = match goal {
+            Some(g) => goal_sentence(wl, g, &runs, &verdict.usable, &rules),
+            None => default_sentence(wl, &verdict.usable),
+        };
+        if !verdict.excluded.is_empty() {
+            let why: Vec<String> = verdict
+                .excluded
+                .iter()
+                .map(|(r, _, why)| format!("{} ({why})", who(r)))
+                .collect();
+            sentence.push_str(&format!(" Not recommended: {}.", join(&why, "and")));
+        }
+        recommendations.push(sentence);
+        frontier_sentences.push(frontier_sentence(wl, &runs, &rules));
+    }
+    Decisions {
+        basis,
+        recommendations,
+        frontier: frontier_sentences,
+    }
+}
+
+fn goal_sentence(
+    wl: &str,
+    goal: &Goal,
+    runs: &[&RunRecord],
+    usable: &[&RunRecord],
+    rules: &[Rule],
+) -> String {
+    match lowest(usable, goal.minimize) {
+        Some((best, value)) => {
+            let where_ = if frontier(usable).iter().any(|r| best.contains(r)) {
+                "on the Pareto frontier"
+            } else {
+                "off the frontier"
+            };
+            let of = if rules.is_empty() {
+                format!("of the {} runs", usable.len())
+            } else {
+                format!("of the {} runs that satisfy every constraint", usable.len())
+            };
+            format!(
+                "On **{wl}**, use {}: the lowest `{}` ({}) {of}; {where_}.",
+                names(&best),
+                goal.minimize,
+                short(value)
+            )
+        }
+        None => match binding_rule(runs, rules) {
+            Some((rule, n)) => format!(
+                "On **{wl}**, no run satisfies the goal: `{rule}` binds ({n} of {} runs fail it).",
+                runs.len()
+            ),
+            None => format!("On **{wl}**, no run measured `{}`.", goal.minimize),
+        },
+    }
+}
+
+fn default_sentence(wl: &str, usable: &[&RunRecord]) -> String {
+    if usable.is_empty() {
+        return format!("On **{wl}**, no run satisfies the default rules.");
+    }
+    let clauses: Vec<String> = HEADLINE
+        .iter()
+        .map(|(metric, what, unit)| match lowest(usable, metric) {
+            Some((best, value)) => format!(
+                "for the lowest {what} use {} ({:.2}{unit})",
+                names(&best),
+                value
+            ),
+            None => format!("no run measured {what}"),
+        })
+        .collect();
+    format!(
+        "On **{wl}**, {}; each is the best of the {} runs that satisfy the default rules.",
+        join(&clauses, "and"),
+        usable.len()
+    )
+}
+
+fn frontier_sentence(wl: &str, runs: &[&RunRecord], rules: &[Rule]) -> String {
+    let on = on_frontier(runs);
+    let members: Vec<String> = runs
+        .iter()
+        .zip(&on)
+        .filter(|(_, on)| **on)
+        .map(|(r, _)| {
+            let m = &r.metrics;
+            let mut text = format!(
+                "{} (write {}, space {}, read {}{})",
+                who(r),
+                short(m.write_amp),
+                short(m.space_amp),
+                short(m.read_amp),
+                if m.stall_seconds > 0.0 {
+                    format!(", stalls {} s", short(m.stall_seconds))
+                } else {
+                    String::new()
+                }
+            );
+            if let Some(rule) = rules.iter().find(|rule| !rule.holds(r)) {
+                text.push_str(&format!(" — fails `{rule}`"));
+            }
+            text
+        })
+        .collect();
+    let dominated = on.iter().filter(|on| !**on).count();
+    format!(
+        "On **{wl}**: {}; {dominated} of {} runs are dominated.",
+        join(&members, "and"),
+        runs.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::tests::record;
+
+    /// A sweep shaped like the default one: fifo without a TTL keeps every
+    /// byte, size-tiered writes least among the rest, leveled is smallest.
+    fn sweep() -> Vec<RunRecord> {
+        let mut leveled = record("leveled", "uniform", 12.9);
+        leveled.metrics.space_amp = 1.12;
+        leveled.metrics.read_amp = 0.52;
+        let mut tiered = record("size-tiered", "uniform", 5.3);
+        tiered.metrics.space_amp = 2.59;
+        tiered.metrics.read_amp = 0.51;
+        let mut rr = record("round-robin", "uniform", 13.5);
+        rr.metrics.space_amp = 1.25;
+        rr.metrics.read_amp = 0.52;
+        let mut fifo = record("fifo", "uniform", 1.0);
+        fifo.metrics.flush_bytes = 186_000_000;
+        fifo.metrics.compaction_write_bytes = 0;
+        fifo.metrics.sst_bytes = 186_000_000;
+        fifo.metrics.space_amp = 4.09;
+        fifo.metrics.read_amp = 1.32;
+        vec![leveled, tiered, rr, fifo]
+    }
+
+    #[test]
+    fn without_a_goal_unbounded_space_is_never_recommended_and_the_reason_is_given() {
+        let d = decide(&sweep(), None);
+        assert!(d
+            .basis
+            .contains("satisfies `stall_seconds == 0` and `bounded space`"));
+        let s = &d.recommendations[0];
+        assert!(
+            s.starts_with(
+                "On **uniform**, for the lowest write amplification use **size-tiered** (5.30x), \
+                 for the lowest space amplification use **leveled** (1.12x) and for the lowest \
+                 read amplification use **size-tiered** (0.51 blocks per lookup); each is the best \
+                 of the 3 runs that satisfy the default rules."
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains("Not recommended: fifo (keeps every byte it wrote (100% of 186 MB"),
+            "{s}"
+        );
+        let f = &d.frontier[0];
+        assert!(
+            f.contains("leveled (write 12.9, space 1.12, read 0.52)"),
+            "{f}"
+        );
+        assert!(f.contains("fifo (write 1, space 4.09, read 1.32) — fails `bounded space`"));
+        assert!(!f.contains("round-robin"), "dominated by leveled: {f}");
+        assert!(f.ends_with("1 of 4 runs are dominated."), "{f}");
+    }
+
+    #[test]
+    fn a_goal_picks_the_best_run_within_its_constraints() {
+        let goal = Goal {
+            minimize: "write_amp",
+            constraints: vec![Rule::parse("space_amp <= 1.5").unwrap()],
+            default_constraints: true,
+        };
+        let d = decide(&sweep(), Some(&goal));
+        assert_eq!(
+            d.basis,
+            "Goal from the spec: minimize `write_amp` subject to `stall_seconds == 0`, \
+             `bounded space` and `space_amp <= 1.5`."
+        );
+        let s = &d.recommendations[0];
+        assert!(
+            s.starts_with(
+                "On **uniform**, use **leveled**: the lowest `write_amp` (12.9) of the 2 runs \
+                 that satisfy every constraint; on the Pareto frontier."
+            ),
+            "{s}"
+        );
+        assert!(s.contains("size-tiered (space_amp = 2.59)"), "{s}");
+    }
+
+    #[test]
+    fn an_impossible_goal_names_the_binding_constraint() {
+        let goal = Goal {
+            minimize: "write_amp",
+            constraints: vec![Rule::parse("space_amp <= 1.0").unwrap()],
+            default_constraints: false,
+        };
+        let d = decide(&sweep(), Some(&goal));
+        assert!(
+            d.recommendations[0].starts_with(
+                "On **uniform**, no run satisfies the goal: `space_amp <= 1` binds (4 of 4 runs fail it)."
+            ),
+            "{}",
+            d.recommendations[0]
+        );
+    }
+}

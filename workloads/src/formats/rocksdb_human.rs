@@ -1,0 +1,214 @@
+//! The human-readable trace RocksDB's `trace_analyzer` writes with
+//! `-convert_to_human_readable_trace` (`tools/trace_analyzer_tool.cc`,
+//! `WriteTraceSequence`): one access per line,
+//!
+//! ```text
+//! <hex key> <type> <column family> <value size> <timestamp in us>
+//! 0x6B657931 1 0 32 1733012345678
+//! ```
+//!
+//! with the key as `0x` and upper-case hex, and the type numbered as
+//! `TraceOperationType`: 0 get, 1 put, 2 delete, 3 single delete, 4 range
+//! delete (whose lines start with the begin and end keys), 5 merge, 6 seek,
+//! 7 seek-for-prev, 8 a MultiGet key, 9 put-entity.
+
+use std::collections::VecDeque;
+use std::io::BufRead;
+
+use super::source::{Clock, LineFormat, LineSource};
+use super::{ReadOptions, TraceCounts};
+use crate::op::{Op, OpKind};
+use crate::spec::MAX_VALUE_SIZE;
+
+/// Longest line accepted: a 64 KiB key in hex and the numbers.
+const MAX_LINE: u64 = 1 << 18;
+
+/// The format's state: options and simulated time.
+pub(crate) struct Human {
+    options: ReadOptions,
+    clock: Clock,
+}
+
+/// A streaming reader of the format.
+pub(crate) fn reader<R: BufRead>(input: R, options: ReadOptions) -> LineSource<R, Human> {
+    let format = Human {
+        options,
+        clock: Clock::default(),
+    };
+    LineSource::new(input, MAX_LINE, format)
+}
+
+impl LineFormat for Human {
+    fn parse(
+        &mut self,
+        line: &str,
+        counts: &mut TraceCounts,
+        out: &mut VecDeque<Op>,
+    ) -> Result<(), String> {
+        out.extend(self.op(line, counts)?);
+        Ok(())
+    }
+}
+
+impl Human {
+    /// The op of one line, `None` for a line counted as skipped.
+    fn op(&mut self, line: &str, counts: &mut TraceCounts) -> Result<Option<Op>, String> {
+        let fields: Vec<&str> = line.split_ascii_whitespace().collect();
+        let (key, rest) = match fields.len() {
+            5 => (fields[0], &fields[1..]),
+            // A range delete: begin and end keys.
+            6 => (fields[0], &fields[2..]),
+            0 => return Err("empty line".into()),
+            n => {
+                return Err(format!(
+                    "expected 5 fields (hex key, type, column family, value size, timestamp), \
+                     found {n}"
+                ))
+            }
+        };
+        let number = |what: &str, text: &str| {
+            text.parse::<u64>()
+                .map_err(|_| format!("{what} {text:?} is not a non-negative integer"))
+        };
+        let type_code = number("type", rest[0])?;
+        let cf = number("column family", rest[1])?;
+        let value_size = number("value size", rest[2])?;
+        let ts = number("timestamp", rest[3])?;
+        let key = parse_hex_key(key)?;
+        if fields.len() == 6 && type_code != 4 {
+            return Err(format!(
+                "6 fields are only for a range delete (type 4), not type {type_code}"
+            ));
+        }
+        let (name, kind) = match type_code {
+            0 => ("get", Some(OpKind::Get)),
+            1 => ("put", Some(OpKind::Put)),
+            2 | 3 => ("delete", Some(OpKind::Delete)),
+            4 => ("range-delete", None),
+            5 => ("merge", None),
+            6 => (
+                "seek",
+                Some(OpKind::Scan {
+                    len: self.options.seek_scan_len,
+                }),
+            ),
+            7 => ("seek-for-prev", None),
+            8 => ("get", Some(OpKind::Get)),
+            9 => ("put-entity", None),
+            other => return Err(format!("unknown type {other} (expected 0..=9)")),
+        };
+        let time = self.clock.ms(ts);
+        let strict = self.options.strict;
+        let skip =
+            |counts: &mut TraceCounts, what: String| counts.skip(&what, strict).map(|_| None);
+        let Some(kind) = kind else {
+            return skip(counts, name.to_string());
+        };
+        if cf != 0 {
+            return skip(counts, format!("{name} (column family {cf})"));
+        }
+        if key.is_empty() {
+            return skip(counts, format!("{name} (empty key)"));
+        }
+        let value_len = if kind == OpKind::Put {
+            if value_size > u64::from(MAX_VALUE_SIZE) {
+                return skip(counts, format!("{name} (value over 16 MiB)"));
+            }
+            value_size as u32
+        } else {
+            0
+        };
+        Ok(Some(Op {
+            time,
+            kind,
+            key,
+            value_len,
+            ttl: None,
+        }))
+    }
+}
+
+/// `0x6B65` (or `6b65`): the key's bytes.
+fn parse_hex_key(text: &str) -> Result<Vec<u8>, String> {
+    let hex = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text);
+    if !hex.len().is_multiple_of(2) {
+        return Err(format!("key {text:?} has an odd number of hex digits"));
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .ok_or_else(|| format!("key {text:?} is not hex"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::source::{drain, Fail};
+
+    fn read(text: &str, strict: bool) -> Result<(Vec<Op>, TraceCounts), Fail> {
+        let options = ReadOptions {
+            strict,
+            ..ReadOptions::default()
+        };
+        drain(reader(text.as_bytes(), options))
+    }
+
+    #[test]
+    fn analyzer_lines_become_ops_with_times_from_the_first() {
+        let text = "0x6B31 1 0 32 1000000\n\
+                    0x6B31 0 0 0 1002500\n\
+                    0x6B32 6 0 0 1003000\n\
+                    0x6B31 2 0 0 1004000\n\
+                    0x6B31 0x6B39 4 0 0 1005000\n\
+                    0x6B33 5 0 8 1006000\n\
+                    0x6B34 1 3 8 1007000\n\
+                    0x6B35 8 0 0 1008000\n";
+        let (ops, counts) = read(text, false).unwrap();
+        let summary: Vec<(OpKind, &[u8], u32, u64)> = ops
+            .iter()
+            .map(|o| (o.kind, &o.key[..], o.value_len, o.time))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (OpKind::Put, &b"k1"[..], 32, 0),
+                (OpKind::Get, b"k1", 0, 2),
+                (OpKind::Scan { len: 1 }, b"k2", 0, 3),
+                (OpKind::Delete, b"k1", 0, 4),
+                (OpKind::Get, b"k5", 0, 8),
+            ]
+        );
+        assert_eq!(counts.unsupported_total(), 3);
+        assert_eq!(counts.unsupported["range-delete"], 1);
+        assert_eq!(counts.unsupported["merge"], 1);
+        assert_eq!(counts.unsupported["put (column family 3)"], 1);
+    }
+
+    #[test]
+    fn bad_lines_name_their_line_and_strict_refuses_skips() {
+        for (text, line, reason) in [
+            ("0x6B 1 0 3 5\n0x6B 1 0\n", 2, "expected 5 fields"),
+            ("0x6G 1 0 3 5\n", 1, "is not hex"),
+            ("0x6B 12 0 3 5\n", 1, "unknown type 12"),
+            ("0x6B 1 0 -3 5\n", 1, "value size \"-3\""),
+            ("0x6B 0x6C 1 0 3 5\n", 1, "only for a range delete"),
+            ("0x6B 1 0 3 5\n\n", 2, "empty line"),
+            ("0x6B 5 0 3 5\n", 1, "merge record cannot be applied"),
+        ] {
+            match read(text, true) {
+                Err(Fail::AtLine(n, why)) => {
+                    assert_eq!(n, line, "{text:?}");
+                    assert!(why.contains(reason), "{text:?}: {why}");
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+    }
+}
