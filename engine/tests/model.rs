@@ -112,8 +112,8 @@ fn run_with(seed: u64, opts: Options, disk: Option<&std::path::Path>, steps: usi
     // is exercised everywhere. A policy that drops whole files unread (FIFO)
     // always gets such data: only then does dropping a file of expired
     // versions never uncover an older version the model says is gone.
-    let all_ttl =
-        seed % 3 == 0 || (h.opts.compaction.policy.build)(&h.opts.compaction).drops_files_unread();
+    let all_ttl = seed.is_multiple_of(3)
+        || (h.opts.compaction.policy.build)(&h.opts.compaction).drops_files_unread();
     let key_space = rng.random_range(50..400u64);
 
     for step in 0..steps {

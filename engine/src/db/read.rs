@@ -208,7 +208,7 @@ impl Inner {
             }
             if !candidates.is_empty() {
                 // Newest first, for the early stop in `probe`.
-                candidates.sort_by(|a, b| b.0.cmp(&a.0));
+                candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
                 levels.push(candidates);
             }
         }

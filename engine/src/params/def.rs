@@ -305,7 +305,7 @@ pub fn parse_duration_ms(text: &str) -> Option<u64> {
 
 /// A duration in milliseconds as the shortest exact text: `600s`, `250ms`.
 pub fn format_duration_ms(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

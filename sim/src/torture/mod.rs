@@ -373,7 +373,7 @@ pub fn run(
     let mut reports = Vec::new();
     for (policy, d) in cfg.policies.iter().zip(&dirs) {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-        match torture_policy(cfg, *policy, d)? {
+        match torture_policy(cfg, policy, d)? {
             Ok(r) => {
                 on_policy(&r);
                 reports.push(r);
@@ -431,7 +431,7 @@ pub fn command(a: Args) -> Result<u8> {
         let (Some(dir), [policy]) = (&a.dir, policies.as_slice()) else {
             bail!("torture --child needs --dir and one --policy");
         };
-        run_child(dir, *policy, mode, a.wal_sync, a.seed)?;
+        run_child(dir, policy, mode, a.wal_sync, a.seed)?;
         return Ok(0);
     }
     if policies.is_empty() {

@@ -1,20 +1,30 @@
 //! The built-in compaction policies, one file each. Each file declares its
 //! `POLICY` (a [`PolicyDef`]); the list below is the built-in registry, in
 //! the order reports show policies. Adding a policy is its file, its picker
-//! fixture, and one name here.
+//! fixture, and one name here. A file that declares more than one policy
+//! (presets sharing one implementation) names the others in brackets after
+//! its module: `fluid[LAZY_LEVELING]` registers `fluid::POLICY`, then
+//! `fluid::LAZY_LEVELING`.
 
 use super::registry::PolicyDef;
 
 macro_rules! builtin_policies {
-    ($($module:ident),* $(,)?) => {
+    ($($module:ident $([$($also:ident),+])?),* $(,)?) => {
         $(mod $module;)*
 
         /// The built-in policies, in the order reports list them.
-        pub const BUILTIN: &[&PolicyDef] = &[$(&$module::POLICY),*];
+        pub const BUILTIN: &[&PolicyDef] = &[$(&$module::POLICY, $($(&$module::$also,)+)?)*];
     };
 }
 
-builtin_policies![leveled, round_robin, min_overlap, size_tiered, fifo];
+builtin_policies![
+    leveled,
+    round_robin,
+    min_overlap,
+    size_tiered,
+    fifo,
+    fluid[LAZY_LEVELING]
+];
 
 pub use fifo::Fifo;
 pub use leveled::Leveled;
