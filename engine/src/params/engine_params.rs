@@ -191,6 +191,23 @@ pub const ENGINE_PARAMS: &[EngineParam] = &[
         note = "0: no filter"
     ),
     engine_param!(
+        block_cache_size,
+        &["cache_size", "block_cache"],
+        Unit::Bytes,
+        bytes(0),
+        (0.0, PIB),
+        "bytes of SSTable blocks kept in an LRU block cache",
+        note = "0: no cache"
+    ),
+    engine_param!(
+        cache_index_and_filter_blocks,
+        &["cache_index_and_filter_blocks"],
+        Unit::Flag,
+        Value::Flag(false),
+        (0.0, 1.0),
+        "index and filter blocks live in the block cache, not pinned per table"
+    ),
+    engine_param!(
         wal,
         &[],
         Unit::Flag,
