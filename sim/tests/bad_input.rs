@@ -5,16 +5,10 @@
 //! garbage directories. Each gets a one-line error naming the problem and
 //! exit code 2: never a panic, a stack trace or a usage screen.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn lsmlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lsmlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs")
-}
+use common::lsmlab;
+use std::path::Path;
 
 const SPEC_HEAD: &str =
     "name = \"t\"\npolicy = \"leveled\"\nworkloads = [\"uniform\"]\nops = 500\n";

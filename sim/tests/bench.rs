@@ -2,18 +2,11 @@
 //! throughput and latency percentiles, then the per-level table; bad
 //! arguments get a one-line error and exit code 2. No timing is compared.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+
+use common::lsmlab;
 
 const ALL: &str = "fillseq,fillrandom,overwrite,readrandom,readwhilewriting,seekrandom";
-
-fn lsmlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lsmlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs")
-}
 
 /// A tiny benchmark that still flushes and compacts.
 fn tiny<'a>(extra: &[&'a str]) -> Vec<&'a str> {

@@ -5,16 +5,11 @@
 //! `merge` refuses shards that do not make up the spec exactly once; `check`
 //! refuses a baseline of another experiment (each refusal exit code 2).
 
+mod common;
+
+use common::lsmlab;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn lsmlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lsmlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs")
-}
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
