@@ -13,6 +13,7 @@ pub mod check_band;
 pub mod error;
 pub mod goal;
 pub mod journal;
+pub mod live_set;
 pub mod manifest;
 pub mod metrics;
 pub mod notebook;

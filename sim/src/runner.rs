@@ -3,13 +3,12 @@
 //! along the way and the DESIGN.md metrics measured at the end.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::short_key::ShortKey;
+use crate::live_set::{LiveSet, NEVER};
 use crate::theory::Shape;
 use lsmlab_engine::db::{EngineStats, ScanStats};
 use lsmlab_engine::fs::{DiskFs, Fs, MemFs};
@@ -180,94 +179,6 @@ pub fn run_dir_name(run_id: &str) -> String {
             }
         })
         .collect()
-}
-
-/// A fixed, fast hash of short byte strings (eight bytes a step, mixed at
-/// the end), for the live-key map: the std hasher resists adversaries the
-/// simulator does not have, at several times the cost.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let word = u64::from_le_bytes(c.try_into().expect("chunks of 8"));
-            self.0 = (self.0.rotate_left(23) ^ word).wrapping_mul(K);
-        }
-        let mut tail = [0u8; 8];
-        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        self.0 = (self.0.rotate_left(23) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
-    }
-
-    fn finish(&self) -> u64 {
-        // Murmur3's finaliser: every input bit reaches the low bits too.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
-
-/// Live keys: key -> (value length, expiry ms or `u64::MAX`). A hash map
-/// (with a fixed hasher) because a put is one hash and no key comparison;
-/// what depends on order ([`LiveSet::sorted_keys`]) sorts first, so every
-/// figure is the same on every machine.
-#[derive(Default)]
-struct LiveSet {
-    keys: HashMap<ShortKey, (u32, u64), BuildHasherDefault<KeyHasher>>,
-    /// INVARIANT: key+value bytes of every entry in `keys`, expired or not.
-    bytes: u64,
-    has_expiry: bool,
-}
-
-impl LiveSet {
-    fn put(&mut self, key: &[u8], len: u32, expiry: u64) {
-        self.has_expiry |= expiry != u64::MAX;
-        // Overwrites (most puts of a long run) allocate nothing.
-        match self.keys.get_mut(key) {
-            Some(slot) => {
-                self.bytes -= key.len() as u64 + slot.0 as u64;
-                *slot = (len, expiry);
-            }
-            None => {
-                self.keys.insert(ShortKey::from(key), (len, expiry));
-            }
-        }
-        self.bytes += key.len() as u64 + len as u64;
-    }
-
-    fn delete(&mut self, key: &[u8]) {
-        if let Some((old, _)) = self.keys.remove(key) {
-            self.bytes -= key.len() as u64 + old as u64;
-        }
-    }
-
-    /// Every key held (expired or not), in key order.
-    fn sorted_keys(&self) -> Vec<&[u8]> {
-        let mut keys: Vec<&[u8]> = self.keys.keys().map(ShortKey::as_slice).collect();
-        keys.sort_unstable();
-        keys
-    }
-
-    /// Bytes of the unexpired keys at `now`; forgets expired ones.
-    fn live_bytes(&mut self, now: u64) -> u64 {
-        if self.has_expiry {
-            let mut gone = 0u64;
-            self.keys.retain(|k, (len, exp)| {
-                let live = *exp > now;
-                if !live {
-                    gone += k.as_slice().len() as u64 + *len as u64;
-                }
-                live
-            });
-            self.bytes -= gone;
-        }
-        self.bytes
-    }
 }
 
 /// Per-operation counts (blocks, sorted runs), for the mean and percentiles.
@@ -549,7 +460,7 @@ impl Experiment<'_> {
                     }
                     None => {
                         self.db.put(&op.key, v)?;
-                        self.live.put(&op.key, op.value_len, u64::MAX);
+                        self.live.put(&op.key, op.value_len, NEVER);
                     }
                 }
                 self.prober.offer(&op.key);
@@ -615,15 +526,9 @@ impl Experiment<'_> {
     /// the gap key after each, on the tree after the final compaction.
     fn probe_settled(&mut self) -> Result<ReadMeter, lsmlab_engine::Error> {
         let present: Vec<Vec<u8>> = {
-            let n = self.live.keys.len() as u64;
+            let n = self.live.len();
             let step = (n / (SETTLED_PROBES / 2)).max(1) as usize;
-            self.live
-                .sorted_keys()
-                .into_iter()
-                .step_by(step)
-                .take((SETTLED_PROBES / 2) as usize)
-                .map(<[u8]>::to_vec)
-                .collect()
+            self.live.evenly_spaced(step, (SETTLED_PROBES / 2) as usize)
         };
         let mut meter = ReadMeter::default();
         for k in &present {
@@ -776,7 +681,7 @@ pub fn run_experiment(
         db,
         clock,
         fs,
-        live: LiveSet::default(),
+        live: LiveSet::for_workload(&workload, traced),
         prober: Prober::new(run.probe_rate, &workload, traced, run.seed),
         reads: ReadMeter::default(),
         window_start: (0, 0),
@@ -905,18 +810,6 @@ mod tests {
         assert_eq!(h.mean(), Some((98.0 + 3.0 + 7.0) / 100.0));
         assert_eq!(CountHistogram::default().percentile(0.99), 0.0);
         assert_eq!(CountHistogram::default().mean(), None);
-    }
-
-    #[test]
-    fn live_set_counts_overwrites_once_and_forgets_expired_keys() {
-        let mut l = LiveSet::default();
-        l.put(b"aa", 10, u64::MAX);
-        l.put(b"aa", 4, u64::MAX);
-        l.put(b"bb", 8, 500);
-        assert_eq!(l.live_bytes(100), 2 + 4 + 2 + 8);
-        assert_eq!(l.live_bytes(500), 2 + 4);
-        l.delete(b"aa");
-        assert_eq!(l.live_bytes(600), 0);
     }
 
     #[test]
