@@ -158,7 +158,7 @@ impl LiveSet {
                 (Some(_), None) => dense.next(),
                 (None, None) => break,
             };
-            if seen % step == 0 {
+            if seen.is_multiple_of(step) {
                 out.extend(next);
             }
             seen += 1;
