@@ -117,7 +117,7 @@ const PARAMS: &[(&str, &str, &str)] = &[
     ),
     (
         "preload",
-        "true | false",
+        "true | false (also yes/no, on/off, 1/0)",
         "insert all key_count keys before the mix (YCSB load phase)",
     ),
     (
@@ -212,11 +212,43 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, WorkloadError> {
     match value.trim() {
         "true" | "yes" | "on" | "1" => Ok(true),
         "false" | "no" | "off" | "0" => Ok(false),
-        _ => Err(WorkloadError::invalid(name, value, "true | false")),
+        _ => Err(WorkloadError::invalid(
+            name,
+            value,
+            "true | false (also yes/no, on/off, 1/0)",
+        )),
     }
 }
 
+/// The ways of setting the value size: `value_size` (a size or a range),
+/// its bounds, YCSB's field count and length. Each family is one way.
+const VALUE_SIZE_FAMILIES: &[&[&str]] = &[
+    &["value_size"],
+    &["value_size_min", "value_size_max"],
+    &["fieldcount", "fieldlength"],
+];
+
 impl WorkloadSpec {
+    /// Records that `name` sets the value size, refusing it when another
+    /// way of setting it was used before (the later would silently win).
+    fn claim_value_size(&mut self, name: &str) -> Result<(), WorkloadError> {
+        let Some(family) = VALUE_SIZE_FAMILIES.iter().find(|f| f.contains(&name)) else {
+            return Ok(());
+        };
+        let name: &'static str = family.iter().find(|n| **n == name).expect("found above");
+        match self.value_size_by {
+            Some(before) if !family.contains(&before) => Err(WorkloadError::Inconsistent(format!(
+                "{name} and {before} both set the value size, and the one set last would \
+                     silently win: use either value_size = \"MIN..=MAX\", or value_size_min and \
+                     value_size_max, or fieldcount and fieldlength"
+            ))),
+            _ => {
+                self.value_size_by = Some(name);
+                Ok(())
+            }
+        }
+    }
+
     /// Sets parameter `name` from its string form. An unknown name is an
     /// error listing the valid ones; a value that does not parse or is out
     /// of range is an error naming the parameter, the value and the allowed
@@ -226,6 +258,7 @@ impl WorkloadSpec {
     /// other fractions are zero, so the order of fraction settings does not
     /// matter.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), WorkloadError> {
+        self.claim_value_size(name)?;
         if let Some(&(_, canonical)) = YCSB_ALIASES.iter().find(|a| a.0 == name) {
             if canonical != "value_size" {
                 return self.set(canonical, value);

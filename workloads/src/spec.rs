@@ -233,6 +233,11 @@ pub struct WorkloadSpec {
     /// YCSB's `fieldcount` and `fieldlength` last set (their product is
     /// `value_size`); YCSB's defaults until then.
     pub ycsb_fields: (u64, u64),
+    /// The parameter that last set the value size (`value_size`,
+    /// `value_size_min`/`_max` or `fieldcount`/`fieldlength`): setting it
+    /// through another of these is refused, as one would silently undo the
+    /// other.
+    pub value_size_by: Option<&'static str>,
 }
 
 /// Upper bound of counts (`ops`, `key_count`), so indices never overflow.
@@ -270,6 +275,7 @@ impl Default for WorkloadSpec {
             seed: 1,
             mixgraph: MixGraph::default(),
             ycsb_fields: (10, 100),
+            value_size_by: None,
         }
     }
 }
@@ -401,6 +407,23 @@ impl WorkloadSpec {
     /// Operations the generator yields: the preload phase plus `ops`.
     pub fn total_ops(&self) -> u64 {
         self.preload_ops() + self.ops
+    }
+
+    /// An upper bound on the distinct keys a run of this workload holds at
+    /// once: each operation adds at most one key, and workloads that only
+    /// rewrite their key space (no inserts, no time series or queue) stay
+    /// within `key_count`. What a memory estimate multiplies by.
+    pub fn max_keys_held(&self) -> u64 {
+        let grows = self.mix.fractions().insert > 0.0
+            || matches!(
+                self.distribution,
+                Distribution::Timeseries | Distribution::Queue
+            );
+        if grows {
+            self.total_ops()
+        } else {
+            self.total_ops().min(self.key_count)
+        }
     }
 
     pub(crate) fn preload_ops(&self) -> u64 {

@@ -79,6 +79,9 @@ pub struct FaultRule {
     /// For a failed `Write`: append this many leading bytes of the data
     /// (at most all of them) before failing, as a torn write would.
     pub torn_bytes: Option<usize>,
+    /// Fail as a full disk does (`ErrorKind::StorageFull`, "No space left
+    /// on device") rather than with a generic error.
+    pub no_space: bool,
 }
 
 impl FaultRule {
@@ -96,6 +99,7 @@ impl FaultRule {
             nth,
             persistent: false,
             torn_bytes: None,
+            no_space: false,
         }
     }
 
@@ -108,6 +112,13 @@ impl FaultRule {
     /// Fails every matching operation from the `nth` on.
     pub fn persistent(mut self) -> Self {
         self.persistent = true;
+        self
+    }
+
+    /// Fails as a full disk does: `ErrorKind::StorageFull`, "No space
+    /// left on device" (a full disk without a small mount, so as non-root).
+    pub fn no_space(mut self) -> Self {
+        self.no_space = true;
         self
     }
 
@@ -173,8 +184,16 @@ fn check(state: &Mutex<State>, op: FaultOp, path: &Path) -> Result<(), Injected>
     }
     s.injected += 1;
     let msg = format!("injected fault: {op} #{n} on {}", path.display());
+    let error = if rule.no_space {
+        io::Error::new(
+            io::ErrorKind::StorageFull,
+            format!("{msg}: No space left on device"),
+        )
+    } else {
+        io::Error::other(msg)
+    };
     Err(Injected {
-        error: Error::io(path, io::Error::other(msg)),
+        error: Error::io(path, error),
         torn_bytes: rule.torn_bytes,
     })
 }
@@ -395,6 +414,56 @@ impl Fs for FaultFs {
 mod tests {
     use super::*;
     use crate::fs::MemFs;
+
+    /// A full disk without root (no small tmpfs to mount): every append from
+    /// the 300th on fails with "No space left on device". The database
+    /// turns read-only naming the error, and every write acknowledged before
+    /// it is there on reopen.
+    #[test]
+    fn a_full_disk_keeps_acknowledged_writes_and_leaves_the_database_read_only() {
+        use crate::{Db, Env, Options, VirtualClock};
+        let mem = MemFs::new();
+        let fault = FaultFs::new(Arc::new(mem.clone()));
+        let env = |fs: Arc<dyn Fs>| Env {
+            fs,
+            clock: Arc::new(VirtualClock::new(0)),
+        };
+        let mut opts = Options::default();
+        opts.set("write_buffer_size", "16KiB").unwrap();
+        let key = |i: u32| format!("key{i:08}").into_bytes();
+        let value = |i: u32| vec![b'a' + (i % 26) as u8; 100];
+        let db = Db::open_with(DIR, opts.clone(), env(Arc::new(fault.clone()))).unwrap();
+        fault.arm(FaultRule::new(FaultOp::Write, 300).persistent().no_space());
+        let mut acked = 0;
+        let error = loop {
+            match db.put(&key(acked), &value(acked)) {
+                Ok(()) => acked += 1,
+                Err(e) => break e,
+            }
+            assert!(acked < 100_000, "the disk never filled");
+        };
+        assert!(
+            error.to_string().contains("No space left on device"),
+            "{error}"
+        );
+        assert!(acked > 100, "only {acked} writes before the disk filled");
+        let e = db.put(b"after", b"the error").unwrap_err();
+        assert!(matches!(e, Error::ReadOnly(_)), "{e}");
+        assert!(e.to_string().contains("No space left on device"), "{e}");
+        assert!(db.get(&key(0)).unwrap().is_some(), "reads still work");
+        drop(db);
+        // Space is freed: recovery may write again.
+        fault.disarm();
+        let db = Db::open_with(DIR, opts, env(Arc::new(fault))).unwrap();
+        let missing = (0..acked)
+            .filter(|&i| db.get(&key(i)).unwrap().as_deref() != Some(&value(i)[..]))
+            .count();
+        assert_eq!(
+            missing, 0,
+            "{missing} of {acked} acknowledged writes were lost"
+        );
+        assert_eq!(db.get(b"after").unwrap(), None);
+    }
 
     const DIR: &str = "/db";
 
