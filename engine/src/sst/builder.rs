@@ -171,6 +171,12 @@ impl TableBuilder {
         Ok(())
     }
 
+    /// The tagged properties the table will carry (see
+    /// [`super::properties`] for the tag ranges); set them before `finish`.
+    pub fn tagged_properties_mut(&mut self) -> &mut super::properties::TaggedProperties {
+        &mut self.props.tagged
+    }
+
     /// Entries added so far.
     pub fn num_entries(&self) -> u64 {
         self.props.entries
