@@ -143,12 +143,22 @@ struct RunArgs {
     /// Where runs.csv and timeline.csv go.
     #[arg(long, default_value = "notebooks-out/run")]
     out: PathBuf,
+    /// A trace workload's records lsmlab cannot apply (merges, range
+    /// deletes, other column families...) are errors instead of being
+    /// counted, skipped and warned about.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Args)]
 struct SweepArgs {
     /// Sweep spec (TOML); without it, the embedded default sweep.
     spec: Option<PathBuf>,
+    /// A trace workload's records lsmlab cannot apply (merges, range
+    /// deletes, other column families...) are errors instead of being
+    /// counted, skipped and warned about.
+    #[arg(long)]
+    strict: bool,
     /// Runs in parallel, 1 ..= 1024 (default: the machine's cores).
     #[arg(long)]
     jobs: Option<usize>,
@@ -447,7 +457,16 @@ fn load_spec(path: Option<&Path>) -> Result<(SweepSpec, String)> {
 /// before any runs, so a bad one fails at once rather than after hours of
 /// others; an error names the spec lines (of `spec`, when the runs come
 /// from a file) of the settings it is about.
-fn preflight(runs: &[&RunSpec], spec: Option<&SweepSpec>, fs: &FsChoice) -> Result<()> {
+///
+/// With `strict`, a trace holding records lsmlab cannot apply is an error
+/// (as `workloads inspect --strict` makes it): the runs replay the same
+/// files, so checking here is enough.
+fn preflight(
+    runs: &[&RunSpec],
+    spec: Option<&SweepSpec>,
+    fs: &FsChoice,
+    strict: bool,
+) -> Result<()> {
     let limit = lsmlab::runner::physical_memory().unwrap_or(u64::MAX);
     let mut traces = std::collections::HashSet::new();
     for run in runs {
@@ -456,7 +475,7 @@ fn preflight(runs: &[&RunSpec], spec: Option<&SweepSpec>, fs: &FsChoice) -> Resu
         let workload = lsmlab::runner::build_workload(run).map_err(located)?;
         if let Some(path) = run.trace_spec() {
             if traces.insert(path.clone()) {
-                let trace = lsmlab::runner::open_trace(run, &path, &workload)?;
+                let trace = lsmlab::runner::open_trace(run, &path, &workload, strict)?;
                 if trace.counts().unsupported_total() > 0 {
                     eprintln!("warning: trace {path}: {}", trace.counts().describe());
                 }
@@ -558,7 +577,7 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     let spec = SweepSpec::parse(&spec_text, "<lsmlab run>", &catalog)?;
     let run = spec.runs().remove(0);
     warn_ignored_params(&spec, |o| format!("--set {}", o.qualified));
-    preflight(&[&run], None, &a.fs.choice()?)?;
+    preflight(&[&run], None, &a.fs.choice()?, a.strict)?;
     // Fail before the run, not after it, when the output cannot be written.
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let mut out = run_all(&[&run], &a.fs.choice()?, 1, true)?
@@ -671,7 +690,7 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
     let selected = shard_runs(&spec, &runs, a.shard)?;
     let jobs = jobs(a.jobs)?;
     warn_ignored_params(&spec, spec_line(&spec));
-    preflight(&selected, Some(&spec), &a.fs.choice()?)?;
+    preflight(&selected, Some(&spec), &a.fs.choice()?, a.strict)?;
     let shard = a.shard.unwrap_or_else(Shard::whole);
     let data_dir = match a.shard {
         Some(s) => a.notebooks_out.join(format!(
@@ -805,7 +824,7 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
             let hash = spec_hash(&spec.name, &runs);
             let selected: Vec<&RunSpec> = runs.iter().collect();
             warn_ignored_params(&spec, spec_line(&spec));
-            preflight(&selected, Some(&spec), &FsChoice::MEM)?;
+            preflight(&selected, Some(&spec), &FsChoice::MEM, false)?;
             let jobs = jobs(a.jobs)?;
             run_all(&selected, &FsChoice::MEM, jobs, !a.quiet)?
                 .into_iter()

@@ -245,13 +245,17 @@ fn human_bytes(n: u128) -> String {
 
 /// The trace of a `trace:[FORMAT:]PATH` workload, validated; a CSV trace
 /// replays at the workload's `ingest_rate`.
+/// With `strict`, a record lsmlab cannot apply is an error rather than
+/// counted and skipped.
 pub fn open_trace(
     run: &RunSpec,
     spec: &str,
     workload: &WorkloadSpec,
+    strict: bool,
 ) -> Result<TraceFile, RunError> {
     let options = ReadOptions {
         ingest_rate: workload.ingest_rate,
+        strict,
         ..ReadOptions::default()
     };
     TraceFile::open_spec(spec, options).map_err(|source| RunError::Workload {
@@ -852,7 +856,11 @@ pub fn run_experiment(
     };
     let traced = run.workload.starts_with("trace:");
     let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> = match run.trace_spec() {
-        Some(path) => Box::new(open_trace(run, &path, &workload)?.ops().map_err(werr)?),
+        Some(path) => Box::new(
+            open_trace(run, &path, &workload, false)?
+                .ops()
+                .map_err(werr)?,
+        ),
         None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
     };
 
