@@ -160,6 +160,11 @@ pub fn build_workload(run: &RunSpec) -> Result<WorkloadSpec, RunError> {
     if let Some(ops) = run.ops {
         w.ops = ops;
     }
+    let names = run
+        .settings
+        .iter()
+        .filter_map(|(n, _)| n.strip_prefix("workload."));
+    lsmlab_workloads::check_value_size_settings(names).map_err(werr)?;
     for (name, value) in &run.settings {
         if let Some(bare) = name.strip_prefix("workload.") {
             w.set(bare, value).map_err(werr)?;

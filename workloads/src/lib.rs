@@ -39,7 +39,7 @@ pub use mixgraph::{
     SineFit,
 };
 pub use op::{Op, OpKind};
-pub use params::{ParamInfo, YCSB_ALIASES};
+pub use params::{check_value_size_settings, ParamInfo, YCSB_ALIASES};
 /// The workloads' generator, for other deterministic draws (the lab's probes).
 pub use rng::SplitMix64;
 pub use spec::{Distribution, Fractions, Mix, PreloadOrder, ScanLengthDist, WorkloadSpec, PRESETS};

@@ -228,27 +228,33 @@ const VALUE_SIZE_FAMILIES: &[&[&str]] = &[
     &["fieldcount", "fieldlength"],
 ];
 
-impl WorkloadSpec {
-    /// Records that `name` sets the value size, refusing it when another
-    /// way of setting it was used before (the later would silently win).
-    fn claim_value_size(&mut self, name: &str) -> Result<(), WorkloadError> {
-        let Some(family) = VALUE_SIZE_FAMILIES.iter().find(|f| f.contains(&name)) else {
-            return Ok(());
+/// Refuses a list of settings (parameter names, in the order they are
+/// applied) that sets the value size in two ways: the one applied last
+/// would silently undo the other.
+pub fn check_value_size_settings<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), WorkloadError> {
+    let mut first: Option<(&str, usize)> = None;
+    for name in names {
+        let Some(family) = VALUE_SIZE_FAMILIES.iter().position(|f| f.contains(&name)) else {
+            continue;
         };
-        let name: &'static str = family.iter().find(|n| **n == name).expect("found above");
-        match self.value_size_by {
-            Some(before) if !family.contains(&before) => Err(WorkloadError::Inconsistent(format!(
-                "{name} and {before} both set the value size, and the one set last would \
+        match first {
+            Some((before, f)) if f != family => {
+                return Err(WorkloadError::Inconsistent(format!(
+                    "{before} and {name} both set the value size, and the one set last would \
                      silently win: use either value_size = \"MIN..=MAX\", or value_size_min and \
                      value_size_max, or fieldcount and fieldlength"
-            ))),
-            _ => {
-                self.value_size_by = Some(name);
-                Ok(())
+                )))
             }
+            Some(_) => {}
+            None => first = Some((name, family)),
         }
     }
+    Ok(())
+}
 
+impl WorkloadSpec {
     /// Sets parameter `name` from its string form. An unknown name is an
     /// error listing the valid ones; a value that does not parse or is out
     /// of range is an error naming the parameter, the value and the allowed
@@ -258,7 +264,6 @@ impl WorkloadSpec {
     /// other fractions are zero, so the order of fraction settings does not
     /// matter.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), WorkloadError> {
-        self.claim_value_size(name)?;
         if let Some(&(_, canonical)) = YCSB_ALIASES.iter().find(|a| a.0 == name) {
             if canonical != "value_size" {
                 return self.set(canonical, value);
@@ -568,6 +573,39 @@ mod tests {
             spec.set(p.name, &p.default)
                 .unwrap_or_else(|e| panic!("default of {}: {e}", p.name));
             assert!(!p.allowed.is_empty() && !p.description.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_value_size_is_set_one_way_only() {
+        for ok in [
+            &["value_size", "ttl"][..],
+            &["value_size_min", "value_size_max"],
+            &["fieldcount", "fieldlength", "ops"],
+        ] {
+            check_value_size_settings(ok.iter().copied()).unwrap();
+        }
+        for (mixed, named) in [
+            (
+                &["value_size", "value_size_min"][..],
+                "value_size and value_size_min",
+            ),
+            (
+                &["value_size_max", "ops", "value_size"],
+                "value_size_max and value_size",
+            ),
+            (
+                &["fieldlength", "value_size_min"],
+                "fieldlength and value_size_min",
+            ),
+        ] {
+            let e = check_value_size_settings(mixed.iter().copied())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("{named} both set the value size")),
+                "{e}"
+            );
         }
     }
 

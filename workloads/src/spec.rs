@@ -233,11 +233,6 @@ pub struct WorkloadSpec {
     /// YCSB's `fieldcount` and `fieldlength` last set (their product is
     /// `value_size`); YCSB's defaults until then.
     pub ycsb_fields: (u64, u64),
-    /// The parameter that last set the value size (`value_size`,
-    /// `value_size_min`/`_max` or `fieldcount`/`fieldlength`): setting it
-    /// through another of these is refused, as one would silently undo the
-    /// other.
-    pub value_size_by: Option<&'static str>,
 }
 
 /// Upper bound of counts (`ops`, `key_count`), so indices never overflow.
@@ -275,7 +270,6 @@ impl Default for WorkloadSpec {
             seed: 1,
             mixgraph: MixGraph::default(),
             ycsb_fields: (10, 100),
-            value_size_by: None,
         }
     }
 }

@@ -415,56 +415,6 @@ mod tests {
     use super::*;
     use crate::fs::MemFs;
 
-    /// A full disk without root (no small tmpfs to mount): every append from
-    /// the 300th on fails with "No space left on device". The database
-    /// turns read-only naming the error, and every write acknowledged before
-    /// it is there on reopen.
-    #[test]
-    fn a_full_disk_keeps_acknowledged_writes_and_leaves_the_database_read_only() {
-        use crate::{Db, Env, Options, VirtualClock};
-        let mem = MemFs::new();
-        let fault = FaultFs::new(Arc::new(mem.clone()));
-        let env = |fs: Arc<dyn Fs>| Env {
-            fs,
-            clock: Arc::new(VirtualClock::new(0)),
-        };
-        let mut opts = Options::default();
-        opts.set("write_buffer_size", "16KiB").unwrap();
-        let key = |i: u32| format!("key{i:08}").into_bytes();
-        let value = |i: u32| vec![b'a' + (i % 26) as u8; 100];
-        let db = Db::open_with(DIR, opts.clone(), env(Arc::new(fault.clone()))).unwrap();
-        fault.arm(FaultRule::new(FaultOp::Write, 300).persistent().no_space());
-        let mut acked = 0;
-        let error = loop {
-            match db.put(&key(acked), &value(acked)) {
-                Ok(()) => acked += 1,
-                Err(e) => break e,
-            }
-            assert!(acked < 100_000, "the disk never filled");
-        };
-        assert!(
-            error.to_string().contains("No space left on device"),
-            "{error}"
-        );
-        assert!(acked > 100, "only {acked} writes before the disk filled");
-        let e = db.put(b"after", b"the error").unwrap_err();
-        assert!(matches!(e, Error::ReadOnly(_)), "{e}");
-        assert!(e.to_string().contains("No space left on device"), "{e}");
-        assert!(db.get(&key(0)).unwrap().is_some(), "reads still work");
-        drop(db);
-        // Space is freed: recovery may write again.
-        fault.disarm();
-        let db = Db::open_with(DIR, opts, env(Arc::new(fault))).unwrap();
-        let missing = (0..acked)
-            .filter(|&i| db.get(&key(i)).unwrap().as_deref() != Some(&value(i)[..]))
-            .count();
-        assert_eq!(
-            missing, 0,
-            "{missing} of {acked} acknowledged writes were lost"
-        );
-        assert_eq!(db.get(b"after").unwrap(), None);
-    }
-
     const DIR: &str = "/db";
 
     fn path(name: &str) -> PathBuf {
