@@ -418,12 +418,13 @@ fn fit_recovers_the_published_key_range_hotness() {
     // The largest key seen is within a few keys of the space's end.
     within("key_count", r.key_count as f64, 300_000.0, 0.001);
     let [a, b, c, d] = r.dist;
-    // Tolerances: sampling noise plus db_bench's integer range shares,
-    // which make d about 10% steeper than generated (see fit_shape).
-    within("keyrange_dist_a", a, 14.18, 0.08);
-    within("keyrange_dist_b", b, -2.917, 0.03);
+    // Tolerances: sampling noise, and what is left of db_bench's integer
+    // range shares after the fit's half-unit correction (see fit_shape).
+    within("keyrange_dist_a", a, 14.18, 0.06);
+    within("keyrange_dist_b", b, -2.917, 0.02);
     within("keyrange_dist_c", c, 0.0164, 0.08);
-    within("keyrange_dist_d", d, -0.08082, 0.15);
+    within("keyrange_dist_d", d, -0.08082, 0.10);
+    eprintln!("key ranges fitted: a {a}, b {b}, c {c}, d {d} (published 14.18, -2.917, 0.0164, -0.08082)");
     assert!(r.fit.ks_distance < 0.01, "{r:?}");
     assert_eq!(fit.params.keyrange_dist_a, a);
     let rebuilt = rebuild(&fit);
@@ -458,6 +459,7 @@ fn fit_recovers_the_sine_rate() {
     );
     within("sine_d", d, 1000.0, 0.01);
     assert!(f.explained > 0.95, "{f:?}");
+    eprintln!("sine fitted: {a} sin({b} t + {c}) + {d}, explaining {:.3}", f.explained);
     assert_eq!(
         [
             fit.params.sine_a,
