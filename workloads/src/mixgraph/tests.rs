@@ -424,7 +424,9 @@ fn fit_recovers_the_published_key_range_hotness() {
     within("keyrange_dist_b", b, -2.917, 0.02);
     within("keyrange_dist_c", c, 0.0164, 0.08);
     within("keyrange_dist_d", d, -0.08082, 0.10);
-    eprintln!("key ranges fitted: a {a}, b {b}, c {c}, d {d} (published 14.18, -2.917, 0.0164, -0.08082)");
+    eprintln!(
+        "key ranges fitted: a {a}, b {b}, c {c}, d {d} (published 14.18, -2.917, 0.0164, -0.08082)"
+    );
     assert!(r.fit.ks_distance < 0.01, "{r:?}");
     assert_eq!(fit.params.keyrange_dist_a, a);
     let rebuilt = rebuild(&fit);
@@ -459,7 +461,10 @@ fn fit_recovers_the_sine_rate() {
     );
     within("sine_d", d, 1000.0, 0.01);
     assert!(f.explained > 0.95, "{f:?}");
-    eprintln!("sine fitted: {a} sin({b} t + {c}) + {d}, explaining {:.3}", f.explained);
+    eprintln!(
+        "sine fitted: {a} sin({b} t + {c}) + {d}, explaining {:.3}",
+        f.explained
+    );
     assert_eq!(
         [
             fit.params.sine_a,
