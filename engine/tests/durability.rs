@@ -1,7 +1,8 @@
 //! Durability as RocksDB promises it, on real files and real processes:
 //! without `wal_sync`, an acknowledged write survives a crash of the process
 //! (it reached the operating system before the write returned); after a
-//! full disk, writes acknowledged before it are still there on reopen and
+//! full disk (a small tmpfs as root, `FaultFs` failing with "No space left
+//! on device" otherwise), writes acknowledged before it are still there on reopen and
 //! the database says it went read-only; a database open in one process
 //! cannot be opened by another.
 //!
@@ -204,16 +205,12 @@ impl Drop for SmallDisk {
     }
 }
 
-#[test]
-fn a_full_disk_keeps_acknowledged_writes_and_leaves_the_database_read_only() {
-    let Some(disk) = SmallDisk::mount(1 << 20) else {
-        return;
-    };
-    let dir = disk.path().join("db");
-    // Takes most of the disk; removed later to let recovery write.
-    let filler = disk.path().join("filler");
-    std::fs::write(&filler, vec![0u8; 700 << 10]).unwrap();
-    let db = Db::open(&dir, unsynced()).unwrap();
+/// Writes until the disk is full, then checks what a full disk must leave:
+/// the error names it, later writes are refused as read-only, reads still
+/// work; then `free` makes room and `open` reopens, and every write
+/// acknowledged before the error is there.
+fn fill_until_full_then_reopen(open: impl Fn() -> Db, free: impl FnOnce()) {
+    let db = open();
     let mut acked = 0;
     let error = loop {
         match db.put(&key(acked), &value(acked)) {
@@ -230,9 +227,10 @@ fn a_full_disk_keeps_acknowledged_writes_and_leaves_the_database_read_only() {
     let e = db.put(b"after", b"the error").unwrap_err();
     assert!(matches!(e, Error::ReadOnly(_)), "{e}");
     assert!(e.to_string().contains("No space left on device"), "{e}");
+    assert_eq!(db.get(&key(0)).unwrap(), Some(value(0)), "reads still work");
     drop(db);
-    std::fs::remove_file(&filler).unwrap();
-    let db = Db::open(&dir, unsynced()).unwrap();
+    free();
+    let db = open();
     let missing = (0..acked)
         .filter(|&i| db.get(&key(i)).unwrap().as_deref() != Some(&value(i)[..]))
         .count();
@@ -241,6 +239,41 @@ fn a_full_disk_keeps_acknowledged_writes_and_leaves_the_database_read_only() {
         "{missing} of {acked} writes acknowledged before the disk filled were lost"
     );
     assert_eq!(db.get(b"after").unwrap(), None);
+}
+
+#[test]
+fn a_full_disk_keeps_acknowledged_writes_and_leaves_the_database_read_only() {
+    let Some(disk) = SmallDisk::mount(1 << 20) else {
+        return;
+    };
+    let dir = disk.path().join("db");
+    // Takes most of the disk; removed later to let recovery write.
+    let filler = disk.path().join("filler");
+    std::fs::write(&filler, vec![0u8; 700 << 10]).unwrap();
+    fill_until_full_then_reopen(
+        || Db::open(&dir, unsynced()).unwrap(),
+        || std::fs::remove_file(&filler).unwrap(),
+    );
+}
+
+/// The same without root (no small tmpfs to mount): `FaultFs` fails every
+/// append from the 300th on as a full disk does (`StorageFull`, "No space
+/// left on device").
+#[test]
+fn a_full_disk_without_root_keeps_acknowledged_writes_too() {
+    use lsmlab_engine::fs::{FaultFs, FaultOp, FaultRule, Fs, MemFs};
+    use lsmlab_engine::{Env, VirtualClock};
+    use std::sync::Arc;
+    let fault = FaultFs::new(Arc::new(MemFs::new()));
+    let open = || {
+        let env = Env {
+            fs: Arc::new(fault.clone()) as Arc<dyn Fs>,
+            clock: Arc::new(VirtualClock::new(0)),
+        };
+        Db::open_with("/db", unsynced(), env).unwrap()
+    };
+    fault.arm(FaultRule::new(FaultOp::Write, 300).persistent().no_space());
+    fill_until_full_then_reopen(open, || fault.disarm());
 }
 
 #[test]

@@ -255,3 +255,100 @@ fn a_manifest_cut_after_its_wal_was_retired_is_refused_and_keeps_the_table() {
         "the table holding the only copy of the writes was deleted"
     );
 }
+
+/// A copy of every file of `src` (but `LOCK`) in a new file system.
+fn clone_fs(src: &MemFs) -> MemFs {
+    let dst = MemFs::new();
+    dst.create_dir_all(Path::new(DIR)).unwrap();
+    for (name, bytes) in snapshot(src) {
+        let mut w = dst.create(&path(&name)).unwrap();
+        w.append(&bytes).unwrap();
+        w.sync().unwrap();
+    }
+    dst
+}
+
+/// Writes table `t`'s 40 keys (as `build` does) and flushes them.
+fn flush_table(mem: &MemFs, t: u32) {
+    let db = Db::open_with(DIR, opts(), env(mem)).unwrap();
+    for i in 0..40 {
+        let k = format!("t{t}-{}", String::from_utf8(key(i)).unwrap());
+        db.put(k.as_bytes(), &value(i, 1, 30)).unwrap();
+    }
+    db.flush().unwrap();
+    db.close().unwrap();
+}
+
+fn replace(mem: &MemFs, name: &str, bytes: &[u8]) {
+    mem.remove(&path(name)).unwrap();
+    let mut w = mem.create(&path(name)).unwrap();
+    w.append(bytes).unwrap();
+    w.sync().unwrap();
+}
+
+/// Two databases given the same writes hold tables equal in size, keys,
+/// sequence numbers and counts: only the database identity in the table's
+/// properties tells them apart.
+#[test]
+fn a_table_copied_from_another_database_is_refused_naming_both() {
+    let ours = MemFs::new();
+    let expected = build(&ours, 2);
+    let theirs = MemFs::new();
+    build(&theirs, 2);
+    let ssts = names(&ours, ".sst");
+    assert_eq!(
+        ssts,
+        names(&theirs, ".sst"),
+        "the test needs equal numbering"
+    );
+    let copy = theirs.read_all(&path(&ssts[1])).unwrap();
+    assert_eq!(copy.len() as u64, ours.file_size(&path(&ssts[1])).unwrap());
+    replace(&ours, &ssts[1], &copy);
+    let e = open_and_read(&ours, &expected).expect_err("a foreign table was served");
+    assert_corruption_naming(&e, &ssts[1]);
+    let id = |fs: &MemFs| String::from_utf8(fs.read_all(&path("IDENTITY")).unwrap()).unwrap();
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!("written by database {}", id(&theirs).trim()))
+            && text.contains(&format!("this database is {}", id(&ours).trim())),
+        "{text}"
+    );
+}
+
+/// A copy of a database that diverged (one more reopen, so one more file
+/// number used) then took the same writes: its table equals ours in all
+/// but its file number, and put in place of ours it is refused.
+#[test]
+fn a_table_renamed_over_another_is_refused_naming_both_numbers() {
+    let ours = MemFs::new();
+    build(&ours, 1);
+    let theirs = clone_fs(&ours);
+    Db::open_with(DIR, opts(), env(&theirs))
+        .unwrap()
+        .close()
+        .unwrap();
+    flush_table(&ours, 7);
+    flush_table(&theirs, 7);
+    let new = |fs: &MemFs| {
+        let mut v = names(fs, ".sst");
+        v.pop().unwrap()
+    };
+    let (our_name, their_name) = (new(&ours), new(&theirs));
+    assert_ne!(our_name, their_name, "the copy used one more file number");
+    let copy = theirs.read_all(&path(&their_name)).unwrap();
+    assert_eq!(copy.len() as u64, ours.file_size(&path(&our_name)).unwrap());
+    replace(&ours, &our_name, &copy);
+    let expected = {
+        let db = Db::open_with(DIR, opts(), env(&clone_fs(&theirs))).unwrap();
+        db.scan(b"", None, usize::MAX).unwrap()
+    };
+    let e = open_and_read(&ours, &expected).expect_err("a renamed table was served");
+    assert_corruption_naming(&e, &our_name);
+    let (ours_n, theirs_n) = (&our_name[..6], &their_name[..6]);
+    assert!(
+        e.to_string().contains(&format!(
+            "written as table {theirs_n}, but the manifest expects table {ours_n}"
+        )),
+        "{e}"
+    );
+}

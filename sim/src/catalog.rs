@@ -162,9 +162,68 @@ impl ParamCatalog for Catalog {
     }
 }
 
+/// Warnings for policy parameters that some of `policies` ignore: for
+/// each `(qualified name, where it is set)`, the policies that do not
+/// declare it and those that do. A warning, not an error: one sweep over
+/// several policies sets a parameter that only some of them read.
+pub fn ignored_policy_params<'a>(
+    policies: &[String],
+    settings: impl IntoIterator<Item = (&'a str, String)>,
+) -> Vec<String> {
+    let reg = registry::builtin();
+    let mut warnings = Vec::new();
+    for (qualified, place) in settings {
+        let Some(bare) = qualified.strip_prefix("policy.") else {
+            continue;
+        };
+        let declares = |p: &registry::PolicyDef| p.param(bare).is_some();
+        let ignoring: Vec<&str> = policies
+            .iter()
+            .filter_map(|name| reg.find(name).ok())
+            .filter(|p| !declares(p))
+            .map(|p| p.name)
+            .collect();
+        if ignoring.is_empty() {
+            continue;
+        }
+        let users: Vec<&str> = reg
+            .policies()
+            .iter()
+            .filter(|p| declares(p))
+            .map(|p| p.name)
+            .collect();
+        warnings.push(format!(
+            "warning: {place}: `{qualified}` is ignored by {}; the policies that use it: {}",
+            ignoring.join(", "),
+            if users.is_empty() {
+                "none".to_string()
+            } else {
+                users.join(", ")
+            }
+        ));
+    }
+    warnings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_policy_parameter_set_for_a_policy_that_ignores_it_is_named() {
+        let policies = vec!["leveled".to_string(), "fifo".to_string()];
+        let w = ignored_policy_params(&policies, [("policy.ttl", "x.toml:4".to_string())]);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("warning: x.toml:4: `policy.ttl` is ignored by leveled;")
+                && w[0].contains("fifo"),
+            "{}",
+            w[0]
+        );
+        let fifo_only = vec!["fifo".to_string()];
+        assert!(ignored_policy_params(&fifo_only, [("policy.ttl", "x".to_string())]).is_empty());
+        assert!(ignored_policy_params(&policies, [("engine.wal", "x".to_string())]).is_empty());
+    }
 
     #[test]
     fn values_are_checked_against_their_own_range_not_the_defaults_of_others() {

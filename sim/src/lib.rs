@@ -12,6 +12,7 @@ pub mod check;
 pub mod check_band;
 pub mod error;
 pub mod goal;
+pub mod input_limits;
 pub mod journal;
 pub mod live_set;
 pub mod manifest;

@@ -143,12 +143,22 @@ struct RunArgs {
     /// Where runs.csv and timeline.csv go.
     #[arg(long, default_value = "notebooks-out/run")]
     out: PathBuf,
+    /// A trace workload's records lsmlab cannot apply (merges, range
+    /// deletes, other column families...) are errors instead of being
+    /// counted, skipped and warned about.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Args)]
 struct SweepArgs {
     /// Sweep spec (TOML); without it, the embedded default sweep.
     spec: Option<PathBuf>,
+    /// A trace workload's records lsmlab cannot apply (merges, range
+    /// deletes, other column families...) are errors instead of being
+    /// counted, skipped and warned about.
+    #[arg(long)]
+    strict: bool,
     /// Runs in parallel, 1 ..= 1024 (default: the machine's cores).
     #[arg(long)]
     jobs: Option<usize>,
@@ -365,6 +375,7 @@ fn cmd_bench(a: BenchArgs) -> Result<()> {
         statistics: a.statistics,
         options: build_options(&policy, &a.mode, &settings)?,
         seed: a.seed,
+        reader_stack_size: None,
     };
     let report = run(&cfg, &mut std::io::stdout().lock())?;
     if let Some(path) = &a.json {
@@ -408,11 +419,20 @@ fn jobs(given: Option<usize>) -> Result<usize> {
 /// Applies `--seeds N` to a loaded spec.
 fn with_seeds(mut spec: SweepSpec, seeds: Option<u64>) -> Result<SweepSpec> {
     if let Some(n) = seeds {
-        if !(1..=1000).contains(&n) {
-            bail!("--seeds {n}: must be from 1 to 1000");
+        use lsmlab::spec::{MAX_RUNS, MAX_SEEDS};
+        if !(1..=MAX_SEEDS).contains(&n) {
+            bail!("--seeds {n}: must be from 1 to {MAX_SEEDS}");
         }
         if spec.grid.iter().any(|a| a.key == "seed") {
             bail!("--seeds {n}: the spec varies `seed` in its grid already; keep one");
+        }
+        if spec.run_count_with(n).is_none_or(|runs| runs > MAX_RUNS) {
+            bail!(
+                "--seeds {n}: {} configurations of {} x {n} seeds pass the limit of {MAX_RUNS} runs; \
+                 lower --seeds or split the sweep",
+                spec.run_count_with(1).unwrap_or(usize::MAX),
+                spec.file
+            );
         }
         spec.seeds = n;
     }
@@ -422,9 +442,9 @@ fn with_seeds(mut spec: SweepSpec, seeds: Option<u64>) -> Result<SweepSpec> {
 fn load_spec(path: Option<&Path>) -> Result<(SweepSpec, String)> {
     match path {
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Ok((SweepSpec::from_file(p, &Catalog)?, text))
+            let spec = SweepSpec::from_file(p, &Catalog)?;
+            let text = lsmlab::input_limits::read_text(p, lsmlab::input_limits::MAX_SPEC_BYTES)?;
+            Ok((spec, text))
         }
         None => Ok((
             SweepSpec::default_sweep(&Catalog)?,
@@ -433,24 +453,63 @@ fn load_spec(path: Option<&Path>) -> Result<(SweepSpec, String)> {
     }
 }
 
-/// Checks every run's options, workload and trace file before any runs, so
-/// a bad one fails at once rather than after hours of others.
-fn preflight(runs: &[&RunSpec]) -> Result<()> {
+/// Checks every run's options, workload, memory estimate and trace file
+/// before any runs, so a bad one fails at once rather than after hours of
+/// others; an error names the spec lines (of `spec`, when the runs come
+/// from a file) of the settings it is about.
+///
+/// With `strict`, a trace holding records lsmlab cannot apply is an error
+/// (as `workloads inspect --strict` makes it): the runs replay the same
+/// files, so checking here is enough.
+fn preflight(
+    runs: &[&RunSpec],
+    spec: Option<&SweepSpec>,
+    fs: &FsChoice,
+    strict: bool,
+) -> Result<()> {
+    let limit = lsmlab::runner::physical_memory().unwrap_or(u64::MAX);
     let mut traces = std::collections::HashSet::new();
     for run in runs {
-        lsmlab::runner::build_options(run)?;
-        lsmlab::runner::build_workload(run)?;
+        let located = |e: lsmlab::runner::RunError| located(spec, e);
+        lsmlab::runner::build_options(run).map_err(located)?;
+        let workload = lsmlab::runner::build_workload(run).map_err(located)?;
         if let Some(path) = run.trace_spec() {
             if traces.insert(path.clone()) {
-                let workload = lsmlab::runner::build_workload(run)?;
-                let trace = lsmlab::runner::open_trace(run, &path, &workload)?;
+                let trace = lsmlab::runner::open_trace(run, &path, &workload, strict)?;
                 if trace.counts().unsupported_total() > 0 {
                     eprintln!("warning: trace {path}: {}", trace.counts().describe());
                 }
             }
+        } else {
+            lsmlab::runner::check_memory(run, &workload, fs, limit).map_err(located)?;
         }
     }
     Ok(())
+}
+
+/// Prints a warning for each policy parameter of `spec` that one of its
+/// policies ignores; `place` says where a setting comes from.
+fn warn_ignored_params(spec: &SweepSpec, place: impl Fn(&lsmlab::spec::SettingOrigin) -> String) {
+    let settings = spec
+        .origins
+        .iter()
+        .map(|o| (o.qualified.as_str(), place(o)));
+    for warning in lsmlab::catalog::ignored_policy_params(&spec.policies, settings) {
+        eprintln!("{warning}");
+    }
+}
+
+/// `file:line` of a spec setting.
+fn spec_line(spec: &SweepSpec) -> impl Fn(&lsmlab::spec::SettingOrigin) -> String + '_ {
+    |o| format!("{}:{}", spec.file, o.line)
+}
+
+/// A run's error, prefixed with the spec lines of the settings it names.
+fn located(spec: Option<&SweepSpec>, e: lsmlab::runner::RunError) -> anyhow::Error {
+    match spec.and_then(|s| s.origins_named_in(&e.cause())) {
+        Some(places) => anyhow::anyhow!("{places}: {e}"),
+        None => e.into(),
+    }
 }
 
 fn print_summary(out: &lsmlab::runner::RunOutput) {
@@ -517,7 +576,8 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     let spec_text = run_spec_toml(&run);
     let spec = SweepSpec::parse(&spec_text, "<lsmlab run>", &catalog)?;
     let run = spec.runs().remove(0);
-    preflight(&[&run])?;
+    warn_ignored_params(&spec, |o| format!("--set {}", o.qualified));
+    preflight(&[&run], None, &a.fs.choice()?, a.strict)?;
     // Fail before the run, not after it, when the output cannot be written.
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let mut out = run_all(&[&run], &a.fs.choice()?, 1, true)?
@@ -606,14 +666,19 @@ fn catch_interrupts() {
 }
 
 /// The runs of `shard`, dealt by estimated cost (operations to run).
-fn shard_runs(runs: &[RunSpec], shard: Option<Shard>) -> Result<Vec<&RunSpec>> {
+fn shard_runs<'r>(
+    spec: &SweepSpec,
+    runs: &'r [RunSpec],
+    shard: Option<Shard>,
+) -> Result<Vec<&'r RunSpec>> {
     let all: Vec<&RunSpec> = runs.iter().collect();
     let Some(shard) = shard else {
         return Ok(all);
     };
     let mut cost = std::collections::HashMap::new();
     for run in &all {
-        cost.insert(run.run_id.clone(), build_workload(run)?.total_ops());
+        let workload = build_workload(run).map_err(|e| located(Some(spec), e))?;
+        cost.insert(run.run_id.clone(), workload.total_ops());
     }
     Ok(shard.select_by_cost(all, |r| cost[&r.run_id]))
 }
@@ -622,9 +687,10 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
     let (spec, text) = load_spec(a.spec.as_deref())?;
     let spec = with_seeds(spec, a.seeds)?;
     let runs = spec.runs();
-    let selected = shard_runs(&runs, a.shard)?;
+    let selected = shard_runs(&spec, &runs, a.shard)?;
     let jobs = jobs(a.jobs)?;
-    preflight(&selected)?;
+    warn_ignored_params(&spec, spec_line(&spec));
+    preflight(&selected, Some(&spec), &a.fs.choice()?, a.strict)?;
     let shard = a.shard.unwrap_or_else(Shard::whole);
     let data_dir = match a.shard {
         Some(s) => a.notebooks_out.join(format!(
@@ -757,7 +823,8 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
             let runs = spec.runs();
             let hash = spec_hash(&spec.name, &runs);
             let selected: Vec<&RunSpec> = runs.iter().collect();
-            preflight(&selected)?;
+            warn_ignored_params(&spec, spec_line(&spec));
+            preflight(&selected, Some(&spec), &FsChoice::MEM, false)?;
             let jobs = jobs(a.jobs)?;
             run_all(&selected, &FsChoice::MEM, jobs, !a.quiet)?
                 .into_iter()

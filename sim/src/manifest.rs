@@ -82,7 +82,7 @@ impl Manifest {
 
     /// Reads a manifest; errors name the file and the field.
     pub fn read(path: &Path) -> Result<Manifest> {
-        let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+        let text = crate::input_limits::read_text(path, crate::input_limits::MAX_MANIFEST_BYTES)?;
         let bad = |message: String| LabError::output(path, message);
         let value: Value =
             serde_json::from_str(&text).map_err(|e| bad(format!("not a manifest: {e}")))?;

@@ -15,6 +15,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{LabError, Result};
+use crate::input_limits::{open_bounded, Bounded, MAX_CSV_BYTES, MAX_CSV_LINE_BYTES};
 pub use crate::metrics::{
     amplification_metrics, metric_info, Direction, MetricInfo, Metrics, METRICS,
 };
@@ -238,9 +239,10 @@ impl<'a> CsvRow<'a> {
     }
 }
 
-/// Opens a CSV file for reading with a header row, strict field counts.
-pub(crate) fn open_csv(path: &Path) -> Result<csv::Reader<File>> {
-    let file = File::open(path).map_err(|e| LabError::io(path, e))?;
+/// Opens a CSV file for reading with a header row, strict field counts,
+/// within the lab's CSV size and line limits.
+pub(crate) fn open_csv(path: &Path) -> Result<csv::Reader<Bounded<File>>> {
+    let file = open_bounded(path, MAX_CSV_BYTES, MAX_CSV_LINE_BYTES)?;
     Ok(csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)

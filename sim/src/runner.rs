@@ -73,12 +73,30 @@ pub enum RunError {
         value: String,
         reason: String,
     },
+    /// The run would hold more in memory than the machine has.
+    #[error("run {run}: {reason}")]
+    Memory { run: String, reason: String },
     #[error("run {run}: {path}: {reason}")]
     Dir {
         run: String,
         path: PathBuf,
         reason: String,
     },
+}
+
+impl RunError {
+    /// What went wrong without the run id (which holds grid labels that
+    /// would read as parameter names): to find the settings it names.
+    pub fn cause(&self) -> String {
+        match self {
+            RunError::Threads(m) => m.clone(),
+            RunError::Engine { source, .. } => source.to_string(),
+            RunError::Workload { source, .. } => source.to_string(),
+            RunError::Setting { name, reason, .. } => format!("{name}: {reason}"),
+            RunError::Dir { reason, .. } => reason.clone(),
+            RunError::Memory { reason, .. } => reason.clone(),
+        }
+    }
 }
 
 /// What a run produced.
@@ -141,6 +159,11 @@ pub fn build_workload(run: &RunSpec) -> Result<WorkloadSpec, RunError> {
     if let Some(ops) = run.ops {
         w.ops = ops;
     }
+    let names = run
+        .settings
+        .iter()
+        .filter_map(|(n, _)| n.strip_prefix("workload."));
+    lsmlab_workloads::check_value_size_settings(names).map_err(werr)?;
     for (name, value) in &run.settings {
         if let Some(bare) = name.strip_prefix("workload.") {
             w.set(bare, value).map_err(werr)?;
@@ -150,15 +173,93 @@ pub fn build_workload(run: &RunSpec) -> Result<WorkloadSpec, RunError> {
     Ok(w)
 }
 
+/// Bytes the simulator keeps per key it holds, besides the key itself:
+/// the live-key map's entry (key vector, value length, expiry, hash slot)
+/// and the allocator's overhead for the key.
+pub const BOOKKEEPING_BYTES_PER_KEY: u64 = 64;
+
+/// This machine's physical memory in bytes (`None` where it cannot be
+/// asked).
+pub fn physical_memory() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf only reads system configuration.
+        let (pages, size) = unsafe {
+            (
+                libc::sysconf(libc::_SC_PHYS_PAGES),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        if pages > 0 && size > 0 {
+            return (pages as u64).checked_mul(size as u64);
+        }
+    }
+    None
+}
+
+/// Refuses a run whose estimated memory passes `limit` bytes, before it
+/// allocates anything: the keys it can hold (`max_keys_held`) times the
+/// simulator's per-key cost, plus, with `--fs mem`, its table files (key
+/// and largest value per key, twice for compaction's old and new copies).
+pub fn check_memory(
+    run: &RunSpec,
+    w: &WorkloadSpec,
+    fs: &FsChoice,
+    limit: u64,
+) -> Result<(), RunError> {
+    let keys = u128::from(w.max_keys_held());
+    let key = w.key_size as u128;
+    let per_key = key + u128::from(BOOKKEEPING_BYTES_PER_KEY);
+    let files_per_key = match fs {
+        FsChoice::Mem { .. } => 2 * (key + u128::from(w.value_size_max) + 16),
+        FsChoice::Disk(_) => 0,
+    };
+    let estimate = keys * (per_key + files_per_key);
+    if estimate <= u128::from(limit) {
+        return Ok(());
+    }
+    let files = if files_per_key > 0 {
+        format!(" + {files_per_key} bytes of in-memory table files (--fs mem)")
+    } else {
+        String::new()
+    };
+    Err(RunError::Memory {
+        run: run.run_id.clone(),
+        reason: format!(
+            "key_count = {} with {} operations can hold {keys} keys, an estimated {} of memory \
+             ({keys} keys x ({key} key bytes + {BOOKKEEPING_BYTES_PER_KEY} bytes of bookkeeping{files})), \
+             above the limit of {} (this machine's physical memory): lower key_count or ops{}",
+            w.key_count,
+            w.total_ops(),
+            human_bytes(estimate),
+            human_bytes(u128::from(limit)),
+            if files_per_key > 0 { ", or use --fs disk" } else { "" }
+        ),
+    })
+}
+
+fn human_bytes(n: u128) -> String {
+    const GIB: u128 = 1 << 30;
+    if n >= GIB {
+        format!("{:.1} GiB", n as f64 / GIB as f64)
+    } else {
+        format!("{:.1} MiB", n as f64 / (1u128 << 20) as f64)
+    }
+}
+
 /// The trace of a `trace:[FORMAT:]PATH` workload, validated; a CSV trace
 /// replays at the workload's `ingest_rate`.
+/// With `strict`, a record lsmlab cannot apply is an error rather than
+/// counted and skipped.
 pub fn open_trace(
     run: &RunSpec,
     spec: &str,
     workload: &WorkloadSpec,
+    strict: bool,
 ) -> Result<TraceFile, RunError> {
     let options = ReadOptions {
         ingest_rate: workload.ingest_rate,
+        strict,
         ..ReadOptions::default()
     };
     TraceFile::open_spec(spec, options).map_err(|source| RunError::Workload {
@@ -665,7 +766,11 @@ pub fn run_experiment(
     };
     let traced = run.workload.starts_with("trace:");
     let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> = match run.trace_spec() {
-        Some(path) => Box::new(open_trace(run, &path, &workload)?.ops().map_err(werr)?),
+        Some(path) => Box::new(
+            open_trace(run, &path, &workload, false)?
+                .ops()
+                .map_err(werr)?,
+        ),
         None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
     };
 

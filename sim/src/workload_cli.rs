@@ -26,7 +26,19 @@ enum WorkloadsCommand {
     Inspect(InspectArgs),
     /// Estimate db_bench mixgraph parameters from a trace; print them as a
     /// spec fragment with each distribution's goodness of fit.
-    Fit(InspectArgs),
+    Fit(FitArgs),
+}
+
+#[derive(Args)]
+struct FitArgs {
+    #[command(flatten)]
+    trace: InspectArgs,
+    /// Ranges the key space is cut into for the key-range hotness fit.
+    #[arg(long, default_value_t = 30)]
+    keyrange_num: u64,
+    /// Keys in the key space (default: the largest key index seen, plus one).
+    #[arg(long)]
+    key_count: Option<u64>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -224,10 +236,25 @@ fn inspect(a: InspectArgs) -> Result<()> {
     Ok(())
 }
 
-fn fit(a: InspectArgs) -> Result<()> {
+fn fit(f: FitArgs) -> Result<()> {
+    if !(8..=1 << 20).contains(&f.keyrange_num) {
+        bail!(
+            "--keyrange-num {}: must be from 8 to 1048576",
+            f.keyrange_num
+        );
+    }
+    if f.key_count == Some(0) {
+        bail!("--key-count 0: must be at least 1");
+    }
+    let options = lsmlab_workloads::FitOptions {
+        keyrange_num: f.keyrange_num,
+        key_count: f.key_count,
+    };
+    let a = f.trace;
     let trace = TraceFile::open_spec(&a.trace, a.read.options()?)?;
     let mut error = None;
-    let fit = lsmlab_workloads::fit_mixgraph(stop_at_error(trace.ops()?, &mut error));
+    let fit =
+        lsmlab_workloads::fit_mixgraph_with(stop_at_error(trace.ops()?, &mut error), &options);
     if let Some(e) = error {
         return Err(e.into());
     }

@@ -182,7 +182,11 @@ const CASES: &[(&[&str], &str)] = &[
     (&["sweep", "hugesize.toml"], "99999999TiB"),
     (&["sweep", "keys.toml"], "key_count"),
     (&["sweep", "gridrange.toml"], "l0_file_limit"),
-    (&["sweep", "cross.toml"], "l0_slowdown_limit"),
+    // A run-time error names the spec line of the setting behind it.
+    (
+        &["sweep", "cross.toml"],
+        "cross.toml:6: `engine.l0_file_limit`: run leveled/uniform: invalid option l0_slowdown_limit",
+    ),
     (&["sweep", "fractions.toml"], "must sum to 1"),
     (&["sweep", "biggrid.toml"], "more than 100000 runs"),
     (
@@ -473,13 +477,15 @@ const CASES: &[(&[&str], &str)] = &[
     ),
 ];
 
-#[test]
-fn every_bad_input_is_one_line_naming_the_problem_with_exit_code_2() {
-    let dir = tempfile::tempdir().unwrap();
-    write_fixtures(dir.path());
+/// The cases that did not fail as they must: exit code 2, one line
+/// `error: ...` holding the needle, no panic, within 30 s (each takes
+/// milliseconds; a grid axis once took minutes before it was refused).
+fn failed_cases(cases: &[(&[&str], &str)], dir: &Path) -> Vec<String> {
     let mut failures = Vec::new();
-    for (args, needle) in CASES {
-        let o = lsmlab(args, dir.path());
+    for (args, needle) in cases {
+        let start = std::time::Instant::now();
+        let o = lsmlab(args, dir);
+        let took = start.elapsed();
         let err = String::from_utf8_lossy(&o.stderr);
         let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
         let ok = o.status.code() == Some(2)
@@ -487,14 +493,23 @@ fn every_bad_input_is_one_line_naming_the_problem_with_exit_code_2() {
             && lines[0].starts_with("error: ")
             && err.contains(needle)
             && !err.contains("panicked")
-            && !err.contains("RUST_BACKTRACE");
+            && !err.contains("RUST_BACKTRACE")
+            && took < std::time::Duration::from_secs(30);
         if !ok {
             failures.push(format!(
-                "{args:?}: exit {:?}, wanted one line with `{needle}`:\n{err}",
+                "{args:?}: exit {:?} after {took:?}, wanted one line with `{needle}`:\n{err}",
                 o.status.code()
             ));
         }
     }
+    failures
+}
+
+#[test]
+fn every_bad_input_is_one_line_naming_the_problem_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    write_fixtures(dir.path());
+    let failures = failed_cases(CASES, dir.path());
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",
@@ -503,4 +518,146 @@ fn every_bad_input_is_one_line_naming_the_problem_with_exit_code_2() {
         failures.join("\n")
     );
     eprintln!("{} bad inputs tried", CASES.len());
+}
+
+/// Spec text with the usual head and `tail`.
+fn spec(tail: &str) -> String {
+    format!("{SPEC_HEAD}{tail}")
+}
+
+/// Inputs of every kind past their size limit, and settings whose error
+/// only shows when a run starts: each refused quickly, in one line naming
+/// the file (and line, field, limit or allowed range), exit code 2.
+#[test]
+fn every_input_has_a_limit_and_run_time_errors_name_the_spec_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write = |name: &str, text: &str| std::fs::write(d.join(name), text).unwrap();
+    // A spec past 1 MiB (a comment is enough).
+    write("huge.toml", &spec(&format!("# {}\n", "x".repeat(1 << 20))));
+    // One seed axis of 130,000 values: under the size limit, far past the
+    // run limit; refused from its length, before any value is checked.
+    let seeds: Vec<String> = (0..130_000).map(|i| i.to_string()).collect();
+    write(
+        "longaxis.toml",
+        &spec(&format!("[grid]\nseed = [{}]\n", seeds.join(","))),
+    );
+    let axis: Vec<String> = (1..=200).map(|i| i.to_string()).collect();
+    write(
+        "axis200.toml",
+        &spec(&format!("[grid]\nkey_count = [{}]\n", axis.join(","))),
+    );
+    write(
+        "mem.toml",
+        &spec("[workload]\nkey_count = 100000000000\npreload = true\n"),
+    );
+    write("mb.toml", &spec("[engine]\nwrite_buffer_size = \"4mb\"\n"));
+    write(
+        "valuesize.toml",
+        &spec("[workload]\nvalue_size = 100\nvalue_size_min = 10\n"),
+    );
+    write(
+        "equal.toml",
+        &spec("[grid]\nwrite_buffer_size = [\"4MiB\", \"4194304\"]\n"),
+    );
+    write("cross.toml", &spec("[engine]\nl0_file_limit = 30\n"));
+    // A RocksDB trace whose second record claims a 4 GiB payload.
+    let mut trace = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../workloads/testdata/rocksdb/delete.trace"),
+    )
+    .unwrap();
+    let header_len = u32::from_le_bytes(trace[9..13].try_into().unwrap()) as usize;
+    let second = 13 + header_len;
+    trace[second + 9..second + 13].copy_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(d.join("hugerecord.trace"), &trace).unwrap();
+
+    let cases: &[(&[&str], &str)] = &[
+        (&["sweep", "huge.toml"], "huge.toml: larger than the limit of 1048576 bytes"),
+        (&["sweep", "/dev/zero"], "/dev/zero: larger than the limit of 1048576 bytes"),
+        (
+            &["check", "--baseline", "/dev/zero", "--results", "/dev/zero"],
+            "/dev/zero: line 1 is longer than the limit of 1048576 bytes",
+        ),
+        (
+            &["run", "--workload", "trace:/dev/zero"],
+            "/dev/zero:1: line longer than 1048576 bytes",
+        ),
+        (
+            &["run", "--workload", "trace:rocksdb:hugerecord.trace"],
+            "declares a 4294967295-byte payload, above the limit of 67108864 bytes",
+        ),
+        (
+            &["sweep", "longaxis.toml"],
+            "longaxis.toml:6: `grid.seed`: 1 policies x 1 workloads x 1 seeds x axes of 130000 values expand to more than 100000 runs",
+        ),
+        (
+            &["sweep", "axis200.toml", "--seeds", "1000"],
+            "--seeds 1000: 200 configurations of axis200.toml x 1000 seeds pass the limit of 100000 runs",
+        ),
+        (
+            &["sweep", "mem.toml"],
+            "mem.toml:6: `workload.key_count`: run leveled/uniform: key_count = 100000000000",
+        ),
+        (&["sweep", "mem.toml"], "(this machine's physical memory)"),
+        (
+            &["run", "--key-count", "100000000000", "--set", "preload=true"],
+            "above the limit of",
+        ),
+        (
+            &["sweep", "mb.toml"],
+            "mb.toml:6: `engine.write_buffer_size`: invalid option write_buffer_size = 4mb: allowed 4KiB ..= 1TiB (bytes, or with KiB/MiB/GiB/TiB or K/M/G/T, powers of 1024)",
+        ),
+        (
+            &["sweep", "valuesize.toml"],
+            "valuesize.toml:6: `workload.value_size`; valuesize.toml:7: `workload.value_size_min`: run leveled/uniform: inconsistent workload parameters: value_size and value_size_min both set the value size",
+        ),
+        (
+            &["run", "--value-size", "100", "--set", "value_size_max=200"],
+            "value_size and value_size_max both set the value size",
+        ),
+        (
+            &["sweep", "equal.toml"],
+            "equal.toml:6: `grid.write_buffer_size`: value `4194304` equals `4MiB` listed before",
+        ),
+        (
+            &["sweep", "cross.toml"],
+            "cross.toml:6: `engine.l0_file_limit`: run leveled/uniform: invalid option l0_slowdown_limit = 20: allowed l0_file_limit (30) ..= 1048576",
+        ),
+    ];
+    let failures = failed_cases(cases, d);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Accepted, documented forms: `wal = "yes"` and RocksDB's `4M` sizes run;
+/// a policy parameter the policy ignores is a warning naming the policies
+/// that use it, and the sweep goes on.
+#[test]
+fn documented_acceptances_run_and_an_ignored_policy_parameter_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = "name = \"t\"\nworkloads = [\"uniform\"]\nops = 300\n[policy]\nname = \"leveled\"\n\
+                ttl = 5\n[engine]\nwal = \"yes\"\nwrite_buffer_size = \"4M\"\n";
+    std::fs::write(d.join("ok.toml"), text).unwrap();
+    let o = lsmlab(
+        &[
+            "sweep",
+            "ok.toml",
+            "--quiet",
+            "--notebooks-out",
+            "nb",
+            "--reports-out",
+            "rp",
+        ],
+        d,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(
+            "warning: ok.toml:6: `policy.ttl` is ignored by leveled; the policies that use it: fifo"
+        ),
+        "{err}"
+    );
+    let runs = std::fs::read_to_string(d.join("nb/t/runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 2, "{runs}");
 }

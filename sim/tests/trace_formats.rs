@@ -164,6 +164,36 @@ fn a_db_bench_trace_runs_and_bad_traces_name_the_byte() {
             && e.contains("skipped 1 records lsmlab cannot apply: merge 1"),
         "{e}"
     );
+    // `--strict` on run and sweep means what it means for `workloads
+    // inspect`: the record is an error naming its line, before any run.
+    let o = lsmlab(
+        &["run", "--strict", "--workload", &spec, "--out", "out"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("h.txt:2: merge record cannot be applied"),
+        "{}",
+        text(&o.stderr)
+    );
+    let sweep = dir.path().join("strict.toml");
+    std::fs::write(
+        &sweep,
+        format!("name = \"s\"\npolicy = \"leveled\"\nworkload = \"{spec}\"\n"),
+    )
+    .unwrap();
+    let args = ["sweep", "--strict", "strict.toml", "--quiet"];
+    let o = lsmlab(&args, dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("h.txt:2: merge record cannot be applied"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(
+        !dir.path().join("notebooks-out/s").exists(),
+        "a refused sweep wrote results"
+    );
 }
 
 /// `rocksdb.number.keys.written COUNT : 1600` -> 1600.

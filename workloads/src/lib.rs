@@ -34,9 +34,12 @@ pub use generator::Generator;
 pub use key::{
     decode_key, decode_series_key, encode_key, encode_series_key, MIN_KEY_SIZE, MIN_SERIES_KEY_SIZE,
 };
-pub use mixgraph::{fit_mixgraph, DistFit, MixGraph, MixGraphFit};
+pub use mixgraph::{
+    fit_mixgraph, fit_mixgraph_with, DistFit, FitOptions, KeyRangeFit, MixGraph, MixGraphFit,
+    SineFit,
+};
 pub use op::{Op, OpKind};
-pub use params::{ParamInfo, YCSB_ALIASES};
+pub use params::{check_value_size_settings, ParamInfo, YCSB_ALIASES};
 /// The workloads' generator, for other deterministic draws (the lab's probes).
 pub use rng::SplitMix64;
 pub use spec::{Distribution, Fractions, Mix, PreloadOrder, ScanLengthDist, WorkloadSpec, PRESETS};

@@ -117,7 +117,7 @@ const PARAMS: &[(&str, &str, &str)] = &[
     ),
     (
         "preload",
-        "true | false",
+        "true | false (also yes/no, on/off, 1/0)",
         "insert all key_count keys before the mix (YCSB load phase)",
     ),
     (
@@ -212,8 +212,46 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, WorkloadError> {
     match value.trim() {
         "true" | "yes" | "on" | "1" => Ok(true),
         "false" | "no" | "off" | "0" => Ok(false),
-        _ => Err(WorkloadError::invalid(name, value, "true | false")),
+        _ => Err(WorkloadError::invalid(
+            name,
+            value,
+            "true | false (also yes/no, on/off, 1/0)",
+        )),
     }
+}
+
+/// The ways of setting the value size: `value_size` (a size or a range),
+/// its bounds, YCSB's field count and length. Each family is one way.
+const VALUE_SIZE_FAMILIES: &[&[&str]] = &[
+    &["value_size"],
+    &["value_size_min", "value_size_max"],
+    &["fieldcount", "fieldlength"],
+];
+
+/// Refuses a list of settings (parameter names, in the order they are
+/// applied) that sets the value size in two ways: the one applied last
+/// would silently undo the other.
+pub fn check_value_size_settings<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), WorkloadError> {
+    let mut first: Option<(&str, usize)> = None;
+    for name in names {
+        let Some(family) = VALUE_SIZE_FAMILIES.iter().position(|f| f.contains(&name)) else {
+            continue;
+        };
+        match first {
+            Some((before, f)) if f != family => {
+                return Err(WorkloadError::Inconsistent(format!(
+                    "{before} and {name} both set the value size, and the one set last would \
+                     silently win: use either value_size = \"MIN..=MAX\", or value_size_min and \
+                     value_size_max, or fieldcount and fieldlength"
+                )))
+            }
+            Some(_) => {}
+            None => first = Some((name, family)),
+        }
+    }
+    Ok(())
 }
 
 impl WorkloadSpec {
@@ -535,6 +573,39 @@ mod tests {
             spec.set(p.name, &p.default)
                 .unwrap_or_else(|e| panic!("default of {}: {e}", p.name));
             assert!(!p.allowed.is_empty() && !p.description.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_value_size_is_set_one_way_only() {
+        for ok in [
+            &["value_size", "ttl"][..],
+            &["value_size_min", "value_size_max"],
+            &["fieldcount", "fieldlength", "ops"],
+        ] {
+            check_value_size_settings(ok.iter().copied()).unwrap();
+        }
+        for (mixed, named) in [
+            (
+                &["value_size", "value_size_min"][..],
+                "value_size and value_size_min",
+            ),
+            (
+                &["value_size_max", "ops", "value_size"],
+                "value_size_max and value_size",
+            ),
+            (
+                &["fieldlength", "value_size_min"],
+                "fieldlength and value_size_min",
+            ),
+        ] {
+            let e = check_value_size_settings(mixed.iter().copied())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("{named} both set the value size")),
+                "{e}"
+            );
         }
     }
 

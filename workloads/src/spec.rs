@@ -403,6 +403,23 @@ impl WorkloadSpec {
         self.preload_ops() + self.ops
     }
 
+    /// An upper bound on the distinct keys a run of this workload holds at
+    /// once: each operation adds at most one key, and workloads that only
+    /// rewrite their key space (no inserts, no time series or queue) stay
+    /// within `key_count`. What a memory estimate multiplies by.
+    pub fn max_keys_held(&self) -> u64 {
+        let grows = self.mix.fractions().insert > 0.0
+            || matches!(
+                self.distribution,
+                Distribution::Timeseries | Distribution::Queue
+            );
+        if grows {
+            self.total_ops()
+        } else {
+            self.total_ops().min(self.key_count)
+        }
+    }
+
     pub(crate) fn preload_ops(&self) -> u64 {
         if self.preload {
             self.key_count

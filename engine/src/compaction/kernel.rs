@@ -63,6 +63,9 @@ pub struct OutputSpec<'a> {
     /// Clock times recorded in the outputs' metadata.
     pub oldest_time_ms: u64,
     pub newest_time_ms: u64,
+    /// The database's identity, recorded in every output's properties with
+    /// its file number (`None`: a database from before identities).
+    pub db_identity: Option<&'a [u8]>,
 }
 
 /// The tables a merge wrote and its statistics.
@@ -223,10 +226,9 @@ fn merge_inner(
                 let file = out.fs.create(&path)?;
                 created.push(number);
                 cut.begin_output(parsed.user_key);
-                current = Some(OpenOutput {
-                    builder: TableBuilder::new(file, path, out.table_options),
-                    number,
-                });
+                let mut builder = TableBuilder::new(file, path, out.table_options);
+                builder.set_origin(number, out.db_identity);
+                current = Some(OpenOutput { builder, number });
             }
             last_user_key.clear();
             last_user_key.extend_from_slice(parsed.user_key);

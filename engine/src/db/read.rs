@@ -178,7 +178,7 @@ impl Inner {
             cache_index_and_filter_blocks: self.opts.cache_index_and_filter_blocks,
         };
         let t = Table::open_with(self.env.fs.as_ref(), &self.dir.join(file.file_name()), read)?;
-        t.check_matches(file)?;
+        t.check_matches(file, self.manifest.lineage().db_id.as_deref())?;
         self.tables.insert(file.number, t.clone());
         Ok(t)
     }

@@ -32,6 +32,7 @@ struct Context {
     fs: Arc<dyn Fs>,
     dir: PathBuf,
     files: FileNumbers,
+    db_identity: Option<Vec<u8>>,
 }
 
 impl Context {
@@ -54,6 +55,7 @@ impl Context {
             max_grandparent_files: shape.max_grandparent_files,
             oldest_time_ms: shape.oldest_time_ms,
             newest_time_ms: shape.newest_time_ms,
+            db_identity: self.db_identity.as_deref(),
         };
         let files = &self.files;
         let out = merge(input, &mut filter, &older, &spec, &mut || {
@@ -155,6 +157,7 @@ impl Inner {
             fs: self.env.fs.clone(),
             dir: self.dir.clone(),
             files: self.files.clone(),
+            db_identity: self.manifest.lineage().db_id.clone(),
         }
     }
 

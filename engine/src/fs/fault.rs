@@ -79,6 +79,9 @@ pub struct FaultRule {
     /// For a failed `Write`: append this many leading bytes of the data
     /// (at most all of them) before failing, as a torn write would.
     pub torn_bytes: Option<usize>,
+    /// Fail as a full disk does (`ErrorKind::StorageFull`, "No space left
+    /// on device") rather than with a generic error.
+    pub no_space: bool,
 }
 
 impl FaultRule {
@@ -96,6 +99,7 @@ impl FaultRule {
             nth,
             persistent: false,
             torn_bytes: None,
+            no_space: false,
         }
     }
 
@@ -108,6 +112,13 @@ impl FaultRule {
     /// Fails every matching operation from the `nth` on.
     pub fn persistent(mut self) -> Self {
         self.persistent = true;
+        self
+    }
+
+    /// Fails as a full disk does: `ErrorKind::StorageFull`, "No space
+    /// left on device" (a full disk without a small mount, so as non-root).
+    pub fn no_space(mut self) -> Self {
+        self.no_space = true;
         self
     }
 
@@ -173,8 +184,16 @@ fn check(state: &Mutex<State>, op: FaultOp, path: &Path) -> Result<(), Injected>
     }
     s.injected += 1;
     let msg = format!("injected fault: {op} #{n} on {}", path.display());
+    let error = if rule.no_space {
+        io::Error::new(
+            io::ErrorKind::StorageFull,
+            format!("{msg}: No space left on device"),
+        )
+    } else {
+        io::Error::other(msg)
+    };
     Err(Injected {
-        error: Error::io(path, io::Error::other(msg)),
+        error: Error::io(path, error),
         torn_bytes: rule.torn_bytes,
     })
 }

@@ -18,7 +18,8 @@ pub enum Unit {
     /// A whole number.
     Count,
     /// A whole number of bytes, optionally with a binary suffix (`4KiB`,
-    /// `16MiB`, `1GiB`; `K`/`KB`, `M`/`MB`, ... mean the same).
+    /// `16MiB`, `1GiB`; RocksDB's `K`, `M`, `G`, `T` mean the same; `MB`
+    /// and its kin are refused as ambiguous).
     Bytes,
     /// Bytes per second, written like [`Unit::Bytes`].
     BytesPerSecond,
@@ -214,13 +215,15 @@ impl ParamDef {
             _ => trim_float(x),
         };
         let mut s = match self.unit {
-            Unit::Flag => "true | false".to_string(),
+            Unit::Flag => "true | false (also yes/no, on/off, 1/0)".to_string(),
             Unit::Choice(words) => words.join(" | "),
             _ => format!("{} ..= {}", bound(self.min), bound(self.max)),
         };
         let unit_note = match self.unit {
-            Unit::Bytes => "bytes, or with KiB/MiB/GiB",
-            Unit::BytesPerSecond => "bytes per second, or with KiB/MiB/GiB",
+            Unit::Bytes => "bytes, or with KiB/MiB/GiB/TiB or K/M/G/T, powers of 1024",
+            Unit::BytesPerSecond => {
+                "bytes per second, or with KiB/MiB/GiB/TiB or K/M/G/T, powers of 1024"
+            }
             Unit::Duration => "ms/s/m/h/d; a bare number is seconds",
             _ => "",
         };
@@ -265,18 +268,20 @@ fn format_bytes(x: f64) -> String {
 }
 
 /// Parses a byte size: a whole number with an optional `KiB`, `MiB`,
-/// `GiB`, `TiB` (or `K`, `M`, `G`, `T`, `KB`, `MB`, `GB`, `TB`, all
-/// binary) suffix.
+/// `GiB`, `TiB` suffix, or RocksDB's one-letter `K`, `M`, `G`, `T` (binary,
+/// as RocksDB's option strings read them), any case. `KB`, `MB`, `GB`,
+/// `TB` are refused: they read as powers of 1000 to some and 1024 to
+/// others, and a size off by 5% would go unnoticed.
 pub fn parse_bytes(text: &str) -> Option<u64> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        "t" | "tb" | "tib" => 1 << 40,
+        "" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "t" | "tib" => 1 << 40,
         _ => return None,
     };
     digits.parse::<u64>().ok()?.checked_mul(mult)
@@ -339,9 +344,46 @@ mod tests {
     }
 
     #[test]
+    fn sizes_take_binary_suffixes_and_refuse_ambiguous_ones() {
+        assert_eq!(parse_bytes("4MiB"), Some(4 << 20));
+        assert_eq!(parse_bytes("4M"), Some(4 << 20));
+        assert_eq!(parse_bytes("4m"), Some(4 << 20));
+        assert_eq!(parse_bytes("64k"), Some(64 << 10));
+        assert_eq!(parse_bytes("4194304"), Some(4 << 20));
+        for ambiguous in ["4MB", "4mb", "4KB", "1GB", "1tb", "4096b"] {
+            assert_eq!(parse_bytes(ambiguous), None, "{ambiguous}");
+        }
+        let p = ParamDef::new("x", &[], Unit::Bytes, Value::Int(0), (0.0, TIB), "");
+        let e = p.parse("4mb").unwrap_err().to_string();
+        assert!(
+            e.contains("x = 4mb") && e.contains("K/M/G/T, powers of 1024"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn flags_take_yes_no_on_off_and_say_so() {
+        let f = ParamDef::new("wal", &[], Unit::Flag, Value::Flag(true), (0.0, 0.0), "");
+        for (text, want) in [
+            ("yes", true),
+            ("ON", true),
+            ("1", true),
+            ("no", false),
+            ("off", false),
+        ] {
+            assert_eq!(f.parse(text).unwrap(), Value::Flag(want), "{text}");
+        }
+        let e = f.parse("maybe").unwrap_err().to_string();
+        assert!(e.contains("true | false (also yes/no, on/off, 1/0)"), "{e}");
+    }
+
+    #[test]
     fn range_text_comes_from_the_declaration() {
         let p = ParamDef::new("x", &[], Unit::Bytes, Value::Int(0), (4.0 * KIB, TIB), "");
-        assert_eq!(p.allowed(), "4KiB ..= 1TiB (bytes, or with KiB/MiB/GiB)");
+        assert_eq!(
+            p.allowed(),
+            "4KiB ..= 1TiB (bytes, or with KiB/MiB/GiB/TiB or K/M/G/T, powers of 1024)"
+        );
         let e = p.parse("1KiB").unwrap_err().to_string();
         assert!(e.contains("x = 1KiB") && e.contains("4KiB ..= 1TiB"), "{e}");
         let d = ParamDef::new("ttl", &[], Unit::Duration, Value::Int(0), (0.0, 1e12), "")

@@ -197,6 +197,13 @@ impl TableBuilder {
         self.out.offset + size as u64
     }
 
+    /// Records the table's file number and its database's identity in its
+    /// properties, so that a table renamed or copied from another database
+    /// is recognised when opened.
+    pub fn set_origin(&mut self, file_number: u64, db_identity: Option<&[u8]>) {
+        self.props.set_origin(file_number, db_identity);
+    }
+
     /// Writes the last data block, the filter, properties and index blocks
     /// and the footer, then syncs the file.
     pub fn finish(mut self) -> Result<TableSummary> {

@@ -48,6 +48,38 @@ pub struct TableProperties {
     pub tagged: TaggedProperties,
 }
 
+/// Tag 10: the table's file number, as its creator numbered it.
+pub const TAG_FILE_NUMBER: u32 = 10;
+/// Tag 11: the identity (`IDENTITY`) of the database that wrote the table.
+pub const TAG_DB_IDENTITY: u32 = 11;
+
+/// Who wrote a table: its file number and its database's identity, as
+/// recorded under [`TAG_FILE_NUMBER`] and [`TAG_DB_IDENTITY`]; either is
+/// `None` in a table written before they were recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TableOrigin {
+    pub file_number: Option<u64>,
+    pub db_identity: Option<Vec<u8>>,
+}
+
+impl TableProperties {
+    /// Records who writes the table (see [`TableOrigin`]).
+    pub fn set_origin(&mut self, file_number: u64, db_identity: Option<&[u8]>) {
+        self.tagged.set_u64(TAG_FILE_NUMBER, file_number);
+        if let Some(id) = db_identity {
+            self.tagged.set_bytes(TAG_DB_IDENTITY, id.to_vec());
+        }
+    }
+
+    /// Who wrote the table, as far as it records it.
+    pub fn origin(&self) -> Result<TableOrigin, BlockError> {
+        Ok(TableOrigin {
+            file_number: self.tagged.u64(TAG_FILE_NUMBER)?,
+            db_identity: self.tagged.bytes(TAG_DB_IDENTITY).map(<[u8]>::to_vec),
+        })
+    }
+}
+
 /// Optional table properties, each a byte string under a numeric tag, kept
 /// in tag order. Unknown tags survive a decode/encode round trip, so a reader
 /// that does not know a property neither rejects nor loses it.

@@ -344,8 +344,40 @@ impl Table {
     /// size, key range, sequence range and entry counts. A table swapped
     /// with another, overwritten by a copy of another or linked to another
     /// is corruption naming the file, never served as data.
-    pub fn check_matches(&self, meta: &FileMeta) -> Result<()> {
+    ///
+    /// A table that records its origin (file number and database identity,
+    /// tags 10 and 11) must also be file `meta.number` of the database
+    /// `db_identity`: a table renamed, or copied from another database even
+    /// with identical contents, is refused naming both. Tables written
+    /// before origins were recorded are checked on the rest alone.
+    pub fn check_matches(&self, meta: &FileMeta, db_identity: Option<&[u8]>) -> Result<()> {
         let p = &self.props;
+        let origin = p
+            .origin()
+            .map_err(|e| Error::corruption(&self.path, e.to_string()))?;
+        if let Some(written_as) = origin.file_number.filter(|&n| n != meta.number) {
+            return Err(Error::corruption(
+                &self.path,
+                format!(
+                    "it was written as table {written_as:06}, but the manifest expects table \
+                     {:06} here: the file was renamed or copied over another",
+                    meta.number
+                ),
+            ));
+        }
+        if let (Some(written_by), Some(this)) = (&origin.db_identity, db_identity) {
+            if written_by.as_slice() != this {
+                return Err(Error::corruption(
+                    &self.path,
+                    format!(
+                        "it was written by database {}, but this database is {}: a table \
+                         copied from another database",
+                        String::from_utf8_lossy(written_by),
+                        String::from_utf8_lossy(this)
+                    ),
+                ));
+            }
+        }
         let mismatch = [
             ("size", self.size != meta.size),
             ("smallest key", p.smallest != meta.smallest),

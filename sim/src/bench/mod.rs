@@ -134,6 +134,9 @@ pub enum BenchError {
     /// Writing the results failed.
     #[error("writing the results: {0}")]
     Output(#[from] std::io::Error),
+    /// The operating system refused a thread the benchmark needs.
+    #[error("{0}; lower --threads")]
+    Threads(String),
 }
 
 /// What to run and how.
@@ -167,6 +170,8 @@ pub struct BenchConfig {
     pub statistics: bool,
     pub options: Options,
     pub seed: u64,
+    /// Stack size of the reader threads (`None`: Rust's default).
+    pub reader_stack_size: Option<usize>,
 }
 
 impl Default for BenchConfig {
@@ -189,6 +194,7 @@ impl Default for BenchConfig {
                 ..Options::default()
             },
             seed: 1,
+            reader_stack_size: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use lsmlab_engine::{Db, Result};
 
 use super::keys::{KeyBuf, Permutation, Rng, Values};
 use super::latency::Latency;
-use super::{BenchConfig, Phase};
+use super::{BenchConfig, BenchError, Phase};
 
 /// What one phase measured.
 #[derive(Debug, Clone)]
@@ -191,6 +191,28 @@ fn share(cfg: &BenchConfig, thread: usize) -> u64 {
     cfg.reads() / n + u64::from((thread as u64) < cfg.reads() % n)
 }
 
+/// Starts reader thread `i` of `cfg.threads` (with `cfg.reader_stack_size`
+/// when set); the operating system may refuse, which is an error naming
+/// the thread, not a panic.
+fn spawn_reader<'s, 'e, T: Send + 's>(
+    s: &'s thread::Scope<'s, 'e>,
+    cfg: &BenchConfig,
+    i: usize,
+    f: impl FnOnce() -> T + Send + 's,
+) -> Result<thread::ScopedJoinHandle<'s, T>, BenchError> {
+    let mut builder = thread::Builder::new().name(format!("bench-reader-{i}"));
+    if let Some(size) = cfg.reader_stack_size {
+        builder = builder.stack_size(size);
+    }
+    builder.spawn_scoped(s, f).map_err(|e| {
+        BenchError::Threads(format!(
+            "starting reader thread {} of {}: {e}",
+            i + 1,
+            cfg.threads
+        ))
+    })
+}
+
 fn join<T>(h: thread::ScopedJoinHandle<'_, T>) -> T {
     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
@@ -225,22 +247,29 @@ fn combine(
 
 /// Readers only: point lookups (readrandom) or short scans (seekrandom)
 /// of keys drawn uniformly from `0..num`.
-pub fn read_only(db: &Db, cfg: &BenchConfig, phase: Phase) -> Result<PhaseResult> {
+pub fn read_only(
+    db: &Db,
+    cfg: &BenchConfig,
+    phase: Phase,
+) -> std::result::Result<PhaseResult, BenchError> {
     let (op, salt) = match phase {
         Phase::SeekRandom => (ReadOp::Seek(cfg.scan_length), SALT_SEEK),
         _ => (ReadOp::Get, SALT_READ),
     };
     let start = Instant::now();
     let totals = thread::scope(|s| {
-        let handles: Vec<_> = (0..cfg.threads)
-            .map(|i| {
-                let rng = stream(cfg, salt, i);
-                s.spawn(move || read_loop(db, cfg, op, share(cfg, i), rng))
-            })
-            .collect();
-        handles.into_iter().map(join).collect::<Vec<_>>()
-    });
-    combine(phase, start, totals, None)
+        let mut handles = Vec::with_capacity(cfg.threads);
+        for i in 0..cfg.threads {
+            let rng = stream(cfg, salt, i);
+            // On failure the readers already started finish their share
+            // when the scope ends; the phase is an error.
+            handles.push(spawn_reader(s, cfg, i, move || {
+                read_loop(db, cfg, op, share(cfg, i), rng)
+            })?);
+        }
+        Ok::<_, BenchError>(handles.into_iter().map(join).collect::<Vec<_>>())
+    })?;
+    Ok(combine(phase, start, totals, None)?)
 }
 
 /// Counts a reader out when it ends, however it ends, so the writer stops.
@@ -255,40 +284,58 @@ impl Drop for ReaderDone<'_> {
 /// Point lookups by `threads` readers while one more thread overwrites
 /// random keys as fast as it can, until the readers are done. Reports the
 /// reads; the writer's count goes in `writes`.
-pub fn read_while_writing(db: &Db, cfg: &BenchConfig) -> Result<PhaseResult> {
+pub fn read_while_writing(
+    db: &Db,
+    cfg: &BenchConfig,
+) -> std::result::Result<PhaseResult, BenchError> {
     let readers_left = AtomicUsize::new(cfg.threads);
     let writer_started = AtomicBool::new(false);
     let (start, totals, writes) = thread::scope(|s| {
-        let writer = s.spawn(|| -> Result<u64> {
-            let mut rng = stream(cfg, SALT_WRITER, 0);
-            let mut keys = KeyBuf::new(cfg.key_size);
-            let mut values = Values::new(cfg.value_size, cfg.seed ^ SALT_WRITER);
-            let mut writes = 0;
-            writer_started.store(true, Ordering::Release);
-            while readers_left.load(Ordering::Acquire) > 0 {
-                db.put(keys.key(rng.below(cfg.num)), values.next_value())?;
-                writes += 1;
-            }
-            Ok(writes)
-        });
+        let writer = thread::Builder::new()
+            .name("bench-writer".into())
+            .spawn_scoped(s, || -> Result<u64> {
+                let mut rng = stream(cfg, SALT_WRITER, 0);
+                let mut keys = KeyBuf::new(cfg.key_size);
+                let mut values = Values::new(cfg.value_size, cfg.seed ^ SALT_WRITER);
+                let mut writes = 0;
+                writer_started.store(true, Ordering::Release);
+                while readers_left.load(Ordering::Acquire) > 0 {
+                    db.put(keys.key(rng.below(cfg.num)), values.next_value())?;
+                    writes += 1;
+                }
+                Ok(writes)
+            })
+            .map_err(|e| BenchError::Threads(format!("starting the writer thread: {e}")))?;
         // Readers start once the writer runs, so they measure reads under
         // writes from the first one.
         while !writer_started.load(Ordering::Acquire) && !writer.is_finished() {
             thread::yield_now();
         }
         let start = Instant::now();
-        let readers: Vec<_> = (0..cfg.threads)
-            .map(|i| {
-                let rng = stream(cfg, SALT_READ ^ SALT_WRITER, i);
-                let left = &readers_left;
-                s.spawn(move || {
-                    let _done = ReaderDone(left);
-                    read_loop(db, cfg, ReadOp::Get, share(cfg, i), rng)
-                })
-            })
-            .collect();
+        let mut readers = Vec::with_capacity(cfg.threads);
+        for i in 0..cfg.threads {
+            let rng = stream(cfg, SALT_READ ^ SALT_WRITER, i);
+            let left = &readers_left;
+            match spawn_reader(s, cfg, i, move || {
+                let _done = ReaderDone(left);
+                read_loop(db, cfg, ReadOp::Get, share(cfg, i), rng)
+            }) {
+                Ok(h) => readers.push(h),
+                Err(e) => {
+                    // The writer runs while readers are left: count out the
+                    // ones that will never start, so it stops.
+                    readers_left.fetch_sub(cfg.threads - i, Ordering::AcqRel);
+                    return Err(e);
+                }
+            }
+        }
         let totals: Vec<_> = readers.into_iter().map(join).collect();
-        (start, totals, join(writer))
-    });
-    combine(Phase::ReadWhileWriting, start, totals, Some(writes?))
+        Ok::<_, BenchError>((start, totals, join(writer)))
+    })?;
+    Ok(combine(
+        Phase::ReadWhileWriting,
+        start,
+        totals,
+        Some(writes?),
+    )?)
 }

@@ -308,3 +308,25 @@ fn an_existing_database_in_db_is_reused_and_a_fill_on_it_is_refused() {
     let err = run(&cfg, &mut Vec::new()).unwrap_err().to_string();
     assert!(err.contains("no lsmlab database here"), "{err}");
 }
+
+/// A reader thread the operating system refuses (here: a stack no
+/// machine can map) ends the phase with an error naming the thread, not a
+/// panic; with readers racing a writer, the writer stops too.
+#[test]
+fn a_reader_thread_that_cannot_start_is_an_error_not_a_panic() {
+    for phase in [Phase::ReadRandom, Phase::ReadWhileWriting] {
+        let cfg = BenchConfig {
+            threads: 2,
+            reader_stack_size: Some(1 << 60),
+            ..tiny(&[Phase::FillRandom, phase])
+        };
+        let e = run(&cfg, &mut Vec::new()).unwrap_err();
+        assert!(matches!(e, BenchError::Threads(_)), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("starting reader thread 1 of 2: ")
+                && text.ends_with("; lower --threads"),
+            "{text}"
+        );
+    }
+}

@@ -10,7 +10,7 @@ pub mod protocol;
 
 pub use node::Node;
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -106,16 +106,20 @@ pub fn serve(
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = input
+        let n = (&mut input)
+            .take(MAX_REQUEST_LINE_BYTES + 1)
             .read_until(b'\n', &mut line)
-            .map_err(|source| ServeError::Io {
-                what: "reading requests",
-                source,
-            })?;
+            .map_err(read_error)?;
         if n == 0 {
             break;
         }
-        if let Some(reply) = node.handle_line(&line) {
+        let reply = if line.len() as u64 > MAX_REQUEST_LINE_BYTES && line.last() != Some(&b'\n') {
+            skip_line(&mut input)?;
+            Some(node.reject_oversized(MAX_REQUEST_LINE_BYTES))
+        } else {
+            node.handle_line(&line)
+        };
+        if let Some(reply) = reply {
             writeln!(output, "{reply}")
                 .and_then(|()| output.flush())
                 .map_err(|source| ServeError::Io {
@@ -130,6 +134,37 @@ pub fn serve(
     };
     node.into_db().close()?;
     Ok(summary)
+}
+
+/// The longest request line `serve` reads (a 16 MiB value, JSON-escaped,
+/// with room to spare); a longer one gets an error reply and is skipped.
+pub const MAX_REQUEST_LINE_BYTES: u64 = 64 << 20;
+
+fn read_error(source: std::io::Error) -> ServeError {
+    ServeError::Io {
+        what: "reading requests",
+        source,
+    }
+}
+
+/// Discards the rest of a line without holding it.
+fn skip_line(input: &mut impl BufRead) -> Result<(), ServeError> {
+    loop {
+        let buf = input.fill_buf().map_err(read_error)?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                input.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                input.consume(n);
+            }
+        }
+    }
 }
 
 /// `lsmlab serve`: a node on stdin and stdout.
@@ -193,6 +228,25 @@ mod tests {
                 errors: 1
             }
         );
+    }
+
+    #[test]
+    fn an_oversized_line_gets_an_error_reply_and_the_session_goes_on() {
+        let long = "x".repeat(MAX_REQUEST_LINE_BYTES as usize + 10);
+        let input = format!(
+            "{long}\n{}\n",
+            r#"{"src":"c","dest":"n","body":{"type":"lsm_put","msg_id":1,"key":"a","value":"b"}}"#
+        );
+        let (replies, summary) = session(&ServeConfig::default(), &input);
+        assert_eq!(replies.len(), 2);
+        assert_eq!(replies[0]["body"]["code"], 12);
+        let text = replies[0]["body"]["text"].as_str().unwrap();
+        assert!(
+            text.contains(&format!("longer than {MAX_REQUEST_LINE_BYTES} bytes")),
+            "{text}"
+        );
+        assert_eq!(replies[1]["body"]["type"], "lsm_put_ok");
+        assert_eq!(summary.errors, 1);
     }
 
     #[test]

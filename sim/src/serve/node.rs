@@ -154,6 +154,19 @@ impl Node {
         envelope_line(&self.source(Some(&m.dest)), &m.src, &body)
     }
 
+    /// The error reply to a request line longer than `limit` bytes (not
+    /// read whole, so its sender is unknown).
+    pub fn reject_oversized(&mut self, limit: u64) -> String {
+        self.reject(Rejection {
+            src: None,
+            dest: None,
+            msg_id: None,
+            error: ProtocolError::malformed(format!(
+                "request line longer than {limit} bytes: skipped"
+            )),
+        })
+    }
+
     fn reject(&mut self, r: Rejection) -> String {
         let msg_id = self.take_msg_id();
         let dest = r.src.unwrap_or_default();

@@ -14,6 +14,7 @@ use toml::de::DeTable;
 use crate::error::{LabError, Result};
 use crate::goal::Goal;
 use parser::{line_of, Parser};
+pub use parser::{MAX_RUNS, MAX_SEEDS};
 
 /// The sweep run by `lsmlab sweep` without a spec file.
 pub const DEFAULT_SPEC_TOML: &str = include_str!("../../specs/default.toml");
@@ -117,6 +118,20 @@ pub struct SweepSpec {
     /// The directory of the spec file: relative trace paths resolve against
     /// it (empty for specs not read from a file: the working directory).
     pub base_dir: std::path::PathBuf,
+    /// Where each fixed parameter and grid axis is set, in file order, so
+    /// an error found when a run starts can name the spec line behind it.
+    pub origins: Vec<SettingOrigin>,
+}
+
+/// The place in a spec file that sets a parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingOrigin {
+    /// Qualified name (`engine.l0_file_limit`).
+    pub qualified: String,
+    /// The key as written (`grid.l0_file_limit`, `engine.l0_file_limit`).
+    pub written: String,
+    /// 1-based line of the key.
+    pub line: usize,
 }
 
 /// One axis of the grid: a parameter (or `seed`) and its values.
@@ -180,7 +195,7 @@ impl RunSpec {
 impl SweepSpec {
     /// Reads and parses a spec file.
     pub fn from_file(path: &Path, catalog: &dyn ParamCatalog) -> Result<SweepSpec> {
-        let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+        let text = crate::input_limits::read_text(path, crate::input_limits::MAX_SPEC_BYTES)?;
         let mut spec = SweepSpec::parse(&text, &path.display().to_string(), catalog)?;
         spec.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(spec)
@@ -205,6 +220,44 @@ impl SweepSpec {
             catalog,
         }
         .spec(doc.get_ref())
+    }
+
+    /// The spec lines whose parameter a run-time error `message` names (by
+    /// its bare or qualified name, as a whole word), as `file:line: `key``
+    /// joined by `; `; `None` when it names none of them.
+    pub fn origins_named_in(&self, message: &str) -> Option<String> {
+        let named = |name: &str| {
+            message.match_indices(name).any(|(i, _)| {
+                let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+                let before = message[..i].chars().next_back();
+                let after = message[i + name.len()..].chars().next();
+                !before.is_some_and(ident) && !after.is_some_and(ident)
+            })
+        };
+        let places: Vec<String> = self
+            .origins
+            .iter()
+            .filter(|o| {
+                let bare = o
+                    .qualified
+                    .split_once('.')
+                    .map_or(&*o.qualified, |(_, b)| b);
+                named(bare) || named(&o.qualified)
+            })
+            .map(|o| format!("{}:{}: `{}`", self.file, o.line, o.written))
+            .collect();
+        (!places.is_empty()).then(|| places.join("; "))
+    }
+
+    /// How many runs the grid expands to with `seeds` seeds per
+    /// configuration, by multiplying lengths (nothing is expanded); `None`
+    /// past `usize`.
+    pub fn run_count_with(&self, seeds: u64) -> Option<usize> {
+        self.grid
+            .iter()
+            .map(|a| a.values.len())
+            .chain([self.workloads.len(), usize::try_from(seeds).ok()?])
+            .try_fold(self.policies.len(), |n, k| n.checked_mul(k))
     }
 
     /// How many runs the grid expands to.

@@ -6,18 +6,18 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::{GridAxis, ParamCatalog, SweepSpec, DEFAULT_SEED};
+use super::{GridAxis, ParamCatalog, SettingOrigin, SweepSpec, DEFAULT_SEED};
 use crate::error::{LabError, Result};
 use crate::goal::{Goal, Rule};
 
 const SECTIONS: [&str; 3] = ["engine", "policy", "workload"];
 /// The most runs one spec may expand to: every run is held in memory
 /// before the sweep starts, so a larger grid would exhaust it.
-pub(super) const MAX_RUNS: usize = 100_000;
+pub const MAX_RUNS: usize = 100_000;
 const TOP_KEYS: &str = "name, description, seed, seeds, probe_rate, ops, policy, policies, \
      workload, workloads, engine, grid, goal";
 /// The most seeds per configuration.
-pub(super) const MAX_SEEDS: u64 = 1000;
+pub const MAX_SEEDS: u64 = 1000;
 
 /// 1-based line of a byte offset.
 pub(super) fn line_of(text: &str, offset: usize) -> usize {
@@ -246,6 +246,24 @@ impl<'a> Parser<'a> {
                 ),
             });
         }
+        let mut origins: Vec<SettingOrigin> =
+            d.fixed
+                .iter()
+                .flatten()
+                .map(|(q, _, written, line)| SettingOrigin {
+                    qualified: q.clone(),
+                    written: written.clone(),
+                    line: *line,
+                })
+                .chain(d.grid.iter().filter(|(a, _, _)| a.key != "seed").map(
+                    |(a, written, line)| SettingOrigin {
+                        qualified: a.key.clone(),
+                        written: written.clone(),
+                        line: *line,
+                    },
+                ))
+                .collect();
+        origins.sort_by_key(|o| o.line);
         let [engine, policy, workload] = d
             .fixed
             .map(|v| v.into_iter().map(|(q, v, _, _)| (q, v)).collect());
@@ -265,6 +283,7 @@ impl<'a> Parser<'a> {
             grid: d.grid.into_iter().map(|(a, _, _)| a).collect(),
             goal: d.goal,
             base_dir: Default::default(),
+            origins,
         })
     }
 
@@ -566,6 +585,41 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// Refuses an axis of `len` values when the runs known so far (the
+    /// axes before it, the policies, workloads and seeds given before it)
+    /// times `len` pass [`MAX_RUNS`]: checked by multiplying lengths, before
+    /// any value of the axis is read, so a huge axis fails at once.
+    fn check_grid_size(
+        &self,
+        d: &Draft,
+        len: usize,
+        written: &str,
+        span: &Range<usize>,
+    ) -> Result<()> {
+        let policies = d.policies.as_ref().map_or(1, |(p, _)| p.len());
+        let workloads = d.workloads.as_ref().map_or(1, |(w, _)| w.len());
+        let seeds = d.seeds.map_or(1, |(s, _)| s as usize);
+        let before: Vec<usize> = d.grid.iter().map(|(a, _, _)| a.values.len()).collect();
+        let runs = before
+            .iter()
+            .chain([&len, &policies, &workloads, &seeds])
+            .try_fold(1usize, |n, &k| n.checked_mul(k));
+        if runs.is_some_and(|n| n <= MAX_RUNS) {
+            return Ok(());
+        }
+        let axes: Vec<String> = before.iter().chain([&len]).map(|n| n.to_string()).collect();
+        Err(self.err(
+            span,
+            written,
+            format!(
+                "{policies} policies x {workloads} workloads x {seeds} seeds x axes of {} values \
+                 expand to more than {MAX_RUNS} runs (allowed: at most {MAX_RUNS}): split the \
+                 sweep into several specs",
+                axes.join(" x ")
+            ),
+        ))
+    }
+
     /// One grid axis; `section` is set for axes written `engine.x = [...]`.
     fn axis(&self, d: &mut Draft, section: Option<&str>, (k, v): Entry<'_, '_>) -> Result<()> {
         let name = match section {
@@ -600,7 +654,9 @@ impl<'a> Parser<'a> {
         if items.is_empty() {
             return Err(self.err(&v.span(), &written, "the list of values is empty"));
         }
+        self.check_grid_size(d, items.len(), &written, &span)?;
         let mut values: Vec<String> = Vec::new();
+        let mut base_values: Vec<String> = Vec::new();
         for item in items.iter() {
             let value = if key == "seed" {
                 self.integer(&written, item)?.to_string()
@@ -611,14 +667,27 @@ impl<'a> Parser<'a> {
                     .map_err(|m| self.err(&item.span(), &written, m))?;
                 value
             };
-            if values.contains(&value) {
-                return Err(self.err(
-                    &item.span(),
-                    &written,
-                    format!("value `{value}` is listed twice"),
-                ));
+            let base = if key == "seed" {
+                value.clone()
+            } else {
+                self.catalog.base_value(&key, &value)
+            };
+            // Equal after unit conversion (`4MiB` and `4194304`) is the same
+            // run twice under two ids.
+            if let Some(i) = base_values.iter().position(|b| *b == base) {
+                let message = if values[i] == value {
+                    format!("value `{value}` is listed twice")
+                } else {
+                    format!(
+                        "value `{value}` equals `{}` listed before (both {base} in base units): \
+                         the same runs twice; keep one",
+                        values[i]
+                    )
+                };
+                return Err(self.err(&item.span(), &written, message));
             }
             values.push(value);
+            base_values.push(base);
         }
         let line = line_of(self.text, span.start);
         if let Some((_, first, first_line)) = d.grid.iter().find(|(a, _, _)| a.key == key) {
@@ -628,16 +697,6 @@ impl<'a> Parser<'a> {
                 format!("`{key}` is already varied by `{first}` on line {first_line}"),
             ));
         }
-        let base_values = values
-            .iter()
-            .map(|v| {
-                if key == "seed" {
-                    v.clone()
-                } else {
-                    self.catalog.base_value(&key, v)
-                }
-            })
-            .collect();
         d.grid.push((
             GridAxis {
                 key,

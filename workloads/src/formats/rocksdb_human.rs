@@ -11,6 +11,14 @@
 //! `TraceOperationType`: 0 get, 1 put, 2 delete, 3 single delete, 4 range
 //! delete (whose lines start with the begin and end keys), 5 merge, 6 seek,
 //! 7 seek-for-prev, 8 a MultiGet key, 9 put-entity.
+//!
+//! With the analyzer's `-no_key` the key is left out of every line
+//! (`<type> <column family> <value size> <timestamp>`). The first line
+//! decides which form a file is in; a file mixing them is an error. Such a
+//! trace keeps types, sizes and times but not which key was accessed: each
+//! access gets a key of its own (a 16-byte hash of its access number), so
+//! puts insert and reads miss. It is good for the op mix, value sizes and
+//! rate (`workloads fit`), not for key locality.
 
 use std::collections::VecDeque;
 use std::io::BufRead;
@@ -27,13 +35,22 @@ const MAX_LINE: u64 = 1 << 18;
 pub(crate) struct Human {
     options: ReadOptions,
     clock: Clock,
+    /// `Some(true)` for a `-no_key` file, once its first line is read.
+    keyless: Option<bool>,
+    /// Accesses read so far (a keyless access's key is made from it).
+    accesses: u64,
 }
+
+/// Key size given to the accesses of a `-no_key` trace.
+const KEYLESS_KEY_SIZE: u64 = 16;
 
 /// A streaming reader of the format.
 pub(crate) fn reader<R: BufRead>(input: R, options: ReadOptions) -> LineSource<R, Human> {
     let format = Human {
         options,
         clock: Clock::default(),
+        keyless: None,
+        accesses: 0,
     };
     LineSource::new(input, MAX_LINE, format)
 }
@@ -54,15 +71,25 @@ impl Human {
     /// The op of one line, `None` for a line counted as skipped.
     fn op(&mut self, line: &str, counts: &mut TraceCounts) -> Result<Option<Op>, String> {
         let fields: Vec<&str> = line.split_ascii_whitespace().collect();
-        let (key, rest) = match fields.len() {
-            5 => (fields[0], &fields[1..]),
+        if fields.is_empty() {
+            return Err("empty line".into());
+        }
+        let keyless = *self.keyless.get_or_insert(fields.len() == 4);
+        let (key, rest) = match (keyless, fields.len()) {
+            (false, 5) => (Some(fields[0]), &fields[1..]),
             // A range delete: begin and end keys.
-            6 => (fields[0], &fields[2..]),
-            0 => return Err("empty line".into()),
-            n => {
+            (false, 6) => (Some(fields[0]), &fields[2..]),
+            (true, 4) => (None, &fields[..]),
+            (false, n) => {
                 return Err(format!(
                     "expected 5 fields (hex key, type, column family, value size, timestamp), \
                      found {n}"
+                ))
+            }
+            (true, n) => {
+                return Err(format!(
+                    "expected 4 fields (type, column family, value size, timestamp) as on the \
+                     first line (the analyzer's -no_key form), found {n}"
                 ))
             }
         };
@@ -74,7 +101,11 @@ impl Human {
         let cf = number("column family", rest[1])?;
         let value_size = number("value size", rest[2])?;
         let ts = number("timestamp", rest[3])?;
-        let key = parse_hex_key(key)?;
+        self.accesses += 1;
+        let key = match key {
+            Some(text) => parse_hex_key(text)?,
+            None => super::source::hashed_key(&self.accesses.to_le_bytes(), KEYLESS_KEY_SIZE),
+        };
         if fields.len() == 6 && type_code != 4 {
             return Err(format!(
                 "6 fields are only for a range delete (type 4), not type {type_code}"
@@ -189,6 +220,39 @@ mod tests {
         assert_eq!(counts.unsupported["range-delete"], 1);
         assert_eq!(counts.unsupported["merge"], 1);
         assert_eq!(counts.unsupported["put (column family 3)"], 1);
+    }
+
+    #[test]
+    fn the_no_key_form_keeps_types_sizes_and_times_with_a_key_per_access() {
+        let text = "1 0 32 1000000\n0 0 0 1002500\n6 0 0 1003000\n5 0 8 1004000\n1 0 7 1005000\n";
+        let (ops, counts) = read(text, false).unwrap();
+        let summary: Vec<(OpKind, u32, u64)> =
+            ops.iter().map(|o| (o.kind, o.value_len, o.time)).collect();
+        assert_eq!(
+            summary,
+            [
+                (OpKind::Put, 32, 0),
+                (OpKind::Get, 0, 2),
+                (OpKind::Scan { len: 1 }, 0, 3),
+                (OpKind::Put, 7, 5),
+            ]
+        );
+        assert_eq!(counts.unsupported["merge"], 1);
+        assert!(ops.iter().all(|o| o.key.len() == 16));
+        let mut keys: Vec<&[u8]> = ops.iter().map(|o| &o.key[..]).collect();
+        keys.dedup();
+        assert_eq!(keys.len(), 4, "each access has a key of its own");
+        let (again, _) = read(text, false).unwrap();
+        assert_eq!(again, ops, "the same keys on every read");
+        for (mixed, reason) in [
+            ("1 0 32 1000\n0x6B 1 0 3 5\n", "expected 4 fields"),
+            ("0x6B 1 0 3 5\n1 0 32 1000\n", "expected 5 fields"),
+        ] {
+            match read(mixed, false) {
+                Err(Fail::AtLine(2, why)) => assert!(why.contains(reason), "{why}"),
+                other => panic!("{mixed:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -9,11 +9,13 @@
 //! model has none. The key fit takes the share `C(r)` of accesses to the
 //! `r` most accessed keys, which the model makes `a r^b`, and fits `ln C`
 //! to `ln a + b ln r` by least squares over the keys accessed at least
-//! `MIN_KEY_ACCESSES` times. Key ranges are not fitted (the fragment turns
-//! them off). Memory: one counter per distinct key and per distinct size.
+//! `MIN_KEY_ACCESSES` times. Key-range hotness and the sine rate are
+//! fitted in `fit_shape`. Memory: one counter per distinct key, per
+//! distinct size and per second of the trace (up to `MAX_RATE_SECONDS`).
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::fit_shape::{fit_key_ranges, fit_sine, KeyRangeFit, SineFit};
 use super::model::pareto_cdf;
 use super::MixGraph;
 use crate::op::{Op, OpKind};
@@ -23,6 +25,28 @@ const MIN_KEY_ACCESSES: u64 = 10;
 /// Quantile levels the Pareto fits match.
 const P_LOW: f64 = 0.5;
 const P_HIGH: f64 = 0.9;
+
+/// The longest trace (in seconds) whose rate is fitted; a longer one keeps
+/// the mean rate only.
+const MAX_RATE_SECONDS: u64 = 1 << 22;
+
+/// What a fit cannot read from the trace itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FitOptions {
+    /// Ranges the key space is cut into for the key-range fit.
+    pub keyrange_num: u64,
+    /// Keys in the key space; `None`: the largest key index seen, plus one.
+    pub key_count: Option<u64>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            keyrange_num: MixGraph::default().keyrange_num,
+            key_count: None,
+        }
+    }
+}
 
 /// One fitted distribution and how well it fits.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +72,11 @@ pub struct MixGraphFit {
     pub values: Option<DistFit>,
     pub scans: Option<DistFit>,
     pub keys: Option<DistFit>,
+    /// Key-range hotness, when the keys decode to indices and the shares
+    /// have the model's shape.
+    pub key_ranges: Option<KeyRangeFit>,
+    /// The sine rate, when it explains the per-second counts.
+    pub sine: Option<SineFit>,
 }
 
 /// The generalized Pareto (theta 0) through the quantiles `q_low` at
@@ -147,8 +176,14 @@ fn fit_pareto(
     ))
 }
 
-/// Estimates mixgraph parameters from `ops` (see the module doc).
+/// Estimates mixgraph parameters from `ops` (see the module doc) with the
+/// default [`FitOptions`].
 pub fn fit_mixgraph(ops: impl IntoIterator<Item = Op>) -> MixGraphFit {
+    fit_mixgraph_with(ops, &FitOptions::default())
+}
+
+/// Estimates mixgraph parameters from `ops` (see the module doc).
+pub fn fit_mixgraph_with(ops: impl IntoIterator<Item = Op>, options: &FitOptions) -> MixGraphFit {
     let (mut gets, mut puts, mut scans, mut deletes) = (0u64, 0u64, 0u64, 0u64);
     let mut values: BTreeMap<u64, u64> = BTreeMap::new();
     let mut lengths: BTreeMap<u64, u64> = BTreeMap::new();
@@ -156,10 +191,18 @@ pub fn fit_mixgraph(ops: impl IntoIterator<Item = Op>) -> MixGraphFit {
     let (mut first, mut last) = (None, 0);
     let mut key_sizes: BTreeMap<usize, u64> = BTreeMap::new();
     let mut n = 0u64;
+    let mut per_second: Vec<u64> = Vec::new();
     for op in ops {
         n += 1;
-        first.get_or_insert(op.time);
+        let origin = *first.get_or_insert(op.time);
         last = op.time;
+        let second = (op.time - origin) / 1000;
+        if second < MAX_RATE_SECONDS {
+            if per_second.len() <= second as usize {
+                per_second.resize(second as usize + 1, 0);
+            }
+            per_second[second as usize] += 1;
+        }
         *key_sizes.entry(op.key.len()).or_default() += 1;
         match op.kind {
             OpKind::Get => gets += 1,
@@ -241,6 +284,23 @@ pub fn fit_mixgraph(ops: impl IntoIterator<Item = Op>) -> MixGraphFit {
         params.key_dist_b = b;
         fit
     });
+    let key_ranges = fit_key_ranges(&keys, options.keyrange_num, options.key_count);
+    if let Some(r) = &key_ranges {
+        [
+            params.keyrange_dist_a,
+            params.keyrange_dist_b,
+            params.keyrange_dist_c,
+            params.keyrange_dist_d,
+        ] = r.dist;
+        params.keyrange_num = r.keyrange_num;
+    }
+    // Whole seconds only: the last one is cut short by the trace's end.
+    let whole = ((last - first.unwrap_or(0)) / 1000).min(MAX_RATE_SECONDS) as usize;
+    per_second.truncate(whole);
+    let sine = fit_sine(&per_second);
+    if let Some(f) = &sine {
+        [params.sine_a, params.sine_b, params.sine_c, params.sine_d] = f.sine;
+    }
     MixGraphFit {
         params,
         ops: n,
@@ -253,6 +313,8 @@ pub fn fit_mixgraph(ops: impl IntoIterator<Item = Op>) -> MixGraphFit {
         values: values_fit,
         scans: scans_fit,
         keys: keys_fit,
+        key_ranges,
+        sine,
     }
 }
 
@@ -342,9 +404,34 @@ impl MixGraphFit {
             "key ranks (share of accesses to the top r keys vs a r^b, keys with 10+ accesses)",
             &self.keys,
         ));
-        s.push_str("# key ranges are not fitted: keyrange_dist_* = 0 turns them off\n");
+        match &self.key_ranges {
+            Some(r) => s.push_str(&format!(
+                "# key ranges: {} ranges of a {}-key space, sorted range shares vs the fitted \
+                 a e^(bx) + c e^(dx): largest gap {:.4} over {} accesses\n",
+                r.keyrange_num, r.key_count, r.fit.ks_distance, r.fit.samples
+            )),
+            None => s.push_str(
+                "# key ranges: not fitted (keys not indices, too few accesses, or no hot \
+                 ranges); keyrange_dist_* = 0 turns them off\n",
+            ),
+        }
+        match &self.sine {
+            Some(f) => s.push_str(&format!(
+                "# rate: sine fitted to {} seconds of per-second counts, explaining {:.1}% \
+                 of their variance\n",
+                f.seconds,
+                100.0 * f.explained
+            )),
+            None => s.push_str(
+                "# rate: no sine explains the per-second counts; a flat rate of sine_d\n",
+            ),
+        }
         s.push_str("[workload]\npreset = \"mixgraph\"\n");
         s.push_str(&format!("key_size = {}\n", self.key_size.max(8)));
+        if let Some(r) = &self.key_ranges {
+            s.push_str(&format!("key_count = {}\n", r.key_count));
+            s.push_str(&format!("keyrange_num = {}\n", r.keyrange_num));
+        }
         for (name, value) in [
             ("key_dist_a", m.key_dist_a),
             ("key_dist_b", m.key_dist_b),
@@ -362,6 +449,8 @@ impl MixGraphFit {
             ("mix_put_ratio", m.mix_put_ratio),
             ("mix_seek_ratio", m.mix_seek_ratio),
             ("sine_a", m.sine_a),
+            ("sine_b", m.sine_b),
+            ("sine_c", m.sine_c),
             ("sine_d", m.sine_d),
         ] {
             s.push_str(&format!("{name} = {}\n", round6(value)));

@@ -18,11 +18,13 @@
 //! follows its distribution independently (the published model).
 
 mod fit;
+mod fit_shape;
 mod model;
 mod params;
 mod stream;
 
-pub use fit::{fit_mixgraph, DistFit, MixGraphFit};
+pub use fit::{fit_mixgraph, fit_mixgraph_with, DistFit, FitOptions, MixGraphFit};
+pub use fit_shape::{KeyRangeFit, SineFit};
 pub(crate) use params::PARAMS;
 pub(crate) use stream::Stream;
 

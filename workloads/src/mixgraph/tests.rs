@@ -371,7 +371,16 @@ fn fit_recovers_the_parameters_of_a_generated_trace() {
         let d = d.as_ref().unwrap();
         assert!(d.ks_distance < 0.05, "{d:?}");
     }
+    // Generated without key ranges and at a flat rate: neither is fitted.
+    assert_eq!(fit.key_ranges, None);
+    assert_eq!(fit.sine, None);
     // The fragment is a spec the lab reads back to the fitted parameters.
+    let rebuilt = rebuild(&fit);
+    close("rebuilt value_k", rebuilt.mixgraph.value_k, f.value_k, 1e-5);
+}
+
+/// The workload a fit's spec fragment describes, validated.
+fn rebuild(fit: &super::MixGraphFit) -> WorkloadSpec {
     let mut rebuilt = WorkloadSpec::preset("mixgraph").unwrap();
     for line in fit
         .spec_fragment()
@@ -382,5 +391,89 @@ fn fit_recovers_the_parameters_of_a_generated_trace() {
         rebuilt.set(name, value).unwrap();
     }
     rebuilt.validate().unwrap();
-    close("rebuilt value_k", rebuilt.mixgraph.value_k, f.value_k, 1e-5);
+    rebuilt
+}
+
+/// `got` within `relative` of `want`.
+fn within(name: &str, got: f64, want: f64, relative: f64) {
+    assert!(
+        (got - want).abs() <= relative * want.abs(),
+        "{name}: fitted {got}, generated with {want} (tolerance {}%)",
+        relative * 100.0
+    );
+}
+
+#[test]
+fn fit_recovers_the_published_key_range_hotness() {
+    // The published keyrange_dist_a..d over 30 ranges of 10,000 keys.
+    let s = spec(&[
+        ("ops", "200000"),
+        ("key_count", "300000"),
+        ("sine_a", "0"),
+        ("sine_d", "20000"),
+    ]);
+    let fit = super::fit_mixgraph(s.generator().unwrap());
+    let r = fit.key_ranges.as_ref().expect("key ranges fitted");
+    assert_eq!(r.keyrange_num, 30);
+    // The largest key seen is within a few keys of the space's end.
+    within("key_count", r.key_count as f64, 300_000.0, 0.001);
+    let [a, b, c, d] = r.dist;
+    // Tolerances: sampling noise, and what is left of db_bench's integer
+    // range shares after the fit's half-unit correction (see fit_shape).
+    within("keyrange_dist_a", a, 14.18, 0.06);
+    within("keyrange_dist_b", b, -2.917, 0.02);
+    within("keyrange_dist_c", c, 0.0164, 0.08);
+    within("keyrange_dist_d", d, -0.08082, 0.10);
+    eprintln!(
+        "key ranges fitted: a {a}, b {b}, c {c}, d {d} (published 14.18, -2.917, 0.0164, -0.08082)"
+    );
+    assert!(r.fit.ks_distance < 0.01, "{r:?}");
+    assert_eq!(fit.params.keyrange_dist_a, a);
+    let rebuilt = rebuild(&fit);
+    assert_eq!(rebuilt.key_count, r.key_count);
+    within(
+        "rebuilt keyrange_dist_d",
+        rebuilt.mixgraph.keyrange_dist_d,
+        d,
+        1e-5,
+    );
+}
+
+#[test]
+fn fit_recovers_the_sine_rate() {
+    // 400 sin(0.1 t + 0.5) + 1000 ops/s: a period of 63 s, about 3 periods.
+    let s = spec(&[
+        ("ops", "200000"),
+        ("key_count", "1000000"),
+        ("sine_a", "400"),
+        ("sine_b", "0.1"),
+        ("sine_c", "0.5"),
+        ("sine_d", "1000"),
+    ]);
+    let fit = super::fit_mixgraph(s.generator().unwrap());
+    let f = fit.sine.as_ref().expect("sine fitted");
+    let [a, b, c, d] = f.sine;
+    within("sine_a", a, 400.0, 0.03);
+    within("sine_b", b, 0.1, 0.01);
+    assert!(
+        (c - 0.5).abs() < 0.05,
+        "sine_c: fitted {c}, generated with 0.5"
+    );
+    within("sine_d", d, 1000.0, 0.01);
+    assert!(f.explained > 0.95, "{f:?}");
+    eprintln!(
+        "sine fitted: {a} sin({b} t + {c}) + {d}, explaining {:.3}",
+        f.explained
+    );
+    assert_eq!(
+        [
+            fit.params.sine_a,
+            fit.params.sine_b,
+            fit.params.sine_c,
+            fit.params.sine_d
+        ],
+        f.sine
+    );
+    // The fragment reads back to the fitted sine.
+    within("rebuilt sine_b", rebuild(&fit).mixgraph.sine_b, b, 1e-5);
 }

@@ -17,6 +17,11 @@ use crate::formats::{ReadOptions, TraceCounts};
 use crate::op::{Op, OpKind};
 use crate::spec::MAX_VALUE_SIZE;
 
+/// The largest record payload read: a write batch of several values of the
+/// largest size; a larger length field is damage, not data, and is refused
+/// before anything is allocated for it.
+const MAX_PAYLOAD_BYTES: u32 = 64 << 20;
+
 /// Decodes a trace from `R`, one record at a time.
 pub(crate) struct Reader<R> {
     input: R,
@@ -91,6 +96,15 @@ impl<R: Read> Reader<R> {
         let ts = u64::from_le_bytes(meta[..8].try_into().expect("8 bytes"));
         let record_kind = meta[8];
         let len = u32::from_le_bytes(meta[9..13].try_into().expect("4 bytes"));
+        if len > MAX_PAYLOAD_BYTES {
+            return Err(Fail::AtByte(
+                at,
+                format!(
+                    "record of type {record_kind} declares a {len}-byte payload, above the \
+                     limit of {MAX_PAYLOAD_BYTES} bytes"
+                ),
+            ));
+        }
         self.payload.clear();
         (&mut self.input)
             .take(u64::from(len))
