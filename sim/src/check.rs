@@ -455,8 +455,8 @@ impl fmt::Display for CheckReport {
         let verdict = if self.passed() { "PASS" } else { "FAIL" };
         write!(
             f,
-            "{verdict}: {} runs compared; {} regressed, {} improved, {} missing, {} new",
-            self.runs_compared,
+            "{verdict}: {} compared; {} regressed, {} improved, {} missing, {} new",
+            crate::words::count(self.runs_compared, "run"),
             self.regressions.len(),
             self.improvements.len(),
             self.missing_runs.len(),

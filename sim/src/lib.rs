@@ -29,6 +29,7 @@ pub mod spec;
 pub mod sweep;
 pub mod theory;
 pub mod timeline;
+pub mod words;
 
 pub use error::{LabError, Result};
 pub use outputs::{write_outputs, OutputPaths, SweepResults};

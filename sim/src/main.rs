@@ -22,6 +22,7 @@ use lsmlab::shard::Shard;
 use lsmlab::spec::{ParamCatalog, RunSpec, SweepSpec};
 use lsmlab::sweep::{run_all, run_journaled, JournaledSweep};
 use lsmlab::timeline::merge_timelines;
+use lsmlab::words::{agree, count};
 
 #[derive(Parser)]
 #[command(
@@ -659,11 +660,12 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
         run_ids: selected.iter().map(|r| r.run_id.clone()).collect(),
     };
     eprintln!(
-        "sweep {}: {} runs{} on {jobs} threads",
+        "sweep {}: {}{} on {}",
         spec.name,
-        selected.len(),
+        count(selected.len(), "run"),
         a.shard
-            .map_or(String::new(), |s| format!(" (shard {s} of {})", runs.len()))
+            .map_or(String::new(), |s| format!(" (shard {s} of {})", runs.len())),
+        count(jobs, "thread")
     );
     catch_interrupts();
     let outcome = run_journaled(
@@ -680,8 +682,8 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
     )?;
     if outcome.resumed > 0 {
         eprintln!(
-            "resumed: {} runs taken from {}",
-            outcome.resumed,
+            "resumed: {} taken from {}",
+            count(outcome.resumed, "run"),
             journal.display()
         );
     }
@@ -772,9 +774,9 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
     if a.update {
         write_runs(&a.baseline, &current)?;
         println!(
-            "baseline {} updated with {} runs",
+            "baseline {} updated with {}",
             a.baseline.display(),
-            current.len()
+            count(current.len(), "run")
         );
         return Ok(0);
     }
@@ -891,10 +893,11 @@ fn cmd_merge(a: MergeArgs) -> Result<()> {
     if !missing.is_empty() {
         let counts: Vec<String> = manifests.iter().map(|m| m.shard.clone()).collect();
         let message = format!(
-            "{} of {} runs of {} are in none of the shards given ({}): {}",
+            "{} of {} of {} {} in none of the shards given ({}): {}",
             missing.len(),
-            runs.len(),
+            count(runs.len(), "run"),
             spec.name,
+            agree(missing.len(), "is", "are"),
             counts.join(", "),
             some_of(&missing, 5)
         );

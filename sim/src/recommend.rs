@@ -9,6 +9,7 @@
 use crate::goal::{binding_rule, default_rules, judge, short, Goal, Rule};
 use crate::pareto::{frontier, on_frontier};
 use crate::results::RunRecord;
+use crate::words::{agree, count};
 
 /// The decision sentences of a sweep.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,9 +151,13 @@ fn goal_sentence(
                 "off the frontier"
             };
             let of = if rules.is_empty() {
-                format!("of the {} runs", usable.len())
+                format!("of the {}", count(usable.len(), "run"))
             } else {
-                format!("of the {} runs that satisfy every constraint", usable.len())
+                format!(
+                    "of the {} that {} every constraint",
+                    count(usable.len(), "run"),
+                    agree(usable.len(), "satisfies", "satisfy")
+                )
             };
             format!(
                 "On **{wl}**, use {}: the lowest `{}` ({}) {of}; {where_}.",
@@ -163,8 +168,9 @@ fn goal_sentence(
         }
         None => match binding_rule(runs, rules) {
             Some((rule, n)) => format!(
-                "On **{wl}**, no run satisfies the goal: `{rule}` binds ({n} of {} runs fail it).",
-                runs.len()
+                "On **{wl}**, no run satisfies the goal: `{rule}` binds ({n} of {} {} it).",
+                count(runs.len(), "run"),
+                agree(n, "fails", "fail")
             ),
             None => format!("On **{wl}**, no run measured `{}`.", goal.minimize),
         },
@@ -187,9 +193,10 @@ fn default_sentence(wl: &str, usable: &[&RunRecord]) -> String {
         })
         .collect();
     format!(
-        "On **{wl}**, {}; each is the best of the {} runs that satisfy the default rules.",
+        "On **{wl}**, {}; each is the best of the {} that {} the default rules.",
         join(&clauses, "and"),
-        usable.len()
+        count(usable.len(), "run"),
+        agree(usable.len(), "satisfies", "satisfy")
     )
 }
 
@@ -221,9 +228,10 @@ fn frontier_sentence(wl: &str, runs: &[&RunRecord], rules: &[Rule]) -> String {
         .collect();
     let dominated = on.iter().filter(|on| !**on).count();
     format!(
-        "On **{wl}**: {}; {dominated} of {} runs are dominated.",
+        "On **{wl}**: {}; {dominated} of {} {} dominated.",
         join(&members, "and"),
-        runs.len()
+        count(runs.len(), "run"),
+        agree(dominated, "is", "are")
     )
 }
 
@@ -280,7 +288,7 @@ mod tests {
         );
         assert!(f.contains("fifo (write 1, space 4.09, read 1.32) — fails `bounded space`"));
         assert!(!f.contains("round-robin"), "dominated by leveled: {f}");
-        assert!(f.ends_with("1 of 4 runs are dominated."), "{f}");
+        assert!(f.ends_with("1 of 4 runs is dominated."), "{f}");
     }
 
     #[test]
@@ -305,6 +313,33 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("size-tiered (space_amp = 2.59)"), "{s}");
+    }
+
+    #[test]
+    fn a_single_run_is_counted_in_the_singular() {
+        let goal = Goal {
+            minimize: "write_amp",
+            constraints: vec![Rule::parse("space_amp <= 1.2").unwrap()],
+            default_constraints: true,
+        };
+        let d = decide(&sweep(), Some(&goal));
+        let s = &d.recommendations[0];
+        assert!(
+            s.contains("of the 1 run that satisfies every constraint;"),
+            "{s}"
+        );
+        let one = decide(&sweep()[..1], None);
+        assert!(
+            one.recommendations[0]
+                .contains("the best of the 1 run that satisfies the default rules"),
+            "{}",
+            one.recommendations[0]
+        );
+        assert!(
+            one.frontier[0].ends_with("0 of 1 run are dominated."),
+            "{}",
+            one.frontier[0]
+        );
     }
 
     #[test]

@@ -408,7 +408,7 @@ fn a_grid_too_large_to_hold_in_memory_is_an_error() {
         }
         let e = parse_err(&text);
         assert!(
-            e.contains("`grid`: 1 policies x 1 workloads x axes of 60 x 60"),
+            e.contains("`grid`: 1 policy x 1 workload x axes of 60 x 60"),
             "{e}"
         );
         assert!(e.contains("more than 100000 runs"), "{e}");
