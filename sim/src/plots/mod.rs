@@ -325,6 +325,33 @@ mod tests {
     }
 
     #[test]
+    fn grid_charts_with_seed_bands_and_an_unlimited_value_stay_inside_their_panels() {
+        let mut records = Vec::new();
+        for policy in ["leveled", "size-tiered"] {
+            for rate in ["0", "262144", "524288", "1048576"] {
+                for seed in 1..=3u64 {
+                    let w = 4.0 + rate.parse::<f64>().unwrap() / 1e6 + seed as f64 * 0.2;
+                    let mut r = record(policy, "uniform", w);
+                    r.metrics.stall_seconds = if rate == "0" {
+                        0.0
+                    } else {
+                        100.0 * seed as f64
+                    };
+                    r.varied = vec![("compaction_io_rate".into(), rate.into())];
+                    r.run_id = format!("{policy}/uniform/compaction_io_rate={rate}/seed={seed}");
+                    r.seed = seed;
+                    records.push(r);
+                }
+            }
+        }
+        let mut rgb = Vec::new();
+        let layout =
+            grid::grid_chart(&records, "compaction_io_rate", Canvas::Rgb(&mut rgb), SMALL).unwrap();
+        assert_eq!(layout.plots.len(), 4, "one panel per metric");
+        assert_no_strays(Image { rgb, layout });
+    }
+
+    #[test]
     fn timeline_ranges_cover_every_sample() {
         let (records, timeline) = debt_sweep();
         for fig in [&AMP, &DEBT] {
