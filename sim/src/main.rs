@@ -606,17 +606,20 @@ fn catch_interrupts() {
     }
 }
 
-/// The runs of `shard`, dealt by estimated cost (operations to run).
+/// The runs of `shard`, dealt by estimated cost (operations and the
+/// policy's measured write amplification, see `shard_cost`).
 fn shard_runs(runs: &[RunSpec], shard: Option<Shard>) -> Result<Vec<&RunSpec>> {
     let all: Vec<&RunSpec> = runs.iter().collect();
     let Some(shard) = shard else {
         return Ok(all);
     };
-    let mut cost = std::collections::HashMap::new();
-    for run in &all {
-        cost.insert(run.run_id.clone(), build_workload(run)?.total_ops());
-    }
-    Ok(shard.select_by_cost(all, |r| cost[&r.run_id]))
+    let costs = lsmlab::shard_cost::estimate_costs(&all)?;
+    let cost: std::collections::HashMap<&str, u64> = all
+        .iter()
+        .zip(costs)
+        .map(|(r, c)| (r.run_id.as_str(), c))
+        .collect();
+    Ok(shard.select_by_cost(all.clone(), |r| cost[r.run_id.as_str()]))
 }
 
 fn cmd_sweep(a: SweepArgs) -> Result<()> {
