@@ -30,6 +30,7 @@ pub mod spec;
 pub mod sweep;
 pub mod theory;
 pub mod timeline;
+pub mod tree;
 pub mod words;
 
 pub use error::{LabError, Result};

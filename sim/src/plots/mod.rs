@@ -16,6 +16,7 @@ mod lines;
 mod scatter;
 mod style;
 mod timelines;
+mod tree;
 
 use std::path::Path;
 
@@ -105,6 +106,19 @@ pub fn debt_over_time(
 /// policy.
 pub fn grid_chart(records: &[RunRecord], axis: &str, path: &Path, size: PanelSize) -> Result<()> {
     grid::grid_chart(records, axis, Canvas::Png(path), size).map(|_| ())
+}
+
+/// The tree at a few moments of each run: one row per policy (its first
+/// configuration on the first workload), one panel per moment, every sorted
+/// run a bar over its key range, grouped by level. From the timeline's
+/// `tree` snapshots.
+pub fn tree_picture(
+    timeline: &[TimelineRow],
+    records: &[RunRecord],
+    path: &Path,
+    size: PanelSize,
+) -> Result<()> {
+    tree::tree_picture(records, timeline, Canvas::Png(path), size).map(|_| ())
 }
 
 /// The level shape at the end: one panel per workload, bytes (MiB) per
