@@ -12,11 +12,11 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use lsmlab::catalog::Catalog;
-use lsmlab::check::{compare, configuration_difference, Tolerances};
+use lsmlab::check::{compare_on, configuration_difference, Tolerances};
 use lsmlab::journal::journal_dir;
 use lsmlab::manifest::{run_config, spec_hash, Manifest, MANIFEST_JSON, VERSION};
 use lsmlab::outputs::{write_outputs, write_shard, OutputPaths, SweepResults, SPEC_TOML};
-use lsmlab::results::{merge_runs, read_runs, write_runs};
+use lsmlab::results::{merge_runs, read_runs, read_runs_noted, write_runs, RunsNotes};
 use lsmlab::runner::{build_workload, FsChoice};
 use lsmlab::shard::Shard;
 use lsmlab::spec::{ParamCatalog, RunSpec, SweepSpec};
@@ -738,22 +738,38 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         bail!("check needs a SPEC to run or --results FILE");
     }
     // Read the baseline before running anything: a bad one fails at once.
-    let baseline = if a.update {
+    let (baseline, notes) = if a.update {
         if let Some(parent) = a.baseline.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        Vec::new()
+        (Vec::new(), RunsNotes::default())
     } else {
-        let baseline = read_runs(&a.baseline)?;
+        let (baseline, notes) = read_runs_noted(&a.baseline)?;
         if baseline.is_empty() {
             bail!(
                 "{}: the baseline holds no runs (truncated? `--update` writes one)",
                 a.baseline.display()
             );
         }
-        baseline
+        (baseline, notes)
     };
+    if !notes.absent_metrics.is_empty() {
+        println!(
+            "note: {} has no {} column{} (written by an older lsmlab): compared on the columns it has; \
+             `--update` rewrites it",
+            a.baseline.display(),
+            notes.absent_metrics.join(", "),
+            if notes.absent_metrics.len() == 1 { "" } else { "s" }
+        );
+    }
+    if !notes.ignored.is_empty() {
+        println!(
+            "note: {} has columns this lsmlab does not know, ignored: {}",
+            a.baseline.display(),
+            notes.ignored.join(", ")
+        );
+    }
     let current = match (&a.results, &a.spec) {
         (Some(r), _) => read_runs(r)?,
         (None, Some(spec)) => {
@@ -789,7 +805,7 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
             a.baseline.display()
         );
     }
-    let report = compare(&baseline, &current, &tolerances);
+    let report = compare_on(&baseline, &current, &tolerances, &notes.absent_metrics);
     println!("{report}");
     if let Some(path) = &a.compared {
         report.write_compared(path)?;
