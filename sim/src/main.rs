@@ -17,7 +17,7 @@ use lsmlab::journal::journal_dir;
 use lsmlab::manifest::{run_config, spec_hash, Manifest, MANIFEST_JSON, VERSION};
 use lsmlab::outputs::{write_outputs, write_shard, OutputPaths, SweepResults, SPEC_TOML};
 use lsmlab::results::{merge_runs, read_runs, read_runs_noted, write_runs, RunsNotes};
-use lsmlab::runner::{build_workload, FsChoice};
+use lsmlab::runner::FsChoice;
 use lsmlab::shard::Shard;
 use lsmlab::spec::{ParamCatalog, RunSpec, SweepSpec};
 use lsmlab::sweep::{run_all, run_journaled, JournaledSweep};

@@ -59,7 +59,7 @@ fn moment(row: &TimelineRow, rows: &[&TimelineRow]) -> String {
 }
 
 fn level_label(v: &f64) -> String {
-    let l = -v.round();
+    let l = (-v).round() + 0.0;
     if (v + l).abs() < 1e-6 && l >= 0.0 {
         format!("L{l:.0}")
     } else {
@@ -199,6 +199,7 @@ mod tests {
             "a lone run fills its band"
         );
         assert_eq!(level_label(&-2.0), "L2");
+        assert_eq!(level_label(&0.0), "L0");
         assert_eq!(level_label(&-1.5), "");
     }
 }
