@@ -134,9 +134,9 @@ pub fn write_outputs_with(
         data_dir,
         report_dir,
     };
-    // Several seeds per configuration: the decisions, the scatter and the
-    // report use the mean of each (aggregate.rs); runs.csv and the
-    // timelines keep every run.
+    // Several seeds per configuration: the decisions and the report use the
+    // mean of each (aggregate.rs), the scatter the mean with the seeds'
+    // range; runs.csv and the timelines keep every run.
     let shown = crate::aggregate::mean_records(records);
     let decisions = decide(&shown, results.goal);
     staging.produce(&paths.runs_csv, |p| write_runs(p, records))?;
@@ -147,7 +147,7 @@ pub fn write_outputs_with(
         &paths.notebook,
         notebook_text(&paths.notebook, spec_name, &decisions, &grid_axes)?.as_bytes(),
     )?;
-    staging.produce(&paths.tradeoff_png, |p| tradeoff_scatter(&shown, p, panel))?;
+    staging.produce(&paths.tradeoff_png, |p| tradeoff_scatter(records, p, panel))?;
     staging.produce(&paths.amp_over_time_png, |p| {
         amp_over_time(timeline, records, p, panel)
     })?;

@@ -33,6 +33,8 @@ use timelines::{timeline_figure, Metric, TimelineFigure};
 /// against space amplification (y), marker area proportional to read
 /// amplification, one colour per policy; grid values are written beside
 /// their marker.
+/// With several seeds per configuration, one marker per configuration at
+/// the mean, with min..max error bars.
 pub fn tradeoff_scatter(records: &[RunRecord], path: &Path, size: PanelSize) -> Result<()> {
     scatter::tradeoff(records, Canvas::Png(path), size).map(|_| ())
 }
@@ -363,6 +365,33 @@ mod tests {
             grid::grid_chart(&records, "compaction_io_rate", Canvas::Rgb(&mut rgb), SMALL).unwrap();
         assert_eq!(layout.plots.len(), 4, "one panel per metric");
         assert_no_strays(Image { rgb, layout });
+    }
+
+    #[test]
+    fn multi_seed_scatter_markers_get_error_bars_inside_their_panel() {
+        let mut records = Vec::new();
+        for (p, policy) in ["leveled", "size-tiered"].iter().enumerate() {
+            for seed in 1..=3u64 {
+                let mut r = record(policy, "uniform", 3.0 + p as f64 * 3.0 + seed as f64 * 0.4);
+                r.metrics.space_amp = 1.1 + p as f64 * 0.5 + seed as f64 * 0.05;
+                r.run_id = format!("{policy}/uniform/seed={seed}");
+                r.seed = seed;
+                records.push(r);
+            }
+        }
+        let mut rgb = Vec::new();
+        let layout = scatter::tradeoff(&records, Canvas::Rgb(&mut rgb), SMALL).unwrap();
+        let image = Image { rgb, layout };
+        let spreads = scatter::seed_spreads(&records);
+        let (w, s) = spreads["leveled/uniform"];
+        assert!((w.min - 3.4).abs() < 1e-9 && (w.max - 4.2).abs() < 1e-9 && w.n == 3);
+        assert!((s.min - 1.15).abs() < 1e-9 && (s.max - 1.25).abs() < 1e-9);
+        assert_eq!(spreads.len(), 2, "one bar pair per configuration");
+        assert!(
+            scatter::seed_spreads(&records[..1]).is_empty(),
+            "one seed: no bars"
+        );
+        assert_no_strays(image);
     }
 
     #[test]
