@@ -414,6 +414,23 @@ mod tests {
         out
     }
 
+    /// The leveled write_amp series of `records` against compaction_io_rate.
+    fn write_amp_series(records: &[RunRecord], special: Option<Special>) -> Series {
+        let runs: Vec<(&RunRecord, f64)> = records
+            .iter()
+            .map(|r| (r, r.varied[0].1.parse().unwrap()))
+            .collect();
+        let keys = ["leveled".to_string()];
+        series(
+            &runs,
+            "compaction_io_rate",
+            "write_amp",
+            &keys,
+            special.as_ref(),
+        )
+        .remove(0)
+    }
+
     #[test]
     fn special_values_come_from_the_parameter_declarations() {
         let s = special_value("compaction_io_rate").unwrap();
@@ -435,18 +452,7 @@ mod tests {
     #[test]
     fn unlimited_is_its_own_category_never_joined_to_the_numbers() {
         let records = io_rate_runs(1);
-        let runs: Vec<(&RunRecord, f64)> = records
-            .iter()
-            .map(|r| (r, r.varied[0].1.parse().unwrap()))
-            .collect();
-        let special = special_value("compaction_io_rate");
-        let s = &series(
-            &runs,
-            "compaction_io_rate",
-            "write_amp",
-            &["leveled".into()],
-            special.as_ref(),
-        )[0];
+        let s = &write_amp_series(&records, special_value("compaction_io_rate"));
         let xs: Vec<f64> = s.points.iter().map(|p| p.0).collect();
         assert_eq!(
             xs,
@@ -460,13 +466,7 @@ mod tests {
             "the category lies right of every number"
         );
         // Without a declared meaning, 0 is a number like any other.
-        let plain = &series(
-            &runs,
-            "compaction_io_rate",
-            "write_amp",
-            &["leveled".into()],
-            None,
-        )[0];
+        let plain = &write_amp_series(&records, None);
         assert_eq!(plain.points.len(), 4);
         assert!(plain.special.is_none());
     }
@@ -474,18 +474,7 @@ mod tests {
     #[test]
     fn seeds_of_a_configuration_become_one_point_with_their_range() {
         let records = io_rate_runs(3);
-        let runs: Vec<(&RunRecord, f64)> = records
-            .iter()
-            .map(|r| (r, r.varied[0].1.parse().unwrap()))
-            .collect();
-        let special = special_value("compaction_io_rate");
-        let s = &series(
-            &runs,
-            "compaction_io_rate",
-            "write_amp",
-            &["leveled".into()],
-            special.as_ref(),
-        )[0];
+        let s = &write_amp_series(&records, special_value("compaction_io_rate"));
         assert_eq!(s.points.len(), 3);
         let (_, p) = s.points[0];
         assert_eq!(p.n, 3);
