@@ -23,17 +23,36 @@ use crate::results::RunRecord;
 /// The relative tolerance of a metric with no override: 2%.
 pub const DEFAULT_TOLERANCE: f64 = 0.02;
 
+/// The relative tolerance of a write-bytes breakdown column (per level,
+/// per trigger) with no override: 5%. Bytes move between levels and
+/// triggers more than their total does (a compaction that fires a little
+/// later moves a level's bytes to the next), so the split has its own.
+pub const BREAKDOWN_TOLERANCE: f64 = 0.05;
+
+/// The name `--tolerance` takes for every breakdown column at once.
+pub const BREAKDOWN: &str = "breakdown";
+
+/// Whether `lsmlab check` compares a breakdown column: the bytes written
+/// into each level and by each trigger (`write_bytes_*`). Counts of jobs and
+/// the final shape are not compared.
+pub fn is_compared_breakdown(column: &str) -> bool {
+    column.starts_with(crate::breakdown::REASON_PREFIX)
+        && crate::breakdown::is_breakdown_column(column)
+}
+
 /// Relative tolerance per amplification metric.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tolerances {
     default: f64,
-    overrides: BTreeMap<&'static str, f64>,
+    breakdown: f64,
+    overrides: BTreeMap<String, f64>,
 }
 
 impl Default for Tolerances {
     fn default() -> Self {
         Tolerances {
             default: DEFAULT_TOLERANCE,
+            breakdown: BREAKDOWN_TOLERANCE,
             overrides: BTreeMap::new(),
         }
     }
@@ -58,14 +77,30 @@ impl Tolerances {
         Ok(t)
     }
 
-    /// Sets the tolerance of one amplification metric.
+    /// Sets the tolerance of one amplification metric, of one breakdown
+    /// column (`write_bytes_L2`), or of every breakdown column
+    /// (`breakdown`).
     pub fn set(&mut self, metric: &str, fraction: f64) -> Result<()> {
         let valid = || {
             amplification_metrics()
                 .map(|m| m.name)
+                .chain([BREAKDOWN, "write_bytes_L<n>", "write_bytes_<reason>"])
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        if !(fraction.is_finite() && fraction >= 0.0) {
+            return Err(LabError::InvalidArgument(format!(
+                "tolerance for `{metric}`: {fraction} must be a fraction >= 0 (0.05 = 5%)"
+            )));
+        }
+        if metric == BREAKDOWN {
+            self.breakdown = fraction;
+            return Ok(());
+        }
+        if is_compared_breakdown(metric) {
+            self.overrides.insert(metric.to_string(), fraction);
+            return Ok(());
+        }
         let info = match metric_info(metric) {
             Some(info) if info.deterministic => info,
             Some(_) => {
@@ -81,18 +116,18 @@ impl Tolerances {
                 )))
             }
         };
-        if !(fraction.is_finite() && fraction >= 0.0) {
-            return Err(LabError::InvalidArgument(format!(
-                "tolerance for `{metric}`: {fraction} must be a fraction >= 0 (0.05 = 5%)"
-            )));
-        }
-        self.overrides.insert(info.name, fraction);
+        self.overrides.insert(info.name.to_string(), fraction);
         Ok(())
     }
 
-    /// The tolerance of `metric`.
+    /// The tolerance of `metric` (a metric or a breakdown column).
     pub fn of(&self, metric: &str) -> f64 {
-        self.overrides.get(metric).copied().unwrap_or(self.default)
+        let default = if is_compared_breakdown(metric) {
+            self.breakdown
+        } else {
+            self.default
+        };
+        self.overrides.get(metric).copied().unwrap_or(default)
     }
 }
 
@@ -100,7 +135,8 @@ impl Tolerances {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     pub run_id: String,
-    pub metric: &'static str,
+    /// A metric or a breakdown column.
+    pub metric: String,
     pub baseline: f64,
     pub now: f64,
     pub tolerance: f64,
@@ -236,11 +272,23 @@ pub fn configuration_difference(baseline: &[RunRecord], current: &[RunRecord]) -
     None
 }
 
-/// Compares every amplification result column of every run in both lists.
+/// Compares every amplification result column of every run in both lists,
+/// and the write-bytes breakdown columns the baseline has.
 pub fn compare(
     baseline: &[RunRecord],
     current: &[RunRecord],
     tolerances: &Tolerances,
+) -> CheckReport {
+    compare_on(baseline, current, tolerances, &[])
+}
+
+/// [`compare`], leaving out the metric columns `absent` from the baseline's
+/// file (an older runs.csv, see `results::read_runs_noted`).
+pub fn compare_on(
+    baseline: &[RunRecord],
+    current: &[RunRecord],
+    tolerances: &Tolerances,
+    absent: &[&str],
 ) -> CheckReport {
     // Several seeds per configuration: means against bands (check_band.rs).
     if crate::check_band::applies(baseline, current) {
@@ -256,21 +304,38 @@ pub fn compare(
             continue;
         };
         report.runs_compared += 1;
-        for info in amplification_metrics().filter(|m| is_result(m)) {
-            let (Some(b), Some(n)) = (base.metrics.value(info.name), now.metrics.value(info.name))
-            else {
-                continue;
-            };
-            let tolerance = tolerances.of(info.name);
+        let metrics = amplification_metrics()
+            .filter(|m| is_result(m) && !absent.contains(&m.name))
+            .filter_map(|info| {
+                let b = base.metrics.value(info.name)?;
+                let n = now.metrics.value(info.name)?;
+                Some((info.name.to_string(), info.direction, b, n))
+            });
+        // A breakdown column the current run lacks is 0 there (the level or
+        // trigger wrote nothing); one the baseline lacks is not compared.
+        let breakdown = base
+            .breakdown
+            .iter()
+            .filter(|(name, _)| is_compared_breakdown(name))
+            .map(|(name, b)| {
+                let n = now
+                    .breakdown
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map_or(0, |(_, v)| *v);
+                (name.clone(), Direction::HigherIsWorse, *b as f64, n as f64)
+            });
+        for (metric, direction, b, n) in metrics.chain(breakdown) {
+            let tolerance = tolerances.of(&metric);
             let change = Change {
                 run_id: base.run_id.clone(),
-                metric: info.name,
+                metric,
                 baseline: b,
                 now: n,
                 tolerance,
             };
             report.compared.push(change.clone());
-            let Some(worse) = judge(info.direction, b, n, tolerance) else {
+            let Some(worse) = judge(direction, b, n, tolerance) else {
                 continue;
             };
             if worse {
@@ -455,8 +520,8 @@ impl fmt::Display for CheckReport {
         let verdict = if self.passed() { "PASS" } else { "FAIL" };
         write!(
             f,
-            "{verdict}: {} runs compared; {} regressed, {} improved, {} missing, {} new",
-            self.runs_compared,
+            "{verdict}: {} compared; {} regressed, {} improved, {} missing, {} new",
+            crate::words::count(self.runs_compared, "run"),
             self.regressions.len(),
             self.improvements.len(),
             self.missing_runs.len(),
@@ -501,7 +566,7 @@ mod tests {
         assert_eq!(report.regressions.len(), 1);
         let c = &report.regressions[0];
         assert_eq!(
-            (c.run_id.as_str(), c.metric, c.baseline, c.now),
+            (c.run_id.as_str(), c.metric.as_str(), c.baseline, c.now),
             ("leveled/uniform", "write_amp", 4.0, 4.5)
         );
         assert!((c.percent() - 12.5).abs() < 1e-9);
@@ -533,7 +598,11 @@ mod tests {
         now[0].metrics.trivial_moves = 5; // more trivial moves is better
         let report = compare(&runs(), &now, &Tolerances::default());
         assert!(report.passed());
-        let names: Vec<&str> = report.improvements.iter().map(|c| c.metric).collect();
+        let names: Vec<&str> = report
+            .improvements
+            .iter()
+            .map(|c| c.metric.as_str())
+            .collect();
         assert_eq!(names, ["write_amp", "trivial_moves"]);
         assert!(report.to_string().contains("improved "));
     }
@@ -649,6 +718,51 @@ mod tests {
         assert_eq!(loose.of("write_amp"), 0.05);
         assert_eq!(loose.of("space_amp"), DEFAULT_TOLERANCE);
         assert!(compare(&runs(), &now, &loose).passed());
+    }
+
+    #[test]
+    fn breakdown_columns_are_compared_with_their_own_tolerance_and_named() {
+        let with = |l2: u64, reason: u64| {
+            let mut rs = runs();
+            rs[0].breakdown = vec![
+                ("write_bytes_L2".into(), l2),
+                ("compactions_L2".into(), 40),
+                ("write_bytes_level_size".into(), reason),
+            ];
+            rs
+        };
+        let base = with(1_000_000, 2_000_000);
+        // +4% into L2: within the breakdown's 5%, though over the 2% default.
+        assert!(compare(&base, &with(1_040_000, 2_000_000), &Tolerances::default()).passed());
+        // +8% written by the level-size trigger: a regression naming the column.
+        let report = compare(&base, &with(1_000_000, 2_160_000), &Tolerances::default());
+        assert_eq!(report.regressions.len(), 1, "{report}");
+        assert_eq!(report.regressions[0].metric, "write_bytes_level_size");
+        assert!(report.to_string().contains("write_bytes_level_size"));
+        // A column the current run lacks wrote 0 bytes: less is an improvement.
+        let mut gone = with(1_000_000, 2_000_000);
+        gone[0].breakdown.retain(|(k, _)| k != "write_bytes_L2");
+        let report = compare(&base, &gone, &Tolerances::default());
+        assert!(report.passed());
+        assert_eq!(report.improvements[0].metric, "write_bytes_L2");
+        // Job counts are not compared; tolerances are settable per column or all.
+        assert!(!report.compared.iter().any(|c| c.metric == "compactions_L2"));
+        let t = Tolerances::parse(&["breakdown=0.1".into(), "write_bytes_L2=0.01".into()]).unwrap();
+        assert_eq!(
+            (t.of("write_bytes_level_size"), t.of("write_bytes_L2")),
+            (0.1, 0.01)
+        );
+        assert!(compare(&base, &with(1_000_000, 2_160_000), &t).passed());
+    }
+
+    #[test]
+    fn metrics_an_older_baseline_lacks_are_not_compared() {
+        let mut now = runs();
+        now[0].metrics.read_amp *= 2.0;
+        assert!(!compare(&runs(), &now, &Tolerances::default()).passed());
+        let report = compare_on(&runs(), &now, &Tolerances::default(), &["read_amp"]);
+        assert!(report.passed(), "{report}");
+        assert!(!report.compared.iter().any(|c| c.metric == "read_amp"));
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn compare(
             };
             let change = Change {
                 run_id: b.id.clone(),
-                metric: info.name,
+                metric: info.name.to_string(),
                 baseline: band.mean,
                 now: mean.mean,
                 tolerance,

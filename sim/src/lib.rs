@@ -27,11 +27,14 @@ pub mod results;
 pub mod runner;
 pub mod serve;
 pub mod shard;
+pub mod shard_cost;
 pub mod short_key;
 pub mod spec;
 pub mod sweep;
 pub mod theory;
 pub mod timeline;
+pub mod tree;
+pub mod words;
 
 pub use error::{LabError, Result};
 pub use outputs::{write_outputs, OutputPaths, SweepResults};

@@ -12,16 +12,17 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use lsmlab::catalog::Catalog;
-use lsmlab::check::{compare, configuration_difference, Tolerances};
+use lsmlab::check::{compare_on, configuration_difference, Tolerances};
 use lsmlab::journal::journal_dir;
 use lsmlab::manifest::{run_config, spec_hash, Manifest, MANIFEST_JSON, VERSION};
 use lsmlab::outputs::{write_outputs, write_shard, OutputPaths, SweepResults, SPEC_TOML};
-use lsmlab::results::{merge_runs, read_runs, write_runs};
-use lsmlab::runner::{build_workload, FsChoice};
+use lsmlab::results::{merge_runs, read_runs, read_runs_noted, write_runs, RunsNotes};
+use lsmlab::runner::FsChoice;
 use lsmlab::shard::Shard;
 use lsmlab::spec::{ParamCatalog, RunSpec, SweepSpec};
 use lsmlab::sweep::{run_all, run_journaled, JournaledSweep};
 use lsmlab::timeline::merge_timelines;
+use lsmlab::words::{agree, count};
 
 #[derive(Parser)]
 #[command(
@@ -665,7 +666,8 @@ fn catch_interrupts() {
     }
 }
 
-/// The runs of `shard`, dealt by estimated cost (operations to run).
+/// The runs of `shard`, dealt by estimated cost (operations and the
+/// policy's measured write amplification, see `shard_cost`).
 fn shard_runs<'r>(
     spec: &SweepSpec,
     runs: &'r [RunSpec],
@@ -675,12 +677,13 @@ fn shard_runs<'r>(
     let Some(shard) = shard else {
         return Ok(all);
     };
-    let mut cost = std::collections::HashMap::new();
-    for run in &all {
-        let workload = build_workload(run).map_err(|e| located(Some(spec), e))?;
-        cost.insert(run.run_id.clone(), workload.total_ops());
-    }
-    Ok(shard.select_by_cost(all, |r| cost[&r.run_id]))
+    let costs = lsmlab::shard_cost::estimate_costs(&all).map_err(|e| located(Some(spec), e))?;
+    let cost: std::collections::HashMap<&str, u64> = all
+        .iter()
+        .zip(costs)
+        .map(|(r, c)| (r.run_id.as_str(), c))
+        .collect();
+    Ok(shard.select_by_cost(all.clone(), |r| cost[r.run_id.as_str()]))
 }
 
 fn cmd_sweep(a: SweepArgs) -> Result<()> {
@@ -725,11 +728,12 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
         run_ids: selected.iter().map(|r| r.run_id.clone()).collect(),
     };
     eprintln!(
-        "sweep {}: {} runs{} on {jobs} threads",
+        "sweep {}: {}{} on {}",
         spec.name,
-        selected.len(),
+        count(selected.len(), "run"),
         a.shard
-            .map_or(String::new(), |s| format!(" (shard {s} of {})", runs.len()))
+            .map_or(String::new(), |s| format!(" (shard {s} of {})", runs.len())),
+        count(jobs, "thread")
     );
     catch_interrupts();
     let outcome = run_journaled(
@@ -746,8 +750,8 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
     )?;
     if outcome.resumed > 0 {
         eprintln!(
-            "resumed: {} runs taken from {}",
-            outcome.resumed,
+            "resumed: {} taken from {}",
+            count(outcome.resumed, "run"),
             journal.display()
         );
     }
@@ -799,22 +803,38 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
         bail!("check needs a SPEC to run or --results FILE");
     }
     // Read the baseline before running anything: a bad one fails at once.
-    let baseline = if a.update {
+    let (baseline, notes) = if a.update {
         if let Some(parent) = a.baseline.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        Vec::new()
+        (Vec::new(), RunsNotes::default())
     } else {
-        let baseline = read_runs(&a.baseline)?;
+        let (baseline, notes) = read_runs_noted(&a.baseline)?;
         if baseline.is_empty() {
             bail!(
                 "{}: the baseline holds no runs (truncated? `--update` writes one)",
                 a.baseline.display()
             );
         }
-        baseline
+        (baseline, notes)
     };
+    if !notes.absent_metrics.is_empty() {
+        println!(
+            "note: {} has no {} column{} (written by an older lsmlab): compared on the columns it has; \
+             `--update` rewrites it",
+            a.baseline.display(),
+            notes.absent_metrics.join(", "),
+            if notes.absent_metrics.len() == 1 { "" } else { "s" }
+        );
+    }
+    if !notes.ignored.is_empty() {
+        println!(
+            "note: {} has columns this lsmlab does not know, ignored: {}",
+            a.baseline.display(),
+            notes.ignored.join(", ")
+        );
+    }
     let current = match (&a.results, &a.spec) {
         (Some(r), _) => read_runs(r)?,
         (None, Some(spec)) => {
@@ -839,9 +859,9 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
     if a.update {
         write_runs(&a.baseline, &current)?;
         println!(
-            "baseline {} updated with {} runs",
+            "baseline {} updated with {}",
             a.baseline.display(),
-            current.len()
+            count(current.len(), "run")
         );
         return Ok(0);
     }
@@ -851,7 +871,7 @@ fn cmd_check(a: CheckArgs) -> Result<u8> {
             a.baseline.display()
         );
     }
-    let report = compare(&baseline, &current, &tolerances);
+    let report = compare_on(&baseline, &current, &tolerances, &notes.absent_metrics);
     println!("{report}");
     if let Some(path) = &a.compared {
         report.write_compared(path)?;
@@ -958,10 +978,11 @@ fn cmd_merge(a: MergeArgs) -> Result<()> {
     if !missing.is_empty() {
         let counts: Vec<String> = manifests.iter().map(|m| m.shard.clone()).collect();
         let message = format!(
-            "{} of {} runs of {} are in none of the shards given ({}): {}",
+            "{} of {} of {} {} in none of the shards given ({}): {}",
             missing.len(),
-            runs.len(),
+            count(runs.len(), "run"),
             spec.name,
+            agree(missing.len(), "is", "are"),
             counts.join(", "),
             some_of(&missing, 5)
         );

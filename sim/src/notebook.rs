@@ -164,6 +164,51 @@ fig.tight_layout()
 plt.show()
 "#;
 
+/// The tree picture from the timeline's `tree` snapshots, as the report's
+/// tree.png.
+const TREE: &str = r#"def tree_bars(cell):
+    """(level, run, lo, hi) of each sorted run in a timeline `tree` cell."""
+    bars = []
+    for item in str(cell).split():
+        if "+" in item:
+            continue
+        at, lo, hi, _size, _files = item[1:].split(":")
+        level, run = at.split(".")
+        bars.append((int(level), int(run), float(lo), float(hi)))
+    return bars
+
+
+snaps = tl[tl["tree"].notna() & (tl["tree"].astype(str) != "")]
+shown = snaps[snaps["workload"] == workloads[0]].groupby("policy", sort=False)["run_id"].first()
+moments = max([len(snaps[snaps["run_id"] == r]) for r in shown] or [1])
+fig, axes = plt.subplots(max(len(shown), 1), moments, figsize=(3.6 * moments, 2.6 * max(len(shown), 1)), squeeze=False)
+for row, (policy, run_id) in enumerate(shown.items()):
+    rows = snaps[snaps["run_id"] == run_id]
+    parsed = [tree_bars(c) for c in rows["tree"]]
+    lo = min(b[2] for bars in parsed for b in bars)
+    span = max(max(b[3] for bars in parsed for b in bars) - lo, 1e-300)
+    deepest = max(b[0] for bars in parsed for b in bars)
+    for col, (ops, bars) in enumerate(zip(rows["ops_done"], parsed)):
+        ax = axes[row][col]
+        per_level = {}
+        for b in bars:
+            per_level[b[0]] = per_level.get(b[0], 0) + 1
+        for level, run, a, z in bars:
+            h = 0.8 / per_level[level]
+            top = -level + 0.4 - run * h
+            ax.barh(top - h / 2, max((z - a) / span, 0.004), left=(a - lo) / span,
+                    height=h * (0.8 if per_level[level] > 1 else 1.0), color=color_of(policy))
+        moment = "settled end" if col == len(parsed) - 1 else f"{100 * ops / rows['ops_done'].max():.0f}% of ops"
+        ax.set_title(f"{policy}, {moment}: {sum(per_level.values())} sorted runs", fontsize="small")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-max(deepest, 1) - 0.5, 0.5)
+        ax.set_yticks([-l for l in range(max(deepest, 1) + 1)], [f"L{l}" for l in range(max(deepest, 1) + 1)])
+        ax.set_xlabel("key space (fraction)")
+fig.suptitle(f"The tree at four moments of each run (workload: {workloads[0]})")
+fig.tight_layout()
+plt.show()
+"#;
+
 /// Each metric against each numeric grid axis, one line per policy (and
 /// values of the other axes), as the report's grid_<axis>.png.
 const GRID: &str = r#"grid_metrics = [("write_amp", "write amplification (x)"),
@@ -258,6 +303,8 @@ fn cells(spec_name: &str, decisions: &Decisions, grid_axes: &[String]) -> Vec<Ce
         code("levels", LEVELS),
         markdown("debt-md", "## Compaction debt over time"),
         code("debt", DEBT),
+        markdown("tree-md", "## The tree at four moments"),
+        code("tree", TREE),
         markdown("decisions-md", decisions_markdown(decisions)),
         code("frontier", FRONTIER),
     ];

@@ -2,7 +2,7 @@
 //! at once (see `atomic`):
 //! `notebooks-out/<name>/{runs.csv, timeline.csv, spec.toml, analysis.ipynb,
 //! manifest.json}` and `reports/<name>/{tradeoff.png, amp_over_time.png,
-//! debt_over_time.png, level_shape.png, report.md}`.
+//! debt_over_time.png, level_shape.png, tree.png, report.md}`.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -13,7 +13,7 @@ use crate::manifest::{Manifest, MANIFEST_JSON};
 use crate::notebook::{notebook_text, NOTEBOOK};
 use crate::plots::{
     amp_over_time, debt_over_time, grid_chart, level_shape, numeric_axes, tradeoff_scatter,
-    PanelSize,
+    tree_picture, PanelSize,
 };
 use crate::recommend::decide;
 use crate::report::{render_report, ReportLinks, REPORT_MD};
@@ -26,6 +26,7 @@ const TRADEOFF_PNG: &str = "tradeoff.png";
 const AMP_OVER_TIME_PNG: &str = "amp_over_time.png";
 const LEVEL_SHAPE_PNG: &str = "level_shape.png";
 const DEBT_OVER_TIME_PNG: &str = "debt_over_time.png";
+const TREE_PNG: &str = "tree.png";
 
 /// The files `write_outputs` wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +48,8 @@ pub struct OutputPaths {
     pub amp_over_time_png: PathBuf,
     pub level_shape_png: PathBuf,
     pub debt_over_time_png: PathBuf,
+    /// The tree's sorted runs at four moments, per policy.
+    pub tree_png: PathBuf,
 }
 
 /// Everything a finished sweep hands to `write_outputs`.
@@ -127,12 +130,13 @@ pub fn write_outputs_with(
         amp_over_time_png: report_dir.join(AMP_OVER_TIME_PNG),
         level_shape_png: report_dir.join(LEVEL_SHAPE_PNG),
         debt_over_time_png: report_dir.join(DEBT_OVER_TIME_PNG),
+        tree_png: report_dir.join(TREE_PNG),
         data_dir,
         report_dir,
     };
-    // Several seeds per configuration: the decisions, the scatter and the
-    // report use the mean of each (aggregate.rs); runs.csv and the
-    // timelines keep every run.
+    // Several seeds per configuration: the decisions and the report use the
+    // mean of each (aggregate.rs), the scatter the mean with the seeds'
+    // range; runs.csv and the timelines keep every run.
     let shown = crate::aggregate::mean_records(records);
     let decisions = decide(&shown, results.goal);
     staging.produce(&paths.runs_csv, |p| write_runs(p, records))?;
@@ -143,7 +147,7 @@ pub fn write_outputs_with(
         &paths.notebook,
         notebook_text(&paths.notebook, spec_name, &decisions, &grid_axes)?.as_bytes(),
     )?;
-    staging.produce(&paths.tradeoff_png, |p| tradeoff_scatter(&shown, p, panel))?;
+    staging.produce(&paths.tradeoff_png, |p| tradeoff_scatter(records, p, panel))?;
     staging.produce(&paths.amp_over_time_png, |p| {
         amp_over_time(timeline, records, p, panel)
     })?;
@@ -152,6 +156,9 @@ pub fn write_outputs_with(
     })?;
     staging.produce(&paths.level_shape_png, |p| {
         level_shape(timeline, records, p, panel)
+    })?;
+    staging.produce(&paths.tree_png, |p| {
+        tree_picture(timeline, records, p, panel)
     })?;
     let mut grid_plots = Vec::new();
     for axis in grid_axes {
@@ -174,6 +181,7 @@ pub fn write_outputs_with(
                 DEBT_OVER_TIME_PNG.into(),
             ),
             ("Level shape at the end".into(), LEVEL_SHAPE_PNG.into()),
+            ("The tree at four moments".into(), TREE_PNG.into()),
         ]
         .into_iter()
         .chain(grid_plots)
@@ -427,6 +435,7 @@ mod tests {
             &paths.amp_over_time_png,
             &paths.debt_over_time_png,
             &paths.level_shape_png,
+            &paths.tree_png,
         ] {
             assert!(png.starts_with(rep.join("demo")));
             assert_eq!(&std::fs::read(png).unwrap()[1..4], b"PNG");
@@ -442,6 +451,7 @@ mod tests {
             "amp_over_time.png",
             "debt_over_time.png",
             "level_shape.png",
+            "tree.png",
         ] {
             assert!(md.contains(&format!("]({png})")), "{png}");
         }

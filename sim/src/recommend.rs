@@ -9,6 +9,7 @@
 use crate::goal::{binding_rule, default_rules, judge, short, Goal, Rule};
 use crate::pareto::{frontier, on_frontier};
 use crate::results::RunRecord;
+use crate::words::{agree, count};
 
 /// The decision sentences of a sweep.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +83,40 @@ fn names(runs: &[&RunRecord]) -> String {
     join(&out, "and")
 }
 
+/// Read amplification within this fraction of the lowest counts as a tie:
+/// with bloom filters a lookup reads about one data block whatever the
+/// shape, and seeds move `read_amp` by 0.2-0.6% (l0-trigger, 3 seeds), so
+/// differences of a few thousandths decide nothing. Ties are broken by the
+/// fewest files consulted per lookup (`filter_probes`), the read cost that
+/// filters do not hide.
+pub const READ_TIE: f64 = 0.01;
+
+/// The runs with the lowest read cost: the lowest `read_amp`, treating
+/// values within [`READ_TIE`] of it as equal and breaking such a tie by the
+/// fewest `filter_probes`. Returns them, their read_amp, and the filter
+/// probes when a tie was broken by them.
+fn lowest_read<'a>(runs: &[&'a RunRecord]) -> Option<(Vec<&'a RunRecord>, f64, Option<f64>)> {
+    let (_, best) = lowest(runs, "read_amp")?;
+    let tied: Vec<&RunRecord> = runs
+        .iter()
+        .copied()
+        .filter(|r| r.metrics.read_amp.is_finite() && r.metrics.read_amp <= best * (1.0 + READ_TIE))
+        .collect();
+    if tied.len() < 2 {
+        return Some((tied, best, None));
+    }
+    match lowest(&tied, "filter_probes") {
+        Some((fewest, probes)) => {
+            let read = fewest
+                .iter()
+                .map(|r| r.metrics.read_amp)
+                .fold(f64::INFINITY, f64::min);
+            Some((fewest, read, Some(probes)))
+        }
+        None => Some((tied, best, None)),
+    }
+}
+
 /// Metrics a recommendation without a goal is given for, with their units.
 const HEADLINE: [(&str, &str, &str); 3] = [
     ("write_amp", "write amplification", "x"),
@@ -150,9 +185,13 @@ fn goal_sentence(
                 "off the frontier"
             };
             let of = if rules.is_empty() {
-                format!("of the {} runs", usable.len())
+                format!("of the {}", count(usable.len(), "run"))
             } else {
-                format!("of the {} runs that satisfy every constraint", usable.len())
+                format!(
+                    "of the {} that {} every constraint",
+                    count(usable.len(), "run"),
+                    agree(usable.len(), "satisfies", "satisfy")
+                )
             };
             format!(
                 "On **{wl}**, use {}: the lowest `{}` ({}) {of}; {where_}.",
@@ -163,8 +202,9 @@ fn goal_sentence(
         }
         None => match binding_rule(runs, rules) {
             Some((rule, n)) => format!(
-                "On **{wl}**, no run satisfies the goal: `{rule}` binds ({n} of {} runs fail it).",
-                runs.len()
+                "On **{wl}**, no run satisfies the goal: `{rule}` binds ({n} of {} {} it).",
+                count(runs.len(), "run"),
+                agree(n, "fails", "fail")
             ),
             None => format!("On **{wl}**, no run measured `{}`.", goal.minimize),
         },
@@ -177,19 +217,33 @@ fn default_sentence(wl: &str, usable: &[&RunRecord]) -> String {
     }
     let clauses: Vec<String> = HEADLINE
         .iter()
-        .map(|(metric, what, unit)| match lowest(usable, metric) {
-            Some((best, value)) => format!(
+        .map(|(metric, what, unit)| match (*metric, lowest(usable, metric)) {
+            ("read_amp", Some(_)) => {
+                let (best, value, probes) = lowest_read(usable).expect("a run has read_amp");
+                match probes {
+                    None => format!("for the lowest {what} use {} ({value:.2}{unit})", names(&best)),
+                    Some(p) => format!(
+                        "for the lowest {what} use {} ({value:.2}{unit} and {p:.2} filter probes per \
+                         lookup; read amplification within {:.0}% of the lowest is a tie, decided \
+                         by the fewest files consulted)",
+                        names(&best),
+                        READ_TIE * 100.0
+                    ),
+                }
+            }
+            (_, Some((best, value))) => format!(
                 "for the lowest {what} use {} ({:.2}{unit})",
                 names(&best),
                 value
             ),
-            None => format!("no run measured {what}"),
+            (_, None) => format!("no run measured {what}"),
         })
         .collect();
     format!(
-        "On **{wl}**, {}; each is the best of the {} runs that satisfy the default rules.",
+        "On **{wl}**, {}; each is the best of the {} that {} the default rules.",
         join(&clauses, "and"),
-        usable.len()
+        count(usable.len(), "run"),
+        agree(usable.len(), "satisfies", "satisfy")
     )
 }
 
@@ -221,9 +275,10 @@ fn frontier_sentence(wl: &str, runs: &[&RunRecord], rules: &[Rule]) -> String {
         .collect();
     let dominated = on.iter().filter(|on| !**on).count();
     format!(
-        "On **{wl}**: {}; {dominated} of {} runs are dominated.",
+        "On **{wl}**: {}; {dominated} of {} {} dominated.",
         join(&members, "and"),
-        runs.len()
+        count(runs.len(), "run"),
+        agree(dominated, "is", "are")
     )
 }
 
@@ -280,7 +335,7 @@ mod tests {
         );
         assert!(f.contains("fifo (write 1, space 4.09, read 1.32) — fails `bounded space`"));
         assert!(!f.contains("round-robin"), "dominated by leveled: {f}");
-        assert!(f.ends_with("1 of 4 runs are dominated."), "{f}");
+        assert!(f.ends_with("1 of 4 runs is dominated."), "{f}");
     }
 
     #[test]
@@ -305,6 +360,90 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("size-tiered (space_amp = 2.59)"), "{s}");
+    }
+
+    /// l0-trigger with 10-bit filters (seed 42): read_amp 0.4868 / 0.4904 /
+    /// 0.5036 for l0_file_limit 2 / 4 / 8 (leveled), round-robin and
+    /// min-overlap within 0.6% of leveled; filter probes per lookup 1.84,
+    /// 2.38, 3.99 and 2.01, 2.02.
+    fn l0_trigger_with_filters() -> Vec<RunRecord> {
+        [
+            ("leveled", "2", 0.4868, 1.8379),
+            ("leveled", "4", 0.4904, 2.382),
+            ("leveled", "8", 0.5036, 3.988),
+            ("round-robin", "2", 0.4896, 2.0129),
+            ("min-overlap", "2", 0.488, 2.0229),
+        ]
+        .into_iter()
+        .map(|(policy, limit, read, probes)| {
+            let mut r = record(policy, "uniform", 8.0);
+            r.varied = vec![("l0_file_limit".into(), limit.into())];
+            r.run_id = format!("{policy}/uniform/l0_file_limit={limit}");
+            r.metrics.read_amp = read;
+            r.metrics.filter_probes = probes;
+            r
+        })
+        .collect()
+    }
+
+    #[test]
+    fn read_amplification_within_a_percent_is_a_tie_decided_by_files_consulted() {
+        let runs = l0_trigger_with_filters();
+        let refs: Vec<&RunRecord> = runs.iter().collect();
+        let (best, read, probes) = lowest_read(&refs).unwrap();
+        assert_eq!(best.len(), 1);
+        assert_eq!(best[0].run_id, "leveled/uniform/l0_file_limit=2");
+        assert_eq!((read, probes), (0.4868, Some(1.8379)));
+        // min-overlap reads 0.2% fewer blocks than leveled at limit 2 would
+        // win a plain minimum; within the tie, leveled consults fewer files.
+        let mut swapped = runs.clone();
+        swapped[0].metrics.read_amp = 0.4885;
+        let refs: Vec<&RunRecord> = swapped.iter().collect();
+        let (best, _, _) = lowest_read(&refs).unwrap();
+        assert_eq!(best[0].run_id, "leveled/uniform/l0_file_limit=2");
+        let s = &decide(&swapped, None).recommendations[0];
+        assert!(
+            s.contains(
+                "for the lowest read amplification use **leveled (l0_file_limit=2)** (0.49 \
+                        blocks per lookup and 1.84 filter probes per lookup; read amplification \
+                        within 1% of the lowest is a tie"
+            ),
+            "{s}"
+        );
+        // Beyond the tie, read_amp decides alone: limit 8 never ties limit 2.
+        let refs: Vec<&RunRecord> = runs.iter().filter(|r| !r.run_id.ends_with("=2")).collect();
+        let (best, read, probes) = lowest_read(&refs).unwrap();
+        assert_eq!(
+            (best[0].run_id.as_str(), read, probes),
+            ("leveled/uniform/l0_file_limit=4", 0.4904, None)
+        );
+    }
+
+    #[test]
+    fn a_single_run_is_counted_in_the_singular() {
+        let goal = Goal {
+            minimize: "write_amp",
+            constraints: vec![Rule::parse("space_amp <= 1.2").unwrap()],
+            default_constraints: true,
+        };
+        let d = decide(&sweep(), Some(&goal));
+        let s = &d.recommendations[0];
+        assert!(
+            s.contains("of the 1 run that satisfies every constraint;"),
+            "{s}"
+        );
+        let one = decide(&sweep()[..1], None);
+        assert!(
+            one.recommendations[0]
+                .contains("the best of the 1 run that satisfies the default rules"),
+            "{}",
+            one.recommendations[0]
+        );
+        assert!(
+            one.frontier[0].ends_with("0 of 1 run are dominated."),
+            "{}",
+            one.frontier[0]
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::recommend::Decisions;
 use crate::results::RunRecord;
+use crate::words::count;
 
 /// File name of the report inside a sweep's reports directory.
 pub const REPORT_MD: &str = "report.md";
@@ -33,8 +34,8 @@ pub fn render_report(
     if let Some(r) = records.first() {
         let _ = writeln!(
             md,
-            "{} runs, lsmlab {} at git revision `{}`.\n",
-            records.len(),
+            "{}, lsmlab {} at git revision `{}`.\n",
+            count(records.len(), "run"),
             r.lsmlab_version,
             r.git_rev
         );

@@ -25,8 +25,6 @@ pub const RUNS_CSV: &str = "runs.csv";
 
 const LEADING_COLUMNS: [&str; 4] = ["run_id", "spec", "policy", "workload"];
 const TRAILING_COLUMNS: [&str; 4] = ["git_rev", "lsmlab_version", "spec_hash", "config"];
-/// The trailing columns every runs.csv has; older files end here.
-const REQUIRED_TRAILING: usize = 2;
 
 /// The outcome of one run of a sweep, as stored in runs.csv.
 #[derive(Debug, Clone, PartialEq)]
@@ -249,12 +247,34 @@ pub(crate) fn open_csv(path: &Path) -> Result<csv::Reader<Bounded<File>>> {
         .from_reader(file))
 }
 
-/// Where each column of a runs.csv header is.
+/// Where each column of a runs.csv header is, found by name.
 struct RunsLayout {
-    varied: Vec<(usize, String)>,
+    /// Position of each leading column, of `seed` and of `ops`.
+    leading: [usize; 4],
     seed: usize,
+    ops: usize,
+    varied: Vec<(usize, String)>,
+    /// (position, metric) of each metric column the file has.
+    metrics: Vec<(usize, &'static str)>,
     breakdown: Vec<(usize, String)>,
+    /// Position of each trailing column the file has (`None`: absent).
+    trailing: [Option<usize>; 4],
+    notes: RunsNotes,
 }
+
+/// What a runs.csv written by another lsmlab version lacks or has extra.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunsNotes {
+    /// Metric columns the file does not have (their values read as 0 or
+    /// empty; `check` does not compare them).
+    pub absent_metrics: Vec<&'static str>,
+    /// Columns this version does not know, ignored.
+    pub ignored: Vec<String>,
+}
+
+/// The key columns every runs.csv must have: without them a run cannot be
+/// matched or described.
+const KEY_COLUMNS: [&str; 6] = ["run_id", "spec", "policy", "workload", "seed", "ops"];
 
 fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
     let bad = |message: String| LabError::Csv {
@@ -264,80 +284,80 @@ fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
         message,
     };
     let cols: Vec<&str> = header.iter().collect();
-    if cols.len() < LEADING_COLUMNS.len() || cols[..LEADING_COLUMNS.len()] != LEADING_COLUMNS {
-        return Err(bad(format!(
-            "not a runs.csv header: it must start with {}",
-            LEADING_COLUMNS.join(",")
-        )));
-    }
-    let seed = cols
-        .iter()
-        .position(|c| *c == "seed")
-        .ok_or_else(|| bad("no `seed` column".to_string()))?;
-    let mut varied = Vec::new();
-    for (i, name) in cols
-        .iter()
-        .enumerate()
-        .take(seed)
-        .skip(LEADING_COLUMNS.len())
-    {
-        if name.is_empty() || varied.iter().any(|(_, n)| n == name) {
+    for (i, name) in cols.iter().enumerate() {
+        if name.is_empty() || cols[..i].contains(name) {
             return Err(bad(format!(
-                "column {} has an empty or repeated name",
+                "column {} has an empty or repeated name `{name}`",
                 i + 1
             )));
         }
-        varied.push((i, name.to_string()));
     }
-    let first_breakdown = seed + 2 + METRICS.len();
-    let mut breakdown = Vec::new();
-    let mut trailing_at = first_breakdown;
-    while let Some(name) = cols.get(trailing_at).filter(|c| **c != TRAILING_COLUMNS[0]) {
-        if !crate::breakdown::is_breakdown_column(name) || breakdown.iter().any(|(_, n)| n == name)
-        {
-            break;
-        }
-        breakdown.push((trailing_at, name.to_string()));
-        trailing_at += 1;
-    }
-    let expected: Vec<&str> = ["seed", "ops"]
-        .into_iter()
-        .chain(METRICS.iter().map(|m| m.name))
-        .chain(breakdown.iter().map(|(_, n)| n.as_str()))
-        .chain(TRAILING_COLUMNS)
+    let at = |name: &str| cols.iter().position(|c| *c == name);
+    let key = |name: &str| {
+        at(name).ok_or_else(|| {
+            bad(format!(
+                "no `{name}` column: a runs.csv needs {} (regenerate it with `lsmlab sweep`, or a \
+                 baseline with `lsmlab check --update`)",
+                KEY_COLUMNS.join(", ")
+            ))
+        })
+    };
+    let leading = [
+        key("run_id")?,
+        key("spec")?,
+        key("policy")?,
+        key("workload")?,
+    ];
+    let (seed, ops) = (key("seed")?, key("ops")?);
+    // Grid values sit between `workload` and `seed`, as runs.csv writes them.
+    let varied: Vec<(usize, String)> = (leading[3] + 1..seed)
+        .filter(|i| !KEY_COLUMNS.contains(&cols[*i]))
+        .map(|i| (i, cols[i].to_string()))
         .collect();
-    let found = &cols[seed..];
-    let required = expected.len() - (TRAILING_COLUMNS.len() - REQUIRED_TRAILING);
-    let expected = &expected[..found.len().clamp(required, expected.len())];
-    for (i, want) in expected.iter().enumerate() {
-        match found.get(i) {
-            Some(got) if got == want => {}
-            Some(got) => {
-                return Err(bad(format!(
-                    "column {} is `{got}`, expected `{want}` (written by another lsmlab version? \
-                     regenerate it, or rewrite a baseline with `lsmlab check --update`)",
-                    seed + i + 1
-                )))
-            }
-            None => return Err(bad(format!("missing column `{want}`"))),
+    let mut metrics = Vec::new();
+    let mut notes = RunsNotes::default();
+    for m in METRICS.iter() {
+        match at(m.name) {
+            Some(i) => metrics.push((i, m.name)),
+            None => notes.absent_metrics.push(m.name),
         }
     }
-    if found.len() > expected.len() {
-        return Err(bad(format!(
-            "unexpected column `{}` after `config`",
-            found[expected.len()]
-        )));
+    let trailing = TRAILING_COLUMNS.map(at);
+    let mut breakdown = Vec::new();
+    for (i, name) in cols.iter().enumerate().skip(seed + 1) {
+        let known = i == ops || metrics.iter().any(|(j, _)| *j == i) || trailing.contains(&Some(i));
+        if known {
+            continue;
+        }
+        if crate::breakdown::is_breakdown_column(name) {
+            breakdown.push((i, name.to_string()));
+        } else {
+            notes.ignored.push(name.to_string());
+        }
     }
     Ok(RunsLayout {
-        varied,
+        leading,
         seed,
+        ops,
+        varied,
+        metrics,
         breakdown,
+        trailing,
+        notes,
     })
 }
 
 /// Reads runs.csv back. Errors name the file, the line and the column of a
-/// malformed cell, a truncated row, or a repeated run id.
+/// malformed cell, a truncated row, or a repeated run id. Columns are found
+/// by name: a file of another lsmlab version loads if it has the key
+/// columns (see [`read_runs_noted`] for what it lacked).
 pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
+    read_runs_noted(path).map(|(records, _)| records)
+}
+
+/// [`read_runs`], with the metric columns the file lacks and the columns
+/// it has that this version does not know.
+pub fn read_runs_noted(path: &Path) -> Result<(Vec<RunRecord>, RunsNotes)> {
     let mut reader = open_csv(path)?;
     let header = reader.headers().map_err(|e| csv_error(path, e))?.clone();
     if header.is_empty() {
@@ -354,7 +374,8 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
     for record in reader.records() {
         let row = CsvRow::new(path, &header, record.map_err(|e| csv_error(path, e))?);
         let cell = |i: usize| row.cell(i);
-        let run_id = cell(0).to_string();
+        let [id_at, spec_at, policy_at, workload_at] = layout.leading;
+        let run_id = cell(id_at).to_string();
         if run_id.is_empty() {
             return Err(row.error("run_id", "empty run id".into()));
         }
@@ -371,35 +392,34 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>> {
             .map(|(i, name)| (name.clone(), cell(*i).to_string()))
             .collect();
         let mut metrics = Metrics::default();
-        let first_metric = layout.seed + 2;
-        for (k, m) in METRICS.iter().enumerate() {
+        for (i, name) in &layout.metrics {
             metrics
-                .set_cell(m.name, cell(first_metric + k))
-                .map_err(|msg| row.error(m.name, msg))?;
+                .set_cell(name, cell(*i))
+                .map_err(|msg| row.error(name, msg))?;
         }
         let breakdown = layout
             .breakdown
             .iter()
             .map(|(i, name)| Ok((name.clone(), row.int(*i)?)))
             .collect::<Result<Vec<_>>>()?;
-        let git = first_metric + METRICS.len() + breakdown.len();
+        let trailing = |k: usize| layout.trailing[k].map_or(String::new(), |i| cell(i).to_string());
         records.push(RunRecord {
             run_id,
-            spec: cell(1).to_string(),
-            policy: cell(2).to_string(),
-            workload: cell(3).to_string(),
+            spec: cell(spec_at).to_string(),
+            policy: cell(policy_at).to_string(),
+            workload: cell(workload_at).to_string(),
             varied,
             seed: row.int(layout.seed)?,
-            ops: row.int(layout.seed + 1)?,
+            ops: row.int(layout.ops)?,
             metrics,
             breakdown,
-            git_rev: cell(git).to_string(),
-            lsmlab_version: cell(git + 1).to_string(),
-            spec_hash: cell(git + 2).to_string(),
-            config: cell(git + 3).to_string(),
+            git_rev: trailing(0),
+            lsmlab_version: trailing(1),
+            spec_hash: trailing(2),
+            config: trailing(3),
         });
     }
-    Ok(records)
+    Ok((records, layout.notes))
 }
 
 /// The file `name` of a merge input: the file itself, or `DIR/name`.
@@ -613,14 +633,38 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string()
             .contains("empty file"));
-        std::fs::write(&path, "run_id,spec,policy,workload,seed,ops,user_bytes\n").unwrap();
+        std::fs::write(&path, "run_id,spec,policy,workload,seed,user_bytes\n").unwrap();
         let err = read_runs(&path).unwrap_err().to_string();
         assert!(
-            err.contains("runs.csv:1") && err.contains("flush_bytes"),
+            err.contains("runs.csv:1") && err.contains("no `ops` column"),
             "{err}"
         );
         let missing = read_runs(&dir.path().join("nope.csv")).unwrap_err();
         assert!(missing.to_string().contains("nope.csv"));
+    }
+
+    #[test]
+    fn an_older_file_loads_by_column_name_and_says_what_it_lacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.csv");
+        // Columns out of the current order, two metrics and the trailing
+        // columns missing, one column this version does not know.
+        std::fs::write(
+            &path,
+            "run_id,spec,policy,workload,l0_file_limit,seed,ops,space_amp,write_amp,\
+             write_bytes_L1,future_metric,git_rev\n\
+             leveled/u/l0_file_limit=4,demo,leveled,u,4,7,1000,1.1,6.5,1234,9,abc\n",
+        )
+        .unwrap();
+        let (records, notes) = read_runs_noted(&path).unwrap();
+        let r = &records[0];
+        assert_eq!((r.metrics.write_amp, r.metrics.space_amp), (6.5, 1.1));
+        assert_eq!(r.varied, [("l0_file_limit".to_string(), "4".to_string())]);
+        assert_eq!(r.breakdown, [("write_bytes_L1".to_string(), 1234)]);
+        assert_eq!((r.git_rev.as_str(), r.config.as_str()), ("abc", ""));
+        assert!(notes.absent_metrics.contains(&"read_amp"));
+        assert!(!notes.absent_metrics.contains(&"write_amp"));
+        assert_eq!(notes.ignored, ["future_metric"]);
     }
 
     #[test]

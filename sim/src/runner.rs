@@ -538,6 +538,9 @@ struct Experiment<'a> {
     timeline: Vec<TimelineRow>,
     space_amp_peak: f64,
     num_levels: usize,
+    /// Operations after which the next tree snapshot is due
+    /// ([`crate::tree::MOMENTS`] of the run), in order.
+    tree_due: Vec<u64>,
 }
 
 impl Experiment<'_> {
@@ -593,7 +596,13 @@ impl Experiment<'_> {
         Ok(())
     }
 
-    fn sample(&mut self, ops_done: u64) {
+    /// Samples the state after `ops_done` operations; `end`: the settled
+    /// end of the run (its tree is always kept).
+    fn sample(&mut self, ops_done: u64, end: bool) {
+        let tree_due = end || self.tree_due.first().is_some_and(|d| ops_done >= *d);
+        if tree_due {
+            self.tree_due.retain(|d| ops_done < *d);
+        }
         let now = self.clock.now_ms();
         let peaks = self.db.take_window_peaks();
         self.deletes.purged(self.db.take_tombstone_purges());
@@ -620,6 +629,7 @@ impl Experiment<'_> {
             l0_files: v.files(0).len() as u64,
             pending_compaction_bytes: peaks.pending_compaction_bytes,
             level_bytes: (0..self.num_levels).map(|l| v.level_bytes(l)).collect(),
+            tree: tree_due.then(|| crate::tree::TreeSnapshot::of(&v)),
         });
     }
 
@@ -795,6 +805,10 @@ pub fn run_experiment(
         timeline: Vec::new(),
         space_amp_peak: 0.0,
         num_levels: options.num_levels,
+        tree_due: crate::tree::MOMENTS
+            .iter()
+            .map(|f| (workload.total_ops() as f64 * f).ceil() as u64)
+            .collect(),
     };
     x.db.track_tombstone_purges(true);
     let total = workload.total_ops();
@@ -812,7 +826,7 @@ pub fn run_experiment(
         done += 1;
         x.probe_during_run(done).map_err(|e| x.engine_err(e))?;
         if done.is_multiple_of(every) {
-            x.sample(done);
+            x.sample(done, false);
             progress.store(done, Ordering::Relaxed);
         }
     }
@@ -821,7 +835,7 @@ pub fn run_experiment(
     // The end state: everything flushed and compacted to quiescence.
     x.db.flush().map_err(|e| x.engine_err(e))?;
     x.db.compact().map_err(|e| x.engine_err(e))?;
-    x.sample(done);
+    x.sample(done, true);
     progress.store(done, Ordering::Relaxed);
     let settled = x.probe_settled().map_err(|e| x.engine_err(e))?;
 

@@ -2,22 +2,24 @@
 //! for the amplification-over-time and level-shape plots.
 //!
 //! Columns: `run_id, ops_done, sim_time_s, write_amp, space_amp, read_amp,
-//! l0_files, pending_compaction_bytes, level_0_bytes .. level_{n-1}_bytes`,
+//! l0_files, pending_compaction_bytes, tree, level_0_bytes .. level_{n-1}_bytes`,
 //! with n the largest level count of any row (shorter rows are padded with 0).
 //! `read_amp` is the figure over the sample's window (blocks read from
 //! storage per lookup since the previous sample), empty when the window had
-//! no lookups.
+//! no lookups. `tree` holds the sorted runs of the tree (see [`crate::tree`])
+//! at the few samples the tree picture shows, empty elsewhere.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{LabError, Result};
 use crate::results::{csv_error, input_file, open_csv, write_atomically, CsvRow};
+use crate::tree::TreeSnapshot;
 
 /// File name of the timeline inside a sweep's notebooks-out directory.
 pub const TIMELINE_CSV: &str = "timeline.csv";
 
-const FIXED_COLUMNS: [&str; 8] = [
+const FIXED_COLUMNS: [&str; 9] = [
     "run_id",
     "ops_done",
     "sim_time_s",
@@ -26,6 +28,7 @@ const FIXED_COLUMNS: [&str; 8] = [
     "read_amp",
     "l0_files",
     "pending_compaction_bytes",
+    "tree",
 ];
 
 /// One sample of a run's state, taken after `ops_done` operations.
@@ -46,6 +49,8 @@ pub struct TimelineRow {
     pub pending_compaction_bytes: u64,
     /// SSTable bytes in each level, L0 first.
     pub level_bytes: Vec<u64>,
+    /// The sorted runs, at the moments the tree picture shows.
+    pub tree: Option<TreeSnapshot>,
 }
 
 /// The timeline.csv header for `levels` level columns.
@@ -82,6 +87,10 @@ pub fn timeline_cells(r: &TimelineRow, levels: usize) -> Vec<String> {
         r.read_amp.map(|v| v.to_string()).unwrap_or_default(),
         r.l0_files.to_string(),
         r.pending_compaction_bytes.to_string(),
+        r.tree
+            .as_ref()
+            .map(TreeSnapshot::encode)
+            .unwrap_or_default(),
     ];
     for l in 0..levels {
         cells.push(r.level_bytes.get(l).copied().unwrap_or(0).to_string());
@@ -122,6 +131,12 @@ pub fn read_timeline(path: &Path) -> Result<Vec<TimelineRow>> {
             },
             l0_files: int(6)?,
             pending_compaction_bytes: int(7)?,
+            tree: match row.cell(8) {
+                "" => None,
+                text => {
+                    Some(TreeSnapshot::decode(text).map_err(|message| row.error("tree", message))?)
+                }
+            },
             level_bytes: (0..levels)
                 .map(|l| int(FIXED_COLUMNS.len() + l))
                 .collect::<Result<_>>()?,
@@ -205,6 +220,17 @@ pub(crate) mod tests {
                 level_bytes: (0..(2 + i as usize % 3))
                     .map(|l| (l as u64 + 1) * i * 4096)
                     .collect(),
+                tree: (i == samples).then(|| crate::tree::TreeSnapshot {
+                    bars: vec![crate::tree::RunBar {
+                        level: 1,
+                        run: 0,
+                        lo: 0.0,
+                        hi: 9999.0,
+                        bytes: i * 8192,
+                        files: 2,
+                    }],
+                    omitted: Vec::new(),
+                }),
             })
             .collect()
     }
@@ -218,7 +244,7 @@ pub(crate) mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with(
             "run_id,ops_done,sim_time_s,write_amp,space_amp,read_amp,l0_files,\
-             pending_compaction_bytes,level_0_bytes,level_1_bytes,level_2_bytes,level_3_bytes\n"
+             pending_compaction_bytes,tree,level_0_bytes,level_1_bytes,level_2_bytes,level_3_bytes\n"
         ));
         let back = read_timeline(&path).unwrap();
         assert_eq!(back.len(), 60);

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use lsmlab::words::count;
 use lsmlab_workloads::{
     write_rocksdb_trace, write_trace, Op, ReadOptions, TraceFile, TraceFormat, WorkloadError,
     WorkloadSpec, PRESETS,
@@ -174,13 +175,15 @@ fn export(a: ExportArgs) -> Result<()> {
         None => Box::new(build_spec(&a)?.generator()?),
     };
     let result = match a.format {
-        ExportFormat::Csv => write_trace(ops, file).map(|n| format!("wrote {n} ops")),
+        ExportFormat::Csv => write_trace(ops, file).map(|n| format!("wrote {}", count(n, "op"))),
         ExportFormat::RocksdbTrace => write_rocksdb_trace(ops, file).map(|s| {
             format!(
-                "wrote {} ops as a RocksDB trace (version 0.2); {} TTLs dropped (RocksDB \
-                 traces have none); {} scans written as seeks (RocksDB's replay reads only \
+                "wrote {} as a RocksDB trace (version 0.2); {} dropped (RocksDB \
+                 traces have none); {} written as seeks (RocksDB's replay reads only \
                  the first key of each)",
-                s.records, s.ttl_dropped, s.scans_as_seeks
+                count(s.records, "op"),
+                count(s.ttl_dropped, "TTL"),
+                count(s.scans_as_seeks, "scan")
             )
         }),
     };

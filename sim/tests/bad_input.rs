@@ -588,7 +588,7 @@ fn every_input_has_a_limit_and_run_time_errors_name_the_spec_line() {
         ),
         (
             &["sweep", "longaxis.toml"],
-            "longaxis.toml:6: `grid.seed`: 1 policies x 1 workloads x 1 seeds x axes of 130000 values expand to more than 100000 runs",
+            "longaxis.toml:6: `grid.seed`: 1 policy x 1 workload x 1 seed x axes of 130000 values expand to more than 100000 runs",
         ),
         (
             &["sweep", "axis200.toml", "--seeds", "1000"],

@@ -230,6 +230,9 @@ pub(super) struct Axes<'f> {
     pub(super) x_ticks: usize,
     /// Vertical grid lines (off for categories such as levels).
     pub(super) x_grid: bool,
+    pub(super) y_format: &'f dyn Fn(&f64) -> String,
+    /// How many y ticks at most.
+    pub(super) y_ticks: usize,
 }
 
 impl<'f> Axes<'f> {
@@ -241,6 +244,8 @@ impl<'f> Axes<'f> {
             x_format: &axis_number,
             x_ticks: 10,
             x_grid: true,
+            y_format: &axis_number,
+            y_ticks: 10,
         }
     }
 }
@@ -304,10 +309,11 @@ pub(super) fn panel<'a>(
         mesh.disable_x_mesh();
     }
     mesh.x_labels(axes.x_ticks)
+        .y_labels(axes.y_ticks)
         .x_desc(axes.x_desc)
         .y_desc(axes.y_desc)
         .x_label_formatter(axes.x_format)
-        .y_label_formatter(&axis_number)
+        .y_label_formatter(axes.y_format)
         .axis_desc_style((FONT, AXIS_SIZE))
         .label_style((FONT, LABEL_SIZE))
         .max_light_lines(1)

@@ -16,6 +16,7 @@ mod lines;
 mod scatter;
 mod style;
 mod timelines;
+mod tree;
 
 use std::path::Path;
 
@@ -32,6 +33,8 @@ use timelines::{timeline_figure, Metric, TimelineFigure};
 /// against space amplification (y), marker area proportional to read
 /// amplification, one colour per policy; grid values are written beside
 /// their marker.
+/// With several seeds per configuration, one marker per configuration at
+/// the mean, with min..max error bars.
 pub fn tradeoff_scatter(records: &[RunRecord], path: &Path, size: PanelSize) -> Result<()> {
     scatter::tradeoff(records, Canvas::Png(path), size).map(|_| ())
 }
@@ -105,6 +108,19 @@ pub fn debt_over_time(
 /// policy.
 pub fn grid_chart(records: &[RunRecord], axis: &str, path: &Path, size: PanelSize) -> Result<()> {
     grid::grid_chart(records, axis, Canvas::Png(path), size).map(|_| ())
+}
+
+/// The tree at a few moments of each run: one row per policy (its first
+/// configuration on the first workload), one panel per moment, every sorted
+/// run a bar over its key range, grouped by level. From the timeline's
+/// `tree` snapshots.
+pub fn tree_picture(
+    timeline: &[TimelineRow],
+    records: &[RunRecord],
+    path: &Path,
+    size: PanelSize,
+) -> Result<()> {
+    tree::tree_picture(records, timeline, Canvas::Png(path), size).map(|_| ())
 }
 
 /// The level shape at the end: one panel per workload, bytes (MiB) per
@@ -322,6 +338,60 @@ mod tests {
         let mut rgb = Vec::new();
         let layout = scatter::tradeoff(&records, Canvas::Rgb(&mut rgb), SMALL).unwrap();
         assert_no_strays(Image { rgb, layout });
+    }
+
+    #[test]
+    fn grid_charts_with_seed_bands_and_an_unlimited_value_stay_inside_their_panels() {
+        let mut records = Vec::new();
+        for policy in ["leveled", "size-tiered"] {
+            for rate in ["0", "262144", "524288", "1048576"] {
+                for seed in 1..=3u64 {
+                    let w = 4.0 + rate.parse::<f64>().unwrap() / 1e6 + seed as f64 * 0.2;
+                    let mut r = record(policy, "uniform", w);
+                    r.metrics.stall_seconds = if rate == "0" {
+                        0.0
+                    } else {
+                        100.0 * seed as f64
+                    };
+                    r.varied = vec![("compaction_io_rate".into(), rate.into())];
+                    r.run_id = format!("{policy}/uniform/compaction_io_rate={rate}/seed={seed}");
+                    r.seed = seed;
+                    records.push(r);
+                }
+            }
+        }
+        let mut rgb = Vec::new();
+        let layout =
+            grid::grid_chart(&records, "compaction_io_rate", Canvas::Rgb(&mut rgb), SMALL).unwrap();
+        assert_eq!(layout.plots.len(), 4, "one panel per metric");
+        assert_no_strays(Image { rgb, layout });
+    }
+
+    #[test]
+    fn multi_seed_scatter_markers_get_error_bars_inside_their_panel() {
+        let mut records = Vec::new();
+        for (p, policy) in ["leveled", "size-tiered"].iter().enumerate() {
+            for seed in 1..=3u64 {
+                let mut r = record(policy, "uniform", 3.0 + p as f64 * 3.0 + seed as f64 * 0.4);
+                r.metrics.space_amp = 1.1 + p as f64 * 0.5 + seed as f64 * 0.05;
+                r.run_id = format!("{policy}/uniform/seed={seed}");
+                r.seed = seed;
+                records.push(r);
+            }
+        }
+        let mut rgb = Vec::new();
+        let layout = scatter::tradeoff(&records, Canvas::Rgb(&mut rgb), SMALL).unwrap();
+        let image = Image { rgb, layout };
+        let spreads = scatter::seed_spreads(&records);
+        let (w, s) = spreads["leveled/uniform"];
+        assert!((w.min - 3.4).abs() < 1e-9 && (w.max - 4.2).abs() < 1e-9 && w.n == 3);
+        assert!((s.min - 1.15).abs() < 1e-9 && (s.max - 1.25).abs() < 1e-9);
+        assert_eq!(spreads.len(), 2, "one bar pair per configuration");
+        assert!(
+            scatter::seed_spreads(&records[..1]).is_empty(),
+            "one seed: no bars"
+        );
+        assert_no_strays(image);
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! marker area proportional to read amplification, grid values as labels
 //! placed where they overlap nothing. Runs on the workload's Pareto frontier
 //! (see `pareto`) are drawn solid with a heavy outline, dominated runs faded.
+//! With several seeds per configuration each marker is the configuration's
+//! mean, with error bars spanning the seeds' min..max write (across) and
+//! space (up) amplification.
 
 use plotters::prelude::*;
 
@@ -12,6 +15,7 @@ use super::frame::{
 use super::labels::{place_labels, Marker};
 use super::legend::{Legend, Mark, Section};
 use super::style::{policy_colors, variant, workloads};
+use crate::aggregate::{configurations, mean_records, Spread};
 use crate::error::Result;
 use crate::pareto::frontier;
 use crate::results::RunRecord;
@@ -58,7 +62,7 @@ pub(super) fn marker_labels(records: &[RunRecord]) -> (Vec<String>, Option<Strin
     }
 }
 
-fn legend(records: &[RunRecord], radius: &Radius, note: Option<String>) -> Legend {
+fn legend(records: &[RunRecord], radius: &Radius, note: Option<String>, seeds: usize) -> Legend {
     let colors = policy_colors(records);
     let mut policies: Vec<(Mark, String)> = Vec::new();
     for r in records {
@@ -105,14 +109,46 @@ fn legend(records: &[RunRecord], radius: &Radius, note: Option<String>) -> Legen
             entries: vec![(Mark::Note, key)],
         });
     }
+    if seeds > 1 {
+        sections.push(Section {
+            heading: "seeds".into(),
+            entries: vec![
+                (Mark::Note, format!("marker: mean of up to {seeds} seeds")),
+                (Mark::Note, "bars: min..max".into()),
+            ],
+        });
+    }
     Legend { sections }
 }
 
-pub(super) fn tradeoff(
-    records: &[RunRecord],
-    canvas: Canvas<'_>,
-    size: PanelSize,
-) -> Result<Layout> {
+/// The seeds' write and space amplification spread of each configuration
+/// with more than one seed, by configuration id (the mean record's run id).
+pub(super) fn seed_spreads(
+    all: &[RunRecord],
+) -> std::collections::HashMap<String, (Spread, Spread)> {
+    configurations(all)
+        .into_iter()
+        .filter(|c| c.runs.len() > 1)
+        .filter_map(|c| {
+            Some((
+                c.id.clone(),
+                (c.spread("write_amp")?, c.spread("space_amp")?),
+            ))
+        })
+        .collect()
+}
+
+/// The scatter of `all` runs: one marker per configuration (the mean over
+/// its seeds).
+pub(super) fn tradeoff(all: &[RunRecord], canvas: Canvas<'_>, size: PanelSize) -> Result<Layout> {
+    let means = mean_records(all);
+    let records = means.as_slice();
+    let spreads = seed_spreads(all);
+    let seeds = configurations(all)
+        .iter()
+        .map(|c| c.runs.len())
+        .max()
+        .unwrap_or(1);
     let title = "Write vs space amplification (marker area: read amplification)";
     let wls = workloads(records);
     if wls.is_empty() {
@@ -134,7 +170,7 @@ pub(super) fn tradeoff(
         size,
         (rows, cols),
         title,
-        &legend(records, &radius, note),
+        &legend(records, &radius, note, seeds),
         |i, area| {
             let Some(wl) = wls.get(i) else {
                 return Ok(None);
@@ -157,9 +193,30 @@ pub(super) fn tradeoff(
             );
             let (width, height) = plot_size(area, &axes.caption)?;
             let margin = runs.iter().map(|p| p.2).fold(0.0, f64::max) + 3.0;
-            let x = padded_range(runs.iter().map(|p| p.0.metrics.write_amp), width, margin);
-            let y = padded_range(runs.iter().map(|p| p.0.metrics.space_amp), height, margin);
+            let spread_of = |r: &RunRecord| spreads.get(&r.run_id);
+            let xs = runs.iter().flat_map(|p| {
+                let m = p.0.metrics.write_amp;
+                spread_of(p.0).map_or([m, m], |(w, _)| [w.min, w.max])
+            });
+            let ys = runs.iter().flat_map(|p| {
+                let m = p.0.metrics.space_amp;
+                spread_of(p.0).map_or([m, m], |(_, s)| [s.min, s.max])
+            });
+            let x = padded_range(xs, width, margin);
+            let y = padded_range(ys, height, margin);
             let mut panel = panel(area, &axes, x, y)?;
+            for (r, _, _) in &runs {
+                let Some((w, s)) = spread_of(r) else {
+                    continue;
+                };
+                let color = colors[&r.policy];
+                let (mx, my) = (r.metrics.write_amp, r.metrics.space_amp);
+                let bars = [
+                    PathElement::new([(w.min, my), (w.max, my)], color.stroke_width(2)),
+                    PathElement::new([(mx, s.min), (mx, s.max)], color.stroke_width(2)),
+                ];
+                panel.chart.draw_series(bars).map_err(fail)?;
+            }
             panel
                 .chart
                 .draw_series(runs.iter().map(|(r, _, rad)| {

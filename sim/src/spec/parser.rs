@@ -239,9 +239,9 @@ impl<'a> Parser<'a> {
                 line: d.grid.first().map(|(_, _, line)| *line),
                 key: "grid".into(),
                 message: format!(
-                    "{} policies x {} workloads x axes of {} values expand to more than {MAX_RUNS} runs: split the sweep into several specs",
-                    policies.len(),
-                    workloads.len(),
+                    "{} x {} x axes of {} values expand to more than {MAX_RUNS} runs: split the sweep into several specs",
+                    crate::words::count(policies.len(), "policy"),
+                    crate::words::count(workloads.len(), "workload"),
                     sizes.join(" x ")
                 ),
             });
@@ -612,9 +612,11 @@ impl<'a> Parser<'a> {
             span,
             written,
             format!(
-                "{policies} policies x {workloads} workloads x {seeds} seeds x axes of {} values \
-                 expand to more than {MAX_RUNS} runs (allowed: at most {MAX_RUNS}): split the \
-                 sweep into several specs",
+                "{} x {} x {} x axes of {} values expand to more than {MAX_RUNS} runs \
+                 (allowed: at most {MAX_RUNS}): split the sweep into several specs",
+                crate::words::count(policies, "policy"),
+                crate::words::count(workloads, "workload"),
+                crate::words::count(seeds, "seed"),
                 axes.join(" x ")
             ),
         ))

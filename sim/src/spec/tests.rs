@@ -410,7 +410,7 @@ fn a_grid_too_large_to_hold_in_memory_is_an_error() {
         let e = parse_err(&text);
         assert!(
             e.contains(
-                "t.toml:7: `grid.l0_stop_limit`: 1 policies x 1 workloads x 1 seeds x axes of \
+                "t.toml:7: `grid.l0_stop_limit`: 1 policy x 1 workload x 1 seed x axes of \
                  60 x 60 x 60 values expand to more than 100000 runs"
             ),
             "{e}"
