@@ -292,6 +292,15 @@ fn runs_layout(path: &Path, header: &csv::StringRecord) -> Result<RunsLayout> {
             )));
         }
     }
+    // Every runs.csv lsmlab ever wrote ends with `lsmlab_version` (older
+    // files) or a later trailing column: a header ending elsewhere was cut.
+    let last = cols.last().copied().unwrap_or_default();
+    if !TRAILING_COLUMNS[1..].contains(&last) {
+        return Err(bad(format!(
+            "the header ends at `{last}`, not at `config` (cut short?): regenerate it with `lsmlab \
+             sweep`, or a baseline with `lsmlab check --update`"
+        )));
+    }
     let at = |name: &str| cols.iter().position(|c| *c == name);
     let key = |name: &str| {
         at(name).ok_or_else(|| {
@@ -633,7 +642,11 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string()
             .contains("empty file"));
-        std::fs::write(&path, "run_id,spec,policy,workload,seed,user_bytes\n").unwrap();
+        std::fs::write(
+            &path,
+            "run_id,spec,policy,workload,seed,user_bytes,git_rev,lsmlab_version\n",
+        )
+        .unwrap();
         let err = read_runs(&path).unwrap_err().to_string();
         assert!(
             err.contains("runs.csv:1") && err.contains("no `ops` column"),
@@ -652,8 +665,8 @@ pub(crate) mod tests {
         std::fs::write(
             &path,
             "run_id,spec,policy,workload,l0_file_limit,seed,ops,space_amp,write_amp,\
-             write_bytes_L1,future_metric,git_rev\n\
-             leveled/u/l0_file_limit=4,demo,leveled,u,4,7,1000,1.1,6.5,1234,9,abc\n",
+             write_bytes_L1,future_metric,git_rev,lsmlab_version\n\
+             leveled/u/l0_file_limit=4,demo,leveled,u,4,7,1000,1.1,6.5,1234,9,abc,0.1.0\n",
         )
         .unwrap();
         let (records, notes) = read_runs_noted(&path).unwrap();
@@ -663,6 +676,16 @@ pub(crate) mod tests {
         assert_eq!(r.breakdown, [("write_bytes_L1".to_string(), 1234)]);
         assert_eq!((r.git_rev.as_str(), r.config.as_str()), ("abc", ""));
         assert!(notes.absent_metrics.contains(&"read_amp"));
+        std::fs::write(
+            &path,
+            "run_id,spec,policy,workload,seed,ops,write_amp,git_r",
+        )
+        .unwrap();
+        let err = read_runs(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("runs.csv:1") && err.contains("cut short"),
+            "{err}"
+        );
         assert!(!notes.absent_metrics.contains(&"write_amp"));
         assert_eq!(notes.ignored, ["future_metric"]);
     }

@@ -148,6 +148,41 @@ mod tests {
     }
 
     #[test]
+    fn a_run_keeps_its_tree_at_the_quarter_marks_and_the_end() {
+        use crate::runner::{run_experiment, FsChoice};
+        let text = "name = \"tree\"\nops = 60000\npolicies = [\"fifo\", \"leveled\"]\n\
+                    [workload]\npreset = \"uniform\"\nkey_count = 20000\n\
+                    [engine]\nwrite_buffer_size = 131072\nl1_base_bytes = 524288\n\
+                    base_file_size = 131072\n";
+        let spec =
+            crate::spec::SweepSpec::parse(text, "tree.toml", &crate::catalog::Catalog).unwrap();
+        let runs = spec.runs();
+        let progress = std::sync::atomic::AtomicU64::new(0);
+        let fifo = run_experiment(&runs[0], &FsChoice::MEM, &progress).unwrap();
+        let snaps: Vec<(u64, &TreeSnapshot)> = fifo
+            .timeline
+            .iter()
+            .filter_map(|r| Some((r.ops_done, r.tree.as_ref()?)))
+            .collect();
+        assert_eq!(snaps.len(), 4, "25%, 50%, 75% and the end");
+        for (k, (ops, _)) in snaps.iter().take(3).enumerate() {
+            let due = 60_000 * (k as u64 + 1) / 4;
+            assert!(
+                *ops >= due && *ops < due + 60_000 / 40,
+                "snapshot {k} at {ops}"
+            );
+        }
+        // fifo never merges: L0 runs pile up from one moment to the next.
+        let l0: Vec<usize> = snaps.iter().map(|(_, t)| t.runs_in(0)).collect();
+        assert!(l0.windows(2).all(|w| w[0] < w[1]), "{l0:?}");
+        // leveled at the end: data below L0, one sorted run per level there.
+        let leveled = run_experiment(&runs[1], &FsChoice::MEM, &progress).unwrap();
+        let end = leveled.timeline.last().unwrap().tree.as_ref().unwrap();
+        assert!(end.bars.iter().any(|b| b.level > 0), "{end:?}");
+        assert!((1..7).all(|l| end.runs_in(l) <= 1), "{end:?}");
+    }
+
+    #[test]
     fn snapshots_round_trip_through_their_cell_and_bad_cells_are_named() {
         let snap = TreeSnapshot {
             bars: vec![
