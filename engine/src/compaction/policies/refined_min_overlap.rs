@@ -1,0 +1,58 @@
+//! `refined-min-overlap` (RefinedMOR): kMinOverlappingRatio with a one-step
+//! lookahead, beyond RocksDB. A file's cost is the next-level bytes it
+//! overlaps plus the share of the following compaction its bytes will
+//! cause: its size times the overlap ratio, two levels down, of the key
+//! range the job's output will occupy. Files landing over a dense stretch
+//! of the level below next go later; per byte of the file's compensated
+//! size, fewest first, ties to the smaller key.
+
+use std::sync::Arc;
+
+use super::min_overlap::{next_level_overlap, order_by_score};
+use crate::compaction::level_compaction::{FilePriority, LevelCompaction, LEVELED_PARAMS};
+use crate::compaction::level_scores::Compensation;
+use crate::compaction::registry::{no_relations, PolicyDef};
+use crate::compaction::PickContext;
+use crate::version::Version;
+
+/// RefinedMOR.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RefinedMinOverlap;
+
+impl FilePriority for RefinedMinOverlap {
+    fn name(&self) -> &'static str {
+        POLICY.name
+    }
+
+    fn order_files(&self, v: &Version, level: usize, _: &PickContext<'_>, comp: &Compensation) -> Vec<usize> {
+        let overlap = next_level_overlap(v, level);
+        let score: Vec<u64> = v
+            .files(level)
+            .iter()
+            .zip(&overlap)
+            .map(|(f, &o1)| {
+                let lower = v.overlapping_files(level + 1, f.smallest_user_key(), f.largest_user_key());
+                let lo = lower.iter().map(|g| g.smallest_user_key()).chain([f.smallest_user_key()]).min();
+                let hi = lower.iter().map(|g| g.largest_user_key()).chain([f.largest_user_key()]).max();
+                let o2: u64 = match (lo, hi) {
+                    (Some(lo), Some(hi)) => v.overlapping_files(level + 2, lo, hi).iter().map(|g| g.size).sum(),
+                    _ => 0,
+                };
+                let out = f.size + o1;
+                let lookahead = (f.size as u128 * o2 as u128 / out.max(1) as u128) as u64;
+                (o1 + lookahead) * 1024 / comp.size(f)
+            })
+            .collect();
+        order_by_score(v, level, &score)
+    }
+}
+
+/// The registry entry.
+pub const POLICY: PolicyDef = PolicyDef {
+    name: "refined-min-overlap",
+    aliases: &["RefinedMOR", "refined-mor"],
+    description: "kMinOverlappingRatio with one-step lookahead (beyond RocksDB): next-level overlap plus the file's share of the rewrite two levels down, per compensated byte",
+    params: LEVELED_PARAMS,
+    validate: no_relations,
+    build: |o| Arc::new(LevelCompaction::with_options(RefinedMinOverlap, o)),
+};
