@@ -234,9 +234,10 @@ mod tests {
             dynamic_file_size: false,
             ..rule
         };
+        // Without it, only the target size cuts: at 100 bytes, before g.
         assert_eq!(
             cuts(&off, 100, &gps, &["a", "b", "c", "d", "e", "g"], 20),
-            vec!["a"]
+            vec!["a", "g"]
         );
     }
 
