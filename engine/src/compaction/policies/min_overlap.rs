@@ -10,7 +10,7 @@ use crate::compaction::level_scores::Compensation;
 use crate::compaction::registry::{no_relations, PolicyDef};
 use crate::compaction::PickContext;
 use crate::key;
-use crate::version::Version;
+use crate::version::{FileMeta, Version};
 
 /// kMinOverlappingRatio.
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,10 +42,15 @@ pub fn next_level_overlap(v: &Version, level: usize) -> Vec<u64> {
         .collect()
 }
 
-/// Indexes of `level`'s files by `score` (lower first), ties to the
-/// smaller smallest key.
-pub fn order_by_score(v: &Version, level: usize, score: &[u64]) -> Vec<usize> {
+/// Indexes of `level`'s files by `cost(file, next-level overlap)` (lower
+/// first), ties to the smaller smallest key, as RocksDB's partial sort.
+pub fn order_by_overlap_cost(v: &Version, level: usize, cost: impl Fn(&FileMeta, u64) -> u64) -> Vec<usize> {
     let files = v.files(level);
+    let score: Vec<u64> = files
+        .iter()
+        .zip(next_level_overlap(v, level))
+        .map(|(f, o)| cost(f, o))
+        .collect();
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by(|&a, &b| {
         score[a]
@@ -61,14 +66,7 @@ impl FilePriority for MinOverlap {
     }
 
     fn order_files(&self, v: &Version, level: usize, _: &PickContext<'_>, comp: &Compensation) -> Vec<usize> {
-        let overlap = next_level_overlap(v, level);
-        let score: Vec<u64> = v
-            .files(level)
-            .iter()
-            .zip(&overlap)
-            .map(|(f, o)| o * 1024 / comp.size(f))
-            .collect();
-        order_by_score(v, level, &score)
+        order_by_overlap_cost(v, level, |f, overlap| overlap * 1024 / comp.size(f))
     }
 }
 

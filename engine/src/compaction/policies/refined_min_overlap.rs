@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::min_overlap::{next_level_overlap, order_by_score};
+use super::min_overlap::order_by_overlap_cost;
 use crate::compaction::level_compaction::{FilePriority, LevelCompaction, LEVELED_PARAMS};
 use crate::compaction::level_scores::Compensation;
 use crate::compaction::registry::{no_relations, PolicyDef};
@@ -25,25 +25,15 @@ impl FilePriority for RefinedMinOverlap {
     }
 
     fn order_files(&self, v: &Version, level: usize, _: &PickContext<'_>, comp: &Compensation) -> Vec<usize> {
-        let overlap = next_level_overlap(v, level);
-        let score: Vec<u64> = v
-            .files(level)
-            .iter()
-            .zip(&overlap)
-            .map(|(f, &o1)| {
-                let lower = v.overlapping_files(level + 1, f.smallest_user_key(), f.largest_user_key());
-                let lo = lower.iter().map(|g| g.smallest_user_key()).chain([f.smallest_user_key()]).min();
-                let hi = lower.iter().map(|g| g.largest_user_key()).chain([f.largest_user_key()]).max();
-                let o2: u64 = match (lo, hi) {
-                    (Some(lo), Some(hi)) => v.overlapping_files(level + 2, lo, hi).iter().map(|g| g.size).sum(),
-                    _ => 0,
-                };
-                let out = f.size + o1;
-                let lookahead = (f.size as u128 * o2 as u128 / out.max(1) as u128) as u64;
-                (o1 + lookahead) * 1024 / comp.size(f)
-            })
-            .collect();
-        order_by_score(v, level, &score)
+        order_by_overlap_cost(v, level, |f, o1| {
+            let lower = v.overlapping_files(level + 1, f.smallest_user_key(), f.largest_user_key());
+            let lo = lower.iter().map(|g| g.smallest_user_key()).fold(f.smallest_user_key(), |a, b| a.min(b));
+            let hi = lower.iter().map(|g| g.largest_user_key()).fold(f.largest_user_key(), |a, b| a.max(b));
+            let o2: u64 = v.overlapping_files(level + 2, lo, hi).iter().map(|g| g.size).sum();
+            let out = f.size + o1;
+            let lookahead = (f.size as u128 * o2 as u128 / out.max(1) as u128) as u64;
+            (o1 + lookahead) * 1024 / comp.size(f)
+        })
     }
 }
 
