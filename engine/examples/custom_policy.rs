@@ -1,45 +1,49 @@
 //! A compaction policy written outside the engine crate, registered beside
-//! the built-in ones and run: RocksDB's `kOldestSmallestSeqFirst`, which
-//! compacts first the file of a level whose data is oldest (smallest
-//! sequence number), so that old data reaches the bottom and its garbage is
-//! dropped sooner.
+//! the built-in ones and run: leveled compaction (RocksDB's rules, shared
+//! by every leveled policy) whose file priority takes the smallest file of
+//! a level first, so each job moves little data at a time.
 //!
 //! Run it with `cargo run -p lsmlab-engine --example custom_policy`.
 
 use std::sync::Arc;
 
 use lsmlab_engine::compaction::{
-    pick_file_by, registry, CompactionOptions, FilePriority, Job, LevelCompaction, LevelScore,
-    PickContext, PolicyDef, Registry,
+    order_by, registry, CompactionOptions, Compensation, FilePriority, LevelCompaction,
+    PickContext, PolicyDef, Registry, LEVELED_PARAMS,
 };
 use lsmlab_engine::fs::MemFs;
 use lsmlab_engine::version::Version;
 use lsmlab_engine::{Db, Env, Options, VirtualClock};
 
-/// The file priority: in a level that needs compaction, the file holding
-/// the oldest data goes down first.
-pub struct OldestSmallestSeqFirst;
+/// The file priority: in a level that needs compaction, the smallest file
+/// goes down first.
+pub struct SmallestFileFirst;
 
-impl FilePriority for OldestSmallestSeqFirst {
+impl FilePriority for SmallestFileFirst {
     fn name(&self) -> &'static str {
-        OLDEST_SMALLEST_SEQ_FIRST.name
+        SMALLEST_FILE_FIRST.name
     }
 
-    fn pick_in_level(&self, v: &Version, ctx: &PickContext<'_>, s: LevelScore) -> Option<Job> {
-        pick_file_by(v, ctx, s, |f| f.smallest_seq)
+    fn order_files(
+        &self,
+        v: &Version,
+        level: usize,
+        _: &PickContext<'_>,
+        _: &Compensation,
+    ) -> Vec<usize> {
+        order_by(v.files(level), |f| f.size)
     }
 }
 
-/// Its registry entry: name, aliases, description, parameters (none), and
-/// how to build it.
-pub static OLDEST_SMALLEST_SEQ_FIRST: PolicyDef = PolicyDef {
-    name: "oldest-smallest-seq",
-    aliases: &["kOldestSmallestSeqFirst"],
-    description:
-        "leveled shape; the file with the oldest data first (RocksDB kOldestSmallestSeqFirst)",
-    params: &[],
+/// Its registry entry: name, aliases, description, parameters (those of
+/// every leveled policy), and how to build it.
+pub static SMALLEST_FILE_FIRST: PolicyDef = PolicyDef {
+    name: "smallest-file-first",
+    aliases: &[],
+    description: "leveled (RocksDB's rules); the smallest file of a level first",
+    params: LEVELED_PARAMS,
     validate: registry::no_relations,
-    build: |_| Arc::new(LevelCompaction(OldestSmallestSeqFirst)),
+    build: |o| Arc::new(LevelCompaction::with_options(SmallestFileFirst, o)),
 };
 
 /// What the run did, for the example's test.
@@ -56,8 +60,8 @@ pub struct Summary {
 /// 20,000 keys, compacts, and reads every key back.
 pub fn run() -> Result<Summary, Box<dyn std::error::Error>> {
     let mut policies = Registry::with_builtin();
-    policies.register(&OLDEST_SMALLEST_SEQ_FIRST)?;
-    let def = policies.find("kOldestSmallestSeqFirst")?;
+    policies.register(&SMALLEST_FILE_FIRST)?;
+    let def = policies.find("smallest-file-first")?;
 
     let opts = Options {
         write_buffer_size: 64 << 10,

@@ -309,7 +309,8 @@ struct BenchArgs {
     #[arg(long = "compaction_style")]
     compaction_style: Option<String>,
     /// As db_bench, with a level style: 0 kByCompensatedSize (leveled),
-    /// 3 kMinOverlappingRatio (min-overlap), 4 kRoundRobin (round-robin).
+    /// 1 kOldestLargestSeqFirst, 2 kOldestSmallestSeqFirst, 3
+    /// kMinOverlappingRatio (min-overlap), 4 kRoundRobin (round-robin).
     #[arg(long = "compaction_pri")]
     compaction_pri: Option<String>,
     /// Compaction policy (see `lsmlab policies`); --compaction_style and

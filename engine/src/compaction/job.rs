@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::output_cut::OutputCut;
 use crate::version::{FileMeta, SortedRun};
 
 /// How a job changes the tree.
@@ -35,6 +36,8 @@ pub enum Reason {
     TimeWindow { window: u64 },
     /// Asked for explicitly (e.g. a manual compaction).
     Manual,
+    /// A leveled file's oldest data is older than `ttl` (RocksDB kTtl).
+    Ttl,
 }
 
 impl Reason {
@@ -49,6 +52,7 @@ impl Reason {
             Reason::SizeCap => "size_cap",
             Reason::TimeWindow { .. } => "time_window",
             Reason::Manual => "manual",
+            Reason::Ttl => "ttl",
         }
     }
 }
@@ -66,6 +70,7 @@ impl fmt::Display for Reason {
             Reason::SizeCap => write!(f, "size_cap"),
             Reason::TimeWindow { window } => write!(f, "time_window window={window}"),
             Reason::Manual => write!(f, "manual"),
+            Reason::Ttl => write!(f, "ttl"),
         }
     }
 }
@@ -112,6 +117,10 @@ pub struct Job {
     /// Cut an output file before it would overlap more than this many files
     /// of the level below the output (LevelDB's grandparent limit).
     pub max_grandparent_files: Option<usize>,
+    /// RocksDB's output cutting rules (grandparent bytes, dynamic file
+    /// size, round-robin split), on top of `max_output_file_size`; `None`:
+    /// size and `max_grandparent_files` only.
+    pub output_cut: Option<OutputCut>,
     /// A round-robin cursor to persist when the job is installed.
     pub cursor_update: Option<(usize, Vec<u8>)>,
 }
@@ -134,6 +143,7 @@ impl Job {
             bottommost: false,
             max_output_file_size,
             max_grandparent_files: None,
+            output_cut: None,
             cursor_update: None,
         }
     }

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::filter::{Decision, DropCause, EntryFilter};
+use super::output_cut::{OutputCut, OutputCutter};
 use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
@@ -60,6 +61,8 @@ pub struct OutputSpec<'a> {
     /// grandparent cut.
     pub grandparents: &'a [Arc<FileMeta>],
     pub max_grandparent_files: Option<usize>,
+    /// RocksDB's cut rules over `grandparents` (see `output_cut`).
+    pub output_cut: Option<&'a OutputCut>,
     /// Clock times recorded in the outputs' metadata.
     pub oldest_time_ms: u64,
     pub newest_time_ms: u64,
@@ -169,6 +172,10 @@ fn merge_inner(
         start: 0,
         end: 0,
     };
+    let mut cutter = out.output_cut.map(|rule| {
+        let target = out.max_file_size.unwrap_or(u64::MAX);
+        OutputCutter::new(rule, target, out.grandparents)
+    });
     let mut current: Option<OpenOutput> = None;
     let mut last_user_key: Vec<u8> = Vec::new();
     let mut tombstone_key: Vec<u8> = Vec::new();
@@ -211,13 +218,20 @@ fn merge_inner(
 
         let new_user_key = current.is_none() || last_user_key != parsed.user_key;
         if new_user_key {
+            let open_size = current.as_ref().map(|o| o.builder.estimated_size());
+            let rule_cut = cutter
+                .as_mut()
+                .is_some_and(|c| c.should_stop_before(ikey, open_size));
             if let Some(open) = &current {
                 let full = out
                     .max_file_size
                     .is_some_and(|max| open.builder.estimated_size() >= max);
-                if full || cut.exceeded_by(parsed.user_key) {
+                if full || rule_cut || cut.exceeded_by(parsed.user_key) {
                     let open = current.take().expect("checked above");
                     finish_output(open, out, result)?;
+                    if let Some(c) = cutter.as_mut() {
+                        c.on_cut(ikey);
+                    }
                 }
             }
             if current.is_none() {

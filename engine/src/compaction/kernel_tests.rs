@@ -59,6 +59,7 @@ fn run_case(case: &Case) -> String {
         max_file_size: case.arg("max_file_size").map(|s| parse_size(s).unwrap()),
         grandparents: &grandparents,
         max_grandparent_files: case.arg("grandparent_limit").map(|n| n.parse().unwrap()),
+        output_cut: None,
         oldest_time_ms: 0,
         newest_time_ms: 0,
         db_identity: None,

@@ -1,64 +1,213 @@
 //! Level compaction (RocksDB's `kCompactionStyleLevel`, LevelDB's only
 //! style): L0 holds one sorted run per flush, every deeper level one run
-//! with a byte target. Policies of this shape differ only in which level
-//! and which file they choose, a [`FilePriority`] (RocksDB's
-//! `compaction_pri`); scores, debt and the shape check are shared here.
+//! with a byte target. Policies of this shape differ only in the order in
+//! which a level's files are tried, a [`FilePriority`] (RocksDB's
+//! `compaction_pri`); scores, picking rules, parameters, debt and the shape
+//! check are shared here and in `level_picker`.
 
-use super::level_picker::{l0_job, levels_needing_work, LevelScore};
-use super::{Job, PickContext, Strategy};
+use std::sync::Arc;
+
+use super::level_picker::LevelPicker;
+use super::level_scores::Compensation;
+use super::level_targets::LevelTargets;
+use super::{CompactionOptions, Job, PickContext, Strategy};
 use crate::options::Options;
-use crate::version::Version;
+use crate::params::{ParamDef, Unit, Value};
+use crate::version::{FileMeta, Version};
 
-/// Which file of a level that needs compaction goes down next.
+/// Which files of a level go down first.
 pub trait FilePriority: Send + Sync {
     /// The policy name.
     fn name(&self) -> &'static str;
 
-    /// Puts the levels that need work (highest score first) in the order
-    /// they are tried. Default: by score.
-    fn order_levels(&self, _levels: &mut Vec<LevelScore>, _ctx: &PickContext<'_>) {}
+    /// RocksDB's `FilesByCompactionPri`: indexes into `v.files(level)` in
+    /// the order the picker tries them.
+    fn order_files(
+        &self,
+        v: &Version,
+        level: usize,
+        ctx: &PickContext<'_>,
+        comp: &Compensation,
+    ) -> Vec<usize>;
 
-    /// The job for a level below L0 that needs work, or `None` when none of
-    /// its files can go now (busy).
-    fn pick_in_level(&self, v: &Version, ctx: &PickContext<'_>, score: LevelScore) -> Option<Job>;
+    /// kRoundRobin's rules: the picker gives up on the level at the first
+    /// file it cannot use, grows the job over the next files while the
+    /// level stays over its target, persists a cursor and splits outputs at
+    /// the output level's cursor.
+    fn round_robin(&self) -> bool {
+        false
+    }
+
+    /// The cursor a round-robin job leaves after taking the first `taken`
+    /// files of its order: the smallest key of the file after them
+    /// (wrapping to the first); RocksDB's `GetNextCompactCursor`.
+    fn next_cursor(
+        &self,
+        v: &Version,
+        level: usize,
+        taken: usize,
+        ctx: &PickContext<'_>,
+        comp: &Compensation,
+    ) -> Option<Vec<u8>> {
+        let order = self.order_files(v, level, ctx, comp);
+        let i = order.get(taken).or(order.first())?;
+        Some(v.files(level)[*i].smallest.clone())
+    }
 }
 
-/// A leveled-shape strategy choosing files by `P`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LevelCompaction<P>(pub P);
+/// Indexes of `files` ordered by `key`, ties in the level's own order
+/// (newest first in L0, by key deeper).
+pub fn order_by<K: Ord>(files: &[Arc<FileMeta>], key: impl Fn(&FileMeta) -> K) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| key(&files[i]));
+    order
+}
+
+/// The parameters every leveled policy declares, with RocksDB's option
+/// names as aliases.
+pub const LEVELED_PARAMS: &[ParamDef] = &[
+    ParamDef::new(
+        "max_compaction_bytes",
+        &[],
+        Unit::Bytes,
+        Value::Int(0),
+        (0.0, 1125899906842624.0),
+        "input bytes a compaction grows to, and output plus grandparent bytes at which an output is cut",
+    )
+    .note("0: 25 x base_file_size, as RocksDB"),
+    ParamDef::new(
+        "dynamic_level_bytes",
+        &["level_compaction_dynamic_level_bytes"],
+        Unit::Flag,
+        Value::Flag(false),
+        (0.0, 1.0),
+        "level targets from the largest level up; L0 compacts into the base level; unneeded levels drain",
+    ),
+    ParamDef::new(
+        "dynamic_file_size",
+        &["level_compaction_dynamic_file_size"],
+        Unit::Flag,
+        Value::Flag(true),
+        (0.0, 1.0),
+        "cut outputs at grandparent boundaries past half the target size, or to skip a grandparent file",
+    ),
+    ParamDef::new(
+        "ttl",
+        &[],
+        Unit::Duration,
+        Value::Int(0),
+        (0.0, 1e12),
+        "compact a file to the next level once its oldest data is this old (after score-based work)",
+    )
+    .note("0: off"),
+];
+
+/// The values of [`LEVELED_PARAMS`] for one strategy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelParams {
+    /// `max_compaction_bytes` as set (0: 25 x `base_file_size`).
+    pub max_compaction_bytes: u64,
+    pub dynamic_level_bytes: bool,
+    pub dynamic_file_size: bool,
+    pub ttl_ms: u64,
+}
+
+impl Default for LevelParams {
+    fn default() -> Self {
+        LevelParams {
+            max_compaction_bytes: 0,
+            dynamic_level_bytes: false,
+            dynamic_file_size: true,
+            ttl_ms: 0,
+        }
+    }
+}
+
+impl LevelParams {
+    /// The values set in `o` (which must declare [`LEVELED_PARAMS`]).
+    pub fn from_options(o: &CompactionOptions) -> LevelParams {
+        LevelParams {
+            max_compaction_bytes: o.int("max_compaction_bytes"),
+            dynamic_level_bytes: o.flag("dynamic_level_bytes"),
+            dynamic_file_size: o.flag("dynamic_file_size"),
+            ttl_ms: o.millis("ttl"),
+        }
+    }
+
+    /// `max_compaction_bytes` in force.
+    pub fn max_compaction_bytes(&self, o: &Options) -> u64 {
+        if self.max_compaction_bytes == 0 {
+            o.base_file_size.saturating_mul(25)
+        } else {
+            self.max_compaction_bytes
+        }
+    }
+
+    /// RocksDB's `ComputeExpiredTtlFiles`: idle files above the last level
+    /// whose oldest data is older than `ttl`.
+    pub fn ttl_files(&self, v: &Version, ctx: &PickContext<'_>) -> Vec<(usize, Arc<FileMeta>)> {
+        if self.ttl_ms == 0 || ctx.now_ms < self.ttl_ms {
+            return Vec::new();
+        }
+        let cutoff = ctx.now_ms - self.ttl_ms;
+        (0..v.num_levels().saturating_sub(1))
+            .flat_map(|l| v.files(l).iter().map(move |f| (l, f.clone())))
+            .filter(|(_, f)| !ctx.busy.contains(&f.number) && f.oldest_time_ms < cutoff)
+            .collect()
+    }
+}
+
+/// A leveled-shape strategy trying files in the order of `P`.
+#[derive(Debug, Clone, Default)]
+pub struct LevelCompaction<P> {
+    pub priority: P,
+    pub params: LevelParams,
+}
+
+impl<P: FilePriority> LevelCompaction<P> {
+    /// The strategy with RocksDB's defaults.
+    pub fn new(priority: P) -> Self {
+        LevelCompaction {
+            priority,
+            params: LevelParams::default(),
+        }
+    }
+
+    /// The strategy with the parameters of `o`.
+    pub fn with_options(priority: P, o: &CompactionOptions) -> Self {
+        LevelCompaction {
+            priority,
+            params: LevelParams::from_options(o),
+        }
+    }
+}
 
 impl<P: FilePriority> Strategy for LevelCompaction<P> {
     fn name(&self) -> &str {
-        self.0.name()
+        self.priority.name()
     }
 
     fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {
-        let mut levels = levels_needing_work(v, ctx);
-        self.0.order_levels(&mut levels, ctx);
-        levels.into_iter().find_map(|s| {
-            if s.level == 0 {
-                l0_job(v, ctx, s)
-            } else {
-                self.0.pick_in_level(v, ctx, s)
-            }
-        })
+        LevelPicker::new(v, ctx, &self.priority, &self.params).pick()
     }
 
     /// RocksDB's `EstimateCompactionBytesNeeded`: L0's bytes once it
-    /// reaches `l0_file_limit`, then for each level over its target, the
-    /// excess (plus what flows in from above) times one plus the next
-    /// level's size ratio, the rewrite it will cause below.
+    /// reaches `l0_file_limit` (or `l1_base_bytes`), then for each level
+    /// over its target, the excess (plus what flows in from above) times
+    /// one plus the next level's size ratio, the rewrite it will cause.
     fn pending_compaction_bytes(&self, v: &Version, o: &Options) -> u64 {
+        let t = LevelTargets::compute(v, o, self.params.dynamic_level_bytes);
         let mut total = 0f64;
         let mut flowing = 0f64;
-        if v.files(0).len() >= o.l0_file_limit {
-            flowing = v.level_bytes(0) as f64;
+        let l0 = v.level_bytes(0);
+        if v.files(0).len() >= o.l0_file_limit || l0 >= o.l1_base_bytes {
+            flowing = l0 as f64;
             total += flowing;
         }
         let last = v.num_levels() - 1;
-        for level in 1..last {
+        for level in t.base_level.max(1)..last {
             let size = v.level_bytes(level) as f64 + flowing;
-            let target = o.level_target_bytes(level) as f64;
+            let target = t.max_bytes(level) as f64;
             if size > target {
                 flowing = size - target;
                 let here = v.level_bytes(level).max(1) as f64;
@@ -71,16 +220,20 @@ impl<P: FilePriority> Strategy for LevelCompaction<P> {
         total as u64
     }
 
-    /// L0: files over `l0_file_limit`; L1 to the second-last level: bytes
-    /// over target; the last level has no score.
+    /// The level's score as RocksDB computes it (busy files counted).
     fn level_score(&self, v: &Version, o: &Options, level: usize) -> Option<f64> {
-        if level == 0 {
-            Some(v.files(0).len() as f64 / o.l0_file_limit as f64)
-        } else if level + 1 < v.num_levels() {
-            Some(v.level_bytes(level) as f64 / o.level_target_bytes(level) as f64)
-        } else {
-            None
-        }
+        let busy = std::collections::HashSet::new();
+        let ctx = PickContext {
+            options: o,
+            busy: &busy,
+            now_ms: 0,
+            last_level: None,
+        };
+        LevelPicker::new(v, &ctx, &self.priority, &self.params)
+            .scores()
+            .into_iter()
+            .find(|s| s.level == level)
+            .map(|s| s.score)
     }
 
     fn check_shape(&self, v: &Version) -> Result<(), String> {
@@ -94,6 +247,23 @@ impl<P: FilePriority> Strategy for LevelCompaction<P> {
             }
         }
         Ok(())
+    }
+
+    /// With `ttl`, when the oldest idle file above the last level expires.
+    fn next_wakeup_ms(&self, v: &Version, ctx: &PickContext<'_>) -> Option<u64> {
+        if self.params.ttl_ms == 0 {
+            return None;
+        }
+        (0..v.num_levels().saturating_sub(1))
+            .flat_map(|l| v.files(l).iter())
+            .filter(|f| !ctx.busy.contains(&f.number))
+            .map(|f| {
+                f.oldest_time_ms
+                    .saturating_add(self.params.ttl_ms)
+                    .saturating_add(1)
+            })
+            .filter(|&t| t > ctx.now_ms)
+            .min()
     }
 }
 
@@ -116,12 +286,12 @@ mod tests {
     #[test]
     fn no_debt_under_the_triggers() {
         let v = parse_version(
-            "L0\n  000001: a#1 .. b#2 size=1MiB\nL1\n  000002: a#3 .. b#4 size=1MiB\n",
+            "L0\n  000001: a#1 .. b#2 size=100KiB\nL1\n  000002: a#3 .. b#4 size=1MiB\n",
             4,
         )
         .unwrap();
         assert_eq!(
-            LevelCompaction(Leveled).pending_compaction_bytes(&v, &opts()),
+            LevelCompaction::new(Leveled).pending_compaction_bytes(&v, &opts()),
             0
         );
     }
@@ -137,7 +307,7 @@ mod tests {
         .unwrap();
         let mib = 1u64 << 20;
         assert_eq!(
-            LevelCompaction(Leveled).pending_compaction_bytes(&v, &opts()),
+            LevelCompaction::new(Leveled).pending_compaction_bytes(&v, &opts()),
             2 * mib + 2 * mib * 5
         );
     }
@@ -149,7 +319,7 @@ mod tests {
             4,
         )
         .unwrap();
-        let e = LevelCompaction(Leveled).check_shape(&v).unwrap_err();
+        let e = LevelCompaction::new(Leveled).check_shape(&v).unwrap_err();
         assert_eq!(e, "leveled policy leveled left 2 sorted runs in L2");
     }
 }

@@ -4,21 +4,28 @@
 
 mod config;
 mod filter;
+mod intra_l0;
 mod job;
 mod kernel;
 mod level_compaction;
 mod level_picker;
+mod level_scores;
+mod level_targets;
+mod output_cut;
 mod policies;
 pub mod registry;
 mod strategy;
 
 pub use config::CompactionOptions;
-pub use level_compaction::{FilePriority, LevelCompaction};
-pub use level_picker::{
-    compensated_size, job_inputs_by_run, job_into_next_level, l0_job, levels_needing_work,
-    pick_file_by, LevelScore,
+pub use level_compaction::{order_by, FilePriority, LevelCompaction, LevelParams, LEVELED_PARAMS};
+pub use level_picker::{job_inputs_by_run, LevelPicker};
+pub use level_scores::{Compensation, LevelScore};
+pub use level_targets::LevelTargets;
+pub use output_cut::{OutputCut, OutputCutter};
+pub use policies::{
+    Fifo, Leveled, MinOverlap, OldestLargestSeqFirst, OldestSmallestSeqFirst, RefinedMinOverlap,
+    RoundRobin, SizeTiered,
 };
-pub use policies::{Fifo, Leveled, MinOverlap, RoundRobin, SizeTiered};
 pub use registry::{PolicyDef, Registry};
 
 pub use filter::{Decision, DropCause, EntryFilter};

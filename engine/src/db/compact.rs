@@ -122,6 +122,7 @@ impl Db {
             bottommost: false,
             max_output_file_size: Some(inner.opts.base_file_size),
             max_grandparent_files: None,
+            output_cut: None,
             cursor_update: None,
         };
         inner.run_job(job)

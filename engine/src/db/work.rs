@@ -53,6 +53,7 @@ impl Context {
             max_file_size: shape.max_file_size,
             grandparents: shape.grandparents,
             max_grandparent_files: shape.max_grandparent_files,
+            output_cut: shape.output_cut,
             oldest_time_ms: shape.oldest_time_ms,
             newest_time_ms: shape.newest_time_ms,
             db_identity: self.db_identity.as_deref(),
@@ -72,6 +73,7 @@ struct OutputShape<'a> {
     max_file_size: Option<u64>,
     grandparents: &'a [Arc<crate::version::FileMeta>],
     max_grandparent_files: Option<usize>,
+    output_cut: Option<&'a crate::compaction::OutputCut>,
     oldest_time_ms: u64,
     newest_time_ms: u64,
 }
@@ -96,16 +98,20 @@ impl MergeWork {
         let mut input = MergingIterator::new(children);
         let excluded: HashSet<u64> = self.job.input_files().map(|(_, f)| f.number).collect();
         let v = &self.ctx.version;
-        let grandparents = if self.job.output_level + 1 < v.num_levels() {
-            v.files(self.job.output_level + 1).to_vec()
-        } else {
-            Vec::new()
+        // The first level below the output holding keys of the job's range.
+        let grandparents = match self.job.user_key_range() {
+            Some((lo, hi)) => (self.job.output_level + 1..v.num_levels())
+                .map(|l| v.overlapping_files(l, &lo, &hi))
+                .find(|files| !files.is_empty())
+                .unwrap_or_default(),
+            None => Vec::new(),
         };
         let files = || self.job.input_files().map(|(_, f)| f);
         let shape = OutputShape {
             max_file_size: self.job.max_output_file_size,
             grandparents: &grandparents,
             max_grandparent_files: self.job.max_grandparent_files,
+            output_cut: self.job.output_cut.as_ref(),
             oldest_time_ms: files()
                 .map(|f| f.oldest_time_ms)
                 .min()
@@ -140,6 +146,7 @@ impl FlushWork {
             max_file_size: None,
             grandparents: &[],
             max_grandparent_files: None,
+            output_cut: None,
             oldest_time_ms: self.oldest_ms,
             newest_time_ms: self.newest_ms,
         };

@@ -289,12 +289,11 @@ const COMPACTION_STYLES: [Option<&str>; 5] = [
     None,
 ];
 
-/// The same for `--compaction_pri` (the oldest-sequence priorities, 1 and
-/// 2, are not simulated).
+/// The same for `--compaction_pri` (every priority is a policy).
 const COMPACTION_PRIS: [Option<&str>; 5] = [
     Some("kByCompensatedSize"),
-    None,
-    None,
+    Some("kOldestLargestSeqFirst"),
+    Some("kOldestSmallestSeqFirst"),
     Some("kMinOverlappingRatio"),
     Some("kRoundRobin"),
 ];

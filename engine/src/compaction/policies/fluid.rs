@@ -209,6 +209,7 @@ fn job(
         bottommost: false,
         max_output_file_size: Some(o.base_file_size),
         max_grandparent_files: None,
+            output_cut: None,
         cursor_update: None,
     };
     job.bottommost = job.user_key_range().is_some_and(|(lo, hi)| {

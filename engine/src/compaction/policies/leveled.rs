@@ -1,15 +1,16 @@
-//! `leveled`: the level with the highest score; in it, the file with the
-//! largest tombstone-compensated size (RocksDB's kByCompensatedSize).
+//! `leveled`: RocksDB's leveled compaction with `compaction_pri =
+//! kByCompensatedSize`: in a level, the file with the largest
+//! tombstone-compensated size goes first.
 
 use std::sync::Arc;
 
-use crate::compaction::level_compaction::{FilePriority, LevelCompaction};
-use crate::compaction::level_picker::{compensated_size, pick_file_by, LevelScore};
+use crate::compaction::level_compaction::{order_by, FilePriority, LevelCompaction, LEVELED_PARAMS};
+use crate::compaction::level_scores::Compensation;
 use crate::compaction::registry::{no_relations, PolicyDef};
-use crate::compaction::{Job, PickContext};
+use crate::compaction::PickContext;
 use crate::version::Version;
 
-/// The file priority of classic leveled compaction.
+/// kByCompensatedSize.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Leveled;
 
@@ -18,8 +19,8 @@ impl FilePriority for Leveled {
         POLICY.name
     }
 
-    fn pick_in_level(&self, v: &Version, ctx: &PickContext<'_>, s: LevelScore) -> Option<Job> {
-        pick_file_by(v, ctx, s, |f| std::cmp::Reverse(compensated_size(f)))
+    fn order_files(&self, v: &Version, level: usize, _: &PickContext<'_>, comp: &Compensation) -> Vec<usize> {
+        order_by(v.files(level), |f| std::cmp::Reverse(comp.size(f)))
     }
 }
 
@@ -27,8 +28,8 @@ impl FilePriority for Leveled {
 pub const POLICY: PolicyDef = PolicyDef {
     name: "leveled",
     aliases: &["level", "lcs", "kByCompensatedSize", "kCompactionStyleLevel"],
-    description: "levels by score; in the level, the file with the largest tombstone-compensated size (RocksDB kByCompensatedSize)",
-    params: &[],
+    description: "RocksDB leveled, compaction_pri=kByCompensatedSize: the file with the largest tombstone-compensated size first",
+    params: LEVELED_PARAMS,
     validate: no_relations,
-    build: |_| Arc::new(LevelCompaction(Leveled)),
+    build: |o| Arc::new(LevelCompaction::with_options(Leveled, o)),
 };

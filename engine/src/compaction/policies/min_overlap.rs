@@ -1,33 +1,72 @@
-//! `min-overlap`: leveled shape; in the chosen level, the file whose
-//! overlapping bytes in the next level per byte of its own (compensated)
-//! size are fewest (RocksDB's kMinOverlappingRatio).
+//! `min-overlap`: RocksDB's leveled compaction with `compaction_pri =
+//! kMinOverlappingRatio` (RocksDB's default): in a level, the file whose
+//! overlapping bytes in the next level per byte of its own compensated
+//! size are fewest goes first, ties to the smaller key.
 
 use std::sync::Arc;
 
-use crate::compaction::level_compaction::{FilePriority, LevelCompaction};
-use crate::compaction::level_picker::{compensated_size, pick_file_by, LevelScore};
+use crate::compaction::level_compaction::{FilePriority, LevelCompaction, LEVELED_PARAMS};
+use crate::compaction::level_scores::Compensation;
 use crate::compaction::registry::{no_relations, PolicyDef};
-use crate::compaction::{Job, PickContext};
-use crate::version::Version;
+use crate::compaction::PickContext;
+use crate::key;
+use crate::version::{FileMeta, Version};
 
-/// The file priority that minimizes the rewrite cost of each job.
+/// kMinOverlappingRatio.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MinOverlap;
+
+/// For each file of `level` (in the level's order), the bytes of `level +
+/// 1` it overlaps, as RocksDB's `SortFileByOverlappingRatio` counts them: one
+/// cursor through the next level, moving forward only (in L0, whose files
+/// are not sorted by key, that undercounts as RocksDB does).
+pub fn next_level_overlap(v: &Version, level: usize) -> Vec<u64> {
+    let next = v.files(level + 1);
+    let mut it = 0;
+    v.files(level)
+        .iter()
+        .map(|f| {
+            while it < next.len() && key::compare_internal(&next[it].largest, &f.smallest).is_lt() {
+                it += 1;
+            }
+            let mut bytes = 0;
+            while it < next.len() && key::compare_internal(&next[it].smallest, &f.largest).is_lt() {
+                bytes += next[it].size;
+                if key::compare_internal(&next[it].largest, &f.largest).is_gt() {
+                    break;
+                }
+                it += 1;
+            }
+            bytes
+        })
+        .collect()
+}
+
+/// Indexes of `level`'s files by `cost(file, next-level overlap)` (lower
+/// first), ties to the smaller smallest key, as RocksDB's partial sort.
+pub fn order_by_overlap_cost(v: &Version, level: usize, cost: impl Fn(&FileMeta, u64) -> u64) -> Vec<usize> {
+    let files = v.files(level);
+    let score: Vec<u64> = files
+        .iter()
+        .zip(next_level_overlap(v, level))
+        .map(|(f, o)| cost(f, o))
+        .collect();
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|&a, &b| {
+        score[a]
+            .cmp(&score[b])
+            .then_with(|| key::compare_internal(&files[a].smallest, &files[b].smallest))
+    });
+    order
+}
 
 impl FilePriority for MinOverlap {
     fn name(&self) -> &'static str {
         POLICY.name
     }
 
-    fn pick_in_level(&self, v: &Version, ctx: &PickContext<'_>, s: LevelScore) -> Option<Job> {
-        pick_file_by(v, ctx, s, |f| {
-            let overlap: u64 = v
-                .overlapping_files(s.level + 1, f.smallest_user_key(), f.largest_user_key())
-                .iter()
-                .map(|g| g.size)
-                .sum();
-            overlap as f64 / compensated_size(f).max(1) as f64
-        })
+    fn order_files(&self, v: &Version, level: usize, _: &PickContext<'_>, comp: &Compensation) -> Vec<usize> {
+        order_by_overlap_cost(v, level, |f, overlap| overlap * 1024 / comp.size(f))
     }
 }
 
@@ -35,8 +74,8 @@ impl FilePriority for MinOverlap {
 pub const POLICY: PolicyDef = PolicyDef {
     name: "min-overlap",
     aliases: &["minoverlap", "min-overlapping-ratio", "kMinOverlappingRatio"],
-    description: "leveled shape; the file with the least next-level overlap per byte (RocksDB kMinOverlappingRatio)",
-    params: &[],
+    description: "RocksDB leveled, compaction_pri=kMinOverlappingRatio (RocksDB's default): the file with the least next-level overlap per compensated byte first",
+    params: LEVELED_PARAMS,
     validate: no_relations,
-    build: |_| Arc::new(LevelCompaction(MinOverlap)),
+    build: |o| Arc::new(LevelCompaction::with_options(MinOverlap, o)),
 };

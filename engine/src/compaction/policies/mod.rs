@@ -23,12 +23,18 @@ builtin_policies![
     min_overlap,
     size_tiered,
     fifo,
-    fluid[LAZY_LEVELING]
+    fluid[LAZY_LEVELING],
+    oldest_largest_seq,
+    oldest_smallest_seq,
+    refined_min_overlap,
 ];
 
 pub use fifo::Fifo;
 pub use leveled::Leveled;
 pub use min_overlap::MinOverlap;
+pub use oldest_largest_seq::OldestLargestSeqFirst;
+pub use oldest_smallest_seq::OldestSmallestSeqFirst;
+pub use refined_min_overlap::RefinedMinOverlap;
 pub use round_robin::RoundRobin;
 pub use size_tiered::SizeTiered;
 

@@ -1,44 +1,58 @@
-//! `round-robin`: leveled shape; visits the levels that need work in turn
-//! and, within a level, walks a cursor through the key space (LevelDB's
-//! compact pointer, RocksDB's kRoundRobin). The cursor is persisted in the
-//! manifest with each job.
+//! `round-robin`: RocksDB's leveled compaction with `compaction_pri =
+//! kRoundRobin`: levels by score; in a level, files in key order from a
+//! cursor persisted in the manifest (the smallest key of the file after the
+//! last job's inputs), the job growing over the next files while the level
+//! stays over its target and the job within `max_compaction_bytes`;
+//! outputs split at the output level's cursor.
 
 use std::sync::Arc;
 
-use crate::compaction::level_compaction::{FilePriority, LevelCompaction};
-use crate::compaction::level_picker::{job_into_next_level, LevelScore};
+use crate::compaction::level_compaction::{order_by, FilePriority, LevelCompaction, LEVELED_PARAMS};
+use crate::compaction::level_scores::Compensation;
 use crate::compaction::registry::{no_relations, PolicyDef};
-use crate::compaction::{Job, PickContext};
+use crate::compaction::PickContext;
 use crate::key;
 use crate::version::Version;
 
-/// The file priority that spreads work evenly over levels and keys.
+/// kRoundRobin.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RoundRobin;
+
+/// True when no two L0 files overlap.
+fn l0_disjoint(v: &Version) -> bool {
+    let mut files: Vec<_> = v.files(0).iter().collect();
+    files.sort_by(|a, b| key::compare_internal(&a.smallest, &b.smallest));
+    files.windows(2).all(|w| key::compare_internal(&w[0].largest, &w[1].smallest).is_lt())
+}
 
 impl FilePriority for RoundRobin {
     fn name(&self) -> &'static str {
         POLICY.name
     }
 
-    /// Levels in order, starting after the one compacted last.
-    fn order_levels(&self, levels: &mut Vec<LevelScore>, ctx: &PickContext<'_>) {
-        levels.sort_by_key(|s| s.level);
-        let after = ctx.last_level.map_or(0, |l| l + 1);
-        let start = levels.iter().position(|s| s.level >= after).unwrap_or(0);
-        levels.rotate_left(start);
+    /// L0 with overlapping files: oldest data first. Otherwise key order,
+    /// starting at the first file whose smallest key is at or past the
+    /// cursor (RocksDB's `SortFileByRoundRobin`).
+    fn order_files(&self, v: &Version, level: usize, _: &PickContext<'_>, _: &Compensation) -> Vec<usize> {
+        let files = v.files(level);
+        if level == 0 && !l0_disjoint(v) {
+            return order_by(files, |f| f.smallest_seq);
+        }
+        let mut order = order_by(files, |_| ());
+        if level == 0 {
+            order.sort_by(|&a, &b| key::compare_internal(&files[a].smallest, &files[b].smallest));
+        }
+        if let Some(cursor) = v.cursor(level).filter(|_| order.len() > 1) {
+            let at = order.partition_point(|&i| key::compare_internal(cursor, &files[i].smallest).is_gt());
+            if at != 0 && at != order.len() {
+                order.rotate_left(at);
+            }
+        }
+        order
     }
 
-    /// The first file past the cursor, wrapping around to the start.
-    fn pick_in_level(&self, v: &Version, ctx: &PickContext<'_>, s: LevelScore) -> Option<Job> {
-        let files = v.files(s.level);
-        let cursor = v.cursor(s.level).map(key::user_key);
-        let start = cursor.map_or(0, |c| files.partition_point(|f| f.smallest_user_key() <= c));
-        (start..files.len()).chain(0..start).find_map(|i| {
-            let f = &files[i];
-            let cursor_update = Some((s.level, f.largest.clone()));
-            job_into_next_level(v, ctx, s.level, vec![f.clone()], s.reason(), cursor_update)
-        })
+    fn round_robin(&self) -> bool {
+        true
     }
 }
 
@@ -46,8 +60,8 @@ impl FilePriority for RoundRobin {
 pub const POLICY: PolicyDef = PolicyDef {
     name: "round-robin",
     aliases: &["roundrobin", "rr", "kRoundRobin"],
-    description: "leveled shape; cycles through levels needing work and a key-space cursor within each (LevelDB compact pointer, RocksDB kRoundRobin)",
-    params: &[],
+    description: "RocksDB leveled, compaction_pri=kRoundRobin: levels by score; in a level, a key cursor persisted in the manifest, jobs grown over consecutive files",
+    params: LEVELED_PARAMS,
     validate: no_relations,
-    build: |_| Arc::new(LevelCompaction(RoundRobin)),
+    build: |o| Arc::new(LevelCompaction::with_options(RoundRobin, o)),
 };
