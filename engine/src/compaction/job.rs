@@ -35,6 +35,17 @@ pub enum Reason {
     TimeWindow { window: u64 },
     /// Asked for explicitly (e.g. a manual compaction).
     Manual,
+    /// Universal: the runs newer than the oldest reached
+    /// `max_size_amplification_percent` of it; `percent` = their size over
+    /// the oldest run's, in percent.
+    UniversalSizeAmplification { percent: u64 },
+    /// Universal: consecutive runs of similar size (`size_ratio`) merge.
+    UniversalSizeRatio { runs: usize },
+    /// Universal: more sorted runs than allowed; the newest merge without
+    /// regard to size.
+    UniversalSortedRunNum { runs: usize },
+    /// FIFO with `allow_compaction`: the newest small L0 files merge.
+    FifoReduceNumFiles { files: usize },
 }
 
 impl Reason {
@@ -49,6 +60,10 @@ impl Reason {
             Reason::SizeCap => "size_cap",
             Reason::TimeWindow { .. } => "time_window",
             Reason::Manual => "manual",
+            Reason::UniversalSizeAmplification { .. } => "universal_size_amplification",
+            Reason::UniversalSizeRatio { .. } => "universal_size_ratio",
+            Reason::UniversalSortedRunNum { .. } => "universal_sorted_run_num",
+            Reason::FifoReduceNumFiles { .. } => "fifo_reduce_num_files",
         }
     }
 }
@@ -66,6 +81,16 @@ impl fmt::Display for Reason {
             Reason::SizeCap => write!(f, "size_cap"),
             Reason::TimeWindow { window } => write!(f, "time_window window={window}"),
             Reason::Manual => write!(f, "manual"),
+            Reason::UniversalSizeAmplification { percent } => {
+                write!(f, "universal_size_amplification amp={percent}%")
+            }
+            Reason::UniversalSizeRatio { runs } => write!(f, "universal_size_ratio runs={runs}"),
+            Reason::UniversalSortedRunNum { runs } => {
+                write!(f, "universal_sorted_run_num runs={runs}")
+            }
+            Reason::FifoReduceNumFiles { files } => {
+                write!(f, "fifo_reduce_num_files files={files}")
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ mod level_picker;
 mod policies;
 pub mod registry;
 mod strategy;
+pub mod universal;
 
 pub use config::CompactionOptions;
 pub use level_compaction::{FilePriority, LevelCompaction};
@@ -18,7 +19,7 @@ pub use level_picker::{
     compensated_size, job_inputs_by_run, job_into_next_level, l0_job, levels_needing_work,
     pick_file_by, LevelScore,
 };
-pub use policies::{Fifo, Leveled, MinOverlap, RoundRobin, SizeTiered};
+pub use policies::{Fifo, Leveled, MinOverlap, RoundRobin, SizeTiered, Universal};
 pub use registry::{PolicyDef, Registry};
 
 pub use filter::{Decision, DropCause, EntryFilter};

@@ -23,7 +23,8 @@ builtin_policies![
     min_overlap,
     size_tiered,
     fifo,
-    fluid[LAZY_LEVELING]
+    fluid[LAZY_LEVELING],
+    universal,
 ];
 
 pub use fifo::Fifo;
@@ -31,6 +32,7 @@ pub use leveled::Leveled;
 pub use min_overlap::MinOverlap;
 pub use round_robin::RoundRobin;
 pub use size_tiered::SizeTiered;
+pub use universal::Universal;
 
 /// The policy of `Options::default()`.
 pub const DEFAULT_POLICY: &PolicyDef = &leveled::POLICY;
