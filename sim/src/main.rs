@@ -294,7 +294,7 @@ struct BenchArgs {
     #[arg(long = "max_bytes_for_level_base")]
     max_bytes_for_level_base: Option<String>,
     /// As db_bench, choosing the policy: 0 level (then --compaction_pri
-    /// decides), 1 universal (size-tiered), 2 fifo; or a RocksDB name.
+    /// decides), 1 universal, 2 fifo; or a RocksDB name.
     #[arg(long = "compaction_style")]
     compaction_style: Option<String>,
     /// As db_bench, with a level style: 0 kByCompensatedSize (leveled),

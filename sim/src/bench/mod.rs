@@ -273,11 +273,10 @@ impl BenchConfig {
 }
 
 /// RocksDB's names for db_bench's integer codes of `--compaction_style`;
-/// `None`: a style lsmlab does not simulate (universal is not size-tiered:
-/// its rules come with issue 12).
+/// `None`: a style lsmlab does not simulate.
 const COMPACTION_STYLES: [Option<&str>; 5] = [
     Some("kCompactionStyleLevel"),
-    None,
+    Some("kCompactionStyleUniversal"),
     Some("kCompactionStyleFIFO"),
     None,
     None,
