@@ -39,7 +39,7 @@ pub const POLICY: PolicyDef = PolicyDef {
             "drop a file once its newest data is this old").note("0: off"),
         ParamDef::new("max_table_files_size", &["fifo_max_bytes"], Unit::Bytes, Value::Int(1 << 30), (0.0, 1125899906842624.0),
             "drop the oldest files above this total").note("0: no cap"),
-        ParamDef::new("allow_compaction", &["fifo_allow_compaction"], Unit::Flag, Value::Flag(false), (0.0, 1.0),
+        ParamDef::new("allow_compaction", &["fifo_compaction_allow_compaction"], Unit::Flag, Value::Flag(false), (0.0, 1.0),
             "merge the newest small L0 files (RocksDB's cost-based intra-L0 compaction)"),
         ParamDef::new("time_window", &["compaction_window_size"], Unit::Duration, Value::Int(0), (0.0, 1e12),
             "merge the runs of each closed window of this width (lsmlab extension)").note("0: off"),
