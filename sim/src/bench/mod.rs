@@ -292,6 +292,20 @@ const COMPACTION_PRIS: [Option<&str>; 5] = [
     Some("kRoundRobin"),
 ];
 
+/// The db_bench flag and code that choose the RocksDB style or priority
+/// called `rocksdb_name` (`kCompactionStyleUniversal`: `compaction_style`
+/// 1), the reverse of the tables above.
+pub fn db_bench_code(rocksdb_name: &str) -> Option<(&'static str, usize)> {
+    let find = |codes: &[Option<&str>]| {
+        codes
+            .iter()
+            .position(|c| c.is_some_and(|c| c.eq_ignore_ascii_case(rocksdb_name)))
+    };
+    find(&COMPACTION_STYLES)
+        .map(|c| ("compaction_style", c))
+        .or_else(|| find(&COMPACTION_PRIS).map(|c| ("compaction_pri", c)))
+}
+
 /// The RocksDB name of a db_bench code in `codes`; a value that is not a
 /// number is taken as a name already.
 fn rocksdb_name<'a>(
