@@ -88,8 +88,8 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
         let write_amp: f64 = r[9].parse().unwrap();
         let space_amp: f64 = r[12].parse().unwrap();
         // Both engines flush every byte at least once and keep the data.
-        assert!(write_amp >= 1.0 && write_amp < 20.0, "{r:?}");
-        assert!(space_amp >= 0.9 && space_amp < 5.0, "{r:?}");
+        assert!((1.0..20.0).contains(&write_amp), "{r:?}");
+        assert!((0.9..5.0).contains(&space_amp), "{r:?}");
     }
     let md = std::fs::read_to_string(dir.path().join("out/peer.md")).unwrap();
     assert!(md.contains("| universal/uniform | keeping-up |"), "{md}");

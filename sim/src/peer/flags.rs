@@ -193,7 +193,7 @@ fn convert(m: &FlagMap, unit: Unit, v: Value) -> Result<Option<String>, String> 
         Convert::Seconds => {
             debug_assert_eq!(unit, Unit::Duration);
             let ms = v.int();
-            if ms % 1000 != 0 {
+            if !ms.is_multiple_of(1000) {
                 return Err(format!(
                     "{} = {ms} ms: --{} takes whole seconds",
                     m.param, m.flag
@@ -203,7 +203,7 @@ fn convert(m: &FlagMap, unit: Unit, v: Value) -> Result<Option<String>, String> 
         }
         Convert::Mebibytes => {
             let b = v.int();
-            if b % (1 << 20) != 0 {
+            if !b.is_multiple_of(1 << 20) {
                 return Err(format!(
                     "{} = {b} bytes: --{} takes whole MiB",
                     m.param, m.flag
