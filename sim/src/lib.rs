@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod notebook;
 pub mod outputs;
 pub mod pareto;
+pub mod peer;
 pub mod plots;
 pub mod recommend;
 pub mod report;

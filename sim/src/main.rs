@@ -2,6 +2,7 @@
 //! amplification against a baseline, merge shards, list what can be set,
 //! crash-test the engine.
 
+mod peer_cli;
 mod torture;
 mod workload_cli;
 
@@ -58,6 +59,9 @@ enum Command {
     /// Crash-test the engine on real files: kill a writer with SIGKILL at
     /// random moments, reopen, and check that nothing acknowledged was lost.
     Torture(torture::Args),
+    /// Run a spec's runs on a reference engine too (RocksDB's db_bench) and
+    /// write both engines' figures side by side.
+    Peer(peer_cli::PeerArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -305,7 +309,7 @@ struct BenchArgs {
     #[arg(long = "max_bytes_for_level_base")]
     max_bytes_for_level_base: Option<String>,
     /// As db_bench, choosing the policy: 0 level (then --compaction_pri
-    /// decides), 1 universal (size-tiered), 2 fifo; or a RocksDB name.
+    /// decides), 1 universal, 2 fifo; or a RocksDB name.
     #[arg(long = "compaction_style")]
     compaction_style: Option<String>,
     /// As db_bench, with a level style: 0 kByCompensatedSize (leveled),
@@ -1142,6 +1146,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd_serve(a).map(|_| 0),
         Command::Bench(a) => cmd_bench(*a).map(|_| 0),
         Command::Torture(a) => torture::command(a),
+        Command::Peer(a) => peer_cli::command(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

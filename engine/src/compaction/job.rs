@@ -38,6 +38,17 @@ pub enum Reason {
     Manual,
     /// A leveled file's oldest data is older than `ttl` (RocksDB kTtl).
     Ttl,
+    /// Universal: the runs newer than the oldest reached
+    /// `max_size_amplification_percent` of it; `percent` = their size over
+    /// the oldest run's, in percent.
+    UniversalSizeAmplification { percent: u64 },
+    /// Universal: consecutive runs of similar size (`size_ratio`) merge.
+    UniversalSizeRatio { runs: usize },
+    /// Universal: more sorted runs than allowed; the newest merge without
+    /// regard to size.
+    UniversalSortedRunNum { runs: usize },
+    /// FIFO with `allow_compaction`: the newest small L0 files merge.
+    FifoReduceNumFiles { files: usize },
 }
 
 impl Reason {
@@ -53,6 +64,10 @@ impl Reason {
             Reason::TimeWindow { .. } => "time_window",
             Reason::Manual => "manual",
             Reason::Ttl => "ttl",
+            Reason::UniversalSizeAmplification { .. } => "universal_size_amplification",
+            Reason::UniversalSizeRatio { .. } => "universal_size_ratio",
+            Reason::UniversalSortedRunNum { .. } => "universal_sorted_run_num",
+            Reason::FifoReduceNumFiles { .. } => "fifo_reduce_num_files",
         }
     }
 }
@@ -71,6 +86,16 @@ impl fmt::Display for Reason {
             Reason::TimeWindow { window } => write!(f, "time_window window={window}"),
             Reason::Manual => write!(f, "manual"),
             Reason::Ttl => write!(f, "ttl"),
+            Reason::UniversalSizeAmplification { percent } => {
+                write!(f, "universal_size_amplification amp={percent}%")
+            }
+            Reason::UniversalSizeRatio { runs } => write!(f, "universal_size_ratio runs={runs}"),
+            Reason::UniversalSortedRunNum { runs } => {
+                write!(f, "universal_sorted_run_num runs={runs}")
+            }
+            Reason::FifoReduceNumFiles { files } => {
+                write!(f, "fifo_reduce_num_files files={files}")
+            }
         }
     }
 }

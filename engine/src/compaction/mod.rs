@@ -15,6 +15,7 @@ mod output_cut;
 mod policies;
 pub mod registry;
 mod strategy;
+pub mod universal;
 
 pub use config::CompactionOptions;
 pub use level_compaction::{order_by, FilePriority, LevelCompaction, LevelParams, LEVELED_PARAMS};
@@ -24,7 +25,7 @@ pub use level_targets::LevelTargets;
 pub use output_cut::{OutputCut, OutputCutter};
 pub use policies::{
     Fifo, Leveled, MinOverlap, OldestLargestSeqFirst, OldestSmallestSeqFirst, RefinedMinOverlap,
-    RoundRobin, SizeTiered,
+    RoundRobin, SizeTiered, Universal,
 };
 pub use registry::{PolicyDef, Registry};
 

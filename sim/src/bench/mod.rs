@@ -279,11 +279,10 @@ impl BenchConfig {
 }
 
 /// RocksDB's names for db_bench's integer codes of `--compaction_style`;
-/// `None`: a style lsmlab does not simulate (universal is not size-tiered:
-/// its rules come with issue 12).
+/// `None`: a style lsmlab does not simulate.
 const COMPACTION_STYLES: [Option<&str>; 5] = [
     Some("kCompactionStyleLevel"),
-    None,
+    Some("kCompactionStyleUniversal"),
     Some("kCompactionStyleFIFO"),
     None,
     None,
@@ -297,6 +296,20 @@ const COMPACTION_PRIS: [Option<&str>; 5] = [
     Some("kMinOverlappingRatio"),
     Some("kRoundRobin"),
 ];
+
+/// The db_bench flag and code that choose the RocksDB style or priority
+/// called `rocksdb_name` (`kCompactionStyleUniversal`: `compaction_style`
+/// 1), the reverse of the tables above.
+pub fn db_bench_code(rocksdb_name: &str) -> Option<(&'static str, usize)> {
+    let find = |codes: &[Option<&str>]| {
+        codes
+            .iter()
+            .position(|c| c.is_some_and(|c| c.eq_ignore_ascii_case(rocksdb_name)))
+    };
+    find(&COMPACTION_STYLES)
+        .map(|c| ("compaction_style", c))
+        .or_else(|| find(&COMPACTION_PRIS).map(|c| ("compaction_pri", c)))
+}
 
 /// The RocksDB name of a db_bench code in `codes`; a value that is not a
 /// number is taken as a name already.

@@ -262,8 +262,10 @@ fn db_bench_compaction_flags_choose_policies_by_rocksdb_names() {
     assert_eq!(chosen(Some("level"), Some("0")), Some("leveled"));
     assert_eq!(chosen(None, Some("1")), Some("oldest-largest-seq"));
     assert_eq!(chosen(Some("0"), Some("2")), Some("oldest-smallest-seq"));
-    // Universal compaction is not simulated (size-tiered is not universal).
-    for (style, pri) in [(Some("1"), None), (Some("3"), None), (None, Some("5"))] {
+    assert_eq!(chosen(Some("1"), None), Some("universal"));
+    assert_eq!(chosen(Some("1"), Some("3")), Some("universal"));
+    // Style 3 (none) and priorities RocksDB does not have are not simulated.
+    for (style, pri) in [(Some("3"), None), (None, Some("5"))] {
         let err = policy_from_db_bench(style, pri).unwrap_err().to_string();
         assert!(err.contains("not simulated"), "{err}");
     }

@@ -1,7 +1,18 @@
-//! `fifo`: sorted runs kept in arrival order in L0 and dropped whole,
-//! unread, once every entry in a file has expired or when the total exceeds
-//! a cap (RocksDB FIFO); optionally the runs of each closed time window
-//! merge into one (as Cassandra's TWCS does).
+//! `fifo`: RocksDB's FIFO compaction (`kCompactionStyleFIFO`). Files stay
+//! in L0 in arrival order and are dropped whole, unread, in RocksDB's
+//! order of rules:
+//!
+//! 1. `ttl`: the oldest files whose newest data is older than `ttl`, up to
+//!    the first that is not, when what remains fits `max_table_files_size`;
+//! 2. files every entry of which has expired (lsmlab's per-entry TTL);
+//! 3. `max_table_files_size`: the oldest files until the rest fits;
+//! 4. `allow_compaction`: RocksDB's cost-based intra-L0 merge of the newest
+//!    small files (at least `level0_file_num_compaction_trigger` of them,
+//!    at most 1.1 `write_buffer_size` of input per file removed);
+//! 5. (an lsmlab extension, off by default) the runs of each closed
+//!    `time_window` merge, as Cassandra's TWCS does.
+//!
+//! Like RocksDB, no file is dropped while an L0 compaction runs.
 
 use std::sync::Arc;
 
@@ -12,18 +23,26 @@ use crate::compaction::{CompactionOptions, Job, JobKind, PickContext, Reason, St
 use crate::params::{ParamDef, Unit, Value};
 use crate::version::{FileMeta, SortedRun, Version};
 
+/// RocksDB's cap on an intra-L0 output file of FIFO (16 MiB).
+const INTRA_L0_OUTPUT_FILE_SIZE: u64 = 16 << 20;
+
+/// RocksDB's default `max_compaction_bytes`: 25 target files.
+const MAX_COMPACTION_FILES: u64 = 25;
+
 /// The registry entry.
 pub const POLICY: PolicyDef = PolicyDef {
     name: "fifo",
     aliases: &["ttl", "kCompactionStyleFIFO"],
-    description: "time-ordered files dropped whole once expired (ttl) or over fifo_max_bytes; optional merging within closed time windows",
+    description: "RocksDB FIFO: files dropped whole, oldest first, once older than ttl or over max_table_files_size; allow_compaction merges small new files (intra-L0)",
     params: &[
         ParamDef::new("ttl", &[], Unit::Duration, Value::Int(0), (0.0, 1e12),
             "drop a file once its newest data is this old").note("0: off"),
-        ParamDef::new("fifo_max_bytes", &["max_table_files_size"], Unit::Bytes, Value::Int(0), (0.0, 1125899906842624.0),
+        ParamDef::new("max_table_files_size", &["fifo_max_bytes"], Unit::Bytes, Value::Int(1 << 30), (0.0, 1125899906842624.0),
             "drop the oldest files above this total").note("0: no cap"),
+        ParamDef::new("allow_compaction", &["fifo_compaction_allow_compaction"], Unit::Flag, Value::Flag(false), (0.0, 1.0),
+            "merge the newest small L0 files (RocksDB's cost-based intra-L0 compaction)"),
         ParamDef::new("time_window", &["compaction_window_size"], Unit::Duration, Value::Int(0), (0.0, 1e12),
-            "merge the runs of each closed window of this width").note("0: off"),
+            "merge the runs of each closed window of this width (lsmlab extension)").note("0: off"),
     ],
     validate: no_relations,
     build: |o| Arc::new(Fifo::new(o)),
@@ -34,6 +53,7 @@ pub const POLICY: PolicyDef = PolicyDef {
 pub struct Fifo {
     ttl_ms: u64,
     max_bytes: u64,
+    allow_compaction: bool,
     time_window_ms: u64,
 }
 
@@ -42,7 +62,8 @@ impl Fifo {
     pub fn new(o: &CompactionOptions) -> Self {
         Fifo {
             ttl_ms: o.millis("ttl"),
-            max_bytes: o.int("fifo_max_bytes"),
+            max_bytes: o.int("max_table_files_size"),
+            allow_compaction: o.flag("allow_compaction"),
             time_window_ms: o.millis("time_window"),
         }
     }
@@ -88,6 +109,96 @@ impl Fifo {
     }
 }
 
+impl Fifo {
+    /// Rules 1 to 3 (see the module documentation) over the idle runs,
+    /// oldest first.
+    fn drop_expired_or_over_cap(
+        &self,
+        v: &Version,
+        runs: &[Arc<SortedRun>],
+        now_ms: u64,
+    ) -> Option<Job> {
+        let files: Vec<Arc<FileMeta>> = runs.iter().flat_map(|r| r.files().to_vec()).collect();
+        let total = v.total_bytes();
+        let capped = |remaining: u64| self.max_bytes > 0 && remaining > self.max_bytes;
+
+        if self.ttl_ms > 0 {
+            let aged: Vec<_> = files
+                .iter()
+                .take_while(|f| f.newest_time_ms.saturating_add(self.ttl_ms) <= now_ms)
+                .cloned()
+                .collect();
+            let remaining = total - aged.iter().map(|f| f.size).sum::<u64>();
+            if !aged.is_empty() && !capped(remaining) {
+                return Some(drop_job(v, &aged, Reason::TtlExpired));
+            }
+        }
+
+        let expired: Vec<_> = files
+            .iter()
+            .filter(|f| f.max_expiry_ms.is_some_and(|t| t <= now_ms))
+            .cloned()
+            .collect();
+        if !expired.is_empty() {
+            return Some(drop_job(v, &expired, Reason::TtlExpired));
+        }
+
+        if capped(total) {
+            let mut remaining = total;
+            let mut victims = Vec::new();
+            for f in &files {
+                remaining = remaining.saturating_sub(f.size);
+                victims.push(f.clone());
+                if !capped(remaining) {
+                    break;
+                }
+            }
+            return Some(drop_job(v, &victims, Reason::SizeCap));
+        }
+        None
+    }
+}
+
+/// RocksDB's `PickCostBasedIntraL0Compaction` for FIFO: from the newest L0
+/// file, take older files while the bytes merged per file removed do not
+/// grow and the total stays within `max_compaction_bytes` (RocksDB's
+/// default, 25 target files); run it when it takes at least
+/// `level0_file_num_compaction_trigger` files and costs less than 1.1
+/// `write_buffer_size` per file removed (so merged files are not merged
+/// again).
+fn intra_l0_job(v: &Version, ctx: &PickContext<'_>) -> Option<Job> {
+    let runs = v.runs(0);
+    let busy = |r: &Arc<SortedRun>| r.files().iter().any(|f| ctx.busy.contains(&f.number));
+    let first = runs.first()?;
+    if busy(first) {
+        return None;
+    }
+    let o = ctx.options;
+    let max_compaction_bytes = MAX_COMPACTION_FILES.saturating_mul(o.base_file_size);
+    let mut bytes = first.bytes();
+    let mut per_removed = u64::MAX;
+    let mut taken = 1;
+    for r in &runs[1..] {
+        bytes += r.bytes();
+        let next_per_removed = bytes / taken as u64;
+        if busy(r) || next_per_removed > per_removed || bytes > max_compaction_bytes {
+            break;
+        }
+        per_removed = next_per_removed;
+        taken += 1;
+    }
+    let limit = o.write_buffer_size.saturating_add(o.write_buffer_size / 10);
+    if taken < o.l0_file_limit || per_removed >= limit {
+        return None;
+    }
+    Some(Job::on_l0_runs(
+        JobKind::Merge,
+        &runs[..taken],
+        Reason::FifoReduceNumFiles { files: taken },
+        Some(INTRA_L0_OUTPUT_FILE_SIZE),
+    ))
+}
+
 fn drop_job(v: &Version, files: &[Arc<FileMeta>], reason: Reason) -> Job {
     let mut job = Job::on_l0_runs(JobKind::Drop, &[], reason, None);
     job.inputs = job_inputs_by_run(v, 0, files);
@@ -109,31 +220,17 @@ impl Strategy for Fifo {
 
     fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {
         let runs = Self::idle_runs_oldest_first(v, ctx);
-        let files: Vec<Arc<FileMeta>> = runs.iter().flat_map(|r| r.files().to_vec()).collect();
-
-        let expired: Vec<_> = files
-            .iter()
-            .filter(|f| self.expiry_ms(f).is_some_and(|t| t <= ctx.now_ms))
-            .cloned()
-            .collect();
-        if !expired.is_empty() {
-            return Some(drop_job(v, &expired, Reason::TtlExpired));
-        }
-
-        let total = v.total_bytes();
-        if self.max_bytes > 0 && total > self.max_bytes {
-            let mut excess = total - self.max_bytes;
-            let mut victims = Vec::new();
-            for f in &files {
-                if excess == 0 {
-                    break;
-                }
-                excess = excess.saturating_sub(f.size);
-                victims.push(f.clone());
+        let l0_busy = runs.len() < v.runs(0).len();
+        if !l0_busy {
+            if let Some(job) = self.drop_expired_or_over_cap(v, &runs, ctx.now_ms) {
+                return Some(job);
             }
-            return Some(drop_job(v, &victims, Reason::SizeCap));
         }
-
+        if self.allow_compaction {
+            if let Some(job) = intra_l0_job(v, ctx) {
+                return Some(job);
+            }
+        }
         let windows = self.closed_windows(&runs, ctx.now_ms);
         let (window, group) = windows.into_iter().find(|(_, g)| g.len() >= 2)?;
         Some(Job::on_l0_runs(

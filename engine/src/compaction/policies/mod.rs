@@ -27,6 +27,7 @@ builtin_policies![
     oldest_largest_seq,
     oldest_smallest_seq,
     refined_min_overlap,
+    universal,
 ];
 
 pub use fifo::Fifo;
@@ -37,6 +38,7 @@ pub use oldest_smallest_seq::OldestSmallestSeqFirst;
 pub use refined_min_overlap::RefinedMinOverlap;
 pub use round_robin::RoundRobin;
 pub use size_tiered::SizeTiered;
+pub use universal::Universal;
 
 /// The policy of `Options::default()`.
 pub const DEFAULT_POLICY: &PolicyDef = &leveled::POLICY;

@@ -1,0 +1,329 @@
+//! RocksDB's universal compaction picker, rule for rule
+//! (`db/compaction/compaction_picker_universal.cc`): with at least
+//! `level0_file_num_compaction_trigger` sorted runs, try in order
+//!
+//! 1. size amplification: every run newer than the oldest, together, is at
+//!    least `max_size_amplification_percent` of the oldest: merge them all
+//!    into it (the newest L0 runs may be left out to avoid a write stop);
+//! 2. size ratio: from the newest idle run, take the next older run while
+//!    it is no larger than the runs taken so far (`stop_style` total) or the
+//!    last run taken (similar) plus `size_ratio` percent, between
+//!    `min_merge_width` and `max_merge_width` runs;
+//! 3. sorted-run count: with more runs than `max_read_amp` allows (its
+//!    automatic mode sizes the limit from the largest run), merge the newest
+//!    runs regardless of size, just enough to get back under it.
+//!
+//! A job on runs `[i, j)` writes to the deepest level when it includes the
+//! oldest run, to L0 when the next older run is in L0, else to the level just
+//! above the next older run. With `allow_trivial_move`, a job whose input
+//! files are key-disjoint moves them without rewriting.
+
+use std::collections::HashSet;
+
+use super::sorted_runs::{disjoint, sorted_runs, UniversalRun};
+use crate::compaction::{Job, JobKind, PickContext, Reason};
+use crate::options::Options;
+use crate::version::Version;
+
+/// How a size-ratio candidate set stops growing (RocksDB's
+/// `CompactionStopStyle`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopStyle {
+    /// The next run must not exceed the last run taken by `size_ratio`
+    /// percent, nor be that much smaller (kCompactionStopStyleSimilarSize).
+    SimilarSize,
+    /// The next run must not exceed the total taken by `size_ratio` percent
+    /// (kCompactionStopStyleTotalSize, the default).
+    TotalSize,
+}
+
+/// The limit on sorted runs (RocksDB's `max_read_amp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxReadAmp {
+    /// -1: `level0_file_num_compaction_trigger` is the limit.
+    Trigger,
+    /// 0: sized from the largest run, `write_buffer_size` and `size_ratio`
+    /// (stop style total only; similar falls back to the trigger).
+    Auto,
+    /// N > 0 runs.
+    Runs(usize),
+}
+
+/// The parameters of universal compaction (RocksDB's
+/// `CompactionOptionsUniversal`, same names).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UniversalConfig {
+    pub size_ratio: u64,
+    pub min_merge_width: usize,
+    pub max_merge_width: usize,
+    pub max_size_amplification_percent: u64,
+    pub max_read_amp: MaxReadAmp,
+    pub stop_style: StopStyle,
+    pub allow_trivial_move: bool,
+}
+
+/// One pick over one version.
+struct Picker<'a> {
+    cfg: &'a UniversalConfig,
+    v: &'a Version,
+    o: &'a Options,
+    runs: Vec<UniversalRun>,
+}
+
+/// The job universal compaction runs next on `v`, if any.
+pub fn pick(cfg: &UniversalConfig, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {
+    let p = Picker {
+        cfg,
+        v,
+        o: ctx.options,
+        runs: sorted_runs(v, ctx.busy),
+    };
+    if p.runs.is_empty() || p.runs.len() < ctx.options.l0_file_limit {
+        return None;
+    }
+    let job = p
+        .size_amplification()
+        .or_else(|| p.size_ratio())
+        .or_else(|| p.sorted_run_count())?;
+    Some(p.maybe_trivial_move(job))
+}
+
+/// The most sorted runs RocksDB's `max_read_amp` allows in `v` (see
+/// [`MaxReadAmp`]).
+pub fn max_sorted_runs(cfg: &UniversalConfig, v: &Version, o: &Options) -> usize {
+    match cfg.max_read_amp {
+        MaxReadAmp::Runs(n) => n,
+        MaxReadAmp::Trigger => o.l0_file_limit,
+        MaxReadAmp::Auto if cfg.stop_style == StopStyle::SimilarSize => o.l0_file_limit,
+        MaxReadAmp::Auto => {
+            // Levels of write_buffer_size, then each as large as all the
+            // smaller ones together plus size_ratio percent, until one holds
+            // the largest run.
+            let largest = sorted_runs(v, &HashSet::new())
+                .iter()
+                .map(|r| r.size)
+                .max()
+                .unwrap_or(0) as f64;
+            let mut runs = 1;
+            let mut level_max = o.write_buffer_size as f64;
+            let mut total = 0.0;
+            while level_max < largest {
+                total += level_max;
+                level_max = (100.0 + cfg.size_ratio as f64) / 100.0 * total;
+                runs += 1;
+            }
+            runs
+        }
+    }
+}
+
+impl Picker<'_> {
+    fn deepest_level(&self) -> usize {
+        self.v.num_levels() - 1
+    }
+
+    /// Rule 1: the span of idle runs ending at the oldest.
+    fn size_amplification(&self) -> Option<Job> {
+        let end = self.runs.len() - 1;
+        let base = &self.runs[end];
+        if base.busy {
+            return None;
+        }
+        let mut start = end;
+        let mut candidate = 0u64;
+        let mut l0_runs = 0;
+        while start > 0 && !self.runs[start - 1].busy {
+            candidate += self.runs[start - 1].compensated;
+            l0_runs += usize::from(self.runs[start - 1].level == 0);
+            start -= 1;
+        }
+        if start == end {
+            return None;
+        }
+        let pct = self.cfg.max_size_amplification_percent;
+        let excluded = self.l0_runs_to_leave_out(l0_runs, start, end, candidate);
+        for r in &self.runs[start..start + excluded] {
+            candidate -= r.compensated;
+        }
+        start += excluded;
+        if u128::from(candidate) * 100 < u128::from(pct) * u128::from(base.size) {
+            return None;
+        }
+        let percent = (u128::from(candidate) * 100 / u128::from(base.size.max(1))) as u64;
+        Some(self.job_on(
+            start,
+            end + 1,
+            Reason::UniversalSizeAmplification { percent },
+        ))
+    }
+
+    /// How many of the newest L0 runs of a size-amplification span
+    /// `[start, end]` to leave out so that the job does not hold so many L0
+    /// runs that a few more flushes stop writes (RocksDB's
+    /// `MightExcludeNewL0sToReduceWriteStop`): as many as the merge widths
+    /// allow while the span still triggers and keeps 90% of its bytes.
+    fn l0_runs_to_leave_out(
+        &self,
+        l0_runs: usize,
+        start: usize,
+        end: usize,
+        candidate: u64,
+    ) -> usize {
+        if l0_runs == 0 {
+            return 0;
+        }
+        let stop = self.o.l0_stop_limit;
+        let (min_w, max_w) = (self.cfg.min_merge_width, self.cfg.max_merge_width);
+        let most = (l0_runs - 1).min(end - start - 1);
+        let extra_before_stop = stop - stop.min(end - start + 1);
+        let upper = (max_w - max_w.min(extra_before_stop)).min(most);
+        let lower = (min_w - min_w.min(extra_before_stop)).min(most);
+        let threshold =
+            u128::from(self.cfg.max_size_amplification_percent) * u128::from(self.runs[end].size);
+        let mut excluded = 0;
+        let mut kept = candidate;
+        for n in lower..=upper {
+            let mut size = kept;
+            for r in &self.runs[start + excluded..start + n] {
+                size -= r.compensated;
+            }
+            if u128::from(size) * 100 < threshold || size < candidate * 9 / 10 {
+                break;
+            }
+            excluded = n;
+            kept = size;
+        }
+        excluded
+    }
+
+    /// Rule 2: runs of similar size.
+    fn size_ratio(&self) -> Option<Job> {
+        let (start, count) = self.reduce_sorted_runs(Some(self.cfg.size_ratio), usize::MAX)?;
+        Some(self.job_on(
+            start,
+            start + count,
+            Reason::UniversalSizeRatio { runs: count },
+        ))
+    }
+
+    /// Rule 3: too many runs; the size ratio does not matter.
+    fn sorted_run_count(&self) -> Option<Job> {
+        let idle = self.runs.iter().filter(|r| !r.busy).count();
+        let limit = max_sorted_runs(self.cfg, self.v, self.o);
+        if idle <= limit {
+            return None;
+        }
+        let (start, count) = self.reduce_sorted_runs(None, idle - limit + 1)?;
+        Some(self.job_on(
+            start,
+            start + count,
+            Reason::UniversalSortedRunNum { runs: count },
+        ))
+    }
+
+    /// RocksDB's `PickCompactionToReduceSortedRuns`: the first span of at
+    /// least `min_merge_width` consecutive idle runs, starting from the
+    /// newest, that the ratio lets grow (no ratio: any size), at most
+    /// `max_merge_width` and `max_files` runs. `(start, count)`.
+    fn reduce_sorted_runs(&self, ratio: Option<u64>, max_files: usize) -> Option<(usize, usize)> {
+        let min_w = self.cfg.min_merge_width.max(2);
+        let max_files = self.cfg.max_merge_width.min(max_files);
+        let n = self.runs.len();
+        let mut first = 0;
+        while first < n {
+            while first < n && self.runs[first].busy {
+                first += 1;
+            }
+            if first == n {
+                return None;
+            }
+            let mut count = 1;
+            let mut candidate = self.runs[first].compensated;
+            for next in &self.runs[first + 1..] {
+                if count >= max_files || next.busy {
+                    break;
+                }
+                if let Some(ratio) = ratio {
+                    let grow = |x: u64| x as f64 * (100.0 + ratio as f64) / 100.0;
+                    if grow(candidate) < next.size as f64 {
+                        break;
+                    }
+                    if self.cfg.stop_style == StopStyle::SimilarSize {
+                        if grow(next.size) < candidate as f64 {
+                            break;
+                        }
+                        candidate = next.compensated;
+                    } else {
+                        candidate += next.compensated;
+                    }
+                }
+                count += 1;
+            }
+            if count >= min_w {
+                return Some((first, count));
+            }
+            first += 1;
+        }
+        None
+    }
+
+    /// The level a job on runs `[start, after)` writes to: the deepest
+    /// level when it takes the oldest run; L0 when the next older run is an
+    /// L0 run; else the level just above the next older run.
+    fn output_level(&self, after: usize) -> usize {
+        match self.runs.get(after) {
+            None => self.deepest_level(),
+            Some(r) if r.level == 0 => 0,
+            Some(r) => r.level - 1,
+        }
+    }
+
+    /// The merge of runs `[start, after)`.
+    fn job_on(&self, start: usize, after: usize, reason: Reason) -> Job {
+        let output_level = self.output_level(after);
+        let inputs = self.runs[start..after]
+            .iter()
+            .flat_map(|r| r.job_inputs(self.v))
+            .collect();
+        Job {
+            kind: JobKind::Merge,
+            inputs,
+            output_level,
+            // Every run at the output level is an input: the outputs form a
+            // new run.
+            output_run: None,
+            reason,
+            bottommost: after == self.runs.len(),
+            // RocksDB writes a universal L0 output as one file and cuts
+            // deeper outputs at target_file_size_base.
+            max_output_file_size: (output_level > 0).then_some(self.o.base_file_size),
+            max_grandparent_files: None,
+            cursor_update: None,
+        }
+    }
+
+    /// With `allow_trivial_move`, a job into a deeper level whose input
+    /// files share no key moves them (RocksDB's `IsInputFilesNonOverlapping`,
+    /// and `Compaction::IsTrivialMove`: not from L0 while any two L0 files
+    /// overlap).
+    fn maybe_trivial_move(&self, mut job: Job) -> Job {
+        if !self.cfg.allow_trivial_move || job.output_level == 0 {
+            return job;
+        }
+        let start_level = job.inputs.first().map_or(0, |i| i.level);
+        if start_level == job.output_level {
+            return job;
+        }
+        if start_level == 0 {
+            let l0: Vec<_> = self.v.files(0).iter().collect();
+            if !disjoint(&l0) {
+                return job;
+            }
+        }
+        let files: Vec<_> = job.input_files().map(|(_, f)| f).collect();
+        if disjoint(&files) {
+            job.kind = JobKind::TrivialMove;
+        }
+        job
+    }
+}

@@ -1,0 +1,186 @@
+//! Reading what db_bench prints: its statistics counters
+//! (`rocksdb.compact.write.bytes COUNT : 27223595`, with `--statistics=1`)
+//! and the per-level "Compaction Stats" table of its `stats` benchmark.
+
+use std::collections::BTreeMap;
+
+/// One level's row of the "Compaction Stats" table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelRow {
+    pub level: usize,
+    /// Files in the level (the number before the `/`).
+    pub files: u64,
+    /// The level's size as printed (KB/MB/GB, 1024-based), in bytes.
+    pub size_bytes: u64,
+    /// Compactions that wrote into the level (`Comp(cnt)`).
+    pub compactions: u64,
+}
+
+/// What one db_bench output holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DbBenchStats {
+    /// Every `rocksdb.* COUNT : N` ticker, by name.
+    pub counters: BTreeMap<String, u64>,
+    /// The rows of the last "Compaction Stats" table by level, L0 first.
+    pub levels: Vec<LevelRow>,
+}
+
+impl DbBenchStats {
+    /// The ticker `name`, 0 when db_bench did not print it.
+    pub fn counter(&self, name: &str) -> u64 {
+        self.counters.get(name).copied().unwrap_or(0)
+    }
+
+    /// Adds the counters of a later db_bench process on the same database
+    /// (tickers start at 0 in each process); the levels are the later ones.
+    pub fn add(&mut self, later: DbBenchStats) {
+        for (name, v) in later.counters {
+            *self.counters.entry(name).or_insert(0) += v;
+        }
+        if !later.levels.is_empty() {
+            self.levels = later.levels;
+        }
+    }
+}
+
+/// Parses db_bench's standard output. Lines it does not know are skipped;
+/// a ticker or level row that is malformed is an error naming its line.
+pub fn parse(text: &str) -> Result<DbBenchStats, String> {
+    let mut stats = DbBenchStats::default();
+    let mut in_table = false;
+    let mut table: Vec<LevelRow> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let at = |what: &str| format!("db_bench output line {}: {what}: `{line}`", i + 1);
+        let t = line.trim();
+        if t.starts_with("** Compaction Stats") {
+            in_table = true;
+            table.clear();
+            continue;
+        }
+        if in_table {
+            if t.starts_with("Level") || t.starts_with('-') {
+                continue;
+            }
+            if t.starts_with("Priority") || t.is_empty() {
+                if !table.is_empty() {
+                    stats.levels = std::mem::take(&mut table);
+                }
+                in_table = false;
+                continue;
+            }
+            if let Some(rest) = t.strip_prefix('L') {
+                table.push(level_row(rest).map_err(|e| at(&e))?);
+                continue;
+            }
+            // `Sum` and `Int` rows.
+            continue;
+        }
+        if let Some((name, rest)) = t.split_once(" COUNT : ") {
+            // Histograms (`name P50 : ... COUNT : n SUM : s`) are not tickers.
+            if name.starts_with("rocksdb.") && !name.contains(char::is_whitespace) {
+                let v = rest
+                    .trim()
+                    .parse()
+                    .map_err(|_| at("a ticker that is not a count"))?;
+                stats.counters.insert(name.to_string(), v);
+            }
+        }
+    }
+    if !table.is_empty() {
+        stats.levels = table;
+    }
+    Ok(stats)
+}
+
+/// `3      5/5    1.21 MB   0.0 ...` (after the `L`).
+fn level_row(rest: &str) -> Result<LevelRow, String> {
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // Level, files, size, unit, then the numeric columns from Score on;
+    // Comp(cnt) is the 13th of those (index 16).
+    if f.len() < 17 {
+        return Err("a level row with too few columns".into());
+    }
+    let level = f[0].parse().map_err(|_| "a level that is not a number")?;
+    let files = f[1]
+        .split('/')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .ok_or("a file count that is not N/M")?;
+    let size: f64 = f[2].parse().map_err(|_| "a size that is not a number")?;
+    let unit = match f[3] {
+        "B" => 1.0,
+        "KB" => 1024.0,
+        "MB" => 1024.0 * 1024.0,
+        "GB" => 1024.0 * 1024.0 * 1024.0,
+        "TB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        u => return Err(format!("unknown size unit {u}")),
+    };
+    let compactions = f[16]
+        .parse()
+        .map_err(|_| "a Comp(cnt) that is not a number")?;
+    Ok(LevelRow {
+        level,
+        files,
+        size_bytes: (size * unit).round() as u64,
+        compactions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/peer/db_bench_universal.txt");
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn tickers_and_levels_of_a_universal_replay() {
+        let s = parse(&fixture()).unwrap();
+        assert_eq!(s.counter("rocksdb.compact.write.bytes"), 27223595);
+        assert_eq!(s.counter("rocksdb.flush.write.bytes"), 11464074);
+        assert_eq!(s.counter("rocksdb.compact.read.bytes"), 30298962);
+        assert_eq!(s.counter("rocksdb.bytes.written"), 13100000);
+        assert_eq!(s.counter("rocksdb.no.such.ticker"), 0);
+        let shape: Vec<_> = s
+            .levels
+            .iter()
+            .map(|l| (l.level, l.files, l.compactions))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![(0, 2, 57), (3, 5, 12), (4, 5, 9), (5, 9, 6), (6, 13, 3)]
+        );
+        assert_eq!(s.levels[0].size_bytes, (376.44f64 * 1024.0).round() as u64);
+        assert_eq!(s.levels[1].size_bytes, (1.21f64 * 1048576.0).round() as u64);
+    }
+
+    #[test]
+    fn a_later_process_adds_its_tickers_and_replaces_the_levels() {
+        let mut a = parse(&fixture()).unwrap();
+        let b = parse("rocksdb.compact.write.bytes COUNT : 5\n").unwrap();
+        a.add(b);
+        assert_eq!(a.counter("rocksdb.compact.write.bytes"), 27223600);
+        assert_eq!(
+            a.levels.len(),
+            5,
+            "no table in the later output: levels kept"
+        );
+    }
+
+    #[test]
+    fn malformed_lines_name_their_line() {
+        let e = parse("x\nrocksdb.compact.write.bytes COUNT : lots\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        let e = parse(
+            "** Compaction Stats [default] **\n  L0 2/0 1.0 XB 0 0 0 0 0 0 0 0 0 0 0 0 5 0\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("unknown size unit XB") && e.contains("line 2"),
+            "{e}"
+        );
+    }
+}
