@@ -69,6 +69,7 @@ fn kernel(c: &mut Criterion) {
                 max_file_size: Some(4 << 20),
                 grandparents: &[],
                 max_grandparent_files: None,
+                split_points: &[],
                 oldest_time_ms: 0,
                 newest_time_ms: 0,
             };

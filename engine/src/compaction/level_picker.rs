@@ -147,6 +147,7 @@ pub fn job_into_next_level(
         max_output_file_size: Some(ctx.options.base_file_size),
         max_grandparent_files: Some(MAX_GRANDPARENT_FILES),
         cursor_update,
+        split_points: Vec::new(),
     })
 }
 

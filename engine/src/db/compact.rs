@@ -123,6 +123,7 @@ impl Db {
             max_output_file_size: Some(inner.opts.base_file_size),
             max_grandparent_files: None,
             cursor_update: None,
+            split_points: Vec::new(),
         };
         inner.run_job(job)
     }

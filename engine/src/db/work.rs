@@ -52,6 +52,7 @@ impl Context {
             max_file_size: shape.max_file_size,
             grandparents: shape.grandparents,
             max_grandparent_files: shape.max_grandparent_files,
+            split_points: shape.split_points,
             oldest_time_ms: shape.oldest_time_ms,
             newest_time_ms: shape.newest_time_ms,
         };
@@ -70,6 +71,7 @@ struct OutputShape<'a> {
     max_file_size: Option<u64>,
     grandparents: &'a [Arc<crate::version::FileMeta>],
     max_grandparent_files: Option<usize>,
+    split_points: &'a [Vec<u8>],
     oldest_time_ms: u64,
     newest_time_ms: u64,
 }
@@ -104,6 +106,7 @@ impl MergeWork {
             max_file_size: self.job.max_output_file_size,
             grandparents: &grandparents,
             max_grandparent_files: self.job.max_grandparent_files,
+            split_points: &self.job.split_points,
             oldest_time_ms: files()
                 .map(|f| f.oldest_time_ms)
                 .min()
@@ -138,6 +141,7 @@ impl FlushWork {
             max_file_size: None,
             grandparents: &[],
             max_grandparent_files: None,
+            split_points: &[],
             oldest_time_ms: self.oldest_ms,
             newest_time_ms: self.newest_ms,
         };

@@ -23,8 +23,13 @@ builtin_policies![
     min_overlap,
     size_tiered,
     fifo,
-    fluid[LAZY_LEVELING]
+    fluid[LAZY_LEVELING],
+    ucs
 ];
+
+// Helpers the Cassandra and ScyllaDB policies share.
+mod density;
+mod overlaps;
 
 pub use fifo::Fifo;
 pub use leveled::Leveled;
