@@ -24,7 +24,8 @@ builtin_policies![
     size_tiered,
     fifo,
     fluid[LAZY_LEVELING],
-    ucs
+    ucs,
+    twcs
 ];
 
 // Helpers the Cassandra and ScyllaDB policies share.
