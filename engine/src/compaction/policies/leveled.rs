@@ -26,7 +26,7 @@ impl FilePriority for Leveled {
 /// The registry entry.
 pub const POLICY: PolicyDef = PolicyDef {
     name: "leveled",
-    aliases: &["level", "lcs", "kByCompensatedSize", "kCompactionStyleLevel"],
+    aliases: &["level", "kByCompensatedSize", "kCompactionStyleLevel"],
     description: "levels by score; in the level, the file with the largest tombstone-compensated size (RocksDB kByCompensatedSize)",
     params: &[],
     validate: no_relations,

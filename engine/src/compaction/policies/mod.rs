@@ -25,7 +25,9 @@ builtin_policies![
     fifo,
     fluid[LAZY_LEVELING],
     ucs,
-    twcs
+    twcs,
+    ics,
+    lcs
 ];
 
 // Helpers the Cassandra and ScyllaDB policies share.
