@@ -399,3 +399,86 @@ mod tests {
         assert_eq!(o.get("scaling_parameters").as_deref(), Some("L10"));
     }
 }
+
+#[cfg(test)]
+mod amplification {
+    use std::sync::Arc;
+
+    use crate::compaction::CompactionOptions;
+    use crate::fs::MemFs;
+    use crate::{Db, Env, Options, VirtualClock};
+
+    const KEYS: u64 = 80_000;
+
+    /// Write amplification, and SSTable bytes per user byte as flushed.
+    struct Measured {
+        write_amp: f64,
+        flush_amp: f64,
+        data_over_flush: f64,
+    }
+
+    /// Loads `KEYS` distinct keys in a scrambled order (about 9 MiB) with
+    /// 32 KiB flushes under ucs with `w`, then compacts to quiescence.
+    fn load(w: &str) -> Measured {
+        let mut opts = Options {
+            wal: false,
+            paranoid_checks: true,
+            compaction: CompactionOptions::named("ucs").unwrap(),
+            ..Options::default()
+        };
+        for (name, value) in [
+            ("write_buffer_size", "32KiB"),
+            ("scaling_parameters", w),
+            ("target_sstable_size", "1MiB"),
+        ] {
+            opts.set(name, value).unwrap();
+        }
+        let env = Env {
+            fs: Arc::new(MemFs::new()),
+            clock: Arc::new(VirtualClock::new(0)),
+        };
+        let db = Db::open_with("/db", opts, env).unwrap();
+        for i in 0..KEYS {
+            let k = (i.wrapping_mul(0x9E37_79B9) & 0xFFFF_FFFF).to_be_bytes();
+            db.put(&k.repeat(2), &[7u8; 100]).unwrap();
+        }
+        db.flush().unwrap();
+        db.compact().unwrap();
+        let s = db.stats();
+        let flushes = s.flushes.max(1) as f64;
+        Measured {
+            write_amp: s.write_amp(),
+            flush_amp: s.flush_bytes as f64 / s.user_bytes as f64,
+            data_over_flush: db.version().total_bytes() as f64 / (s.flush_bytes as f64 / flushes),
+        }
+    }
+
+    /// UnifiedCompactionStrategy.md: tiered UCS writes each byte once per
+    /// level, leveled about (f+1)/2 - 1/f times. Levels: log_f(N/m), the
+    /// last one partly full (a fraction).
+    fn levels(data_over_flush: f64, f: f64) -> f64 {
+        (data_over_flush.ln() / f.ln()).max(1.0)
+    }
+
+    /// Over about 280 flushes: T4 (about 4 density levels) writes within
+    /// 20% of the tiering model (1 + L); L10 (about 2.5 levels) within 20%
+    /// of the leveled UCS model (1 + L((f+1)/2 - 1/f)); N between them.
+    #[test]
+    fn t4_writes_like_tiering_and_l10_like_leveling() {
+        let t4 = load("T4");
+        let n = load("N");
+        let l10 = load("L10");
+        let tier_model = (1.0 + levels(t4.data_over_flush, 4.0)) * t4.flush_amp;
+        let l10_levels = levels(l10.data_over_flush, 10.0);
+        let lev_model = (1.0 + l10_levels * (5.5 - 0.1)) * l10.flush_amp;
+        eprintln!(
+            "ucs write_amp: T4 {:.2} (model {tier_model:.2}), N {:.2}, L10 {:.2} (model {lev_model:.2}, {l10_levels:.2} levels)",
+            t4.write_amp, n.write_amp, l10.write_amp
+        );
+        let r = t4.write_amp / tier_model;
+        assert!((0.8..1.2).contains(&r), "T4 measured/model {r:.2}");
+        let r = l10.write_amp / lev_model;
+        assert!((0.8..1.2).contains(&r), "L10 measured/model {r:.2}");
+        assert!(t4.write_amp < n.write_amp && n.write_amp < l10.write_amp);
+    }
+}
