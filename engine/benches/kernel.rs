@@ -70,6 +70,7 @@ fn kernel(c: &mut Criterion) {
                 grandparents: &[],
                 max_grandparent_files: None,
                 output_cut: None,
+                split_points: &[],
                 oldest_time_ms: 0,
                 newest_time_ms: 0,
                 db_identity: None,

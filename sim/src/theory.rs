@@ -168,3 +168,74 @@ mod tests {
         assert_eq!(tiered.space_amp, None);
     }
 }
+
+// --- Cassandra and ScyllaDB policies (issue 17: ucs, twcs, ics, lcs) ---
+//
+// - UCS (UnifiedCompactionStrategy.md): level i has fanout f_i = 2 + |W_i|.
+//   A tiered level (W > 0, threshold t = f) writes each byte once when its
+//   f inputs merge into the next level; a leveled one (W < 0, t = 2) merges
+//   every arrival into what the level holds, so of the f arrivals that fill
+//   it the k-th is written with the k-1 before it: (f+1)/2 - 1/f writes per
+//   byte. N (f = t = 2) is both: 1. Plus the flush. Levels: the density
+//   bands the data spans over the flush size, ⌈log_f(N/m)⌉.
+// - TWCS: the flush, then STCS within the newest window (its tiers for a
+//   window's worth of flushes, the last being the merge that closes the
+//   window); expired windows drop unread and cost nothing.
+// - ICS: size-tiered, so the tiering figure; its space goal bounds the two
+//   largest tiers' (S0 + S1) / S0 by the goal between merges.
+// - LCS: leveling with T = fanout_size over the levels in use.
+
+/// UCS write amplification over `levels` density levels with the W of each
+/// level (`ws`, the last repeating), plus the flush.
+pub fn ucs_write_amp(ws: &[i64], levels: usize) -> f64 {
+    let w = |i: usize| ws.get(i).or(ws.last()).copied().unwrap_or(2);
+    1.0 + (0..levels)
+        .map(|i| {
+            let w = w(i);
+            let f = (2 + w.abs()) as f64;
+            if w > 0 {
+                1.0
+            } else {
+                (f + 1.0) / 2.0 - 1.0 / f
+            }
+        })
+        .sum::<f64>()
+}
+
+/// TWCS write amplification: the flush plus STCS's tiers over one window's
+/// data (`window_bytes` from flushes of `flush_bytes`, threshold `t`).
+pub fn twcs_write_amp(window_bytes: f64, flush_bytes: f64, t: f64) -> f64 {
+    1.0 + tiers(window_bytes, flush_bytes, t) as f64
+}
+
+/// LCS write amplification: leveling with ratio `fanout` over `levels`.
+pub fn lcs_write_amp(levels: usize, fanout: f64) -> f64 {
+    leveling_write_amp(levels, fanout)
+}
+
+#[cfg(test)]
+mod cassandra_tests {
+    use super::*;
+
+    #[test]
+    fn ucs_spans_tiering_and_leveling_as_its_w_does() {
+        // T4 over 4 levels: once per level plus the flush, the tiering figure.
+        assert_eq!(ucs_write_amp(&[2], 4), tiering_write_amp(4));
+        // N: f = t = 2, once per level too.
+        assert_eq!(ucs_write_amp(&[0], 3), 4.0);
+        // L10: 5.4 per level, close to leveling's (T+1)/2 = 5.5.
+        let l10 = ucs_write_amp(&[-8], 3);
+        assert!((l10 - (1.0 + 3.0 * 5.4)).abs() < 1e-9);
+        assert!(l10 < leveling_write_amp(3, 10.0));
+        // A list: T4 at level 0, L10 above (the last repeating).
+        assert!((ucs_write_amp(&[2, -8], 3) - (1.0 + 1.0 + 2.0 * 5.4)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn twcs_pays_the_tiers_of_one_window() {
+        // 16 flushes a window at T = 4: two tiers, plus the flush.
+        assert_eq!(twcs_write_amp(16.0, 1.0, 4.0), 3.0);
+        assert_eq!(twcs_write_amp(1.0, 1.0, 4.0), 2.0);
+        assert_eq!(lcs_write_amp(3, 10.0), leveling_write_amp(3, 10.0));
+    }
+}

@@ -34,6 +34,12 @@ pub enum Reason {
     SizeCap,
     /// Files of one closed time window merge into one.
     TimeWindow { window: u64 },
+    /// A set of sstables that overlap at some key reached its level's
+    /// threshold (Cassandra UCS); `overlap` = the most that share a key.
+    Overlap { level: usize, overlap: usize },
+    /// The two largest tiers exceed the space-amplification goal
+    /// ((S0 + S1) / S0, ScyllaDB ICS); `ratio` = that quotient.
+    SpaceAmpGoal { ratio: f64 },
     /// Asked for explicitly (e.g. a manual compaction).
     Manual,
     /// A leveled file's oldest data is older than `ttl` (RocksDB kTtl).
@@ -62,6 +68,8 @@ impl Reason {
             Reason::TtlExpired => "ttl_expired",
             Reason::SizeCap => "size_cap",
             Reason::TimeWindow { .. } => "time_window",
+            Reason::Overlap { .. } => "overlap",
+            Reason::SpaceAmpGoal { .. } => "space_amp_goal",
             Reason::Manual => "manual",
             Reason::Ttl => "ttl",
             Reason::UniversalSizeAmplification { .. } => "universal_size_amplification",
@@ -84,6 +92,10 @@ impl fmt::Display for Reason {
             Reason::TtlExpired => write!(f, "ttl_expired"),
             Reason::SizeCap => write!(f, "size_cap"),
             Reason::TimeWindow { window } => write!(f, "time_window window={window}"),
+            Reason::Overlap { level, overlap } => {
+                write!(f, "overlap level={level} overlap={overlap}")
+            }
+            Reason::SpaceAmpGoal { ratio } => write!(f, "space_amp_goal ratio={ratio:.2}"),
             Reason::Manual => write!(f, "manual"),
             Reason::Ttl => write!(f, "ttl"),
             Reason::UniversalSizeAmplification { percent } => {
@@ -148,6 +160,10 @@ pub struct Job {
     pub output_cut: Option<OutputCut>,
     /// A round-robin cursor to persist when the job is installed.
     pub cursor_update: Option<(usize, Vec<u8>)>,
+    /// User keys, ascending, at which outputs are cut besides the size and
+    /// grandparent cuts: an output ends before the first key at or above
+    /// each (fixed shard boundaries, as Cassandra UCS splits its outputs).
+    pub split_points: Vec<Vec<u8>>,
 }
 
 impl Job {
@@ -170,6 +186,7 @@ impl Job {
             max_grandparent_files: None,
             output_cut: None,
             cursor_update: None,
+            split_points: Vec::new(),
         }
     }
 
@@ -239,6 +256,9 @@ impl fmt::Display for Job {
         write!(f, " ({})", self.reason)?;
         if self.bottommost && self.kind == JobKind::Merge {
             write!(f, " bottommost")?;
+        }
+        if !self.split_points.is_empty() {
+            write!(f, " cuts={}", self.split_points.len())?;
         }
         Ok(())
     }

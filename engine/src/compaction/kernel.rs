@@ -4,7 +4,8 @@
 //! Input: one iterator in internal-key order (a merge of the job's files, or
 //! a memtable). Each entry passes the [`EntryFilter`]; survivors go to
 //! output tables, cut at `max_file_size` and before a table would overlap
-//! more than `max_grandparent_files` files of the level below the output.
+//! more than `max_grandparent_files` files of the level below the output,
+//! and at fixed `split_points` (shard boundaries).
 //! Cuts fall only between user keys, so all versions of a key share a file.
 
 use std::path::Path;
@@ -63,6 +64,9 @@ pub struct OutputSpec<'a> {
     pub max_grandparent_files: Option<usize>,
     /// RocksDB's cut rules over `grandparents` (see `output_cut`).
     pub output_cut: Option<&'a OutputCut>,
+    /// User keys, ascending: an output ends before the first key at or
+    /// above each.
+    pub split_points: &'a [Vec<u8>],
     /// Clock times recorded in the outputs' metadata.
     pub oldest_time_ms: u64,
     pub newest_time_ms: u64,
@@ -177,6 +181,8 @@ fn merge_inner(
         OutputCutter::new(rule, target, out.grandparents)
     });
     let mut current: Option<OpenOutput> = None;
+    // The next split point the current output may not reach.
+    let mut next_split = 0usize;
     let mut last_user_key: Vec<u8> = Vec::new();
     let mut tombstone_key: Vec<u8> = Vec::new();
 
@@ -222,11 +228,20 @@ fn merge_inner(
             let rule_cut = cutter
                 .as_mut()
                 .is_some_and(|c| c.should_stop_before(ikey, open_size));
+            let mut at_split = false;
+            while out
+                .split_points
+                .get(next_split)
+                .is_some_and(|p| p.as_slice() <= parsed.user_key)
+            {
+                next_split += 1;
+                at_split = current.is_some();
+            }
             if let Some(open) = &current {
                 let full = out
                     .max_file_size
                     .is_some_and(|max| open.builder.estimated_size() >= max);
-                if full || rule_cut || cut.exceeded_by(parsed.user_key) {
+                if full || rule_cut || at_split || cut.exceeded_by(parsed.user_key) {
                     let open = current.take().expect("checked above");
                     finish_output(open, out, result)?;
                     if let Some(c) = cutter.as_mut() {

@@ -1,8 +1,8 @@
 //! Data-driven tests of the merge kernel (`engine/testdata/kernel.txt`):
 //! entries in, output files and drop counts out.
 //!
-//! `merge [max_file_size=SIZE] [grandparent_limit=N] [snapshots=S,S]
-//! [now=MS] [older_elsewhere]` takes input lines, each either an entry
+//! `merge [max_file_size=SIZE] [grandparent_limit=N] [split_at=K,K]
+//! [snapshots=S,S] [now=MS] [older_elsewhere]` takes input lines, each either an entry
 //! `key#seq[,DEL|,EXP] [expiry_ms]` or `grandparent <fixture file line>`,
 //! and prints one line per output file then the kernel's statistics.
 
@@ -46,6 +46,10 @@ fn run_case(case: &Case) -> String {
         .arg("snapshots")
         .map(|s| s.split(',').map(|n| n.parse().unwrap()).collect())
         .unwrap_or_default();
+    let split_points: Vec<Vec<u8>> = case
+        .arg("split_at")
+        .map(|s| s.split(',').map(|k| k.as_bytes().to_vec()).collect())
+        .unwrap_or_default();
     let fs = MemFs::new();
     let dir = Path::new("/k");
     let spec = OutputSpec {
@@ -60,6 +64,7 @@ fn run_case(case: &Case) -> String {
         grandparents: &grandparents,
         max_grandparent_files: case.arg("grandparent_limit").map(|n| n.parse().unwrap()),
         output_cut: None,
+        split_points: &split_points,
         oldest_time_ms: 0,
         newest_time_ms: 0,
         db_identity: None,

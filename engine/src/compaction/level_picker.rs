@@ -485,6 +485,7 @@ impl<'a> LevelPicker<'a> {
                 split_key: self.split_key(start.output_level, &lo, &hi),
             }),
             cursor_update,
+            split_points: Vec::new(),
         })
     }
 

@@ -124,6 +124,7 @@ impl Db {
             max_grandparent_files: None,
             output_cut: None,
             cursor_update: None,
+            split_points: Vec::new(),
         };
         inner.run_job(job)
     }

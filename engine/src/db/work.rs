@@ -54,6 +54,7 @@ impl Context {
             grandparents: shape.grandparents,
             max_grandparent_files: shape.max_grandparent_files,
             output_cut: shape.output_cut,
+            split_points: shape.split_points,
             oldest_time_ms: shape.oldest_time_ms,
             newest_time_ms: shape.newest_time_ms,
             db_identity: self.db_identity.as_deref(),
@@ -74,6 +75,7 @@ struct OutputShape<'a> {
     grandparents: &'a [Arc<crate::version::FileMeta>],
     max_grandparent_files: Option<usize>,
     output_cut: Option<&'a crate::compaction::OutputCut>,
+    split_points: &'a [Vec<u8>],
     oldest_time_ms: u64,
     newest_time_ms: u64,
 }
@@ -112,6 +114,7 @@ impl MergeWork {
             grandparents: &grandparents,
             max_grandparent_files: self.job.max_grandparent_files,
             output_cut: self.job.output_cut.as_ref(),
+            split_points: &self.job.split_points,
             oldest_time_ms: files()
                 .map(|f| f.oldest_time_ms)
                 .min()
@@ -147,6 +150,7 @@ impl FlushWork {
             grandparents: &[],
             max_grandparent_files: None,
             output_cut: None,
+            split_points: &[],
             oldest_time_ms: self.oldest_ms,
             newest_time_ms: self.newest_ms,
         };

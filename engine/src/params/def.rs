@@ -32,7 +32,32 @@ pub enum Unit {
     Flag,
     /// One of a fixed set of words.
     Choice(&'static [&'static str]),
+    /// A value whose text form its declaring policy defines (a list such
+    /// as UCS's `T4,L10`), held as a whole number by the codec.
+    Coded(&'static Codec),
 }
+
+/// The text form of a [`Unit::Coded`] parameter.
+#[derive(Debug)]
+pub struct Codec {
+    /// The unit's name as `lsmlab policies` prints it.
+    pub name: &'static str,
+    /// The held number for a text; `None` when the text is malformed.
+    pub parse: fn(&str) -> Option<u64>,
+    /// The text for a held number (read back exactly by `parse`).
+    pub format: fn(u64) -> String,
+    /// The allowed values, as error messages and help print them.
+    pub allowed: &'static str,
+}
+
+/// Codecs are equal when their names are.
+impl PartialEq for Codec {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Codec {}
 
 impl Unit {
     /// The unit's name as `lsmlab policies` prints it.
@@ -45,6 +70,7 @@ impl Unit {
             Unit::Duration => "duration",
             Unit::Flag => "flag",
             Unit::Choice(_) => "choice",
+            Unit::Coded(c) => c.name,
         }
     }
 }
@@ -175,6 +201,7 @@ impl ParamDef {
                     .copied()
                     .ok_or_else(|| self.bad(text))?,
             ),
+            Unit::Coded(c) => Value::Int((c.parse)(t).ok_or_else(|| self.bad(text))?),
         };
         self.check(value).map_err(|_| self.bad(text))?;
         Ok(value)
@@ -182,6 +209,9 @@ impl ParamDef {
 
     /// Checks a value against the declared range.
     pub fn check(&self, v: Value) -> Result<()> {
+        if let Unit::Coded(_) = self.unit {
+            return Ok(());
+        }
         if let Some(x) = v.number() {
             if !(x >= self.min && x <= self.max) {
                 return Err(Error::invalid_option(
@@ -198,6 +228,7 @@ impl ParamDef {
     pub fn format(&self, v: Value) -> String {
         match (self.unit, v) {
             (Unit::Duration, Value::Int(ms)) => format_duration_ms(ms),
+            (Unit::Coded(c), Value::Int(n)) => (c.format)(n),
             (_, Value::Int(n)) => n.to_string(),
             (_, Value::Real(x)) => x.to_string(),
             (_, Value::Flag(b)) => b.to_string(),
@@ -217,6 +248,7 @@ impl ParamDef {
         let mut s = match self.unit {
             Unit::Flag => "true | false (also yes/no, on/off, 1/0)".to_string(),
             Unit::Choice(words) => words.join(" | "),
+            Unit::Coded(c) => c.allowed.to_string(),
             _ => format!("{} ..= {}", bound(self.min), bound(self.max)),
         };
         let unit_note = match self.unit {

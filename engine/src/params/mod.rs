@@ -8,7 +8,7 @@
 mod def;
 mod engine_params;
 
-pub use def::{format_duration_ms, parse_bytes, parse_duration_ms, ParamDef, Unit, Value};
+pub use def::{format_duration_ms, parse_bytes, parse_duration_ms, Codec, ParamDef, Unit, Value};
 pub use engine_params::{EngineParam, ENGINE_PARAMS};
 
 use crate::compaction::registry;

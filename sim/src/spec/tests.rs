@@ -334,7 +334,7 @@ fn conflicting_settings_are_errors() {
 fn example_specs_parse_and_expand() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
     let expected = [
-        ("default.toml", 21),
+        ("default.toml", 45),
         ("ci.toml", 10),
         ("ttl.toml", 3),
         ("zipf-vs-uniform.toml", 6),

@@ -211,6 +211,7 @@ fn job(
         max_grandparent_files: None,
             output_cut: None,
         cursor_update: None,
+        split_points: Vec::new(),
     };
     job.bottommost = job.user_key_range().is_some_and(|(lo, hi)| {
         (output_level + 1..v.num_levels()).all(|l| v.overlapping_files(l, &lo, &hi).is_empty())

@@ -27,7 +27,7 @@ impl FilePriority for Leveled {
 /// The registry entry.
 pub const POLICY: PolicyDef = PolicyDef {
     name: "leveled",
-    aliases: &["level", "lcs", "kByCompensatedSize", "kCompactionStyleLevel"],
+    aliases: &["level", "kByCompensatedSize", "kCompactionStyleLevel"],
     description: "RocksDB leveled, compaction_pri=kByCompensatedSize: the file with the largest tombstone-compensated size first",
     params: LEVELED_PARAMS,
     validate: no_relations,

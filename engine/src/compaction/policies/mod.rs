@@ -28,7 +28,15 @@ builtin_policies![
     oldest_smallest_seq,
     refined_min_overlap,
     universal,
+    ucs,
+    twcs,
+    ics,
+    lcs,
 ];
+
+// Helpers the Cassandra and ScyllaDB policies share.
+mod density;
+mod overlaps;
 
 pub use fifo::Fifo;
 pub use leveled::Leveled;

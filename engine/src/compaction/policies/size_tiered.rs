@@ -15,23 +15,27 @@ pub const POLICY: PolicyDef = PolicyDef {
     name: "size-tiered",
     aliases: &["tiered", "stcs", "universal-size-tiered"],
     description: "sorted runs bucketed by size; a bucket of min_threshold..max_threshold similar runs merges (Cassandra STCS)",
-    params: &[
-        ParamDef::new("min_threshold", &[], Unit::Count, Value::Int(4), (2.0, 1024.0),
-            "fewest similar-size runs a bucket needs to compact"),
-        ParamDef::new("max_threshold", &[], Unit::Count, Value::Int(32), (2.0, 1024.0),
-            "most runs in one compaction").note("at least min_threshold"),
-        ParamDef::new("bucket_low", &[], Unit::Real, Value::Real(0.5), (0.001, 1.0),
-            "a run joins a bucket at >= bucket_low x its average size"),
-        ParamDef::new("bucket_high", &[], Unit::Real, Value::Real(1.5), (1.0, f64::INFINITY),
-            "... and <= bucket_high x its average size"),
-        ParamDef::new("min_sstable_size", &[], Unit::Bytes, Value::Int(3 << 20), (0.0, 1099511627776.0),
-            "runs below this share one bucket (Cassandra's 50 MiB scaled 16x down)"),
-    ],
+    params: &[MIN_THRESHOLD, MAX_THRESHOLD, BUCKET_LOW, BUCKET_HIGH, MIN_SSTABLE_SIZE],
     validate,
     build: |o| Arc::new(SizeTiered::new(o)),
 };
 
-fn validate(o: &CompactionOptions) -> Result<()> {
+/// Cassandra's STCS parameters, shared by the policies that bucket by size
+/// as STCS does (TWCS in its newest window, ScyllaDB's ICS).
+pub(super) const MIN_THRESHOLD: ParamDef = ParamDef::new("min_threshold", &[], Unit::Count, Value::Int(4), (2.0, 1024.0),
+    "fewest similar-size runs a bucket needs to compact");
+pub(super) const MAX_THRESHOLD: ParamDef = ParamDef::new("max_threshold", &[], Unit::Count, Value::Int(32), (2.0, 1024.0),
+    "most runs in one compaction").note("at least min_threshold");
+pub(super) const BUCKET_LOW: ParamDef = ParamDef::new("bucket_low", &[], Unit::Real, Value::Real(0.5), (0.001, 1.0),
+    "a run joins a bucket at >= bucket_low x its average size");
+pub(super) const BUCKET_HIGH: ParamDef = ParamDef::new("bucket_high", &[], Unit::Real, Value::Real(1.5), (1.0, f64::INFINITY),
+    "... and <= bucket_high x its average size");
+pub(super) const MIN_SSTABLE_SIZE: ParamDef = ParamDef::new("min_sstable_size", &[], Unit::Bytes, Value::Int(3 << 20), (0.0, 1099511627776.0),
+    "runs below this share one bucket (Cassandra's 50 MiB scaled 16x down)");
+
+/// The relations between the STCS parameters (`min_threshold` at most
+/// `max_threshold`, `bucket_low` at most `bucket_high`).
+pub(super) fn validate(o: &CompactionOptions) -> Result<()> {
     let (min, max) = (o.int("min_threshold"), o.int("max_threshold"));
     if max < min {
         return Err(Error::invalid_option(
@@ -110,6 +114,39 @@ impl SizeTiered {
     }
 }
 
+impl SizeTiered {
+    /// A strategy with explicit thresholds and bucket bounds (TWCS runs
+    /// this within its newest window with its own parameters).
+    pub(super) fn with(
+        (min_threshold, max_threshold): (usize, usize),
+        (bucket_low, bucket_high): (f64, f64),
+        min_sstable_size: u64,
+    ) -> Self {
+        SizeTiered {
+            min_threshold,
+            max_threshold,
+            bucket_low,
+            bucket_high,
+            min_sstable_size,
+        }
+    }
+
+    /// Of the buckets of `runs` that reach `min_threshold`, the one of
+    /// smallest runs (the cheapest merge that removes the most runs per
+    /// byte): its oldest `max_threshold` runs, oldest first.
+    pub(super) fn choose_bucket(&self, runs: Vec<Arc<SortedRun>>) -> Option<Vec<Arc<SortedRun>>> {
+        let b = self
+            .buckets(runs)
+            .into_iter()
+            .filter(|b| b.runs.len() >= self.min_threshold)
+            .min_by(|a, b| a.avg.total_cmp(&b.avg))?;
+        let mut chosen = b.runs;
+        oldest_first(&mut chosen);
+        chosen.truncate(self.max_threshold);
+        Some(chosen)
+    }
+}
+
 fn oldest_first(runs: &mut [Arc<SortedRun>]) {
     runs.sort_by(|a, b| {
         a.largest_seq()
@@ -132,17 +169,7 @@ impl Strategy for SizeTiered {
             .collect();
         let total_runs = runs.len();
         let split = Some(ctx.options.base_file_size);
-        let buckets = self.buckets(runs.clone());
-        // Of the buckets that qualify, the one of smallest runs: the cheapest
-        // merge that removes the most runs per byte.
-        if let Some(b) = buckets
-            .into_iter()
-            .filter(|b| b.runs.len() >= self.min_threshold)
-            .min_by(|a, b| a.avg.total_cmp(&b.avg))
-        {
-            let mut chosen = b.runs;
-            oldest_first(&mut chosen);
-            chosen.truncate(self.max_threshold);
+        if let Some(chosen) = self.choose_bucket(runs.clone()) {
             let n = chosen.len();
             let mut job = Job::on_l0_runs(
                 JobKind::Merge,

@@ -298,7 +298,9 @@ impl Picker<'_> {
             // deeper outputs at target_file_size_base.
             max_output_file_size: (output_level > 0).then_some(self.o.base_file_size),
             max_grandparent_files: None,
+            output_cut: None,
             cursor_update: None,
+            split_points: Vec::new(),
         }
     }
 

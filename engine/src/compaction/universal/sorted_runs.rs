@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::compaction::level_picker::{compensated_size, job_inputs_by_run};
+use crate::compaction::level_picker::job_inputs_by_run;
+use crate::compaction::level_scores::Compensation;
 use crate::compaction::JobInput;
 use crate::version::{FileMeta, Version};
 
@@ -33,12 +34,13 @@ impl UniversalRun {
         l0_run: Option<u64>,
         files: Vec<Arc<FileMeta>>,
         busy: &HashSet<u64>,
+        comp: &Compensation,
     ) -> Self {
         UniversalRun {
             level,
             l0_run,
             size: files.iter().map(|f| f.size).sum(),
-            compensated: files.iter().map(|f| compensated_size(f)).sum(),
+            compensated: files.iter().map(|f| comp.size(f)).sum(),
             busy: files.iter().any(|f| busy.contains(&f.number)),
             files,
         }
@@ -61,15 +63,16 @@ impl UniversalRun {
 /// The sorted runs of `v`, newest first: L0's runs (newest first), then
 /// each non-empty level from L1 to the deepest.
 pub(crate) fn sorted_runs(v: &Version, busy: &HashSet<u64>) -> Vec<UniversalRun> {
+    let comp = Compensation::of(v);
     let mut out: Vec<UniversalRun> = v
         .runs(0)
         .iter()
-        .map(|r| UniversalRun::new(0, Some(r.id()), r.files().to_vec(), busy))
+        .map(|r| UniversalRun::new(0, Some(r.id()), r.files().to_vec(), busy, &comp))
         .collect();
     for level in 1..v.num_levels() {
         let files = v.files(level);
         if !files.is_empty() {
-            out.push(UniversalRun::new(level, None, files.to_vec(), busy));
+            out.push(UniversalRun::new(level, None, files.to_vec(), busy, &comp));
         }
     }
     out
