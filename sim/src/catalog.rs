@@ -212,16 +212,18 @@ mod tests {
     #[test]
     fn a_policy_parameter_set_for_a_policy_that_ignores_it_is_named() {
         let policies = vec!["leveled".to_string(), "fifo".to_string()];
-        let w = ignored_policy_params(&policies, [("policy.ttl", "x.toml:4".to_string())]);
+        let cap = "policy.max_table_files_size";
+        let w = ignored_policy_params(&policies, [(cap, "x.toml:4".to_string())]);
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(
-            w[0].starts_with("warning: x.toml:4: `policy.ttl` is ignored by leveled;")
-                && w[0].contains("fifo"),
+            w[0].starts_with(
+                "warning: x.toml:4: `policy.max_table_files_size` is ignored by leveled;"
+            ) && w[0].contains("fifo"),
             "{}",
             w[0]
         );
         let fifo_only = vec!["fifo".to_string()];
-        assert!(ignored_policy_params(&fifo_only, [("policy.ttl", "x".to_string())]).is_empty());
+        assert!(ignored_policy_params(&fifo_only, [(cap, "x".to_string())]).is_empty());
         assert!(ignored_policy_params(&policies, [("engine.wal", "x".to_string())]).is_empty());
     }
 

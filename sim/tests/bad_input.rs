@@ -636,7 +636,7 @@ fn documented_acceptances_run_and_an_ignored_policy_parameter_is_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let text = "name = \"t\"\nworkloads = [\"uniform\"]\nops = 300\n[policy]\nname = \"leveled\"\n\
-                ttl = 5\n[engine]\nwal = \"yes\"\nwrite_buffer_size = \"4M\"\n";
+                max_table_files_size = 5\n[engine]\nwal = \"yes\"\nwrite_buffer_size = \"4M\"\n";
     std::fs::write(d.join("ok.toml"), text).unwrap();
     let o = lsmlab(
         &[
@@ -654,7 +654,7 @@ fn documented_acceptances_run_and_an_ignored_policy_parameter_is_a_warning() {
     assert!(o.status.success(), "{err}");
     assert!(
         err.contains(
-            "warning: ok.toml:6: `policy.ttl` is ignored by leveled; the policies that use it: fifo"
+            "warning: ok.toml:6: `policy.max_table_files_size` is ignored by leveled; the policies that use it: fifo"
         ),
         "{err}"
     );

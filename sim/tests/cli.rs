@@ -470,7 +470,10 @@ fn an_interrupted_sweep_resumed_gives_the_uninterrupted_results() {
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(
-        text(&o).contains(&format!("resumed: {kept} runs taken from")),
+        text(&o).contains(&format!(
+            "resumed: {kept} {} taken from",
+            if kept == 1 { "run" } else { "runs" }
+        )),
         "{}",
         text(&o)
     );

@@ -250,8 +250,11 @@ fn l0_is_left_to_the_client_unless_auto_compaction_is_on() {
     for (args, compactions) in [(&[][..], 0), (&["--auto-compaction"][..], 1)] {
         let mut n = Node::start(args);
         n.init();
+        // Each flush spans a..z, so the L0 files overlap and must merge (a
+        // key-disjoint L0 would move down without a compaction).
         for f in 0..4 {
-            n.put(&format!("k{f}"), "v");
+            n.put("a", &format!("v{f}"));
+            n.put("z", &format!("v{f}"));
             n.flush();
         }
         let s = n.status();

@@ -450,7 +450,10 @@ impl<'a> LevelPicker<'a> {
             }
         }
         let mut inputs = job_inputs_by_run(v, start.level, &start.files);
-        let output_run = v.runs(start.output_level).first().map(|r| r.id());
+        let output_run = v
+            .runs(start.output_level)
+            .first()
+            .map_or(crate::version::LEVEL_RUN, |r| r.id());
         let trivial = start.output_level != start.level
             && lower.is_empty()
             && (start.level != 0 || start.l0_trivial_move || l0_non_overlapping(v))
@@ -460,11 +463,7 @@ impl<'a> LevelPicker<'a> {
         let (lo, hi) = user_range(&all)?;
         let bottommost = (start.output_level + 1..v.num_levels())
             .all(|l| v.overlapping_files(l, &lo, &hi).is_empty());
-        let output_run = if start.output_level == 0 {
-            None
-        } else {
-            output_run
-        };
+        let output_run = (start.output_level != 0).then_some(output_run);
         let to_l0 = start.output_level == 0;
         Some(Job {
             kind: if trivial {

@@ -12,5 +12,5 @@ mod version;
 
 pub use edit::{AddedFile, VersionEdit, MANIFEST_FORMAT};
 pub use file_meta::{sst_file_name, FileMeta};
-pub use run::SortedRun;
+pub use run::{SortedRun, LEVEL_RUN};
 pub use version::Version;

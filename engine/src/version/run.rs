@@ -7,6 +7,12 @@ use crate::key::SeqNo;
 
 use super::FileMeta;
 
+/// The run id of a leveled level's one run when a job creates the level:
+/// every job into an empty leveled level names it, so two jobs running at
+/// once into that level (key-disjoint, as their inputs are) join one run
+/// instead of starting two.
+pub const LEVEL_RUN: u64 = 0;
+
 /// One sorted run of a level: files ordered by key, their user-key ranges
 /// disjoint. L0 holds one run per flush; a leveled level is one run; a
 /// tiered level holds several, newest first.

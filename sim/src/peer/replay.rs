@@ -77,7 +77,11 @@ pub(super) fn write_traces(
     };
     let workload = build_workload(run)?;
     let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> = match run.trace_spec() {
-        Some(path) => Box::new(open_trace(run, &path, &workload, false)?.ops().map_err(werr)?),
+        Some(path) => Box::new(
+            open_trace(run, &path, &workload, false)?
+                .ops()
+                .map_err(werr)?,
+        ),
         None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
     };
     let rate = cfg.write_rate.max(1);

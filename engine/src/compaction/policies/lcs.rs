@@ -178,7 +178,11 @@ fn into_next_level(
         kind,
         inputs,
         output_level,
-        output_run: v.runs(output_level).first().map(|r| r.id()),
+        output_run: Some(
+            v.runs(output_level)
+                .first()
+                .map_or(crate::version::LEVEL_RUN, |r| r.id()),
+        ),
         reason,
         bottommost,
         max_output_file_size: Some(ctx.options.base_file_size),
