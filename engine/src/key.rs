@@ -26,6 +26,11 @@ pub enum ValueKind {
     /// A value that reads as absent once the clock passes its expiry time;
     /// the value bytes start with the expiry time in ms (u64 LE).
     ValueWithExpiry = 2,
+    /// A range tombstone `[user_key, end)`: in a write batch its value is
+    /// the exclusive end key. Never an entry of a data block or a memtable's
+    /// point list: range tombstones live apart (see [`crate::range_del`]);
+    /// file bounds that come from a range tombstone carry this kind.
+    RangeDelete = 4,
 }
 
 impl ValueKind {
@@ -35,6 +40,7 @@ impl ValueKind {
             0 => Some(ValueKind::Tombstone),
             1 => Some(ValueKind::Value),
             2 => Some(ValueKind::ValueWithExpiry),
+            4 => Some(ValueKind::RangeDelete),
             _ => None,
         }
     }

@@ -24,6 +24,7 @@ pub mod memtable;
 pub mod merge_iter;
 pub mod options;
 pub mod params;
+pub mod range_del;
 pub mod sst;
 pub mod version;
 pub mod wal;

@@ -6,6 +6,14 @@
 //! output tables, cut at `max_file_size` and before a table would overlap
 //! more than `max_grandparent_files` files of the level below the output.
 //! Cuts fall only between user keys, so all versions of a key share a file.
+//!
+//! Range tombstones come in beside the entries ([`RangeDels`]). A point
+//! entry is dropped when an input range tombstone newer than it lies in the
+//! same snapshot stripe; of a fragment's tombstones only the newest per
+//! stripe stays, and the one in the oldest stripe goes when nothing outside
+//! the merge can hold older data in its range. Survivors are written to the
+//! output tables, cut where the tables are cut: a table ending at user key
+//! `k` takes the tombstones' parts below `k ++ [0]`, the next the rest.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
+use crate::range_del::{self, Fragment, FragmentedTombstones, RangeTombstone};
 use crate::sst::{TableBuilder, TableOptions, TableSummary};
 use crate::version::{sst_file_name, FileMeta};
 
@@ -112,6 +121,128 @@ impl GrandparentCut<'_> {
     }
 }
 
+/// The range tombstones of a merge's inputs, and what the drop rules need
+/// to know about the data outside it.
+pub struct RangeDels<'a> {
+    /// Every range tombstone of the inputs, in any order.
+    pub tombstones: Vec<RangeTombstone>,
+    /// `older_data_elsewhere(lo, hi, seq)`: whether data outside the merge
+    /// may hold a version older than `seq` of a key in `[lo, hi)`.
+    pub older_data_elsewhere: &'a dyn Fn(&[u8], &[u8], SeqNo) -> bool,
+}
+
+impl RangeDels<'_> {
+    /// No range tombstones.
+    pub fn none() -> RangeDels<'static> {
+        RangeDels {
+            tombstones: Vec::new(),
+            older_data_elsewhere: &|_, _, _| true,
+        }
+    }
+}
+
+/// The range tombstones a merge writes out, handed to output tables in key
+/// order as the tables are cut.
+struct RangeDelOutput {
+    /// INVARIANT: disjoint, in key order.
+    frags: Vec<Fragment>,
+    /// The first fragment not wholly written yet.
+    next: usize,
+    /// Everything below this key has been written (`None`: nothing yet).
+    written_below: Option<Vec<u8>>,
+}
+
+impl RangeDelOutput {
+    /// True when some part of a fragment is still to be written.
+    fn pending(&self) -> bool {
+        self.next < self.frags.len()
+    }
+
+    /// Writes the parts of the fragments below `upto` (`None`: all of them)
+    /// not written yet into `builder`; returns how many tombstones it wrote.
+    fn write_below(&mut self, builder: &mut TableBuilder, upto: Option<&[u8]>) -> Result<u64> {
+        let mut written = 0;
+        while let Some(f) = self.frags.get(self.next) {
+            let start = match &self.written_below {
+                Some(w) if w.as_slice() > f.start.as_slice() => w.as_slice(),
+                _ => f.start.as_slice(),
+            };
+            let end = match upto {
+                Some(u) if u < f.end.as_slice() => u,
+                _ => f.end.as_slice(),
+            };
+            if start < end {
+                for &seq in &f.seqs {
+                    builder.add_range_tombstone(RangeTombstone::new(start, end, seq))?;
+                    written += 1;
+                }
+            }
+            if end < f.end.as_slice() {
+                break;
+            }
+            self.next += 1;
+        }
+        self.written_below = upto.map(<[u8]>::to_vec);
+        Ok(written)
+    }
+}
+
+/// The input's range tombstones that survive the drop rules, and the
+/// count of those dropped.
+fn surviving_range_dels(
+    input: &FragmentedTombstones,
+    filter: &EntryFilter<'_>,
+    older_data_elsewhere: &dyn Fn(&[u8], &[u8], SeqNo) -> bool,
+) -> (Vec<Fragment>, u64) {
+    let mut dropped = 0;
+    let mut out: Vec<Fragment> = Vec::with_capacity(input.fragments().len());
+    for f in input.fragments() {
+        let mut seqs = Vec::with_capacity(f.seqs.len());
+        let mut last_stripe = usize::MAX;
+        // Newest first: the first of a stripe hides all the others in it.
+        for &seq in &f.seqs {
+            let stripe = filter.stripe(seq);
+            if stripe == last_stripe {
+                dropped += 1;
+                continue;
+            }
+            last_stripe = stripe;
+            if stripe == 0 && !older_data_elsewhere(&f.start, &f.end, seq) {
+                dropped += 1;
+                continue;
+            }
+            seqs.push(seq);
+        }
+        match out.last_mut() {
+            _ if seqs.is_empty() => {}
+            // Dropping may leave neighbours alike: join them again.
+            Some(last) if last.end == f.start && last.seqs == seqs => last.end = f.end.clone(),
+            _ => out.push(Fragment {
+                start: f.start.clone(),
+                end: f.end.clone(),
+                seqs,
+            }),
+        }
+    }
+    (out, dropped)
+}
+
+/// True when an input range tombstone newer than `(user_key, seq)` lies in
+/// its snapshot stripe: no reader can see the entry.
+fn hidden_by_range_del(
+    input: &FragmentedTombstones,
+    filter: &EntryFilter<'_>,
+    user_key: &[u8],
+    seq: SeqNo,
+) -> bool {
+    // The oldest covering tombstone newer than the entry is the one most
+    // likely to share its stripe (stripes only grow with the sequence).
+    input
+        .fragment_at(user_key)
+        .and_then(|f| f.seqs.iter().copied().rev().find(|&t| t > seq))
+        .is_some_and(|t| filter.stripe(t) == filter.stripe(seq))
+}
+
 struct OpenOutput {
     builder: TableBuilder,
     number: u64,
@@ -122,12 +253,14 @@ struct OpenOutput {
 ///
 /// `older_data_elsewhere(user_key, seq)` says whether data not in `input`
 /// may hold a version of the key older than `seq` (then tombstones stay).
-/// `next_file_number` allocates output file numbers. On error, the tables
-/// already written are removed (best effort) and nothing is returned.
+/// `range_dels` are the inputs' range tombstones. `next_file_number`
+/// allocates output file numbers. On error, the tables already written are
+/// removed (best effort) and nothing is returned.
 pub fn merge(
     input: &mut dyn InternalIterator,
     filter: &mut EntryFilter<'_>,
     older_data_elsewhere: &dyn Fn(&[u8], SeqNo) -> bool,
+    range_dels: RangeDels<'_>,
     out: &OutputSpec<'_>,
     next_file_number: &mut dyn FnMut() -> u64,
 ) -> Result<MergeOutput> {
@@ -137,6 +270,7 @@ pub fn merge(
         input,
         filter,
         older_data_elsewhere,
+        range_dels,
         out,
         next_file_number,
         &mut result,
@@ -151,10 +285,12 @@ pub fn merge(
     Ok(result)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn merge_inner(
     input: &mut dyn InternalIterator,
     filter: &mut EntryFilter<'_>,
     older_data_elsewhere: &dyn Fn(&[u8], SeqNo) -> bool,
+    range_dels: RangeDels<'_>,
     out: &OutputSpec<'_>,
     next_file_number: &mut dyn FnMut() -> u64,
     result: &mut MergeOutput,
@@ -169,6 +305,17 @@ fn merge_inner(
     let mut current: Option<OpenOutput> = None;
     let mut last_user_key: Vec<u8> = Vec::new();
     let mut tombstone_key: Vec<u8> = Vec::new();
+    let range_in_count = range_dels.tombstones.len() as u64;
+    let range_in = FragmentedTombstones::new(range_dels.tombstones);
+    let (frags, range_dropped) =
+        surviving_range_dels(&range_in, filter, range_dels.older_data_elsewhere);
+    result.stats.keys_in += range_in_count;
+    result.stats.dropped_tombstones += range_dropped;
+    let mut range_out = RangeDelOutput {
+        frags,
+        next: 0,
+        written_below: None,
+    };
 
     input.seek_to_first()?;
     while input.valid() {
@@ -177,7 +324,19 @@ fn merge_inner(
             Error::corruption(out.dir, "merge input holds a malformed internal key")
         })?;
         result.stats.keys_in += 1;
-        let decision = filter.decide(&parsed, input.value(), older_data_elsewhere);
+        if parsed.kind == ValueKind::RangeDelete {
+            return Err(Error::corruption(
+                out.dir,
+                "merge input holds a range tombstone among its point entries",
+            ));
+        }
+        let mut decision = filter.decide(&parsed, input.value(), older_data_elsewhere);
+        if matches!(decision, Decision::Keep | Decision::KeepAsTombstone)
+            && !range_in.is_empty()
+            && hidden_by_range_del(&range_in, filter, parsed.user_key, parsed.seq)
+        {
+            decision = Decision::Drop(DropCause::Shadowed);
+        }
         let (write_key, write_value): (&[u8], &[u8]) = match decision {
             Decision::Drop(cause) => {
                 match cause {
@@ -213,7 +372,10 @@ fn merge_inner(
                     .max_file_size
                     .is_some_and(|max| open.builder.estimated_size() >= max);
                 if full || cut.exceeded_by(parsed.user_key) {
-                    let open = current.take().expect("checked above");
+                    let mut open = current.take().expect("checked above");
+                    let below = range_del::successor(&last_user_key);
+                    result.stats.keys_out +=
+                        range_out.write_below(&mut open.builder, Some(&below))?;
                     finish_output(open, out, result)?;
                 }
             }
@@ -236,7 +398,19 @@ fn merge_inner(
         result.stats.keys_out += 1;
         input.next()?;
     }
-    if let Some(open) = current.take() {
+    if current.is_none() && range_out.pending() {
+        // Only range tombstones survive (or remain): a table of its own.
+        let number = next_file_number();
+        let path = out.dir.join(sst_file_name(number));
+        let file = out.fs.create(&path)?;
+        created.push(number);
+        current = Some(OpenOutput {
+            builder: TableBuilder::new(file, path, out.table_options),
+            number,
+        });
+    }
+    if let Some(mut open) = current.take() {
+        result.stats.keys_out += range_out.write_below(&mut open.builder, None)?;
         finish_output(open, out, result)?;
     }
     Ok(())

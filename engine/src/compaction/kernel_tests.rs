@@ -3,13 +3,16 @@
 //!
 //! `merge [max_file_size=SIZE] [grandparent_limit=N] [snapshots=S,S]
 //! [now=MS] [older_elsewhere]` takes input lines, each either an entry
-//! `key#seq[,DEL|,EXP] [expiry_ms]` or `grandparent <fixture file line>`,
-//! and prints one line per output file then the kernel's statistics.
+//! `key#seq[,DEL|,EXP] [expiry_ms]`, a range tombstone `rangedel START END
+//! SEQ`, or `grandparent <fixture file line>`, and prints one line per
+//! output file then the kernel's statistics. A file with range tombstones
+//! also lists them (`| [start,end)#seq`) and its key bounds.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{merge, EntryFilter, OutputSpec};
+use super::{merge, EntryFilter, OutputSpec, RangeDels};
+use crate::range_del::RangeTombstone;
 use crate::datadriven::{run_file, Case};
 use crate::fs::{Fs, MemFs};
 use crate::iter::collect_all;
@@ -23,7 +26,17 @@ fn run_case(case: &Case) -> String {
     assert_eq!(case.command, "merge", "line {}", case.line);
     let mut entries = Vec::new();
     let mut grandparents: Vec<Arc<FileMeta>> = Vec::new();
+    let mut range_tombstones = Vec::new();
     for line in case.input.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("rangedel ") {
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            range_tombstones.push(RangeTombstone::new(
+                f[0].as_bytes(),
+                f[1].as_bytes(),
+                f[2].parse().unwrap(),
+            ));
+            continue;
+        }
         if let Some(rest) = line.strip_prefix("grandparent ") {
             grandparents.push(Arc::new(parse_file(rest).unwrap()));
             continue;
@@ -32,7 +45,7 @@ fn run_case(case: &Case) -> String {
         let ikey = parse_key(parts.next().unwrap()).unwrap();
         let parsed = key::parse_internal_key(&ikey).unwrap();
         let value = match parsed.kind {
-            ValueKind::Tombstone => vec![],
+            ValueKind::Tombstone | ValueKind::RangeDelete => vec![],
             ValueKind::Value => b"value".to_vec(),
             ValueKind::ValueWithExpiry => {
                 let at: u64 = parts.next().expect("expiry ms").parse().unwrap();
@@ -69,6 +82,10 @@ fn run_case(case: &Case) -> String {
         &mut VecIterator::new(entries),
         &mut filter,
         &|_: &[u8], _: SeqNo| older_elsewhere,
+        RangeDels {
+            tombstones: range_tombstones,
+            older_data_elsewhere: &|_: &[u8], _: &[u8], _: SeqNo| older_elsewhere,
+        },
         &spec,
         &mut || next.next().unwrap(),
     )
@@ -89,6 +106,19 @@ fn run_case(case: &Case) -> String {
         s.push_str(&format!("{:06}: {}", f.number, keys.join(" ")));
         if !grandparents.is_empty() {
             s.push_str(&format!(" (overlaps {overlapped} grandparents)"));
+        }
+        let ranges = t.raw_range_tombstones();
+        if !ranges.is_empty() {
+            let text = |b: &[u8]| String::from_utf8_lossy(b).replace('\0', "\\0");
+            s.push_str(" |");
+            for r in ranges {
+                s.push_str(&format!(" [{},{})#{}", text(&r.start), text(&r.end), r.seq));
+            }
+            s.push_str(&format!(
+                " bounds {}..{}",
+                format_key(&f.smallest),
+                format_key(&f.largest)
+            ));
         }
         s.push('\n');
     }

@@ -10,13 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::Inner;
-use crate::compaction::{merge, EntryFilter, Job, MergeOutput, OutputSpec};
+use crate::compaction::{merge, EntryFilter, Job, MergeOutput, OutputSpec, RangeDels};
 use crate::error::Result;
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
 use crate::key::SeqNo;
 use crate::memtable::Memtable;
 use crate::merge_iter::MergingIterator;
+use crate::range_del::RangeTombstone;
 use crate::sst::{Table, TableOptions};
 use crate::version::Version;
 
@@ -38,6 +39,7 @@ impl Context {
     fn run(
         &self,
         input: &mut dyn InternalIterator,
+        range_tombstones: Vec<RangeTombstone>,
         excluded: &HashSet<u64>,
         shape: OutputShape<'_>,
     ) -> Result<MergeOutput> {
@@ -45,6 +47,13 @@ impl Context {
         let version = &self.version;
         let older =
             |k: &[u8], seq: SeqNo| super::compact::may_hold_older(version, k, seq, excluded);
+        let older_in_range = |lo: &[u8], hi: &[u8], seq: SeqNo| {
+            super::compact::may_hold_older_in_range(version, lo, hi, seq, excluded)
+        };
+        let range_dels = RangeDels {
+            tombstones: range_tombstones,
+            older_data_elsewhere: &older_in_range,
+        };
         let spec = OutputSpec {
             fs: self.fs.as_ref(),
             dir: &self.dir,
@@ -56,7 +65,7 @@ impl Context {
             newest_time_ms: shape.newest_time_ms,
         };
         let files = &self.files;
-        let out = merge(input, &mut filter, &older, &spec, &mut || {
+        let out = merge(input, &mut filter, &older, range_dels, &spec, &mut || {
             files.fetch_add(1, Ordering::Relaxed)
         })?;
         if !out.files.is_empty() {
@@ -113,7 +122,12 @@ impl MergeWork {
                 .max()
                 .unwrap_or(self.ctx.now_ms),
         };
-        self.ctx.run(&mut input, &excluded, shape)
+        let range_tombstones = self
+            .tables
+            .iter()
+            .flat_map(|t| t.raw_range_tombstones().iter().cloned())
+            .collect();
+        self.ctx.run(&mut input, range_tombstones, &excluded, shape)
     }
 }
 
@@ -141,7 +155,9 @@ impl FlushWork {
             oldest_time_ms: self.oldest_ms,
             newest_time_ms: self.newest_ms,
         };
-        self.ctx.run(&mut input, &HashSet::new(), shape)
+        let range_tombstones = self.mem.range_tombstones().to_vec();
+        self.ctx
+            .run(&mut input, range_tombstones, &HashSet::new(), shape)
     }
 }
 
