@@ -66,6 +66,19 @@ impl Model {
         self.map.remove(k);
     }
 
+    /// Deletes every key in `[lo, hi)`.
+    pub fn delete_range(&mut self, lo: &[u8], hi: &[u8]) {
+        let doomed: Vec<Vec<u8>> = self
+            .map
+            .range(lo.to_vec()..)
+            .take_while(|(k, _)| k.as_slice() < hi)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in doomed {
+            self.map.remove(&k);
+        }
+    }
+
     pub fn get(&self, k: &[u8], now_ms: u64) -> Option<Vec<u8>> {
         let (v, exp) = self.map.get(k)?;
         exp.is_none_or(|e| e > now_ms).then(|| v.clone())

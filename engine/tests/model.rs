@@ -1,5 +1,5 @@
 //! The engine against a `BTreeMap` model: random puts (with and without
-//! TTL), deletes, gets, scans, flushes, snapshots, reopens and crashes,
+//! TTL), deletes, range deletes, gets, scans, flushes, snapshots, reopens and crashes,
 //! under every compaction policy, on `MemFs` and `DiskFs`.
 
 mod common;
@@ -138,10 +138,28 @@ fn run_with(seed: u64, opts: Options, disk: Option<&std::path::Path>, steps: usi
                     model.put(&key(i), &v, None);
                 }
             }
-            45..=54 => {
+            45..=51 => {
                 let i = rng.random_range(0..key_space);
                 h.db().delete(&key(i)).unwrap();
                 model.delete(&key(i));
+            }
+            52..=54 => {
+                // Mostly a few keys; now and then a wide range, and an end
+                // just past a key (`key ++ [0]`), where tables are cut.
+                let lo = rng.random_range(0..key_space);
+                let span = if rng.random_ratio(1, 8) {
+                    rng.random_range(1..key_space)
+                } else {
+                    rng.random_range(1..12)
+                };
+                let start = key(lo);
+                let mut end = key(lo + span);
+                if rng.random_ratio(1, 4) {
+                    end = key(lo + span - 1);
+                    end.push(0);
+                }
+                h.db().delete_range(&start, &end).unwrap();
+                model.delete_range(&start, &end);
             }
             55..=74 => {
                 let i = rng.random_range(0..key_space);
