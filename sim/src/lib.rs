@@ -25,6 +25,7 @@ pub mod results;
 pub mod runner;
 pub mod serve;
 pub mod shard;
+pub mod short_key;
 pub mod spec;
 pub mod sweep;
 pub mod theory;

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::short_key::ShortKey;
 use crate::theory::Shape;
 use lsmlab_engine::db::{EngineStats, ScanStats};
 use lsmlab_engine::fs::{DiskFs, Fs, MemFs};
@@ -217,7 +218,7 @@ impl Hasher for KeyHasher {
 /// figure is the same on every machine.
 #[derive(Default)]
 struct LiveSet {
-    keys: HashMap<Vec<u8>, (u32, u64), BuildHasherDefault<KeyHasher>>,
+    keys: HashMap<ShortKey, (u32, u64), BuildHasherDefault<KeyHasher>>,
     /// INVARIANT: key+value bytes of every entry in `keys`, expired or not.
     bytes: u64,
     has_expiry: bool,
@@ -233,7 +234,7 @@ impl LiveSet {
                 *slot = (len, expiry);
             }
             None => {
-                self.keys.insert(key.to_vec(), (len, expiry));
+                self.keys.insert(ShortKey::from(key), (len, expiry));
             }
         }
         self.bytes += key.len() as u64 + len as u64;
@@ -247,7 +248,7 @@ impl LiveSet {
 
     /// Every key held (expired or not), in key order.
     fn sorted_keys(&self) -> Vec<&[u8]> {
-        let mut keys: Vec<&[u8]> = self.keys.keys().map(Vec::as_slice).collect();
+        let mut keys: Vec<&[u8]> = self.keys.keys().map(ShortKey::as_slice).collect();
         keys.sort_unstable();
         keys
     }
@@ -259,7 +260,7 @@ impl LiveSet {
             self.keys.retain(|k, (len, exp)| {
                 let live = *exp > now;
                 if !live {
-                    gone += k.len() as u64 + *len as u64;
+                    gone += k.as_slice().len() as u64 + *len as u64;
                 }
                 live
             });

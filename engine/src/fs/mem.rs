@@ -7,13 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use super::chunked::ChunkedBytes;
 use super::lock::LockRegistry;
 use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default)]
 struct MemFile {
-    data: RwLock<Vec<u8>>,
+    data: RwLock<ChunkedBytes>,
     /// INVARIANT: `synced_len <= data.len()`.
     synced_len: Mutex<usize>,
 }
@@ -24,9 +25,10 @@ const PER_FILE_OVERHEAD: u64 = 160;
 
 /// A file system held in memory. Cloning shares the same files and counters.
 ///
-/// Memory per stored byte is close to 1: a file's buffer is trimmed to its
-/// length when its writer is dropped (a written table is never appended to
-/// again), so only files still being written carry growth slack. With a
+/// Memory per stored byte is close to 1: a file's bytes are held in chunks
+/// (appends never copy what is stored), and the last chunk is trimmed to
+/// its length when the writer is dropped (a written table is never appended
+/// to again), so only files still being written carry slack. With a
 /// limit ([`MemFs::with_limit`]), an append that would hold more than the
 /// limit fails with an error naming the size needed, before any byte of it
 /// is stored.
@@ -179,7 +181,7 @@ impl MemFs {
                 io::Error::new(io::ErrorKind::UnexpectedEof, "overwrite past end"),
             ));
         }
-        data[offset..offset + bytes.len()].copy_from_slice(bytes);
+        data.overwrite(offset, bytes);
         Ok(())
     }
 
@@ -206,7 +208,7 @@ struct MemWriter {
 impl WritableFile for MemWriter {
     fn append(&mut self, data: &[u8]) -> Result<()> {
         self.usage.reserve(&self.path, data.len() as u64)?;
-        self.file.data.write().unwrap().extend_from_slice(data);
+        self.file.data.write().unwrap().append(data);
         self.counters.record_write(self.kind, data.len() as u64);
         Ok(())
     }
@@ -233,7 +235,7 @@ impl Drop for MemWriter {
     /// The file is complete (or will be appended to by a new writer, which
     /// grows it again): its growth slack is returned.
     fn drop(&mut self) {
-        self.file.data.write().unwrap().shrink_to_fit();
+        self.file.data.write().unwrap().trim();
     }
 }
 
@@ -262,7 +264,7 @@ impl RandomAccessFile for MemReader {
             ));
         }
         self.counters.record_read(self.kind, len as u64);
-        Ok(data[start..end].to_vec())
+        Ok(data.read(start, end))
     }
 
     fn len(&self) -> u64 {

@@ -6,6 +6,7 @@
 //! crash model that forgets unsynced bytes) and [`FaultFs`] (wraps another
 //! `Fs` and fails chosen operations on command, for tests).
 
+mod chunked;
 mod counters;
 mod disk;
 mod fault;

@@ -238,6 +238,12 @@ impl TableBuilder {
         Ok(())
     }
 
+    /// The tagged properties the table will carry (see
+    /// [`super::properties`] for the tag ranges); set them before `finish`.
+    pub fn tagged_properties_mut(&mut self) -> &mut super::properties::TaggedProperties {
+        &mut self.props.tagged
+    }
+
     /// Entries added so far.
     pub fn num_entries(&self) -> u64 {
         self.props.entries
@@ -256,6 +262,7 @@ impl TableBuilder {
         size += self.props.max_encoded_len() + trailer;
         if !self.range_dels.is_empty() {
             size += super::range_del_block::encode(&self.range_dels).len() + trailer;
+            size += 2 + 10; // the count's tagged property
         }
         size += FOOTER_LEN;
         self.out.offset + size as u64
@@ -274,6 +281,10 @@ impl TableBuilder {
             None
         } else {
             let block = super::range_del_block::encode(&self.range_dels);
+            self.props.tagged.set_u64(
+                super::range_del_block::COUNT_TAG,
+                self.range_dels.len() as u64,
+            );
             Some(self.out.write_block(&block)?)
         };
         let properties = self.out.write_block(&self.props.encode())?;

@@ -40,5 +40,5 @@ mod tests;
 
 pub use builder::{TableBuilder, TableOptions, TableSummary};
 pub use format::BlockHandle;
-pub use properties::TableProperties;
+pub use properties::{TableProperties, TaggedProperties};
 pub use table::{LookupStats, ReadTally, Table, TableEntry, TableIter, TableReadOptions};

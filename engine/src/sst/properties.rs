@@ -4,9 +4,17 @@
 //!
 //! Encoding, all varints: `entries, tombstones, len+smallest, len+largest,
 //! smallest_seq, largest_seq, has_expiry (0|1) [, max_expiry_ms],
-//! raw_key_bytes, raw_value_bytes, num_data_blocks`.
+//! raw_key_bytes, raw_value_bytes, num_data_blocks`, then the tagged
+//! properties: `(tag, len+value)*` with tags strictly increasing. A table
+//! written before tagged properties existed simply has none.
+//!
+//! Tag ranges, one per feature, so features add properties without touching
+//! the fixed layout: 10-19 identity (file number, DB identity), 20-29 deletion
+//! statistics for tombstone-triggered compaction, 30-39 range deletions,
+//! 40-49 value separation. Tag 0 is invalid.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use super::block::BlockError;
 use crate::coding::{put_length_prefixed, put_varint, Decoder};
@@ -36,6 +44,86 @@ pub struct TableProperties {
     pub raw_value_bytes: u64,
     /// Number of data blocks.
     pub num_data_blocks: u64,
+    /// Optional properties by tag (see the module doc for the ranges).
+    pub tagged: TaggedProperties,
+}
+
+/// Optional table properties, each a byte string under a numeric tag, kept
+/// in tag order. Unknown tags survive a decode/encode round trip, so a reader
+/// that does not know a property neither rejects nor loses it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaggedProperties(BTreeMap<u32, Vec<u8>>);
+
+impl TaggedProperties {
+    /// Sets `tag` to `value`, replacing what it held.
+    ///
+    /// REQUIRES: `tag > 0`.
+    pub fn set_bytes(&mut self, tag: u32, value: Vec<u8>) {
+        assert!(tag > 0, "tag 0 is invalid");
+        self.0.insert(tag, value);
+    }
+
+    /// The bytes under `tag`.
+    pub fn bytes(&self, tag: u32) -> Option<&[u8]> {
+        self.0.get(&tag).map(Vec::as_slice)
+    }
+
+    /// Sets `tag` to an integer (stored as a varint).
+    pub fn set_u64(&mut self, tag: u32, value: u64) {
+        let mut buf = Vec::with_capacity(10);
+        put_varint(&mut buf, value);
+        self.set_bytes(tag, buf);
+    }
+
+    /// The integer under `tag`; `Err` when the tag holds something other than
+    /// exactly one varint.
+    pub fn u64(&self, tag: u32) -> Result<Option<u64>, BlockError> {
+        let Some(raw) = self.bytes(tag) else {
+            return Ok(None);
+        };
+        let mut d = Decoder::new(raw);
+        match d.varint() {
+            Some(v) if d.is_empty() => Ok(Some(v)),
+            _ => Err(BlockError("malformed integer table property")),
+        }
+    }
+
+    /// Number of tagged properties.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.0.values().map(|v| 5 + 5 + v.len()).sum()
+    }
+
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        for (&tag, value) in &self.0 {
+            put_varint(out, u64::from(tag));
+            put_length_prefixed(out, value);
+        }
+    }
+
+    fn decode_from(d: &mut Decoder<'_>) -> Result<TaggedProperties, BlockError> {
+        const BAD: BlockError = BlockError("malformed tagged table property");
+        let mut map = BTreeMap::new();
+        let mut last = 0u32;
+        while !d.is_empty() {
+            let tag = d.varint().and_then(|t| u32::try_from(t).ok()).ok_or(BAD)?;
+            if tag <= last {
+                return Err(BlockError("table property tags out of order"));
+            }
+            let value = d.length_prefixed().ok_or(BAD)?;
+            map.insert(tag, value.to_vec());
+            last = tag;
+        }
+        Ok(TaggedProperties(map))
+    }
 }
 
 impl TableProperties {
@@ -72,7 +160,7 @@ impl TableProperties {
 
     /// Bytes [`TableProperties::encode`] would produce, at most.
     pub fn max_encoded_len(&self) -> usize {
-        10 * 11 + self.smallest.len() + self.largest.len()
+        10 * 11 + self.smallest.len() + self.largest.len() + self.tagged.encoded_len()
     }
 
     /// The properties block.
@@ -94,6 +182,7 @@ impl TableProperties {
         put_varint(&mut out, self.raw_key_bytes);
         put_varint(&mut out, self.raw_value_bytes);
         put_varint(&mut out, self.num_data_blocks);
+        self.tagged.encode_into(&mut out);
         out
     }
 
@@ -103,7 +192,7 @@ impl TableProperties {
         let mut d = Decoder::new(data);
         let v = |d: &mut Decoder<'_>| d.varint().ok_or(BAD);
         let k = |d: &mut Decoder<'_>| d.length_prefixed().map(<[u8]>::to_vec).ok_or(BAD);
-        let p = TableProperties {
+        let mut p = TableProperties {
             entries: v(&mut d)?,
             tombstones: v(&mut d)?,
             smallest: k(&mut d)?,
@@ -118,10 +207,9 @@ impl TableProperties {
             raw_key_bytes: v(&mut d)?,
             raw_value_bytes: v(&mut d)?,
             num_data_blocks: v(&mut d)?,
+            tagged: TaggedProperties::default(),
         };
-        if !d.is_empty() {
-            return Err(BlockError("trailing bytes in properties block"));
-        }
+        p.tagged = TaggedProperties::decode_from(&mut d)?;
         p.check()?;
         Ok(p)
     }
@@ -192,6 +280,7 @@ mod tests {
             expiry in proptest::option::of(any::<u64>()),
             raw in (any::<u64>(), any::<u64>()),
             blocks in 1u64..1 << 30,
+            tagged in proptest::collection::btree_map(1u32..200, proptest::collection::vec(any::<u8>(), 0..12), 0..5),
         ) {
             let mut ks: Vec<Vec<u8>> = keys.iter().map(|k| internal_key(k, 7, ValueKind::Value)).collect();
             ks.sort_by(|a, b| compare_internal(a, b));
@@ -206,11 +295,48 @@ mod tests {
                 raw_key_bytes: raw.0,
                 raw_value_bytes: raw.1,
                 num_data_blocks: blocks,
+                tagged: TaggedProperties(tagged),
             };
             let enc = p.encode();
             prop_assert!(enc.len() <= p.max_encoded_len());
             prop_assert_eq!(TableProperties::decode(&enc).unwrap(), p);
         }
+    }
+
+    #[test]
+    fn tagged_properties_are_optional_ordered_and_typed() {
+        let mut p = TableProperties::default();
+        let untagged = p.encode();
+        p.tagged.set_u64(12, 7);
+        p.tagged.set_bytes(41, b"blob".to_vec());
+        let enc = p.encode();
+        assert_eq!(
+            &enc[..untagged.len()],
+            &untagged[..],
+            "fixed fields unchanged"
+        );
+        let back = TableProperties::decode(&enc).unwrap();
+        assert_eq!(back.tagged.u64(12).unwrap(), Some(7));
+        assert_eq!(back.tagged.bytes(41), Some(&b"blob"[..]));
+        assert_eq!(back.tagged.u64(13).unwrap(), None);
+        assert!(back.tagged.u64(41).is_err(), "bytes are not an integer");
+        // A table written before tagged properties reads with none.
+        assert!(TableProperties::decode(&untagged)
+            .unwrap()
+            .tagged
+            .is_empty());
+        // Tags must increase: swap the two tagged entries by hand.
+        let mut swapped = untagged.clone();
+        for (tag, value) in [(41u64, &b"blob"[..]), (12, &[7u8][..])] {
+            put_varint(&mut swapped, tag);
+            put_length_prefixed(&mut swapped, value);
+        }
+        assert!(TableProperties::decode(&swapped).is_err());
+        // Tag 0 is invalid.
+        let mut zero = untagged;
+        put_varint(&mut zero, 0);
+        put_length_prefixed(&mut zero, b"");
+        assert!(TableProperties::decode(&zero).is_err());
     }
 
     #[test]

@@ -14,6 +14,10 @@
 //! padding of its handle area, zero when absent) points at it.
 
 use crate::coding::{put_length_prefixed, put_varint, Decoder};
+
+/// The tagged table property holding the number of range tombstones (in
+/// the range-deletion tags 30-39); absent when there are none.
+pub const COUNT_TAG: u32 = 30;
 use crate::key::MAX_SEQ;
 use crate::range_del::RangeTombstone;
 

@@ -204,6 +204,20 @@ impl Table {
                 Error::corruption(path, format!("range-deletion block at offset {}: {e}", h.offset))
             })?,
         };
+        let counted = props
+            .tagged
+            .u64(super::range_del_block::COUNT_TAG)
+            .map_err(|e| block_err("properties", footer.properties, e))?
+            .unwrap_or(0);
+        if counted != range_dels.len() as u64 {
+            return Err(Error::corruption(
+                path,
+                format!(
+                    "properties count {counted} range tombstones, the range-deletion block holds {}",
+                    range_dels.len()
+                ),
+            ));
+        }
         let fragmented = FragmentedTombstones::new(range_dels.iter().cloned());
         let num_blocks = index.len();
         let has_filter = filter.is_some();

@@ -462,6 +462,8 @@ fn range_tombstones_round_trip_and_widen_the_summary() {
     assert_eq!(crate::key::user_key(&s.largest), b"z");
     let t = Table::open(&fs, &p).unwrap();
     assert_eq!(t.raw_range_tombstones(), &tombs[..]);
+    let count = t.properties().tagged.u64(range_del_block::COUNT_TAG);
+    assert_eq!(count.unwrap(), Some(2), "the count is a tagged property");
     assert_eq!(t.summary(), s);
     assert_eq!(t.range_tombstones().max_covering_seq(b"k005", 100), Some(20));
     // Point reads are unaffected: the reader applies the tombstones.
