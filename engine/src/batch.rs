@@ -102,6 +102,12 @@ impl WriteBatch {
         self.push(ValueKind::Tombstone, key, &[]);
     }
 
+    /// Records a merge operand for `key` (combined by the database's merge
+    /// operator).
+    pub fn merge(&mut self, key: &[u8], operand: &[u8]) {
+        self.push(ValueKind::Merge, key, operand);
+    }
+
     /// Deletes every key in `[start, end)` (nothing when `start >= end`).
     pub fn delete_range(&mut self, start: &[u8], end: &[u8]) {
         if start < end {
@@ -151,7 +157,7 @@ impl WriteBatch {
             .map(|(kind, key, value)| {
                 let value_len = match kind {
                     ValueKind::Tombstone => 0,
-                    ValueKind::Value | ValueKind::RangeDelete => value.len(),
+                    ValueKind::Value | ValueKind::RangeDelete | ValueKind::Merge => value.len(),
                     ValueKind::ValueWithExpiry => value.len().saturating_sub(EXPIRY_LEN),
                 };
                 (key.len() + value_len) as u64
@@ -221,7 +227,10 @@ impl WriteBatch {
                 .ok_or_else(|| bad(format!("entry {i} at offset {at} has a truncated key")))?;
             let value = match kind {
                 ValueKind::Tombstone => &[][..],
-                ValueKind::Value | ValueKind::ValueWithExpiry | ValueKind::RangeDelete => {
+                ValueKind::Value
+                | ValueKind::ValueWithExpiry
+                | ValueKind::RangeDelete
+                | ValueKind::Merge => {
                     d.length_prefixed().ok_or_else(|| {
                         bad(format!("entry {i} at offset {at} has a truncated value"))
                     })?
@@ -350,7 +359,7 @@ mod tests {
 
     fn arb_batch() -> impl Strategy<Value = WriteBatch> {
         let entry = (
-            0u8..4,
+            0u8..5,
             prop::collection::vec(any::<u8>(), 0..24),
             prop::collection::vec(any::<u8>(), 0..200),
             any::<u64>(),
@@ -362,6 +371,7 @@ mod tests {
                     0 => b.delete(&key),
                     1 => b.put(&key, &value),
                     2 => b.delete_range(&key, &value),
+                    3 => b.merge(&key, &value),
                     _ => b.put_with_expiry(&key, &value, expiry),
                 }
             }

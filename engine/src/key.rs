@@ -26,6 +26,9 @@ pub enum ValueKind {
     /// A value that reads as absent once the clock passes its expiry time;
     /// the value bytes start with the expiry time in ms (u64 LE).
     ValueWithExpiry = 2,
+    /// A merge operand: combined with the older versions of the key by the
+    /// database's merge operator (see [`crate::merge_op`]).
+    Merge = 3,
     /// A range tombstone `[user_key, end)`: in a write batch its value is
     /// the exclusive end key. Never an entry of a data block or a memtable's
     /// point list: range tombstones live apart (see [`crate::range_del`]);
@@ -40,6 +43,7 @@ impl ValueKind {
             0 => Some(ValueKind::Tombstone),
             1 => Some(ValueKind::Value),
             2 => Some(ValueKind::ValueWithExpiry),
+            3 => Some(ValueKind::Merge),
             4 => Some(ValueKind::RangeDelete),
             _ => None,
         }

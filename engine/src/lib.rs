@@ -21,6 +21,7 @@ pub mod key;
 pub mod log;
 pub mod manifest;
 pub mod memtable;
+pub mod merge_op;
 pub mod merge_iter;
 pub mod options;
 pub mod params;

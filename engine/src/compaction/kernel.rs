@@ -7,7 +7,13 @@
 //! more than `max_grandparent_files` files of the level below the output.
 //! Cuts fall only between user keys, so all versions of a key share a file.
 //!
-//! Range tombstones come in beside the entries ([`RangeDels`]). A point
+//! Merge operands of a key in one snapshot stripe are combined: into a
+//! full value on the value or deletion below them in the stripe (or on
+//! nothing, when nothing older can exist anywhere), else into one operand.
+//! A value with an expiry stops the combining (whether it is the base
+//! depends on when it is read).
+//!
+//! Range tombstones come in beside the entries ([`DropContext`]). A point
 //! entry is dropped when an input range tombstone newer than it lies in the
 //! same snapshot stripe; of a fragment's tombstones only the newest per
 //! stripe stays, and the one in the oldest stripe goes when nothing outside
@@ -23,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
+use crate::merge_op::MergeOperator;
 use crate::range_del::{self, Fragment, FragmentedTombstones, RangeTombstone};
 use crate::sst::{TableBuilder, TableOptions, TableSummary};
 use crate::version::{sst_file_name, FileMeta};
@@ -121,24 +128,17 @@ impl GrandparentCut<'_> {
     }
 }
 
-/// The range tombstones of a merge's inputs, and what the drop rules need
-/// to know about the data outside it.
-pub struct RangeDels<'a> {
+/// What the drop rules need beside the entries: the inputs' range
+/// tombstones, whether data outside the merge lies under a range, and the
+/// merge operator that combines operands.
+pub struct DropContext<'a> {
     /// Every range tombstone of the inputs, in any order.
-    pub tombstones: Vec<RangeTombstone>,
-    /// `older_data_elsewhere(lo, hi, seq)`: whether data outside the merge
+    pub range_tombstones: Vec<RangeTombstone>,
+    /// `older_data_in_range(lo, hi, seq)`: whether data outside the merge
     /// may hold a version older than `seq` of a key in `[lo, hi)`.
-    pub older_data_elsewhere: &'a dyn Fn(&[u8], &[u8], SeqNo) -> bool,
-}
-
-impl RangeDels<'_> {
-    /// No range tombstones.
-    pub fn none() -> RangeDels<'static> {
-        RangeDels {
-            tombstones: Vec::new(),
-            older_data_elsewhere: &|_, _, _| true,
-        }
-    }
+    pub older_data_in_range: &'a dyn Fn(&[u8], &[u8], SeqNo) -> bool,
+    /// Combines merge operands; a merge meeting operands without one fails.
+    pub merge_operator: Option<&'a dyn MergeOperator>,
 }
 
 /// The range tombstones a merge writes out, handed to output tables in key
@@ -253,14 +253,14 @@ struct OpenOutput {
 ///
 /// `older_data_elsewhere(user_key, seq)` says whether data not in `input`
 /// may hold a version of the key older than `seq` (then tombstones stay).
-/// `range_dels` are the inputs' range tombstones. `next_file_number`
+/// `ctx` holds the inputs' range tombstones and the merge operator. `next_file_number`
 /// allocates output file numbers. On error, the tables already written are
 /// removed (best effort) and nothing is returned.
 pub fn merge(
     input: &mut dyn InternalIterator,
     filter: &mut EntryFilter<'_>,
     older_data_elsewhere: &dyn Fn(&[u8], SeqNo) -> bool,
-    range_dels: RangeDels<'_>,
+    ctx: DropContext<'_>,
     out: &OutputSpec<'_>,
     next_file_number: &mut dyn FnMut() -> u64,
 ) -> Result<MergeOutput> {
@@ -270,7 +270,7 @@ pub fn merge(
         input,
         filter,
         older_data_elsewhere,
-        range_dels,
+        ctx,
         out,
         next_file_number,
         &mut result,
@@ -285,36 +285,168 @@ pub fn merge(
     Ok(result)
 }
 
+/// Writes the survivors to output tables, cutting them as the module doc
+/// says.
+struct Sink<'a, 'o> {
+    out: &'a OutputSpec<'o>,
+    cut: GrandparentCut<'a>,
+    current: Option<OpenOutput>,
+    last_user_key: Vec<u8>,
+    range_out: RangeDelOutput,
+}
+
+impl Sink<'_, '_> {
+    /// Appends one entry (in internal-key order after the previous one).
+    fn add(
+        &mut self,
+        ikey: &[u8],
+        value: &[u8],
+        next_file_number: &mut dyn FnMut() -> u64,
+        result: &mut MergeOutput,
+        created: &mut Vec<u64>,
+    ) -> Result<()> {
+        let user_key = key::user_key(ikey);
+        let new_user_key = self.current.is_none() || self.last_user_key != user_key;
+        if new_user_key {
+            if let Some(open) = &self.current {
+                let full = self
+                    .out
+                    .max_file_size
+                    .is_some_and(|max| open.builder.estimated_size() >= max);
+                if full || self.cut.exceeded_by(user_key) {
+                    let mut open = self.current.take().expect("checked above");
+                    let below = range_del::successor(&self.last_user_key);
+                    result.stats.keys_out +=
+                        self.range_out.write_below(&mut open.builder, Some(&below))?;
+                    finish_output(open, self.out, result)?;
+                }
+            }
+            if self.current.is_none() {
+                self.open(next_file_number, created)?;
+                self.cut.begin_output(user_key);
+            }
+            self.last_user_key.clear();
+            self.last_user_key.extend_from_slice(user_key);
+        }
+        let open = self.current.as_mut().expect("opened above");
+        open.builder.add(ikey, value)?;
+        result.stats.keys_out += 1;
+        Ok(())
+    }
+
+    fn open(
+        &mut self,
+        next_file_number: &mut dyn FnMut() -> u64,
+        created: &mut Vec<u64>,
+    ) -> Result<()> {
+        let number = next_file_number();
+        let path = self.out.dir.join(sst_file_name(number));
+        let file = self.out.fs.create(&path)?;
+        created.push(number);
+        self.current = Some(OpenOutput {
+            builder: TableBuilder::new(file, path, self.out.table_options),
+            number,
+        });
+        Ok(())
+    }
+
+    /// Writes the range tombstones left and finishes the last table.
+    fn finish(
+        mut self,
+        next_file_number: &mut dyn FnMut() -> u64,
+        result: &mut MergeOutput,
+        created: &mut Vec<u64>,
+    ) -> Result<()> {
+        if self.current.is_none() && self.range_out.pending() {
+            // Only range tombstones survive (or remain): a table of its own.
+            self.open(next_file_number, created)?;
+        }
+        if let Some(mut open) = self.current.take() {
+            result.stats.keys_out += self.range_out.write_below(&mut open.builder, None)?;
+            finish_output(open, self.out, result)?;
+        }
+        Ok(())
+    }
+}
+
+/// Merge operands of one key in one snapshot stripe, newest first, held
+/// back until what lies below them in the stripe is known.
+struct PendingMerge {
+    user_key: Vec<u8>,
+    stripe: usize,
+    /// `(seq, operand)`, newest first.
+    operands: Vec<(SeqNo, Vec<u8>)>,
+}
+
+impl PendingMerge {
+    fn refs(&self) -> Vec<&[u8]> {
+        self.operands.iter().rev().map(|(_, v)| v.as_slice()).collect()
+    }
+
+    /// The entries the operands become: one full value on `base` when the
+    /// bottom is known (`Some(base)`), else one combined operand, or all of
+    /// them when the operator cannot combine them without a base.
+    fn resolve(self, op: &dyn MergeOperator, base: Option<Option<&[u8]>>) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let newest = self.operands[0].0;
+        let refs = self.refs();
+        let combined = match base {
+            Some(base) => Some((ValueKind::Value, op.full_merge(&self.user_key, base, &refs))),
+            None if refs.len() == 1 => None,
+            None => op
+                .partial_merge(&self.user_key, &refs)
+                .map(|v| (ValueKind::Merge, v)),
+        };
+        match combined {
+            Some((kind, v)) => vec![(key::internal_key(&self.user_key, newest, kind), v)],
+            None => self
+                .operands
+                .into_iter()
+                .map(|(seq, v)| (key::internal_key(&self.user_key, seq, ValueKind::Merge), v))
+                .collect(),
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn merge_inner(
     input: &mut dyn InternalIterator,
     filter: &mut EntryFilter<'_>,
     older_data_elsewhere: &dyn Fn(&[u8], SeqNo) -> bool,
-    range_dels: RangeDels<'_>,
+    ctx: DropContext<'_>,
     out: &OutputSpec<'_>,
     next_file_number: &mut dyn FnMut() -> u64,
     result: &mut MergeOutput,
     created: &mut Vec<u64>,
 ) -> Result<()> {
-    let mut cut = GrandparentCut {
-        files: out.grandparents,
-        limit: out.max_grandparent_files,
-        start: 0,
-        end: 0,
-    };
-    let mut current: Option<OpenOutput> = None;
-    let mut last_user_key: Vec<u8> = Vec::new();
     let mut tombstone_key: Vec<u8> = Vec::new();
-    let range_in_count = range_dels.tombstones.len() as u64;
-    let range_in = FragmentedTombstones::new(range_dels.tombstones);
+    let range_in_count = ctx.range_tombstones.len() as u64;
+    let range_in = FragmentedTombstones::new(ctx.range_tombstones);
     let (frags, range_dropped) =
-        surviving_range_dels(&range_in, filter, range_dels.older_data_elsewhere);
+        surviving_range_dels(&range_in, filter, ctx.older_data_in_range);
     result.stats.keys_in += range_in_count;
     result.stats.dropped_tombstones += range_dropped;
-    let mut range_out = RangeDelOutput {
-        frags,
-        next: 0,
-        written_below: None,
+    let mut sink = Sink {
+        out,
+        cut: GrandparentCut {
+            files: out.grandparents,
+            limit: out.max_grandparent_files,
+            start: 0,
+            end: 0,
+        },
+        current: None,
+        last_user_key: Vec::new(),
+        range_out: RangeDelOutput {
+            frags,
+            next: 0,
+            written_below: None,
+        },
+    };
+    let mut pending: Option<PendingMerge> = None;
+    let no_operator = || {
+        Error::InvalidArgument(format!(
+            "{}: merge operands to compact but no merge_operator is set",
+            out.dir.display()
+        ))
     };
 
     input.seek_to_first()?;
@@ -330,11 +462,55 @@ fn merge_inner(
                 "merge input holds a range tombstone among its point entries",
             ));
         }
+        let hidden = |filter: &EntryFilter<'_>| {
+            !range_in.is_empty()
+                && hidden_by_range_del(&range_in, filter, parsed.user_key, parsed.seq)
+        };
+        if let Some(p) = pending.take() {
+            let op = ctx.merge_operator.ok_or_else(no_operator)?;
+            if p.user_key == parsed.user_key && p.stripe == filter.stripe(parsed.seq) {
+                // Below operands in their stripe: combine. The filter still
+                // sees the entry (it calls it shadowed) to keep its state.
+                let _ = filter.decide(&parsed, input.value(), older_data_elsewhere);
+                let is_hidden = hidden(filter);
+                let base = match parsed.kind {
+                    _ if is_hidden => Some(None),
+                    ValueKind::Tombstone => Some(None),
+                    ValueKind::Value => Some(Some(input.value())),
+                    ValueKind::Merge => {
+                        let mut p = p;
+                        p.operands.push((parsed.seq, input.value().to_vec()));
+                        pending = Some(p);
+                        result.stats.dropped_shadowed += 1;
+                        input.next()?;
+                        continue;
+                    }
+                    // A value that may expire stays as it is: whether it is
+                    // the operands' base depends on when they are read.
+                    _ => None,
+                };
+                let barrier = base.is_none();
+                for (k, v) in p.resolve(op, base) {
+                    sink.add(&k, &v, next_file_number, result, created)?;
+                }
+                if barrier {
+                    sink.add(ikey, input.value(), next_file_number, result, created)?;
+                } else {
+                    result.stats.dropped_shadowed += 1;
+                }
+                input.next()?;
+                continue;
+            }
+            // The operands reach the bottom of their stripe: a full value
+            // when nothing older can exist anywhere.
+            let oldest = p.operands.last().expect("at least one").0;
+            let bottom = p.stripe == 0 && !older_data_elsewhere(&p.user_key, oldest);
+            for (k, v) in p.resolve(op, bottom.then_some(None)) {
+                sink.add(&k, &v, next_file_number, result, created)?;
+            }
+        }
         let mut decision = filter.decide(&parsed, input.value(), older_data_elsewhere);
-        if matches!(decision, Decision::Keep | Decision::KeepAsTombstone)
-            && !range_in.is_empty()
-            && hidden_by_range_del(&range_in, filter, parsed.user_key, parsed.seq)
-        {
+        if matches!(decision, Decision::Keep | Decision::KeepAsTombstone) && hidden(filter) {
             decision = Decision::Drop(DropCause::Shadowed);
         }
         let (write_key, write_value): (&[u8], &[u8]) = match decision {
@@ -352,6 +528,16 @@ fn merge_inner(
                 input.next()?;
                 continue;
             }
+            Decision::Keep if parsed.kind == ValueKind::Merge => {
+                ctx.merge_operator.ok_or_else(no_operator)?;
+                pending = Some(PendingMerge {
+                    user_key: parsed.user_key.to_vec(),
+                    stripe: filter.stripe(parsed.seq),
+                    operands: vec![(parsed.seq, input.value().to_vec())],
+                });
+                input.next()?;
+                continue;
+            }
             Decision::Keep => (ikey, input.value()),
             Decision::KeepAsTombstone => {
                 tombstone_key.clear();
@@ -364,56 +550,18 @@ fn merge_inner(
                 (&tombstone_key, &[])
             }
         };
-
-        let new_user_key = current.is_none() || last_user_key != parsed.user_key;
-        if new_user_key {
-            if let Some(open) = &current {
-                let full = out
-                    .max_file_size
-                    .is_some_and(|max| open.builder.estimated_size() >= max);
-                if full || cut.exceeded_by(parsed.user_key) {
-                    let mut open = current.take().expect("checked above");
-                    let below = range_del::successor(&last_user_key);
-                    result.stats.keys_out +=
-                        range_out.write_below(&mut open.builder, Some(&below))?;
-                    finish_output(open, out, result)?;
-                }
-            }
-            if current.is_none() {
-                let number = next_file_number();
-                let path = out.dir.join(sst_file_name(number));
-                let file = out.fs.create(&path)?;
-                created.push(number);
-                cut.begin_output(parsed.user_key);
-                current = Some(OpenOutput {
-                    builder: TableBuilder::new(file, path, out.table_options),
-                    number,
-                });
-            }
-            last_user_key.clear();
-            last_user_key.extend_from_slice(parsed.user_key);
-        }
-        let open = current.as_mut().expect("opened above");
-        open.builder.add(write_key, write_value)?;
-        result.stats.keys_out += 1;
+        sink.add(write_key, write_value, next_file_number, result, created)?;
         input.next()?;
     }
-    if current.is_none() && range_out.pending() {
-        // Only range tombstones survive (or remain): a table of its own.
-        let number = next_file_number();
-        let path = out.dir.join(sst_file_name(number));
-        let file = out.fs.create(&path)?;
-        created.push(number);
-        current = Some(OpenOutput {
-            builder: TableBuilder::new(file, path, out.table_options),
-            number,
-        });
+    if let Some(p) = pending.take() {
+        let op = ctx.merge_operator.ok_or_else(no_operator)?;
+        let oldest = p.operands.last().expect("at least one").0;
+        let bottom = p.stripe == 0 && !older_data_elsewhere(&p.user_key, oldest);
+        for (k, v) in p.resolve(op, bottom.then_some(None)) {
+            sink.add(&k, &v, next_file_number, result, created)?;
+        }
     }
-    if let Some(mut open) = current.take() {
-        result.stats.keys_out += range_out.write_below(&mut open.builder, None)?;
-        finish_output(open, out, result)?;
-    }
-    Ok(())
+    sink.finish(next_file_number, result, created)
 }
 
 fn finish_output(open: OpenOutput, out: &OutputSpec<'_>, result: &mut MergeOutput) -> Result<()> {

@@ -6,12 +6,14 @@
 //! `key#seq[,DEL|,EXP] [expiry_ms]`, a range tombstone `rangedel START END
 //! SEQ`, or `grandparent <fixture file line>`, and prints one line per
 //! output file then the kernel's statistics. A file with range tombstones
-//! also lists them (`| [start,end)#seq`) and its key bounds.
+//! also lists them (`| [start,end)#seq`) and its key bounds. With `add`,
+//! the merge operator is `add`, a merge operand is `key#seq,MERGE N`, and
+//! 8-byte values print as counters (`=N`).
 
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{merge, EntryFilter, OutputSpec, RangeDels};
+use super::{merge, DropContext, EntryFilter, OutputSpec};
 use crate::range_del::RangeTombstone;
 use crate::datadriven::{run_file, Case};
 use crate::fs::{Fs, MemFs};
@@ -46,6 +48,10 @@ fn run_case(case: &Case) -> String {
         let parsed = key::parse_internal_key(&ikey).unwrap();
         let value = match parsed.kind {
             ValueKind::Tombstone | ValueKind::RangeDelete => vec![],
+            ValueKind::Merge => {
+                let n: u64 = parts.next().expect("operand").parse().unwrap();
+                n.to_le_bytes().to_vec()
+            }
             ValueKind::Value => b"value".to_vec(),
             ValueKind::ValueWithExpiry => {
                 let at: u64 = parts.next().expect("expiry ms").parse().unwrap();
@@ -82,9 +88,10 @@ fn run_case(case: &Case) -> String {
         &mut VecIterator::new(entries),
         &mut filter,
         &|_: &[u8], _: SeqNo| older_elsewhere,
-        RangeDels {
-            tombstones: range_tombstones,
-            older_data_elsewhere: &|_: &[u8], _: &[u8], _: SeqNo| older_elsewhere,
+        DropContext {
+            range_tombstones,
+            older_data_in_range: &|_: &[u8], _: &[u8], _: SeqNo| older_elsewhere,
+            merge_operator: case.has_arg("add").then_some(&crate::merge_op::AddU64 as _),
         },
         &spec,
         &mut || next.next().unwrap(),
@@ -97,7 +104,13 @@ fn run_case(case: &Case) -> String {
         let keys: Vec<String> = collect_all(&mut t.iter())
             .unwrap()
             .iter()
-            .map(|(k, _)| format_key(k))
+            .map(|(k, v)| match v.as_slice().try_into() {
+                // With the `add` operator, counters show their value.
+                Ok(n) if case.has_arg("add") => {
+                    format!("{}={}", format_key(k), u64::from_le_bytes(n))
+                }
+                _ => format_key(k),
+            })
             .collect();
         let overlapped = grandparents
             .iter()

@@ -11,7 +11,8 @@ use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
 use crate::memtable::MemRange;
 use crate::merge_iter::{LevelIterator, MergingIterator};
-use crate::range_del::{FragmentedTombstones, RangeTombstone};
+use crate::merge_op::MergeOperatorChoice;
+use crate::range_del::{self, FragmentedTombstones, RangeTombstone};
 use crate::sst::{LookupStats, ReadTally, Table, TableReadOptions};
 use crate::version::FileMeta;
 
@@ -19,7 +20,8 @@ use crate::version::FileMeta;
 /// or an expired value.
 fn resolve(kind: ValueKind, stored: Vec<u8>, now_ms: u64) -> Option<Vec<u8>> {
     match kind {
-        ValueKind::Tombstone | ValueKind::RangeDelete => None,
+        // A merge operand is resolved by the scan path (see `ScanPlan::run`).
+        ValueKind::Tombstone | ValueKind::RangeDelete | ValueKind::Merge => None,
         ValueKind::Value => Some(stored),
         ValueKind::ValueWithExpiry => match key::decode_expiring_value(&stored) {
             Some((at, v)) if at > now_ms => Some(v.to_vec()),
@@ -66,6 +68,15 @@ impl Db {
                 found
             }
         };
+        if found.as_ref().is_some_and(|(kind, _)| *kind == ValueKind::Merge) {
+            // Operands: combine every version down to a value or deletion,
+            // as a scan of this one key does.
+            let end = range_del::successor(key);
+            let (mut pairs, scan) = self.scan_at_seq(key, Some(&end), 1, Some(seq))?;
+            stats.blocks_read += scan.blocks_read;
+            stats.cache_hits += scan.cache_hits;
+            return Ok((pairs.pop().map(|(_, v)| v), stats));
+        }
         Ok((found.and_then(|(kind, v)| resolve(kind, v, now)), stats))
     }
 
@@ -277,6 +288,7 @@ impl Inner {
             memtables,
             runs,
             range_tombstones,
+            merge_operator: self.opts.merge_operator.clone(),
             dir: self.dir.clone(),
         })
     }
@@ -307,6 +319,8 @@ struct ScanPlan {
     /// The range tombstones of the memtables and tables read that intersect
     /// the range (fragmented when the merge runs, without the lock).
     range_tombstones: Vec<RangeTombstone>,
+    /// Combines merge operands.
+    merge_operator: MergeOperatorChoice,
     /// For error messages.
     dir: PathBuf,
 }
@@ -351,6 +365,22 @@ impl ScanPlan {
         it.seek(&key::seek_key(lo, key::MAX_SEQ))?;
         let mut out = Vec::new();
         let mut last_key: Option<Vec<u8>> = None;
+        // Merge operands of `last_key` gathered so far, newest first, while
+        // looking for the value or deletion below them.
+        let mut operands: Vec<Vec<u8>> = Vec::new();
+        let merge_op = self.merge_operator.clone();
+        let finish = |user_key: &[u8], operands: &mut Vec<Vec<u8>>, base: Option<&[u8]>| {
+            let op = merge_op.get().ok_or_else(|| {
+                crate::Error::InvalidArgument(format!(
+                    "{}: the database holds merge operands but no merge_operator is set",
+                    self.dir.display()
+                ))
+            })?;
+            let refs: Vec<&[u8]> = operands.iter().rev().map(Vec::as_slice).collect();
+            let v = op.full_merge(user_key, base, &refs);
+            operands.clear();
+            Ok::<_, crate::Error>((user_key.to_vec(), v))
+        };
         while it.valid() && out.len() < limit {
             let parsed = key::parse_internal_key(it.key()).ok_or_else(|| {
                 crate::Error::corruption(&self.dir, "scan met a malformed internal key")
@@ -362,17 +392,40 @@ impl ScanPlan {
                 return Ok(None);
             }
             let seen = last_key.as_deref() == Some(parsed.user_key);
-            if !seen && parsed.seq <= seq {
+            if !seen {
+                if let Some(k) = last_key.as_deref().filter(|_| !operands.is_empty()) {
+                    out.push(finish(k, &mut operands, None)?);
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
+            let collecting = seen && !operands.is_empty();
+            if (!seen || collecting) && parsed.seq <= seq {
                 last_key = Some(parsed.user_key.to_vec());
                 let deleted = !range_dels.is_empty()
                     && range_dels.covers(parsed.user_key, parsed.seq, seq);
-                if !deleted {
-                    if let Some(v) = resolve(parsed.kind, it.value().to_vec(), now) {
+                if deleted {
+                    if collecting {
+                        out.push(finish(parsed.user_key, &mut operands, None)?);
+                    }
+                } else if parsed.kind == ValueKind::Merge {
+                    operands.push(it.value().to_vec());
+                } else {
+                    let v = resolve(parsed.kind, it.value().to_vec(), now);
+                    if collecting {
+                        out.push(finish(parsed.user_key, &mut operands, v.as_deref())?);
+                    } else if let Some(v) = v {
                         out.push((parsed.user_key.to_vec(), v));
                     }
                 }
             }
             it.next()?;
+        }
+        if let Some(k) = last_key.as_deref().filter(|_| !operands.is_empty()) {
+            if out.len() < limit {
+                out.push(finish(k, &mut operands, None)?);
+            }
         }
         Ok(Some(out))
     }

@@ -75,6 +75,8 @@ pub struct EngineStats {
     pub deletes: u64,
     /// `delete_range` calls (range tombstones written).
     pub range_deletes: u64,
+    /// Merge operands written.
+    pub merges: u64,
     pub flushes: u64,
     /// SSTable bytes written by flushes.
     pub flush_bytes: u64,

@@ -10,13 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::Inner;
-use crate::compaction::{merge, EntryFilter, Job, MergeOutput, OutputSpec, RangeDels};
+use crate::compaction::{merge, EntryFilter, Job, MergeOutput, OutputSpec, DropContext};
 use crate::error::Result;
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
 use crate::key::SeqNo;
 use crate::memtable::Memtable;
 use crate::merge_iter::MergingIterator;
+use crate::merge_op::MergeOperatorChoice;
 use crate::range_del::RangeTombstone;
 use crate::sst::{Table, TableOptions};
 use crate::version::Version;
@@ -33,6 +34,7 @@ struct Context {
     fs: Arc<dyn Fs>,
     dir: PathBuf,
     files: FileNumbers,
+    merge_operator: MergeOperatorChoice,
 }
 
 impl Context {
@@ -50,9 +52,10 @@ impl Context {
         let older_in_range = |lo: &[u8], hi: &[u8], seq: SeqNo| {
             super::compact::may_hold_older_in_range(version, lo, hi, seq, excluded)
         };
-        let range_dels = RangeDels {
-            tombstones: range_tombstones,
-            older_data_elsewhere: &older_in_range,
+        let drop_ctx = DropContext {
+            range_tombstones,
+            older_data_in_range: &older_in_range,
+            merge_operator: self.merge_operator.get(),
         };
         let spec = OutputSpec {
             fs: self.fs.as_ref(),
@@ -65,7 +68,7 @@ impl Context {
             newest_time_ms: shape.newest_time_ms,
         };
         let files = &self.files;
-        let out = merge(input, &mut filter, &older, range_dels, &spec, &mut || {
+        let out = merge(input, &mut filter, &older, drop_ctx, &spec, &mut || {
             files.fetch_add(1, Ordering::Relaxed)
         })?;
         if !out.files.is_empty() {
@@ -171,6 +174,7 @@ impl Inner {
             fs: self.env.fs.clone(),
             dir: self.dir.clone(),
             files: self.files.clone(),
+            merge_operator: self.opts.merge_operator.clone(),
         }
     }
 

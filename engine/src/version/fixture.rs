@@ -84,6 +84,7 @@ pub fn format_key(ikey: &[u8]) -> String {
         ValueKind::Tombstone => s.push_str(",DEL"),
         ValueKind::ValueWithExpiry => s.push_str(",EXP"),
         ValueKind::RangeDelete => s.push_str(",RANGEDEL"),
+        ValueKind::Merge => s.push_str(",MERGE"),
     }
     s
 }
@@ -98,9 +99,10 @@ pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
         Some((seq, "DEL")) => (seq, ValueKind::Tombstone),
         Some((seq, "EXP")) => (seq, ValueKind::ValueWithExpiry),
         Some((seq, "RANGEDEL")) => (seq, ValueKind::RangeDelete),
+        Some((seq, "MERGE")) => (seq, ValueKind::Merge),
         Some((_, k)) => {
             return Err(format!(
-                "key `{text}` has unknown kind `{k}` (DEL, EXP, RANGEDEL)"
+                "key `{text}` has unknown kind `{k}` (DEL, EXP, MERGE, RANGEDEL)"
             ))
         }
     };
