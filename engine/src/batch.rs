@@ -230,11 +230,9 @@ impl WriteBatch {
                 ValueKind::Value
                 | ValueKind::ValueWithExpiry
                 | ValueKind::RangeDelete
-                | ValueKind::Merge => {
-                    d.length_prefixed().ok_or_else(|| {
-                        bad(format!("entry {i} at offset {at} has a truncated value"))
-                    })?
-                }
+                | ValueKind::Merge => d.length_prefixed().ok_or_else(|| {
+                    bad(format!("entry {i} at offset {at} has a truncated value"))
+                })?,
             };
             if kind == ValueKind::RangeDelete && key >= value {
                 return Err(bad(format!(

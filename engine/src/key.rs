@@ -51,7 +51,7 @@ impl ValueKind {
 
     /// The kind used when seeking: sorts before every other kind of the same
     /// `(user_key, seq)` because the trailer is compared descending.
-    pub const SEEK: ValueKind = ValueKind::ValueWithExpiry;
+    pub const SEEK: ValueKind = ValueKind::RangeDelete;
 }
 
 /// Appends the internal-key encoding of `(user_key, seq, kind)` to `out`.

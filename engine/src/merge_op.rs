@@ -28,10 +28,7 @@ pub trait MergeOperator: Send + Sync {
 pub struct AddU64;
 
 fn as_u64(bytes: &[u8]) -> u64 {
-    bytes
-        .try_into()
-        .map(u64::from_le_bytes)
-        .unwrap_or_default()
+    bytes.try_into().map(u64::from_le_bytes).unwrap_or_default()
 }
 
 impl MergeOperator for AddU64 {
@@ -160,7 +157,10 @@ mod tests {
             Append.full_merge(b"k", Some(b"a"), &[b"b", b"c"]),
             b"abc".to_vec()
         );
-        assert_eq!(MergeOperatorChoice::by_name("add"), Some(MergeOperatorChoice::Add));
+        assert_eq!(
+            MergeOperatorChoice::by_name("add"),
+            Some(MergeOperatorChoice::Add)
+        );
         assert!(MergeOperatorChoice::by_name("sum").is_none());
     }
 

@@ -2,8 +2,8 @@
 //! equivalent. Defaults are RocksDB's scaled down 16x.
 
 use crate::compaction::CompactionOptions;
-use crate::merge_op::MergeOperatorChoice;
 use crate::error::{Error, Result};
+use crate::merge_op::MergeOperatorChoice;
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;

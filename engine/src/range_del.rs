@@ -57,10 +57,8 @@ impl FragmentedTombstones {
     /// Fragments `tombstones` (empty ranges are ignored). Adjacent fragments
     /// with the same sequence numbers are joined again.
     pub fn new(tombstones: impl IntoIterator<Item = RangeTombstone>) -> Self {
-        let mut tombs: Vec<RangeTombstone> = tombstones
-            .into_iter()
-            .filter(|t| t.start < t.end)
-            .collect();
+        let mut tombs: Vec<RangeTombstone> =
+            tombstones.into_iter().filter(|t| t.start < t.end).collect();
         if tombs.is_empty() {
             return FragmentedTombstones::default();
         }

@@ -38,7 +38,10 @@ fn a_range_tombstone_hides_older_versions_at_every_level() {
     db.flush().unwrap();
     db.compact().unwrap();
     let v = db.version();
-    assert!((1..v.num_levels()).any(|l| !v.files(l).is_empty()), "data below L0");
+    assert!(
+        (1..v.num_levels()).any(|l| !v.files(l).is_empty()),
+        "data below L0"
+    );
     let before = db.snapshot();
     // In the memtable: hides data deep in the tree.
     db.delete_range(&key(100), &key(200)).unwrap();
@@ -55,15 +58,24 @@ fn a_range_tombstone_hides_older_versions_at_every_level() {
         .collect();
     assert_eq!(live_keys(&db), want);
     // The snapshot taken before still reads everything.
-    assert_eq!(db.get_at(&before, &key(120)).unwrap(), Some(value(120, 0, 40)));
-    assert_eq!(db.scan_at(&before, b"", None, usize::MAX).unwrap().len(), 400);
+    assert_eq!(
+        db.get_at(&before, &key(120)).unwrap(),
+        Some(value(120, 0, 40))
+    );
+    assert_eq!(
+        db.scan_at(&before, b"", None, usize::MAX).unwrap().len(),
+        400
+    );
     // Flushed to L0 and compacted down: same answers.
     db.flush().unwrap();
     assert!(range_tombstones_in_tables(&db) >= 1);
     db.compact().unwrap();
     assert_eq!(live_keys(&db), want);
     assert_eq!(db.get(&key(120)).unwrap(), None);
-    assert_eq!(db.get_at(&before, &key(120)).unwrap(), Some(value(120, 0, 40)));
+    assert_eq!(
+        db.get_at(&before, &key(120)).unwrap(),
+        Some(value(120, 0, 40))
+    );
     db.version().check_invariants().unwrap();
 }
 
@@ -138,5 +150,9 @@ fn range_deletes_survive_a_crash_through_the_wal() {
     let db = Db::open_with("/db", opts, env).unwrap();
     assert_eq!(live_keys(&db).len(), 20);
     assert_eq!(db.get(&key(10)).unwrap(), None);
-    assert_eq!(db.stats().range_deletes, 0, "stats count this incarnation's writes");
+    assert_eq!(
+        db.stats().range_deletes,
+        0,
+        "stats count this incarnation's writes"
+    );
 }

@@ -139,6 +139,11 @@ pub struct DropContext<'a> {
     pub older_data_in_range: &'a dyn Fn(&[u8], &[u8], SeqNo) -> bool,
     /// Combines merge operands; a merge meeting operands without one fails.
     pub merge_operator: Option<&'a dyn MergeOperator>,
+    /// `data_between(user_key, lo, hi)`: whether data outside the merge may
+    /// hold a version of the key with a sequence in `[lo, hi]` (runs of
+    /// tiered policies interleave in time). Operands are combined only over
+    /// sequence spans no outside version falls in.
+    pub data_between: &'a dyn Fn(&[u8], SeqNo, SeqNo) -> bool,
 }
 
 /// The range tombstones a merge writes out, handed to output tables in key
@@ -316,8 +321,9 @@ impl Sink<'_, '_> {
                 if full || self.cut.exceeded_by(user_key) {
                     let mut open = self.current.take().expect("checked above");
                     let below = range_del::successor(&self.last_user_key);
-                    result.stats.keys_out +=
-                        self.range_out.write_below(&mut open.builder, Some(&below))?;
+                    result.stats.keys_out += self
+                        .range_out
+                        .write_below(&mut open.builder, Some(&below))?;
                     finish_output(open, self.out, result)?;
                 }
             }
@@ -380,16 +386,28 @@ struct PendingMerge {
 
 impl PendingMerge {
     fn refs(&self) -> Vec<&[u8]> {
-        self.operands.iter().rev().map(|(_, v)| v.as_slice()).collect()
+        self.operands
+            .iter()
+            .rev()
+            .map(|(_, v)| v.as_slice())
+            .collect()
     }
 
     /// The entries the operands become: one full value on `base` when the
     /// bottom is known (`Some(base)`), else one combined operand, or all of
     /// them when the operator cannot combine them without a base.
-    fn resolve(self, op: &dyn MergeOperator, base: Option<Option<&[u8]>>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    /// `combine` false keeps every operand apart (another version of the
+    /// key lies between them outside the merge).
+    fn resolve(
+        self,
+        op: &dyn MergeOperator,
+        base: Option<Option<&[u8]>>,
+        combine: bool,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
         let newest = self.operands[0].0;
         let refs = self.refs();
         let combined = match base {
+            _ if !combine => None,
             Some(base) => Some((ValueKind::Value, op.full_merge(&self.user_key, base, &refs))),
             None if refs.len() == 1 => None,
             None => op
@@ -412,7 +430,7 @@ fn merge_inner(
     input: &mut dyn InternalIterator,
     filter: &mut EntryFilter<'_>,
     older_data_elsewhere: &dyn Fn(&[u8], SeqNo) -> bool,
-    ctx: DropContext<'_>,
+    mut ctx: DropContext<'_>,
     out: &OutputSpec<'_>,
     next_file_number: &mut dyn FnMut() -> u64,
     result: &mut MergeOutput,
@@ -420,9 +438,8 @@ fn merge_inner(
 ) -> Result<()> {
     let mut tombstone_key: Vec<u8> = Vec::new();
     let range_in_count = ctx.range_tombstones.len() as u64;
-    let range_in = FragmentedTombstones::new(ctx.range_tombstones);
-    let (frags, range_dropped) =
-        surviving_range_dels(&range_in, filter, ctx.older_data_in_range);
+    let range_in = FragmentedTombstones::new(std::mem::take(&mut ctx.range_tombstones));
+    let (frags, range_dropped) = surviving_range_dels(&range_in, filter, ctx.older_data_in_range);
     result.stats.keys_in += range_in_count;
     result.stats.dropped_tombstones += range_dropped;
     let mut sink = Sink {
@@ -489,11 +506,15 @@ fn merge_inner(
                     // the operands' base depends on when they are read.
                     _ => None,
                 };
-                let barrier = base.is_none();
-                for (k, v) in p.resolve(op, base) {
+                // Another version between the base and the operands, outside
+                // the merge: keep everything as it is.
+                let newest = p.operands[0].0;
+                let combine = !(ctx.data_between)(parsed.user_key, parsed.seq, newest);
+                let barrier = base.is_none() || !combine;
+                for (k, v) in p.resolve(op, base, combine) {
                     sink.add(&k, &v, next_file_number, result, created)?;
                 }
-                if barrier {
+                if barrier && !is_hidden {
                     sink.add(ikey, input.value(), next_file_number, result, created)?;
                 } else {
                     result.stats.dropped_shadowed += 1;
@@ -503,11 +524,16 @@ fn merge_inner(
             }
             // The operands reach the bottom of their stripe: a full value
             // when nothing older can exist anywhere.
-            let oldest = p.operands.last().expect("at least one").0;
-            let bottom = p.stripe == 0 && !older_data_elsewhere(&p.user_key, oldest);
-            for (k, v) in p.resolve(op, bottom.then_some(None)) {
-                sink.add(&k, &v, next_file_number, result, created)?;
-            }
+            flush_pending(
+                p,
+                op,
+                older_data_elsewhere,
+                &ctx,
+                &mut sink,
+                next_file_number,
+                result,
+                created,
+            )?;
         }
         let mut decision = filter.decide(&parsed, input.value(), older_data_elsewhere);
         if matches!(decision, Decision::Keep | Decision::KeepAsTombstone) && hidden(filter) {
@@ -555,13 +581,42 @@ fn merge_inner(
     }
     if let Some(p) = pending.take() {
         let op = ctx.merge_operator.ok_or_else(no_operator)?;
-        let oldest = p.operands.last().expect("at least one").0;
-        let bottom = p.stripe == 0 && !older_data_elsewhere(&p.user_key, oldest);
-        for (k, v) in p.resolve(op, bottom.then_some(None)) {
-            sink.add(&k, &v, next_file_number, result, created)?;
-        }
+        flush_pending(
+            p,
+            op,
+            older_data_elsewhere,
+            &ctx,
+            &mut sink,
+            next_file_number,
+            result,
+            created,
+        )?;
     }
     sink.finish(next_file_number, result, created)
+}
+
+/// Writes operands that reach the bottom of their stripe in the merge: a
+/// full value when nothing older can exist anywhere, else combined into one
+/// operand when no outside version lies between them, else as they are.
+#[allow(clippy::too_many_arguments)]
+fn flush_pending(
+    p: PendingMerge,
+    op: &dyn MergeOperator,
+    older_data_elsewhere: &dyn Fn(&[u8], SeqNo) -> bool,
+    ctx: &DropContext<'_>,
+    sink: &mut Sink<'_, '_>,
+    next_file_number: &mut dyn FnMut() -> u64,
+    result: &mut MergeOutput,
+    created: &mut Vec<u64>,
+) -> Result<()> {
+    let oldest = p.operands.last().expect("at least one").0;
+    let newest = p.operands[0].0;
+    let combine = !(ctx.data_between)(&p.user_key, oldest, newest);
+    let bottom = combine && p.stripe == 0 && !older_data_elsewhere(&p.user_key, oldest);
+    for (k, v) in p.resolve(op, bottom.then_some(None), combine) {
+        sink.add(&k, &v, next_file_number, result, created)?;
+    }
+    Ok(())
 }
 
 fn finish_output(open: OpenOutput, out: &OutputSpec<'_>, result: &mut MergeOutput) -> Result<()> {

@@ -8,18 +8,19 @@
 //! output file then the kernel's statistics. A file with range tombstones
 //! also lists them (`| [start,end)#seq`) and its key bounds. With `add`,
 //! the merge operator is `add`, a merge operand is `key#seq,MERGE N`, and
-//! 8-byte values print as counters (`=N`).
+//! 8-byte values print as counters (`=N`); `interleaved` says data outside
+//! the merge holds versions between any two sequences.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use super::{merge, DropContext, EntryFilter, OutputSpec};
-use crate::range_del::RangeTombstone;
 use crate::datadriven::{run_file, Case};
 use crate::fs::{Fs, MemFs};
 use crate::iter::collect_all;
 use crate::key::{self, SeqNo, ValueKind};
 use crate::merge_iter::VecIterator;
+use crate::range_del::RangeTombstone;
 use crate::sst::{Table, TableOptions};
 use crate::version::fixture::{format_key, parse_file, parse_key, parse_size};
 use crate::version::FileMeta;
@@ -92,6 +93,7 @@ fn run_case(case: &Case) -> String {
             range_tombstones,
             older_data_in_range: &|_: &[u8], _: &[u8], _: SeqNo| older_elsewhere,
             merge_operator: case.has_arg("add").then_some(&crate::merge_op::AddU64 as _),
+            data_between: &|_: &[u8], _: SeqNo, _: SeqNo| case.has_arg("interleaved"),
         },
         &spec,
         &mut || next.next().unwrap(),

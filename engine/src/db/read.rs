@@ -68,7 +68,10 @@ impl Db {
                 found
             }
         };
-        if found.as_ref().is_some_and(|(kind, _)| *kind == ValueKind::Merge) {
+        if found
+            .as_ref()
+            .is_some_and(|(kind, _)| *kind == ValueKind::Merge)
+        {
             // Operands: combine every version down to a value or deletion,
             // as a scan of this one key does.
             let end = range_del::successor(key);
@@ -403,8 +406,8 @@ impl ScanPlan {
             let collecting = seen && !operands.is_empty();
             if (!seen || collecting) && parsed.seq <= seq {
                 last_key = Some(parsed.user_key.to_vec());
-                let deleted = !range_dels.is_empty()
-                    && range_dels.covers(parsed.user_key, parsed.seq, seq);
+                let deleted =
+                    !range_dels.is_empty() && range_dels.covers(parsed.user_key, parsed.seq, seq);
                 if deleted {
                     if collecting {
                         out.push(finish(parsed.user_key, &mut operands, None)?);

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::Inner;
-use crate::compaction::{merge, EntryFilter, Job, MergeOutput, OutputSpec, DropContext};
+use crate::compaction::{merge, DropContext, EntryFilter, Job, MergeOutput, OutputSpec};
 use crate::error::Result;
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
@@ -52,10 +52,14 @@ impl Context {
         let older_in_range = |lo: &[u8], hi: &[u8], seq: SeqNo| {
             super::compact::may_hold_older_in_range(version, lo, hi, seq, excluded)
         };
+        let between = |k: &[u8], lo: SeqNo, hi: SeqNo| {
+            super::compact::may_hold_between(version, k, lo, hi, excluded)
+        };
         let drop_ctx = DropContext {
             range_tombstones,
             older_data_in_range: &older_in_range,
             merge_operator: self.merge_operator.get(),
+            data_between: &between,
         };
         let spec = OutputSpec {
             fs: self.fs.as_ref(),

@@ -96,7 +96,10 @@ impl Footer {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(FOOTER_LEN);
         self.encode_handles(&mut out);
-        assert!(out.len() <= HANDLES_LEN, "footer handles overflow their area");
+        assert!(
+            out.len() <= HANDLES_LEN,
+            "footer handles overflow their area"
+        );
         out.resize(HANDLES_LEN, 0);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         let crc = masked_crc(&out);
@@ -252,10 +255,18 @@ mod tests {
         assert!(f.handles_len() <= HANDLES_LEN);
         let enc = f.encode();
         assert_eq!(enc.len(), FOOTER_LEN);
-        assert_eq!(Footer::decode(Path::new("t.sst"), u64::MAX >> 20, &enc).unwrap(), f);
+        assert_eq!(
+            Footer::decode(Path::new("t.sst"), u64::MAX >> 20, &enc).unwrap(),
+            f
+        );
         // Without one, the handle area is as it always was.
         let plain = sample().encode();
-        assert_eq!(Footer::decode(Path::new("t.sst"), u64::MAX >> 20, &plain).unwrap().range_dels, None);
+        assert_eq!(
+            Footer::decode(Path::new("t.sst"), u64::MAX >> 20, &plain)
+                .unwrap()
+                .range_dels,
+            None
+        );
     }
 
     #[test]

@@ -50,7 +50,8 @@ pub fn decode(block: &[u8]) -> Result<Vec<RangeTombstone>, String> {
     let mut out = Vec::with_capacity(count as usize);
     for i in 0..count {
         let at = d.position();
-        let (Some(start), Some(end), Some(seq)) = (d.length_prefixed(), d.length_prefixed(), d.varint())
+        let (Some(start), Some(end), Some(seq)) =
+            (d.length_prefixed(), d.length_prefixed(), d.varint())
         else {
             return Err(format!("range tombstone {i} at offset {at} is truncated"));
         };

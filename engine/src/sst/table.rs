@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use super::block::{Block, BlockError, BlockIter};
 use super::bloom::BloomFilter;
+use super::builder::TableSummary;
 use super::format::{check_handle, read_block, BlockHandle, Footer, FOOTER_LEN};
 use super::properties::TableProperties;
-use super::builder::TableSummary;
 use crate::cache::{BlockCache, BlockKey, BlockKind, CachedValue};
 use crate::coding::Decoder;
 use crate::error::{Error, Result};
@@ -201,7 +201,10 @@ impl Table {
         let range_dels = match footer.range_dels {
             None => Vec::new(),
             Some(h) => super::range_del_block::decode(&read_block(&*file, h)?).map_err(|e| {
-                Error::corruption(path, format!("range-deletion block at offset {}: {e}", h.offset))
+                Error::corruption(
+                    path,
+                    format!("range-deletion block at offset {}: {e}", h.offset),
+                )
             })?,
         };
         let counted = props

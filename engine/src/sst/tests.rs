@@ -465,9 +465,15 @@ fn range_tombstones_round_trip_and_widen_the_summary() {
     let count = t.properties().tagged.u64(range_del_block::COUNT_TAG);
     assert_eq!(count.unwrap(), Some(2), "the count is a tagged property");
     assert_eq!(t.summary(), s);
-    assert_eq!(t.range_tombstones().max_covering_seq(b"k005", 100), Some(20));
+    assert_eq!(
+        t.range_tombstones().max_covering_seq(b"k005", 100),
+        Some(20)
+    );
     // Point reads are unaffected: the reader applies the tombstones.
-    assert!(t.get(b"k005", 100, &mut LookupStats::default()).unwrap().is_some());
+    assert!(t
+        .get(b"k005", 100, &mut LookupStats::default())
+        .unwrap()
+        .is_some());
     // Every byte of the range-deletion block is checksummed.
     let bytes = fs.read_all(&p).unwrap();
     let at = bytes.len() - format::FOOTER_LEN;
