@@ -128,6 +128,10 @@ impl GrandparentCut<'_> {
     }
 }
 
+/// `(lo, hi, seq)`: whether data outside a merge may hold a version older
+/// than `seq` of a key in `[lo, hi)`.
+pub type OlderInRange<'a> = &'a dyn Fn(&[u8], &[u8], SeqNo) -> bool;
+
 /// What the drop rules need beside the entries: the inputs' range
 /// tombstones, whether data outside the merge lies under a range, and the
 /// merge operator that combines operands.
@@ -136,7 +140,7 @@ pub struct DropContext<'a> {
     pub range_tombstones: Vec<RangeTombstone>,
     /// `older_data_in_range(lo, hi, seq)`: whether data outside the merge
     /// may hold a version older than `seq` of a key in `[lo, hi)`.
-    pub older_data_in_range: &'a dyn Fn(&[u8], &[u8], SeqNo) -> bool,
+    pub older_data_in_range: OlderInRange<'a>,
     /// Combines merge operands; a merge meeting operands without one fails.
     pub merge_operator: Option<&'a dyn MergeOperator>,
     /// `data_between(user_key, lo, hi)`: whether data outside the merge may
@@ -144,6 +148,18 @@ pub struct DropContext<'a> {
     /// tiered policies interleave in time). Operands are combined only over
     /// sequence spans no outside version falls in.
     pub data_between: &'a dyn Fn(&[u8], SeqNo, SeqNo) -> bool,
+}
+
+impl DropContext<'static> {
+    /// No range tombstones and no merge operator.
+    pub fn none() -> Self {
+        DropContext {
+            range_tombstones: Vec::new(),
+            older_data_in_range: &|_, _, _| true,
+            merge_operator: None,
+            data_between: &|_, _, _| true,
+        }
+    }
 }
 
 /// The range tombstones a merge writes out, handed to output tables in key
@@ -197,7 +213,7 @@ impl RangeDelOutput {
 fn surviving_range_dels(
     input: &FragmentedTombstones,
     filter: &EntryFilter<'_>,
-    older_data_elsewhere: &dyn Fn(&[u8], &[u8], SeqNo) -> bool,
+    older_data_elsewhere: OlderInRange<'_>,
 ) -> (Vec<Fragment>, u64) {
     let mut dropped = 0;
     let mut out: Vec<Fragment> = Vec::with_capacity(input.fragments().len());
