@@ -323,7 +323,7 @@ pub const ENGINE_PARAMS: &[EngineParam] = &[
     ),
     engine_param!(
         merge_operator,
-        &["merge_operator"],
+        &[],
         Unit::Choice(MergeOperatorChoice::NAMES),
         Value::Choice("none"),
         (0.0, 0.0),
