@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lsmlab_engine::compaction::{merge, EntryFilter, OutputSpec};
+use lsmlab_engine::compaction::{merge, DropContext, EntryFilter, OutputSpec};
 use lsmlab_engine::fs::{Fs, MemFs};
 use lsmlab_engine::iter::InternalIterator;
 use lsmlab_engine::key::{internal_key, SeqNo, ValueKind};
@@ -80,6 +80,7 @@ fn kernel(c: &mut Criterion) {
                 &mut input,
                 &mut filter,
                 &|_: &[u8], _: SeqNo| false,
+                DropContext::none(),
                 &spec,
                 &mut || n.next().unwrap(),
             )

@@ -8,8 +8,9 @@
 //! entry = kind u8 | varint key_len | key | [varint value_len | value]
 //! ```
 //!
-//! The value part is absent for a tombstone. Entry `i` gets sequence
-//! `first_seq + i`.
+//! The value part is absent for a tombstone; for a range deletion (kind 4)
+//! the key is the start and the value the exclusive end, and start < end.
+//! Entry `i` gets sequence `first_seq + i`.
 
 use std::fmt;
 use std::ops::Range;
@@ -101,6 +102,19 @@ impl WriteBatch {
         self.push(ValueKind::Tombstone, key, &[]);
     }
 
+    /// Records a merge operand for `key` (combined by the database's merge
+    /// operator).
+    pub fn merge(&mut self, key: &[u8], operand: &[u8]) {
+        self.push(ValueKind::Merge, key, operand);
+    }
+
+    /// Deletes every key in `[start, end)` (nothing when `start >= end`).
+    pub fn delete_range(&mut self, start: &[u8], end: &[u8]) {
+        if start < end {
+            self.push(ValueKind::RangeDelete, start, end);
+        }
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -136,13 +150,14 @@ impl WriteBatch {
     }
 
     /// Key and value bytes as the caller wrote them: a delete counts its key,
-    /// an expiring value does not count its expiry time.
+    /// a range deletion its two bounds, an expiring value does not count its
+    /// expiry time.
     pub fn user_bytes(&self) -> u64 {
         self.iter()
             .map(|(kind, key, value)| {
                 let value_len = match kind {
                     ValueKind::Tombstone => 0,
-                    ValueKind::Value => value.len(),
+                    ValueKind::Value | ValueKind::RangeDelete | ValueKind::Merge => value.len(),
                     ValueKind::ValueWithExpiry => value.len().saturating_sub(EXPIRY_LEN),
                 };
                 (key.len() + value_len) as u64
@@ -212,12 +227,18 @@ impl WriteBatch {
                 .ok_or_else(|| bad(format!("entry {i} at offset {at} has a truncated key")))?;
             let value = match kind {
                 ValueKind::Tombstone => &[][..],
-                ValueKind::Value | ValueKind::ValueWithExpiry => {
-                    d.length_prefixed().ok_or_else(|| {
-                        bad(format!("entry {i} at offset {at} has a truncated value"))
-                    })?
-                }
+                ValueKind::Value
+                | ValueKind::ValueWithExpiry
+                | ValueKind::RangeDelete
+                | ValueKind::Merge => d.length_prefixed().ok_or_else(|| {
+                    bad(format!("entry {i} at offset {at} has a truncated value"))
+                })?,
             };
+            if kind == ValueKind::RangeDelete && key >= value {
+                return Err(bad(format!(
+                    "entry {i} at offset {at}: range deletion start is not below its end"
+                )));
+            }
             if kind == ValueKind::ValueWithExpiry && value.len() < EXPIRY_LEN {
                 return Err(bad(format!(
                     "entry {i} at offset {at}: expiring value of {} bytes lacks its expiry time",
@@ -256,25 +277,31 @@ mod tests {
         b.delete(b"banana");
         b.put_with_expiry(b"cherry", b"dark", 5_000);
         b.put(b"", b"");
+        b.delete_range(b"d", b"f");
         b
     }
 
     #[test]
     fn entries_keep_their_order_kind_and_bytes() {
         let b = sample();
-        assert_eq!(b.len(), 4);
+        assert_eq!(b.len(), 5);
         let got: Vec<_> = b.iter().collect();
         assert_eq!(got[0], (ValueKind::Value, &b"apple"[..], &b"red"[..]));
         assert_eq!(got[1], (ValueKind::Tombstone, &b"banana"[..], &b""[..]));
         assert_eq!(got[2].0, ValueKind::ValueWithExpiry);
         assert_eq!(decode_expiring_value(got[2].2), Some((5_000, &b"dark"[..])));
         assert_eq!(got[3], (ValueKind::Value, &b""[..], &b""[..]));
+        assert_eq!(got[4], (ValueKind::RangeDelete, &b"d"[..], &b"f"[..]));
+        let mut empty = WriteBatch::new();
+        empty.delete_range(b"f", b"d");
+        assert!(empty.is_empty(), "an empty range writes nothing");
     }
 
     #[test]
     fn user_bytes_count_what_the_caller_wrote() {
-        // apple+red, banana, cherry+dark (expiry not counted), empty put.
-        assert_eq!(sample().user_bytes(), 5 + 3 + 6 + 6 + 4);
+        // apple+red, banana, cherry+dark (expiry not counted), empty put,
+        // the range's two bounds.
+        assert_eq!(sample().user_bytes(), 5 + 3 + 6 + 6 + 4 + 2);
         assert_eq!(WriteBatch::new().user_bytes(), 0);
     }
 
@@ -313,21 +340,24 @@ mod tests {
         trailing.push(0);
         assert!(decode_err(&trailing).contains("1 trailing bytes"));
         let mut more_entries = good.clone();
-        more_entries[8] = 5;
-        assert!(decode_err(&more_entries).contains("header says 5 entries, payload holds 4"));
+        more_entries[8] = 6;
+        assert!(decode_err(&more_entries).contains("header says 6 entries, payload holds 5"));
         let mut fewer_entries = good.clone();
-        fewer_entries[8] = 3;
-        assert!(decode_err(&fewer_entries).contains("trailing bytes after 3 entries"));
+        fewer_entries[8] = 4;
+        assert!(decode_err(&fewer_entries).contains("trailing bytes after 4 entries"));
+        let mut backwards = WriteBatch::new();
+        backwards.push(ValueKind::RangeDelete, b"z", b"a");
+        assert!(decode_err(&backwards.encode(1)).contains("not below its end"));
         let mut short_expiry = WriteBatch::new();
         short_expiry.push(ValueKind::ValueWithExpiry, b"k", b"1234567");
         assert!(decode_err(&short_expiry.encode(1)).contains("lacks its expiry"));
-        assert!(decode_err(&sample().encode(MAX_SEQ - 2)).contains("exceed the maximum"));
-        assert!(WriteBatch::decode(&sample().encode(MAX_SEQ - 3), Path::new(FILE)).is_ok());
+        assert!(decode_err(&sample().encode(MAX_SEQ - 3)).contains("exceed the maximum"));
+        assert!(WriteBatch::decode(&sample().encode(MAX_SEQ - 4), Path::new(FILE)).is_ok());
     }
 
     fn arb_batch() -> impl Strategy<Value = WriteBatch> {
         let entry = (
-            0u8..3,
+            0u8..5,
             prop::collection::vec(any::<u8>(), 0..24),
             prop::collection::vec(any::<u8>(), 0..200),
             any::<u64>(),
@@ -338,6 +368,8 @@ mod tests {
                 match kind {
                     0 => b.delete(&key),
                     1 => b.put(&key, &value),
+                    2 => b.delete_range(&key, &value),
+                    3 => b.merge(&key, &value),
                     _ => b.put_with_expiry(&key, &value, expiry),
                 }
             }

@@ -26,6 +26,14 @@ pub enum ValueKind {
     /// A value that reads as absent once the clock passes its expiry time;
     /// the value bytes start with the expiry time in ms (u64 LE).
     ValueWithExpiry = 2,
+    /// A merge operand: combined with the older versions of the key by the
+    /// database's merge operator (see [`crate::merge_op`]).
+    Merge = 3,
+    /// A range tombstone `[user_key, end)`: in a write batch its value is
+    /// the exclusive end key. Never an entry of a data block or a memtable's
+    /// point list: range tombstones live apart (see [`crate::range_del`]);
+    /// file bounds that come from a range tombstone carry this kind.
+    RangeDelete = 4,
 }
 
 impl ValueKind {
@@ -35,13 +43,15 @@ impl ValueKind {
             0 => Some(ValueKind::Tombstone),
             1 => Some(ValueKind::Value),
             2 => Some(ValueKind::ValueWithExpiry),
+            3 => Some(ValueKind::Merge),
+            4 => Some(ValueKind::RangeDelete),
             _ => None,
         }
     }
 
     /// The kind used when seeking: sorts before every other kind of the same
     /// `(user_key, seq)` because the trailer is compared descending.
-    pub const SEEK: ValueKind = ValueKind::ValueWithExpiry;
+    pub const SEEK: ValueKind = ValueKind::RangeDelete;
 }
 
 /// Appends the internal-key encoding of `(user_key, seq, kind)` to `out`.

@@ -4,6 +4,8 @@
 use std::cmp::Ordering;
 
 use crate::key::{self, SeqNo, ValueKind};
+use crate::range_del::{FragmentedTombstones, RangeTombstone};
+use std::sync::OnceLock;
 
 /// Bookkeeping bytes charged per entry, so tiny entries still fill a buffer.
 const ENTRY_OVERHEAD: u64 = 16;
@@ -53,6 +55,11 @@ pub struct Memtable {
     /// INVARIANT: the sum of internal key and value lengths plus a fixed
     /// per-entry overhead, over every `add`.
     approximate_bytes: u64,
+    /// Range tombstones, in the order written (apart from the skiplist: a
+    /// range is not a point in it).
+    range_dels: Vec<RangeTombstone>,
+    /// `range_dels` fragmented, built by the first read after a change.
+    fragmented: OnceLock<FragmentedTombstones>,
 }
 
 impl Default for Memtable {
@@ -65,6 +72,8 @@ impl Default for Memtable {
             height: 1,
             rng: 0x9E37_79B9_7F4A_7C15,
             approximate_bytes: 0,
+            range_dels: Vec::new(),
+            fragmented: OnceLock::new(),
         }
     }
 }
@@ -187,10 +196,17 @@ impl Memtable {
     }
 
     /// Inserts one entry. An entry with the same internal key (same user
-    /// key, sequence and kind) replaces the value of the one held.
+    /// key, sequence and kind) replaces the value of the one held. A
+    /// `RangeDelete` entry is the range tombstone `[user_key, value)`.
     pub fn add(&mut self, seq: SeqNo, kind: ValueKind, user_key: &[u8], value: &[u8]) {
         let key_len = user_key.len() + key::TRAILER_LEN;
         self.approximate_bytes += key_len as u64 + value.len() as u64 + ENTRY_OVERHEAD;
+        if kind == ValueKind::RangeDelete {
+            self.range_dels
+                .push(RangeTombstone::new(user_key, value, seq));
+            self.fragmented = OnceLock::new();
+            return;
+        }
         let trailer = key::trailer_of(seq, kind);
         let before = |k: &[u8]| key::compare_parts(k, user_key, trailer) == Ordering::Less;
         let prev = self.predecessors(before);
@@ -247,14 +263,25 @@ impl Memtable {
         self.approximate_bytes
     }
 
-    /// Number of entries (every version counts).
+    /// Number of entries (every version counts; range tombstones too).
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.nodes.len() + self.range_dels.len()
     }
 
     /// True when nothing has been written.
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.nodes.is_empty() && self.range_dels.is_empty()
+    }
+
+    /// The range tombstones, in the order written.
+    pub fn range_tombstones(&self) -> &[RangeTombstone] {
+        &self.range_dels
+    }
+
+    /// The range tombstones, fragmented for reads.
+    pub fn fragmented_range_tombstones(&self) -> &FragmentedTombstones {
+        self.fragmented
+            .get_or_init(|| FragmentedTombstones::new(self.range_dels.iter().cloned()))
     }
 
     /// Every entry in internal-key order.

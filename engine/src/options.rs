@@ -3,6 +3,7 @@
 
 use crate::compaction::CompactionOptions;
 use crate::error::{Error, Result};
+use crate::merge_op::MergeOperatorChoice;
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -126,6 +127,11 @@ pub struct Options {
     pub delayed_write_rate: u64,
     /// The compaction policy and its parameters.
     pub compaction: CompactionOptions,
+    /// How `merge` operands combine: none (merges are refused), `add`
+    /// (u64 counters), `append` (byte strings) or a user's
+    /// [`crate::merge_op::MergeOperator`].
+    /// Same as `merge_operator` in RocksDB. Default none.
+    pub merge_operator: MergeOperatorChoice,
     /// Bytes of SSTable blocks kept in an LRU block cache; 0 = no cache
     /// (every block a read touches comes from storage).
     /// Same as the capacity of RocksDB's `block_cache`. Default 0.
@@ -175,6 +181,7 @@ impl Default for Options {
             hard_pending_compaction_bytes: 16 << 30,
             delayed_write_rate: MIB,
             compaction: CompactionOptions::default(),
+            merge_operator: MergeOperatorChoice::None,
             block_cache_size: 0,
             cache_index_and_filter_blocks: false,
             paranoid_checks: false,

@@ -66,6 +66,32 @@ impl Model {
         self.map.remove(k);
     }
 
+    /// Applies an `add` merge operand: the value as a u64 counter (a value
+    /// that is not 8 bytes, or expired, counts as 0) plus `n`, not expiring.
+    pub fn merge_add(&mut self, k: &[u8], n: u64, now_ms: u64) {
+        let base = self
+            .get(k, now_ms)
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map_or(0, u64::from_le_bytes);
+        self.map.insert(
+            k.to_vec(),
+            (base.wrapping_add(n).to_le_bytes().to_vec(), None),
+        );
+    }
+
+    /// Deletes every key in `[lo, hi)`.
+    pub fn delete_range(&mut self, lo: &[u8], hi: &[u8]) {
+        let doomed: Vec<Vec<u8>> = self
+            .map
+            .range(lo.to_vec()..)
+            .take_while(|(k, _)| k.as_slice() < hi)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in doomed {
+            self.map.remove(&k);
+        }
+    }
+
     pub fn get(&self, k: &[u8], now_ms: u64) -> Option<Vec<u8>> {
         let (v, exp) = self.map.get(k)?;
         exp.is_none_or(|e| e > now_ms).then(|| v.clone())

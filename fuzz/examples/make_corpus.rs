@@ -9,6 +9,8 @@ use std::sync::Arc;
 use lsmlab_engine::compaction::CompactionOptions;
 use lsmlab_engine::fs::{Fs, MemFs};
 use lsmlab_engine::log::read_log;
+use lsmlab_engine::range_del::RangeTombstone;
+use lsmlab_engine::sst::range_del_block;
 use lsmlab_engine::sst::format::{Footer, FOOTER_LEN};
 use lsmlab_engine::{Db, Env, Options, VirtualClock};
 use lsmlab_workloads::{write_trace, WorkloadSpec};
@@ -123,6 +125,17 @@ fn main() {
         let name = p.file_name().unwrap().to_str().unwrap().to_string();
         put(&root.join("spec_parser"), &name, None, &text);
     }
+
+    // Range-deletion blocks: overlapping tombstones, and one cut at a
+    // key's successor (`k ++ [0]`) as the kernel writes them.
+    let out = root.join("range_del_block");
+    let overlapping = [
+        RangeTombstone::new(b"key0010", b"key0050", 7),
+        RangeTombstone::new(b"key0030", b"key0090", 12),
+    ];
+    put(&out, "overlapping", None, &range_del_block::encode(&overlapping));
+    let cut = [RangeTombstone::new(b"key0001", b"key0004\0", 3)];
+    put(&out, "cut", None, &range_del_block::encode(&cut));
 
     for preset in ["uniform", "timeseries", "ycsb-e"] {
         let mut spec = WorkloadSpec::preset(preset).unwrap();

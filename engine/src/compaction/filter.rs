@@ -57,7 +57,7 @@ impl<'a> EntryFilter<'a> {
     }
 
     /// Index of the stripe holding `seq`: the number of snapshots below it.
-    fn stripe(&self, seq: SeqNo) -> usize {
+    pub(crate) fn stripe(&self, seq: SeqNo) -> usize {
         self.snapshots.partition_point(|&s| s < seq)
     }
 

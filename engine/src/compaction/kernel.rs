@@ -7,6 +7,20 @@
 //! more than `max_grandparent_files` files of the level below the output,
 //! and at fixed `split_points` (shard boundaries).
 //! Cuts fall only between user keys, so all versions of a key share a file.
+//!
+//! Merge operands of a key in one snapshot stripe are combined: into a
+//! full value on the value or deletion below them in the stripe (or on
+//! nothing, when nothing older can exist anywhere), else into one operand.
+//! A value with an expiry stops the combining (whether it is the base
+//! depends on when it is read).
+//!
+//! Range tombstones come in beside the entries ([`DropContext`]). A point
+//! entry is dropped when an input range tombstone newer than it lies in the
+//! same snapshot stripe; of a fragment's tombstones only the newest per
+//! stripe stays, and the one in the oldest stripe goes when nothing outside
+//! the merge can hold older data in its range. Survivors are written to the
+//! output tables, cut where the tables are cut: a table ending at user key
+//! `k` takes the tombstones' parts below `k ++ [0]`, the next the rest.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,6 +31,8 @@ use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
+use crate::merge_op::MergeOperator;
+use crate::range_del::{self, Fragment, FragmentedTombstones, RangeTombstone};
 use crate::sst::{TableBuilder, TableOptions, TableSummary};
 use crate::version::{sst_file_name, FileMeta};
 
@@ -122,6 +138,142 @@ impl GrandparentCut<'_> {
     }
 }
 
+/// `(lo, hi, seq)`: whether data outside a merge may hold a version older
+/// than `seq` of a key in `[lo, hi)`.
+pub type OlderInRange<'a> = &'a dyn Fn(&[u8], &[u8], SeqNo) -> bool;
+
+/// What the drop rules need beside the entries: the inputs' range
+/// tombstones, whether data outside the merge lies under a range, and the
+/// merge operator that combines operands.
+pub struct DropContext<'a> {
+    /// Every range tombstone of the inputs, in any order.
+    pub range_tombstones: Vec<RangeTombstone>,
+    /// `older_data_in_range(lo, hi, seq)`: whether data outside the merge
+    /// may hold a version older than `seq` of a key in `[lo, hi)`.
+    pub older_data_in_range: OlderInRange<'a>,
+    /// Combines merge operands; a merge meeting operands without one fails.
+    pub merge_operator: Option<&'a dyn MergeOperator>,
+    /// `data_between(user_key, lo, hi)`: whether data outside the merge may
+    /// hold a version of the key with a sequence in `[lo, hi]` (runs of
+    /// tiered policies interleave in time). Operands are combined only over
+    /// sequence spans no outside version falls in.
+    pub data_between: &'a dyn Fn(&[u8], SeqNo, SeqNo) -> bool,
+}
+
+impl DropContext<'static> {
+    /// No range tombstones and no merge operator.
+    pub fn none() -> Self {
+        DropContext {
+            range_tombstones: Vec::new(),
+            older_data_in_range: &|_, _, _| true,
+            merge_operator: None,
+            data_between: &|_, _, _| true,
+        }
+    }
+}
+
+/// The range tombstones a merge writes out, handed to output tables in key
+/// order as the tables are cut.
+struct RangeDelOutput {
+    /// INVARIANT: disjoint, in key order.
+    frags: Vec<Fragment>,
+    /// The first fragment not wholly written yet.
+    next: usize,
+    /// Everything below this key has been written (`None`: nothing yet).
+    written_below: Option<Vec<u8>>,
+}
+
+impl RangeDelOutput {
+    /// True when some part of a fragment is still to be written.
+    fn pending(&self) -> bool {
+        self.next < self.frags.len()
+    }
+
+    /// Writes the parts of the fragments below `upto` (`None`: all of them)
+    /// not written yet into `builder`; returns how many tombstones it wrote.
+    fn write_below(&mut self, builder: &mut TableBuilder, upto: Option<&[u8]>) -> Result<u64> {
+        let mut written = 0;
+        while let Some(f) = self.frags.get(self.next) {
+            let start = match &self.written_below {
+                Some(w) if w.as_slice() > f.start.as_slice() => w.as_slice(),
+                _ => f.start.as_slice(),
+            };
+            let end = match upto {
+                Some(u) if u < f.end.as_slice() => u,
+                _ => f.end.as_slice(),
+            };
+            if start < end {
+                for &seq in &f.seqs {
+                    builder.add_range_tombstone(RangeTombstone::new(start, end, seq))?;
+                    written += 1;
+                }
+            }
+            if end < f.end.as_slice() {
+                break;
+            }
+            self.next += 1;
+        }
+        self.written_below = upto.map(<[u8]>::to_vec);
+        Ok(written)
+    }
+}
+
+/// The input's range tombstones that survive the drop rules, and the
+/// count of those dropped.
+fn surviving_range_dels(
+    input: &FragmentedTombstones,
+    filter: &EntryFilter<'_>,
+    older_data_elsewhere: OlderInRange<'_>,
+) -> (Vec<Fragment>, u64) {
+    let mut dropped = 0;
+    let mut out: Vec<Fragment> = Vec::with_capacity(input.fragments().len());
+    for f in input.fragments() {
+        let mut seqs = Vec::with_capacity(f.seqs.len());
+        let mut last_stripe = usize::MAX;
+        // Newest first: the first of a stripe hides all the others in it.
+        for &seq in &f.seqs {
+            let stripe = filter.stripe(seq);
+            if stripe == last_stripe {
+                dropped += 1;
+                continue;
+            }
+            last_stripe = stripe;
+            if stripe == 0 && !older_data_elsewhere(&f.start, &f.end, seq) {
+                dropped += 1;
+                continue;
+            }
+            seqs.push(seq);
+        }
+        match out.last_mut() {
+            _ if seqs.is_empty() => {}
+            // Dropping may leave neighbours alike: join them again.
+            Some(last) if last.end == f.start && last.seqs == seqs => last.end = f.end.clone(),
+            _ => out.push(Fragment {
+                start: f.start.clone(),
+                end: f.end.clone(),
+                seqs,
+            }),
+        }
+    }
+    (out, dropped)
+}
+
+/// True when an input range tombstone newer than `(user_key, seq)` lies in
+/// its snapshot stripe: no reader can see the entry.
+fn hidden_by_range_del(
+    input: &FragmentedTombstones,
+    filter: &EntryFilter<'_>,
+    user_key: &[u8],
+    seq: SeqNo,
+) -> bool {
+    // The oldest covering tombstone newer than the entry is the one most
+    // likely to share its stripe (stripes only grow with the sequence).
+    input
+        .fragment_at(user_key)
+        .and_then(|f| f.seqs.iter().copied().rev().find(|&t| t > seq))
+        .is_some_and(|t| filter.stripe(t) == filter.stripe(seq))
+}
+
 struct OpenOutput {
     builder: TableBuilder,
     number: u64,
@@ -132,12 +284,14 @@ struct OpenOutput {
 ///
 /// `older_data_elsewhere(user_key, seq)` says whether data not in `input`
 /// may hold a version of the key older than `seq` (then tombstones stay).
-/// `next_file_number` allocates output file numbers. On error, the tables
-/// already written are removed (best effort) and nothing is returned.
+/// `ctx` holds the inputs' range tombstones and the merge operator. `next_file_number`
+/// allocates output file numbers. On error, the tables already written are
+/// removed (best effort) and nothing is returned.
 pub fn merge(
     input: &mut dyn InternalIterator,
     filter: &mut EntryFilter<'_>,
     older_data_elsewhere: &dyn Fn(&[u8], SeqNo) -> bool,
+    ctx: DropContext<'_>,
     out: &OutputSpec<'_>,
     next_file_number: &mut dyn FnMut() -> u64,
 ) -> Result<MergeOutput> {
@@ -147,6 +301,7 @@ pub fn merge(
         input,
         filter,
         older_data_elsewhere,
+        ctx,
         out,
         next_file_number,
         &mut result,
@@ -161,30 +316,207 @@ pub fn merge(
     Ok(result)
 }
 
+/// Writes the survivors to output tables, cutting them as the module doc
+/// says.
+struct Sink<'a, 'o> {
+    out: &'a OutputSpec<'o>,
+    cut: GrandparentCut<'a>,
+    /// RocksDB's cut rules, when the job has them.
+    cutter: Option<OutputCutter<'a>>,
+    /// The next of `out.split_points` the current output may not reach.
+    next_split: usize,
+    current: Option<OpenOutput>,
+    last_user_key: Vec<u8>,
+    range_out: RangeDelOutput,
+}
+
+impl Sink<'_, '_> {
+    /// Appends one entry (in internal-key order after the previous one).
+    fn add(
+        &mut self,
+        ikey: &[u8],
+        value: &[u8],
+        next_file_number: &mut dyn FnMut() -> u64,
+        result: &mut MergeOutput,
+        created: &mut Vec<u64>,
+    ) -> Result<()> {
+        let user_key = key::user_key(ikey);
+        let new_user_key = self.current.is_none() || self.last_user_key != user_key;
+        if new_user_key {
+            let open_size = self.current.as_ref().map(|o| o.builder.estimated_size());
+            let rule_cut = self
+                .cutter
+                .as_mut()
+                .is_some_and(|c| c.should_stop_before(ikey, open_size));
+            let mut at_split = false;
+            while self
+                .out
+                .split_points
+                .get(self.next_split)
+                .is_some_and(|p| p.as_slice() <= user_key)
+            {
+                self.next_split += 1;
+                at_split = self.current.is_some();
+            }
+            if let Some(open) = &self.current {
+                let full = self
+                    .out
+                    .max_file_size
+                    .is_some_and(|max| open.builder.estimated_size() >= max);
+                if full || rule_cut || at_split || self.cut.exceeded_by(user_key) {
+                    let mut open = self.current.take().expect("checked above");
+                    let below = range_del::successor(&self.last_user_key);
+                    result.stats.keys_out += self
+                        .range_out
+                        .write_below(&mut open.builder, Some(&below))?;
+                    finish_output(open, self.out, result)?;
+                    if let Some(c) = self.cutter.as_mut() {
+                        c.on_cut(ikey);
+                    }
+                }
+            }
+            if self.current.is_none() {
+                self.open(next_file_number, created)?;
+                self.cut.begin_output(user_key);
+            }
+            self.last_user_key.clear();
+            self.last_user_key.extend_from_slice(user_key);
+        }
+        let open = self.current.as_mut().expect("opened above");
+        open.builder.add(ikey, value)?;
+        result.stats.keys_out += 1;
+        Ok(())
+    }
+
+    fn open(
+        &mut self,
+        next_file_number: &mut dyn FnMut() -> u64,
+        created: &mut Vec<u64>,
+    ) -> Result<()> {
+        let number = next_file_number();
+        let path = self.out.dir.join(sst_file_name(number));
+        let file = self.out.fs.create(&path)?;
+        created.push(number);
+        let mut builder = TableBuilder::new(file, path, self.out.table_options);
+        builder.set_origin(number, self.out.db_identity);
+        self.current = Some(OpenOutput { builder, number });
+        Ok(())
+    }
+
+    /// Writes the range tombstones left and finishes the last table.
+    fn finish(
+        mut self,
+        next_file_number: &mut dyn FnMut() -> u64,
+        result: &mut MergeOutput,
+        created: &mut Vec<u64>,
+    ) -> Result<()> {
+        if self.current.is_none() && self.range_out.pending() {
+            // Only range tombstones survive (or remain): a table of its own.
+            self.open(next_file_number, created)?;
+        }
+        if let Some(mut open) = self.current.take() {
+            result.stats.keys_out += self.range_out.write_below(&mut open.builder, None)?;
+            finish_output(open, self.out, result)?;
+        }
+        Ok(())
+    }
+}
+
+/// Merge operands of one key in one snapshot stripe, newest first, held
+/// back until what lies below them in the stripe is known.
+struct PendingMerge {
+    user_key: Vec<u8>,
+    stripe: usize,
+    /// `(seq, operand)`, newest first.
+    operands: Vec<(SeqNo, Vec<u8>)>,
+}
+
+impl PendingMerge {
+    fn refs(&self) -> Vec<&[u8]> {
+        self.operands
+            .iter()
+            .rev()
+            .map(|(_, v)| v.as_slice())
+            .collect()
+    }
+
+    /// The entries the operands become: one full value on `base` when the
+    /// bottom is known (`Some(base)`), else one combined operand, or all of
+    /// them when the operator cannot combine them without a base.
+    /// `combine` false keeps every operand apart (another version of the
+    /// key lies between them outside the merge).
+    fn resolve(
+        self,
+        op: &dyn MergeOperator,
+        base: Option<Option<&[u8]>>,
+        combine: bool,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let newest = self.operands[0].0;
+        let refs = self.refs();
+        let combined = match base {
+            _ if !combine => None,
+            Some(base) => Some((ValueKind::Value, op.full_merge(&self.user_key, base, &refs))),
+            None if refs.len() == 1 => None,
+            None => op
+                .partial_merge(&self.user_key, &refs)
+                .map(|v| (ValueKind::Merge, v)),
+        };
+        match combined {
+            Some((kind, v)) => vec![(key::internal_key(&self.user_key, newest, kind), v)],
+            None => self
+                .operands
+                .into_iter()
+                .map(|(seq, v)| (key::internal_key(&self.user_key, seq, ValueKind::Merge), v))
+                .collect(),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn merge_inner(
     input: &mut dyn InternalIterator,
     filter: &mut EntryFilter<'_>,
     older_data_elsewhere: &dyn Fn(&[u8], SeqNo) -> bool,
+    mut ctx: DropContext<'_>,
     out: &OutputSpec<'_>,
     next_file_number: &mut dyn FnMut() -> u64,
     result: &mut MergeOutput,
     created: &mut Vec<u64>,
 ) -> Result<()> {
-    let mut cut = GrandparentCut {
-        files: out.grandparents,
-        limit: out.max_grandparent_files,
-        start: 0,
-        end: 0,
-    };
-    let mut cutter = out.output_cut.map(|rule| {
-        let target = out.max_file_size.unwrap_or(u64::MAX);
-        OutputCutter::new(rule, target, out.grandparents)
-    });
-    let mut current: Option<OpenOutput> = None;
-    // The next split point the current output may not reach.
-    let mut next_split = 0usize;
-    let mut last_user_key: Vec<u8> = Vec::new();
     let mut tombstone_key: Vec<u8> = Vec::new();
+    let range_in_count = ctx.range_tombstones.len() as u64;
+    let range_in = FragmentedTombstones::new(std::mem::take(&mut ctx.range_tombstones));
+    let (frags, range_dropped) = surviving_range_dels(&range_in, filter, ctx.older_data_in_range);
+    result.stats.keys_in += range_in_count;
+    result.stats.dropped_tombstones += range_dropped;
+    let mut sink = Sink {
+        out,
+        cut: GrandparentCut {
+            files: out.grandparents,
+            limit: out.max_grandparent_files,
+            start: 0,
+            end: 0,
+        },
+        cutter: out.output_cut.map(|rule| {
+            let target = out.max_file_size.unwrap_or(u64::MAX);
+            OutputCutter::new(rule, target, out.grandparents)
+        }),
+        next_split: 0,
+        current: None,
+        last_user_key: Vec::new(),
+        range_out: RangeDelOutput {
+            frags,
+            next: 0,
+            written_below: None,
+        },
+    };
+    let mut pending: Option<PendingMerge> = None;
+    let no_operator = || {
+        Error::InvalidArgument(format!(
+            "{}: merge operands to compact but no merge_operator is set",
+            out.dir.display()
+        ))
+    };
 
     input.seek_to_first()?;
     while input.valid() {
@@ -193,7 +525,72 @@ fn merge_inner(
             Error::corruption(out.dir, "merge input holds a malformed internal key")
         })?;
         result.stats.keys_in += 1;
-        let decision = filter.decide(&parsed, input.value(), older_data_elsewhere);
+        if parsed.kind == ValueKind::RangeDelete {
+            return Err(Error::corruption(
+                out.dir,
+                "merge input holds a range tombstone among its point entries",
+            ));
+        }
+        let hidden = |filter: &EntryFilter<'_>| {
+            !range_in.is_empty()
+                && hidden_by_range_del(&range_in, filter, parsed.user_key, parsed.seq)
+        };
+        if let Some(p) = pending.take() {
+            let op = ctx.merge_operator.ok_or_else(no_operator)?;
+            if p.user_key == parsed.user_key && p.stripe == filter.stripe(parsed.seq) {
+                // Below operands in their stripe: combine. The filter still
+                // sees the entry (it calls it shadowed) to keep its state.
+                let _ = filter.decide(&parsed, input.value(), older_data_elsewhere);
+                let is_hidden = hidden(filter);
+                let base = match parsed.kind {
+                    _ if is_hidden => Some(None),
+                    ValueKind::Tombstone => Some(None),
+                    ValueKind::Value => Some(Some(input.value())),
+                    ValueKind::Merge => {
+                        let mut p = p;
+                        p.operands.push((parsed.seq, input.value().to_vec()));
+                        pending = Some(p);
+                        result.stats.dropped_shadowed += 1;
+                        input.next()?;
+                        continue;
+                    }
+                    // A value that may expire stays as it is: whether it is
+                    // the operands' base depends on when they are read.
+                    _ => None,
+                };
+                // Another version between the base and the operands, outside
+                // the merge: keep everything as it is.
+                let newest = p.operands[0].0;
+                let combine = !(ctx.data_between)(parsed.user_key, parsed.seq, newest);
+                let barrier = base.is_none() || !combine;
+                for (k, v) in p.resolve(op, base, combine) {
+                    sink.add(&k, &v, next_file_number, result, created)?;
+                }
+                if barrier && !is_hidden {
+                    sink.add(ikey, input.value(), next_file_number, result, created)?;
+                } else {
+                    result.stats.dropped_shadowed += 1;
+                }
+                input.next()?;
+                continue;
+            }
+            // The operands reach the bottom of their stripe: a full value
+            // when nothing older can exist anywhere.
+            flush_pending(
+                p,
+                op,
+                older_data_elsewhere,
+                &ctx,
+                &mut sink,
+                next_file_number,
+                result,
+                created,
+            )?;
+        }
+        let mut decision = filter.decide(&parsed, input.value(), older_data_elsewhere);
+        if matches!(decision, Decision::Keep | Decision::KeepAsTombstone) && hidden(filter) {
+            decision = Decision::Drop(DropCause::Shadowed);
+        }
         let (write_key, write_value): (&[u8], &[u8]) = match decision {
             Decision::Drop(cause) => {
                 match cause {
@@ -209,6 +606,16 @@ fn merge_inner(
                 input.next()?;
                 continue;
             }
+            Decision::Keep if parsed.kind == ValueKind::Merge => {
+                ctx.merge_operator.ok_or_else(no_operator)?;
+                pending = Some(PendingMerge {
+                    user_key: parsed.user_key.to_vec(),
+                    stripe: filter.stripe(parsed.seq),
+                    operands: vec![(parsed.seq, input.value().to_vec())],
+                });
+                input.next()?;
+                continue;
+            }
             Decision::Keep => (ikey, input.value()),
             Decision::KeepAsTombstone => {
                 tombstone_key.clear();
@@ -221,54 +628,45 @@ fn merge_inner(
                 (&tombstone_key, &[])
             }
         };
-
-        let new_user_key = current.is_none() || last_user_key != parsed.user_key;
-        if new_user_key {
-            let open_size = current.as_ref().map(|o| o.builder.estimated_size());
-            let rule_cut = cutter
-                .as_mut()
-                .is_some_and(|c| c.should_stop_before(ikey, open_size));
-            let mut at_split = false;
-            while out
-                .split_points
-                .get(next_split)
-                .is_some_and(|p| p.as_slice() <= parsed.user_key)
-            {
-                next_split += 1;
-                at_split = current.is_some();
-            }
-            if let Some(open) = &current {
-                let full = out
-                    .max_file_size
-                    .is_some_and(|max| open.builder.estimated_size() >= max);
-                if full || rule_cut || at_split || cut.exceeded_by(parsed.user_key) {
-                    let open = current.take().expect("checked above");
-                    finish_output(open, out, result)?;
-                    if let Some(c) = cutter.as_mut() {
-                        c.on_cut(ikey);
-                    }
-                }
-            }
-            if current.is_none() {
-                let number = next_file_number();
-                let path = out.dir.join(sst_file_name(number));
-                let file = out.fs.create(&path)?;
-                created.push(number);
-                cut.begin_output(parsed.user_key);
-                let mut builder = TableBuilder::new(file, path, out.table_options);
-                builder.set_origin(number, out.db_identity);
-                current = Some(OpenOutput { builder, number });
-            }
-            last_user_key.clear();
-            last_user_key.extend_from_slice(parsed.user_key);
-        }
-        let open = current.as_mut().expect("opened above");
-        open.builder.add(write_key, write_value)?;
-        result.stats.keys_out += 1;
+        sink.add(write_key, write_value, next_file_number, result, created)?;
         input.next()?;
     }
-    if let Some(open) = current.take() {
-        finish_output(open, out, result)?;
+    if let Some(p) = pending.take() {
+        let op = ctx.merge_operator.ok_or_else(no_operator)?;
+        flush_pending(
+            p,
+            op,
+            older_data_elsewhere,
+            &ctx,
+            &mut sink,
+            next_file_number,
+            result,
+            created,
+        )?;
+    }
+    sink.finish(next_file_number, result, created)
+}
+
+/// Writes operands that reach the bottom of their stripe in the merge: a
+/// full value when nothing older can exist anywhere, else combined into one
+/// operand when no outside version lies between them, else as they are.
+#[allow(clippy::too_many_arguments)]
+fn flush_pending(
+    p: PendingMerge,
+    op: &dyn MergeOperator,
+    older_data_elsewhere: &dyn Fn(&[u8], SeqNo) -> bool,
+    ctx: &DropContext<'_>,
+    sink: &mut Sink<'_, '_>,
+    next_file_number: &mut dyn FnMut() -> u64,
+    result: &mut MergeOutput,
+    created: &mut Vec<u64>,
+) -> Result<()> {
+    let oldest = p.operands.last().expect("at least one").0;
+    let newest = p.operands[0].0;
+    let combine = !(ctx.data_between)(&p.user_key, oldest, newest);
+    let bottom = combine && p.stripe == 0 && !older_data_elsewhere(&p.user_key, oldest);
+    for (k, v) in p.resolve(op, bottom.then_some(None), combine) {
+        sink.add(&k, &v, next_file_number, result, created)?;
     }
     Ok(())
 }

@@ -2,19 +2,26 @@
 //! entries in, output files and drop counts out.
 //!
 //! `merge [max_file_size=SIZE] [grandparent_limit=N] [split_at=K,K]
-//! [snapshots=S,S] [now=MS] [older_elsewhere]` takes input lines, each either an entry
-//! `key#seq[,DEL|,EXP] [expiry_ms]` or `grandparent <fixture file line>`,
-//! and prints one line per output file then the kernel's statistics.
+//! [snapshots=S,S]
+//! [now=MS] [older_elsewhere]` takes input lines, each either an entry
+//! `key#seq[,DEL|,EXP] [expiry_ms]`, a range tombstone `rangedel START END
+//! SEQ`, or `grandparent <fixture file line>`, and prints one line per
+//! output file then the kernel's statistics. A file with range tombstones
+//! also lists them (`| [start,end)#seq`) and its key bounds. With `add`,
+//! the merge operator is `add`, a merge operand is `key#seq,MERGE N`, and
+//! 8-byte values print as counters (`=N`); `interleaved` says data outside
+//! the merge holds versions between any two sequences.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{merge, EntryFilter, OutputSpec};
+use super::{merge, DropContext, EntryFilter, OutputSpec};
 use crate::datadriven::{run_file, Case};
 use crate::fs::{Fs, MemFs};
 use crate::iter::collect_all;
 use crate::key::{self, SeqNo, ValueKind};
 use crate::merge_iter::VecIterator;
+use crate::range_del::RangeTombstone;
 use crate::sst::{Table, TableOptions};
 use crate::version::fixture::{format_key, parse_file, parse_key, parse_size};
 use crate::version::FileMeta;
@@ -23,7 +30,17 @@ fn run_case(case: &Case) -> String {
     assert_eq!(case.command, "merge", "line {}", case.line);
     let mut entries = Vec::new();
     let mut grandparents: Vec<Arc<FileMeta>> = Vec::new();
+    let mut range_tombstones = Vec::new();
     for line in case.input.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("rangedel ") {
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            range_tombstones.push(RangeTombstone::new(
+                f[0].as_bytes(),
+                f[1].as_bytes(),
+                f[2].parse().unwrap(),
+            ));
+            continue;
+        }
         if let Some(rest) = line.strip_prefix("grandparent ") {
             grandparents.push(Arc::new(parse_file(rest).unwrap()));
             continue;
@@ -32,7 +49,11 @@ fn run_case(case: &Case) -> String {
         let ikey = parse_key(parts.next().unwrap()).unwrap();
         let parsed = key::parse_internal_key(&ikey).unwrap();
         let value = match parsed.kind {
-            ValueKind::Tombstone => vec![],
+            ValueKind::Tombstone | ValueKind::RangeDelete => vec![],
+            ValueKind::Merge => {
+                let n: u64 = parts.next().expect("operand").parse().unwrap();
+                n.to_le_bytes().to_vec()
+            }
             ValueKind::Value => b"value".to_vec(),
             ValueKind::ValueWithExpiry => {
                 let at: u64 = parts.next().expect("expiry ms").parse().unwrap();
@@ -76,6 +97,12 @@ fn run_case(case: &Case) -> String {
         &mut VecIterator::new(entries),
         &mut filter,
         &|_: &[u8], _: SeqNo| older_elsewhere,
+        DropContext {
+            range_tombstones,
+            older_data_in_range: &|_: &[u8], _: &[u8], _: SeqNo| older_elsewhere,
+            merge_operator: case.has_arg("add").then_some(&crate::merge_op::AddU64 as _),
+            data_between: &|_: &[u8], _: SeqNo, _: SeqNo| case.has_arg("interleaved"),
+        },
         &spec,
         &mut || next.next().unwrap(),
     )
@@ -87,7 +114,13 @@ fn run_case(case: &Case) -> String {
         let keys: Vec<String> = collect_all(&mut t.iter())
             .unwrap()
             .iter()
-            .map(|(k, _)| format_key(k))
+            .map(|(k, v)| match v.as_slice().try_into() {
+                // With the `add` operator, counters show their value.
+                Ok(n) if case.has_arg("add") => {
+                    format!("{}={}", format_key(k), u64::from_le_bytes(n))
+                }
+                _ => format_key(k),
+            })
             .collect();
         let overlapped = grandparents
             .iter()
@@ -96,6 +129,19 @@ fn run_case(case: &Case) -> String {
         s.push_str(&format!("{:06}: {}", f.number, keys.join(" ")));
         if !grandparents.is_empty() {
             s.push_str(&format!(" (overlaps {overlapped} grandparents)"));
+        }
+        let ranges = t.raw_range_tombstones();
+        if !ranges.is_empty() {
+            let text = |b: &[u8]| String::from_utf8_lossy(b).replace('\0', "\\0");
+            s.push_str(" |");
+            for r in ranges {
+                s.push_str(&format!(" [{},{})#{}", text(&r.start), text(&r.end), r.seq));
+            }
+            s.push_str(&format!(
+                " bounds {}..{}",
+                format_key(&f.smallest),
+                format_key(&f.largest)
+            ));
         }
         s.push('\n');
     }

@@ -33,6 +33,43 @@ pub(crate) fn may_hold_older(
     })
 }
 
+/// True when a file outside `excluded`, anywhere in `version`, may hold a
+/// version older than `seq` of a key in `[lo, hi)`.
+pub(crate) fn may_hold_older_in_range(
+    version: &Version,
+    lo: &[u8],
+    hi: &[u8],
+    seq: SeqNo,
+    excluded: &HashSet<u64>,
+) -> bool {
+    (0..version.num_levels()).any(|level| {
+        version.runs(level).iter().any(|run| {
+            // `overlapping` is inclusive of `hi`: one key too many at most.
+            run.overlapping(lo, hi)
+                .iter()
+                .any(|f| !excluded.contains(&f.number) && f.smallest_seq < seq)
+        })
+    })
+}
+
+/// True when a file outside `excluded`, anywhere in `version`, may hold a
+/// version of `user_key` with a sequence in `[lo, hi]`.
+pub(crate) fn may_hold_between(
+    version: &Version,
+    user_key: &[u8],
+    lo: SeqNo,
+    hi: SeqNo,
+    excluded: &HashSet<u64>,
+) -> bool {
+    (0..version.num_levels()).any(|level| {
+        version.runs(level).iter().any(|run| {
+            run.file_for_key(user_key).is_some_and(|f| {
+                !excluded.contains(&f.number) && f.smallest_seq <= hi && f.largest_seq >= lo
+            })
+        })
+    })
+}
+
 /// What one job did, for callers that asked for it (manual compactions).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct JobReport {

@@ -11,6 +11,8 @@ use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
 use crate::memtable::MemRange;
 use crate::merge_iter::{LevelIterator, MergingIterator};
+use crate::merge_op::MergeOperatorChoice;
+use crate::range_del::{self, FragmentedTombstones, RangeTombstone};
 use crate::sst::{LookupStats, ReadTally, Table, TableReadOptions};
 use crate::version::FileMeta;
 
@@ -18,7 +20,8 @@ use crate::version::FileMeta;
 /// or an expired value.
 fn resolve(kind: ValueKind, stored: Vec<u8>, now_ms: u64) -> Option<Vec<u8>> {
     match kind {
-        ValueKind::Tombstone => None,
+        // A merge operand is resolved by the scan path (see `ScanPlan::run`).
+        ValueKind::Tombstone | ValueKind::RangeDelete | ValueKind::Merge => None,
         ValueKind::Value => Some(stored),
         ValueKind::ValueWithExpiry => match key::decode_expiring_value(&stored) {
             Some((at, v)) if at > now_ms => Some(v.to_vec()),
@@ -65,6 +68,18 @@ impl Db {
                 found
             }
         };
+        if found
+            .as_ref()
+            .is_some_and(|(kind, _)| *kind == ValueKind::Merge)
+        {
+            // Operands: combine every version down to a value or deletion,
+            // as a scan of this one key does.
+            let end = range_del::successor(key);
+            let (mut pairs, scan) = self.scan_at_seq(key, Some(&end), 1, Some(seq))?;
+            stats.blocks_read += scan.blocks_read;
+            stats.cache_hits += scan.cache_hits;
+            return Ok((pairs.pop().map(|(_, v)| v), stats));
+        }
         Ok((found.and_then(|(kind, v)| resolve(kind, v, now)), stats))
     }
 
@@ -186,23 +201,43 @@ impl Inner {
     /// Where a lookup of `user_key` at `seq` finds its answer: in a
     /// memtable, or in the tables that may hold it (opened here, under the
     /// lock, so that a compaction cannot delete a file before it is open).
+    ///
+    /// A range tombstone at `t` covering the key hides the versions older
+    /// than `t`. Everything in a memtable is newer than everything in the
+    /// tables, so a memtable's range tombstone over the key settles the
+    /// lookup without them.
     fn plan_lookup(&mut self, user_key: &[u8], seq: SeqNo) -> Result<Lookup> {
+        let mem_cover = std::iter::once(&self.mem)
+            .chain(self.imm.iter().map(|i| &*i.mem))
+            .filter_map(|m| {
+                m.fragmented_range_tombstones()
+                    .max_covering_seq(user_key, seq)
+            })
+            .max();
+        let hidden = |e: &crate::memtable::MemEntry| mem_cover.is_some_and(|t| e.seq < t);
         if let Some(e) = self.mem.get(user_key, seq) {
-            return Ok(Lookup::InMemory(Some((e.kind, e.value))));
+            return Ok(Lookup::InMemory((!hidden(&e)).then_some((e.kind, e.value))));
         }
         for imm in self.imm.iter().rev() {
             if let Some(e) = imm.mem.get(user_key, seq) {
-                return Ok(Lookup::InMemory(Some((e.kind, e.value))));
+                return Ok(Lookup::InMemory((!hidden(&e)).then_some((e.kind, e.value))));
             }
+        }
+        if mem_cover.is_some() {
+            return Ok(Lookup::InMemory(None));
         }
         let version = self.version.clone();
         let mut levels = Vec::new();
+        let mut range_cover: Option<SeqNo> = None;
         for level in 0..version.num_levels() {
             let mut candidates = Vec::new();
             for run in version.runs(level) {
                 if let Some(f) = run.file_for_key(user_key) {
                     if f.smallest_seq <= seq {
-                        candidates.push((f.largest_seq, self.table(f)?));
+                        let t = self.table(f)?;
+                        let cover = t.range_tombstones().max_covering_seq(user_key, seq);
+                        range_cover = range_cover.max(cover);
+                        candidates.push((f.largest_seq, t));
                     }
                 }
             }
@@ -215,7 +250,10 @@ impl Inner {
         if levels.is_empty() {
             return Ok(Lookup::InMemory(None));
         }
-        Ok(Lookup::Tables(LookupTables { levels }))
+        Ok(Lookup::Tables(LookupTables {
+            levels,
+            range_cover,
+        }))
     }
 
     /// What a scan of `[lo, hi)` reads: copies of the memtables' entries
@@ -227,6 +265,10 @@ impl Inner {
         for imm in self.imm.iter().rev() {
             memtables.push(imm.mem.range_entries(lo, hi, keys_copied));
         }
+        let mut range_tombstones: Vec<RangeTombstone> = Vec::new();
+        for m in std::iter::once(&self.mem).chain(self.imm.iter().map(|i| &*i.mem)) {
+            range_tombstones.extend(m.fragmented_range_tombstones().overlapping(lo, hi));
+        }
         let version = self.version.clone();
         let in_range = |f: &FileMeta| {
             f.largest_user_key() >= lo && hi.is_none_or(|h| f.smallest_user_key() < h)
@@ -236,7 +278,9 @@ impl Inner {
             for run in version.runs(level) {
                 let mut files = Vec::new();
                 for f in run.files().iter().filter(|f| in_range(f)) {
-                    files.push((f.clone(), self.table(f)?));
+                    let t = self.table(f)?;
+                    range_tombstones.extend(t.range_tombstones().overlapping(lo, hi));
+                    files.push((f.clone(), t));
                 }
                 if !files.is_empty() {
                     runs.push(files);
@@ -246,6 +290,8 @@ impl Inner {
         Ok(ScanPlan {
             memtables,
             runs,
+            range_tombstones,
+            merge_operator: self.opts.merge_operator.clone(),
             dir: self.dir.clone(),
         })
     }
@@ -273,6 +319,11 @@ struct ScanPlan {
     memtables: Vec<MemRange>,
     /// Overlapping tables of each sorted run, in key order.
     runs: Vec<Vec<(Arc<FileMeta>, Arc<Table>)>>,
+    /// The range tombstones of the memtables and tables read that intersect
+    /// the range (fragmented when the merge runs, without the lock).
+    range_tombstones: Vec<RangeTombstone>,
+    /// Combines merge operands.
+    merge_operator: MergeOperatorChoice,
     /// For error messages.
     dir: PathBuf,
 }
@@ -313,9 +364,26 @@ impl ScanPlan {
             }
         }
         let mut it = MergingIterator::new(children);
+        let range_dels = FragmentedTombstones::new(self.range_tombstones);
         it.seek(&key::seek_key(lo, key::MAX_SEQ))?;
         let mut out = Vec::new();
         let mut last_key: Option<Vec<u8>> = None;
+        // Merge operands of `last_key` gathered so far, newest first, while
+        // looking for the value or deletion below them.
+        let mut operands: Vec<Vec<u8>> = Vec::new();
+        let merge_op = self.merge_operator.clone();
+        let finish = |user_key: &[u8], operands: &mut Vec<Vec<u8>>, base: Option<&[u8]>| {
+            let op = merge_op.get().ok_or_else(|| {
+                crate::Error::InvalidArgument(format!(
+                    "{}: the database holds merge operands but no merge_operator is set",
+                    self.dir.display()
+                ))
+            })?;
+            let refs: Vec<&[u8]> = operands.iter().rev().map(Vec::as_slice).collect();
+            let v = op.full_merge(user_key, base, &refs);
+            operands.clear();
+            Ok::<_, crate::Error>((user_key.to_vec(), v))
+        };
         while it.valid() && out.len() < limit {
             let parsed = key::parse_internal_key(it.key()).ok_or_else(|| {
                 crate::Error::corruption(&self.dir, "scan met a malformed internal key")
@@ -327,13 +395,40 @@ impl ScanPlan {
                 return Ok(None);
             }
             let seen = last_key.as_deref() == Some(parsed.user_key);
-            if !seen && parsed.seq <= seq {
+            if !seen {
+                if let Some(k) = last_key.as_deref().filter(|_| !operands.is_empty()) {
+                    out.push(finish(k, &mut operands, None)?);
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
+            let collecting = seen && !operands.is_empty();
+            if (!seen || collecting) && parsed.seq <= seq {
                 last_key = Some(parsed.user_key.to_vec());
-                if let Some(v) = resolve(parsed.kind, it.value().to_vec(), now) {
-                    out.push((parsed.user_key.to_vec(), v));
+                let deleted =
+                    !range_dels.is_empty() && range_dels.covers(parsed.user_key, parsed.seq, seq);
+                if deleted {
+                    if collecting {
+                        out.push(finish(parsed.user_key, &mut operands, None)?);
+                    }
+                } else if parsed.kind == ValueKind::Merge {
+                    operands.push(it.value().to_vec());
+                } else {
+                    let v = resolve(parsed.kind, it.value().to_vec(), now);
+                    if collecting {
+                        out.push(finish(parsed.user_key, &mut operands, v.as_deref())?);
+                    } else if let Some(v) = v {
+                        out.push((parsed.user_key.to_vec(), v));
+                    }
                 }
             }
             it.next()?;
+        }
+        if let Some(k) = last_key.as_deref().filter(|_| !operands.is_empty()) {
+            if out.len() < limit {
+                out.push(finish(k, &mut operands, None)?);
+            }
         }
         Ok(Some(out))
     }
@@ -352,6 +447,9 @@ struct LookupTables {
     /// Per level that has any, top down: at most one candidate table per
     /// sorted run, with its largest sequence, newest first.
     levels: Vec<Vec<(SeqNo, Arc<Table>)>>,
+    /// The newest visible range tombstone over the key in those tables:
+    /// versions older than it are deleted.
+    range_cover: Option<SeqNo>,
 }
 
 impl LookupTables {
@@ -378,7 +476,10 @@ impl LookupTables {
                     }
                 }
             }
-            if let Some((_, kind, v)) = best {
+            if let Some((found, kind, v)) = best {
+                if self.range_cover.is_some_and(|t| found < t) {
+                    return Ok(None);
+                }
                 return Ok(Some((kind, v)));
             }
         }

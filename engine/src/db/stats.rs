@@ -73,6 +73,10 @@ pub struct EngineStats {
     pub user_bytes: u64,
     pub puts: u64,
     pub deletes: u64,
+    /// `delete_range` calls (range tombstones written).
+    pub range_deletes: u64,
+    /// Merge operands written.
+    pub merges: u64,
     pub flushes: u64,
     /// SSTable bytes written by flushes.
     pub flush_bytes: u64,

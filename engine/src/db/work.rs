@@ -10,13 +10,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::Inner;
-use crate::compaction::{merge, EntryFilter, Job, MergeOutput, OutputSpec};
+use crate::compaction::{merge, DropContext, EntryFilter, Job, MergeOutput, OutputSpec};
 use crate::error::Result;
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
 use crate::key::SeqNo;
 use crate::memtable::Memtable;
 use crate::merge_iter::MergingIterator;
+use crate::merge_op::MergeOperatorChoice;
+use crate::range_del::RangeTombstone;
 use crate::sst::{Table, TableOptions};
 use crate::version::Version;
 
@@ -33,12 +35,14 @@ struct Context {
     dir: PathBuf,
     files: FileNumbers,
     db_identity: Option<Vec<u8>>,
+    merge_operator: MergeOperatorChoice,
 }
 
 impl Context {
     fn run(
         &self,
         input: &mut dyn InternalIterator,
+        range_tombstones: Vec<RangeTombstone>,
         excluded: &HashSet<u64>,
         shape: OutputShape<'_>,
     ) -> Result<MergeOutput> {
@@ -46,6 +50,18 @@ impl Context {
         let version = &self.version;
         let older =
             |k: &[u8], seq: SeqNo| super::compact::may_hold_older(version, k, seq, excluded);
+        let older_in_range = |lo: &[u8], hi: &[u8], seq: SeqNo| {
+            super::compact::may_hold_older_in_range(version, lo, hi, seq, excluded)
+        };
+        let between = |k: &[u8], lo: SeqNo, hi: SeqNo| {
+            super::compact::may_hold_between(version, k, lo, hi, excluded)
+        };
+        let drop_ctx = DropContext {
+            range_tombstones,
+            older_data_in_range: &older_in_range,
+            merge_operator: self.merge_operator.get(),
+            data_between: &between,
+        };
         let spec = OutputSpec {
             fs: self.fs.as_ref(),
             dir: &self.dir,
@@ -60,7 +76,7 @@ impl Context {
             db_identity: self.db_identity.as_deref(),
         };
         let files = &self.files;
-        let out = merge(input, &mut filter, &older, &spec, &mut || {
+        let out = merge(input, &mut filter, &older, drop_ctx, &spec, &mut || {
             files.fetch_add(1, Ordering::Relaxed)
         })?;
         if !out.files.is_empty() {
@@ -124,7 +140,12 @@ impl MergeWork {
                 .max()
                 .unwrap_or(self.ctx.now_ms),
         };
-        self.ctx.run(&mut input, &excluded, shape)
+        let range_tombstones = self
+            .tables
+            .iter()
+            .flat_map(|t| t.raw_range_tombstones().iter().cloned())
+            .collect();
+        self.ctx.run(&mut input, range_tombstones, &excluded, shape)
     }
 }
 
@@ -154,7 +175,9 @@ impl FlushWork {
             oldest_time_ms: self.oldest_ms,
             newest_time_ms: self.newest_ms,
         };
-        self.ctx.run(&mut input, &HashSet::new(), shape)
+        let range_tombstones = self.mem.range_tombstones().to_vec();
+        self.ctx
+            .run(&mut input, range_tombstones, &HashSet::new(), shape)
     }
 }
 
@@ -169,6 +192,7 @@ impl Inner {
             dir: self.dir.clone(),
             files: self.files.clone(),
             db_identity: self.manifest.lineage().db_id.clone(),
+            merge_operator: self.opts.merge_operator.clone(),
         }
     }
 

@@ -35,6 +35,25 @@ impl Db {
         self.write(b)
     }
 
+    /// Records `operand` for `key`; reads combine it with the key's older
+    /// versions through the `merge_operator` (an `InvalidArgument` error
+    /// when none is set).
+    pub fn merge(&self, key: &[u8], operand: &[u8]) -> Result<()> {
+        let mut b = WriteBatch::new();
+        b.merge(key, operand);
+        self.write(b)
+    }
+
+    /// Deletes every key in `[start, end)` with one range tombstone (nothing
+    /// when `start >= end`). Reads at any level stop seeing the older
+    /// versions at once; compaction drops them, and the tombstone once
+    /// nothing older than it can remain below.
+    pub fn delete_range(&self, start: &[u8], end: &[u8]) -> Result<()> {
+        let mut b = WriteBatch::new();
+        b.delete_range(start, end);
+        self.write(b)
+    }
+
     /// Applies a batch atomically: after a crash, all of it or none of it is
     /// recovered. Acknowledged (returned `Ok`) batches survive a crash when
     /// the WAL is on (and synced, with `wal_sync`, against power loss).
@@ -47,6 +66,13 @@ impl Db {
     pub fn write(&self, batch: WriteBatch) -> Result<()> {
         if batch.is_empty() {
             return self.lock().check_writable();
+        }
+        if batch.iter().any(|(kind, _, _)| kind == ValueKind::Merge)
+            && self.lock().opts.merge_operator.get().is_none()
+        {
+            return Err(crate::Error::InvalidArgument(
+                "merge needs a merge_operator (add, append or your own); none is set".into(),
+            ));
         }
         let mut inner = self.admitted(batch.approximate_size() as u64)?;
         self.apply(&mut inner, batch)
@@ -88,10 +114,11 @@ impl Inner {
         self.apply_to_memtable(first_seq, &batch);
         self.stats.user_bytes += batch.user_bytes();
         for (kind, _, _) in batch.iter() {
-            if kind == ValueKind::Tombstone {
-                self.stats.deletes += 1;
-            } else {
-                self.stats.puts += 1;
+            match kind {
+                ValueKind::Tombstone => self.stats.deletes += 1,
+                ValueKind::RangeDelete => self.stats.range_deletes += 1,
+                ValueKind::Merge => self.stats.merges += 1,
+                _ => self.stats.puts += 1,
             }
         }
         self.rotate_if_full()?;

@@ -2,6 +2,7 @@
 //! default, range, doc line, and the `Options` field each one sets.
 
 use super::def::{ParamDef, Unit, Value};
+use crate::merge_op::MergeOperatorChoice;
 use crate::options::{Mode, Options};
 
 const KIB: f64 = 1024.0;
@@ -82,12 +83,24 @@ impl Field for Mode {
     }
 }
 
+impl Field for MergeOperatorChoice {
+    fn to_value(self) -> Value {
+        Value::Choice(self.name())
+    }
+    fn from_value(v: Value) -> Self {
+        match v {
+            Value::Choice(name) => MergeOperatorChoice::by_name(name).unwrap_or_default(),
+            _ => MergeOperatorChoice::None,
+        }
+    }
+}
+
 macro_rules! engine_param {
     ($field:ident, $aliases:expr, $unit:expr, $default:expr, $range:expr, $doc:literal $(, note = $note:literal)?) => {
         EngineParam {
             def: ParamDef::new(stringify!($field), $aliases, $unit, $default, $range, $doc)
                 $(.note($note))?,
-            get: |o| Field::to_value(o.$field),
+            get: |o| Field::to_value(o.$field.clone()),
             set: |o, v| o.$field = Field::from_value(v),
         }
     };
@@ -307,6 +320,14 @@ pub const ENGINE_PARAMS: &[EngineParam] = &[
         bytes(1 << 20),
         (1.0, PIB),
         "write rate while writes are slowed down"
+    ),
+    engine_param!(
+        merge_operator,
+        &[],
+        Unit::Choice(MergeOperatorChoice::NAMES),
+        Value::Choice("none"),
+        (0.0, 0.0),
+        "how merge operands combine: none (merge refused), add (u64 counters), append (bytes)"
     ),
 ];
 

@@ -13,6 +13,7 @@ use super::properties::TableProperties;
 use crate::error::{Error, Result};
 use crate::fs::WritableFile;
 use crate::key::{compare_internal, parse_internal_key, user_key, SeqNo, ValueKind};
+use crate::range_del::{self, RangeTombstone};
 use crate::Options;
 
 /// The options that shape a table's layout.
@@ -61,6 +62,47 @@ pub struct TableSummary {
     pub max_expiry_ms: Option<u64>,
 }
 
+impl TableSummary {
+    /// What a table with point-entry properties `props` and the range
+    /// tombstones `range_dels` holds, at `size` bytes: key bounds and
+    /// sequence range cover both; range tombstones count as entries and as
+    /// tombstones (so compensated sizes and tombstone-driven policies see
+    /// them).
+    pub fn from_parts(size: u64, props: &TableProperties, range_dels: &[RangeTombstone]) -> Self {
+        let mut s = TableSummary {
+            size,
+            smallest: props.smallest.clone(),
+            largest: props.largest.clone(),
+            entries: props.entries,
+            tombstones: props.tombstones,
+            smallest_seq: props.smallest_seq,
+            largest_seq: props.largest_seq,
+            max_expiry_ms: props.max_expiry_ms,
+        };
+        for t in range_dels {
+            let (lo, hi) = (range_del::lower_bound_key(t), range_del::upper_bound_key(t));
+            if s.entries == 0 {
+                (s.smallest, s.largest) = (lo, hi);
+                (s.smallest_seq, s.largest_seq) = (t.seq, t.seq);
+            } else {
+                if compare_internal(&lo, &s.smallest) == Ordering::Less {
+                    s.smallest = lo;
+                }
+                if compare_internal(&hi, &s.largest) == Ordering::Greater {
+                    s.largest = hi;
+                }
+                s.smallest_seq = s.smallest_seq.min(t.seq);
+                s.largest_seq = s.largest_seq.max(t.seq);
+            }
+            s.entries += 1;
+            s.tombstones += 1;
+            // A range tombstone never expires.
+            s.max_expiry_ms = None;
+        }
+        s
+    }
+}
+
 /// Appends checksummed blocks to the output file, tracking the offset.
 struct Output {
     file: Box<dyn WritableFile>,
@@ -98,6 +140,8 @@ pub struct TableBuilder {
     /// INVARIANT: `props.largest` is the last key added.
     props: TableProperties,
     handle_buf: Vec<u8>,
+    /// Range tombstones, written as their own block at `finish`.
+    range_dels: Vec<RangeTombstone>,
 }
 
 impl TableBuilder {
@@ -117,6 +161,7 @@ impl TableBuilder {
             bloom: BloomBuilder::new(),
             props: TableProperties::default(),
             handle_buf: Vec::with_capacity(MAX_HANDLE_LEN),
+            range_dels: Vec::new(),
         }
     }
 
@@ -132,6 +177,12 @@ impl TableBuilder {
                 self.path.display()
             )));
         };
+        if parsed.kind == ValueKind::RangeDelete {
+            return Err(Error::InvalidArgument(format!(
+                "{}: a range tombstone is not a point entry (use add_range_tombstone)",
+                self.path.display()
+            )));
+        }
         if parsed.kind == ValueKind::ValueWithExpiry && value.len() < 8 {
             return Err(Error::InvalidArgument(format!(
                 "{}: expiring value of {} bytes lacks its expiry time",
@@ -171,6 +222,22 @@ impl TableBuilder {
         Ok(())
     }
 
+    /// Adds a range tombstone (in any order relative to the point entries).
+    ///
+    /// REQUIRES: `t.start < t.end`, else `Error::InvalidArgument`.
+    pub fn add_range_tombstone(&mut self, t: RangeTombstone) -> Result<()> {
+        if t.start >= t.end {
+            return Err(Error::InvalidArgument(format!(
+                "{}: range tombstone start {:?} is not below its end {:?}",
+                self.path.display(),
+                t.start,
+                t.end
+            )));
+        }
+        self.range_dels.push(t);
+        Ok(())
+    }
+
     /// The tagged properties the table will carry (see
     /// [`super::properties`] for the tag ranges); set them before `finish`.
     pub fn tagged_properties_mut(&mut self) -> &mut super::properties::TaggedProperties {
@@ -193,6 +260,10 @@ impl TableBuilder {
         }
         size += self.bloom.encoded_len(self.opts.bloom_bits_per_key) + trailer;
         size += self.props.max_encoded_len() + trailer;
+        if !self.range_dels.is_empty() {
+            size += super::range_del_block::encode(&self.range_dels).len() + trailer;
+            size += 2 + 10; // the count's tagged property
+        }
         size += FOOTER_LEN;
         self.out.offset + size as u64
     }
@@ -213,26 +284,37 @@ impl TableBuilder {
         let filter = self
             .out
             .write_block(&self.bloom.finish(self.opts.bloom_bits_per_key))?;
+        let range_dels = if self.range_dels.is_empty() {
+            None
+        } else {
+            let block = super::range_del_block::encode(&self.range_dels);
+            self.props.tagged.set_u64(
+                super::range_del_block::COUNT_TAG,
+                self.range_dels.len() as u64,
+            );
+            Some(self.out.write_block(&block)?)
+        };
         let properties = self.out.write_block(&self.props.encode())?;
         let index = self.out.write_block(self.index_block.finish())?;
         let footer = Footer {
             index,
             filter,
             properties,
+            range_dels,
         };
+        if footer.handles_len() > super::format::FOOTER_HANDLES_LEN {
+            return Err(Error::InvalidArgument(format!(
+                "{}: block handles too large for the footer",
+                self.path.display()
+            )));
+        }
         self.out.file.append(&footer.encode())?;
         self.out.offset += FOOTER_LEN as u64;
         self.out.file.sync()?;
-        let p = self.props;
-        Ok(TableSummary {
-            size: self.out.offset,
-            smallest: p.smallest,
-            largest: p.largest,
-            entries: p.entries,
-            tombstones: p.tombstones,
-            smallest_seq: p.smallest_seq,
-            largest_seq: p.largest_seq,
-            max_expiry_ms: p.max_expiry_ms,
-        })
+        Ok(TableSummary::from_parts(
+            self.out.offset,
+            &self.props,
+            &self.range_dels,
+        ))
     }
 }

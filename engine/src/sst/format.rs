@@ -16,6 +16,9 @@ pub const MAX_HANDLE_LEN: usize = 20;
 /// Bytes of the footer's handle area: three handles, zero-padded.
 const HANDLES_LEN: usize = 3 * MAX_HANDLE_LEN;
 
+/// Bytes of the footer's handle area, for writers that check they fit.
+pub const FOOTER_HANDLES_LEN: usize = HANDLES_LEN;
+
 /// Total size of the footer at the end of every table.
 pub const FOOTER_LEN: usize = HANDLES_LEN + 4 + 4 + 8;
 
@@ -63,15 +66,40 @@ pub struct Footer {
     pub index: BlockHandle,
     pub filter: BlockHandle,
     pub properties: BlockHandle,
+    /// The range-deletion block ([`super::range_del_block`]), when the
+    /// table has range tombstones: a fourth handle in the padding of the
+    /// handle area, so tables without one are byte for byte as before.
+    pub range_dels: Option<BlockHandle>,
 }
 
 impl Footer {
+    /// Bytes the encoded handles take; at most the 60-byte handle area.
+    pub fn handles_len(&self) -> usize {
+        let mut out = Vec::with_capacity(4 * MAX_HANDLE_LEN);
+        self.encode_handles(&mut out);
+        out.len()
+    }
+
+    fn encode_handles(&self, out: &mut Vec<u8>) {
+        self.index.encode_to(out);
+        self.filter.encode_to(out);
+        self.properties.encode_to(out);
+        if let Some(h) = self.range_dels {
+            h.encode_to(out);
+        }
+    }
+
     /// The footer's exact [`FOOTER_LEN`] bytes.
+    ///
+    /// REQUIRES: `handles_len() <= 60` (a range-deletion handle fits unless
+    /// the table is petabytes large; the builder checks).
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(FOOTER_LEN);
-        self.index.encode_to(&mut out);
-        self.filter.encode_to(&mut out);
-        self.properties.encode_to(&mut out);
+        self.encode_handles(&mut out);
+        assert!(
+            out.len() <= HANDLES_LEN,
+            "footer handles overflow their area"
+        );
         out.resize(HANDLES_LEN, 0);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         let crc = masked_crc(&out);
@@ -121,10 +149,18 @@ impl Footer {
         let index = BlockHandle::decode_from(&mut d).ok_or_else(bad)?;
         let filter = BlockHandle::decode_from(&mut d).ok_or_else(bad)?;
         let properties = BlockHandle::decode_from(&mut d).ok_or_else(bad)?;
+        // Zero padding decodes as the empty handle: no range deletions.
+        let range_dels = if d.is_empty() {
+            None
+        } else {
+            Some(BlockHandle::decode_from(&mut d).ok_or_else(bad)?)
+        }
+        .filter(|h| *h != BlockHandle::default());
         let footer = Footer {
             index,
             filter,
             properties,
+            range_dels,
         };
         for (name, h) in [
             ("index", index),
@@ -132,6 +168,9 @@ impl Footer {
             ("properties", properties),
         ] {
             check_handle(file, name, h, offset)?;
+        }
+        if let Some(h) = range_dels {
+            check_handle(file, "range-deletion", h, offset)?;
         }
         Ok(footer)
     }
@@ -193,6 +232,7 @@ mod tests {
                 offset: u64::MAX >> 30,
                 size: 300,
             },
+            range_dels: None,
         }
     }
 
@@ -203,6 +243,30 @@ mod tests {
         assert_eq!(enc.len(), FOOTER_LEN);
         let at = u64::MAX >> 20;
         assert_eq!(Footer::decode(Path::new("t.sst"), at, &enc).unwrap(), f);
+    }
+
+    #[test]
+    fn a_range_deletion_handle_fits_the_padding() {
+        let mut f = sample();
+        f.range_dels = Some(BlockHandle {
+            offset: 1 << 40,
+            size: 77,
+        });
+        assert!(f.handles_len() <= HANDLES_LEN);
+        let enc = f.encode();
+        assert_eq!(enc.len(), FOOTER_LEN);
+        assert_eq!(
+            Footer::decode(Path::new("t.sst"), u64::MAX >> 20, &enc).unwrap(),
+            f
+        );
+        // Without one, the handle area is as it always was.
+        let plain = sample().encode();
+        assert_eq!(
+            Footer::decode(Path::new("t.sst"), u64::MAX >> 20, &plain)
+                .unwrap()
+                .range_dels,
+            None
+        );
     }
 
     #[test]

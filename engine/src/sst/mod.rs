@@ -20,6 +20,9 @@
 //! - The **filter block** is a bloom filter over the file's user keys with
 //!   its probe count in the last byte; empty when filters are off ([`bloom`]).
 //! - The **properties block** holds varint-encoded [`TableProperties`].
+//! - The **range-deletion block** (only in a table with range tombstones,
+//!   written before the properties block) lists them; see
+//!   [`range_del_block`]. Its handle is a fourth one in the footer's padding.
 //! - The **footer** holds the index, filter and properties handles zero-padded
 //!   to 60 bytes, the format version (u32), the masked crc32c of those 64
 //!   bytes (u32) and the magic number `lsmlabST` (u64).
@@ -29,6 +32,7 @@ pub mod bloom;
 mod builder;
 pub mod format;
 mod properties;
+pub mod range_del_block;
 mod table;
 
 #[cfg(test)]

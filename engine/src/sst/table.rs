@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::block::{Block, BlockError, BlockIter};
 use super::bloom::BloomFilter;
+use super::builder::TableSummary;
 use super::format::{check_handle, read_block, BlockHandle, Footer, FOOTER_LEN};
 use super::properties::TableProperties;
 use crate::cache::{BlockCache, BlockKey, BlockKind, CachedValue};
@@ -24,6 +25,7 @@ use crate::iter::InternalIterator;
 use crate::key::{
     compare_internal, parse_internal_key, seek_key, SeqNo, ValueKind, MAX_SEQ, TRAILER_LEN,
 };
+use crate::range_del::{FragmentedTombstones, RangeTombstone};
 use crate::version::FileMeta;
 
 /// One version of a key, as found by [`Table::get`].
@@ -140,6 +142,10 @@ pub struct Table {
     num_blocks: usize,
     has_filter: bool,
     props: TableProperties,
+    /// The table's range tombstones as written, and fragmented for reads;
+    /// read and verified at open (empty without a range-deletion block).
+    range_dels: Vec<RangeTombstone>,
+    fragmented: FragmentedTombstones,
 }
 
 impl fmt::Debug for Table {
@@ -192,6 +198,30 @@ impl Table {
                 "properties disagree with the index",
             ));
         }
+        let range_dels = match footer.range_dels {
+            None => Vec::new(),
+            Some(h) => super::range_del_block::decode(&read_block(&*file, h)?).map_err(|e| {
+                Error::corruption(
+                    path,
+                    format!("range-deletion block at offset {}: {e}", h.offset),
+                )
+            })?,
+        };
+        let counted = props
+            .tagged
+            .u64(super::range_del_block::COUNT_TAG)
+            .map_err(|e| block_err("properties", footer.properties, e))?
+            .unwrap_or(0);
+        if counted != range_dels.len() as u64 {
+            return Err(Error::corruption(
+                path,
+                format!(
+                    "properties count {counted} range tombstones, the range-deletion block holds {}",
+                    range_dels.len()
+                ),
+            ));
+        }
+        let fragmented = FragmentedTombstones::new(range_dels.iter().cloned());
         let num_blocks = index.len();
         let has_filter = filter.is_some();
         let (index, filter) = match &read.cache {
@@ -223,6 +253,8 @@ impl Table {
             num_blocks,
             has_filter,
             props,
+            range_dels,
+            fragmented,
         }))
     }
 
@@ -351,8 +383,9 @@ impl Table {
     /// with identical contents, is refused naming both. Tables written
     /// before origins were recorded are checked on the rest alone.
     pub fn check_matches(&self, meta: &FileMeta, db_identity: Option<&[u8]>) -> Result<()> {
-        let p = &self.props;
-        let origin = p
+        let p = &self.summary();
+        let origin = self
+            .props
             .origin()
             .map_err(|e| Error::corruption(&self.path, e.to_string()))?;
         if let Some(written_as) = origin.file_number.filter(|&n| n != meta.number) {
@@ -404,7 +437,23 @@ impl Table {
         }
     }
 
-    /// What the table holds.
+    /// What the manifest records about this table: its point entries and
+    /// range tombstones together (see [`TableSummary::from_parts`]).
+    pub fn summary(&self) -> TableSummary {
+        TableSummary::from_parts(self.size, &self.props, &self.range_dels)
+    }
+
+    /// The table's range tombstones, fragmented.
+    pub fn range_tombstones(&self) -> &FragmentedTombstones {
+        &self.fragmented
+    }
+
+    /// The table's range tombstones as stored.
+    pub fn raw_range_tombstones(&self) -> &[RangeTombstone] {
+        &self.range_dels
+    }
+
+    /// What the table's point entries hold.
     pub fn properties(&self) -> &TableProperties {
         &self.props
     }

@@ -425,3 +425,65 @@ fn truncated_and_tiny_files_are_corruption_naming_the_file() {
     w.append(b"junk").unwrap();
     assert_corruption_naming_file(read_everything(&fs, &p, &entries), &p, "trailing garbage");
 }
+
+#[test]
+fn range_tombstones_round_trip_and_widen_the_summary() {
+    use crate::range_del::RangeTombstone;
+    let fs = MemFs::new();
+    let p = path();
+    let mut b = TableBuilder::new(fs.create(&p).unwrap(), p.clone(), small_opts());
+    let entries: Entries = (0..50u32)
+        .map(|i| entry(format!("k{i:03}").as_bytes(), 10, 1, b"v"))
+        .collect();
+    for (k, v) in &entries {
+        b.add(k, v).unwrap();
+    }
+    let tombs = vec![
+        RangeTombstone::new(b"a", b"k010", 20),
+        RangeTombstone::new(b"k040", b"z", 21),
+    ];
+    for t in &tombs {
+        b.add_range_tombstone(t.clone()).unwrap();
+    }
+    assert!(b
+        .add_range_tombstone(RangeTombstone::new(b"q", b"q", 1))
+        .is_err());
+    let estimated = b.estimated_size();
+    let s = b.finish().unwrap();
+    // Counts the range-deletion block: an over-estimate, as without one.
+    assert!(
+        estimated >= s.size && estimated - s.size < 200,
+        "{estimated} vs {}",
+        s.size
+    );
+    assert_eq!((s.entries, s.tombstones), (52, 2));
+    assert_eq!((s.smallest_seq, s.largest_seq), (10, 21));
+    assert_eq!(crate::key::user_key(&s.smallest), b"a");
+    assert_eq!(crate::key::user_key(&s.largest), b"z");
+    let t = Table::open(&fs, &p).unwrap();
+    assert_eq!(t.raw_range_tombstones(), &tombs[..]);
+    let count = t.properties().tagged.u64(range_del_block::COUNT_TAG);
+    assert_eq!(count.unwrap(), Some(2), "the count is a tagged property");
+    assert_eq!(t.summary(), s);
+    assert_eq!(
+        t.range_tombstones().max_covering_seq(b"k005", 100),
+        Some(20)
+    );
+    // Point reads are unaffected: the reader applies the tombstones.
+    assert!(t
+        .get(b"k005", 100, &mut LookupStats::default())
+        .unwrap()
+        .is_some());
+    // Every byte of the range-deletion block is checksummed.
+    let bytes = fs.read_all(&p).unwrap();
+    let at = bytes.len() - format::FOOTER_LEN;
+    let f = format::Footer::decode(&p, at as u64, &bytes[at..]).unwrap();
+    let h = f.range_dels.expect("a range-deletion block");
+    for i in (h.offset..h.offset + h.size).map(|i| i as usize) {
+        fs.overwrite(&p, i, &[bytes[i] ^ 0x04]).unwrap();
+        let e = Table::open(&fs, &p).unwrap_err();
+        assert!(e.is_corruption(), "byte {i}: {e}");
+        fs.overwrite(&p, i, &[bytes[i]]).unwrap();
+    }
+    Table::open(&fs, &p).unwrap();
+}

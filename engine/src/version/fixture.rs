@@ -83,6 +83,8 @@ pub fn format_key(ikey: &[u8]) -> String {
         ValueKind::Value => {}
         ValueKind::Tombstone => s.push_str(",DEL"),
         ValueKind::ValueWithExpiry => s.push_str(",EXP"),
+        ValueKind::RangeDelete => s.push_str(",RANGEDEL"),
+        ValueKind::Merge => s.push_str(",MERGE"),
     }
     s
 }
@@ -96,7 +98,13 @@ pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
         None => (rest, ValueKind::Value),
         Some((seq, "DEL")) => (seq, ValueKind::Tombstone),
         Some((seq, "EXP")) => (seq, ValueKind::ValueWithExpiry),
-        Some((_, k)) => return Err(format!("key `{text}` has unknown kind `{k}` (DEL, EXP)")),
+        Some((seq, "RANGEDEL")) => (seq, ValueKind::RangeDelete),
+        Some((seq, "MERGE")) => (seq, ValueKind::Merge),
+        Some((_, k)) => {
+            return Err(format!(
+                "key `{text}` has unknown kind `{k}` (DEL, EXP, MERGE, RANGEDEL)"
+            ))
+        }
     };
     let seq: u64 = seq
         .parse()
