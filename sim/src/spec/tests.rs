@@ -335,7 +335,7 @@ fn example_specs_parse_and_expand() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
     let expected = [
         ("default.toml", 45),
-        ("ci.toml", 10),
+        ("ci.toml", 30),
         ("ttl.toml", 3),
         ("zipf-vs-uniform.toml", 6),
         ("l0-trigger.toml", 18),
