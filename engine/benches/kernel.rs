@@ -71,6 +71,7 @@ fn kernel(c: &mut Criterion) {
                 max_grandparent_files: None,
                 oldest_time_ms: 0,
                 newest_time_ms: 0,
+                blob: None,
             };
             let mut n = 100u64..;
             let out = merge(

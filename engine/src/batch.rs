@@ -142,7 +142,7 @@ impl WriteBatch {
             .map(|(kind, key, value)| {
                 let value_len = match kind {
                     ValueKind::Tombstone => 0,
-                    ValueKind::Value => value.len(),
+                    ValueKind::Value | ValueKind::BlobIndex => value.len(),
                     ValueKind::ValueWithExpiry => value.len().saturating_sub(EXPIRY_LEN),
                 };
                 (key.len() + value_len) as u64
@@ -212,6 +212,11 @@ impl WriteBatch {
                 .ok_or_else(|| bad(format!("entry {i} at offset {at} has a truncated key")))?;
             let value = match kind {
                 ValueKind::Tombstone => &[][..],
+                ValueKind::BlobIndex => {
+                    return Err(bad(format!(
+                        "entry {i} at offset {at} is a blob reference, which only tables hold"
+                    )))
+                }
                 ValueKind::Value | ValueKind::ValueWithExpiry => {
                     d.length_prefixed().ok_or_else(|| {
                         bad(format!("entry {i} at offset {at} has a truncated value"))

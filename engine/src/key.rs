@@ -26,6 +26,9 @@ pub enum ValueKind {
     /// A value that reads as absent once the clock passes its expiry time;
     /// the value bytes start with the expiry time in ms (u64 LE).
     ValueWithExpiry = 2,
+    /// A value separated into a blob file: the stored bytes are a
+    /// `blob::BlobRef` (written only by flushes and compactions).
+    BlobIndex = 3,
 }
 
 impl ValueKind {
@@ -35,13 +38,14 @@ impl ValueKind {
             0 => Some(ValueKind::Tombstone),
             1 => Some(ValueKind::Value),
             2 => Some(ValueKind::ValueWithExpiry),
+            3 => Some(ValueKind::BlobIndex),
             _ => None,
         }
     }
 
     /// The kind used when seeking: sorts before every other kind of the same
     /// `(user_key, seq)` because the trailer is compared descending.
-    pub const SEEK: ValueKind = ValueKind::ValueWithExpiry;
+    pub const SEEK: ValueKind = ValueKind::BlobIndex;
 }
 
 /// Appends the internal-key encoding of `(user_key, seq, kind)` to `out`.
@@ -218,7 +222,7 @@ mod tests {
         assert!(parse_internal_key(b"short").is_none());
         let mut bad = k.clone();
         let n = bad.len();
-        bad[n - 8] = 7; // unknown kind
+        bad[n - 8] = 9; // unknown kind
         assert!(parse_internal_key(&bad).is_none());
     }
 

@@ -7,6 +7,7 @@
 //! together.
 
 pub mod batch;
+pub mod blob;
 pub mod cache;
 pub mod clock;
 pub mod coding;

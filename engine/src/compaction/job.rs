@@ -35,6 +35,10 @@ pub enum Reason {
     TimeWindow { window: u64 },
     /// Asked for explicitly (e.g. a manual compaction).
     Manual,
+    /// A table rewritten in place to relocate the live blobs of the oldest
+    /// blob file, whose garbage ratio reached
+    /// `blob_garbage_collection_force_threshold`.
+    BlobGarbage { blob_file: u64 },
 }
 
 impl Reason {
@@ -49,6 +53,7 @@ impl Reason {
             Reason::SizeCap => "size_cap",
             Reason::TimeWindow { .. } => "time_window",
             Reason::Manual => "manual",
+            Reason::BlobGarbage { .. } => "blob_gc",
         }
     }
 }
@@ -66,6 +71,7 @@ impl fmt::Display for Reason {
             Reason::SizeCap => write!(f, "size_cap"),
             Reason::TimeWindow { window } => write!(f, "time_window window={window}"),
             Reason::Manual => write!(f, "manual"),
+            Reason::BlobGarbage { blob_file } => write!(f, "blob_gc blob={blob_file:06}"),
         }
     }
 }

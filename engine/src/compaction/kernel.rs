@@ -6,11 +6,16 @@
 //! output tables, cut at `max_file_size` and before a table would overlap
 //! more than `max_grandparent_files` files of the level below the output.
 //! Cuts fall only between user keys, so all versions of a key share a file.
+//!
+//! Value separation hooks in per kept entry ([`BlobSink::map`]): large
+//! values go to blob files, references pass through or are relocated out of
+//! old blob files, and each output table's references are counted.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use super::filter::{Decision, DropCause, EntryFilter};
+use crate::blob::{BlobFileMeta, BlobSettings, BlobSink, BlobUses, BlobWriteStats};
 use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
@@ -63,6 +68,9 @@ pub struct OutputSpec<'a> {
     /// Clock times recorded in the outputs' metadata.
     pub oldest_time_ms: u64,
     pub newest_time_ms: u64,
+    /// Value separation and blob garbage collection; `None` writes values
+    /// as they come and counts no blob references.
+    pub blob: Option<BlobSettings<'a>>,
 }
 
 /// The tables a merge wrote and its statistics.
@@ -73,6 +81,11 @@ pub struct MergeOutput {
     /// User keys of the tombstones this merge purged (dropped with
     /// [`DropCause::Tombstone`]: nothing older left to hide).
     pub purged_tombstones: Vec<Vec<u8>>,
+    /// Blob files the merge wrote (finished and synced).
+    pub blob_files: Vec<BlobFileMeta>,
+    /// The blob references of each output table that holds any.
+    pub table_blobs: Vec<(u64, BlobUses)>,
+    pub blob_stats: BlobWriteStats,
 }
 
 /// Tracks how many grandparent files the current output overlaps.
@@ -133,6 +146,7 @@ pub fn merge(
 ) -> Result<MergeOutput> {
     let mut result = MergeOutput::default();
     let mut created: Vec<u64> = Vec::new();
+    let mut blobs = out.blob.map(|b| BlobSink::new(b, out.fs, out.dir));
     let run = merge_inner(
         input,
         filter,
@@ -141,12 +155,21 @@ pub fn merge(
         next_file_number,
         &mut result,
         &mut created,
+        blobs.as_mut(),
     );
     if let Err(e) = run {
         for number in created {
             let _ = out.fs.remove(&out.dir.join(sst_file_name(number)));
         }
+        if let Some(b) = blobs.as_mut() {
+            b.remove_created();
+        }
         return Err(e);
+    }
+    if let Some(b) = blobs {
+        result.blob_files = b.files;
+        result.table_blobs = b.table_uses;
+        result.blob_stats = b.stats;
     }
     Ok(result)
 }
@@ -159,6 +182,7 @@ fn merge_inner(
     next_file_number: &mut dyn FnMut() -> u64,
     result: &mut MergeOutput,
     created: &mut Vec<u64>,
+    mut blobs: Option<&mut BlobSink<'_>>,
 ) -> Result<()> {
     let mut cut = GrandparentCut {
         files: out.grandparents,
@@ -169,6 +193,7 @@ fn merge_inner(
     let mut current: Option<OpenOutput> = None;
     let mut last_user_key: Vec<u8> = Vec::new();
     let mut tombstone_key: Vec<u8> = Vec::new();
+    let mut blob_value: Vec<u8> = Vec::new();
 
     input.seek_to_first()?;
     while input.valid() {
@@ -193,7 +218,25 @@ fn merge_inner(
                 input.next()?;
                 continue;
             }
-            Decision::Keep => (ikey, input.value()),
+            Decision::Keep => {
+                let kind = match blobs.as_deref_mut() {
+                    Some(b) => b.map(&parsed, input.value(), next_file_number, &mut blob_value)?,
+                    None => None,
+                };
+                match kind {
+                    Some(kind) => {
+                        tombstone_key.clear();
+                        key::append_internal_key(
+                            &mut tombstone_key,
+                            parsed.user_key,
+                            parsed.seq,
+                            kind,
+                        );
+                        (&tombstone_key, &blob_value)
+                    }
+                    None => (ikey, input.value()),
+                }
+            }
             Decision::KeepAsTombstone => {
                 tombstone_key.clear();
                 key::append_internal_key(
@@ -214,7 +257,7 @@ fn merge_inner(
                     .is_some_and(|max| open.builder.estimated_size() >= max);
                 if full || cut.exceeded_by(parsed.user_key) {
                     let open = current.take().expect("checked above");
-                    finish_output(open, out, result)?;
+                    finish_output(open, out, result, blobs.as_deref_mut())?;
                 }
             }
             if current.is_none() {
@@ -237,12 +280,23 @@ fn merge_inner(
         input.next()?;
     }
     if let Some(open) = current.take() {
-        finish_output(open, out, result)?;
+        finish_output(open, out, result, blobs.as_deref_mut())?;
+    }
+    if let Some(b) = blobs {
+        b.finish()?;
     }
     Ok(())
 }
 
-fn finish_output(open: OpenOutput, out: &OutputSpec<'_>, result: &mut MergeOutput) -> Result<()> {
+fn finish_output(
+    open: OpenOutput,
+    out: &OutputSpec<'_>,
+    result: &mut MergeOutput,
+    blobs: Option<&mut BlobSink<'_>>,
+) -> Result<()> {
+    if let Some(b) = blobs {
+        b.end_table(open.number);
+    }
     let summary: TableSummary = open.builder.finish()?;
     result.stats.bytes_written += summary.size;
     result.stats.output_files += 1;

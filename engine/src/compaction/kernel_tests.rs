@@ -61,6 +61,7 @@ fn run_case(case: &Case) -> String {
         max_grandparent_files: case.arg("grandparent_limit").map(|n| n.parse().unwrap()),
         oldest_time_ms: 0,
         newest_time_ms: 0,
+        blob: None,
     };
     let older_elsewhere = case.has_arg("older_elsewhere");
     let mut filter = EntryFilter::new(&snapshots, case.arg_or("now", 0u64));

@@ -125,6 +125,9 @@ struct Inner {
     state: ManifestState,
     /// Open tables by file number; opened on first use.
     tables: HashMap<u64, Arc<Table>>,
+    /// The open blob files of the current version (value separation);
+    /// replaced, not changed, so readers keep the set they took.
+    blobs: Arc<crate::blob::BlobSet>,
     /// Blocks shared by the open tables (`block_cache_size > 0`).
     block_cache: Option<Arc<BlockCache>>,
     /// Flushes and compactions waiting for their I/O budget.
@@ -267,6 +270,7 @@ impl Db {
             version: Arc::new(version),
             state,
             tables: HashMap::new(),
+            blobs: Arc::default(),
             block_cache: (opts_cache_size > 0).then(|| BlockCache::new(opts_cache_size)),
             sched,
             debt: 0,
@@ -281,6 +285,7 @@ impl Db {
             _lock: lock,
             purges: None,
         };
+        inner.open_blob_files()?;
         inner.recover_wals()?;
         inner.delete_obsolete_files()?;
         inner.pump()?;
@@ -493,12 +498,33 @@ impl Inner {
         self.flush_oldest()
     }
 
+    /// Opens every blob file the version holds and checks it against the
+    /// manifest; a missing or damaged one fails the open, naming it.
+    fn open_blob_files(&mut self) -> Result<()> {
+        let mut set = crate::blob::BlobSet::default();
+        for meta in self.version.blob_files().values() {
+            set.insert(Arc::new(self.open_blob_file(meta)?));
+        }
+        self.blobs = Arc::new(set);
+        Ok(())
+    }
+
+    fn open_blob_file(&self, meta: &crate::blob::BlobFileMeta) -> Result<crate::blob::BlobReader> {
+        let path = self
+            .dir
+            .join(crate::blob::blob_file_name(meta.number));
+        let r = crate::blob::BlobReader::open(self.env.fs.as_ref(), &path, meta.number)?;
+        r.check_matches(meta)?;
+        Ok(r)
+    }
+
     /// Deletes files that no version or live log references: unreferenced
     /// SSTables (outputs of a compaction that never installed), flushed
     /// WALs, old manifests and temporary files.
     fn delete_obsolete_files(&mut self) -> Result<()> {
         let fs = self.env.fs.clone();
         let live: HashSet<u64> = self.version.all_file_numbers().into_iter().collect();
+        let blobs = self.version.blob_files();
         let current_manifest = self.manifest.file_name();
         for name in fs.list(&self.dir)? {
             let obsolete = if let Some(n) = parse_file_number(&name, ".sst") {
@@ -507,6 +533,10 @@ impl Inner {
                 !live.contains(&n)
             } else if let Some(n) = parse_file_number(&name, ".log") {
                 n < self.state.log_number
+            } else if let Some(n) = crate::blob::format::parse_blob_file_name(&name) {
+                self.files
+                    .fetch_max(n + 1, std::sync::atomic::Ordering::Relaxed);
+                !blobs.contains_key(&n)
             } else if name.starts_with("MANIFEST-") {
                 name != current_manifest
             } else {

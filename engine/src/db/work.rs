@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::Inner;
+use crate::blob::{BlobSet, BlobSettings};
 use crate::compaction::{merge, EntryFilter, Job, MergeOutput, OutputSpec};
 use crate::error::Result;
 use crate::fs::Fs;
@@ -32,6 +33,10 @@ struct Context {
     fs: Arc<dyn Fs>,
     dir: PathBuf,
     files: FileNumbers,
+    /// The version's open blob files.
+    blobs: Arc<BlobSet>,
+    min_blob_size: u64,
+    blob_file_size: u64,
 }
 
 impl Context {
@@ -54,12 +59,18 @@ impl Context {
             max_grandparent_files: shape.max_grandparent_files,
             oldest_time_ms: shape.oldest_time_ms,
             newest_time_ms: shape.newest_time_ms,
+            blob: Some(BlobSettings {
+                min_blob_size: self.min_blob_size,
+                blob_file_size: self.blob_file_size,
+                relocate_below: shape.relocate_blobs_below,
+                blobs: &self.blobs,
+            }),
         };
         let files = &self.files;
         let out = merge(input, &mut filter, &older, &spec, &mut || {
             files.fetch_add(1, Ordering::Relaxed)
         })?;
-        if !out.files.is_empty() {
+        if !out.files.is_empty() || !out.blob_files.is_empty() {
             self.fs.sync_dir(&self.dir)?;
         }
         Ok(out)
@@ -72,6 +83,9 @@ struct OutputShape<'a> {
     max_grandparent_files: Option<usize>,
     oldest_time_ms: u64,
     newest_time_ms: u64,
+    /// Blob garbage collection: live blobs of files numbered below this are
+    /// relocated.
+    relocate_blobs_below: Option<u64>,
 }
 
 /// A merge compaction ready to run: its job, its open input tables and the
@@ -80,6 +94,8 @@ pub(super) struct MergeWork {
     pub job: Job,
     tables: Vec<Arc<Table>>,
     ctx: Context,
+    /// See [`OutputShape::relocate_blobs_below`].
+    relocate_blobs_below: Option<u64>,
 }
 
 impl MergeWork {
@@ -112,6 +128,7 @@ impl MergeWork {
                 .map(|f| f.newest_time_ms)
                 .max()
                 .unwrap_or(self.ctx.now_ms),
+            relocate_blobs_below: self.relocate_blobs_below,
         };
         self.ctx.run(&mut input, &excluded, shape)
     }
@@ -140,6 +157,7 @@ impl FlushWork {
             max_grandparent_files: None,
             oldest_time_ms: self.oldest_ms,
             newest_time_ms: self.newest_ms,
+            relocate_blobs_below: None,
         };
         self.ctx.run(&mut input, &HashSet::new(), shape)
     }
@@ -155,6 +173,9 @@ impl Inner {
             fs: self.env.fs.clone(),
             dir: self.dir.clone(),
             files: self.files.clone(),
+            blobs: self.blobs.clone(),
+            min_blob_size: self.opts.min_blob_size,
+            blob_file_size: self.opts.blob_file_size,
         }
     }
 
@@ -164,10 +185,19 @@ impl Inner {
         for (_, f) in job.input_files() {
             tables.push(self.table(f)?);
         }
+        let relocate_blobs_below = if self.opts.enable_blob_garbage_collection {
+            crate::blob::garbage::relocation_cutoff(
+                self.version.blob_files(),
+                self.opts.blob_garbage_collection_age_cutoff,
+            )
+        } else {
+            None
+        };
         Ok(MergeWork {
             job,
             tables,
             ctx: self.work_context(),
+            relocate_blobs_below,
         })
     }
 

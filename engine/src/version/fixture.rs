@@ -83,6 +83,7 @@ pub fn format_key(ikey: &[u8]) -> String {
         ValueKind::Value => {}
         ValueKind::Tombstone => s.push_str(",DEL"),
         ValueKind::ValueWithExpiry => s.push_str(",EXP"),
+        ValueKind::BlobIndex => s.push_str(",BLOB"),
     }
     s
 }
@@ -96,7 +97,12 @@ pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
         None => (rest, ValueKind::Value),
         Some((seq, "DEL")) => (seq, ValueKind::Tombstone),
         Some((seq, "EXP")) => (seq, ValueKind::ValueWithExpiry),
-        Some((_, k)) => return Err(format!("key `{text}` has unknown kind `{k}` (DEL, EXP)")),
+        Some((seq, "BLOB")) => (seq, ValueKind::BlobIndex),
+        Some((_, k)) => {
+            return Err(format!(
+                "key `{text}` has unknown kind `{k}` (DEL, EXP, BLOB)"
+            ))
+        }
     };
     let seq: u64 = seq
         .parse()
