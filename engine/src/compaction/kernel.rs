@@ -192,7 +192,7 @@ fn merge_inner(
     };
     let mut current: Option<OpenOutput> = None;
     let mut last_user_key: Vec<u8> = Vec::new();
-    let mut tombstone_key: Vec<u8> = Vec::new();
+    let mut rewritten_key: Vec<u8> = Vec::new();
     let mut blob_value: Vec<u8> = Vec::new();
 
     input.seek_to_first()?;
@@ -203,51 +203,20 @@ fn merge_inner(
         })?;
         result.stats.keys_in += 1;
         let decision = filter.decide(&parsed, input.value(), older_data_elsewhere);
-        let (write_key, write_value): (&[u8], &[u8]) = match decision {
-            Decision::Drop(cause) => {
-                match cause {
-                    DropCause::Shadowed => result.stats.dropped_shadowed += 1,
-                    DropCause::Tombstone => {
-                        result.stats.dropped_tombstones += 1;
-                        if parsed.kind == ValueKind::Tombstone {
-                            result.purged_tombstones.push(parsed.user_key.to_vec());
-                        }
+        if let Decision::Drop(cause) = decision {
+            match cause {
+                DropCause::Shadowed => result.stats.dropped_shadowed += 1,
+                DropCause::Tombstone => {
+                    result.stats.dropped_tombstones += 1;
+                    if parsed.kind == ValueKind::Tombstone {
+                        result.purged_tombstones.push(parsed.user_key.to_vec());
                     }
-                    DropCause::Expired => result.stats.dropped_expired += 1,
                 }
-                input.next()?;
-                continue;
+                DropCause::Expired => result.stats.dropped_expired += 1,
             }
-            Decision::Keep => {
-                let kind = match blobs.as_deref_mut() {
-                    Some(b) => b.map(&parsed, input.value(), next_file_number, &mut blob_value)?,
-                    None => None,
-                };
-                match kind {
-                    Some(kind) => {
-                        tombstone_key.clear();
-                        key::append_internal_key(
-                            &mut tombstone_key,
-                            parsed.user_key,
-                            parsed.seq,
-                            kind,
-                        );
-                        (&tombstone_key, &blob_value)
-                    }
-                    None => (ikey, input.value()),
-                }
-            }
-            Decision::KeepAsTombstone => {
-                tombstone_key.clear();
-                key::append_internal_key(
-                    &mut tombstone_key,
-                    parsed.user_key,
-                    parsed.seq,
-                    ValueKind::Tombstone,
-                );
-                (&tombstone_key, &[])
-            }
-        };
+            input.next()?;
+            continue;
+        }
 
         let new_user_key = current.is_none() || last_user_key != parsed.user_key;
         if new_user_key {
@@ -274,6 +243,27 @@ fn merge_inner(
             last_user_key.clear();
             last_user_key.extend_from_slice(parsed.user_key);
         }
+        // After the cut: a blob reference counts for the table it lands in.
+        let rewrite = match decision {
+            Decision::KeepAsTombstone => Some(ValueKind::Tombstone),
+            _ => match blobs.as_deref_mut() {
+                Some(b) => b.map(&parsed, input.value(), next_file_number, &mut blob_value)?,
+                None => None,
+            },
+        };
+        let (write_key, write_value): (&[u8], &[u8]) = match rewrite {
+            None => (ikey, input.value()),
+            Some(kind) => {
+                rewritten_key.clear();
+                key::append_internal_key(&mut rewritten_key, parsed.user_key, parsed.seq, kind);
+                let value: &[u8] = if kind == ValueKind::Tombstone {
+                    &[]
+                } else {
+                    &blob_value
+                };
+                (&rewritten_key, value)
+            }
+        };
         let open = current.as_mut().expect("opened above");
         open.builder.add(write_key, write_value)?;
         result.stats.keys_out += 1;
