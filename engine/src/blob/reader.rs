@@ -265,3 +265,99 @@ impl BlobSet {
         reader.get(user_key, &r)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blob::writer::BlobWriter;
+    use crate::fs::MemFs;
+    use proptest::prelude::*;
+
+    type Records = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn write(fs: &MemFs, records: &Records) -> (Vec<BlobRef>, BlobFileMeta) {
+        let mut w = BlobWriter::create(fs, Path::new("/b"), 7).unwrap();
+        let refs = records.iter().map(|(k, v)| w.add(k, v).unwrap()).collect();
+        (refs, w.finish().unwrap())
+    }
+
+    fn records() -> impl Strategy<Value = Records> {
+        proptest::collection::vec(
+            (
+                proptest::collection::vec(any::<u8>(), 0..12),
+                proptest::collection::vec(any::<u8>(), 0..300),
+            ),
+            1..20,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn every_record_reads_back_through_its_reference(recs in records()) {
+            let fs = MemFs::new();
+            let (refs, meta) = write(&fs, &recs);
+            let r = BlobReader::open(&fs, Path::new("/b/000007.blob"), 7).unwrap();
+            r.check_matches(&meta).unwrap();
+            for ((k, v), br) in recs.iter().zip(&refs) {
+                prop_assert_eq!(&r.get(k, br).unwrap(), v);
+                // Another key through the same reference is refused.
+                let mut other = k.clone();
+                other.push(0);
+                prop_assert!(r.get(&other, br).is_err());
+            }
+            let all = r.records().unwrap();
+            prop_assert_eq!(all.len(), recs.len());
+            for ((k, v, br), ((k2, v2), br2)) in all.iter().zip(recs.iter().zip(&refs)) {
+                prop_assert_eq!((k, v, br), (k2, v2, br2));
+            }
+            // The wrong file number is refused at open.
+            prop_assert!(BlobReader::open(&fs, Path::new("/b/000007.blob"), 8).is_err());
+        }
+
+        #[test]
+        fn a_flipped_bit_is_an_error_never_other_data(
+            recs in records(), at in any::<prop::sample::Index>(), bit in 0u8..8,
+        ) {
+            let fs = MemFs::new();
+            let (refs, _) = write(&fs, &recs);
+            let path = Path::new("/b/000007.blob");
+            let len = fs.file_size(path).unwrap() as usize;
+            let offset = at.index(len);
+            let b = fs.read_all(path).unwrap()[offset];
+            fs.overwrite(path, offset, &[b ^ (1 << bit)]).unwrap();
+            let Ok(r) = BlobReader::open(&fs, path, 7) else {
+                return Ok(());
+            };
+            let mut errors = 0;
+            for ((k, v), br) in recs.iter().zip(&refs) {
+                match r.get(k, br) {
+                    Ok(got) => prop_assert_eq!(&got, v),
+                    Err(e) => {
+                        prop_assert!(e.is_corruption(), "{}", e);
+                        errors += 1;
+                    }
+                }
+            }
+            prop_assert_eq!(errors, 1, "the flipped record, and only it, fails");
+            prop_assert!(r.records().is_err());
+        }
+
+        #[test]
+        fn arbitrary_bytes_open_and_read_without_panicking(
+            bytes in proptest::collection::vec(any::<u8>(), 0..200),
+            offset in 0u64..300, size in 0u64..300,
+        ) {
+            let fs = MemFs::new();
+            let path = Path::new("/b/000007.blob");
+            let mut f = fs.create(path).unwrap();
+            f.append(&bytes).unwrap();
+            drop(f);
+            if let Ok(r) = BlobReader::open(&fs, path, 7) {
+                let _ = r.records();
+                let _ = r.get(b"k", &BlobRef { file: 7, offset, size });
+            }
+        }
+    }
+}
