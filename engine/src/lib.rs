@@ -25,6 +25,7 @@ pub mod memtable;
 pub mod merge_iter;
 pub mod options;
 pub mod params;
+pub mod remote;
 pub mod sst;
 pub mod version;
 pub mod wal;

@@ -12,6 +12,7 @@ mod flush;
 mod identity;
 mod open_checks;
 mod read;
+mod remote;
 mod schedule;
 mod snapshot;
 mod stats;
@@ -152,6 +153,9 @@ struct Inner {
     _lock: Box<dyn DirLock>,
     /// Tombstone purges `(user key, clock ms)` not yet taken, when tracked.
     purges: Option<Vec<(Vec<u8>, u64)>>,
+    /// Where merge jobs run, when not here (remote compaction).
+    service: Option<Arc<dyn crate::remote::CompactionService>>,
+    remote_counters: Arc<remote::RemoteCounters>,
 }
 
 /// The strategy found nothing to do in version `epoch`; it is asked again
@@ -284,6 +288,8 @@ impl Db {
             window: WindowPeaks::default(),
             _lock: lock,
             purges: None,
+            service: None,
+            remote_counters: Arc::default(),
         };
         inner.open_blob_files()?;
         inner.recover_wals()?;
@@ -340,6 +346,13 @@ impl Db {
             (inner.stats.clone(), inner.block_cache.clone())
         };
         stats.lookup = self.shared.lookups.total();
+        {
+            let c = &self.lock().remote_counters;
+            let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+            stats.remote_jobs = get(&c.jobs);
+            stats.remote_failed_attempts = get(&c.failed_attempts);
+            stats.remote_ran_locally = get(&c.ran_locally);
+        }
         stats.block_cache = cache.map(|c| c.stats()).unwrap_or_default();
         stats
     }

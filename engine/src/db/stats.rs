@@ -127,6 +127,13 @@ pub struct EngineStats {
     pub blob: crate::blob::BlobWriteStats,
     /// Blob files deleted (all their blobs garbage).
     pub blob_files_deleted: u64,
+    /// Merge jobs a compaction service ran and the writer verified.
+    pub remote_jobs: u64,
+    /// Remote attempts that failed (worker error, deadline, damaged
+    /// output); their outputs were deleted.
+    pub remote_failed_attempts: u64,
+    /// Jobs run here after every remote attempt failed.
+    pub remote_ran_locally: u64,
 }
 
 /// The reason name flushes are counted under in `write_bytes_by_reason`.

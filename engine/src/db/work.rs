@@ -94,6 +94,10 @@ pub(super) struct MergeWork {
     pub job: Job,
     tables: Vec<Arc<Table>>,
     ctx: Context,
+    /// Where the merge runs when not here (see [`super::remote`]); `None`
+    /// for jobs that touch blob references, which run locally.
+    service: Option<Arc<dyn crate::remote::CompactionService>>,
+    remote_counters: Arc<super::remote::RemoteCounters>,
     /// See [`OutputShape::relocate_blobs_below`].
     relocate_blobs_below: Option<u64>,
 }
@@ -102,6 +106,29 @@ impl MergeWork {
     /// Reads the inputs through the merge kernel and writes the outputs
     /// (not yet installed).
     pub(super) fn execute(&self) -> Result<MergeOutput> {
+        if let Some(service) = &self.service {
+            if let Some(out) = super::remote::run_remote(self, service.as_ref()) {
+                return Ok(out);
+            }
+        }
+        self.execute_here()
+    }
+
+    /// The job's version, directory and file numbers, for the remote path.
+    pub(super) fn parts(&self) -> (&Arc<Version>, &dyn Fs, &std::path::Path, &FileNumbers) {
+        (&self.ctx.version, self.ctx.fs.as_ref(), &self.ctx.dir, &self.ctx.files)
+    }
+
+    pub(super) fn snapshots_and_now(&self) -> (&[SeqNo], u64, TableOptions) {
+        (&self.ctx.snapshots, self.ctx.now_ms, self.ctx.table_options)
+    }
+
+    pub(super) fn remote_counters(&self) -> &super::remote::RemoteCounters {
+        &self.remote_counters
+    }
+
+    /// Runs the merge on this thread.
+    fn execute_here(&self) -> Result<MergeOutput> {
         let children: Vec<Box<dyn InternalIterator>> = self
             .tables
             .iter()
@@ -193,11 +220,17 @@ impl Inner {
         } else {
             None
         };
+        let touches_blobs = self.opts.min_blob_size > 0
+            || job
+                .input_files()
+                .any(|(_, f)| !self.version.table_blobs(f.number).is_empty());
         Ok(MergeWork {
             job,
             tables,
             ctx: self.work_context(),
             relocate_blobs_below,
+            service: self.service.clone().filter(|_| !touches_blobs),
+            remote_counters: self.remote_counters.clone(),
         })
     }
 
