@@ -5,27 +5,14 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::{key, small_options, value, Model};
 use lsmlab_engine::fs::{Fs, MemFs};
-use lsmlab_engine::remote::{serve, TcpCompactionService, WorkerFault};
+use lsmlab_engine::remote::{LocalWorkers, TcpCompactionService, WorkerFault};
 use lsmlab_engine::{Db, Env, Options, VirtualClock};
-
-/// A worker on a free loopback port, serving `/db` of `mem`; stops when the
-/// returned flag is set.
-fn worker(mem: &MemFs, fault: WorkerFault) -> (std::net::SocketAddr, Arc<AtomicBool>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let (fs, flag) = (Arc::new(mem.clone()) as Arc<dyn Fs>, stop.clone());
-    std::thread::spawn(move || serve(listener, fs, "/db".into(), fault, flag));
-    (addr, stop)
-}
 
 struct Outcome {
     stats: lsmlab_engine::db::EngineStats,
@@ -40,9 +27,12 @@ fn run(faults: &[WorkerFault], deadline: Duration, opts: Options) -> Outcome {
         fs: Arc::new(mem.clone()),
         clock: Arc::new(VirtualClock::new(0)),
     };
-    let workers: Vec<_> = faults.iter().map(|&f| worker(&mem, f)).collect();
+    let workers: Vec<LocalWorkers> = faults
+        .iter()
+        .map(|&f| LocalWorkers::start(Arc::new(mem.clone()), "/db".into(), 1, f).unwrap())
+        .collect();
     let db = Db::open_with("/db", opts, env).unwrap();
-    let addrs = workers.iter().map(|w| w.0).collect();
+    let addrs = workers.iter().map(|w| w.addrs()[0]).collect();
     db.set_compaction_service(Some(Arc::new(TcpCompactionService::new(addrs, deadline))));
     let mut model = Model::default();
     for round in 0..4u64 {
@@ -72,10 +62,10 @@ fn run(faults: &[WorkerFault], deadline: Duration, opts: Options) -> Outcome {
             assert!(live.contains(&n.parse().unwrap()), "orphaned {name}");
         }
     }
-    for (_, stop) in &workers {
-        stop.store(true, std::sync::atomic::Ordering::Release);
-    }
-    Outcome { stats: db.stats() }
+    let stats = db.stats();
+    drop(db);
+    drop(workers);
+    Outcome { stats }
 }
 
 fn opts() -> Options {

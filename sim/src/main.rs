@@ -3,6 +3,7 @@
 //! crash-test the engine.
 
 mod torture;
+mod worker;
 mod workload_cli;
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,9 @@ enum Command {
     /// Crash-test the engine on real files: kill a writer with SIGKILL at
     /// random moments, reopen, and check that nothing acknowledged was lost.
     Torture(torture::Args),
+    /// Serve remote compaction jobs over TCP for databases in a shared
+    /// directory.
+    CompactionWorker(worker::Args),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -317,6 +321,10 @@ struct BenchArgs {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Run merges on this many compaction workers (in this process, over
+    /// loopback TCP); 0: in the writer.
+    #[arg(long, default_value_t = 0)]
+    compaction_workers: usize,
 }
 
 /// A db_bench boolean: 1/0, true/false.
@@ -365,6 +373,7 @@ fn cmd_bench(a: BenchArgs) -> Result<()> {
         statistics: a.statistics,
         options: build_options(&policy, &a.mode, &settings)?,
         seed: a.seed,
+        compaction_workers: a.compaction_workers,
     };
     let report = run(&cfg, &mut std::io::stdout().lock())?;
     if let Some(path) = &a.json {
@@ -1053,6 +1062,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd_serve(a).map(|_| 0),
         Command::Bench(a) => cmd_bench(*a).map(|_| 0),
         Command::Torture(a) => torture::command(a),
+        Command::CompactionWorker(a) => worker::command(a).map(|_| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

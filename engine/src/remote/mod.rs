@@ -21,7 +21,7 @@ pub mod tcp;
 
 pub use codec::{FileRange, RemoteJob, RemoteResult};
 pub use execute::execute;
-pub use tcp::{serve, TcpCompactionService, WorkerFault};
+pub use tcp::{serve, LocalWorkers, TcpCompactionService, WorkerFault};
 
 use crate::error::Result;
 

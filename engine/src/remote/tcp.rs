@@ -137,3 +137,58 @@ impl CompactionService for TcpCompactionService {
         self.workers.len()
     }
 }
+
+/// Compaction workers on loopback ports in this process, serving one
+/// database directory (for the lab, the benchmark and tests); stopped when
+/// dropped.
+pub struct LocalWorkers {
+    addrs: Vec<SocketAddr>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl LocalWorkers {
+    /// Starts `n` workers on `dir` of `fs`, each injecting `fault`.
+    pub fn start(
+        fs: Arc<dyn Fs>,
+        dir: PathBuf,
+        n: usize,
+        fault: WorkerFault,
+    ) -> std::io::Result<LocalWorkers> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut workers = LocalWorkers {
+            addrs: Vec::with_capacity(n),
+            stop: stop.clone(),
+            threads: Vec::with_capacity(n),
+        };
+        for i in 0..n {
+            let listener = TcpListener::bind("127.0.0.1:0")?;
+            workers.addrs.push(listener.local_addr()?);
+            let (fs, dir, stop) = (fs.clone(), dir.clone(), stop.clone());
+            let t = std::thread::Builder::new()
+                .name(format!("compaction-worker-{i}"))
+                .spawn(move || serve(listener, fs, dir, fault, stop))?;
+            workers.threads.push(t);
+        }
+        Ok(workers)
+    }
+
+    /// The workers' addresses.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// A service that sends jobs to these workers.
+    pub fn service(&self, deadline: Duration) -> Arc<TcpCompactionService> {
+        Arc::new(TcpCompactionService::new(self.addrs.clone(), deadline))
+    }
+}
+
+impl Drop for LocalWorkers {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}

@@ -167,6 +167,9 @@ pub struct BenchConfig {
     pub statistics: bool,
     pub options: Options,
     pub seed: u64,
+    /// Compaction workers (in this process, on loopback TCP) that run the
+    /// merge jobs of every database; 0: merges run in the writer.
+    pub compaction_workers: usize,
 }
 
 impl Default for BenchConfig {
@@ -189,6 +192,7 @@ impl Default for BenchConfig {
                 ..Options::default()
             },
             seed: 1,
+            compaction_workers: 0,
         }
     }
 }
@@ -383,6 +387,30 @@ struct OpenDb {
     name: &'static str,
     location: String,
     phases: Vec<Phase>,
+    /// Dropped after `db`: its jobs in flight finish first.
+    _workers: Option<lsmlab_engine::remote::LocalWorkers>,
+}
+
+/// Starts `cfg.compaction_workers` workers on `dir` and routes `db`'s
+/// merges to them (none for 0).
+fn attach_workers(
+    cfg: &BenchConfig,
+    db: &Db,
+    fs: Arc<dyn Fs>,
+    dir: &Path,
+) -> Result<Option<lsmlab_engine::remote::LocalWorkers>, BenchError> {
+    if cfg.compaction_workers == 0 {
+        return Ok(None);
+    }
+    let w = lsmlab_engine::remote::LocalWorkers::start(
+        fs,
+        dir.to_path_buf(),
+        cfg.compaction_workers,
+        lsmlab_engine::remote::WorkerFault::None,
+    )
+    .map_err(|e| BenchError::InvalidArgument(format!("starting compaction workers: {e}")))?;
+    db.set_compaction_service(Some(w.service(std::time::Duration::from_secs(60))));
+    Ok(Some(w))
 }
 
 /// A database the benchmark is done with: its shape and counters.
@@ -471,12 +499,14 @@ fn prepare_dir(dir: &Path) -> Result<(), BenchError> {
 fn open_existing(cfg: &BenchConfig, dir: &Path) -> Result<OpenDb, BenchError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let fs: Arc<dyn Fs> = Arc::new(DiskFs::new());
-    let db = Db::open_with(dir, cfg.options.clone(), Env { fs, clock })?;
+    let db = Db::open_with(dir, cfg.options.clone(), Env { fs: fs.clone(), clock })?;
+    let workers = attach_workers(cfg, &db, fs, dir)?;
     Ok(OpenDb {
         db,
         name: "existing",
         location: dir.display().to_string(),
         phases: Vec::new(),
+        _workers: workers,
     })
 }
 
@@ -501,12 +531,14 @@ fn open_fresh(cfg: &BenchConfig, name: &'static str) -> Result<OpenDb, BenchErro
         }
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let db = Db::open_with(&dir, cfg.options.clone(), Env { fs, clock })?;
+    let db = Db::open_with(&dir, cfg.options.clone(), Env { fs: fs.clone(), clock })?;
+    let workers = attach_workers(cfg, &db, fs, &dir)?;
     Ok(OpenDb {
         db,
         name,
         location,
         phases: Vec::new(),
+        _workers: workers,
     })
 }
 
