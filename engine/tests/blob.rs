@@ -67,7 +67,11 @@ fn large_values_live_in_blob_files_and_read_back_after_reopen() {
     assert!(s.blob.bytes_written >= 200 * 150);
     // The tables hold references, not the large values.
     let v = db.version();
-    assert!(v.total_bytes() < 200 * 150, "{} table bytes", v.total_bytes());
+    assert!(
+        v.total_bytes() < 200 * 150,
+        "{} table bytes",
+        v.total_bytes()
+    );
     assert!(v.blob_bytes() >= 200 * 150);
     assert!(!blob_files(&mem).is_empty());
     // A lookup of a separated value reads the blob too.
@@ -77,8 +81,12 @@ fn large_values_live_in_blob_files_and_read_back_after_reopen() {
     assert_eq!(cost.blob_reads, 0);
     let (_, scan) = db.scan_with_stats(&key(0), None, 10).unwrap();
     let (_, inline_only) = {
-        let plain = Db::open_with("/plain", small_options(common::policy("leveled")), env(&mem))
-            .unwrap();
+        let plain = Db::open_with(
+            "/plain",
+            small_options(common::policy("leveled")),
+            env(&mem),
+        )
+        .unwrap();
         fill(&plain, 400, 1);
         plain.flush().unwrap();
         plain.compact().unwrap();
@@ -218,7 +226,10 @@ fn garbage_collection_relocates_old_blobs_and_deletes_emptied_files() {
         kept_with_gc < kept_without_gc,
         "GC keeps {kept_with_gc} blob bytes, none {kept_without_gc}"
     );
-    assert!(kept_with_gc < 4 * live, "{kept_with_gc} blob bytes for {live} live");
+    assert!(
+        kept_with_gc < 4 * live,
+        "{kept_with_gc} blob bytes for {live} live"
+    );
 }
 
 #[test]

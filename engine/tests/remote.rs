@@ -74,7 +74,11 @@ fn opts() -> Options {
 
 #[test]
 fn healthy_workers_run_every_merge() {
-    let o = run(&[WorkerFault::None, WorkerFault::None], Duration::from_secs(10), opts());
+    let o = run(
+        &[WorkerFault::None, WorkerFault::None],
+        Duration::from_secs(10),
+        opts(),
+    );
     let s = o.stats;
     assert!(s.compactions > 5, "{s:?}");
     assert_eq!(s.remote_jobs, s.compactions, "{s:?}");
@@ -83,10 +87,17 @@ fn healthy_workers_run_every_merge() {
 
 #[test]
 fn a_worker_that_dies_mid_job_leaves_nothing_and_the_next_worker_runs_it() {
-    let o = run(&[WorkerFault::DieMidJob, WorkerFault::None], Duration::from_secs(10), opts());
+    let o = run(
+        &[WorkerFault::DieMidJob, WorkerFault::None],
+        Duration::from_secs(10),
+        opts(),
+    );
     let s = o.stats;
     assert!(s.remote_failed_attempts > 0, "{s:?}");
-    assert_eq!(s.remote_jobs, s.compactions, "the other worker ran each: {s:?}");
+    assert_eq!(
+        s.remote_jobs, s.compactions,
+        "the other worker ran each: {s:?}"
+    );
     assert_eq!(s.remote_ran_locally, 0);
 }
 
@@ -105,7 +116,11 @@ fn a_worker_past_its_deadline_is_abandoned_and_the_job_runs_here() {
 
 #[test]
 fn a_damaged_output_byte_is_caught_before_install() {
-    let o = run(&[WorkerFault::CorruptOutput], Duration::from_secs(10), opts());
+    let o = run(
+        &[WorkerFault::CorruptOutput],
+        Duration::from_secs(10),
+        opts(),
+    );
     let s = o.stats;
     assert!(s.compactions > 5, "{s:?}");
     // Jobs with an output all failed verification and ran here.

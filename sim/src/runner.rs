@@ -823,11 +823,7 @@ pub fn run_experiment(
     let version = x.db.version();
     let sst_bytes = version.total_bytes();
     let blob_bytes = version.blob_bytes();
-    let blob_garbage_bytes = version
-        .blob_files()
-        .values()
-        .map(|b| b.garbage_bytes)
-        .sum();
+    let blob_garbage_bytes = version.blob_files().values().map(|b| b.garbage_bytes).sum();
     let tombstones_left = (0..version.num_levels())
         .flat_map(|l| version.files(l))
         .map(|f| f.tombstones)

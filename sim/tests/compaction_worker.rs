@@ -70,7 +70,11 @@ fn a_worker_process_runs_merges_and_its_kill_loses_nothing() {
     write(&db, &mut model, 1);
     let s = db.stats();
     assert!(s.remote_ran_locally > 0, "{s:?}");
-    let all: BTreeMap<_, _> = db.scan(b"", None, usize::MAX).unwrap().into_iter().collect();
+    let all: BTreeMap<_, _> = db
+        .scan(b"", None, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(all, model);
     let live: std::collections::HashSet<u64> =
         db.version().all_file_numbers().into_iter().collect();
@@ -83,7 +87,11 @@ fn a_worker_process_runs_merges_and_its_kill_loses_nothing() {
     drop(db);
     // Reopened without a service: everything is there.
     let db = Db::open(dir.path(), options()).unwrap();
-    let all: BTreeMap<_, _> = db.scan(b"", None, usize::MAX).unwrap().into_iter().collect();
+    let all: BTreeMap<_, _> = db
+        .scan(b"", None, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(all, model);
 }
 
@@ -91,8 +99,14 @@ fn a_worker_process_runs_merges_and_its_kill_loses_nothing() {
 fn bad_worker_arguments_are_refused_naming_them() {
     let dir = tempfile::tempdir().unwrap();
     for (args, needle) in [
-        (vec!["--listen", "not-an-address"], "--listen not-an-address"),
-        (vec!["--listen", "127.0.0.1:0", "--dir", "/nonexistent/lsmlab"], "--dir"),
+        (
+            vec!["--listen", "not-an-address"],
+            "--listen not-an-address",
+        ),
+        (
+            vec!["--listen", "127.0.0.1:0", "--dir", "/nonexistent/lsmlab"],
+            "--dir",
+        ),
     ] {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_lsmlab"));
         cmd.arg("compaction-worker").args(&args);

@@ -165,20 +165,48 @@ mod tests {
     #[test]
     fn job_garbage_is_what_inputs_referenced_and_outputs_do_not() {
         let a = [
-            BlobUse { file: 1, count: 4, bytes: 400 },
-            BlobUse { file: 2, count: 1, bytes: 10 },
+            BlobUse {
+                file: 1,
+                count: 4,
+                bytes: 400,
+            },
+            BlobUse {
+                file: 2,
+                count: 1,
+                bytes: 10,
+            },
         ];
-        let b = [BlobUse { file: 1, count: 2, bytes: 200 }];
+        let b = [BlobUse {
+            file: 1,
+            count: 2,
+            bytes: 200,
+        }];
         let out = [
-            BlobUse { file: 1, count: 5, bytes: 500 },
-            BlobUse { file: 7, count: 1, bytes: 10 },
+            BlobUse {
+                file: 1,
+                count: 5,
+                bytes: 500,
+            },
+            BlobUse {
+                file: 7,
+                count: 1,
+                bytes: 10,
+            },
         ];
         let g = job_garbage([&a[..], &b[..]], [&out[..]]);
         assert_eq!(
             g,
             [
-                BlobUse { file: 1, count: 1, bytes: 100 },
-                BlobUse { file: 2, count: 1, bytes: 10 },
+                BlobUse {
+                    file: 1,
+                    count: 1,
+                    bytes: 100
+                },
+                BlobUse {
+                    file: 2,
+                    count: 1,
+                    bytes: 10
+                },
             ]
         );
     }

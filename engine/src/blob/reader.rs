@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::format::{
-    BlobRef, FOOTER_LEN, FOOTER_MAGIC, HEADER_LEN, HEADER_MAGIC, RECORD_OVERHEAD,
-};
+use super::format::{BlobRef, FOOTER_LEN, FOOTER_MAGIC, HEADER_LEN, HEADER_MAGIC, RECORD_OVERHEAD};
 use super::garbage::BlobFileMeta;
 use crate::coding::{get_u32, masked_crc};
 use crate::error::{Error, Result};
@@ -138,7 +136,10 @@ impl BlobReader {
         }
         let rec = self.file.read_at(r.offset, len as usize)?;
         let (record, value) = parse_record(&rec).ok_or_else(|| {
-            bad(format!("record at offset {} has inconsistent lengths", r.offset))
+            bad(format!(
+                "record at offset {} has inconsistent lengths",
+                r.offset
+            ))
         })?;
         let stored = get_u32(&rec, rec.len() - 4).expect("checked length");
         let got = masked_crc(&rec[..rec.len() - 4]);

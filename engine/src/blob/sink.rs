@@ -108,7 +108,10 @@ impl<'a> BlobSink<'a> {
             }
             ValueKind::BlobIndex => {
                 let r = BlobRef::decode(value).ok_or_else(|| {
-                    Error::corruption(self.dir, "merge input holds a blob reference that does not decode")
+                    Error::corruption(
+                        self.dir,
+                        "merge input holds a blob reference that does not decode",
+                    )
                 })?;
                 if self.settings.relocate_below.is_some_and(|c| r.file < c) {
                     let v = self

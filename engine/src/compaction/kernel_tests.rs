@@ -127,7 +127,9 @@ fn run_case(case: &Case) -> String {
             let mut all = blobs.clone();
             for b in &out.blob_files {
                 let path = dir.join(crate::blob::blob_file_name(b.number));
-                all.insert(std::sync::Arc::new(BlobReader::open(&fs, &path, b.number).unwrap()));
+                all.insert(std::sync::Arc::new(
+                    BlobReader::open(&fs, &path, b.number).unwrap(),
+                ));
             }
             let got = all.resolve(dir, p.user_key, v).unwrap();
             let (kind, stored) = &expected_values[&(p.user_key.to_vec(), p.seq)];

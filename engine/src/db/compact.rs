@@ -430,8 +430,7 @@ impl Inner {
         inputs: &[u64],
         out: &MergeOutput,
     ) {
-        edit.blob_files_added
-            .extend(out.blob_files.iter().copied());
+        edit.blob_files_added.extend(out.blob_files.iter().copied());
         edit.table_blobs.extend(out.table_blobs.iter().cloned());
         let garbage = crate::blob::garbage::job_garbage(
             inputs.iter().map(|&n| self.version.table_blobs(n)),

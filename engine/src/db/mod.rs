@@ -523,9 +523,7 @@ impl Inner {
     }
 
     fn open_blob_file(&self, meta: &crate::blob::BlobFileMeta) -> Result<crate::blob::BlobReader> {
-        let path = self
-            .dir
-            .join(crate::blob::blob_file_name(meta.number));
+        let path = self.dir.join(crate::blob::blob_file_name(meta.number));
         let r = crate::blob::BlobReader::open(self.env.fs.as_ref(), &path, meta.number)?;
         r.check_matches(meta)?;
         Ok(r)

@@ -69,7 +69,13 @@ impl Db {
             let seq = seq.unwrap_or(inner.state.last_sequence);
             inner.stats.gets += 1;
             let plan = inner.plan_lookup(key, seq)?;
-            (seq, inner.now_ms(), plan, inner.blobs.clone(), inner.dir.clone())
+            (
+                seq,
+                inner.now_ms(),
+                plan,
+                inner.blobs.clone(),
+                inner.dir.clone(),
+            )
         };
         let mut stats = LookupStats::default();
         let found = match plan {

@@ -29,10 +29,7 @@ impl Db {
     /// Runs merge compactions through `service` from now on (`None`: on
     /// this process again). Jobs that read or write blob references always
     /// run here.
-    pub fn set_compaction_service(
-        &self,
-        service: Option<std::sync::Arc<dyn CompactionService>>,
-    ) {
+    pub fn set_compaction_service(&self, service: Option<std::sync::Arc<dyn CompactionService>>) {
         self.lock().service = service;
     }
 }
@@ -52,8 +49,16 @@ fn remote_job(work: &MergeWork, first: u64, count: u64) -> RemoteJob {
     let (snapshots, now_ms, table) = work.snapshots_and_now();
     let job = &work.job;
     let inputs: Vec<&FileMeta> = job.input_files().map(|(_, f)| f.as_ref()).collect();
-    let lo = inputs.iter().map(|f| f.smallest_user_key()).min().unwrap_or_default();
-    let hi = inputs.iter().map(|f| f.largest_user_key()).max().unwrap_or_default();
+    let lo = inputs
+        .iter()
+        .map(|f| f.smallest_user_key())
+        .min()
+        .unwrap_or_default();
+    let hi = inputs
+        .iter()
+        .map(|f| f.largest_user_key())
+        .max()
+        .unwrap_or_default();
     let numbers: std::collections::HashSet<u64> = inputs.iter().map(|f| f.number).collect();
     let mut others = Vec::new();
     for level in 0..version.num_levels() {
@@ -64,7 +69,11 @@ fn remote_job(work: &MergeWork, first: u64, count: u64) -> RemoteJob {
         }
     }
     let grandparents = if job.output_level + 1 < version.num_levels() {
-        version.files(job.output_level + 1).iter().map(|f| range_of(f)).collect()
+        version
+            .files(job.output_level + 1)
+            .iter()
+            .map(|f| range_of(f))
+            .collect()
     } else {
         Vec::new()
     };
@@ -81,8 +90,16 @@ fn remote_job(work: &MergeWork, first: u64, count: u64) -> RemoteJob {
         max_grandparent_files: job.max_grandparent_files.map(|n| n as u64),
         grandparents,
         others,
-        oldest_time_ms: inputs.iter().map(|f| f.oldest_time_ms).min().unwrap_or(now_ms),
-        newest_time_ms: inputs.iter().map(|f| f.newest_time_ms).max().unwrap_or(now_ms),
+        oldest_time_ms: inputs
+            .iter()
+            .map(|f| f.oldest_time_ms)
+            .min()
+            .unwrap_or(now_ms),
+        newest_time_ms: inputs
+            .iter()
+            .map(|f| f.newest_time_ms)
+            .max()
+            .unwrap_or(now_ms),
         first_output_number: first,
         output_numbers: count,
     }
@@ -151,8 +168,16 @@ fn verify(work: &MergeWork, job: &RemoteJob, out: &MergeOutput) -> Result<()> {
     let (_, fs, dir, _) = work.parts();
     let bad = |why: String| Error::corruption(dir, format!("remote compaction output: {why}"));
     let inputs: Vec<&FileMeta> = work.job.input_files().map(|(_, f)| f.as_ref()).collect();
-    let lo = inputs.iter().map(|f| f.smallest_user_key()).min().unwrap_or_default();
-    let hi = inputs.iter().map(|f| f.largest_user_key()).max().unwrap_or_default();
+    let lo = inputs
+        .iter()
+        .map(|f| f.smallest_user_key())
+        .min()
+        .unwrap_or_default();
+    let hi = inputs
+        .iter()
+        .map(|f| f.largest_user_key())
+        .max()
+        .unwrap_or_default();
     let reserved = job.first_output_number..job.first_output_number + job.output_numbers;
     let mut seen = std::collections::HashSet::new();
     let mut bytes = 0;
@@ -161,7 +186,10 @@ fn verify(work: &MergeWork, job: &RemoteJob, out: &MergeOutput) -> Result<()> {
             return Err(bad(format!("file {:06} was not reserved for it", f.number)));
         }
         if f.smallest_user_key() < lo || f.largest_user_key() > hi {
-            return Err(bad(format!("file {:06} lies outside the inputs' keys", f.number)));
+            return Err(bad(format!(
+                "file {:06} lies outside the inputs' keys",
+                f.number
+            )));
         }
         let t = Table::open(fs, &dir.join(f.file_name()))?;
         t.check_matches(f)?;

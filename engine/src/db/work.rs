@@ -116,7 +116,12 @@ impl MergeWork {
 
     /// The job's version, directory and file numbers, for the remote path.
     pub(super) fn parts(&self) -> (&Arc<Version>, &dyn Fs, &std::path::Path, &FileNumbers) {
-        (&self.ctx.version, self.ctx.fs.as_ref(), &self.ctx.dir, &self.ctx.files)
+        (
+            &self.ctx.version,
+            self.ctx.fs.as_ref(),
+            &self.ctx.dir,
+            &self.ctx.files,
+        )
     }
 
     pub(super) fn snapshots_and_now(&self) -> (&[SeqNo], u64, TableOptions) {

@@ -155,7 +155,9 @@ impl<'a> Reader<'a> {
 fn check_version(r: &mut Reader<'_>) -> Result<()> {
     match r.u("version")? {
         VERSION => Ok(()),
-        v => Err(bad(format!("unknown message version {v} (this side speaks {VERSION})"))),
+        v => Err(bad(format!(
+            "unknown message version {v} (this side speaks {VERSION})"
+        ))),
     }
 }
 
@@ -224,9 +226,13 @@ impl RemoteJob {
         let max_output_file_size = r.opt("max output file size")?;
         let max_grandparent_files = r.opt("max grandparent files")?;
         let n = r.count("grandparents", 5)?;
-        let grandparents = (0..n).map(|_| r.range("grandparent")).collect::<Result<_>>()?;
+        let grandparents = (0..n)
+            .map(|_| r.range("grandparent"))
+            .collect::<Result<_>>()?;
         let n = r.count("other files", 5)?;
-        let others = (0..n).map(|_| r.range("other file")).collect::<Result<_>>()?;
+        let others = (0..n)
+            .map(|_| r.range("other file"))
+            .collect::<Result<_>>()?;
         let job = RemoteJob {
             job_id,
             inputs,

@@ -298,9 +298,8 @@ impl VersionEdit {
                     });
                 }
                 TAG_BLOB_GARBAGE => {
-                    edit.blob_garbage.push(
-                        decode_blob_use(&mut d).ok_or_else(|| truncated("blob garbage"))?,
-                    );
+                    edit.blob_garbage
+                        .push(decode_blob_use(&mut d).ok_or_else(|| truncated("blob garbage"))?);
                 }
                 TAG_BLOB_FILE_DELETED => {
                     let n = d.varint().ok_or_else(|| truncated("deleted blob file"))?;
@@ -308,7 +307,9 @@ impl VersionEdit {
                 }
                 TAG_TABLE_BLOBS => {
                     let table = d.varint().ok_or_else(|| truncated("table blobs"))?;
-                    let body = d.length_prefixed().ok_or_else(|| truncated("table blobs"))?;
+                    let body = d
+                        .length_prefixed()
+                        .ok_or_else(|| truncated("table blobs"))?;
                     let uses = decode_table_blobs(body).ok_or_else(|| {
                         bad(format!(
                             "blob references of table {table:06} at byte {at} do not decode"

@@ -336,7 +336,11 @@ impl Version {
                 )));
             }
         }
-        if let Some(f) = self.blob_files.values().find(|f| !refs.contains_key(&f.number)) {
+        if let Some(f) = self
+            .blob_files
+            .values()
+            .find(|f| !refs.contains_key(&f.number))
+        {
             return Err(invalid(format!(
                 "blob file {} is referenced by no table but not deleted",
                 number_str(f.number)

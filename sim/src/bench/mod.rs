@@ -499,7 +499,14 @@ fn prepare_dir(dir: &Path) -> Result<(), BenchError> {
 fn open_existing(cfg: &BenchConfig, dir: &Path) -> Result<OpenDb, BenchError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let fs: Arc<dyn Fs> = Arc::new(DiskFs::new());
-    let db = Db::open_with(dir, cfg.options.clone(), Env { fs: fs.clone(), clock })?;
+    let db = Db::open_with(
+        dir,
+        cfg.options.clone(),
+        Env {
+            fs: fs.clone(),
+            clock,
+        },
+    )?;
     let workers = attach_workers(cfg, &db, fs, dir)?;
     Ok(OpenDb {
         db,
@@ -531,7 +538,14 @@ fn open_fresh(cfg: &BenchConfig, name: &'static str) -> Result<OpenDb, BenchErro
         }
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let db = Db::open_with(&dir, cfg.options.clone(), Env { fs: fs.clone(), clock })?;
+    let db = Db::open_with(
+        &dir,
+        cfg.options.clone(),
+        Env {
+            fs: fs.clone(),
+            clock,
+        },
+    )?;
     let workers = attach_workers(cfg, &db, fs, &dir)?;
     Ok(OpenDb {
         db,

@@ -32,7 +32,10 @@ pub fn command(a: Args) -> Result<()> {
     let listener = std::net::TcpListener::bind(&a.listen)
         .with_context(|| format!("--listen {}: cannot listen there", a.listen))?;
     let addr = listener.local_addr()?;
-    println!("compaction worker listening on {addr}, dir {}", a.dir.display());
+    println!(
+        "compaction worker listening on {addr}, dir {}",
+        a.dir.display()
+    );
     use std::io::Write;
     std::io::stdout().flush()?;
     serve(
