@@ -20,6 +20,6 @@ pub mod writer;
 
 pub use format::{blob_file_name, BlobRef};
 pub use garbage::{BlobFileMeta, BlobUse, BlobUses};
-pub use reader::{BlobReader, BlobSet};
+pub use reader::{BlobReader, BlobRecord, BlobSet};
 pub use sink::{BlobSettings, BlobSink, BlobWriteStats};
 pub use writer::BlobWriter;

@@ -11,6 +11,9 @@ use crate::coding::{get_u32, masked_crc};
 use crate::error::{Error, Result};
 use crate::fs::{Fs, RandomAccessFile};
 
+/// One record of a blob file: user key, value, and the reference to it.
+pub type BlobRecord = (Vec<u8>, Vec<u8>, BlobRef);
+
 /// An open, finished blob file.
 pub struct BlobReader {
     file: Arc<dyn RandomAccessFile>,
@@ -162,7 +165,7 @@ impl BlobReader {
 
     /// Every record in file order as `(user key, value, reference)`,
     /// checked; an error at the first damaged one.
-    pub fn records(&self) -> Result<Vec<(Vec<u8>, Vec<u8>, BlobRef)>> {
+    pub fn records(&self) -> Result<Vec<BlobRecord>> {
         let path = self.file.path();
         let end = self.file.len() - FOOTER_LEN as u64;
         let mut out = Vec::new();

@@ -125,6 +125,14 @@ impl GrandparentCut<'_> {
     }
 }
 
+/// What a merge has created so far, removed if it fails.
+struct Written<'s> {
+    /// Numbers of the tables created.
+    tables: Vec<u64>,
+    /// Value separation state (and the blob files it created).
+    blobs: Option<BlobSink<'s>>,
+}
+
 struct OpenOutput {
     builder: TableBuilder,
     number: u64,
@@ -145,8 +153,10 @@ pub fn merge(
     next_file_number: &mut dyn FnMut() -> u64,
 ) -> Result<MergeOutput> {
     let mut result = MergeOutput::default();
-    let mut created: Vec<u64> = Vec::new();
-    let mut blobs = out.blob.map(|b| BlobSink::new(b, out.fs, out.dir));
+    let mut written = Written {
+        tables: Vec::new(),
+        blobs: out.blob.map(|b| BlobSink::new(b, out.fs, out.dir)),
+    };
     let run = merge_inner(
         input,
         filter,
@@ -154,19 +164,18 @@ pub fn merge(
         out,
         next_file_number,
         &mut result,
-        &mut created,
-        blobs.as_mut(),
+        &mut written,
     );
     if let Err(e) = run {
-        for number in created {
+        for number in written.tables {
             let _ = out.fs.remove(&out.dir.join(sst_file_name(number)));
         }
-        if let Some(b) = blobs.as_mut() {
+        if let Some(b) = written.blobs.as_mut() {
             b.remove_created();
         }
         return Err(e);
     }
-    if let Some(b) = blobs {
+    if let Some(b) = written.blobs {
         result.blob_files = b.files;
         result.table_blobs = b.table_uses;
         result.blob_stats = b.stats;
@@ -181,9 +190,10 @@ fn merge_inner(
     out: &OutputSpec<'_>,
     next_file_number: &mut dyn FnMut() -> u64,
     result: &mut MergeOutput,
-    created: &mut Vec<u64>,
-    mut blobs: Option<&mut BlobSink<'_>>,
+    written: &mut Written<'_>,
 ) -> Result<()> {
+    let created = &mut written.tables;
+    let mut blobs = written.blobs.as_mut();
     let mut cut = GrandparentCut {
         files: out.grandparents,
         limit: out.max_grandparent_files,

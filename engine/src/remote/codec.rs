@@ -465,7 +465,10 @@ mod tests {
             frame[flip] ^= 0x04;
             match read_frame(&mut &frame[..]) {
                 Ok(payload) => prop_assert_eq!(payload, bytes),
-                Err(e) => prop_assert!(e.is_corruption() || matches!(e, Error::Io { .. })),
+                Err(e) => {
+                    let expected = e.is_corruption() || matches!(e, Error::Io { .. });
+                    prop_assert!(expected, "{}", e);
+                }
             }
         }
 
