@@ -42,23 +42,21 @@ fn range_of(f: &FileMeta) -> FileRange {
     }
 }
 
+/// The job's input files and the user-key range they cover.
+fn inputs_and_range(work: &MergeWork) -> (Vec<&FileMeta>, &[u8], &[u8]) {
+    let inputs: Vec<&FileMeta> = work.job.input_files().map(|(_, f)| f.as_ref()).collect();
+    let lo = inputs.iter().map(|f| f.smallest_user_key()).min();
+    let hi = inputs.iter().map(|f| f.largest_user_key()).max();
+    (inputs, lo.unwrap_or_default(), hi.unwrap_or_default())
+}
+
 /// The job as a worker sees it, with `first..first + count` reserved for
 /// its outputs.
 fn remote_job(work: &MergeWork, first: u64, count: u64) -> RemoteJob {
     let (version, ..) = work.parts();
     let (snapshots, now_ms, table) = work.snapshots_and_now();
     let job = &work.job;
-    let inputs: Vec<&FileMeta> = job.input_files().map(|(_, f)| f.as_ref()).collect();
-    let lo = inputs
-        .iter()
-        .map(|f| f.smallest_user_key())
-        .min()
-        .unwrap_or_default();
-    let hi = inputs
-        .iter()
-        .map(|f| f.largest_user_key())
-        .max()
-        .unwrap_or_default();
+    let (inputs, lo, hi) = inputs_and_range(work);
     let numbers: std::collections::HashSet<u64> = inputs.iter().map(|f| f.number).collect();
     let mut others = Vec::new();
     for level in 0..version.num_levels() {
@@ -167,17 +165,7 @@ pub(super) fn run_remote(work: &MergeWork, service: &dyn CompactionService) -> O
 fn verify(work: &MergeWork, job: &RemoteJob, out: &MergeOutput) -> Result<()> {
     let (_, fs, dir, _) = work.parts();
     let bad = |why: String| Error::corruption(dir, format!("remote compaction output: {why}"));
-    let inputs: Vec<&FileMeta> = work.job.input_files().map(|(_, f)| f.as_ref()).collect();
-    let lo = inputs
-        .iter()
-        .map(|f| f.smallest_user_key())
-        .min()
-        .unwrap_or_default();
-    let hi = inputs
-        .iter()
-        .map(|f| f.largest_user_key())
-        .max()
-        .unwrap_or_default();
+    let (inputs, lo, hi) = inputs_and_range(work);
     let reserved = job.first_output_number..job.first_output_number + job.output_numbers;
     let mut seen = std::collections::HashSet::new();
     let mut bytes = 0;
