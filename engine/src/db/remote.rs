@@ -165,7 +165,7 @@ pub(super) fn run_remote(work: &MergeWork, service: &dyn CompactionService) -> O
 fn verify(work: &MergeWork, job: &RemoteJob, out: &MergeOutput) -> Result<()> {
     let (_, fs, dir, _) = work.parts();
     let bad = |why: String| Error::corruption(dir, format!("remote compaction output: {why}"));
-    let (inputs, lo, hi) = inputs_and_range(work);
+    let (_, lo, hi) = inputs_and_range(work);
     let reserved = job.first_output_number..job.first_output_number + job.output_numbers;
     let mut seen = std::collections::HashSet::new();
     let mut bytes = 0;
