@@ -237,6 +237,17 @@ mod tests {
     }
 
     #[test]
+    fn the_seek_kind_sorts_before_every_kind_of_its_sequence() {
+        let kinds: Vec<ValueKind> = (0..=u8::MAX).filter_map(ValueKind::from_u8).collect();
+        assert_eq!(kinds.len(), 6, "every kind decodes, nothing else does");
+        for (i, &k) in kinds.iter().enumerate() {
+            assert_eq!(k as usize, i, "kinds are numbered densely from 0");
+            let entry = internal_key(b"k", 7, k);
+            assert!(compare_internal(&seek_key(b"k", 7), &entry).is_le(), "{k:?}");
+        }
+    }
+
+    #[test]
     fn expiring_value_round_trips() {
         let v = encode_expiring_value(1234, b"hello");
         assert_eq!(decode_expiring_value(&v), Some((1234, &b"hello"[..])));

@@ -39,6 +39,7 @@ fn range_of(f: &FileMeta) -> FileRange {
         smallest: f.smallest.clone(),
         largest: f.largest.clone(),
         smallest_seq: f.smallest_seq,
+        size: f.size,
     }
 }
 
@@ -66,14 +67,17 @@ fn remote_job(work: &MergeWork, first: u64, count: u64) -> RemoteJob {
             }
         }
     }
-    let grandparents = if job.output_level + 1 < version.num_levels() {
-        version
-            .files(job.output_level + 1)
+    // The grandparents the local merge uses: the first level below the
+    // output holding keys of the job's range.
+    let grandparents = match job.user_key_range() {
+        Some((lo, hi)) => (job.output_level + 1..version.num_levels())
+            .map(|l| version.overlapping_files(l, &lo, &hi))
+            .find(|files| !files.is_empty())
+            .unwrap_or_default()
             .iter()
             .map(|f| range_of(f))
-            .collect()
-    } else {
-        Vec::new()
+            .collect(),
+        None => Vec::new(),
     };
     RemoteJob {
         job_id: first,
@@ -100,6 +104,9 @@ fn remote_job(work: &MergeWork, first: u64, count: u64) -> RemoteJob {
             .unwrap_or(now_ms),
         first_output_number: first,
         output_numbers: count,
+        output_cut: job.output_cut.clone(),
+        split_points: job.split_points.clone(),
+        db_identity: work.db_identity().map(<[u8]>::to_vec),
     }
 }
 

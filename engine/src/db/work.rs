@@ -118,8 +118,7 @@ pub(super) struct MergeWork {
     ctx: Context,
     /// Where the merge runs when not here (see [`super::remote`]); `None`
     /// for jobs that touch blob references, range tombstones or merge
-    /// operands, or cut outputs by RocksDB's rules or at split points: those
-    /// run locally.
+    /// operands: those run locally.
     service: Option<Arc<dyn crate::remote::CompactionService>>,
     remote_counters: Arc<super::remote::RemoteCounters>,
     /// See [`OutputShape::relocate_blobs_below`].
@@ -274,11 +273,9 @@ impl Inner {
             || job
                 .input_files()
                 .any(|(_, f)| !self.version.table_blobs(f.number).is_empty());
-        // What a remote job does not carry keeps the job here: RocksDB's
-        // output cuts, split points, range tombstones and merge operands.
+        // What a remote job does not carry keeps the job here: range
+        // tombstones and merge operands.
         let needs_writer = touches_blobs
-            || job.output_cut.is_some()
-            || !job.split_points.is_empty()
             || self.opts.merge_operator.get().is_some()
             || tables.iter().any(|t| !t.raw_range_tombstones().is_empty());
         Ok(MergeWork {

@@ -9,13 +9,13 @@
 use std::io::{Read, Write};
 
 use crate::coding::{get_u32, masked_crc, put_length_prefixed, put_varint, Decoder};
-use crate::compaction::MergeStats;
+use crate::compaction::{MergeStats, OutputCut};
 use crate::error::{Error, Result};
 use crate::key::{self, SeqNo};
 use crate::version::FileMeta;
 
 /// Message format version.
-const VERSION: u64 = 1;
+const VERSION: u64 = 2;
 /// The largest frame either side accepts.
 pub const MAX_FRAME: usize = 64 << 20;
 
@@ -28,6 +28,8 @@ pub struct FileRange {
     pub smallest: Vec<u8>,
     pub largest: Vec<u8>,
     pub smallest_seq: SeqNo,
+    /// File size in bytes (RocksDB's cut rule counts grandparent bytes).
+    pub size: u64,
 }
 
 /// A merge job as sent to a worker.
@@ -55,6 +57,13 @@ pub struct RemoteJob {
     pub first_output_number: u64,
     /// ...and at most this many may be written.
     pub output_numbers: u64,
+    /// RocksDB's cut rule over `grandparents`, when the job has one.
+    pub output_cut: Option<OutputCut>,
+    /// User keys, ascending: an output ends before the first key at or
+    /// above each.
+    pub split_points: Vec<Vec<u8>>,
+    /// The database's identity, recorded in the outputs' properties.
+    pub db_identity: Option<Vec<u8>>,
 }
 
 /// What a worker returns: the outputs' metadata and the merge's figures,
@@ -87,6 +96,17 @@ fn put_range(out: &mut Vec<u8>, r: &FileRange) {
     put_length_prefixed(out, &r.smallest);
     put_length_prefixed(out, &r.largest);
     put_varint(out, r.smallest_seq);
+    put_varint(out, r.size);
+}
+
+fn put_opt_bytes(out: &mut Vec<u8>, v: Option<&[u8]>) {
+    match v {
+        None => put_varint(out, 0),
+        Some(b) => {
+            put_varint(out, 1);
+            put_length_prefixed(out, b);
+        }
+    }
 }
 
 struct Reader<'a> {
@@ -140,7 +160,24 @@ impl<'a> Reader<'a> {
             smallest: self.ikey(field)?,
             largest: self.ikey(field)?,
             smallest_seq: self.u(field)?,
+            size: self.u(field)?,
         })
+    }
+
+    fn opt_bytes(&mut self, field: &str) -> Result<Option<Vec<u8>>> {
+        match self.u(field)? {
+            0 => Ok(None),
+            1 => Ok(Some(self.bytes(field)?.to_vec())),
+            f => Err(bad(format!("{field} flag {f} is neither 0 nor 1"))),
+        }
+    }
+
+    fn flag(&mut self, field: &str) -> Result<bool> {
+        match self.u(field)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            f => Err(bad(format!("{field} {f} is neither 0 nor 1"))),
+        }
     }
 
     fn end(&self) -> Result<()> {
@@ -199,6 +236,20 @@ impl RemoteJob {
         ] {
             put_varint(&mut out, v);
         }
+        match &self.output_cut {
+            None => put_varint(&mut out, 0),
+            Some(c) => {
+                put_varint(&mut out, 1);
+                put_varint(&mut out, c.max_compaction_bytes);
+                put_varint(&mut out, u64::from(c.dynamic_file_size));
+                put_opt_bytes(&mut out, c.split_key.as_deref());
+            }
+        }
+        put_varint(&mut out, self.split_points.len() as u64);
+        for p in &self.split_points {
+            put_length_prefixed(&mut out, p);
+        }
+        put_opt_bytes(&mut out, self.db_identity.as_deref());
         out
     }
 
@@ -233,7 +284,7 @@ impl RemoteJob {
         let others = (0..n)
             .map(|_| r.range("other file"))
             .collect::<Result<_>>()?;
-        let job = RemoteJob {
+        let mut job = RemoteJob {
             job_id,
             inputs,
             output_level,
@@ -250,7 +301,34 @@ impl RemoteJob {
             newest_time_ms: r.u("newest time")?,
             first_output_number: r.u("first output number")?,
             output_numbers: r.u("output numbers")?,
+            output_cut: None,
+            split_points: Vec::new(),
+            db_identity: None,
         };
+        if r.flag("output cut flag")? {
+            let max_compaction_bytes = r.u("max compaction bytes")?;
+            let dynamic_file_size = r.flag("dynamic file size")?;
+            let split_key = r.opt_bytes("split key")?;
+            if split_key
+                .as_deref()
+                .is_some_and(|k| key::parse_internal_key(k).is_none())
+            {
+                return Err(bad("split key is not an internal key"));
+            }
+            job.output_cut = Some(OutputCut {
+                max_compaction_bytes,
+                dynamic_file_size,
+                split_key,
+            });
+        }
+        let n = r.count("split points", 1)?;
+        job.split_points = (0..n)
+            .map(|_| r.bytes("split point").map(<[u8]>::to_vec))
+            .collect::<Result<_>>()?;
+        if job.split_points.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(bad("split points out of order"));
+        }
+        job.db_identity = r.opt_bytes("database identity")?;
         r.end()?;
         Ok(job)
     }
@@ -413,11 +491,13 @@ mod tests {
             proptest::collection::vec(any::<u8>(), 0..6),
             proptest::collection::vec(any::<u8>(), 0..6),
             0u64..1000,
+            any::<u64>(),
         )
-            .prop_map(|(a, b, s)| FileRange {
+            .prop_map(|(a, b, s, size)| FileRange {
                 smallest: internal_key(&a, s, ValueKind::Value),
                 largest: internal_key(&b, s, ValueKind::Tombstone),
                 smallest_seq: s,
+                size,
             })
     }
 
@@ -434,14 +514,23 @@ mod tests {
             grandparents in proptest::collection::vec(range(), 0..3),
             others in proptest::collection::vec(range(), 0..3),
             times in any::<(u64, u64, u64, u64)>(),
+            cut in proptest::option::of((any::<u64>(), any::<bool>(), proptest::option::of(0u64..1000))),
+            split_points in proptest::collection::btree_set(proptest::collection::vec(any::<u8>(), 0..4), 0..3),
+            db_identity in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..8)),
         ) -> RemoteJob {
             snapshots.sort_unstable();
+            let output_cut = cut.map(|(max_compaction_bytes, dynamic_file_size, split)| OutputCut {
+                max_compaction_bytes,
+                dynamic_file_size,
+                split_key: split.map(|s| internal_key(b"k", s, ValueKind::Value)),
+            });
             RemoteJob {
                 job_id, inputs, output_level, snapshots, now_ms, block_size,
                 block_restart_interval: 16, bloom_bits_per_key: 10,
                 max_output_file_size, max_grandparent_files, grandparents, others,
                 oldest_time_ms: times.0, newest_time_ms: times.1,
                 first_output_number: times.2, output_numbers: times.3,
+                output_cut, split_points: split_points.into_iter().collect(), db_identity,
             }
         }
     }

@@ -19,7 +19,7 @@ use crate::version::{sst_file_name, FileMeta};
 fn as_file(r: &FileRange) -> Arc<FileMeta> {
     Arc::new(FileMeta {
         number: 0,
-        size: 0,
+        size: r.size,
         smallest: r.smallest.clone(),
         largest: r.largest.clone(),
         entries: 0,
@@ -77,11 +77,11 @@ pub fn execute(fs: &dyn Fs, dir: &Path, job: &RemoteJob) -> Result<RemoteResult>
         max_file_size: job.max_output_file_size,
         grandparents: &grandparents,
         max_grandparent_files: job.max_grandparent_files.map(|n| n as usize),
-        output_cut: None,
-        split_points: &[],
+        output_cut: job.output_cut.as_ref(),
+        split_points: &job.split_points,
         oldest_time_ms: job.oldest_time_ms,
         newest_time_ms: job.newest_time_ms,
-        db_identity: None,
+        db_identity: job.db_identity.as_deref(),
         blob: None,
     };
     let limit = job.first_output_number.saturating_add(job.output_numbers);
