@@ -74,6 +74,7 @@ fn kernel(c: &mut Criterion) {
                 oldest_time_ms: 0,
                 newest_time_ms: 0,
                 db_identity: None,
+                blob: None,
             };
             let mut n = 100u64..;
             let out = merge(

@@ -157,7 +157,10 @@ impl WriteBatch {
             .map(|(kind, key, value)| {
                 let value_len = match kind {
                     ValueKind::Tombstone => 0,
-                    ValueKind::Value | ValueKind::RangeDelete | ValueKind::Merge => value.len(),
+                    ValueKind::Value
+                    | ValueKind::RangeDelete
+                    | ValueKind::Merge
+                    | ValueKind::BlobIndex => value.len(),
                     ValueKind::ValueWithExpiry => value.len().saturating_sub(EXPIRY_LEN),
                 };
                 (key.len() + value_len) as u64
@@ -227,6 +230,11 @@ impl WriteBatch {
                 .ok_or_else(|| bad(format!("entry {i} at offset {at} has a truncated key")))?;
             let value = match kind {
                 ValueKind::Tombstone => &[][..],
+                ValueKind::BlobIndex => {
+                    return Err(bad(format!(
+                        "entry {i} at offset {at} is a blob reference, which only tables hold"
+                    )))
+                }
                 ValueKind::Value
                 | ValueKind::ValueWithExpiry
                 | ValueKind::RangeDelete
@@ -348,6 +356,9 @@ mod tests {
         let mut backwards = WriteBatch::new();
         backwards.push(ValueKind::RangeDelete, b"z", b"a");
         assert!(decode_err(&backwards.encode(1)).contains("not below its end"));
+        let mut blob_ref = WriteBatch::new();
+        blob_ref.push(ValueKind::BlobIndex, b"k", b"ref");
+        assert!(decode_err(&blob_ref.encode(1)).contains("is a blob reference"));
         let mut short_expiry = WriteBatch::new();
         short_expiry.push(ValueKind::ValueWithExpiry, b"k", b"1234567");
         assert!(decode_err(&short_expiry.encode(1)).contains("lacks its expiry"));

@@ -34,6 +34,9 @@ pub enum ValueKind {
     /// point list: range tombstones live apart (see [`crate::range_del`]);
     /// file bounds that come from a range tombstone carry this kind.
     RangeDelete = 4,
+    /// A value separated into a blob file: the stored bytes are a
+    /// `blob::BlobRef` (written only by flushes and compactions).
+    BlobIndex = 5,
 }
 
 impl ValueKind {
@@ -45,13 +48,14 @@ impl ValueKind {
             2 => Some(ValueKind::ValueWithExpiry),
             3 => Some(ValueKind::Merge),
             4 => Some(ValueKind::RangeDelete),
+            5 => Some(ValueKind::BlobIndex),
             _ => None,
         }
     }
 
     /// The kind used when seeking: sorts before every other kind of the same
     /// `(user_key, seq)` because the trailer is compared descending.
-    pub const SEEK: ValueKind = ValueKind::RangeDelete;
+    pub const SEEK: ValueKind = ValueKind::BlobIndex;
 }
 
 /// Appends the internal-key encoding of `(user_key, seq, kind)` to `out`.
@@ -204,7 +208,7 @@ mod tests {
         fn compare_parts_agrees_with_encoding_the_key(
             a in proptest::collection::vec(0u8..3, 0..20),
             b in proptest::collection::vec(0u8..3, 0..20),
-            sa in 0u64..4, sb in 0u64..4, ka in 0u8..3, kb in 0u8..3,
+            sa in 0u64..4, sb in 0u64..4, ka in 0u8..6, kb in 0u8..6,
         ) {
             let kind = |k| ValueKind::from_u8(k).unwrap();
             let ia = internal_key(&a, sa, kind(ka));
@@ -228,8 +232,19 @@ mod tests {
         assert!(parse_internal_key(b"short").is_none());
         let mut bad = k.clone();
         let n = bad.len();
-        bad[n - 8] = 7; // unknown kind
+        bad[n - 8] = 9; // unknown kind
         assert!(parse_internal_key(&bad).is_none());
+    }
+
+    #[test]
+    fn the_seek_kind_sorts_before_every_kind_of_its_sequence() {
+        let kinds: Vec<ValueKind> = (0..=u8::MAX).filter_map(ValueKind::from_u8).collect();
+        assert_eq!(kinds.len(), 6, "every kind decodes, nothing else does");
+        for (i, &k) in kinds.iter().enumerate() {
+            assert_eq!(k as usize, i, "kinds are numbered densely from 0");
+            let entry = internal_key(b"k", 7, k);
+            assert!(compare_internal(&seek_key(b"k", 7), &entry).is_le(), "{k:?}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! together.
 
 pub mod batch;
+pub mod blob;
 pub mod cache;
 pub mod clock;
 pub mod coding;
@@ -26,6 +27,7 @@ pub mod merge_op;
 pub mod options;
 pub mod params;
 pub mod range_del;
+pub mod remote;
 pub mod sst;
 pub mod version;
 pub mod wal;

@@ -151,6 +151,25 @@ pub struct Options {
     /// Refuse to open a directory that already holds a database.
     /// Same as `error_if_exists` in RocksDB. Default off.
     pub error_if_exists: bool,
+    /// Values of at least this many bytes are written to blob files by
+    /// flushes and compactions, the tables keeping a reference; 0 = no value
+    /// separation. RocksDB's `min_blob_size` with `enable_blob_files` on
+    /// (0 there separates every value; use 1 here). Default 0.
+    pub min_blob_size: u64,
+    /// Blob file size at which a job starts a new one. Same as
+    /// `blob_file_size` in RocksDB. Default 16 MiB (RocksDB's 256 MiB scaled
+    /// like `write_buffer_size`).
+    pub blob_file_size: u64,
+    /// Compactions relocate the live blobs they meet in the oldest blob
+    /// files. Same as `enable_blob_garbage_collection`. Default off.
+    pub enable_blob_garbage_collection: bool,
+    /// The oldest fraction of blob files (by number) whose blobs are
+    /// relocated. Same as `blob_garbage_collection_age_cutoff`. Default 0.25.
+    pub blob_garbage_collection_age_cutoff: f64,
+    /// When the oldest blob file is within the cutoff and at least this
+    /// fraction of it is garbage, the tables referencing it are compacted.
+    /// Same as `blob_garbage_collection_force_threshold`. Default 1.0.
+    pub blob_garbage_collection_force_threshold: f64,
 }
 
 impl Default for Options {
@@ -187,6 +206,11 @@ impl Default for Options {
             paranoid_checks: false,
             create_if_missing: true,
             error_if_exists: false,
+            min_blob_size: 0,
+            blob_file_size: 16 * MIB,
+            enable_blob_garbage_collection: false,
+            blob_garbage_collection_age_cutoff: 0.25,
+            blob_garbage_collection_force_threshold: 1.0,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The engine against a `BTreeMap` model: random puts (with and without
-//! TTL), merges (`add`), deletes, range deletes, gets, scans, flushes, snapshots, reopens and crashes,
-//! under every compaction policy, on `MemFs` and `DiskFs`.
+//! TTL), merges (`add`), deletes, range deletes, gets, scans, flushes,
+//! snapshots, reopens and crashes, under every compaction policy, on `MemFs`
+//! and `DiskFs`; and with value separation and blob garbage collection on.
 
 mod common;
 
@@ -32,6 +33,9 @@ struct Work {
     moves_and_drops: u64,
     reopens: u64,
     stall_events: u64,
+    blob_files: u64,
+    blobs_relocated: u64,
+    blob_files_deleted: u64,
 }
 
 impl Harness {
@@ -45,6 +49,9 @@ impl Harness {
         self.work.merges += s.compactions;
         self.work.moves_and_drops += s.trivial_moves + s.files_dropped;
         self.work.stall_events += s.stall_events;
+        self.work.blob_files += s.blob.files;
+        self.work.blobs_relocated += s.blob.relocated;
+        self.work.blob_files_deleted += s.blob_files_deleted;
     }
 
     fn reopen(&mut self, crash: bool) {
@@ -404,4 +411,57 @@ fn short_scans_see_past_runs_of_tombstones_and_hidden_versions() {
         10,
         "a scan that goes back for more counts once"
     );
+}
+
+/// [`small_options`] with value separation: about half the values (1 to
+/// 119 bytes) go to blob files of at most a few KiB, and garbage collection
+/// relocates the oldest half of them, forced at 30% garbage.
+fn blob_options(policy: &'static PolicyDef) -> Options {
+    Options {
+        min_blob_size: 60,
+        blob_file_size: 4 << 10,
+        enable_blob_garbage_collection: true,
+        blob_garbage_collection_age_cutoff: 0.5,
+        blob_garbage_collection_force_threshold: 0.3,
+        ..small_options(policy)
+    }
+}
+
+#[test]
+fn every_policy_matches_the_model_with_value_separation() {
+    for &policy in policies() {
+        let mut total = Work::default();
+        for seed in 400..406 {
+            let w = run_with(seed, blob_options(policy), None, 2_000);
+            total.flushes += w.flushes;
+            total.merges += w.merges;
+            total.blob_files += w.blob_files;
+            total.blobs_relocated += w.blobs_relocated;
+            total.blob_files_deleted += w.blob_files_deleted;
+        }
+        // Values really went to blob files, were relocated and their files
+        // deleted once empty. (A policy that drops files unread gets only
+        // expiring values, which stay in the tables.)
+        if policy.build_default().drops_files_unread() {
+            continue;
+        }
+        assert!(total.blob_files > 20, "{policy:?}: {total:?}");
+        assert!(total.blobs_relocated > 0, "{policy:?}: {total:?}");
+        assert!(total.blob_files_deleted > 0, "{policy:?}: {total:?}");
+    }
+}
+
+#[test]
+fn every_policy_matches_the_model_with_value_separation_in_background_mode() {
+    for &policy in policies() {
+        for seed in 500..502 {
+            let opts = Options {
+                mode: lsmlab_engine::Mode::Background,
+                max_background_jobs: 2,
+                max_write_buffers: 3,
+                ..blob_options(policy)
+            };
+            run_with(seed, opts, None, 1_500);
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 mod peer_cli;
 mod torture;
+mod worker;
 mod workload_cli;
 
 use std::path::{Path, PathBuf};
@@ -62,6 +63,9 @@ enum Command {
     /// Run a spec's runs on a reference engine too (RocksDB's db_bench) and
     /// write both engines' figures side by side.
     Peer(peer_cli::PeerArgs),
+    /// Serve remote compaction jobs over TCP for databases in a shared
+    /// directory.
+    CompactionWorker(worker::Args),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -333,6 +337,10 @@ struct BenchArgs {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Run merges on this many compaction workers (in this process, over
+    /// loopback TCP); 0: in the writer.
+    #[arg(long, default_value_t = 0)]
+    compaction_workers: usize,
 }
 
 /// A db_bench boolean: 1/0, true/false.
@@ -382,6 +390,7 @@ fn cmd_bench(a: BenchArgs) -> Result<()> {
         options: build_options(&policy, &a.mode, &settings)?,
         seed: a.seed,
         reader_stack_size: None,
+        compaction_workers: a.compaction_workers,
     };
     let report = run(&cfg, &mut std::io::stdout().lock())?;
     if let Some(path) = &a.json {
@@ -1147,6 +1156,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => cmd_bench(*a).map(|_| 0),
         Command::Torture(a) => torture::command(a),
         Command::Peer(a) => peer_cli::command(a),
+        Command::CompactionWorker(a) => worker::command(a).map(|_| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -137,8 +137,8 @@ define_metrics! {
     compaction_read_bytes: u64, HigherIsWorse, true;
     /// SSTable bytes written by compactions (trivial moves write nothing).
     compaction_write_bytes: u64, HigherIsWorse, true;
-    /// (flush_bytes + compaction_write_bytes) / user_bytes, after the final
-    /// flush and compaction to quiescence.
+    /// (flush_bytes + compaction_write_bytes + blob_bytes_written) /
+    /// user_bytes, after the final flush and compaction to quiescence.
     write_amp: f64, HigherIsWorse, true;
     /// Bytes written to the write-ahead log, apart from write_amp.
     wal_bytes: u64, HigherIsWorse, true;
@@ -148,7 +148,7 @@ define_metrics! {
     /// write_amp after the final flush and compaction to quiescence (the
     /// same figure as write_amp, named for comparison with the burst one).
     write_amp_settled: f64, HigherIsWorse, true;
-    /// SSTable bytes at the end / live_bytes.
+    /// (SSTable bytes + blob file bytes) at the end / live_bytes.
     space_amp: f64, HigherIsWorse, true;
     /// The largest space amplification seen during the run.
     space_amp_peak: f64, HigherIsWorse, true;
@@ -199,6 +199,14 @@ define_metrics! {
     delete_persistence_max_s: Option<f64>, HigherIsWorse, true;
     /// Tombstones still in SSTables at the end.
     tombstones_left: u64, HigherIsWorse, true;
+    /// Blob file bytes written by flushes and compactions (value
+    /// separation, garbage collection included); part of write_amp.
+    blob_bytes_written: u64, HigherIsWorse, true;
+    /// Blob file bytes at the end; part of space_amp.
+    blob_bytes: u64, HigherIsWorse, true;
+    /// Value bytes of blobs no table references, still in blob files at
+    /// the end.
+    blob_garbage_bytes: u64, HigherIsWorse, true;
     /// Predicted write amplification of the run's shape (see theory.rs;
     /// empty where no model applies).
     model_write_amp: Option<f64>, HigherIsWorse, false;
@@ -274,6 +282,9 @@ mod tests {
                 "delete_persistence_mean_s",
                 "delete_persistence_max_s",
                 "tombstones_left",
+                "blob_bytes_written",
+                "blob_bytes",
+                "blob_garbage_bytes",
                 "model_write_amp",
                 "model_space_amp",
                 "wall_seconds",

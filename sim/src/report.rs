@@ -62,6 +62,10 @@ pub fn render_report(
 
     md.push_str("\n## Runs\n\n");
     md.push_str(&headline_table(records));
+    if records.iter().any(|r| r.metrics.blob_bytes_written > 0) {
+        md.push_str("\n## Value separation\n\n");
+        md.push_str(&blob_table(records));
+    }
 
     for (title, file) in &links.plots {
         let _ = writeln!(md, "\n## {title}\n\n![{title}]({file})");
@@ -115,6 +119,34 @@ fn headline_table(records: &[RunRecord]) -> String {
             m.compactions,
             m.trivial_moves,
             fixed(m.stall_seconds, 1),
+        );
+    }
+    md
+}
+
+/// Where the bytes went with value separation, and what scans paid: one
+/// row per run (only in reports of runs that wrote blob files).
+fn blob_table(records: &[RunRecord]) -> String {
+    let mib = |b: u64| fixed(b as f64 / (1 << 20) as f64, 1);
+    let mut md = String::from(
+        "| run | write amp | table MiB written | blob MiB written | space amp | table MiB | blob MiB | blob garbage MiB | scan blocks | read amp |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in records {
+        let m = &r.metrics;
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&r.run_id),
+            fixed(m.write_amp, 2),
+            mib(m.flush_bytes + m.compaction_write_bytes),
+            mib(m.blob_bytes_written),
+            fixed(m.space_amp, 2),
+            mib(m.sst_bytes),
+            mib(m.blob_bytes),
+            mib(m.blob_garbage_bytes),
+            m.scan_blocks.map_or("-".into(), |x| fixed(x, 1)),
+            fixed(m.read_amp, 2),
         );
     }
     md

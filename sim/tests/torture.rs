@@ -107,3 +107,17 @@ fn a_used_directory_is_refused_before_anything_runs() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("already exists"), "{err}");
 }
+
+/// With value separation and blob garbage collection on: kills land while
+/// values go to blob files, blobs are relocated and emptied blob files
+/// deleted; every acknowledged value still reads back.
+#[test]
+fn six_kills_per_policy_with_value_separation_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = campaign(
+        dir.path(),
+        &["--min-blob-size", "100", "--kills", "6", "--seed", "13"],
+    );
+    assert!(out.contains("min_blob_size 100"), "{out}");
+    assert!(out.contains(&all_survived(6)), "{out}");
+}

@@ -55,6 +55,10 @@ pub enum Reason {
     UniversalSortedRunNum { runs: usize },
     /// FIFO with `allow_compaction`: the newest small L0 files merge.
     FifoReduceNumFiles { files: usize },
+    /// A table rewritten in place to relocate the live blobs of the oldest
+    /// blob file, whose garbage ratio reached
+    /// `blob_garbage_collection_force_threshold`.
+    BlobGarbage { blob_file: u64 },
 }
 
 impl Reason {
@@ -76,6 +80,7 @@ impl Reason {
             Reason::UniversalSizeRatio { .. } => "universal_size_ratio",
             Reason::UniversalSortedRunNum { .. } => "universal_sorted_run_num",
             Reason::FifoReduceNumFiles { .. } => "fifo_reduce_num_files",
+            Reason::BlobGarbage { .. } => "blob_gc",
         }
     }
 }
@@ -108,6 +113,7 @@ impl fmt::Display for Reason {
             Reason::FifoReduceNumFiles { files } => {
                 write!(f, "fifo_reduce_num_files files={files}")
             }
+            Reason::BlobGarbage { blob_file } => write!(f, "blob_gc blob={blob_file:06}"),
         }
     }
 }

@@ -21,12 +21,18 @@
 //! the merge can hold older data in its range. Survivors are written to the
 //! output tables, cut where the tables are cut: a table ending at user key
 //! `k` takes the tombstones' parts below `k ++ [0]`, the next the rest.
+//!
+//! Value separation hooks in per written entry ([`BlobSink::map`], in the
+//! [`Sink`] after the cut): large values go to blob files, references pass
+//! through or are relocated out of old blob files, and each output table's
+//! references are counted.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use super::filter::{Decision, DropCause, EntryFilter};
 use super::output_cut::{OutputCut, OutputCutter};
+use crate::blob::{BlobFileMeta, BlobSettings, BlobSink, BlobUses, BlobWriteStats};
 use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
@@ -89,6 +95,9 @@ pub struct OutputSpec<'a> {
     /// The database's identity, recorded in every output's properties with
     /// its file number (`None`: a database from before identities).
     pub db_identity: Option<&'a [u8]>,
+    /// Value separation and blob garbage collection; `None` writes values
+    /// as they come and counts no blob references.
+    pub blob: Option<BlobSettings<'a>>,
 }
 
 /// The tables a merge wrote and its statistics.
@@ -99,6 +108,11 @@ pub struct MergeOutput {
     /// User keys of the tombstones this merge purged (dropped with
     /// [`DropCause::Tombstone`]: nothing older left to hide).
     pub purged_tombstones: Vec<Vec<u8>>,
+    /// Blob files the merge wrote (finished and synced).
+    pub blob_files: Vec<BlobFileMeta>,
+    /// The blob references of each output table that holds any.
+    pub table_blobs: Vec<(u64, BlobUses)>,
+    pub blob_stats: BlobWriteStats,
 }
 
 /// Tracks how many grandparent files the current output overlaps.
@@ -297,6 +311,7 @@ pub fn merge(
 ) -> Result<MergeOutput> {
     let mut result = MergeOutput::default();
     let mut created: Vec<u64> = Vec::new();
+    let mut blobs = out.blob.map(|b| BlobSink::new(b, out.fs, out.dir));
     let run = merge_inner(
         input,
         filter,
@@ -306,19 +321,28 @@ pub fn merge(
         next_file_number,
         &mut result,
         &mut created,
+        blobs.as_mut(),
     );
     if let Err(e) = run {
         for number in created {
             let _ = out.fs.remove(&out.dir.join(sst_file_name(number)));
         }
+        if let Some(b) = blobs.as_mut() {
+            b.remove_created();
+        }
         return Err(e);
+    }
+    if let Some(b) = blobs {
+        result.blob_files = b.files;
+        result.table_blobs = b.table_uses;
+        result.blob_stats = b.stats;
     }
     Ok(result)
 }
 
 /// Writes the survivors to output tables, cutting them as the module doc
 /// says.
-struct Sink<'a, 'o> {
+struct Sink<'a, 'o, 'b> {
     out: &'a OutputSpec<'o>,
     cut: GrandparentCut<'a>,
     /// RocksDB's cut rules, when the job has them.
@@ -328,9 +352,14 @@ struct Sink<'a, 'o> {
     current: Option<OpenOutput>,
     last_user_key: Vec<u8>,
     range_out: RangeDelOutput,
+    /// Value separation, when the job has it.
+    blobs: Option<&'a mut BlobSink<'b>>,
+    /// Scratch for an entry rewritten as a blob reference.
+    rewritten_key: Vec<u8>,
+    blob_value: Vec<u8>,
 }
 
-impl Sink<'_, '_> {
+impl Sink<'_, '_, '_> {
     /// Appends one entry (in internal-key order after the previous one).
     fn add(
         &mut self,
@@ -369,7 +398,7 @@ impl Sink<'_, '_> {
                     result.stats.keys_out += self
                         .range_out
                         .write_below(&mut open.builder, Some(&below))?;
-                    finish_output(open, self.out, result)?;
+                    finish_output(open, self.out, result, self.blobs.as_deref_mut())?;
                     if let Some(c) = self.cutter.as_mut() {
                         c.on_cut(ikey);
                     }
@@ -382,8 +411,20 @@ impl Sink<'_, '_> {
             self.last_user_key.clear();
             self.last_user_key.extend_from_slice(user_key);
         }
+        // After the cut: a blob reference counts for the table it lands in.
+        let mut write: (&[u8], &[u8]) = (ikey, value);
+        if let Some(b) = self.blobs.as_deref_mut() {
+            let parsed = key::parse_internal_key(ikey).ok_or_else(|| {
+                Error::corruption(self.out.dir, "merge output holds a malformed internal key")
+            })?;
+            if let Some(kind) = b.map(&parsed, value, next_file_number, &mut self.blob_value)? {
+                self.rewritten_key.clear();
+                key::append_internal_key(&mut self.rewritten_key, user_key, parsed.seq, kind);
+                write = (&self.rewritten_key, &self.blob_value);
+            }
+        }
         let open = self.current.as_mut().expect("opened above");
-        open.builder.add(ikey, value)?;
+        open.builder.add(write.0, write.1)?;
         result.stats.keys_out += 1;
         Ok(())
     }
@@ -416,7 +457,10 @@ impl Sink<'_, '_> {
         }
         if let Some(mut open) = self.current.take() {
             result.stats.keys_out += self.range_out.write_below(&mut open.builder, None)?;
-            finish_output(open, self.out, result)?;
+            finish_output(open, self.out, result, self.blobs.as_deref_mut())?;
+        }
+        if let Some(b) = self.blobs {
+            b.finish()?;
         }
         Ok(())
     }
@@ -482,6 +526,7 @@ fn merge_inner(
     next_file_number: &mut dyn FnMut() -> u64,
     result: &mut MergeOutput,
     created: &mut Vec<u64>,
+    blobs: Option<&mut BlobSink<'_>>,
 ) -> Result<()> {
     let mut tombstone_key: Vec<u8> = Vec::new();
     let range_in_count = ctx.range_tombstones.len() as u64;
@@ -509,6 +554,9 @@ fn merge_inner(
             next: 0,
             written_below: None,
         },
+        blobs,
+        rewritten_key: Vec::new(),
+        blob_value: Vec::new(),
     };
     let mut pending: Option<PendingMerge> = None;
     let no_operator = || {
@@ -656,7 +704,7 @@ fn flush_pending(
     op: &dyn MergeOperator,
     older_data_elsewhere: &dyn Fn(&[u8], SeqNo) -> bool,
     ctx: &DropContext<'_>,
-    sink: &mut Sink<'_, '_>,
+    sink: &mut Sink<'_, '_, '_>,
     next_file_number: &mut dyn FnMut() -> u64,
     result: &mut MergeOutput,
     created: &mut Vec<u64>,
@@ -671,7 +719,15 @@ fn flush_pending(
     Ok(())
 }
 
-fn finish_output(open: OpenOutput, out: &OutputSpec<'_>, result: &mut MergeOutput) -> Result<()> {
+fn finish_output(
+    open: OpenOutput,
+    out: &OutputSpec<'_>,
+    result: &mut MergeOutput,
+    blobs: Option<&mut BlobSink<'_>>,
+) -> Result<()> {
+    if let Some(b) = blobs {
+        b.end_table(open.number);
+    }
     let summary: TableSummary = open.builder.finish()?;
     result.stats.bytes_written += summary.size;
     result.stats.output_files += 1;

@@ -254,7 +254,11 @@ impl Inner {
             now_ms,
             last_level: self.last_level,
         };
-        let Some(job) = self.strategy.pick(&self.version, &ctx) else {
+        let picked = self
+            .strategy
+            .pick(&self.version, &ctx)
+            .or_else(|| self.forced_blob_gc_job(&busy));
+        let Some(job) = picked else {
             self.quiet = Some(super::Quiet {
                 epoch: self.epoch,
                 wake_ms: self.strategy.next_wakeup_ms(&self.version, &ctx),
@@ -273,6 +277,53 @@ impl Inner {
             id,
         });
         Some((job, id))
+    }
+
+    /// RocksDB's forced blob garbage collection, for every policy alike:
+    /// when the oldest blob file is within the age cutoff and its garbage
+    /// ratio reached the force threshold, one table referencing it (the
+    /// first not busy, top level first) is rewritten in place, in its own
+    /// sorted run, relocating its live blobs. Asked after the policy found
+    /// nothing to do.
+    fn forced_blob_gc_job(&self, busy: &HashSet<u64>) -> Option<Job> {
+        let o = &self.opts;
+        if !o.enable_blob_garbage_collection {
+            return None;
+        }
+        let target = crate::blob::garbage::forced_target(
+            self.version.blob_files(),
+            o.blob_garbage_collection_age_cutoff,
+            o.blob_garbage_collection_force_threshold,
+        )?;
+        let v = &self.version;
+        for level in 0..v.num_levels() {
+            for run in v.runs(level) {
+                let hit = run.files().iter().find(|f| {
+                    !busy.contains(&f.number)
+                        && v.table_blobs(f.number).iter().any(|u| u.file == target)
+                });
+                if let Some(f) = hit {
+                    return Some(Job {
+                        kind: JobKind::Merge,
+                        inputs: vec![crate::compaction::JobInput {
+                            level,
+                            run: run.id(),
+                            files: vec![f.clone()],
+                        }],
+                        output_level: level,
+                        output_run: Some(run.id()),
+                        reason: Reason::BlobGarbage { blob_file: target },
+                        bottommost: false,
+                        max_output_file_size: Some(o.base_file_size.max(f.size)),
+                        max_grandparent_files: None,
+                        cursor_update: None,
+                        output_cut: None,
+                        split_points: Vec::new(),
+                    });
+                }
+            }
+        }
+        None
     }
 
     /// Runs a job to the end on this thread: merge (if it is one), install,
@@ -339,6 +390,8 @@ impl Inner {
                 return Ok(report);
             }
             (JobKind::Drop, _) => {
+                let inputs: Vec<u64> = job.input_files().map(|(_, f)| f.number).collect();
+                self.add_blob_records(&mut edit, &inputs, &MergeOutput::default());
                 self.install(edit)?;
                 self.stats.files_dropped += report.input_files;
                 self.stats.bytes_dropped += job.input_bytes();
@@ -367,6 +420,9 @@ impl Inner {
         report.stats = out.stats;
         let first = out.files.first().map(|f| f.number);
         let run = job.output_run.or(first).unwrap_or_default();
+        let inputs: Vec<u64> = job.input_files().map(|(_, f)| f.number).collect();
+        self.add_blob_records(&mut edit, &inputs, &out);
+        self.stats.blob += out.blob_stats;
         for f in out.files {
             edit.add_file_to_run(job.output_level, run, f);
         }
@@ -405,8 +461,58 @@ impl Inner {
         Ok(())
     }
 
+    /// Adds to `edit` the blob side of replacing the tables `inputs` with
+    /// `out`: the blob files `out` wrote, its tables' references, the
+    /// garbage the replaced references leave, and the blob files that
+    /// garbage empties (deleted from disk once the edit is installed).
+    pub(super) fn add_blob_records(
+        &self,
+        edit: &mut VersionEdit,
+        inputs: &[u64],
+        out: &MergeOutput,
+    ) {
+        edit.blob_files_added.extend(out.blob_files.iter().copied());
+        edit.table_blobs.extend(out.table_blobs.iter().cloned());
+        let garbage = crate::blob::garbage::job_garbage(
+            inputs.iter().map(|&n| self.version.table_blobs(n)),
+            out.table_blobs.iter().map(|(_, u)| u.as_slice()),
+        );
+        for g in &garbage {
+            let emptied = self
+                .version
+                .blob_files()
+                .get(&g.file)
+                .is_some_and(|f| f.garbage_count + g.count >= f.blob_count);
+            if emptied {
+                edit.blob_files_deleted.push(g.file);
+            }
+        }
+        edit.blob_garbage.extend(garbage);
+    }
+
+    /// Opens the blob files `edit` adds (checking each against its record)
+    /// and returns the blob set of the version after it; nothing is
+    /// changed.
+    fn blob_set_after(&self, edit: &VersionEdit) -> Result<Option<crate::blob::BlobSet>> {
+        if edit.blob_files_added.is_empty() && edit.blob_files_deleted.is_empty() {
+            return Ok(None);
+        }
+        let mut set = crate::blob::BlobSet::clone(&self.blobs);
+        for meta in &edit.blob_files_added {
+            set.insert(Arc::new(self.open_blob_file(meta)?));
+        }
+        for &n in &edit.blob_files_deleted {
+            set.remove(n);
+        }
+        Ok(Some(set))
+    }
+
     /// Logs `edit` to the manifest and makes the resulting version current.
+    /// Blob files it adds are opened (and checked) first; blob files it
+    /// deletes are removed from disk after it is logged.
     pub(super) fn install(&mut self, edit: VersionEdit) -> Result<()> {
+        let blobs = self.blob_set_after(&edit)?;
+        let deleted_blobs = edit.blob_files_deleted.clone();
         // Workers take file numbers without the lock. Reserve one for the
         // manifest, which may start a new file: the edit then records a
         // next_file_number above every number handed out so far, and no
@@ -434,6 +540,14 @@ impl Inner {
         self.stats.sst_bytes_peak = self.stats.sst_bytes_peak.max(new.total_bytes());
         self.window.sst_bytes = self.window.sst_bytes.max(new.total_bytes());
         self.version = Arc::new(new);
+        if let Some(set) = blobs {
+            self.blobs = Arc::new(set);
+        }
+        for n in deleted_blobs {
+            self.stats.blob_files_deleted += 1;
+            let path = self.dir.join(crate::blob::blob_file_name(n));
+            self.env.fs.remove(&path)?;
+        }
         Ok(())
     }
 

@@ -97,6 +97,8 @@ impl Inner {
             l0.keys_in += out.stats.keys_in;
             l0.keys_dropped += out.stats.keys_dropped();
         }
+        self.add_blob_records(&mut edit, &[], &out);
+        self.stats.blob += out.blob_stats;
         // A flush's output is one new L0 run.
         if let Some(run) = out.files.first().map(|f| f.number) {
             for f in out.files {

@@ -12,6 +12,7 @@ mod flush;
 mod identity;
 mod open_checks;
 mod read;
+mod remote;
 mod schedule;
 mod snapshot;
 mod stats;
@@ -125,6 +126,9 @@ struct Inner {
     state: ManifestState,
     /// Open tables by file number; opened on first use.
     tables: HashMap<u64, Arc<Table>>,
+    /// The open blob files of the current version (value separation);
+    /// replaced, not changed, so readers keep the set they took.
+    blobs: Arc<crate::blob::BlobSet>,
     /// Blocks shared by the open tables (`block_cache_size > 0`).
     block_cache: Option<Arc<BlockCache>>,
     /// Flushes and compactions waiting for their I/O budget.
@@ -149,6 +153,9 @@ struct Inner {
     _lock: Box<dyn DirLock>,
     /// Tombstone purges `(user key, clock ms)` not yet taken, when tracked.
     purges: Option<Vec<(Vec<u8>, u64)>>,
+    /// Where merge jobs run, when not here (remote compaction).
+    service: Option<Arc<dyn crate::remote::CompactionService>>,
+    remote_counters: Arc<remote::RemoteCounters>,
 }
 
 /// The strategy found nothing to do in version `epoch`; it is asked again
@@ -267,6 +274,7 @@ impl Db {
             version: Arc::new(version),
             state,
             tables: HashMap::new(),
+            blobs: Arc::default(),
             block_cache: (opts_cache_size > 0).then(|| BlockCache::new(opts_cache_size)),
             sched,
             debt: 0,
@@ -280,7 +288,10 @@ impl Db {
             window: WindowPeaks::default(),
             _lock: lock,
             purges: None,
+            service: None,
+            remote_counters: Arc::default(),
         };
+        inner.open_blob_files()?;
         inner.recover_wals()?;
         inner.delete_obsolete_files()?;
         inner.pump()?;
@@ -335,6 +346,13 @@ impl Db {
             (inner.stats.clone(), inner.block_cache.clone())
         };
         stats.lookup = self.shared.lookups.total();
+        {
+            let c = &self.lock().remote_counters;
+            let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+            stats.remote_jobs = get(&c.jobs);
+            stats.remote_failed_attempts = get(&c.failed_attempts);
+            stats.remote_ran_locally = get(&c.ran_locally);
+        }
         stats.block_cache = cache.map(|c| c.stats()).unwrap_or_default();
         stats
     }
@@ -493,12 +511,31 @@ impl Inner {
         self.flush_oldest()
     }
 
+    /// Opens every blob file the version holds and checks it against the
+    /// manifest; a missing or damaged one fails the open, naming it.
+    fn open_blob_files(&mut self) -> Result<()> {
+        let mut set = crate::blob::BlobSet::default();
+        for meta in self.version.blob_files().values() {
+            set.insert(Arc::new(self.open_blob_file(meta)?));
+        }
+        self.blobs = Arc::new(set);
+        Ok(())
+    }
+
+    fn open_blob_file(&self, meta: &crate::blob::BlobFileMeta) -> Result<crate::blob::BlobReader> {
+        let path = self.dir.join(crate::blob::blob_file_name(meta.number));
+        let r = crate::blob::BlobReader::open(self.env.fs.as_ref(), &path, meta.number)?;
+        r.check_matches(meta)?;
+        Ok(r)
+    }
+
     /// Deletes files that no version or live log references: unreferenced
     /// SSTables (outputs of a compaction that never installed), flushed
     /// WALs, old manifests and temporary files.
     fn delete_obsolete_files(&mut self) -> Result<()> {
         let fs = self.env.fs.clone();
         let live: HashSet<u64> = self.version.all_file_numbers().into_iter().collect();
+        let blobs = self.version.blob_files();
         let current_manifest = self.manifest.file_name();
         for name in fs.list(&self.dir)? {
             let obsolete = if let Some(n) = parse_file_number(&name, ".sst") {
@@ -507,6 +544,10 @@ impl Inner {
                 !live.contains(&n)
             } else if let Some(n) = parse_file_number(&name, ".log") {
                 n < self.state.log_number
+            } else if let Some(n) = crate::blob::format::parse_blob_file_name(&name) {
+                self.files
+                    .fetch_max(n + 1, std::sync::atomic::Ordering::Relaxed);
+                !blobs.contains_key(&n)
             } else if name.starts_with("MANIFEST-") {
                 name != current_manifest
             } else {

@@ -15,7 +15,7 @@ use crate::wal::wal_file_name;
 /// delete. (A manifest alone is an interrupted creation: the manifest is
 /// written before `CURRENT`, the first WAL after it.)
 fn is_database_file(name: &str) -> bool {
-    name.ends_with(".sst") || name.ends_with(".log")
+    name.ends_with(".sst") || name.ends_with(".log") || name.ends_with(".blob")
 }
 
 /// Refuses to start a new database in `dir` when it holds tables or WALs:

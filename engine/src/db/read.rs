@@ -2,10 +2,11 @@
 //! snapshot.
 
 use std::ops::Bound;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Db, Inner, Snapshot};
+use crate::blob::BlobSet;
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
@@ -16,10 +17,19 @@ use crate::range_del::{self, FragmentedTombstones, RangeTombstone};
 use crate::sst::{LookupStats, ReadTally, Table, TableReadOptions};
 use crate::version::FileMeta;
 
-/// The value an entry stands for at time `now_ms`: `None` for a tombstone
-/// or an expired value.
-fn resolve(kind: ValueKind, stored: Vec<u8>, now_ms: u64) -> Option<Vec<u8>> {
-    match kind {
+/// The value an entry of `user_key` stands for at time `now_ms`: `None`
+/// for a tombstone or an expired value. A separated value is read from its
+/// blob file (counted in `stats.blob_reads`).
+fn resolve(
+    user_key: &[u8],
+    kind: ValueKind,
+    stored: Vec<u8>,
+    now_ms: u64,
+    blobs: &BlobSet,
+    dir: &Path,
+    stats: &mut LookupStats,
+) -> Result<Option<Vec<u8>>> {
+    Ok(match kind {
         // A merge operand is resolved by the scan path (see `ScanPlan::run`).
         ValueKind::Tombstone | ValueKind::RangeDelete | ValueKind::Merge => None,
         ValueKind::Value => Some(stored),
@@ -27,7 +37,11 @@ fn resolve(kind: ValueKind, stored: Vec<u8>, now_ms: u64) -> Option<Vec<u8>> {
             Some((at, v)) if at > now_ms => Some(v.to_vec()),
             _ => None,
         },
-    }
+        ValueKind::BlobIndex => {
+            stats.blob_reads += 1;
+            Some(blobs.resolve(dir, user_key, &stored)?)
+        }
+    })
 }
 
 impl Db {
@@ -53,34 +67,48 @@ impl Db {
     /// installs. The tables of the version current at the lock stay
     /// readable after a compaction deletes their files (open handles).
     fn get_at_seq(&self, key: &[u8], seq: Option<SeqNo>) -> Result<(Option<Vec<u8>>, LookupStats)> {
-        let (seq, now, plan) = {
+        let (seq, now, plan, blobs, dir) = {
             let mut inner = self.lock();
             let seq = seq.unwrap_or(inner.state.last_sequence);
             inner.stats.gets += 1;
-            (seq, inner.now_ms(), inner.plan_lookup(key, seq)?)
+            let plan = inner.plan_lookup(key, seq)?;
+            (
+                seq,
+                inner.now_ms(),
+                plan,
+                inner.blobs.clone(),
+                inner.dir.clone(),
+            )
         };
         let mut stats = LookupStats::default();
         let found = match plan {
             Lookup::InMemory(entry) => entry,
-            Lookup::Tables(tables) => {
-                let found = tables.probe(key, seq, &mut stats)?;
-                self.shared.lookups.add(stats);
-                found
-            }
+            Lookup::Tables(tables) => tables.probe(key, seq, &mut stats)?,
         };
         if found
             .as_ref()
             .is_some_and(|(kind, _)| *kind == ValueKind::Merge)
         {
+            if stats != LookupStats::default() {
+                self.shared.lookups.add(stats);
+            }
             // Operands: combine every version down to a value or deletion,
-            // as a scan of this one key does.
+            // as a scan of this one key does (which resolves a separated
+            // base value from its blob file).
             let end = range_del::successor(key);
             let (mut pairs, scan) = self.scan_at_seq(key, Some(&end), 1, Some(seq))?;
             stats.blocks_read += scan.blocks_read;
             stats.cache_hits += scan.cache_hits;
             return Ok((pairs.pop().map(|(_, v)| v), stats));
         }
-        Ok((found.and_then(|(kind, v)| resolve(kind, v, now)), stats))
+        let value = match found {
+            Some((kind, v)) => resolve(key, kind, v, now, &blobs, &dir, &mut stats)?,
+            None => None,
+        };
+        if stats != LookupStats::default() {
+            self.shared.lookups.add(stats);
+        }
+        Ok((value, stats))
     }
 
     /// Live `(key, value)` pairs with `lo <= key < hi` (`hi = None`: to the
@@ -293,6 +321,7 @@ impl Inner {
             range_tombstones,
             merge_operator: self.opts.merge_operator.clone(),
             dir: self.dir.clone(),
+            blobs: self.blobs.clone(),
         })
     }
 }
@@ -326,6 +355,8 @@ struct ScanPlan {
     merge_operator: MergeOperatorChoice,
     /// For error messages.
     dir: PathBuf,
+    /// The blob files of the version, for separated values.
+    blobs: Arc<BlobSet>,
 }
 
 impl ScanPlan {
@@ -415,7 +446,17 @@ impl ScanPlan {
                 } else if parsed.kind == ValueKind::Merge {
                     operands.push(it.value().to_vec());
                 } else {
-                    let v = resolve(parsed.kind, it.value().to_vec(), now);
+                    let mut blob = LookupStats::default();
+                    let v = resolve(
+                        parsed.user_key,
+                        parsed.kind,
+                        it.value().to_vec(),
+                        now,
+                        &self.blobs,
+                        &self.dir,
+                        &mut blob,
+                    )?;
+                    tally.add(&blob);
                     if collecting {
                         out.push(finish(parsed.user_key, &mut operands, v.as_deref())?);
                     } else if let Some(v) = v {

@@ -17,6 +17,7 @@ pub(super) struct LookupCounters {
     blocks_read: AtomicU64,
     cache_hits: AtomicU64,
     meta_blocks_read: AtomicU64,
+    blob_reads: AtomicU64,
 }
 
 impl LookupCounters {
@@ -29,6 +30,7 @@ impl LookupCounters {
         self.cache_hits.fetch_add(s.cache_hits, Ordering::Relaxed);
         self.meta_blocks_read
             .fetch_add(s.meta_blocks_read, Ordering::Relaxed);
+        self.blob_reads.fetch_add(s.blob_reads, Ordering::Relaxed);
     }
 
     pub(super) fn total(&self) -> LookupStats {
@@ -38,6 +40,7 @@ impl LookupCounters {
             blocks_read: self.blocks_read.load(Ordering::Relaxed),
             cache_hits: self.cache_hits.load(Ordering::Relaxed),
             meta_blocks_read: self.meta_blocks_read.load(Ordering::Relaxed),
+            blob_reads: self.blob_reads.load(Ordering::Relaxed),
         }
     }
 }
@@ -124,18 +127,31 @@ pub struct EngineStats {
     pub scans: u64,
     /// Block cache counters (all zero without a cache).
     pub block_cache: CacheStats,
+    /// Blob file work of flushes and compactions (value separation).
+    pub blob: crate::blob::BlobWriteStats,
+    /// Blob files deleted (all their blobs garbage).
+    pub blob_files_deleted: u64,
+    /// Merge jobs a compaction service ran and the writer verified.
+    pub remote_jobs: u64,
+    /// Remote attempts that failed (worker error, deadline, damaged
+    /// output); their outputs were deleted.
+    pub remote_failed_attempts: u64,
+    /// Jobs run here after every remote attempt failed.
+    pub remote_ran_locally: u64,
 }
 
 /// The reason name flushes are counted under in `write_bytes_by_reason`.
 pub const FLUSH_REASON: &str = "flush";
 
 impl EngineStats {
-    /// `(flush_bytes + compaction_write_bytes) / user_bytes`; 0 before any write.
+    /// `(flush_bytes + compaction_write_bytes + blob bytes written) /
+    /// user_bytes`; 0 before any write.
     pub fn write_amp(&self) -> f64 {
         if self.user_bytes == 0 {
             0.0
         } else {
-            (self.flush_bytes + self.compaction_write_bytes) as f64 / self.user_bytes as f64
+            (self.flush_bytes + self.compaction_write_bytes + self.blob.bytes_written) as f64
+                / self.user_bytes as f64
         }
     }
 

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::Inner;
+use crate::blob::{BlobSet, BlobSettings};
 use crate::compaction::{merge, DropContext, EntryFilter, Job, MergeOutput, OutputSpec};
 use crate::error::Result;
 use crate::fs::Fs;
@@ -36,6 +37,10 @@ struct Context {
     files: FileNumbers,
     db_identity: Option<Vec<u8>>,
     merge_operator: MergeOperatorChoice,
+    /// The version's open blob files.
+    blobs: Arc<BlobSet>,
+    min_blob_size: u64,
+    blob_file_size: u64,
 }
 
 impl Context {
@@ -74,12 +79,18 @@ impl Context {
             oldest_time_ms: shape.oldest_time_ms,
             newest_time_ms: shape.newest_time_ms,
             db_identity: self.db_identity.as_deref(),
+            blob: Some(BlobSettings {
+                min_blob_size: self.min_blob_size,
+                blob_file_size: self.blob_file_size,
+                relocate_below: shape.relocate_blobs_below,
+                blobs: &self.blobs,
+            }),
         };
         let files = &self.files;
         let out = merge(input, &mut filter, &older, drop_ctx, &spec, &mut || {
             files.fetch_add(1, Ordering::Relaxed)
         })?;
-        if !out.files.is_empty() {
+        if !out.files.is_empty() || !out.blob_files.is_empty() {
             self.fs.sync_dir(&self.dir)?;
         }
         Ok(out)
@@ -94,6 +105,9 @@ struct OutputShape<'a> {
     split_points: &'a [Vec<u8>],
     oldest_time_ms: u64,
     newest_time_ms: u64,
+    /// Blob garbage collection: live blobs of files numbered below this are
+    /// relocated.
+    relocate_blobs_below: Option<u64>,
 }
 
 /// A merge compaction ready to run: its job, its open input tables and the
@@ -102,12 +116,52 @@ pub(super) struct MergeWork {
     pub job: Job,
     tables: Vec<Arc<Table>>,
     ctx: Context,
+    /// Where the merge runs when not here (see [`super::remote`]); `None`
+    /// for jobs that touch blob references, range tombstones or merge
+    /// operands: those run locally.
+    service: Option<Arc<dyn crate::remote::CompactionService>>,
+    remote_counters: Arc<super::remote::RemoteCounters>,
+    /// See [`OutputShape::relocate_blobs_below`].
+    relocate_blobs_below: Option<u64>,
 }
 
 impl MergeWork {
     /// Reads the inputs through the merge kernel and writes the outputs
     /// (not yet installed).
     pub(super) fn execute(&self) -> Result<MergeOutput> {
+        if let Some(service) = &self.service {
+            if let Some(out) = super::remote::run_remote(self, service.as_ref()) {
+                return Ok(out);
+            }
+        }
+        self.execute_here()
+    }
+
+    /// The job's version, directory and file numbers, for the remote path.
+    pub(super) fn parts(&self) -> (&Arc<Version>, &dyn Fs, &std::path::Path, &FileNumbers) {
+        (
+            &self.ctx.version,
+            self.ctx.fs.as_ref(),
+            &self.ctx.dir,
+            &self.ctx.files,
+        )
+    }
+
+    pub(super) fn snapshots_and_now(&self) -> (&[SeqNo], u64, TableOptions) {
+        (&self.ctx.snapshots, self.ctx.now_ms, self.ctx.table_options)
+    }
+
+    /// The database's identity, which outputs must not contradict.
+    pub(super) fn db_identity(&self) -> Option<&[u8]> {
+        self.ctx.db_identity.as_deref()
+    }
+
+    pub(super) fn remote_counters(&self) -> &super::remote::RemoteCounters {
+        &self.remote_counters
+    }
+
+    /// Runs the merge on this thread.
+    fn execute_here(&self) -> Result<MergeOutput> {
         let children: Vec<Box<dyn InternalIterator>> = self
             .tables
             .iter()
@@ -139,6 +193,7 @@ impl MergeWork {
                 .map(|f| f.newest_time_ms)
                 .max()
                 .unwrap_or(self.ctx.now_ms),
+            relocate_blobs_below: self.relocate_blobs_below,
         };
         let range_tombstones = self
             .tables
@@ -174,6 +229,7 @@ impl FlushWork {
             split_points: &[],
             oldest_time_ms: self.oldest_ms,
             newest_time_ms: self.newest_ms,
+            relocate_blobs_below: None,
         };
         let range_tombstones = self.mem.range_tombstones().to_vec();
         self.ctx
@@ -193,6 +249,9 @@ impl Inner {
             files: self.files.clone(),
             db_identity: self.manifest.lineage().db_id.clone(),
             merge_operator: self.opts.merge_operator.clone(),
+            blobs: self.blobs.clone(),
+            min_blob_size: self.opts.min_blob_size,
+            blob_file_size: self.opts.blob_file_size,
         }
     }
 
@@ -202,10 +261,30 @@ impl Inner {
         for (_, f) in job.input_files() {
             tables.push(self.table(f)?);
         }
+        let relocate_blobs_below = if self.opts.enable_blob_garbage_collection {
+            crate::blob::garbage::relocation_cutoff(
+                self.version.blob_files(),
+                self.opts.blob_garbage_collection_age_cutoff,
+            )
+        } else {
+            None
+        };
+        let touches_blobs = self.opts.min_blob_size > 0
+            || job
+                .input_files()
+                .any(|(_, f)| !self.version.table_blobs(f.number).is_empty());
+        // What a remote job does not carry keeps the job here: range
+        // tombstones and merge operands.
+        let needs_writer = touches_blobs
+            || self.opts.merge_operator.get().is_some()
+            || tables.iter().any(|t| !t.raw_range_tombstones().is_empty());
         Ok(MergeWork {
             job,
             tables,
             ctx: self.work_context(),
+            relocate_blobs_below,
+            service: self.service.clone().filter(|_| !needs_writer),
+            remote_counters: self.remote_counters.clone(),
         })
     }
 

@@ -329,6 +329,49 @@ pub const ENGINE_PARAMS: &[EngineParam] = &[
         (0.0, 0.0),
         "how merge operands combine: none (merge refused), add (u64 counters), append (bytes)"
     ),
+    // Value separation (BlobDB-style).
+    engine_param!(
+        min_blob_size,
+        &["min_blob_size"],
+        Unit::Bytes,
+        bytes(0),
+        (0.0, TIB),
+        "values of at least this size go to blob files, the tables keep a reference",
+        note = "0: no value separation"
+    ),
+    engine_param!(
+        blob_file_size,
+        &["blob_file_size"],
+        Unit::Bytes,
+        bytes(16 << 20),
+        (4.0 * KIB, TIB),
+        "blob file size at which a flush or compaction starts a new one"
+    ),
+    engine_param!(
+        enable_blob_garbage_collection,
+        &["enable_blob_garbage_collection"],
+        Unit::Flag,
+        Value::Flag(false),
+        (0.0, 1.0),
+        "compactions relocate the live blobs of the oldest blob files"
+    ),
+    engine_param!(
+        blob_garbage_collection_age_cutoff,
+        &["blob_garbage_collection_age_cutoff"],
+        Unit::Real,
+        Value::Real(0.25),
+        (0.0, 1.0),
+        "fraction of blob files, oldest first, whose blobs compactions relocate"
+    ),
+    engine_param!(
+        blob_garbage_collection_force_threshold,
+        &["blob_garbage_collection_force_threshold"],
+        Unit::Real,
+        Value::Real(1.0),
+        (0.0, 1.0),
+        "garbage ratio of the oldest blob file at which its tables are compacted",
+        note = "1: only when all garbage"
+    ),
 ];
 
 #[cfg(test)]

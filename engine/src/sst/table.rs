@@ -52,12 +52,14 @@ pub struct LookupStats {
     /// Index and filter blocks read from storage (only when they live in
     /// the block cache and were not found there).
     pub meta_blocks_read: u64,
+    /// Separated values read from blob files (one read each).
+    pub blob_reads: u64,
 }
 
 impl LookupStats {
-    /// Every block read from storage: data, index and filter.
+    /// Every read from storage: data, index and filter blocks, and blobs.
     pub fn storage_reads(&self) -> u64 {
-        self.blocks_read + self.meta_blocks_read
+        self.blocks_read + self.meta_blocks_read + self.blob_reads
     }
 }
 
@@ -68,6 +70,7 @@ impl AddAssign for LookupStats {
         self.blocks_read += o.blocks_read;
         self.cache_hits += o.cache_hits;
         self.meta_blocks_read += o.meta_blocks_read;
+        self.blob_reads += o.blob_reads;
     }
 }
 
@@ -77,10 +80,13 @@ pub struct ReadTally {
     blocks_read: AtomicU64,
     cache_hits: AtomicU64,
     meta_blocks_read: AtomicU64,
+    blob_reads: AtomicU64,
 }
 
 impl ReadTally {
-    fn add(&self, s: &LookupStats) {
+    pub(crate) fn add(&self, s: &LookupStats) {
+        self.blob_reads
+            .fetch_add(s.blob_reads, AtomicOrdering::Relaxed);
         self.blocks_read
             .fetch_add(s.blocks_read, AtomicOrdering::Relaxed);
         self.cache_hits
@@ -95,6 +101,7 @@ impl ReadTally {
             blocks_read: self.blocks_read.load(AtomicOrdering::Relaxed),
             cache_hits: self.cache_hits.load(AtomicOrdering::Relaxed),
             meta_blocks_read: self.meta_blocks_read.load(AtomicOrdering::Relaxed),
+            blob_reads: self.blob_reads.load(AtomicOrdering::Relaxed),
             ..LookupStats::default()
         }
     }

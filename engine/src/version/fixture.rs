@@ -85,6 +85,7 @@ pub fn format_key(ikey: &[u8]) -> String {
         ValueKind::ValueWithExpiry => s.push_str(",EXP"),
         ValueKind::RangeDelete => s.push_str(",RANGEDEL"),
         ValueKind::Merge => s.push_str(",MERGE"),
+        ValueKind::BlobIndex => s.push_str(",BLOB"),
     }
     s
 }
@@ -100,9 +101,10 @@ pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
         Some((seq, "EXP")) => (seq, ValueKind::ValueWithExpiry),
         Some((seq, "RANGEDEL")) => (seq, ValueKind::RangeDelete),
         Some((seq, "MERGE")) => (seq, ValueKind::Merge),
+        Some((seq, "BLOB")) => (seq, ValueKind::BlobIndex),
         Some((_, k)) => {
             return Err(format!(
-                "key `{text}` has unknown kind `{k}` (DEL, EXP, MERGE, RANGEDEL)"
+                "key `{text}` has unknown kind `{k}` (DEL, EXP, MERGE, RANGEDEL, BLOB)"
             ))
         }
     };

@@ -3,10 +3,11 @@
 //! Edits never change a version; [`Version::apply`] builds the next one.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
+use crate::blob::{BlobFileMeta, BlobUses};
 use crate::error::{Error, Result};
 use crate::key::{self, compare_internal};
 
@@ -50,6 +51,13 @@ pub struct Version {
     /// Round-robin compaction cursor per level (an internal key).
     /// INVARIANT: every cursor, when set, parses as an internal key.
     compaction_cursors: Vec<Option<Vec<u8>>>,
+    /// Blob files by number (value separation).
+    /// INVARIANT: for each, the references the tables hold plus its garbage
+    /// add up to its blob count, and no file is all garbage.
+    blob_files: BTreeMap<u64, BlobFileMeta>,
+    /// The blob references of each table that holds any, by table number.
+    /// INVARIANT: only tables of the tree.
+    table_blobs: BTreeMap<u64, Arc<BlobUses>>,
 }
 
 fn invalid(msg: String) -> Error {
@@ -98,6 +106,8 @@ impl Version {
         Version {
             levels: vec![Level::default(); num_levels],
             compaction_cursors: vec![None; num_levels],
+            blob_files: BTreeMap::new(),
+            table_blobs: BTreeMap::new(),
         }
     }
 
@@ -213,11 +223,130 @@ impl Version {
             }
         }
 
+        next.apply_blobs(edit)?;
+
         #[cfg(debug_assertions)]
         if let Err(e) = next.check_invariants() {
             panic!("apply produced a broken version: {e}");
         }
         Ok(next)
+    }
+
+    /// The blob part of [`Version::apply`]: blob files added, garbage
+    /// added, blob files deleted, table references recorded (and forgotten
+    /// with their tables).
+    fn apply_blobs(&mut self, edit: &VersionEdit) -> Result<()> {
+        for b in &edit.blob_files_added {
+            if self.blob_files.insert(b.number, *b).is_some() {
+                return Err(invalid(format!(
+                    "blob file {} added twice",
+                    number_str(b.number)
+                )));
+            }
+        }
+        for g in &edit.blob_garbage {
+            let Some(f) = self.blob_files.get_mut(&g.file) else {
+                return Err(invalid(format!(
+                    "garbage recorded for blob file {}, which the version does not hold",
+                    number_str(g.file)
+                )));
+            };
+            f.garbage_count += g.count;
+            f.garbage_bytes += g.bytes;
+            if f.garbage_count > f.blob_count || f.garbage_bytes > f.blob_bytes {
+                return Err(invalid(format!(
+                    "blob file {} would hold more garbage ({} blobs, {} bytes) than blobs ({}, {})",
+                    number_str(g.file),
+                    f.garbage_count,
+                    f.garbage_bytes,
+                    f.blob_count,
+                    f.blob_bytes
+                )));
+            }
+        }
+        for &n in &edit.blob_files_deleted {
+            match self.blob_files.remove(&n) {
+                None => {
+                    return Err(invalid(format!(
+                        "cannot delete blob file {}: not there",
+                        number_str(n)
+                    )))
+                }
+                Some(f) if !f.all_garbage() => {
+                    return Err(invalid(format!(
+                        "cannot delete blob file {}: {} of its {} blobs are still referenced",
+                        number_str(n),
+                        f.blob_count - f.garbage_count,
+                        f.blob_count
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        let tables: HashSet<u64> = self.file_numbers().collect();
+        self.table_blobs.retain(|n, _| tables.contains(n));
+        for (table, uses) in &edit.table_blobs {
+            if !tables.contains(table) {
+                return Err(invalid(format!(
+                    "blob references recorded for table {}, which the version does not hold",
+                    number_str(*table)
+                )));
+            }
+            self.table_blobs.insert(*table, Arc::new(uses.clone()));
+        }
+        Ok(())
+    }
+
+    /// The blob files, by number.
+    pub fn blob_files(&self) -> &BTreeMap<u64, BlobFileMeta> {
+        &self.blob_files
+    }
+
+    /// The blob references of table `number` (empty when it holds none).
+    pub fn table_blobs(&self, number: u64) -> &[crate::blob::BlobUse] {
+        self.table_blobs.get(&number).map_or(&[], |u| u.as_slice())
+    }
+
+    /// Bytes of the blob files.
+    pub fn blob_bytes(&self) -> u64 {
+        self.blob_files.values().map(|b| b.file_size).sum()
+    }
+
+    /// Checks the blob accounting: every reference names a blob file of the
+    /// version, and per blob file the references plus the garbage make up
+    /// its blob count (and bytes), and some blob is live.
+    fn check_blobs(&self) -> Result<()> {
+        let mut refs: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+        for uses in self.table_blobs.values() {
+            crate::blob::garbage::add_uses(&mut refs, uses);
+        }
+        for (&n, &(count, bytes)) in &refs {
+            let Some(f) = self.blob_files.get(&n) else {
+                return Err(invalid(format!(
+                    "tables reference blob file {}, which the version does not hold",
+                    number_str(n)
+                )));
+            };
+            if count + f.garbage_count != f.blob_count || bytes + f.garbage_bytes != f.blob_bytes {
+                return Err(invalid(format!(
+                    "blob file {}: {count} references and {} garbage blobs, but {} blobs",
+                    number_str(n),
+                    f.garbage_count,
+                    f.blob_count
+                )));
+            }
+        }
+        if let Some(f) = self
+            .blob_files
+            .values()
+            .find(|f| !refs.contains_key(&f.number))
+        {
+            return Err(invalid(format!(
+                "blob file {} is referenced by no table but not deleted",
+                number_str(f.number)
+            )));
+        }
+        Ok(())
     }
 
     fn file_numbers(&self) -> impl Iterator<Item = u64> + '_ {
@@ -368,7 +497,7 @@ impl Version {
                 }
             }
         }
-        Ok(())
+        self.check_blobs()
     }
 
     /// An edit that rebuilds this version from an empty one (files with
@@ -387,6 +516,24 @@ impl Version {
             if let Some(c) = c {
                 edit.set_cursor(level, c.clone());
             }
+        }
+        for b in self.blob_files.values() {
+            // Totals first, garbage as its own record, as edits add it.
+            edit.blob_files_added.push(BlobFileMeta {
+                garbage_count: 0,
+                garbage_bytes: 0,
+                ..*b
+            });
+            if b.garbage_count > 0 {
+                edit.blob_garbage.push(crate::blob::BlobUse {
+                    file: b.number,
+                    count: b.garbage_count,
+                    bytes: b.garbage_bytes,
+                });
+            }
+        }
+        for (table, uses) in &self.table_blobs {
+            edit.table_blobs.push((*table, uses.as_ref().clone()));
         }
         edit
     }

@@ -172,6 +172,9 @@ pub struct BenchConfig {
     pub seed: u64,
     /// Stack size of the reader threads (`None`: Rust's default).
     pub reader_stack_size: Option<usize>,
+    /// Compaction workers (in this process, on loopback TCP) that run the
+    /// merge jobs of every database; 0: merges run in the writer.
+    pub compaction_workers: usize,
 }
 
 impl Default for BenchConfig {
@@ -195,6 +198,7 @@ impl Default for BenchConfig {
             },
             seed: 1,
             reader_stack_size: None,
+            compaction_workers: 0,
         }
     }
 }
@@ -401,6 +405,30 @@ struct OpenDb {
     name: &'static str,
     location: String,
     phases: Vec<Phase>,
+    /// Dropped after `db`: its jobs in flight finish first.
+    _workers: Option<lsmlab_engine::remote::LocalWorkers>,
+}
+
+/// Starts `cfg.compaction_workers` workers on `dir` and routes `db`'s
+/// merges to them (none for 0).
+fn attach_workers(
+    cfg: &BenchConfig,
+    db: &Db,
+    fs: Arc<dyn Fs>,
+    dir: &Path,
+) -> Result<Option<lsmlab_engine::remote::LocalWorkers>, BenchError> {
+    if cfg.compaction_workers == 0 {
+        return Ok(None);
+    }
+    let w = lsmlab_engine::remote::LocalWorkers::start(
+        fs,
+        dir.to_path_buf(),
+        cfg.compaction_workers,
+        lsmlab_engine::remote::WorkerFault::None,
+    )
+    .map_err(|e| BenchError::InvalidArgument(format!("starting compaction workers: {e}")))?;
+    db.set_compaction_service(Some(w.service(std::time::Duration::from_secs(60))));
+    Ok(Some(w))
 }
 
 /// A database the benchmark is done with: its shape and counters.
@@ -489,12 +517,21 @@ fn prepare_dir(dir: &Path) -> Result<(), BenchError> {
 fn open_existing(cfg: &BenchConfig, dir: &Path) -> Result<OpenDb, BenchError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let fs: Arc<dyn Fs> = Arc::new(DiskFs::new());
-    let db = Db::open_with(dir, cfg.options.clone(), Env { fs, clock })?;
+    let db = Db::open_with(
+        dir,
+        cfg.options.clone(),
+        Env {
+            fs: fs.clone(),
+            clock,
+        },
+    )?;
+    let workers = attach_workers(cfg, &db, fs, dir)?;
     Ok(OpenDb {
         db,
         name: "existing",
         location: dir.display().to_string(),
         phases: Vec::new(),
+        _workers: workers,
     })
 }
 
@@ -519,12 +556,21 @@ fn open_fresh(cfg: &BenchConfig, name: &'static str) -> Result<OpenDb, BenchErro
         }
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let db = Db::open_with(&dir, cfg.options.clone(), Env { fs, clock })?;
+    let db = Db::open_with(
+        &dir,
+        cfg.options.clone(),
+        Env {
+            fs: fs.clone(),
+            clock,
+        },
+    )?;
+    let workers = attach_workers(cfg, &db, fs, &dir)?;
     Ok(OpenDb {
         db,
         name,
         location,
         phases: Vec::new(),
+        _workers: workers,
     })
 }
 

@@ -136,6 +136,8 @@ pub fn statistics(d: &DbSummary) -> String {
         ("lsmlab.bloom.probes", s.lookup.filter_probes),
         ("lsmlab.bloom.useful", s.lookup.filter_negatives),
         ("lsmlab.blocks.read", s.lookup.blocks_read),
+        ("lsmlab.remote.jobs", s.remote_jobs),
+        ("lsmlab.remote.failed.attempts", s.remote_failed_attempts),
         ("lsmlab.sorted.runs.max", s.sorted_runs_max),
         ("lsmlab.sst.bytes.peak", s.sst_bytes_peak),
         ("lsmlab.stall.events", s.stall_events),

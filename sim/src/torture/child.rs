@@ -32,12 +32,13 @@ pub fn run(
     policy: &'static PolicyDef,
     mode: Mode,
     wal_sync: bool,
+    min_blob_size: u64,
     seed: u64,
 ) -> Result<()> {
     let opts = Options {
         mode,
         wal_sync,
-        ..options(policy)
+        ..super::stream::with_blobs(options(policy), min_blob_size)
     };
     let db = Db::open(dir, opts).with_context(|| format!("opening {}", dir.display()))?;
     exit_with_parent();

@@ -47,6 +47,10 @@ pub struct Config {
     /// acknowledged batch must still survive (the kills are of the process,
     /// not of the machine).
     pub wal_sync: bool,
+    /// The writer's `min_blob_size` (0: no value separation); when set,
+    /// blob garbage collection is on too, so kills also land while blobs
+    /// are relocated and blob files deleted.
+    pub min_blob_size: u64,
 }
 
 /// One kill in this many is aimed: instead of landing at a random moment,
@@ -214,6 +218,7 @@ fn spawn_and_kill(
         .args(["--mode", cfg.mode.name()])
         .args(["--seed", &cfg.seed.to_string()])
         .args(["--wal-sync", &cfg.wal_sync.to_string()])
+        .args(["--min-blob-size", &cfg.min_blob_size.to_string()])
         .arg("--dir")
         .arg(db_dir)
         .stdin(Stdio::piped())
@@ -414,6 +419,10 @@ pub struct Args {
     /// process kills all the same).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     wal_sync: bool,
+    /// Values of at least this many bytes go to blob files, with blob
+    /// garbage collection on (0, the default: no value separation).
+    #[arg(long, default_value_t = 0)]
+    min_blob_size: u64,
     /// Be the writer process the campaign kills (internal).
     #[arg(long, hide = true)]
     child: bool,
@@ -431,7 +440,7 @@ pub fn command(a: Args) -> Result<u8> {
         let (Some(dir), [policy]) = (&a.dir, policies.as_slice()) else {
             bail!("torture --child needs --dir and one --policy");
         };
-        run_child(dir, policy, mode, a.wal_sync, a.seed)?;
+        run_child(dir, policy, mode, a.wal_sync, a.min_blob_size, a.seed)?;
         return Ok(0);
     }
     if policies.is_empty() {
@@ -449,14 +458,16 @@ pub fn command(a: Args) -> Result<u8> {
         max_sleep_ms: a.max_sleep_ms,
         mode,
         wal_sync: a.wal_sync,
+        min_blob_size: a.min_blob_size,
     };
     cfg.validate()?;
     println!(
-        "torture: {} kills per policy, {} mode, wal_sync {}, seed {}, kills within {} ms of each writer's start \
+        "torture: {} kills per policy, {} mode, wal_sync {}, min_blob_size {}, seed {}, kills within {} ms of each writer's start \
          (every {AIM_EVERY}th aimed at a big batch's WAL append), in {}",
         a.kills,
         mode.name(),
         a.wal_sync,
+        a.min_blob_size,
         a.seed,
         a.max_sleep_ms,
         dir.display()

@@ -36,6 +36,23 @@ const KEY_SPACE: u64 = 1500;
 /// Engine options for torture: the WAL on and synced per batch, and buffers
 /// and levels so small that a flush happens every few batches and a
 /// compaction every few flushes.
+/// `opts` with values of at least `min_blob_size` bytes in blob files of
+/// 4 KiB and blob garbage collection on (relocating the oldest half,
+/// forced at 50% garbage); `opts` unchanged for 0.
+pub fn with_blobs(opts: Options, min_blob_size: u64) -> Options {
+    if min_blob_size == 0 {
+        return opts;
+    }
+    Options {
+        min_blob_size,
+        blob_file_size: 4 << 10,
+        enable_blob_garbage_collection: true,
+        blob_garbage_collection_age_cutoff: 0.5,
+        blob_garbage_collection_force_threshold: 0.5,
+        ..opts
+    }
+}
+
 pub fn options(policy: &'static PolicyDef) -> Options {
     // Thresholds scaled to the tiny sizes; for a policy with time windows
     // (fifo), merge the runs of each closed half-second window. No policy
