@@ -1,7 +1,8 @@
 //! Tears the last edit of a killed database's manifest, as a kill in the
 //! middle of appending that edit would have, when the files show that it
 //! is still a moment the engine could have been killed at: after the edit's
-//! append, before anything it made obsolete was deleted. Real kills almost
+//! append, before anything it made obsolete (input tables, emptied blob
+//! files, retired WALs) was deleted. Real kills almost
 //! never land inside a manifest append (an edit is one small write), so the
 //! campaign makes that state on purpose and checks recovery from it.
 
@@ -9,6 +10,7 @@ use std::collections::BTreeSet;
 use std::fs::OpenOptions;
 use std::path::Path;
 
+use lsmlab_engine::blob::blob_file_name;
 use lsmlab_engine::fs::{DiskFs, Fs};
 use lsmlab_engine::log::{read_log, HEADER_LEN};
 use lsmlab_engine::manifest::current_file_name;
@@ -51,8 +53,13 @@ pub fn tear_last_manifest_edit(dir: &Path) -> std::io::Result<bool> {
     }
     let exists = |file: String| fs.exists(&dir.join(file));
     // Had the engine gone past the append, it would have deleted the
-    // inputs the edit removes, or the WALs its log number retires.
+    // inputs the edit removes, the blob files it empties, or the WALs its
+    // log number retires.
     let undone = last.deleted.iter().all(|&(_, n)| exists(sst_file_name(n)))
+        && last
+            .blob_files_deleted
+            .iter()
+            .all(|&n| exists(blob_file_name(n)))
         && live_wals
             .range(log_number..)
             .all(|&n| exists(wal_file_name(n)));
@@ -109,5 +116,57 @@ mod tests {
         assert!(site.torn_manifest, "{site:?}");
         let db = Db::open(dir.path(), opts()).unwrap();
         assert_eq!(applied_index(&db).unwrap(), Some(3));
+    }
+
+    #[test]
+    fn an_edit_whose_emptied_blob_files_are_gone_is_not_torn() {
+        let dir = tempfile::tempdir().unwrap();
+        let fault = FaultFs::new(Arc::new(DiskFs::new()));
+        let env = Env {
+            fs: Arc::new(fault.clone()),
+            ..Env::disk()
+        };
+        // L0 left alone until asked, so that the merge below is ours.
+        let o = lsmlab_engine::Options {
+            l0_file_limit: 8,
+            ..crate::torture::stream::with_blobs(opts(), 100)
+        };
+        let db = Db::open_with(dir.path(), o.clone(), env).unwrap();
+        let value = vec![7u8; 200];
+        for _ in 0..2 {
+            for k in 0..10u8 {
+                db.put(&[b'k', k], &value).unwrap();
+            }
+            db.flush().unwrap();
+        }
+        let blobs_before = blob_files(dir.path());
+        // The merge of both flushes drops the first one's values: its edit
+        // empties that blob file, which install deletes; deleting the
+        // input tables then fails, as a kill between the two would leave it.
+        fault.arm(FaultRule::new(FaultOp::Remove, 0).on(FileKind::Sst));
+        db.compact_level(0).unwrap_err();
+        drop(db);
+        let blobs_after = blob_files(dir.path());
+        assert!(
+            blobs_before.iter().any(|b| !blobs_after.contains(b)),
+            "the merge deleted an emptied blob file: {blobs_before:?} -> {blobs_after:?}"
+        );
+        // The edit is past its append: tearing it would bring back
+        // references to the deleted blob file.
+        assert!(!tear_last_manifest_edit(dir.path()).unwrap());
+        let db = Db::open(dir.path(), o).unwrap();
+        for k in 0..10u8 {
+            assert_eq!(db.get(&[b'k', k]).unwrap(), Some(value.clone()));
+        }
+    }
+
+    fn blob_files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".blob"))
+            .collect();
+        names.sort();
+        names
     }
 }
