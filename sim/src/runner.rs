@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::live_set::{LiveSet, NEVER};
-use crate::theory::Shape;
 use lsmlab_engine::db::{EngineStats, ScanStats};
 use lsmlab_engine::fs::{DiskFs, Fs, MemFs};
 use lsmlab_engine::sst::LookupStats;
@@ -686,35 +685,17 @@ impl Experiment<'_> {
     }
 
     /// The run's shape for the analytic models.
-    fn shape(&self, options: &Options, stats: &EngineStats) -> RunShape {
+    fn shape(&self, stats: &EngineStats) -> RunShape {
         let v = self.db.version();
-        let deepest_level = (0..v.num_levels())
-            .rev()
-            .find(|&l| !v.files(l).is_empty())
-            .unwrap_or(0);
-        // The tree says which model applies: data below L0 is leveled;
-        // several runs kept in L0 alone are tiers, merged `min_threshold`
-        // at a time where the policy declares that parameter.
-        let c = &options.compaction;
-        let (shape, size_ratio) = if deepest_level > 0 {
-            (Shape::Leveled, options.level_size_multiplier)
-        } else {
-            let fanout = c
-                .policy
-                .param("min_threshold")
-                .map(|_| c.int("min_threshold") as f64);
-            (
-                Shape::Tiered,
-                fanout.unwrap_or(options.level_size_multiplier),
-            )
-        };
         RunShape {
-            shape,
             merges: stats.compactions,
-            size_ratio,
-            deepest_level,
+            levels: (1..v.num_levels())
+                .filter(|&l| !v.files(l).is_empty())
+                .count(),
             data_bytes: v.total_bytes(),
             flush_bytes: ratio(stats.flush_bytes, stats.flushes),
+            user_bytes: stats.user_bytes,
+            elapsed_ms: self.clock.now_ms(),
         }
     }
 }
@@ -854,7 +835,8 @@ pub fn run_experiment(
         .map(|f| f.tombstones)
         .sum();
     let (persist_mean, persist_max) = x.deletes.seconds();
-    let model = predict(&x.shape(&options, &stats));
+    let c = &options.compaction;
+    let model = predict(&(c.policy.build)(c).cost_model(&options), &x.shape(&stats));
     let wall = started.elapsed().as_secs_f64();
     let metrics = Metrics {
         user_bytes: stats.user_bytes,

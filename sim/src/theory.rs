@@ -19,9 +19,14 @@
 //!   leveling formula at K = Z = 1 and close to the tiering one at
 //!   K = Z = T−1.
 //!
-//! L, T, N and B come from the run: T is `level_size_multiplier` for leveled
-//! shapes and `min_threshold` for tiered ones, L the deepest non-empty level
+//! L, T, N and B come from the run: T is the policy's size ratio
+//! (`level_size_multiplier`, LCS's `fanout_size`, `min_threshold` for tiered
+//! shapes, Fluid's `size_ratio`), L the levels below L0 holding data
 //! (leveled) or the tier count of the final data (tiered), B the mean flush.
+//! Which model applies is the policy's own declaration
+//! ([`lsmlab_engine::compaction::CostModel`]).
+
+use lsmlab_engine::compaction::CostModel;
 
 /// Leveling write amplification for `levels` levels below L0 and size
 /// ratio `t`.
@@ -58,29 +63,23 @@ pub fn fluid_write_amp(levels: usize, t: f64, k: f64, z: f64) -> f64 {
     1.0 + upper * (t / k + 1.0) / 2.0 + (t / z + 1.0) / 2.0
 }
 
-/// Which model a run's tree follows: leveled (data below L0, one run per
-/// level) or tiered (sorted runs kept side by side in L0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    Leveled,
-    Tiered,
-}
-
 /// What the models need to know about a finished run.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RunShape {
-    pub shape: Shape,
     /// Merge compactions run: a policy that never merges (FIFO dropping
     /// whole files) has no tiering or leveling cost to predict.
     pub merges: u64,
-    /// `level_size_multiplier` (leveled) or `min_threshold` (tiered).
-    pub size_ratio: f64,
-    /// The deepest level holding data at the end (0: only L0).
-    pub deepest_level: usize,
+    /// Levels below L0 holding data at the end (with dynamic level sizes,
+    /// the levels from the base level down).
+    pub levels: usize,
     /// SSTable bytes at the end.
     pub data_bytes: u64,
     /// Mean bytes per flush.
     pub flush_bytes: f64,
+    /// User bytes written over the run.
+    pub user_bytes: u64,
+    /// Simulated milliseconds the run lasted.
+    pub elapsed_ms: u64,
 }
 
 /// The models' predictions for one run; `None` where none applies.
@@ -90,25 +89,68 @@ pub struct Prediction {
     pub space_amp: Option<f64>,
 }
 
-/// The predictions for a run of this shape.
-pub fn predict(run: &RunShape) -> Prediction {
-    if run.merges == 0 || run.size_ratio <= 1.0 {
+/// The predictions of the policy's own model (`model`, which the policy
+/// declares) for a run of this shape.
+pub fn predict(model: &CostModel, run: &RunShape) -> Prediction {
+    if run.merges == 0 {
         return Prediction::default();
     }
-    let t = run.size_ratio;
-    match run.shape {
-        Shape::Leveled if run.deepest_level > 0 => Prediction {
-            write_amp: Some(fluid_write_amp(run.deepest_level, t, 1.0, 1.0)),
-            space_amp: Some(leveling_space_amp(t)),
-        },
-        Shape::Leveled => Prediction::default(),
-        Shape::Tiered => {
-            let l = tiers(run.data_bytes as f64, run.flush_bytes, t);
+    let leveled = |write_amp: f64, space_amp: Option<f64>| {
+        if run.levels == 0 {
+            Prediction::default()
+        } else {
             Prediction {
-                write_amp: Some(tiering_write_amp(l)),
-                space_amp: None,
+                write_amp: Some(write_amp),
+                space_amp,
             }
         }
+    };
+    let write_only = |write_amp: f64| Prediction {
+        write_amp: Some(write_amp),
+        space_amp: None,
+    };
+    match *model {
+        CostModel::None => Prediction::default(),
+        CostModel::Leveling { size_ratio: t } if t > 1.0 => leveled(
+            leveling_write_amp(run.levels, t),
+            Some(leveling_space_amp(t)),
+        ),
+        CostModel::Tiering { size_ratio: t } if t > 1.0 => write_only(tiering_write_amp(tiers(
+            run.data_bytes as f64,
+            run.flush_bytes,
+            t,
+        ))),
+        CostModel::Fluid {
+            size_ratio: t,
+            runs_per_level: k,
+            runs_last_level: z,
+        } if t > 1.0 => leveled(
+            fluid_write_amp(run.levels, t, k, z),
+            (z <= 1.0).then(|| leveling_space_amp(t)),
+        ),
+        CostModel::Unified { ref scaling } => write_only(ucs_write_amp(
+            scaling,
+            ucs_levels(scaling, run.data_bytes as f64, run.flush_bytes),
+        )),
+        CostModel::TimeWindow {
+            window_ms,
+            size_ratio: t,
+        } if t > 1.0 => {
+            // The bytes one window receives at the run's mean ingest rate,
+            // at most all the run wrote.
+            let per_ms = ratio(run.user_bytes as f64, run.elapsed_ms as f64);
+            let window_bytes = (per_ms * window_ms as f64).min(run.user_bytes as f64);
+            write_only(twcs_write_amp(window_bytes, run.flush_bytes, t))
+        }
+        _ => Prediction::default(),
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        f64::INFINITY
     }
 }
 
@@ -142,30 +184,84 @@ mod tests {
     }
 
     #[test]
-    fn predictions_apply_where_a_model_does() {
+    fn each_policy_model_predicts_from_the_run_shape() {
         let run = RunShape {
-            shape: Shape::Leveled,
             merges: 10,
-            size_ratio: 10.0,
-            deepest_level: 3,
+            levels: 3,
             data_bytes: 1 << 30,
             flush_bytes: (4 << 20) as f64,
+            user_bytes: 4 << 30,
+            elapsed_ms: 4_000_000,
         };
-        let p = predict(&run);
+        let leveling = CostModel::Leveling { size_ratio: 10.0 };
+        let p = predict(&leveling, &run);
         assert_eq!(p.write_amp, Some(17.5));
-        assert!(p.space_amp.is_some());
+        assert_eq!(p.space_amp, Some(leveling_space_amp(10.0)));
+        // No merges, no levels below L0, or no model: nothing to predict.
         assert_eq!(
-            predict(&RunShape { merges: 0, ..run }),
+            predict(&leveling, &RunShape { merges: 0, ..run }),
             Prediction::default()
         );
-        let tiered = predict(&RunShape {
-            shape: Shape::Tiered,
-            size_ratio: 4.0,
-            ..run
-        });
+        assert_eq!(
+            predict(&leveling, &RunShape { levels: 0, ..run }),
+            Prediction::default()
+        );
+        assert_eq!(predict(&CostModel::None, &run), Prediction::default());
         // 1 GiB / 4 MiB = 256 = 4^4.
-        assert_eq!(tiered.write_amp, Some(5.0));
-        assert_eq!(tiered.space_amp, None);
+        let tiered = predict(&CostModel::Tiering { size_ratio: 4.0 }, &run);
+        assert_eq!(
+            tiered,
+            Prediction {
+                write_amp: Some(5.0),
+                space_amp: None
+            }
+        );
+        // Lazy leveling over 3 levels with T = 10: K = 9, Z = 1.
+        let lazy = CostModel::Fluid {
+            size_ratio: 10.0,
+            runs_per_level: 9.0,
+            runs_last_level: 1.0,
+        };
+        let p = predict(&lazy, &run);
+        assert_eq!(p.write_amp, Some(fluid_write_amp(3, 10.0, 9.0, 1.0)));
+        assert!(p.write_amp < predict(&leveling, &run).write_amp);
+        // UCS T4 (W = 2, f = 4): 256 flushes need 4 levels, one write each.
+        let ucs = CostModel::Unified { scaling: vec![2] };
+        assert_eq!(predict(&ucs, &run).write_amp, Some(5.0));
+        // TWCS: 1 MB/s for 1000 s of windows of 100 s: 100 MB per window,
+        // 25 flushes of 4 MiB tier in 3 at threshold 4, plus the flush.
+        let twcs = CostModel::TimeWindow {
+            window_ms: 100_000,
+            size_ratio: 4.0,
+        };
+        let mb = RunShape {
+            user_bytes: 1_000_000_000,
+            elapsed_ms: 1_000_000,
+            ..run
+        };
+        assert_eq!(
+            predict(&twcs, &mb).write_amp,
+            Some(1.0 + tiers(1e8, (4 << 20) as f64, 4.0) as f64)
+        );
+        // A window longer than the run holds all it wrote.
+        let long = CostModel::TimeWindow {
+            window_ms: u64::MAX,
+            size_ratio: 4.0,
+        };
+        assert_eq!(
+            predict(&long, &mb).write_amp,
+            Some(1.0 + tiers(1e9, (4 << 20) as f64, 4.0) as f64)
+        );
+    }
+
+    #[test]
+    fn ucs_levels_count_the_density_bands() {
+        assert_eq!(ucs_levels(&[2], 4.0, 1.0), 1);
+        assert_eq!(ucs_levels(&[2], 4.1, 1.0), 2);
+        assert_eq!(ucs_levels(&[2], 256.0, 1.0), 4);
+        // T4 then L10 (f = 10): 4 x 10 = 40 reaches 30 in two levels.
+        assert_eq!(ucs_levels(&[2, -8], 30.0, 1.0), 2);
+        assert_eq!(ucs_levels(&[2], 10.0, 0.0), 1);
     }
 }
 
@@ -200,6 +296,25 @@ pub fn ucs_write_amp(ws: &[i64], levels: usize) -> f64 {
             }
         })
         .sum::<f64>()
+}
+
+/// UCS density levels for `data_bytes` built from flushes of `flush_bytes`:
+/// level i spans densities up to m·f_0·…·f_i, so the data needs the fewest
+/// levels whose product of fanouts reaches N/m (at least 1).
+pub fn ucs_levels(ws: &[i64], data_bytes: f64, flush_bytes: f64) -> usize {
+    if flush_bytes <= 0.0 || ws.is_empty() {
+        return 1;
+    }
+    let w = |i: usize| ws.get(i).or(ws.last()).copied().unwrap_or(2);
+    let target = data_bytes / flush_bytes;
+    let (mut levels, mut reach) = (1, (2 + w(0).abs()) as f64);
+    // A hair below so that exact powers do not round up; 64 levels cover
+    // any ratio of u64 bytes at fanout 2.
+    while reach < target * (1.0 - 1e-9) && levels < 64 {
+        reach *= (2 + w(levels).abs()) as f64;
+        levels += 1;
+    }
+    levels
 }
 
 /// TWCS write amplification: the flush plus STCS's tiers over one window's

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::level_picker::LevelPicker;
 use super::level_scores::Compensation;
 use super::level_targets::LevelTargets;
+use super::CostModel;
 use super::{CompactionOptions, Job, PickContext, Strategy};
 use crate::options::Options;
 use crate::params::{ParamDef, Unit, Value};
@@ -185,6 +186,12 @@ impl<P: FilePriority> LevelCompaction<P> {
 impl<P: FilePriority> Strategy for LevelCompaction<P> {
     fn name(&self) -> &str {
         self.priority.name()
+    }
+
+    fn cost_model(&self, options: &Options) -> CostModel {
+        CostModel::Leveling {
+            size_ratio: options.level_size_multiplier,
+        }
     }
 
     fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {

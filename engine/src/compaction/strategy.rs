@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Job, JobKind};
+use super::{CostModel, Job, JobKind};
 use crate::options::Options;
 use crate::version::Version;
 
@@ -28,6 +28,12 @@ pub trait Strategy: Send + Sync {
     /// The next job to run, or `None` when no trigger fires (quiescence for
     /// this policy).
     fn pick(&self, version: &Version, ctx: &PickContext<'_>) -> Option<Job>;
+
+    /// The analytic model the policy's write amplification follows, for
+    /// the lab's `model_*` columns. Default: none.
+    fn cost_model(&self, _options: &Options) -> CostModel {
+        CostModel::None
+    }
 
     /// Whether writes slow down and stop on the L0 file count
     /// (`l0_slowdown_limit`, `l0_stop_limit`). Policies whose L0 grows by

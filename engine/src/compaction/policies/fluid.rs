@@ -32,6 +32,7 @@
 
 use std::sync::Arc;
 
+use crate::compaction::CostModel;
 use crate::compaction::registry::{no_relations, PolicyDef};
 use crate::compaction::{Job, JobInput, JobKind, PickContext, Reason, Strategy};
 use crate::options::Options;
@@ -222,6 +223,14 @@ fn job(
 impl Strategy for Fluid {
     fn name(&self) -> &str {
         self.name
+    }
+
+    fn cost_model(&self, _options: &Options) -> CostModel {
+        CostModel::Fluid {
+            size_ratio: self.size_ratio as f64,
+            runs_per_level: self.runs_per_level as f64,
+            runs_last_level: self.runs_last_level as f64,
+        }
     }
 
     /// The deepest level that needs work and can go now.

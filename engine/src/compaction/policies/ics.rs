@@ -29,6 +29,8 @@
 
 use std::sync::Arc;
 
+use crate::compaction::CostModel;
+use crate::options::Options;
 use super::size_tiered::{
     only_l0, BUCKET_HIGH, BUCKET_LOW, MAX_THRESHOLD, MIN_SSTABLE_SIZE, MIN_THRESHOLD,
 };
@@ -179,6 +181,12 @@ impl Ics {
 impl Strategy for Ics {
     fn name(&self) -> &str {
         POLICY.name
+    }
+
+    fn cost_model(&self, _options: &Options) -> CostModel {
+        CostModel::Tiering {
+            size_ratio: self.min_threshold as f64,
+        }
     }
 
     /// ScyllaDB throttles on compaction backlog, not on sstable counts.

@@ -20,6 +20,7 @@
 
 use std::sync::Arc;
 
+use crate::compaction::CostModel;
 use super::size_tiered::SizeTiered;
 use crate::compaction::level_picker::job_inputs_by_run;
 use crate::compaction::registry::{no_relations, PolicyDef};
@@ -138,7 +139,7 @@ fn past_cursor(v: &Version, ctx: &PickContext<'_>, level: usize, reason: Reason)
     (start..files.len()).chain(0..start).find_map(|i| {
         let f = &files[i];
         let cursor_update = Some((level, f.largest.clone()));
-        into_next_level(v, ctx, level, vec![f.clone()], reason.clone(), cursor_update)
+        into_next_level(v, ctx, level, vec![f.clone()], reason, cursor_update)
     })
 }
 
@@ -196,6 +197,12 @@ fn into_next_level(
 impl Strategy for Lcs {
     fn name(&self) -> &str {
         POLICY.name
+    }
+
+    fn cost_model(&self, _options: &Options) -> CostModel {
+        CostModel::Leveling {
+            size_ratio: self.fanout as f64,
+        }
     }
 
     /// Cassandra does not stall writes on the L0 count; L0 gathers a full

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::compaction::CostModel;
+use crate::options::Options;
 use crate::compaction::registry::PolicyDef;
 use crate::compaction::{CompactionOptions, Job, JobKind, PickContext, Reason, Strategy};
 use crate::error::{Error, Result};
@@ -115,6 +117,11 @@ impl SizeTiered {
 }
 
 impl SizeTiered {
+    /// Fewest similar-size runs a bucket needs to compact.
+    pub(super) fn min_threshold(&self) -> usize {
+        self.min_threshold
+    }
+
     /// A strategy with explicit thresholds and bucket bounds (TWCS runs
     /// this within its newest window with its own parameters).
     pub(super) fn with(
@@ -158,6 +165,12 @@ fn oldest_first(runs: &mut [Arc<SortedRun>]) {
 impl Strategy for SizeTiered {
     fn name(&self) -> &str {
         POLICY.name
+    }
+
+    fn cost_model(&self, _options: &Options) -> CostModel {
+        CostModel::Tiering {
+            size_ratio: self.min_threshold as f64,
+        }
     }
 
     fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {

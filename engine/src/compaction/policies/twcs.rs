@@ -26,6 +26,8 @@
 
 use std::sync::Arc;
 
+use crate::compaction::CostModel;
+use crate::options::Options;
 use super::size_tiered::{
     only_l0, SizeTiered, BUCKET_HIGH, BUCKET_LOW, MAX_THRESHOLD, MIN_SSTABLE_SIZE, MIN_THRESHOLD,
 };
@@ -133,6 +135,13 @@ impl Twcs {
 impl Strategy for Twcs {
     fn name(&self) -> &str {
         POLICY.name
+    }
+
+    fn cost_model(&self, _options: &Options) -> CostModel {
+        CostModel::TimeWindow {
+            window_ms: self.window_ms,
+            size_ratio: self.stcs.min_threshold() as f64,
+        }
     }
 
     /// Cassandra throttles on compaction debt, not on sstable counts.

@@ -31,6 +31,8 @@
 
 use std::sync::Arc;
 
+use crate::compaction::CostModel;
+use crate::options::Options;
 use super::density::{shard_count, KeySpace};
 use super::overlaps::{buckets, overlap_sets, Bucket};
 use super::size_tiered::only_l0;
@@ -281,6 +283,12 @@ impl Ucs {
 impl Strategy for Ucs {
     fn name(&self) -> &str {
         POLICY.name
+    }
+
+    fn cost_model(&self, _options: &Options) -> CostModel {
+        CostModel::Unified {
+            scaling: self.ws.clone(),
+        }
     }
 
     /// Cassandra throttles on compaction debt, not on sstable counts.
