@@ -387,11 +387,8 @@ impl Sink<'_, '_, '_> {
                 self.next_split += 1;
                 at_split = self.current.is_some();
             }
-            if let Some(open) = &self.current {
-                let full = self
-                    .out
-                    .max_file_size
-                    .is_some_and(|max| open.builder.estimated_size() >= max);
+            if let Some(size) = open_size {
+                let full = self.out.max_file_size.is_some_and(|max| size >= max);
                 if full || rule_cut || at_split || self.cut.exceeded_by(user_key) {
                     let mut open = self.current.take().expect("checked above");
                     let below = range_del::successor(&self.last_user_key);
