@@ -352,3 +352,72 @@ fn a_table_renamed_over_another_is_refused_naming_both_numbers() {
         "{e}"
     );
 }
+
+/// A WAL that recovery finds but no edit recorded (its recording edit was
+/// lost) is recorded as live before the recovery flush retires it: a
+/// manifest later cut back past that flush is refused, naming the WAL,
+/// instead of opening without the writes it held.
+#[test]
+fn a_wal_found_at_open_is_recorded_before_its_flush_retires_it() {
+    use lsmlab_engine::log::{read_log, HEADER_LEN};
+    use lsmlab_engine::version::VersionEdit;
+
+    let mem = MemFs::new();
+    let db = Db::open_with(DIR, opts(), env(&mem)).unwrap();
+    for i in 0..40 {
+        db.put(&key(i), &value(i, 1, 30)).unwrap();
+    }
+    // A crash image while the writes are only in the WAL.
+    let image = clone_fs(&mem);
+    drop(db);
+    let manifest_of = |fs: &MemFs| {
+        names(fs, "")
+            .into_iter()
+            .find(|n| n.starts_with("MANIFEST-"))
+            .unwrap()
+    };
+    // Records of `fs`'s manifest as (edit, end offset).
+    let records = |fs: &MemFs| -> Vec<(VersionEdit, u64)> {
+        let p = path(&manifest_of(fs));
+        let log = read_log(fs, &p).unwrap();
+        let mut end = 0u64;
+        log.records
+            .iter()
+            .map(|r| {
+                end += (HEADER_LEN + r.len()) as u64;
+                (VersionEdit::decode(r, &p).unwrap(), end)
+            })
+            .collect()
+    };
+    // The image's manifest loses every edit after its snapshot, so that
+    // no edit records the WAL.
+    let snapshot_end = records(&image)[0].1;
+    image
+        .truncate(&path(&manifest_of(&image)), snapshot_end as usize)
+        .unwrap();
+    let wal = names(&image, ".log");
+    assert_eq!(wal.len(), 1);
+    let wal_number: u64 = wal[0].trim_end_matches(".log").parse().unwrap();
+    // Recovery replays the WAL, flushes it to a table and deletes it.
+    let db = Db::open_with(DIR, opts(), env(&image)).unwrap();
+    assert_eq!(db.get(&key(7)).unwrap(), Some(value(7, 1, 30)));
+    db.close().unwrap();
+    assert!(
+        !image.exists(&path(&wal[0])),
+        "the recovered WAL is retired"
+    );
+    // The manifest is cut back to the edit that recorded the WAL as live
+    // (to the snapshot where no edit did): the flush is lost after the fact.
+    let recs = records(&image);
+    let keep = recs
+        .iter()
+        .find(|(e, _)| e.live_wals.contains(&wal_number))
+        .map_or(recs[0].1, |(_, end)| *end);
+    image
+        .truncate(&path(&manifest_of(&image)), keep as usize)
+        .unwrap();
+    let e = Db::open_with(DIR, opts(), env(&image))
+        .err()
+        .expect("opened without the writes of a retired WAL");
+    assert_corruption_naming(&e, &wal[0]);
+}

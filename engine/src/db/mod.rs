@@ -498,6 +498,23 @@ impl Inner {
             self.files
                 .fetch_max(max + 1, std::sync::atomic::Ordering::Relaxed);
         }
+        // Record every WAL about to be replayed as live before the flush
+        // below retires it (RocksDB's WAL tracking): a WAL made by a
+        // rotation that no installed flush recorded yet, or one whose
+        // recording edit was lost, would otherwise be unknown to the
+        // manifest, and a manifest later cut back past the flush would open
+        // without it instead of refusing.
+        let unrecorded: Vec<u64> = logs
+            .iter()
+            .copied()
+            .filter(|n| !self.manifest.lineage().live_wals.contains(n))
+            .collect();
+        if !unrecorded.is_empty() {
+            self.install(crate::version::VersionEdit {
+                live_wals: unrecorded,
+                ..Default::default()
+            })?;
+        }
         for number in &logs {
             let replay = replay_wal(fs.as_ref(), &self.dir.join(wal_file_name(*number)))?;
             for (first_seq, batch) in &replay.batches {
