@@ -10,6 +10,8 @@
 //! - `pick-and-install [now=MS]`: picks, then installs the job as metadata
 //!   (a merge becomes one output file spanning its inputs), and prints the
 //!   job and the new tree; the next `pick` sees that tree.
+//! - `stall-count`: the count the L0 slowdown and stop limits apply to
+//!   (`Strategy::l0_delay_trigger_count`), or `no stall count`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -160,6 +162,15 @@ fn run_case(state: &mut Option<State>, case: &Case) -> String {
                 out.push_str(&format_version(&s.version));
             }
             out
+        }
+        "stall-count" => {
+            let s = state
+                .as_ref()
+                .unwrap_or_else(|| panic!("line {}: stall-count before define", case.line));
+            match s.strategy.l0_delay_trigger_count(&s.version) {
+                Some(n) => format!("l0_delay_trigger_count {n}\n"),
+                None => "no stall count\n".into(),
+            }
         }
         other => panic!("line {}: unknown command `{other}`", case.line),
     }

@@ -35,11 +35,12 @@ pub trait Strategy: Send + Sync {
         CostModel::None
     }
 
-    /// Whether writes slow down and stop on the L0 file count
-    /// (`l0_slowdown_limit`, `l0_stop_limit`). Policies whose L0 grows by
-    /// design (FIFO keeps every file there) say no.
-    fn stalls_on_l0_files(&self) -> bool {
-        true
+    /// The count writes slow down and stop on (`l0_slowdown_limit`,
+    /// `l0_stop_limit`; RocksDB's `l0_delay_trigger_count`): L0's files by
+    /// default. `None` for policies whose L0 grows by design (FIFO keeps
+    /// every file there) or that throttle on debt alone.
+    fn l0_delay_trigger_count(&self, version: &Version) -> Option<usize> {
+        Some(version.files(0).len())
     }
 
     /// True when the policy deletes whole files without merging them (FIFO),

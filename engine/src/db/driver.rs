@@ -42,7 +42,11 @@ impl Inner {
         {
             return Some(StallCause::Memtables);
         }
-        if self.strategy.stalls_on_l0_files() && self.version.files(0).len() >= o.l0_stop_limit {
+        if self
+            .strategy
+            .l0_delay_trigger_count(&self.version)
+            .is_some_and(|n| n >= o.l0_stop_limit)
+        {
             return Some(StallCause::L0Files);
         }
         if o.hard_pending_compaction_bytes > 0 && self.debt >= o.hard_pending_compaction_bytes {
@@ -54,7 +58,9 @@ impl Inner {
     /// True when writes are near a stop condition and are slowed down.
     fn slowdown_due(&self) -> bool {
         let o = &self.opts;
-        (self.strategy.stalls_on_l0_files() && self.version.files(0).len() >= o.l0_slowdown_limit)
+        self.strategy
+            .l0_delay_trigger_count(&self.version)
+            .is_some_and(|n| n >= o.l0_slowdown_limit)
             || (o.soft_pending_compaction_bytes > 0 && self.debt >= o.soft_pending_compaction_bytes)
     }
 

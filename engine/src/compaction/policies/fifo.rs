@@ -210,8 +210,8 @@ impl Strategy for Fifo {
         POLICY.name
     }
 
-    fn stalls_on_l0_files(&self) -> bool {
-        false
+    fn l0_delay_trigger_count(&self, _version: &Version) -> Option<usize> {
+        None
     }
 
     fn drops_files_unread(&self) -> bool {

@@ -190,8 +190,8 @@ impl Strategy for Ics {
     }
 
     /// ScyllaDB throttles on compaction backlog, not on sstable counts.
-    fn stalls_on_l0_files(&self) -> bool {
-        false
+    fn l0_delay_trigger_count(&self, _version: &Version) -> Option<usize> {
+        None
     }
 
     fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {

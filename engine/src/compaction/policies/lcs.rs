@@ -207,8 +207,8 @@ impl Strategy for Lcs {
 
     /// Cassandra does not stall writes on the L0 count; L0 gathers a full
     /// sstable's worth by design.
-    fn stalls_on_l0_files(&self) -> bool {
-        false
+    fn l0_delay_trigger_count(&self, _version: &Version) -> Option<usize> {
+        None
     }
 
     fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {

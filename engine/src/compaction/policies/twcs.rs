@@ -145,8 +145,8 @@ impl Strategy for Twcs {
     }
 
     /// Cassandra throttles on compaction debt, not on sstable counts.
-    fn stalls_on_l0_files(&self) -> bool {
-        false
+    fn l0_delay_trigger_count(&self, _version: &Version) -> Option<usize> {
+        None
     }
 
     /// Only when expiry ignores overlaps can a drop uncover older data.

@@ -114,6 +114,12 @@ impl Strategy for Universal {
         (level == 0).then(|| runs as f64 / o.l0_file_limit as f64)
     }
 
+    /// RocksDB's universal stall count: L0's files and every non-empty
+    /// level below, each a sorted run (`CalculateBaseBytes`).
+    fn l0_delay_trigger_count(&self, v: &Version) -> Option<usize> {
+        Some(v.files(0).len() + (1..v.num_levels()).filter(|&l| !v.files(l).is_empty()).count())
+    }
+
     /// One sorted run per level below L0.
     fn check_shape(&self, v: &Version) -> std::result::Result<(), String> {
         match (1..v.num_levels()).find(|&l| v.runs(l).len() > 1) {
