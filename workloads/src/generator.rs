@@ -208,16 +208,17 @@ impl Plan {
     }
 
     fn op(&self, index: u64, kind: OpKind, key: Vec<u8>, value_len: u32) -> Op {
+        let ttl = if kind == OpKind::Put {
+            self.spec.ttl
+        } else {
+            None
+        };
         Op {
             time: self.time_ms(index),
             kind,
             key,
             value_len,
-            ttl: if kind == OpKind::Put {
-                self.spec.ttl
-            } else {
-                None
-            },
+            ttl,
         }
     }
 

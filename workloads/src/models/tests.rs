@@ -38,6 +38,7 @@ fn the_queue_puts_at_the_head_deletes_the_tail_and_scans_from_the_start() {
                 counts[2] += 1;
             }
             OpKind::Get => counts[3] += 1,
+            ref other => panic!("{other:?} in a queue without range deletes"),
         }
     }
     // 40% enqueue, 40% dequeue, 20% scan; a dequeue or scan of an empty
