@@ -491,6 +491,12 @@ mod tests {
             ("ycsb-e", vec![("ttl", "90s"), ("value_size", "0..=300")]),
             ("ycsb-f", vec![("delete_fraction", "0.2")]),
             ("timeseries", vec![("ingest_rate", "2500")]),
+            ("counter", vec![("value_size", "1..=16")]),
+            ("queue", vec![("range_deletes", "true"), ("range_delete_len", "7")]),
+            (
+                "delete-heavy",
+                vec![("range_deletes", "true"), ("range_delete_len", "30")],
+            ),
         ] {
             let mut spec = WorkloadSpec::preset(preset).unwrap();
             for (name, value) in [("key_count", "300"), ("ops", "3000")]
@@ -510,6 +516,14 @@ mod tests {
             assert_eq!(trace.len(), written);
             let original: Vec<Op> = spec.generator().unwrap().collect();
             assert!(replay(&trace) == original, "{preset} replays differently");
+            let kinds: std::collections::HashSet<&str> =
+                original.iter().map(Op::kind_name).collect();
+            let want = match preset {
+                "counter" => Some("merge"),
+                "queue" | "delete-heavy" => Some("delete_range"),
+                _ => None,
+            };
+            assert!(want.is_none_or(|k| kinds.contains(k)), "{preset}: {kinds:?}");
         }
     }
 

@@ -95,12 +95,23 @@ fn db_bench_multiget_and_delete_traces_decode_keys_exactly() {
 
 #[test]
 fn exported_workloads_read_back_as_the_same_operations() {
-    for preset in ["ycsb-e", "ycsb-f", "timeseries"] {
+    for (preset, extra) in [
+        ("ycsb-e", None),
+        ("ycsb-f", None),
+        ("timeseries", None),
+        ("counter", None),
+        ("delete-heavy", Some("range_deletes")),
+        ("queue", Some("range_deletes")),
+    ] {
         let mut spec = WorkloadSpec::preset(preset).unwrap();
         spec.set("key_count", "200").unwrap();
         spec.set("ops", "2000").unwrap();
         spec.set("value_size", "0..=300").unwrap();
         spec.set("delete_fraction", "0.1").unwrap();
+        spec.set("range_delete_len", "9").unwrap();
+        if let Some(flag) = extra {
+            spec.set(flag, "true").unwrap();
+        }
         let original: Vec<Op> = spec.generator().unwrap().collect();
         let mut bytes = Vec::new();
         let summary = write_rocksdb_trace(&original, &mut bytes).unwrap();
@@ -123,6 +134,10 @@ fn exported_workloads_read_back_as_the_same_operations() {
             })
             .collect();
         assert!(ops == expected, "{preset} reads back differently");
+        assert_eq!(counts.merges, summary.merges);
+        assert_eq!(counts.range_deletes, summary.range_deletes);
+        let new_kinds = counts.merges + counts.range_deletes;
+        assert_eq!(new_kinds > 0, preset == "counter" || extra.is_some(), "{preset}");
         let scans = original
             .iter()
             .filter(|o| matches!(o.kind, OpKind::Scan { .. }))

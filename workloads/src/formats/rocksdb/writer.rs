@@ -20,6 +20,10 @@ pub struct ExportSummary {
     /// Scans written as iterator seeks: the trace records a seek, not the
     /// keys read after it, so RocksDB's replay reads only the first.
     pub scans_as_seeks: u64,
+    /// Merges written (db_bench replays them with `--merge_operator`).
+    pub merges: u64,
+    /// Range deletes written (`DeleteRange` records).
+    pub range_deletes: u64,
 }
 
 /// The RocksDB release whose trace format this writer follows.
@@ -92,11 +96,13 @@ where
                         put_length_prefixed(&mut batch, &op.key);
                         put_length_prefixed(&mut batch, &value[..len]);
                         summary.ttl_dropped += u64::from(op.ttl.is_some());
+                        summary.merges += u64::from(op.kind == OpKind::Merge);
                     }
                     OpKind::DeleteRange { end } => {
                         batch.push(tag::RANGE_DELETION);
                         put_length_prefixed(&mut batch, &op.key);
                         put_length_prefixed(&mut batch, end);
+                        summary.range_deletes += 1;
                     }
                     _ => {
                         batch.push(tag::DELETION);
