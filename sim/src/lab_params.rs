@@ -21,7 +21,7 @@ pub const LAB_PARAMS: &[ParamDef] = &[
         (0.0, MAX_MS),
         "take an engine snapshot every this much simulated time (with snapshot_retention)",
     )
-    .note("0: off"),
+    .note("0: never"),
     ParamDef::new(
         "snapshot_retention",
         &[],
@@ -31,7 +31,7 @@ pub const LAB_PARAMS: &[ParamDef] = &[
         "release each snapshot this long after it was taken; compaction keeps the versions \
          it needs meanwhile (Cobble's snapshot_retention)",
     )
-    .note("0: off"),
+    .note("0: released at once, as without snapshots"),
 ];
 
 /// The lab parameter `name` (exact name, any case).
@@ -101,15 +101,15 @@ impl LabParams {
         Ok(p)
     }
 
-    /// Snapshot retention needs both an interval and a retention: one
-    /// without the other would silently do nothing.
+    /// A retention without an interval would silently retain nothing.
+    /// (An interval with retention 0 is a sweep's baseline: every snapshot
+    /// released at once.)
     pub fn validate(&self) -> Result<(), LabParamError> {
         let (i, r) = (self.snapshot_interval_ms, self.snapshot_retention_ms);
-        if (i == 0) != (r == 0) {
+        if i == 0 && r > 0 {
             return Err(LabParamError::Inconsistent(format!(
-                "snapshot_interval = {} and snapshot_retention = {}: set both above 0 to \
-                 retain snapshots, or neither",
-                lsmlab_engine::params::format_duration_ms(i),
+                "snapshot_retention = {} needs snapshot_interval above 0 (how often a \
+                 snapshot is taken); it is 0, so no snapshot would be retained",
                 lsmlab_engine::params::format_duration_ms(r),
             )));
         }
@@ -158,7 +158,13 @@ mod tests {
         let e = LabParams::from_settings(&settings(&[("lab.snapshot_retention", "10m")]))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("set both above 0"), "{e}");
+        assert!(e.contains("needs snapshot_interval above 0"), "{e}");
+        let baseline = LabParams::from_settings(&settings(&[
+            ("lab.snapshot_interval", "10s"),
+            ("lab.snapshot_retention", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(baseline.snapshots(), None);
         let e = parse("snapshot_count", "3").unwrap_err().to_string();
         assert!(e.contains("snapshot_interval, snapshot_retention"), "{e}");
     }

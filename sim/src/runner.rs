@@ -11,10 +11,10 @@ use std::time::Instant;
 use crate::lab_params::{LabParamError, LabParams};
 use crate::live_set::{LiveSet, NEVER};
 use crate::snapshot_retention::SnapshotRetention;
-use lsmlab_engine::merge_op::MergeOperatorChoice;
 use crate::theory::Shape;
 use lsmlab_engine::db::{EngineStats, ScanStats};
 use lsmlab_engine::fs::{DiskFs, Fs, MemFs};
+use lsmlab_engine::merge_op::MergeOperatorChoice;
 use lsmlab_engine::sst::LookupStats;
 use lsmlab_engine::{Clock, Db, Env, Options, VirtualClock};
 use lsmlab_workloads::{

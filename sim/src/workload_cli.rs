@@ -87,8 +87,8 @@ struct InspectArgs {
 /// How a trace is read.
 #[derive(Args)]
 struct TraceReadArgs {
-    /// Records lsmlab cannot apply (merges, range deletes, other column
-    /// families...) are errors instead of being counted and skipped.
+    /// Records lsmlab cannot apply (other column families, SeekForPrev,
+    /// blob indexes...) are errors instead of being counted and skipped.
     #[arg(long)]
     strict: bool,
     /// Keys read by a scan recorded as a bare iterator seek.

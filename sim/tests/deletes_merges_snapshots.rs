@@ -13,7 +13,9 @@ use lsmlab::sweep::run_all;
 use lsmlab_workloads::OpKind;
 
 fn runs(spec: &str) -> Vec<RunSpec> {
-    SweepSpec::parse(spec, "test.toml", &Catalog).unwrap().runs()
+    SweepSpec::parse(spec, "test.toml", &Catalog)
+        .unwrap()
+        .runs()
 }
 
 fn records(spec: &str) -> Vec<RunRecord> {
@@ -182,5 +184,9 @@ fn a_retained_snapshot_costs_space_until_it_is_released() {
         amp(&none),
         amp(&held)
     );
-    assert!(held.config.contains("lab.snapshot_retention=60s"), "{}", held.config);
+    assert!(
+        held.config.contains("lab.snapshot_retention=60s"),
+        "{}",
+        held.config
+    );
 }

@@ -434,7 +434,9 @@ where
         }
         if let OpKind::DeleteRange { end } = &op.kind {
             if end.len() > MAX_KEY_BYTES || end <= &op.key {
-                return Err(unwritable("a range whose end key does not sort after its start"));
+                return Err(unwritable(
+                    "a range whose end key does not sort after its start",
+                ));
             }
         }
         line.clear();
@@ -492,7 +494,10 @@ mod tests {
             ("ycsb-f", vec![("delete_fraction", "0.2")]),
             ("timeseries", vec![("ingest_rate", "2500")]),
             ("counter", vec![("value_size", "1..=16")]),
-            ("queue", vec![("range_deletes", "true"), ("range_delete_len", "7")]),
+            (
+                "queue",
+                vec![("range_deletes", "true"), ("range_delete_len", "7")],
+            ),
             (
                 "delete-heavy",
                 vec![("range_deletes", "true"), ("range_delete_len", "30")],
@@ -523,7 +528,10 @@ mod tests {
                 "queue" | "delete-heavy" => Some("delete_range"),
                 _ => None,
             };
-            assert!(want.is_none_or(|k| kinds.contains(k)), "{preset}: {kinds:?}");
+            assert!(
+                want.is_none_or(|k| kinds.contains(k)),
+                "{preset}: {kinds:?}"
+            );
         }
     }
 

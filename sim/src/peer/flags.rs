@@ -3,8 +3,8 @@
 //! every engine and policy parameter that db_bench has a flag for, by the
 //! table [`FLAGS`].
 
-use lsmlab_engine::params::{Unit, Value, ENGINE_PARAMS};
 use lsmlab_engine::merge_op::MergeOperatorChoice;
+use lsmlab_engine::params::{Unit, Value, ENGINE_PARAMS};
 use lsmlab_engine::Options;
 
 /// How an lsmlab value becomes a db_bench flag value.
@@ -320,7 +320,10 @@ mod tests {
         let e = flags_of("leveled", &[("merge_operator", "append")]).unwrap_err();
         assert!(e.contains("merge_operator = append"), "{e}");
         let add = flags_of("leveled", &[("merge_operator", "add")]).unwrap();
-        assert!(add.contains(&"--merge_operator=uint64add".to_string()), "{add:?}");
+        assert!(
+            add.contains(&"--merge_operator=uint64add".to_string()),
+            "{add:?}"
+        );
         let none = flags_of("leveled", &[]).unwrap();
         assert!(!none.iter().any(|f| f.starts_with("--merge_operator")));
     }

@@ -211,7 +211,9 @@ mod tests {
             .iter()
             .map(|o| (o.kind.clone(), &o.key[..], o.value_len, o.time))
             .collect();
-        let range = OpKind::DeleteRange { end: b"k9".to_vec() };
+        let range = OpKind::DeleteRange {
+            end: b"k9".to_vec(),
+        };
         assert_eq!(
             summary,
             [
@@ -272,7 +274,11 @@ mod tests {
             ("0x6B 1 0 -3 5\n", 1, "value size \"-3\""),
             ("0x6B 0x6C 1 0 3 5\n", 1, "only for a range delete"),
             ("0x6B 1 0 3 5\n\n", 2, "empty line"),
-            ("0x6B 7 0 3 5\n", 1, "seek-for-prev record cannot be applied"),
+            (
+                "0x6B 7 0 3 5\n",
+                1,
+                "seek-for-prev record cannot be applied",
+            ),
         ] {
             match read(text, true) {
                 Err(Fail::AtLine(n, why)) => {

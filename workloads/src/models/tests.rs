@@ -149,7 +149,10 @@ fn bulk_deletes_as_range_deletes_cover_the_same_runs_with_one_op_each() {
 fn a_queue_with_range_deletes_removes_what_it_consumed_in_batches() {
     let settings = [("ops", "20000"), ("range_delete_len", "50")];
     let point = ops("queue", &settings);
-    let ranged = ops("queue", &[settings.as_slice(), &[("range_deletes", "true")]].concat());
+    let ranged = ops(
+        "queue",
+        &[settings.as_slice(), &[("range_deletes", "true")]].concat(),
+    );
     // The queue moves the same way: the same puts at the same op indices.
     let puts = |all: &[Op]| -> Vec<(usize, u64)> {
         all.iter()

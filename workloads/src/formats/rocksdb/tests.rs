@@ -137,7 +137,11 @@ fn exported_workloads_read_back_as_the_same_operations() {
         assert_eq!(counts.merges, summary.merges);
         assert_eq!(counts.range_deletes, summary.range_deletes);
         let new_kinds = counts.merges + counts.range_deletes;
-        assert_eq!(new_kinds > 0, preset == "counter" || extra.is_some(), "{preset}");
+        assert_eq!(
+            new_kinds > 0,
+            preset == "counter" || extra.is_some(),
+            "{preset}"
+        );
         let scans = original
             .iter()
             .filter(|o| matches!(o.kind, OpKind::Scan { .. }))
