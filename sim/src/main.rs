@@ -152,8 +152,8 @@ struct RunArgs {
     /// Where runs.csv and timeline.csv go.
     #[arg(long, default_value = "notebooks-out/run")]
     out: PathBuf,
-    /// A trace workload's records lsmlab cannot apply (merges, range
-    /// deletes, other column families...) are errors instead of being
+    /// A trace workload's records lsmlab cannot apply (other column
+    /// families, SeekForPrev, blob indexes...) are errors instead of being
     /// counted, skipped and warned about.
     #[arg(long)]
     strict: bool,
@@ -163,8 +163,8 @@ struct RunArgs {
 struct SweepArgs {
     /// Sweep spec (TOML); without it, the embedded default sweep.
     spec: Option<PathBuf>,
-    /// A trace workload's records lsmlab cannot apply (merges, range
-    /// deletes, other column families...) are errors instead of being
+    /// A trace workload's records lsmlab cannot apply (other column
+    /// families, SeekForPrev, blob indexes...) are errors instead of being
     /// counted, skipped and warned about.
     #[arg(long)]
     strict: bool,
