@@ -1,12 +1,14 @@
 //! The lab's view of every settable parameter: engine and policy options
-//! (from the engine's parameter table) and workload parameters (from the
-//! workloads crate), by bare name, qualified name or RocksDB alias.
+//! (from the engine's parameter table), workload parameters (from the
+//! workloads crate) and the lab's own ([`crate::lab_params`]), by bare
+//! name, qualified name or RocksDB alias.
 
 use lsmlab_engine::compaction::registry;
 use lsmlab_engine::params::{self, ParamScope};
 use lsmlab_engine::Options;
 use lsmlab_workloads::{WorkloadSpec, PRESETS, YCSB_ALIASES};
 
+use crate::lab_params;
 use crate::spec::ParamCatalog;
 
 /// Resolves and checks parameter names and values for spec files and
@@ -21,6 +23,10 @@ fn workload_names() -> Vec<&'static str> {
         .map(|p| p.name)
         .chain(aliases)
         .collect()
+}
+
+fn lab_names() -> Vec<&'static str> {
+    lab_params::LAB_PARAMS.iter().map(|p| p.name).collect()
 }
 
 fn engine_qualified(name: &str) -> Option<String> {
@@ -70,6 +76,10 @@ impl Catalog {
                 let text = w.set(bare, value).ok().and_then(|()| w.get(bare))?;
                 Some(duration_seconds(&text).unwrap_or(text))
             }
+            "lab" => {
+                let ms = crate::lab_params::parse(bare, value).ok()?;
+                Some(format!("{}", ms as f64 / 1000.0))
+            }
             _ => None,
         }
     }
@@ -79,9 +89,10 @@ impl ParamCatalog for Catalog {
     fn resolve(&self, name: &str) -> Result<String, String> {
         let all = || {
             format!(
-                "engine and policy: {}; workload: {}",
+                "engine and policy: {}; workload: {}; lab: {}",
                 params::names(),
-                workload_names().join(", ")
+                workload_names().join(", "),
+                lab_names().join(", ")
             )
         };
         if let Some((section, bare)) = name.split_once('.') {
@@ -90,11 +101,13 @@ impl ParamCatalog for Catalog {
                     .filter(|q| q.starts_with(section))
                     .is_some(),
                 "workload" => workload_names().contains(&bare),
+                "lab" => lab_params::lookup(bare).is_some(),
                 _ => false,
             };
             return if ok {
                 Ok(match section {
                     "workload" => format!("workload.{bare}"),
+                    "lab" => format!("lab.{}", lab_params::lookup(bare).expect("checked").name),
                     _ => engine_qualified(bare).expect("checked above"),
                 })
             } else {
@@ -105,10 +118,18 @@ impl ParamCatalog for Catalog {
         let workload = workload_names()
             .contains(&name)
             .then(|| format!("workload.{name}"));
-        match (engine, workload) {
-            (Some(e), Some(w)) => Err(format!("`{name}` is ambiguous: write `{e}` or `{w}`")),
-            (Some(q), None) | (None, Some(q)) => Ok(q),
-            (None, None) => Err(format!("unknown parameter `{name}`; valid: {}", all())),
+        let lab = lab_params::lookup(name).map(|d| format!("lab.{}", d.name));
+        let found: Vec<String> = [engine, workload, lab].into_iter().flatten().collect();
+        match found.as_slice() {
+            [q] => Ok(q.clone()),
+            [] => Err(format!("unknown parameter `{name}`; valid: {}", all())),
+            many => Err(format!(
+                "`{name}` is ambiguous: write {}",
+                many.iter()
+                    .map(|q| format!("`{q}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )),
         }
     }
 
@@ -128,6 +149,9 @@ impl ParamCatalog for Catalog {
                 let mut w = WorkloadSpec::default();
                 w.set(bare, value).map_err(|e| e.to_string())
             }
+            "lab" => lab_params::parse(bare, value)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             _ => Err(format!("unknown section in `{qualified}`")),
         }
     }
@@ -250,6 +274,18 @@ mod tests {
         assert_eq!(c.resolve("theta").unwrap(), "workload.theta");
         assert_eq!(c.resolve("workload.ttl").unwrap(), "workload.ttl");
         assert!(c.resolve("ttl").unwrap_err().contains("ambiguous"));
+        assert_eq!(
+            c.resolve("snapshot_retention").unwrap(),
+            "lab.snapshot_retention"
+        );
+        assert_eq!(
+            c.resolve("lab.snapshot_interval").unwrap(),
+            "lab.snapshot_interval"
+        );
+        assert!(c
+            .check("lab.snapshot_interval", "-1")
+            .unwrap_err()
+            .contains("snapshot_interval"));
         assert!(c
             .resolve("engine.theta")
             .unwrap_err()
@@ -268,6 +304,7 @@ mod tests {
             ("workload.ttl", "1500ms", "1.5"),
             ("workload.theta", "0.9", "0.9"),
             ("workload.value_size", "10..=1000", "10..=1000"),
+            ("lab.snapshot_retention", "2m", "120"),
         ] {
             assert_eq!(c.base_value(q, written), base, "{q} = {written}");
         }

@@ -6,9 +6,16 @@
 //! are held densely: one slot per index, a few bytes per key, no hashing.
 //! Any other key (traces, time-series keys) goes to a hash map. A key's
 //! place depends only on its bytes, so it is always found where it was put.
+//!
+//! A range delete removes the dense slots of its range (work in proportion
+//! to the range, not the key space) and the sparse keys in it, found
+//! through an ordered index of the sparse keys that the first range delete
+//! builds and later changes keep (workloads without range deletes pay
+//! nothing for it).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Bound;
 
 use lsmlab_workloads::{decode_key, encode_key, WorkloadSpec};
 
@@ -30,6 +37,9 @@ pub struct LiveSet {
     dense_expiry: Vec<u64>,
     dense_count: u64,
     sparse: HashMap<ShortKey, (u32, u64), BuildHasherDefault<KeyHasher>>,
+    /// INVARIANT: once `Some` (from the first range delete on), exactly the
+    /// keys of `sparse`.
+    sparse_order: Option<BTreeSet<ShortKey>>,
     /// INVARIANT: key+value bytes of every key held, expired or not.
     bytes: u64,
     has_expiry: bool,
@@ -100,6 +110,9 @@ impl LiveSet {
                     }
                     None => {
                         self.sparse.insert(ShortKey::from(key), (len, expiry));
+                        if let Some(order) = &mut self.sparse_order {
+                            order.insert(ShortKey::from(key));
+                        }
                     }
                 }
             }
@@ -120,9 +133,69 @@ impl LiveSet {
             None => {
                 if let Some((old, _)) = self.sparse.remove(key) {
                     self.bytes -= klen + u64::from(old);
+                    if let Some(order) = &mut self.sparse_order {
+                        order.remove(key);
+                    }
                 }
             }
         }
+    }
+
+    /// Records a range delete of every key in `[start, end)`.
+    pub fn delete_range(&mut self, start: &[u8], end: &[u8]) {
+        if start >= end {
+            return;
+        }
+        let (lo, hi) = (self.dense_lower(start), self.dense_lower(end));
+        let klen = self.dense_key_size as u64;
+        for len in &mut self.dense_len[lo..hi] {
+            if *len != 0 {
+                self.bytes -= klen + u64::from(*len - 1);
+                *len = 0;
+                self.dense_count -= 1;
+            }
+        }
+        let sparse = &self.sparse;
+        let order = self
+            .sparse_order
+            .get_or_insert_with(|| sparse.keys().cloned().collect());
+        let doomed: Vec<ShortKey> = order
+            .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
+            .cloned()
+            .collect();
+        for k in doomed {
+            order.remove(&k);
+            if let Some((len, _)) = self.sparse.remove(k.as_slice()) {
+                self.bytes -= k.as_slice().len() as u64 + u64::from(len);
+            }
+        }
+    }
+
+    /// The number of dense slots whose key sorts before `bound`.
+    fn dense_lower(&self, bound: &[u8]) -> usize {
+        let size = self.dense_key_size;
+        let (mut lo, mut hi) = (0usize, self.dense_len.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if encode_key(mid as u64, size).as_slice() < bound {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// The value length of `key` if it is held and unexpired at `now`.
+    pub fn value_len(&self, key: &[u8], now: u64) -> Option<u32> {
+        let (len, expiry) = match self.slot(key) {
+            Some(i) => match self.dense_len[i] {
+                0 => return None,
+                n => (n - 1, self.dense_expiry.get(i).copied().unwrap_or(NEVER)),
+            },
+            None => *self.sparse.get(key)?,
+        };
+        (expiry > now).then_some(len)
     }
 
     /// Number of keys held (expired or not).
@@ -170,10 +243,14 @@ impl LiveSet {
     pub fn live_bytes(&mut self, now: u64) -> u64 {
         if self.has_expiry {
             let mut gone = 0u64;
+            let order = &mut self.sparse_order;
             self.sparse.retain(|k, (len, exp)| {
                 let live = *exp > now;
                 if !live {
                     gone += k.as_slice().len() as u64 + u64::from(*len);
+                    if let Some(order) = order {
+                        order.remove(k);
+                    }
                 }
                 live
             });
@@ -247,6 +324,8 @@ mod tests {
         Other(Vec<u8>, u32),
         Delete(u64),
         Expire(u64),
+        Range(u64, u64),
+        RawRange(Vec<u8>, Vec<u8>),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -256,16 +335,28 @@ mod tests {
                 .prop_map(|(k, l)| Op::Other(k, l)),
             2 => (0u64..40).prop_map(Op::Delete),
             1 => (0u64..1000).prop_map(Op::Expire),
+            1 => (0u64..45, 0u64..45).prop_map(|(a, b)| Op::Range(a, b)),
+            1 => (proptest::collection::vec(any::<u8>(), 0..10),
+                  proptest::collection::vec(any::<u8>(), 0..10))
+                .prop_map(|(a, b)| Op::RawRange(a, b)),
         ]
     }
 
     proptest! {
         /// Dense and sparse sets report the same live bytes and the same
         /// evenly spaced keys after any history, including keys outside the
-        /// dense range and keys of other shapes.
+        /// dense range, keys of other shapes and range deletes over both;
+        /// and the live bytes a plain ordered map of the same history holds.
         #[test]
         fn dense_and_sparse_agree(ops in proptest::collection::vec(op(), 1..80), step in 1usize..5) {
             let (mut d, mut s) = (LiveSet::dense(8, 30), LiveSet::sparse());
+            let mut model: std::collections::BTreeMap<Vec<u8>, (u32, u64)> = Default::default();
+            let model_bytes = |m: &std::collections::BTreeMap<Vec<u8>, (u32, u64)>, now: u64| -> u64 {
+                m.iter()
+                    .filter(|(_, (_, exp))| *exp > now)
+                    .map(|(k, (len, _))| k.len() as u64 + u64::from(*len))
+                    .sum()
+            };
             let mut now = 0;
             for (n, op) in ops.into_iter().enumerate() {
                 match op {
@@ -273,22 +364,42 @@ mod tests {
                         let exp = if ttl { now + 1 + n as u64 } else { NEVER };
                         d.put(&encode_key(i, 8), len, exp);
                         s.put(&encode_key(i, 8), len, exp);
+                        model.insert(encode_key(i, 8), (len, exp));
                     }
                     Op::Other(k, len) => {
                         d.put(&k, len, NEVER);
                         s.put(&k, len, NEVER);
+                        model.insert(k, (len, NEVER));
                     }
                     Op::Delete(i) => {
                         d.delete(&encode_key(i, 8));
                         s.delete(&encode_key(i, 8));
+                        model.remove(&encode_key(i, 8));
                     }
                     Op::Expire(t) => {
                         now = now.max(t);
                         prop_assert_eq!(d.live_bytes(now), s.live_bytes(now));
+                        prop_assert_eq!(d.live_bytes(now), model_bytes(&model, now));
+                    }
+                    Op::Range(a, b) => {
+                        let (a, b) = (encode_key(a, 8), encode_key(b, 8));
+                        d.delete_range(&a, &b);
+                        s.delete_range(&a, &b);
+                        model.retain(|k, _| !(a <= *k && *k < b));
+                    }
+                    Op::RawRange(a, b) => {
+                        d.delete_range(&a, &b);
+                        s.delete_range(&a, &b);
+                        model.retain(|k, _| !(a <= *k && *k < b));
                     }
                 }
                 prop_assert_eq!(d.len(), s.len());
+                let key = encode_key(3, 8);
+                prop_assert_eq!(d.value_len(&key, now), s.value_len(&key, now));
+                let held = model.get(&key).filter(|(_, exp)| *exp > now).map(|(len, _)| *len);
+                prop_assert_eq!(d.value_len(&key, now), held);
             }
+            prop_assert_eq!(d.live_bytes(now), model_bytes(&model, now));
             prop_assert_eq!(d.live_bytes(now), s.live_bytes(now));
             prop_assert_eq!(d.evenly_spaced(step, 7), s.evenly_spaced(step, 7));
             let mut all: Vec<Vec<u8>> = s.sparse.keys().map(|k| k.as_slice().to_vec()).collect();

@@ -152,8 +152,8 @@ struct RunArgs {
     /// Where runs.csv and timeline.csv go.
     #[arg(long, default_value = "notebooks-out/run")]
     out: PathBuf,
-    /// A trace workload's records lsmlab cannot apply (merges, range
-    /// deletes, other column families...) are errors instead of being
+    /// A trace workload's records lsmlab cannot apply (other column
+    /// families, SeekForPrev, blob indexes...) are errors instead of being
     /// counted, skipped and warned about.
     #[arg(long)]
     strict: bool,
@@ -163,8 +163,8 @@ struct RunArgs {
 struct SweepArgs {
     /// Sweep spec (TOML); without it, the embedded default sweep.
     spec: Option<PathBuf>,
-    /// A trace workload's records lsmlab cannot apply (merges, range
-    /// deletes, other column families...) are errors instead of being
+    /// A trace workload's records lsmlab cannot apply (other column
+    /// families, SeekForPrev, blob indexes...) are errors instead of being
     /// counted, skipped and warned about.
     #[arg(long)]
     strict: bool,
@@ -483,19 +483,29 @@ fn preflight(
     strict: bool,
 ) -> Result<()> {
     let limit = lsmlab::runner::physical_memory().unwrap_or(u64::MAX);
-    let mut traces = std::collections::HashSet::new();
+    // Each trace is read once: its merge count, by path.
+    let mut traces: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for run in runs {
         let located = |e: lsmlab::runner::RunError| located(spec, e);
-        lsmlab::runner::build_options(run).map_err(located)?;
+        let options = lsmlab::runner::build_options(run).map_err(located)?;
         let workload = lsmlab::runner::build_workload(run).map_err(located)?;
+        lsmlab::runner::build_lab(run).map_err(located)?;
         if let Some(path) = run.trace_spec() {
-            if traces.insert(path.clone()) {
-                let trace = lsmlab::runner::open_trace(run, &path, &workload, strict)?;
-                if trace.counts().unsupported_total() > 0 {
-                    eprintln!("warning: trace {path}: {}", trace.counts().describe());
+            let merges = match traces.get(&path) {
+                Some(&merges) => merges,
+                None => {
+                    let trace = lsmlab::runner::open_trace(run, &path, &workload, strict)?;
+                    if trace.counts().unsupported_total() > 0 {
+                        eprintln!("warning: trace {path}: {}", trace.counts().describe());
+                    }
+                    traces.insert(path.clone(), trace.counts().merges);
+                    trace.counts().merges
                 }
-            }
+            };
+            lsmlab::runner::check_merge_operator(run, &options, &workload, merges)
+                .map_err(located)?;
         } else {
+            lsmlab::runner::check_merge_operator(run, &options, &workload, 0).map_err(located)?;
             lsmlab::runner::check_memory(run, &workload, fs, limit).map_err(located)?;
         }
     }
@@ -640,7 +650,7 @@ fn run_spec_toml(run: &RunSpec) -> String {
     if let Some(ops) = run.ops {
         text.push_str(&format!("ops = {ops}\n"));
     }
-    for section in ["engine", "policy", "workload"] {
+    for section in ["engine", "policy", "workload", "lab"] {
         // The policy and the preset are named inside their sections.
         let mut lines = match section {
             "policy" => format!("name = {}\n", quote(&run.policy)),
@@ -1070,6 +1080,10 @@ fn cmd_policies() {
         .filter(|i| i.scope == ParamScope::Engine)
     {
         param_line(2, 30, &info.def);
+    }
+    println!("\nLab parameters (--set NAME=VALUE, [lab] in a spec):\n");
+    for def in lsmlab::lab_params::LAB_PARAMS {
+        param_line(2, 30, def);
     }
     println!(
         "\nDurations take ms, s, m, h or d (ttl = \"10m\", --set policy.ttl=600s); a bare \

@@ -66,6 +66,10 @@ pub fn render_report(
         md.push_str("\n## Value separation\n\n");
         md.push_str(&blob_table(records));
     }
+    if records.iter().any(|r| r.metrics.tombstones_left > 0) {
+        md.push_str("\n## Tombstones and read cost\n\n");
+        md.push_str(&tombstone_table(records));
+    }
 
     for (title, file) in &links.plots {
         let _ = writeln!(md, "\n## {title}\n\n![{title}]({file})");
@@ -152,6 +156,33 @@ fn blob_table(records: &[RunRecord]) -> String {
     md
 }
 
+/// What deletes leave behind and what reads pay for it: one row per run
+/// (only in reports of runs that left tombstones, point or range).
+fn tombstone_table(records: &[RunRecord]) -> String {
+    let mut md = String::from(
+        "| run | tombstones left | space amp | read amp | read amp settled | scan blocks | scan blocks p99 | scan sorted runs | delete persistence s |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let opt = |x: Option<f64>, places| x.map_or("-".into(), |x| fixed(x, places));
+    for r in records {
+        let m = &r.metrics;
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&r.run_id),
+            m.tombstones_left,
+            fixed(m.space_amp, 2),
+            fixed(m.read_amp, 2),
+            fixed(m.read_amp_settled, 2),
+            opt(m.scan_blocks, 1),
+            opt(m.scan_blocks_p99, 0),
+            opt(m.scan_sorted_runs, 1),
+            opt(m.delete_persistence_mean_s, 1),
+        );
+    }
+    md
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +239,23 @@ mod tests {
             .filter(|l| l.starts_with("| ") && l.contains('/'))
             .count();
         assert_eq!(rows, 4);
+    }
+
+    #[test]
+    fn tombstones_get_their_table_only_when_runs_left_some() {
+        let decisions = decide(&records(), None);
+        let md = render_report("demo", "", &records(), &decisions, &links());
+        assert!(!md.contains("## Tombstones and read cost"));
+        let mut rs = records();
+        rs[1].metrics.tombstones_left = 42;
+        rs[1].metrics.scan_blocks = Some(7.25);
+        let md = render_report("demo", "", &rs, &decisions, &links());
+        assert!(md.contains("## Tombstones and read cost"), "{md}");
+        assert!(
+            md.contains("| size-tiered/uniform | 42 | 1.90 | 3.40 |"),
+            "{md}"
+        );
+        assert!(md.contains("| 7.2 |") || md.contains("| 7.3 |"), "{md}");
     }
 
     #[test]

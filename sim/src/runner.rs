@@ -8,9 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::lab_params::{LabParamError, LabParams};
 use crate::live_set::{LiveSet, NEVER};
+use crate::snapshot_retention::SnapshotRetention;
 use lsmlab_engine::db::{EngineStats, ScanStats};
 use lsmlab_engine::fs::{DiskFs, Fs, MemFs};
+use lsmlab_engine::merge_op::MergeOperatorChoice;
 use lsmlab_engine::sst::LookupStats;
 use lsmlab_engine::{Clock, Db, Env, Options, VirtualClock};
 use lsmlab_workloads::{
@@ -72,6 +75,12 @@ pub enum RunError {
         value: String,
         reason: String,
     },
+    #[error("run {run}: {source}")]
+    Lab {
+        run: String,
+        #[source]
+        source: LabParamError,
+    },
     /// The run would hold more in memory than the machine has.
     #[error("run {run}: {reason}")]
     Memory { run: String, reason: String },
@@ -92,6 +101,7 @@ impl RunError {
             RunError::Engine { source, .. } => source.to_string(),
             RunError::Workload { source, .. } => source.to_string(),
             RunError::Setting { name, reason, .. } => format!("{name}: {reason}"),
+            RunError::Lab { source, .. } => source.to_string(),
             RunError::Dir { reason, .. } => reason.clone(),
             RunError::Memory { reason, .. } => reason.clone(),
         }
@@ -170,6 +180,61 @@ pub fn build_workload(run: &RunSpec) -> Result<WorkloadSpec, RunError> {
     }
     w.validate().map_err(werr)?;
     Ok(w)
+}
+
+/// The lab parameters of a run (`lab.*` settings), checked.
+pub fn build_lab(run: &RunSpec) -> Result<LabParams, RunError> {
+    LabParams::from_settings(&run.settings).map_err(|source| RunError::Lab {
+        run: run.run_id.clone(),
+        source,
+    })
+}
+
+/// Refuses, before it starts, a run whose workload merges (a mix with
+/// `merge_fraction`, a trace holding `merges` merge records) on an engine
+/// without a merge operator, which would fail at the first merge.
+pub fn check_merge_operator(
+    run: &RunSpec,
+    options: &Options,
+    workload: &WorkloadSpec,
+    merges: u64,
+) -> Result<(), RunError> {
+    if options.merge_operator.get().is_some() {
+        return Ok(());
+    }
+    let source = if run.workload.starts_with("trace:") {
+        (merges > 0).then(|| format!("the trace holds {merges} merge records"))
+    } else {
+        (workload.mix.fractions().merge > 0.0).then(|| {
+            format!(
+                "workload {} merges (merge_fraction = {})",
+                run.workload,
+                workload.mix.fractions().merge
+            )
+        })
+    };
+    match source {
+        None => Ok(()),
+        Some(why) => Err(RunError::Setting {
+            run: run.run_id.clone(),
+            name: "merge_operator".into(),
+            value: options.merge_operator.name().into(),
+            reason: format!(
+                "{why}, and merges need an operator: set engine.merge_operator = \"add\" \
+                 (u64 counters) or \"append\""
+            ),
+        }),
+    }
+}
+
+/// The length of the value a merge of `operand` over a value of `base`
+/// bytes (`None`: no value) leaves, by the run's operator: what the live
+/// set counts for the key.
+fn merged_len(op: &MergeOperatorChoice, key: &[u8], base: Option<u32>, operand: &[u8]) -> u32 {
+    let base = base.map(|len| vec![0u8; len as usize]);
+    op.get().map_or(operand.len(), |m| {
+        m.full_merge(key, base.as_deref(), &[operand]).len()
+    }) as u32
 }
 
 /// Bytes the simulator keeps per key it holds, besides the key itself:
@@ -540,6 +605,10 @@ struct Experiment<'a> {
     /// Operations after which the next tree snapshot is due
     /// ([`crate::tree::MOMENTS`] of the run), in order.
     tree_due: Vec<u64>,
+    /// The engine's merge operator, for the live length of merged keys.
+    merge_operator: MergeOperatorChoice,
+    /// Engine snapshots held on the lab's schedule (`None`: off).
+    snapshots: Option<SnapshotRetention>,
 }
 
 impl Experiment<'_> {
@@ -552,7 +621,10 @@ impl Experiment<'_> {
 
     fn apply(&mut self, op: &Op, value: &[u8]) -> Result<(), lsmlab_engine::Error> {
         self.clock.advance_to(op.time);
-        match op.kind {
+        if let Some(s) = &mut self.snapshots {
+            s.advance(&self.db, self.clock.now_ms());
+        }
+        match &op.kind {
             OpKind::Put => {
                 let v = &value[..op.value_len as usize];
                 match op.ttl {
@@ -574,12 +646,27 @@ impl Experiment<'_> {
                 self.live.delete(&op.key);
                 self.deletes.deleted(&op.key, self.clock.now_ms());
             }
+            OpKind::DeleteRange { end } => {
+                // Delete persistence follows point tombstones only.
+                self.db.delete_range(&op.key, end)?;
+                self.live.delete_range(&op.key, end);
+            }
+            OpKind::Merge => {
+                let operand = &value[..op.value_len as usize];
+                self.db.merge(&op.key, operand)?;
+                // The merged value never expires: the operand has no TTL.
+                let base = self.live.value_len(&op.key, self.clock.now_ms());
+                let len = merged_len(&self.merge_operator, &op.key, base, operand);
+                self.live.put(&op.key, len, NEVER);
+                self.prober.offer(&op.key);
+                self.deletes.written(&op.key);
+            }
             OpKind::Get => {
                 let (_, st) = self.db.get_with_stats(&op.key)?;
                 self.reads.record(&st);
             }
             OpKind::Scan { len } => {
-                let (_, st) = self.db.scan_with_stats(&op.key, None, len as usize)?;
+                let (_, st) = self.db.scan_with_stats(&op.key, None, *len as usize)?;
                 self.scans.record(&st);
             }
         }
@@ -754,18 +841,22 @@ pub fn run_experiment(
     let started = Instant::now();
     let options = build_options(run)?;
     let workload = build_workload(run)?;
+    let lab = build_lab(run)?;
     let werr = |source| RunError::Workload {
         run: run.run_id.clone(),
         source,
     };
     let traced = run.workload.starts_with("trace:");
     let ops: Box<dyn Iterator<Item = Result<Op, WorkloadError>>> = match run.trace_spec() {
-        Some(path) => Box::new(
-            open_trace(run, &path, &workload, false)?
-                .ops()
-                .map_err(werr)?,
-        ),
-        None => Box::new(workload.generator().map_err(werr)?.map(Ok)),
+        Some(path) => {
+            let trace = open_trace(run, &path, &workload, false)?;
+            check_merge_operator(run, &options, &workload, trace.counts().merges)?;
+            Box::new(trace.ops().map_err(werr)?)
+        }
+        None => {
+            check_merge_operator(run, &options, &workload, 0)?;
+            Box::new(workload.generator().map_err(werr)?.map(Ok))
+        }
     };
 
     let clock = Arc::new(VirtualClock::new(0));
@@ -793,6 +884,10 @@ pub fn run_experiment(
             .iter()
             .map(|f| (workload.total_ops() as f64 * f).ceil() as u64)
             .collect(),
+        merge_operator: options.merge_operator.clone(),
+        snapshots: lab
+            .snapshots()
+            .map(|(every, keep)| SnapshotRetention::new(every, keep)),
     };
     x.db.track_tombstone_purges(true);
     let total = workload.total_ops();

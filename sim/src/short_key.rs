@@ -62,6 +62,19 @@ impl Hash for ShortKey {
     }
 }
 
+impl PartialOrd for ShortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ShortKey {
+    /// As the bytes compare (the `Borrow<[u8]>` contract for ordered maps).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_slice().cmp(other.as_slice())
+    }
+}
+
 impl std::fmt::Debug for ShortKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:?}", self.as_slice())

@@ -87,8 +87,8 @@ struct InspectArgs {
 /// How a trace is read.
 #[derive(Args)]
 struct TraceReadArgs {
-    /// Records lsmlab cannot apply (merges, range deletes, other column
-    /// families...) are errors instead of being counted and skipped.
+    /// Records lsmlab cannot apply (other column families, SeekForPrev,
+    /// blob indexes...) are errors instead of being counted and skipped.
     #[arg(long)]
     strict: bool,
     /// Keys read by a scan recorded as a bare iterator seek.
@@ -174,9 +174,11 @@ fn export(a: ExportArgs) -> Result<()> {
         }
         None => Box::new(build_spec(&a)?.generator()?),
     };
+    let mut merges = 0;
     let result = match a.format {
         ExportFormat::Csv => write_trace(ops, file).map(|n| format!("wrote {}", count(n, "op"))),
         ExportFormat::RocksdbTrace => write_rocksdb_trace(ops, file).map(|s| {
+            merges = s.merges;
             format!(
                 "wrote {} as a RocksDB trace (version 0.2); {} dropped (RocksDB \
                  traces have none); {} written as seeks (RocksDB's replay reads only \
@@ -194,9 +196,16 @@ fn export(a: ExportArgs) -> Result<()> {
     }
     println!("{message} to {}", a.out.display());
     if a.format == ExportFormat::RocksdbTrace {
+        // lsmlab's `add` is RocksDB's uint64add; a trace with merges
+        // replays only with an operator.
+        let merge_flag = if merges > 0 {
+            " --merge_operator=uint64add"
+        } else {
+            ""
+        };
         println!(
             "replay into RocksDB: db_bench --benchmarks=replay --trace_file={} --db=DIR \
-             --num_column_families=2 --trace_replay_fast_forward=1000 --statistics=1 \
+             --num_column_families=2 --trace_replay_fast_forward=1000 --statistics=1{merge_flag} \
              (db_bench's replay needs column family handles, which it opens only for more \
              than one family; the trace uses the default one)",
             a.out.display()

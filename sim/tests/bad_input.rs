@@ -63,6 +63,8 @@ fn write_fixtures(dir: &Path) {
         ("gridrange.toml", "[grid]\nl0_file_limit = [2, 0]\n"),
         ("cross.toml", "[engine]\nl0_file_limit = 30\n"),
         ("fractions.toml", "[workload]\nread_fraction = 0.9\n"),
+        ("lab.toml", "[lab]\nsnapshot_retention = \"1h\"\n"),
+        ("labrange.toml", "[lab]\nsnapshot_interval = \"400d\"\n"),
     ];
     for (name, text) in with_head {
         std::fs::write(dir.join(name), format!("{SPEC_HEAD}{text}")).unwrap();
@@ -92,6 +94,8 @@ fn write_fixtures(dir: &Path) {
         ("oddhex.csv", "op,key,value_len\nput,0,5\n"),
         ("hugevalue.csv", "op,key,value_len\nput,0a,4294967295\n"),
         ("ttlget.csv", "op,key,value_len,ttl\nget,0a,0,5\n"),
+        ("backwards.csv", "op,key,value_len\ndelete_range,0b-0a,0\n"),
+        ("merges.csv", "op,key,value_len\nput,0a,8\nmerge,0a,8\n"),
     ];
     for (name, text) in traces {
         std::fs::write(dir.join(name), text).unwrap();
@@ -188,6 +192,28 @@ const CASES: &[(&[&str], &str)] = &[
         "cross.toml:6: `engine.l0_file_limit`: run leveled/uniform: invalid option l0_slowdown_limit",
     ),
     (&["sweep", "fractions.toml"], "must sum to 1"),
+    (
+        &["sweep", "lab.toml"],
+        "snapshot_retention = 3600s needs snapshot_interval above 0",
+    ),
+    (&["sweep", "labrange.toml"], "0s ..= 31536000s"),
+    (
+        &["run", "--workload", "counter", "--ops", "100"],
+        "parameter merge_operator = none: workload counter merges (merge_fraction = 0.7)",
+    ),
+    (
+        &["run", "--workload", "trace:merges.csv"],
+        "the trace holds 1 merge records",
+    ),
+    (
+        &["run", "--workload", "trace:backwards.csv"],
+        "backwards.csv:2: delete_range end key \"0b-0a\" does not sort after its start key",
+    ),
+    (&["run", "--set", "snapshot_interval=soon"], "snapshot_interval"),
+    (
+        &["run", "--set", "range_deletes=true"],
+        "range_deletes applies to the queue and bulk-delete distributions, not uniform",
+    ),
     (&["sweep", "biggrid.toml"], "more than 100000 runs"),
     (
         &["check", "--baseline", "base/runs.csv", "biggrid.toml"],

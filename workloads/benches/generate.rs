@@ -12,23 +12,27 @@ const OPS: u64 = 100_000;
 fn generate(c: &mut Criterion) {
     let mut group = c.benchmark_group("generate");
     group.throughput(Throughput::Elements(OPS));
-    for preset in [
-        "uniform",
-        "zipfian",
-        "latest",
-        "sequential",
-        "timeseries",
-        "ycsb-a",
-        "ycsb-e",
-        "mixgraph",
-        "queue",
-        "delete-heavy",
+    for (name, preset, range_deletes) in [
+        ("uniform", "uniform", false),
+        ("zipfian", "zipfian", false),
+        ("latest", "latest", false),
+        ("sequential", "sequential", false),
+        ("timeseries", "timeseries", false),
+        ("ycsb-a", "ycsb-a", false),
+        ("ycsb-e", "ycsb-e", false),
+        ("mixgraph", "mixgraph", false),
+        ("queue", "queue", false),
+        ("queue-range-deletes", "queue", true),
+        ("delete-heavy", "delete-heavy", false),
+        ("delete-heavy-range-deletes", "delete-heavy", true),
+        ("counter", "counter", false),
     ] {
         let mut spec = WorkloadSpec::preset(preset).expect("preset exists");
         spec.ops = OPS;
         spec.key_count = 100_000_000;
         spec.preload = false;
-        group.bench_function(preset, |b| {
+        spec.range_deletes = range_deletes;
+        group.bench_function(name, |b| {
             b.iter(|| {
                 let mut checksum = 0u64;
                 for op in spec.generator().expect("valid spec") {

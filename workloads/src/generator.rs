@@ -27,7 +27,7 @@ const SALT_PRELOAD: u64 = 3;
 const MAX_WRITE_PROBES: u64 = 64;
 
 /// The number of operation types in a mix.
-const CHOICES: usize = 6;
+const CHOICES: usize = 7;
 
 /// The operation type chosen for one mix-phase op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +38,7 @@ enum Choice {
     Insert,
     Scan,
     Rmw,
+    Merge,
 }
 
 /// Everything fixed for the whole stream.
@@ -124,6 +125,7 @@ impl Plan {
             (fr.insert * keep, Choice::Insert),
             (fr.scan * keep, Choice::Scan),
             (fr.rmw * keep, Choice::Rmw),
+            (fr.merge * keep, Choice::Merge),
         ];
         // Validation makes the shares sum to 1, so at least one is positive.
         let mut thresholds = [u64::MAX; CHOICES - 1];
@@ -208,16 +210,17 @@ impl Plan {
     }
 
     fn op(&self, index: u64, kind: OpKind, key: Vec<u8>, value_len: u32) -> Op {
+        let ttl = if kind == OpKind::Put {
+            self.spec.ttl
+        } else {
+            None
+        };
         Op {
             time: self.time_ms(index),
             kind,
             key,
             value_len,
-            ttl: if kind == OpKind::Put {
-                self.spec.ttl
-            } else {
-                None
-            },
+            ttl,
         }
     }
 
@@ -286,7 +289,10 @@ impl Plan {
                 self.op(index, OpKind::Put, key, value_len)
             }
             Choice::Delete => self.op(index, OpKind::Delete, recent_or_miss(&mut rng), 0),
-            Choice::Read | Choice::Rmw => self.op(index, OpKind::Get, recent_or_miss(&mut rng), 0),
+            // Validation keeps merges out of time series.
+            Choice::Read | Choice::Rmw | Choice::Merge => {
+                self.op(index, OpKind::Get, recent_or_miss(&mut rng), 0)
+            }
             Choice::Scan => {
                 let key = recent_or_miss(&mut rng);
                 let len = self.scan_len(&mut rng);
@@ -446,6 +452,10 @@ impl MixState {
             Choice::Scan => {
                 let len = plan.scan_len(&mut rng);
                 plan.op(index, OpKind::Scan { len }, key, 0)
+            }
+            Choice::Merge => {
+                let value_len = plan.value_len(&mut rng);
+                plan.op(index, OpKind::Merge, key, value_len)
             }
             Choice::Rmw => {
                 // With one op left there is no room for the write: a plain read.

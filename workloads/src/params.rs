@@ -57,6 +57,12 @@ const PARAMS: &[(&str, &str, &str)] = &[
         "share of read-modify-writes (a get then a put, two ops)",
     ),
     (
+        "merge_fraction",
+        "[0, 1]",
+        "share of merges: an operand of value_size bytes for a key chosen by the distribution \
+         (needs engine.merge_operator)",
+    ),
+    (
         "delete_fraction",
         "[0, 1]",
         "share of deletes; the mix shares the rest",
@@ -113,7 +119,14 @@ const PARAMS: &[(&str, &str, &str)] = &[
     (
         "range_delete_len",
         "1..=2^62 (runs are cut to key_count)",
-        "keys per bulk delete, issued as point deletes of each (bulk-delete only)",
+        "keys per bulk delete (bulk-delete); items a queue consumer removes per range delete \
+         (queue with range_deletes)",
+    ),
+    (
+        "range_deletes",
+        "true | false (also yes/no, on/off, 1/0)",
+        "bulk deletes and queue dequeues as range deletes, one tombstone per range, instead of \
+         a point delete per key (bulk-delete and queue only)",
     ),
     (
         "preload",
@@ -312,7 +325,7 @@ impl WorkloadSpec {
             "distribution" => self.distribution = Distribution::from_name(word).ok_or_else(bad)?,
             "mix" => self.mix = Mix::from_name(word).ok_or_else(bad)?,
             "read_fraction" | "update_fraction" | "insert_fraction" | "scan_fraction"
-            | "rmw_fraction" => {
+            | "rmw_fraction" | "merge_fraction" => {
                 let v = parse_f64(name, value)?;
                 check_fraction(name, v)?;
                 let mut fr = match self.mix {
@@ -324,6 +337,7 @@ impl WorkloadSpec {
                     "update_fraction" => &mut fr.update,
                     "insert_fraction" => &mut fr.insert,
                     "scan_fraction" => &mut fr.scan,
+                    "merge_fraction" => &mut fr.merge,
                     _ => &mut fr.rmw,
                 } = v;
                 self.mix = Mix::Custom(fr);
@@ -375,6 +389,7 @@ impl WorkloadSpec {
                 }
             }
             "range_delete_len" => self.range_delete_len = parse_u64(name, value, 1, MAX_COUNT)?,
+            "range_deletes" => self.range_deletes = parse_bool(name, value)?,
             "preload" => self.preload = parse_bool(name, value)?,
             "preload_order" => {
                 self.preload_order = match word {
@@ -400,6 +415,7 @@ impl WorkloadSpec {
             "insert_fraction" => fr.insert.to_string(),
             "scan_fraction" => fr.scan.to_string(),
             "rmw_fraction" => fr.rmw.to_string(),
+            "merge_fraction" => fr.merge.to_string(),
             "delete_fraction" => self.delete_fraction.to_string(),
             "ops" => self.ops.to_string(),
             "key_count" => self.key_count.to_string(),
@@ -421,6 +437,7 @@ impl WorkloadSpec {
                 ScanLengthDist::Uniform => "uniform".to_string(),
             },
             "range_delete_len" => self.range_delete_len.to_string(),
+            "range_deletes" => self.range_deletes.to_string(),
             "preload" => self.preload.to_string(),
             "preload_order" => match self.preload_order {
                 PreloadOrder::Shuffled => "shuffled".to_string(),

@@ -73,8 +73,10 @@ impl Distribution {
 /// The share of each operation type; they sum to 1.
 ///
 /// `update` writes a key chosen by the distribution, `insert` writes a new
-/// key after the last one, `rmw` is a read then a write of one key. In a
-/// time series both `update` and `insert` append a point.
+/// key after the last one, `rmw` is a read then a write of one key, `merge`
+/// a merge operand for a key chosen by the distribution (a blind update, as
+/// a counter increment). In a time series both `update` and `insert`
+/// append a point.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Fractions {
     pub read: f64,
@@ -82,6 +84,7 @@ pub struct Fractions {
     pub insert: f64,
     pub scan: f64,
     pub rmw: f64,
+    pub merge: f64,
 }
 
 impl Fractions {
@@ -91,10 +94,11 @@ impl Fractions {
         insert: 0.0,
         scan: 0.0,
         rmw: 0.0,
+        merge: 0.0,
     };
 
     pub fn sum(&self) -> f64 {
-        self.read + self.update + self.insert + self.scan + self.rmw
+        self.read + self.update + self.insert + self.scan + self.rmw + self.merge
     }
 }
 
@@ -157,6 +161,7 @@ impl Mix {
             insert,
             scan,
             rmw,
+            merge: 0.0,
         };
         match *self {
             Mix::Load => f(0.0, 1.0, 0.0, 0.0, 0.0),
@@ -222,8 +227,14 @@ pub struct WorkloadSpec {
     pub delete_fraction: f64,
     pub scan_length: u32,
     pub scan_length_dist: ScanLengthDist,
-    /// Keys per bulk delete (`bulk-delete` only; cut to `key_count`).
+    /// Keys per bulk delete (`bulk-delete`; cut to `key_count`), and items
+    /// a queue's consumer removes per range delete (`queue` with
+    /// `range_deletes`).
     pub range_delete_len: u64,
+    /// Bulk deletes and queue dequeues as range deletes (one tombstone per
+    /// range) rather than a point delete per key (`bulk-delete` and `queue`
+    /// only).
+    pub range_deletes: bool,
     /// Start by inserting all `key_count` keys (YCSB's load phase).
     pub preload: bool,
     pub preload_order: PreloadOrder,
@@ -245,6 +256,9 @@ pub(crate) const MAX_SERIES: u64 = 1 << 32;
 pub(crate) const MAX_INGEST_RATE: u64 = 1_000_000;
 pub(crate) const MAX_DURATION_MS: u64 = 1 << 52;
 pub(crate) const MAX_SCAN_LENGTH: u32 = 1_000_000;
+/// Bytes of a counter and of its increments in the `counter` preset: a
+/// `u64`, as the engine's `add` merge operator takes it.
+const COUNTER_BYTES: u32 = 8;
 
 impl Default for WorkloadSpec {
     fn default() -> Self {
@@ -265,6 +279,7 @@ impl Default for WorkloadSpec {
             scan_length: 100,
             scan_length_dist: ScanLengthDist::Uniform,
             range_delete_len: 1000,
+            range_deletes: false,
             preload: false,
             preload_order: PreloadOrder::Shuffled,
             seed: 1,
@@ -325,6 +340,11 @@ pub const PRESETS: &[(&str, &str)] = &[
         "mixgraph",
         "db_bench's mixgraph with the published production parameters: 85% get, 14% put, \
          1% seek, 48-byte keys, Pareto values, sine-shaped rate",
+    ),
+    (
+        "counter",
+        "100k 8-byte counters loaded, then 70% merges (increments) and 30% reads of zipfian \
+         keys; needs engine.merge_operator = \"add\"",
     ),
 ];
 
@@ -387,6 +407,17 @@ impl WorkloadSpec {
             "mixgraph" => {
                 spec.distribution = Distribution::MixGraph;
                 spec.key_size = 48;
+            }
+            "counter" => {
+                spec.distribution = Distribution::Zipfian;
+                spec.key_count = 100_000;
+                spec.preload = true;
+                (spec.value_size_min, spec.value_size_max) = (COUNTER_BYTES, COUNTER_BYTES);
+                spec.mix = Mix::Custom(Fractions {
+                    merge: 0.7,
+                    read: 0.3,
+                    ..Fractions::ZERO
+                });
             }
             _ => {
                 return Err(WorkloadError::UnknownPreset {
@@ -471,19 +502,45 @@ impl WorkloadSpec {
             ("insert_fraction", fr.insert),
             ("scan_fraction", fr.scan),
             ("rmw_fraction", fr.rmw),
+            ("merge_fraction", fr.merge),
         ] {
             check_fraction(name, v)?;
         }
         if (fr.sum() - 1.0).abs() > 1e-9 {
             return Err(WorkloadError::Inconsistent(format!(
-                "mix fractions read {} + update {} + insert {} + scan {} + rmw {} = {}, \
+                "mix fractions read {} + update {} + insert {} + scan {} + rmw {} + merge {} = {}, \
                  must sum to 1 (setting any *_fraction starts a custom mix from zero)",
                 fr.read,
                 fr.update,
                 fr.insert,
                 fr.scan,
                 fr.rmw,
+                fr.merge,
                 fr.sum()
+            )));
+        }
+        let mixed = matches!(
+            self.distribution,
+            Distribution::Uniform
+                | Distribution::Zipfian
+                | Distribution::Latest
+                | Distribution::Sequential
+        );
+        if fr.merge > 0.0 && !mixed {
+            return Err(WorkloadError::Inconsistent(format!(
+                "merge_fraction must be 0 for {} (merges go to keys of uniform, zipfian, latest \
+                 or sequential)",
+                self.distribution.name()
+            )));
+        }
+        let ranged = matches!(
+            self.distribution,
+            Distribution::Queue | Distribution::BulkDelete
+        );
+        if self.range_deletes && !ranged {
+            return Err(WorkloadError::Inconsistent(format!(
+                "range_deletes applies to the queue and bulk-delete distributions, not {}",
+                self.distribution.name()
             )));
         }
         if self.value_size_min > self.value_size_max {
@@ -639,6 +696,25 @@ mod tests {
         let mut spec = WorkloadSpec::preset("timeseries").unwrap();
         spec.preload = true;
         assert!(spec.validate().unwrap_err().to_string().contains("preload"));
+        let mut spec = WorkloadSpec::preset("queue").unwrap();
+        spec.mix = Mix::Custom(Fractions {
+            merge: 1.0,
+            ..Fractions::ZERO
+        });
+        assert!(spec
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("merge_fraction must be 0 for queue"));
+        let spec = WorkloadSpec {
+            range_deletes: true,
+            ..WorkloadSpec::default()
+        };
+        assert!(spec
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("range_deletes applies to the queue and bulk-delete"));
         let mut spec = WorkloadSpec::preset("timeseries").unwrap();
         spec.mix = Mix::F;
         assert!(spec

@@ -2,11 +2,13 @@
 //!
 //! Format: CSV with the header `op,key,value_len` or `op,key,value_len,ttl`,
 //! then one operation per line.
-//! - `op`: `put`, `delete`, `get` or `scan`;
+//! - `op`: `put`, `delete`, `delete_range`, `merge`, `get` or `scan`;
 //! - `key`: the key bytes in hex (upper or lower case), at least one byte;
-//! - `value_len`: bytes to write for `put` (at most 16 MiB, the largest
-//!   value a workload may write), keys to read for `scan` (at least 1), `0`
-//!   for `get` and `delete`;
+//!   for `delete_range`, the range `START-END`: two keys in hex joined by
+//!   `-`, END exclusive and sorting after START;
+//! - `value_len`: bytes to write for `put` and of the operand for `merge`
+//!   (at most 16 MiB, the largest value a workload may write), keys to read
+//!   for `scan` (at least 1), `0` for `get`, `delete` and `delete_range`;
 //! - `ttl` (optional column): milliseconds to live for a `put`, empty for none.
 //!
 //! Times are not recorded: on replay op `i` happens at `i / ingest_rate`
@@ -167,6 +169,25 @@ fn parse_hex(field: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
+/// The `START-END` key field of a `delete_range`: both keys in hex, END
+/// sorting after START.
+fn parse_range(field: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let Some((start, end)) = field.split_once('-') else {
+        return Err(format!(
+            "delete_range key {} is not a range START-END (two keys in hex)",
+            quoted(field)
+        ));
+    };
+    let (start, end) = (parse_hex(start)?, parse_hex(end)?);
+    if end <= start {
+        return Err(format!(
+            "delete_range end key {} does not sort after its start key (the end is exclusive)",
+            quoted(field)
+        ));
+    }
+    Ok((start, end))
+}
+
 fn parse_line(line: &[u8], has_ttl: bool) -> Result<Parsed, String> {
     let text = std::str::from_utf8(line).map_err(|_| "line is not valid UTF-8".to_string())?;
     if text.trim().is_empty() {
@@ -182,7 +203,10 @@ fn parse_line(line: &[u8], has_ttl: bool) -> Result<Parsed, String> {
         ));
     }
     let op = fields[0];
-    let key = parse_hex(fields[1])?;
+    let (key, end) = match op {
+        "delete_range" => parse_range(fields[1])?,
+        _ => (parse_hex(fields[1])?, Vec::new()),
+    };
     let number = fields[2].parse::<u32>().map_err(|_| {
         format!(
             "value_len {} is not an integer in 0..={}",
@@ -197,16 +221,23 @@ fn parse_line(line: &[u8], has_ttl: bool) -> Result<Parsed, String> {
             ))
         }
         "put" => (OpKind::Put, number),
+        "merge" if number > MAX_VALUE_SIZE => {
+            return Err(format!(
+                "value_len {number} is above the largest operand, {MAX_VALUE_SIZE} bytes"
+            ))
+        }
+        "merge" => (OpKind::Merge, number),
         "scan" if number == 0 => return Err("scan length (value_len) must be at least 1".into()),
         "scan" => (OpKind::Scan { len: number }, 0),
-        "get" | "delete" if number != 0 => {
+        "get" | "delete" | "delete_range" if number != 0 => {
             return Err(format!("value_len must be 0 for {op} (found {number})"))
         }
         "get" => (OpKind::Get, 0),
         "delete" => (OpKind::Delete, 0),
+        "delete_range" => (OpKind::DeleteRange { end }, 0),
         _ => {
             return Err(format!(
-                "unknown op {} (expected put, delete, get, scan)",
+                "unknown op {} (expected put, delete, delete_range, merge, get, scan)",
                 quoted(op)
             ))
         }
@@ -398,23 +429,37 @@ where
         if op.kind == OpKind::Put && op.ttl == Some(0) {
             return Err(unwritable("a ttl of 0"));
         }
-        if op.kind == OpKind::Put && op.value_len > MAX_VALUE_SIZE {
+        if matches!(op.kind, OpKind::Put | OpKind::Merge) && op.value_len > MAX_VALUE_SIZE {
             return Err(unwritable("a value over 16 MiB"));
+        }
+        if let OpKind::DeleteRange { end } = &op.kind {
+            if end.len() > MAX_KEY_BYTES || end <= &op.key {
+                return Err(unwritable(
+                    "a range whose end key does not sort after its start",
+                ));
+            }
         }
         line.clear();
         line.push_str(op.kind_name());
         line.push(',');
-        for b in &op.key {
-            line.push(HEX[usize::from(b >> 4)] as char);
-            line.push(HEX[usize::from(b & 15)] as char);
+        let hex = |line: &mut String, key: &[u8]| {
+            for b in key {
+                line.push(HEX[usize::from(b >> 4)] as char);
+                line.push(HEX[usize::from(b & 15)] as char);
+            }
+        };
+        hex(&mut line, &op.key);
+        if let OpKind::DeleteRange { end } = &op.kind {
+            line.push('-');
+            hex(&mut line, end);
         }
         let number = match op.kind {
             OpKind::Scan { len } => len,
-            OpKind::Put => op.value_len,
-            OpKind::Get | OpKind::Delete => 0,
+            OpKind::Put | OpKind::Merge => op.value_len,
+            OpKind::Get | OpKind::Delete | OpKind::DeleteRange { .. } => 0,
         };
         line.push_str(&format!(",{number},"));
-        if let (OpKind::Put, Some(ttl)) = (op.kind, op.ttl) {
+        if let (OpKind::Put, Some(ttl)) = (&op.kind, op.ttl) {
             line.push_str(&ttl.to_string());
         }
         line.push('\n');
@@ -448,6 +493,15 @@ mod tests {
             ("ycsb-e", vec![("ttl", "90s"), ("value_size", "0..=300")]),
             ("ycsb-f", vec![("delete_fraction", "0.2")]),
             ("timeseries", vec![("ingest_rate", "2500")]),
+            ("counter", vec![("value_size", "1..=16")]),
+            (
+                "queue",
+                vec![("range_deletes", "true"), ("range_delete_len", "7")],
+            ),
+            (
+                "delete-heavy",
+                vec![("range_deletes", "true"), ("range_delete_len", "30")],
+            ),
         ] {
             let mut spec = WorkloadSpec::preset(preset).unwrap();
             for (name, value) in [("key_count", "300"), ("ops", "3000")]
@@ -467,6 +521,17 @@ mod tests {
             assert_eq!(trace.len(), written);
             let original: Vec<Op> = spec.generator().unwrap().collect();
             assert!(replay(&trace) == original, "{preset} replays differently");
+            let kinds: std::collections::HashSet<&str> =
+                original.iter().map(Op::kind_name).collect();
+            let want = match preset {
+                "counter" => Some("merge"),
+                "queue" | "delete-heavy" => Some("delete_range"),
+                _ => None,
+            };
+            assert!(
+                want.is_none_or(|k| kinds.contains(k)),
+                "{preset}: {kinds:?}"
+            );
         }
     }
 
@@ -481,7 +546,7 @@ mod tests {
         let ops = replay(&Trace::open(&plain).unwrap());
         assert_eq!(ops.len(), 2);
         assert_eq!((ops[0].key.clone(), ops[0].value_len), (vec![0, 255], 10));
-        assert_eq!((ops[1].kind, ops[1].time), (OpKind::Scan { len: 5 }, 1));
+        assert_eq!((&ops[1].kind, ops[1].time), (&OpKind::Scan { len: 5 }, 1));
         let ttl = write_file(
             &dir,
             "b.csv",
@@ -511,7 +576,31 @@ mod tests {
             ),
             (
                 "op,key,value_len\nput,00,1\nputt,00,1\n",
-                "3: unknown op \"putt\" (expected put, delete, get, scan)",
+                "3: unknown op \"putt\" (expected put, delete, delete_range, merge, get, scan)",
+            ),
+            (
+                "op,key,value_len\ndelete_range,0a,0\n",
+                "2: delete_range key \"0a\" is not a range START-END (two keys in hex)",
+            ),
+            (
+                "op,key,value_len\ndelete_range,0a-0a,0\n",
+                "2: delete_range end key \"0a-0a\" does not sort after its start key (the end is exclusive)",
+            ),
+            (
+                "op,key,value_len\ndelete_range,0a-0z,0\n",
+                "2: key \"0z\" is not hex",
+            ),
+            (
+                "op,key,value_len\ndelete_range,0a-0b,3\n",
+                "2: value_len must be 0 for delete_range (found 3)",
+            ),
+            (
+                "op,key,value_len\nmerge,00,16777217\n",
+                "2: value_len 16777217 is above the largest operand, 16777216 bytes",
+            ),
+            (
+                "op,key,value_len,ttl\nmerge,00,8,5\n",
+                "2: ttl is only valid for put, not merge",
             ),
             ("op,key,value_len\nput,0g,1\n", "2: key \"0g\" is not hex"),
             (

@@ -3,6 +3,7 @@
 //! every engine and policy parameter that db_bench has a flag for, by the
 //! table [`FLAGS`].
 
+use lsmlab_engine::merge_op::MergeOperatorChoice;
 use lsmlab_engine::params::{Unit, Value, ENGINE_PARAMS};
 use lsmlab_engine::Options;
 
@@ -178,7 +179,26 @@ pub fn db_bench_flags(o: &Options) -> Result<Vec<String>, String> {
             flags.push(format!("--{}={text}", m.flag));
         }
     }
+    if let Some(flag) = merge_operator_flag(&o.merge_operator)? {
+        flags.push(flag);
+    }
     Ok(flags)
+}
+
+/// db_bench's `--merge_operator` for the run's operator: `add` is RocksDB's
+/// `uint64add` (little-endian u64 counters, as lsmlab's). `append` has no
+/// byte-identical counterpart (RocksDB's `stringappend` inserts a
+/// delimiter), nor has a user's own operator.
+fn merge_operator_flag(choice: &MergeOperatorChoice) -> Result<Option<String>, String> {
+    match choice {
+        MergeOperatorChoice::None => Ok(None),
+        MergeOperatorChoice::Add => Ok(Some("--merge_operator=uint64add".into())),
+        other => Err(format!(
+            "merge_operator = {}: db_bench (RocksDB 7.8) has no operator that writes the same \
+             bytes; only none and add run there",
+            other.name()
+        )),
+    }
 }
 
 fn convert(m: &FlagMap, unit: Unit, v: Value) -> Result<Option<String>, String> {
@@ -297,5 +317,14 @@ mod tests {
         assert!(e.contains("--universal_size_ratio=0"), "{e}");
         let e = flags_of("fifo", &[("max_table_files_size", "1000")]).unwrap_err();
         assert!(e.contains("whole MiB"), "{e}");
+        let e = flags_of("leveled", &[("merge_operator", "append")]).unwrap_err();
+        assert!(e.contains("merge_operator = append"), "{e}");
+        let add = flags_of("leveled", &[("merge_operator", "add")]).unwrap();
+        assert!(
+            add.contains(&"--merge_operator=uint64add".to_string()),
+            "{add:?}"
+        );
+        let none = flags_of("leveled", &[]).unwrap();
+        assert!(!none.iter().any(|f| f.starts_with("--merge_operator")));
     }
 }

@@ -108,6 +108,15 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         run: run.run_id.clone(),
         reason,
     })?;
+    if crate::runner::build_lab(run)?.snapshots().is_some() {
+        // db_bench's replay holds no snapshots: the two would not compare.
+        return Err(PeerError::Unmapped {
+            run: run.run_id.clone(),
+            reason: "snapshot retention (lab.snapshot_interval, lab.snapshot_retention): \
+                     db_bench's replay takes no snapshots"
+                .into(),
+        });
+    }
     let regime = Regime::of(&options);
     let out = run_experiment(run, &FsChoice::Mem { limit: None }, &AtomicU64::new(0))?;
     let m = &out.record.metrics;

@@ -51,12 +51,15 @@ impl Regime {
     }
 }
 
-/// User bytes of an operation, as lsmlab counts them (key + value for a
-/// put, the key for a delete, nothing for a read).
+/// User bytes of an operation, as the engine counts them (key + value for
+/// a put, key + operand for a merge, the key for a delete, both bounds for
+/// a range delete, nothing for a read).
 fn user_bytes(op: &Op) -> u64 {
-    match op.kind {
-        OpKind::Put => op.key.len() as u64 + u64::from(op.value_len),
-        OpKind::Delete => op.key.len() as u64,
+    let key = op.key.len() as u64;
+    match &op.kind {
+        OpKind::Put | OpKind::Merge => key + u64::from(op.value_len),
+        OpKind::Delete => key,
+        OpKind::DeleteRange { end } => key + end.len() as u64,
         OpKind::Get | OpKind::Scan { .. } => 0,
     }
 }

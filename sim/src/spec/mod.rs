@@ -109,6 +109,8 @@ pub struct SweepSpec {
     pub engine_params: Vec<(String, String)>,
     pub policy_params: Vec<(String, String)>,
     pub workload_params: Vec<(String, String)>,
+    /// `[lab]`: how the lab drives each run ([`crate::lab_params`]).
+    pub lab_params: Vec<(String, String)>,
     /// Parameter and seed axes in file order (policy and workload axes are
     /// folded into `policies` and `workloads`). INVARIANT: no axis names a
     /// parameter that is also fixed.
@@ -277,6 +279,7 @@ impl SweepSpec {
             .iter()
             .chain(&self.policy_params)
             .chain(&self.workload_params)
+            .chain(&self.lab_params)
             .cloned()
             .collect();
         let combos: usize = self.grid.iter().map(|a| a.values.len()).product();

@@ -10,12 +10,12 @@ use super::{GridAxis, ParamCatalog, SettingOrigin, SweepSpec, DEFAULT_SEED};
 use crate::error::{LabError, Result};
 use crate::goal::{Goal, Rule};
 
-const SECTIONS: [&str; 3] = ["engine", "policy", "workload"];
+const SECTIONS: [&str; 4] = ["engine", "policy", "workload", "lab"];
 /// The most runs one spec may expand to: every run is held in memory
 /// before the sweep starts, so a larger grid would exhaust it.
 pub const MAX_RUNS: usize = 100_000;
 const TOP_KEYS: &str = "name, description, seed, seeds, probe_rate, ops, policy, policies, \
-     workload, workloads, engine, grid, goal";
+     workload, workloads, engine, lab, grid, goal";
 /// The most seeds per configuration.
 pub const MAX_SEEDS: u64 = 1000;
 
@@ -59,7 +59,7 @@ struct Draft {
     policies: Option<(Vec<String>, Given)>,
     workloads: Option<(Vec<String>, Given)>,
     /// Fixed parameters per section: (qualified, value, key as written, line).
-    fixed: [Vec<(String, String, String, usize)>; 3],
+    fixed: [Vec<(String, String, String, usize)>; 4],
     grid: Vec<(GridAxis, String, usize)>,
     goal: Option<Goal>,
 }
@@ -131,9 +131,10 @@ impl<'a> Parser<'a> {
                     self.set_names(&mut d, "workload", names, key, &span)?;
                 }
                 ("engine", DeValue::Table(t)) => self.section(&mut d, "engine", t)?,
+                ("lab", DeValue::Table(t)) => self.section(&mut d, "lab", t)?,
                 ("grid", DeValue::Table(t)) => self.grid(&mut d, t)?,
                 ("goal", DeValue::Table(t)) => d.goal = Some(self.goal(t)?),
-                ("engine" | "grid" | "goal", other) => {
+                ("engine" | "lab" | "grid" | "goal", other) => {
                     return Err(self.err(
                         &span,
                         key,
@@ -264,7 +265,7 @@ impl<'a> Parser<'a> {
                 ))
                 .collect();
         origins.sort_by_key(|o| o.line);
-        let [engine, policy, workload] = d
+        let [engine, policy, workload, lab] = d
             .fixed
             .map(|v| v.into_iter().map(|(q, v, _, _)| (q, v)).collect());
         Ok(SweepSpec {
@@ -280,6 +281,7 @@ impl<'a> Parser<'a> {
             engine_params: engine,
             policy_params: policy,
             workload_params: workload,
+            lab_params: lab,
             grid: d.grid.into_iter().map(|(a, _, _)| a).collect(),
             goal: d.goal,
             base_dir: Default::default(),

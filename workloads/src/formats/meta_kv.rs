@@ -151,12 +151,13 @@ impl MetaKv {
                 }
             };
             self.index += 1;
+            let ttl = (kind == OpKind::Put && ttl_s > 0).then(|| ttl_s.saturating_mul(1000));
             out.push_back(Op {
                 time,
-                kind,
+                kind: kind.clone(),
                 key: key.clone(),
                 value_len,
-                ttl: (kind == OpKind::Put && ttl_s > 0).then(|| ttl_s.saturating_mul(1000)),
+                ttl,
             });
         }
         Ok(())

@@ -31,8 +31,8 @@ pub use rocksdb::{write_rocksdb_trace, ExportSummary};
 /// How a trace's records become operations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadOptions {
-    /// A record lsmlab cannot apply (a merge, a range delete, another column
-    /// family...) is an error naming its offset, rather than counted.
+    /// A record lsmlab cannot apply (another column family, a single
+    /// delete where not mapped, a blob index...) is an error naming its offset, rather than counted.
     pub strict: bool,
     /// Keys read by a scan that a trace records as a bare iterator seek
     /// (RocksDB traces hold the seek, not the `Next` calls after it).
@@ -60,6 +60,10 @@ pub struct TraceCounts {
     pub deletes: u64,
     pub gets: u64,
     pub scans: u64,
+    /// Range deletes (`delete_range` ops).
+    pub range_deletes: u64,
+    /// Merge operands (`merge` ops).
+    pub merges: u64,
     /// Records skipped, by kind (`merge`, `range-delete`, ...).
     pub unsupported: BTreeMap<String, u64>,
 }
@@ -67,7 +71,7 @@ pub struct TraceCounts {
 impl TraceCounts {
     /// Operations yielded.
     pub fn ops(&self) -> u64 {
-        self.puts + self.deletes + self.gets + self.scans
+        self.puts + self.deletes + self.gets + self.scans + self.range_deletes + self.merges
     }
 
     /// Records skipped, all kinds together.
@@ -81,6 +85,8 @@ impl TraceCounts {
             OpKind::Delete => &mut self.deletes,
             OpKind::Get => &mut self.gets,
             OpKind::Scan { .. } => &mut self.scans,
+            OpKind::DeleteRange { .. } => &mut self.range_deletes,
+            OpKind::Merge => &mut self.merges,
         } += 1;
     }
 
@@ -97,16 +103,24 @@ impl TraceCounts {
         Ok(())
     }
 
-    /// One line: `1200 ops (put 400, delete 0, get 700, scan 100); skipped: merge 3`.
+    /// One line: `1200 ops (put 400, delete 0, get 700, scan 100); skipped:
+    /// ...`; range deletes and merges are listed after the scans when the
+    /// trace holds any (`..., scan 100, delete_range 3, merge 20)`).
     pub fn describe(&self) -> String {
         let mut s = format!(
-            "{} ops (put {}, delete {}, get {}, scan {})",
+            "{} ops (put {}, delete {}, get {}, scan {}",
             self.ops(),
             self.puts,
             self.deletes,
             self.gets,
             self.scans
         );
+        for (name, n) in [("delete_range", self.range_deletes), ("merge", self.merges)] {
+            if n > 0 {
+                s.push_str(&format!(", {name} {n}"));
+            }
+        }
+        s.push(')');
         if self.unsupported.is_empty() {
             s.push_str("; nothing skipped");
         } else {

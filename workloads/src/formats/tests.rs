@@ -17,7 +17,7 @@ fn read(path: &Path, format: Option<TraceFormat>) -> Result<(TraceFile, Vec<Op>)
 }
 
 #[test]
-fn twitter_operations_map_to_puts_gets_deletes_and_read_modify_writes() {
+fn twitter_operations_map_to_puts_gets_deletes_and_merges() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(
         &dir,
@@ -31,7 +31,7 @@ fn twitter_operations_map_to_puts_gets_deletes_and_read_modify_writes() {
     let (trace, ops) = read(&path, Some(TraceFormat::Twitter)).unwrap();
     let got: Vec<(OpKind, usize, u32, Option<u64>, u64)> = ops
         .iter()
-        .map(|o| (o.kind, o.key.len(), o.value_len, o.ttl, o.time))
+        .map(|o| (o.kind.clone(), o.key.len(), o.value_len, o.ttl, o.time))
         .collect();
     assert_eq!(
         got,
@@ -40,8 +40,7 @@ fn twitter_operations_map_to_puts_gets_deletes_and_read_modify_writes() {
             (OpKind::Put, 16, 60, Some(30_000), 0),
             (OpKind::Put, 20, 100, None, 1000),
             (OpKind::Delete, 16, 0, None, 2000),
-            (OpKind::Get, 8, 0, None, 3000),
-            (OpKind::Put, 8, 4, None, 3000),
+            (OpKind::Merge, 8, 8, None, 3000),
         ]
     );
     // One anonymised key, one lsmlab key; a key with commas is one key.
@@ -49,7 +48,7 @@ fn twitter_operations_map_to_puts_gets_deletes_and_read_modify_writes() {
     assert_ne!(ops[0].key, ops[2].key);
     assert_eq!(
         trace.counts().describe(),
-        "6 ops (put 3, delete 1, get 2, scan 0); nothing skipped"
+        "5 ops (put 2, delete 1, get 1, scan 0, merge 1); nothing skipped"
     );
     let bad = write(
         &dir,
@@ -82,7 +81,7 @@ fn meta_kv_traces_of_both_layouts_expand_op_count() {
     assert_eq!(trace.format(), TraceFormat::MetaKv);
     assert_eq!(trace.counts().ops(), 5);
     assert_eq!(
-        (ops[0].kind, ops[0].value_len, ops[0].key.len()),
+        (ops[0].kind.clone(), ops[0].value_len, ops[0].key.len()),
         (OpKind::Put, 82, 40)
     );
     assert_eq!(ops[0].key, ops[1].key);
@@ -110,10 +109,10 @@ fn meta_kv_traces_of_both_layouts_expand_op_count() {
     );
     let put = &ops[4];
     assert_eq!(
-        (put.kind, put.value_len, put.ttl, put.time),
+        (put.kind.clone(), put.value_len, put.ttl, put.time),
         (OpKind::Put, 65, Some(7_200_000), 2000)
     );
-    assert_eq!((ops[5].kind, ops[5].time), (OpKind::Delete, 4000));
+    assert_eq!((&ops[5].kind, ops[5].time), (&OpKind::Delete, 4000));
     for (text, line, reason) in [
         (
             "key,op,size\n1,GET,0\n",

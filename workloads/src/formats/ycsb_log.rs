@@ -179,7 +179,7 @@ mod tests {
         let (ops, _) = drain(reader(log.as_bytes(), ReadOptions::default())).unwrap();
         let got: Vec<(OpKind, &[u8], u32, u64)> = ops
             .iter()
-            .map(|o| (o.kind, &o.key[..], o.value_len, o.time))
+            .map(|o| (o.kind.clone(), &o.key[..], o.value_len, o.time))
             .collect();
         assert_eq!(
             got,

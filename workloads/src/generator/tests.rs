@@ -27,11 +27,16 @@ fn digest(ops: impl Iterator<Item = Op>) -> u64 {
     };
     for op in ops {
         eat(&op.time.to_le_bytes());
-        let (tag, len) = match op.kind {
+        let (tag, len) = match &op.kind {
             OpKind::Put => (0u8, 0),
             OpKind::Delete => (1, 0),
             OpKind::Get => (2, 0),
-            OpKind::Scan { len } => (3, len),
+            OpKind::Scan { len } => (3, *len),
+            OpKind::DeleteRange { end } => {
+                eat(end);
+                (4, 0)
+            }
+            OpKind::Merge => (5, 0),
         };
         eat(&[tag]);
         eat(&len.to_le_bytes());
@@ -532,7 +537,7 @@ fn timeseries_scans_and_deletes_target_recent_points() {
             OpKind::Put => drop(written.insert(op.key)),
             OpKind::Delete => deletes += u32::from(written.contains(&op.key)),
             OpKind::Scan { .. } => scans += u32::from(written.contains(&op.key)),
-            OpKind::Get => panic!("no reads in this mix"),
+            ref other => panic!("{other:?}: no reads, merges or range deletes in this mix"),
         }
     }
     assert!(

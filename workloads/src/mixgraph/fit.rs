@@ -206,7 +206,9 @@ pub fn fit_mixgraph_with(ops: impl IntoIterator<Item = Op>, options: &FitOptions
         *key_sizes.entry(op.key.len()).or_default() += 1;
         match op.kind {
             OpKind::Get => gets += 1,
-            OpKind::Put => {
+            // A merge writes an operand of `value_len` bytes: mixgraph
+            // models it as a put.
+            OpKind::Put | OpKind::Merge => {
                 puts += 1;
                 *values.entry(op.value_len.into()).or_default() += 1;
             }
@@ -214,7 +216,7 @@ pub fn fit_mixgraph_with(ops: impl IntoIterator<Item = Op>, options: &FitOptions
                 scans += 1;
                 *lengths.entry(len.into()).or_default() += 1;
             }
-            OpKind::Delete => {
+            OpKind::Delete | OpKind::DeleteRange { .. } => {
                 deletes += 1;
                 continue;
             }

@@ -132,12 +132,13 @@ impl Stream {
                 0,
             ),
         };
+        let ttl = if kind == OpKind::Put { self.ttl } else { None };
         Op {
             time,
             kind,
             key: encode_key(key, self.key_size),
             value_len,
-            ttl: if kind == OpKind::Put { self.ttl } else { None },
+            ttl,
         }
     }
 }

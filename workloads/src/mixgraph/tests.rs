@@ -86,8 +86,8 @@ fn scan_lengths_follow_the_generalized_pareto_of_iter_k_sigma_theta() {
     ]);
     let mut lens: Vec<u64> = ops(&s)
         .iter()
-        .map(|o| match o.kind {
-            OpKind::Scan { len } => u64::from(len),
+        .map(|o| match &o.kind {
+            OpKind::Scan { len } => u64::from(*len),
             k => panic!("{k:?}"),
         })
         .collect();

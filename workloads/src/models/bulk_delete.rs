@@ -1,9 +1,16 @@
 //! Writes and reads of uniformly chosen keys, and bulk deletes of key
 //! ranges: `range_delete_len` consecutive keys from a uniform start, issued
-//! as a run of point deletes of each key (the engine has no range delete).
-//! `delete_fraction` is the share of all ops that are such deletes; the
-//! mix's `read_fraction` and the writes (`update`, `insert`, `rmw` all as
-//! puts) share the rest. With `preload`, every key is written first.
+//! as a run of point deletes of each key. `delete_fraction` is the share of
+//! all ops that are such deletes; the mix's `read_fraction` and the writes
+//! (`update`, `insert`, `rmw` all as puts) share the rest. With `preload`,
+//! every key is written first.
+//!
+//! With `range_deletes`, each bulk delete is one range delete of the same
+//! keys instead: the op that would start a run of point deletes deletes
+//! the whole range, and the ops after it are puts and gets again. Bulk
+//! deletes start with the same probability per op outside a run, so the
+//! two forms delete ranges at the same rate relative to the puts and gets
+//! (the point form spends `range_delete_len - 1` more ops on each).
 
 use super::SALT_MODEL_OPS;
 use crate::key::encode_key;
@@ -22,6 +29,8 @@ pub(crate) struct BulkDelete {
     /// Share of reads among the other ops.
     read: f64,
     len: u64,
+    /// One range delete per bulk delete, rather than a run of point deletes.
+    ranged: bool,
     keys: u64,
     key_size: usize,
     value: (u64, u64),
@@ -49,6 +58,7 @@ impl BulkDelete {
             },
             read: if others > 0.0 { fr.read / others } else { 0.0 },
             len,
+            ranged: spec.range_deletes,
             keys: spec.key_count,
             key_size: spec.key_size,
             value: (spec.value_size_min.into(), spec.value_size_max.into()),
@@ -81,6 +91,10 @@ impl BulkDelete {
         }
         if self.run.is_none() && unit(&mut rng) < self.start_run {
             let start = rng.below(self.keys - self.len + 1);
+            if self.ranged {
+                let end = encode_key(start + self.len, self.key_size);
+                return op(OpKind::DeleteRange { end }, start, 0, None);
+            }
             self.run = Some((start, self.len));
         }
         if let Some((key, left)) = self.run {

@@ -9,6 +9,12 @@
 //! from the queue's start (key 0), `read_fraction` gets the tail. An op
 //! that would consume from an empty queue enqueues instead. With
 //! `preload`, the queue starts holding `key_count` items.
+//!
+//! With `range_deletes`, the consumer reads what it dequeues (a get of the
+//! item) and removes what it has consumed with one range delete every
+//! `range_delete_len` items (the dequeue that completes the batch is the
+//! range delete), as queues kept in RocksDB do; head and tail move exactly
+//! as with point deletes.
 
 use super::SALT_MODEL_OPS;
 use crate::key::encode_key;
@@ -31,6 +37,10 @@ pub(crate) struct Queue {
     head: u64,
     /// Oldest sequence number still queued (`tail == head`: empty).
     tail: u64,
+    /// Items per range delete; 0: a point delete per dequeue.
+    batch: u64,
+    /// Oldest item not yet deleted (dequeued items below it are).
+    deleted: u64,
     preload_ops: u64,
 }
 
@@ -52,6 +62,12 @@ impl Queue {
             op_key: derive_key(spec.seed, SALT_MODEL_OPS),
             head: 0,
             tail: 0,
+            batch: if spec.range_deletes {
+                spec.range_delete_len
+            } else {
+                0
+            },
+            deleted: 0,
             preload_ops: spec.preload_ops(),
         }
     }
@@ -77,9 +93,18 @@ impl Queue {
                 self.head += 1;
                 op(OpKind::Put, self.head - 1, value_len, self.ttl)
             }
-            1 => {
+            1 if self.batch == 0 => {
                 self.tail += 1;
                 op(OpKind::Delete, self.tail - 1, 0, None)
+            }
+            1 => {
+                self.tail += 1;
+                if self.tail - self.deleted < self.batch {
+                    return op(OpKind::Get, self.tail - 1, 0, None);
+                }
+                let end = encode_key(self.tail, self.key_size);
+                let start = std::mem::replace(&mut self.deleted, self.tail);
+                op(OpKind::DeleteRange { end }, start, 0, None)
             }
             2 => {
                 let len = if self.scan_uniform {

@@ -312,13 +312,21 @@ impl<R: Read> Reader<R> {
                     true
                 }
                 tag::MERGE | tag::CF_MERGE => {
-                    two(&mut input, "merge")?;
-                    self.skip("merge", start + at)?;
+                    let (key, len) = key_and_value(&mut input, "merge").map_err(shift)?;
+                    let len = u32::try_from(len).unwrap_or(u32::MAX);
+                    self.push(ts, "merge", cf, OpKind::Merge, key, len, start + at)?;
                     true
                 }
                 tag::RANGE_DELETION | tag::CF_RANGE_DELETION => {
-                    two(&mut input, "range delete")?;
-                    self.skip("range-delete", start + at)?;
+                    let begin = input
+                        .length_prefixed("range delete begin key")
+                        .map_err(shift)?;
+                    let end = input
+                        .length_prefixed("range delete end key")
+                        .map_err(shift)?
+                        .to_vec();
+                    let kind = OpKind::DeleteRange { end };
+                    self.push(ts, "range-delete", cf, kind, begin, 0, start + at)?;
                     true
                 }
                 tag::BLOB_INDEX | tag::CF_BLOB_INDEX => {

@@ -20,6 +20,10 @@ pub struct ExportSummary {
     /// Scans written as iterator seeks: the trace records a seek, not the
     /// keys read after it, so RocksDB's replay reads only the first.
     pub scans_as_seeks: u64,
+    /// Merges written (db_bench replays them with `--merge_operator`).
+    pub merges: u64,
+    /// Range deletes written (`DeleteRange` records).
+    pub range_deletes: u64,
 }
 
 /// The RocksDB release whose trace format this writer follows.
@@ -36,8 +40,11 @@ fn record(out: &mut Vec<u8>, ts_us: u64, record_kind: u8, payload: &[u8]) {
 /// Writes `ops` as a RocksDB trace: a header, one record per operation
 /// stamped with its simulated time (in microseconds), and the footer. A
 /// put is a one-record WriteBatch whose value is `value_len` bytes, a
-/// delete a one-record WriteBatch, a get a Get record, a scan an iterator
-/// Seek record, all in the default column family.
+/// merge one whose operand is (replay it with the matching
+/// `--merge_operator`, e.g. `uint64add` for `add`), a delete and a range
+/// delete (`DeleteRange`, end exclusive) one-record WriteBatches, a get a
+/// Get record, a scan an iterator Seek record, all in the default column
+/// family.
 pub fn write_rocksdb_trace<I, W>(ops: I, writer: W) -> Result<ExportSummary, WorkloadError>
 where
     I: IntoIterator,
@@ -71,22 +78,36 @@ where
         last_us = ts_us;
         payload.clear();
         let record_kind = match op.kind {
-            OpKind::Put | OpKind::Delete => {
+            OpKind::Put | OpKind::Merge | OpKind::Delete | OpKind::DeleteRange { .. } => {
                 batch.clear();
                 put_fixed64(&mut batch, 0);
                 put_fixed32(&mut batch, 1);
-                if op.kind == OpKind::Put {
-                    let len = op.value_len as usize;
-                    if value.len() < len {
-                        value = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+                match &op.kind {
+                    OpKind::Put | OpKind::Merge => {
+                        let len = op.value_len as usize;
+                        if value.len() < len {
+                            value = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+                        }
+                        batch.push(if op.kind == OpKind::Put {
+                            tag::VALUE
+                        } else {
+                            tag::MERGE
+                        });
+                        put_length_prefixed(&mut batch, &op.key);
+                        put_length_prefixed(&mut batch, &value[..len]);
+                        summary.ttl_dropped += u64::from(op.ttl.is_some());
+                        summary.merges += u64::from(op.kind == OpKind::Merge);
                     }
-                    batch.push(tag::VALUE);
-                    put_length_prefixed(&mut batch, &op.key);
-                    put_length_prefixed(&mut batch, &value[..len]);
-                    summary.ttl_dropped += u64::from(op.ttl.is_some());
-                } else {
-                    batch.push(tag::DELETION);
-                    put_length_prefixed(&mut batch, &op.key);
+                    OpKind::DeleteRange { end } => {
+                        batch.push(tag::RANGE_DELETION);
+                        put_length_prefixed(&mut batch, &op.key);
+                        put_length_prefixed(&mut batch, end);
+                        summary.range_deletes += 1;
+                    }
+                    _ => {
+                        batch.push(tag::DELETION);
+                        put_length_prefixed(&mut batch, &op.key);
+                    }
                 }
                 put_fixed64(&mut payload, 1 << field::WRITE_BATCH);
                 put_length_prefixed(&mut payload, &batch);
