@@ -1,7 +1,8 @@
 //! Lab parameters: how the lab drives a run besides the engine, the policy
 //! and the workload (`[lab]` in a spec, `lab.NAME` or the bare name with
-//! `--set`). Today: snapshot retention, the reader that holds a snapshot
-//! open for a while, as a long scan or a backup does.
+//! `--set`): snapshot retention, the reader that holds a snapshot open for
+//! a while, as a long scan or a backup does; and remote compaction, merges
+//! run by compaction workers instead of the writer.
 //!
 //! Declared with the engine's [`ParamDef`], so parsing, ranges, error text
 //! and listing work as for every other parameter.
@@ -32,7 +33,20 @@ pub const LAB_PARAMS: &[ParamDef] = &[
          it needs meanwhile (Cobble's snapshot_retention)",
     )
     .note("0: released at once, as without snapshots"),
+    ParamDef::new(
+        "compaction_workers",
+        &[],
+        Unit::Count,
+        Value::Int(0),
+        (0.0, MAX_WORKERS as f64),
+        "compaction workers (in this process, on the run's files) that run the merges \
+         instead of the writer, through the remote compaction protocol",
+    )
+    .note("0: merges run in the writer"),
 ];
+
+/// The most compaction workers one run may start.
+pub const MAX_WORKERS: u64 = 64;
 
 /// The lab parameter `name` (exact name, any case).
 pub fn lookup(name: &str) -> Option<&'static ParamDef> {
@@ -46,6 +60,8 @@ pub struct LabParams {
     pub snapshot_interval_ms: u64,
     /// Milliseconds a snapshot is held (0: none).
     pub snapshot_retention_ms: u64,
+    /// Compaction workers the run's merges go to (0: the writer's own).
+    pub compaction_workers: u64,
 }
 
 /// A lab setting that cannot be used.
@@ -63,7 +79,8 @@ pub enum LabParamError {
     Inconsistent(String),
 }
 
-/// Checks `value` for the lab parameter `bare`; the value in milliseconds.
+/// Checks `value` for the lab parameter `bare`; the value in its base unit
+/// (milliseconds for durations).
 pub fn parse(bare: &str, value: &str) -> Result<u64, LabParamError> {
     let def = lookup(bare).ok_or_else(|| LabParamError::Unknown {
         name: bare.to_string(),
@@ -91,10 +108,11 @@ impl LabParams {
             let Some(bare) = name.strip_prefix("lab.") else {
                 continue;
             };
-            let ms = parse(bare, value)?;
+            let v = parse(bare, value)?;
             match lookup(bare).map(|d| d.name) {
-                Some("snapshot_interval") => p.snapshot_interval_ms = ms,
-                _ => p.snapshot_retention_ms = ms,
+                Some("snapshot_interval") => p.snapshot_interval_ms = v,
+                Some("snapshot_retention") => p.snapshot_retention_ms = v,
+                _ => p.compaction_workers = v,
             }
         }
         p.validate()?;
@@ -166,6 +184,18 @@ mod tests {
         .unwrap();
         assert_eq!(baseline.snapshots(), None);
         let e = parse("snapshot_count", "3").unwrap_err().to_string();
-        assert!(e.contains("snapshot_interval, snapshot_retention"), "{e}");
+        assert!(
+            e.contains("snapshot_interval, snapshot_retention, compaction_workers"),
+            "{e}"
+        );
+        let e = LabParams::from_settings(&settings(&[("lab.compaction_workers", "65")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("compaction_workers") && e.contains("0 ..= 64"),
+            "{e}"
+        );
+        let w = LabParams::from_settings(&settings(&[("lab.compaction_workers", "3")])).unwrap();
+        assert_eq!(w.compaction_workers, 3);
     }
 }

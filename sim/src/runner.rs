@@ -787,6 +787,36 @@ impl Experiment<'_> {
     }
 }
 
+/// Starts `workers` compaction workers on the run's files and routes the
+/// run's merges to them (none for 0).
+fn attach_workers(
+    run: &RunSpec,
+    db: &Db,
+    fs: Arc<dyn Fs>,
+    dir: &std::path::Path,
+    workers: u64,
+) -> Result<Option<lsmlab_engine::remote::LocalWorkers>, RunError> {
+    if workers == 0 {
+        return Ok(None);
+    }
+    let w = lsmlab_engine::remote::LocalWorkers::start(
+        fs,
+        dir.to_path_buf(),
+        workers as usize,
+        lsmlab_engine::remote::WorkerFault::None,
+    )
+    .map_err(|e| RunError::Lab {
+        run: run.run_id.clone(),
+        source: LabParamError::Inconsistent(format!("starting {workers} compaction workers: {e}")),
+    })?;
+    db.set_compaction_service(Some(w.service(WORKER_DEADLINE)));
+    Ok(Some(w))
+}
+
+/// How long a compaction worker may take over one job before the writer
+/// gives up on it and runs the job itself.
+const WORKER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(600);
+
 fn open_env(
     run: &RunSpec,
     fs_choice: &FsChoice,
@@ -866,6 +896,8 @@ pub fn run_experiment(
         run: run.run_id.clone(),
         source,
     })?;
+    // Declared after `db`, so dropped after it: jobs in flight finish first.
+    let _workers = attach_workers(run, &db, fs.clone(), &dir, lab.compaction_workers)?;
     let mut x = Experiment {
         run,
         db,
@@ -973,7 +1005,16 @@ pub fn run_experiment(
         wall_seconds: wall,
         ops_per_second: if wall > 0.0 { done as f64 / wall } else { 0.0 },
     };
-    let level_stats = x.db.level_stats().to_string();
+    let mut level_stats = x.db.level_stats().to_string();
+    if lab.compaction_workers > 0 {
+        level_stats.push_str(&format!(
+            "\nremote compaction: {} jobs on {} workers, {} attempts failed, {} jobs ran in the writer\n",
+            stats.remote_jobs,
+            lab.compaction_workers,
+            stats.remote_failed_attempts,
+            stats.remote_ran_locally
+        ));
+    }
     let breakdown = x.breakdown(&stats);
     Ok(RunOutput {
         record: RunRecord {

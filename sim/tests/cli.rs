@@ -675,3 +675,104 @@ fn check_refuses_a_baseline_of_another_spec() {
         "inputs are not compared"
     );
 }
+
+/// The value of column `name` in the single data row of a runs.csv.
+fn cell(path: &Path, name: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == name).unwrap();
+    lines
+        .next()
+        .unwrap()
+        .split(',')
+        .nth(at)
+        .unwrap()
+        .to_string()
+}
+
+/// `lab.compaction_workers` sends the run's merges to compaction workers
+/// over the remote protocol: the figures are the writer's own, and the run
+/// says how many jobs went out.
+#[test]
+fn compaction_workers_run_the_merges_with_the_writers_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |workers: &str, out: &str| {
+        let set = format!("lab.compaction_workers={workers}");
+        lsmlab(
+            &[
+                "run",
+                "--policy",
+                "leveled",
+                "--workload",
+                "uniform",
+                "--ops",
+                "30000",
+                "--key-count",
+                "10000",
+                "--set",
+                "write_buffer_size=16KiB",
+                "--set",
+                "l1_base_bytes=64KiB",
+                "--set",
+                &set,
+                "--out",
+                out,
+            ],
+            dir.path(),
+        )
+    };
+    let (local, remote) = (run("0", "local"), run("2", "remote"));
+    assert!(local.status.success(), "{}", text(&local));
+    assert!(remote.status.success(), "{}", text(&remote));
+    assert!(
+        !text(&local).contains("remote compaction"),
+        "{}",
+        text(&local)
+    );
+    let out = text(&remote);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("remote compaction:"))
+        .unwrap_or_else(|| panic!("no remote compaction line: {out}"));
+    let jobs: u64 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!(jobs > 0, "{line}");
+    assert!(
+        line.contains("on 2 workers, 0 attempts failed, 0 jobs ran in the writer"),
+        "{line}"
+    );
+    let both = |col: &str| {
+        let get = |run: &str| cell(&dir.path().join(run).join("runs.csv"), col);
+        (get("local"), get("remote"))
+    };
+    let (a, b) = both("compactions");
+    assert_eq!(a, b, "compactions");
+    // Byte counts differ by the few bytes of the output file numbers the
+    // tables record (a worker numbers its outputs from a reserved block).
+    for col in ["write_amp", "space_amp", "sst_bytes", "read_amp"] {
+        let (a, b) = both(col);
+        let (a, b): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
+        assert!(
+            (a - b).abs() <= 1e-4 * a.abs(),
+            "{col}: {a} here, {b} with workers"
+        );
+    }
+    let o = lsmlab(
+        &[
+            "run",
+            "--ops",
+            "100",
+            "--set",
+            "lab.compaction_workers=65",
+            "--out",
+            "bad",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("compaction_workers") && text(&o).contains("0 ..= 64"),
+        "{}",
+        text(&o)
+    );
+}
