@@ -243,7 +243,10 @@ mod tests {
         for (i, &k) in kinds.iter().enumerate() {
             assert_eq!(k as usize, i, "kinds are numbered densely from 0");
             let entry = internal_key(b"k", 7, k);
-            assert!(compare_internal(&seek_key(b"k", 7), &entry).is_le(), "{k:?}");
+            assert!(
+                compare_internal(&seek_key(b"k", 7), &entry).is_le(),
+                "{k:?}"
+            );
         }
     }
 

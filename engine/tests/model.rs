@@ -413,6 +413,60 @@ fn short_scans_see_past_runs_of_tombstones_and_hidden_versions() {
     );
 }
 
+/// A short scan whose memtable copy ends the merge: nothing in the tables
+/// lies past the copy (or only past `hi`), so the merge runs out, or stops
+/// at `hi`, before meeting the copy's cut. The live keys past the copy must
+/// still be found.
+#[test]
+fn short_scans_go_back_when_the_memtable_copy_is_all_there_is() {
+    for far_table in [false, true] {
+        let (env, _mem, _clock) = Env::mem();
+        let opts = Options {
+            write_buffer_size: 1 << 20,
+            ..small_options(common::policy("leveled"))
+        };
+        let db = Db::open_with("/db", opts, env).unwrap();
+        let mut model = Model::default();
+        if far_table {
+            // A table whose only key lies past `hi`.
+            db.put(&key(900), b"far").unwrap();
+            model.put(&key(900), b"far", None);
+            db.flush().unwrap();
+        }
+        for i in [0, 40, 70] {
+            db.put(&key(i), &value(i, 0, 20)).unwrap();
+            model.put(&key(i), &value(i, 0, 20), None);
+        }
+        let snap = db.snapshot();
+        let at_snap = model.clone();
+        // Tombstones of keys that never existed, and versions the snapshot
+        // does not see, ahead of keys 40 and 70.
+        for i in 1..30 {
+            db.delete(&key(i)).unwrap();
+            model.delete(&key(i));
+        }
+        for i in 41..60 {
+            db.put(&key(i), &value(i, 1, 20)).unwrap();
+            model.put(&key(i), &value(i, 1, 20), None);
+        }
+        for limit in [2, 3, 5, 10] {
+            for hi in [None, Some(key(800))] {
+                let ctx = format!("far table {far_table}, limit {limit}, hi {hi:?}");
+                assert_eq!(
+                    db.scan(&key(0), hi.as_deref(), limit).unwrap(),
+                    model.scan(&key(0), hi.as_deref(), limit, 0),
+                    "latest, {ctx}"
+                );
+                assert_eq!(
+                    db.scan_at(&snap, &key(0), hi.as_deref(), limit).unwrap(),
+                    at_snap.scan(&key(0), hi.as_deref(), limit, 0),
+                    "snapshot, {ctx}"
+                );
+            }
+        }
+    }
+}
+
 /// [`small_options`] with value separation: about half the values (1 to
 /// 119 bytes) go to blob files of at most a few KiB, and garbage collection
 /// relocates the oldest half of them, forced at 30% garbage.

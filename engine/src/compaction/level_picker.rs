@@ -19,7 +19,7 @@ use super::level_targets::LevelTargets;
 use super::output_cut::OutputCut;
 use super::{Job, JobInput, JobKind, PickContext, Reason};
 use crate::key;
-use crate::version::{FileMeta, Version};
+use crate::version::{user_keys_disjoint, FileMeta, Version};
 
 /// RocksDB's `kMaxMultiTrivialMove`: files one trivial move below L0 takes.
 const MAX_MULTI_TRIVIAL_MOVE: usize = 4;
@@ -112,13 +112,10 @@ fn files_within(v: &Version, level: usize, lo: &[u8], hi: &[u8]) -> Files {
         .collect()
 }
 
-/// True when no two L0 files overlap (RocksDB's `level0_non_overlapping`).
+/// True when no two L0 files overlap (RocksDB's `level0_non_overlapping`),
+/// by user key: files moved together must form one run.
 fn l0_non_overlapping(v: &Version) -> bool {
-    let mut files: Vec<&Arc<FileMeta>> = v.files(0).iter().collect();
-    files.sort_by(|a, b| key::compare_internal(&a.smallest, &b.smallest));
-    files
-        .windows(2)
-        .all(|w| key::compare_internal(&w[0].largest, &w[1].smallest).is_lt())
+    user_keys_disjoint(v.files(0))
 }
 
 /// Where a pick starts: the level, its files, and how they were chosen.
@@ -358,21 +355,21 @@ impl<'a> LevelPicker<'a> {
             return None;
         }
         let mut picked: Files = Vec::new();
-        let (mut lo, mut hi): (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
+        // User keys, not internal keys (RocksDB compares internal keys): the
+        // files join one run of the output level, where two files may not
+        // share a user key even at a boundary.
+        let (mut lo, mut hi): (&[u8], &[u8]) = (&[], &[]);
         for (i, f) in self.v.files(0).iter().rev().enumerate() {
             if i == 0 {
-                lo = f.smallest.clone();
-                hi = f.largest.clone();
-            } else if key::compare_internal(&f.largest, &lo).is_lt() {
-                lo = f.smallest.clone();
-            } else if key::compare_internal(&f.smallest, &hi).is_gt() {
-                hi = f.largest.clone();
+                (lo, hi) = (f.smallest_user_key(), f.largest_user_key());
+            } else if f.largest_user_key() < lo {
+                lo = f.smallest_user_key();
+            } else if f.smallest_user_key() > hi {
+                hi = f.largest_user_key();
             } else {
                 break;
             }
-            let meets =
-                self.v
-                    .overlapping_files(output_level, key::user_key(&lo), key::user_key(&hi));
+            let meets = self.v.overlapping_files(output_level, lo, hi);
             if !meets.is_empty() {
                 break;
             }

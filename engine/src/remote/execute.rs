@@ -54,7 +54,9 @@ pub fn execute(fs: &dyn Fs, dir: &Path, job: &RemoteJob) -> Result<RemoteResult>
     };
     let older_in_range = |lo: &[u8], hi: &[u8], seq: SeqNo| {
         job.others.iter().any(|r| {
-            r.smallest_seq < seq && key::user_key(&r.smallest) < hi && lo <= key::user_key(&r.largest)
+            r.smallest_seq < seq
+                && key::user_key(&r.smallest) < hi
+                && lo <= key::user_key(&r.largest)
         })
     };
     // The writer sends no job with merge operands (it keeps those), so no
@@ -86,10 +88,17 @@ pub fn execute(fs: &dyn Fs, dir: &Path, job: &RemoteJob) -> Result<RemoteResult>
     };
     let limit = job.first_output_number.saturating_add(job.output_numbers);
     let mut next = job.first_output_number;
-    let out = merge(&mut input, &mut filter, &older, drop_ctx, &spec, &mut || {
-        next += 1;
-        next - 1
-    })?;
+    let out = merge(
+        &mut input,
+        &mut filter,
+        &older,
+        drop_ctx,
+        &spec,
+        &mut || {
+            next += 1;
+            next - 1
+        },
+    )?;
     if next > limit {
         for f in &out.files {
             let _ = fs.remove(&dir.join(f.file_name()));

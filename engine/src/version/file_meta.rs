@@ -1,5 +1,7 @@
 //! What the manifest knows about one SSTable without opening it.
 
+use std::sync::Arc;
+
 use crate::key::{self, SeqNo};
 
 /// The metadata of one SSTable, recorded in the manifest.
@@ -57,7 +59,43 @@ impl FileMeta {
     }
 }
 
+/// True when no two of `files` share a user key: they could form one
+/// sorted run. Boundaries compare as user keys, as a run's do: two files
+/// that meet at one user key (versions of it in each) overlap, though
+/// their internal-key ranges do not.
+/// (RocksDB's `level0_non_overlapping`, and its test for a trivial move.)
+pub fn user_keys_disjoint<'a>(files: impl IntoIterator<Item = &'a Arc<FileMeta>>) -> bool {
+    let mut files: Vec<&FileMeta> = files.into_iter().map(|f| f.as_ref()).collect();
+    files.sort_by(|a, b| a.smallest_user_key().cmp(b.smallest_user_key()));
+    files
+        .windows(2)
+        .all(|w| w[0].largest_user_key() < w[1].smallest_user_key())
+}
+
 /// `NNNNNN.sst`.
 pub fn sst_file_name(number: u64) -> String {
     format!("{number:06}.sst")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::version::fixture::parse_version;
+
+    #[test]
+    fn files_meeting_at_one_user_key_are_not_disjoint() {
+        // 2 ends at b#21 and 1 starts at b#10: internal keys in order, but
+        // both hold versions of b.
+        let v = parse_version(
+            "L0\n  000003: c#30 .. d#31\n  000002: a#20 .. b#21\n  000001: b#10 .. c#11\n",
+            3,
+        )
+        .unwrap();
+        let f = v.files(0);
+        assert!(user_keys_disjoint([&f[0], &f[1]]));
+        assert!(!user_keys_disjoint([&f[1], &f[2]]));
+        assert!(!user_keys_disjoint([&f[0], &f[2]]));
+        assert!(!user_keys_disjoint(f));
+        assert!(user_keys_disjoint(&f[..0]));
+    }
 }
