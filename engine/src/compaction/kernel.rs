@@ -598,7 +598,6 @@ fn merge_inner(
                         let mut p = p;
                         p.operands.push((parsed.seq, input.value().to_vec()));
                         pending = Some(p);
-                        result.stats.dropped_shadowed += 1;
                         input.next()?;
                         continue;
                     }
@@ -611,9 +610,16 @@ fn merge_inner(
                 let newest = p.operands[0].0;
                 let combine = !(ctx.data_between)(parsed.user_key, parsed.seq, newest);
                 let barrier = base.is_none() || !combine;
-                for (k, v) in p.resolve(op, base, combine) {
-                    sink.add(&k, &v, next_file_number, result, created)?;
-                }
+                write_resolved(
+                    p,
+                    op,
+                    base,
+                    combine,
+                    &mut sink,
+                    next_file_number,
+                    result,
+                    created,
+                )?;
                 if barrier && !is_hidden {
                     sink.add(ikey, input.value(), next_file_number, result, created)?;
                 } else {
@@ -713,7 +719,35 @@ fn flush_pending(
     let newest = p.operands[0].0;
     let combine = !(ctx.data_between)(&p.user_key, oldest, newest);
     let bottom = combine && p.stripe == 0 && !older_data_elsewhere(&p.user_key, oldest);
-    for (k, v) in p.resolve(op, bottom.then_some(None), combine) {
+    write_resolved(
+        p,
+        op,
+        bottom.then_some(None),
+        combine,
+        sink,
+        next_file_number,
+        result,
+        created,
+    )
+}
+
+/// Writes what the operands resolve to (see [`PendingMerge::resolve`]);
+/// the operands folded into fewer entries count as shadowed.
+#[allow(clippy::too_many_arguments)]
+fn write_resolved(
+    p: PendingMerge,
+    op: &dyn MergeOperator,
+    base: Option<Option<&[u8]>>,
+    combine: bool,
+    sink: &mut Sink<'_, '_, '_>,
+    next_file_number: &mut dyn FnMut() -> u64,
+    result: &mut MergeOutput,
+    created: &mut Vec<u64>,
+) -> Result<()> {
+    let operands = p.operands.len() as u64;
+    let entries = p.resolve(op, base, combine);
+    result.stats.dropped_shadowed += operands - entries.len() as u64;
+    for (k, v) in entries {
         sink.add(&k, &v, next_file_number, result, created)?;
     }
     Ok(())
