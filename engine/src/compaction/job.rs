@@ -44,6 +44,18 @@ pub enum Reason {
     Manual,
     /// A leveled file's oldest data is older than `ttl` (RocksDB kTtl).
     Ttl,
+    /// A file marked when written by its deletions (RocksDB's
+    /// `CompactOnDeletionCollector`; kFilesMarkedForCompaction).
+    FilesMarked,
+    /// A file whose data blocks are tombstone-dense enough (Pebble's
+    /// tombstone density compaction).
+    TombstoneDensity,
+    /// A file whose oldest tombstone passed its level's share of
+    /// `delete_persistence_threshold` (Lethe's FADE).
+    DeletePersistence,
+    /// A file older than `periodic_compaction_seconds` (RocksDB
+    /// kPeriodicCompaction).
+    Periodic,
     /// Universal: the runs newer than the oldest reached
     /// `max_size_amplification_percent` of it; `percent` = their size over
     /// the oldest run's, in percent.
@@ -81,6 +93,10 @@ impl Reason {
             Reason::UniversalSortedRunNum { .. } => "universal_sorted_run_num",
             Reason::FifoReduceNumFiles { .. } => "fifo_reduce_num_files",
             Reason::BlobGarbage { .. } => "blob_gc",
+            Reason::FilesMarked => "files_marked",
+            Reason::TombstoneDensity => "tombstone_density",
+            Reason::DeletePersistence => "delete_persistence",
+            Reason::Periodic => "periodic",
         }
     }
 }
@@ -114,6 +130,10 @@ impl fmt::Display for Reason {
                 write!(f, "fifo_reduce_num_files files={files}")
             }
             Reason::BlobGarbage { blob_file } => write!(f, "blob_gc blob={blob_file:06}"),
+            Reason::FilesMarked
+            | Reason::TombstoneDensity
+            | Reason::DeletePersistence
+            | Reason::Periodic => f.write_str(self.name()),
         }
     }
 }

@@ -39,7 +39,7 @@ use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
 use crate::merge_op::MergeOperator;
 use crate::range_del::{self, Fragment, FragmentedTombstones, RangeTombstone};
-use crate::sst::{TableBuilder, TableOptions, TableSummary};
+use crate::sst::{MarkRules, TableBuilder, TableOptions, TableSummary};
 use crate::version::{sst_file_name, FileMeta};
 
 /// What a merge did, entry by entry and byte by byte.
@@ -98,6 +98,11 @@ pub struct OutputSpec<'a> {
     /// Value separation and blob garbage collection; `None` writes values
     /// as they come and counts no blob references.
     pub blob: Option<BlobSettings<'a>>,
+    /// Rules that mark outputs for compaction from their deletions.
+    pub marking: MarkRules,
+    /// The clock time recorded as each output's creation time (`None`:
+    /// not recorded).
+    pub created_ms: Option<u64>,
 }
 
 /// The tables a merge wrote and its statistics.
@@ -440,6 +445,9 @@ impl Sink<'_, '_, '_> {
         created.push(number);
         let mut builder = TableBuilder::new(file, path, self.out.table_options);
         builder.set_origin(number, self.out.db_identity);
+        if self.out.marking.active() {
+            builder.set_mark_rules(self.out.marking);
+        }
         self.current = Some(OpenOutput { builder, number });
         Ok(())
     }
@@ -777,6 +785,8 @@ fn finish_output(
         max_expiry_ms: summary.max_expiry_ms,
         oldest_time_ms: out.oldest_time_ms,
         newest_time_ms: out.newest_time_ms,
+        marks: summary.marks,
+        created_ms: out.created_ms,
     });
     Ok(())
 }

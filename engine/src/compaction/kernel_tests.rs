@@ -123,6 +123,8 @@ fn run_case(case: &Case) -> String {
         oldest_time_ms: 0,
         newest_time_ms: 0,
         db_identity: None,
+        marking: Default::default(),
+        created_ms: None,
         blob: blob_args.then_some(BlobSettings {
             min_blob_size: case.arg_or("min_blob_size", 0u64),
             blob_file_size: 1 << 20,

@@ -118,6 +118,17 @@ fn l0_non_overlapping(v: &Version) -> bool {
     user_keys_disjoint(v.files(0))
 }
 
+/// RocksDB's `CompactToNextLevel`: where a fallback sends a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ToNextLevel {
+    /// Rewritten in place.
+    No,
+    /// To the next level, or in place at the last non-empty level.
+    Yes,
+    /// To the next level; files of the last non-empty level are skipped.
+    SkipLastLevel,
+}
+
 /// Where a pick starts: the level, its files, and how they were chosen.
 struct StartInputs {
     level: usize,
@@ -246,11 +257,32 @@ impl<'a> LevelPicker<'a> {
         intra_l0::find(files, self.ctx.busy, self.max_compaction_bytes())
     }
 
-    /// Work the scores did not ask for. RocksDB's order is files marked for
-    /// compaction, bottommost files, TTL, periodic; of these lsmlab has TTL.
+    /// Work the scores did not ask for, in RocksDB's order: files marked
+    /// for compaction (by their deletions, or past Lethe's delete
+    /// persistence deadline), TTL, periodic compaction. (RocksDB's
+    /// bottommost-files step is not here: see the design notes.)
     fn fallbacks(&self) -> Option<StartInputs> {
+        let fb = &self.params.fallbacks;
+        // RocksDB's `PickFilesMarkedForCompaction`: each marked file goes to
+        // the next level (RocksDB tries a random one first; here the first
+        // by level and key, so runs repeat).
+        for (level, f, reason) in fb.marked_files(self.v, self.ctx) {
+            let one = [(level, f)];
+            if let Some(start) = self.pick_marked(&one, reason, ToNextLevel::SkipLastLevel) {
+                return Some(start);
+            }
+        }
         let expired = self.params.ttl_files(self.v, self.ctx);
-        self.pick_marked(&expired, Reason::Ttl, true)
+        if let Some(start) = self.pick_marked(&expired, Reason::Ttl, ToNextLevel::SkipLastLevel) {
+            return Some(start);
+        }
+        let due = fb.periodic_files(self.v, self.ctx);
+        let to_next = if self.params.dynamic_level_bytes {
+            ToNextLevel::Yes
+        } else {
+            ToNextLevel::No
+        };
+        self.pick_marked(&due, Reason::Periodic, to_next)
     }
 
     /// RocksDB's `PickFileToCompact(level_files, compact_to_next_level)`:
@@ -260,7 +292,7 @@ impl<'a> LevelPicker<'a> {
         &self,
         files: &[(usize, Arc<FileMeta>)],
         reason: Reason,
-        to_next_level: bool,
+        to_next_level: ToNextLevel,
     ) -> Option<StartInputs> {
         let last_non_empty = (0..self.v.num_levels())
             .rev()
@@ -268,13 +300,14 @@ impl<'a> LevelPicker<'a> {
             .unwrap_or(0);
         for (level, f) in files {
             let level = *level;
-            if (to_next_level && level == last_non_empty) || (level == 0 && self.l0_in_progress()) {
+            let skip_last = to_next_level == ToNextLevel::SkipLastLevel && level == last_non_empty;
+            if skip_last || (level == 0 && self.l0_in_progress()) {
                 continue;
             }
             if self.busy(f) {
                 continue;
             }
-            let output_level = if to_next_level {
+            let output_level = if to_next_level != ToNextLevel::No && level < last_non_empty {
                 self.output_level_of(level)
             } else {
                 level

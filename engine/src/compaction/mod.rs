@@ -3,6 +3,7 @@
 //! and writing.
 
 mod config;
+mod fallbacks;
 mod filter;
 mod intra_l0;
 mod job;
@@ -18,6 +19,7 @@ mod strategy;
 pub mod universal;
 
 pub use config::CompactionOptions;
+pub use fallbacks::FallbackParams;
 pub use level_compaction::{order_by, FilePriority, LevelCompaction, LevelParams, LEVELED_PARAMS};
 pub use level_picker::{job_inputs_by_run, LevelPicker};
 pub use level_scores::{Compensation, LevelScore};

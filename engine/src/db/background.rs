@@ -35,7 +35,7 @@ impl Shared {
 /// One piece of background work taken from the queue.
 enum Task {
     Flush(FlushWork),
-    Merge(MergeWork, u64),
+    Merge(Box<MergeWork>, u64),
     /// A trivial move or a drop: a manifest edit, done under the lock.
     Edit(Job, u64),
 }
@@ -134,7 +134,7 @@ impl Inner {
         let (job, id) = self.start_next_job(self.now_ms())?;
         match job.kind {
             JobKind::Merge => match self.prepare_merge(job) {
-                Ok(work) => Some(Task::Merge(work, id)),
+                Ok(work) => Some(Task::Merge(Box::new(work), id)),
                 Err(e) => {
                     self.sched.running.retain(|r| r.id != id);
                     self.fail(e);

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::key::{self, SeqNo};
 
 use super::FileMeta;
+use crate::sst::CompactionMarks;
 
 const TAG_LOG_NUMBER: u64 = 1;
 const TAG_NEXT_FILE_NUMBER: u64 = 2;
@@ -368,6 +369,12 @@ fn encode_file(out: &mut Vec<u8>, f: &FileMeta) {
     }
     put_varint(out, f.oldest_time_ms);
     put_varint(out, f.newest_time_ms);
+    // Optional trailer, absent when empty (records stay as they were):
+    // the marks' bits, then the creation time plus one (0: unknown).
+    if f.marks.any() || f.created_ms.is_some() {
+        put_varint(out, f.marks.bits());
+        put_varint(out, f.created_ms.map_or(0, |t| t + 1));
+    }
 }
 
 fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
@@ -394,6 +401,13 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
     };
     let oldest_time_ms = d.varint().ok_or_else(short)?;
     let newest_time_ms = d.varint().ok_or_else(short)?;
+    let (mut marks, mut created_ms) = (CompactionMarks::default(), None);
+    if !d.is_empty() {
+        let bits = d.varint().ok_or_else(short)?;
+        marks = CompactionMarks::from_bits(bits)
+            .ok_or_else(|| format!("{name}: unknown compaction marks {bits:#x}"))?;
+        created_ms = d.varint().ok_or_else(short)?.checked_sub(1);
+    }
     if !d.is_empty() {
         return Err(format!("{name}: {} trailing bytes", d.remaining()));
     }
@@ -409,6 +423,8 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
         max_expiry_ms,
         oldest_time_ms,
         newest_time_ms,
+        marks,
+        created_ms,
     })
 }
 
@@ -431,6 +447,8 @@ mod tests {
             max_expiry_ms: Some(u64::MAX),
             oldest_time_ms: 1_000,
             newest_time_ms: 2_000,
+            marks: CompactionMarks::default(),
+            created_ms: None,
         }
     }
 
@@ -445,6 +463,17 @@ mod tests {
                 FileMeta {
                     max_expiry_ms: None,
                     ..file(8, "d", "z")
+                },
+            )
+            .add_file(
+                4,
+                FileMeta {
+                    marks: CompactionMarks {
+                        deletions: true,
+                        tombstone_dense: true,
+                    },
+                    created_ms: Some(0),
+                    ..file(11, "g", "h")
                 },
             )
             .set_cursor(2, internal_key(b"m", 4, ValueKind::Value))
@@ -493,7 +522,8 @@ mod tests {
 
         let mut body = Vec::new();
         encode_file(&mut body, &file(7, "a", "b"));
-        body.push(0);
+        // An empty trailer (no marks, no creation time), then one byte more.
+        body.extend([0, 0, 0]);
         let mut rec = vec![TAG_ADDED_FILE as u8, 1];
         put_length_prefixed(&mut rec, &body);
         assert!(

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::key::{self, SeqNo};
+use crate::sst::CompactionMarks;
 
 /// The metadata of one SSTable, recorded in the manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +31,12 @@ pub struct FileMeta {
     pub oldest_time_ms: u64,
     /// Clock time when the newest data in the file was flushed.
     pub newest_time_ms: u64,
+    /// Marks for compaction decided when the table was written (RocksDB's
+    /// `marked_for_compaction`; see [`crate::sst::marks`]).
+    pub marks: CompactionMarks,
+    /// Clock time when the file itself was written, when recorded (RocksDB's
+    /// `file_creation_time`; recorded while periodic compaction is on).
+    pub created_ms: Option<u64>,
 }
 
 impl FileMeta {

@@ -138,7 +138,7 @@ fn past_cursor(v: &Version, ctx: &PickContext<'_>, level: usize, reason: Reason)
     (start..files.len()).chain(0..start).find_map(|i| {
         let f = &files[i];
         let cursor_update = Some((level, f.largest.clone()));
-        into_next_level(v, ctx, level, vec![f.clone()], reason.clone(), cursor_update)
+        into_next_level(v, ctx, level, vec![f.clone()], reason, cursor_update)
     })
 }
 

@@ -316,10 +316,8 @@ impl Picker<'_> {
         if start_level == job.output_level {
             return job;
         }
-        if start_level == 0 {
-            if !user_keys_disjoint(self.v.files(0)) {
-                return job;
-            }
+        if start_level == 0 && !user_keys_disjoint(self.v.files(0)) {
+            return job;
         }
         if user_keys_disjoint(job.input_files().map(|(_, f)| f)) {
             job.kind = JobKind::TrivialMove;
