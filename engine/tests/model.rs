@@ -36,7 +36,19 @@ struct Work {
     blob_files: u64,
     blobs_relocated: u64,
     blob_files_deleted: u64,
+    /// Jobs of the leveled fallbacks (marked files, delete persistence,
+    /// periodic, TTL).
+    fallback_jobs: u64,
 }
+
+/// The reasons of the leveled picker's fallbacks.
+const FALLBACK_REASONS: &[&str] = &[
+    "files_marked",
+    "tombstone_density",
+    "delete_persistence",
+    "periodic",
+    "ttl",
+];
 
 impl Harness {
     fn db(&self) -> &Db {
@@ -52,6 +64,12 @@ impl Harness {
         self.work.blob_files += s.blob.files;
         self.work.blobs_relocated += s.blob.relocated;
         self.work.blob_files_deleted += s.blob_files_deleted;
+        self.work.fallback_jobs += s
+            .jobs_by_reason
+            .iter()
+            .filter(|(r, _)| FALLBACK_REASONS.contains(r))
+            .map(|(_, n)| n)
+            .sum::<u64>();
     }
 
     fn reopen(&mut self, crash: bool) {
@@ -299,6 +317,44 @@ fn every_policy_matches_the_model_with_add_merges() {
     }
     assert!(total.merges > 20, "{total:?}");
     assert!(total.blob_files > 0, "{total:?}");
+}
+
+#[test]
+fn leveled_policies_match_the_model_with_each_fallback_on() {
+    // Marks from deletions (RocksDB's collector, Pebble's density), Lethe's
+    // delete persistence and periodic compaction, each alone, then together:
+    // the jobs they add keep every answer right.
+    let settings: [&[(&str, &str)]; 5] = [
+        &[("sliding_window_size", "16"), ("deletion_trigger", "3")],
+        &[
+            ("tombstone_dense_compaction_threshold", "0.05"),
+            ("num_deletions_threshold", "2"),
+        ],
+        &[("delete_persistence_threshold", "20s")],
+        &[("periodic_compaction_seconds", "30s")],
+        &[
+            ("deletion_ratio", "0.2"),
+            ("tombstone_dense_compaction_threshold", "0.05"),
+            ("delete_persistence_threshold", "20s"),
+            ("periodic_compaction_seconds", "30s"),
+            ("ttl", "25s"),
+        ],
+    ];
+    for name in ["leveled", "round-robin"] {
+        for set in settings {
+            let mut opts = small_options(common::policy(name));
+            for (param, value) in set {
+                opts.set(param, value).unwrap();
+            }
+            let mut work = Work::default();
+            for seed in 500..503 {
+                let w = run_with(seed, opts.clone(), None, 2_500);
+                work.merges += w.merges;
+                work.fallback_jobs += w.fallback_jobs;
+            }
+            assert!(work.fallback_jobs > 0, "{name} {set:?}: {work:?}");
+        }
+    }
 }
 
 #[test]
