@@ -24,7 +24,10 @@ struct Outcome {
     jobs: HashMap<&'static str, u64>,
 }
 
-fn options(settings: &[(&str, &str)]) -> Options {
+/// Parameters by name, as `--set` takes them.
+type Settings<'a> = &'a [(&'a str, &'a str)];
+
+fn options(settings: Settings) -> Options {
     let mut o = small_options(common::policy("leveled"));
     for (name, value) in settings {
         o.set(name, value).unwrap();
@@ -96,7 +99,7 @@ fn each_tombstone_trigger_leaves_fewer_tombstones_than_none() {
         off.tombstones_left > 100,
         "the load leaves tombstones: {off:?}"
     );
-    let triggers: [(&str, &[(&str, &str)], &str); 3] = [
+    let triggers: [(&str, Settings, &str); 3] = [
         (
             "deletion collector",
             &[("sliding_window_size", "32"), ("deletion_trigger", "8")],
