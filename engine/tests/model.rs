@@ -48,6 +48,7 @@ const FALLBACK_REASONS: &[&str] = &[
     "delete_persistence",
     "periodic",
     "ttl",
+    "bottommost_files",
 ];
 
 impl Harness {
@@ -321,11 +322,13 @@ fn every_policy_matches_the_model_with_add_merges() {
 
 #[test]
 fn leveled_policies_match_the_model_with_each_fallback_on() {
-    // Marks from deletions (RocksDB's collector, Pebble's density), Lethe's
-    // delete persistence and periodic compaction, each alone, then together:
+    // Marks from deletions (RocksDB's collector, Pebble's density),
+    // bottommost files once snapshots are released, Lethe's delete
+    // persistence and periodic compaction, each alone, then together:
     // the jobs they add keep every answer right.
-    let settings: [&[(&str, &str)]; 5] = [
+    let settings: [&[(&str, &str)]; 6] = [
         &[("sliding_window_size", "16"), ("deletion_trigger", "3")],
+        &[("compact_bottommost_files", "true")],
         &[
             ("tombstone_dense_compaction_threshold", "0.05"),
             ("num_deletions_threshold", "2"),
@@ -338,6 +341,7 @@ fn leveled_policies_match_the_model_with_each_fallback_on() {
             ("delete_persistence_threshold", "20s"),
             ("periodic_compaction_seconds", "30s"),
             ("ttl", "25s"),
+            ("compact_bottommost_files", "true"),
         ],
     ];
     for name in ["leveled", "round-robin"] {

@@ -177,3 +177,58 @@ fn marks_are_kept_across_a_reopen() {
     let db = Db::open_with("/db", opts, env).unwrap();
     assert_eq!(marked(&db), before);
 }
+
+/// Tombstones and older versions that a snapshot kept at the bottom of
+/// the tree: with `compact_bottommost_files`, releasing the snapshot gets
+/// them rewritten away (RocksDB's bottommost-files compaction).
+fn bottom_after_release(on: bool) -> (u64, u64, u64) {
+    let (env, _mem, _clock) = Env::mem();
+    let flag = if on { "true" } else { "false" };
+    let opts = options(&[("compact_bottommost_files", flag)]);
+    let levels = opts.num_levels;
+    let db = Db::open_with("/db", opts, env).unwrap();
+    for i in 0..300 {
+        db.put(&key(i), &value(i, 0, 24)).unwrap();
+    }
+    db.flush().unwrap();
+    let snap = db.snapshot();
+    for i in 0..150 {
+        db.delete(&key(i)).unwrap();
+    }
+    for i in 150..300 {
+        db.put(&key(i), &value(i, 1, 24)).unwrap();
+    }
+    db.flush().unwrap();
+    // Everything down to the last level, the snapshot's versions with it.
+    for level in 0..levels - 1 {
+        db.compact_level(level).unwrap();
+    }
+    let v = db.version();
+    assert!((0..levels - 1).all(|l| v.files(l).is_empty()));
+    drop(snap);
+    db.compact().unwrap();
+    let v = db.version();
+    let files = || (0..levels).flat_map(|l| v.files(l).iter());
+    let tombstones = files().map(|f| f.tombstones).sum();
+    let entries = files().map(|f| f.entries).sum();
+    let jobs = db
+        .stats()
+        .jobs_by_reason
+        .get("bottommost_files")
+        .copied()
+        .unwrap_or(0);
+    (tombstones, entries, jobs)
+}
+
+#[test]
+fn released_snapshots_let_bottommost_files_be_rewritten() {
+    let (tombstones_off, entries_off, jobs_off) = bottom_after_release(false);
+    let (tombstones_on, entries_on, jobs_on) = bottom_after_release(true);
+    assert_eq!(jobs_off, 0);
+    assert!(jobs_on > 0);
+    // Off: the snapshot's 300 versions stay under the 150 tombstones and
+    // the 150 newer values.
+    assert_eq!((tombstones_off, entries_off), (150, 600));
+    // On: only the live keys' newest versions remain.
+    assert_eq!((tombstones_on, entries_on), (0, 150));
+}

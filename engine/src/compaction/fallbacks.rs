@@ -20,6 +20,8 @@ pub struct FallbackParams {
     pub marking: MarkRules,
     pub periodic_ms: u64,
     pub delete_persistence_ms: u64,
+    pub bottommost: bool,
+    pub bottommost_delay_ms: u64,
 }
 
 impl FallbackParams {
@@ -43,6 +45,8 @@ impl FallbackParams {
             },
             periodic_ms: int("periodic_compaction_seconds"),
             delete_persistence_ms: int("delete_persistence_threshold"),
+            bottommost: get("compact_bottommost_files").is_some_and(|v| v.flag()),
+            bottommost_delay_ms: int("bottommost_file_compaction_delay"),
         }
     }
 
@@ -106,6 +110,46 @@ impl FallbackParams {
                 })
                 .collect(),
         )
+    }
+
+    /// RocksDB's `ComputeBottommostFilesMarkedForCompaction`: idle files
+    /// nothing older overlaps (no deeper file, no older L0 file) that hold
+    /// entries kept for snapshots, once no snapshot at or below their
+    /// largest sequence remains and they were written at least
+    /// `bottommost_file_compaction_delay` ago.
+    pub fn bottommost_files(
+        &self,
+        v: &Version,
+        ctx: &PickContext<'_>,
+    ) -> Vec<(usize, Arc<FileMeta>)> {
+        if !self.bottommost {
+            return Vec::new();
+        }
+        let released = |f: &FileMeta| ctx.oldest_snapshot.is_none_or(|s| f.largest_seq < s);
+        let settled =
+            |f: &FileMeta| written_ms(f).saturating_add(self.bottommost_delay_ms) <= ctx.now_ms;
+        let mut out = Vec::new();
+        for level in 0..v.num_levels() {
+            let files = v.files(level);
+            for (i, f) in files.iter().enumerate() {
+                if !f.kept_for_snapshots
+                    || ctx.busy.contains(&f.number)
+                    || !released(f)
+                    || !settled(f)
+                {
+                    continue;
+                }
+                let (lo, hi) = (f.smallest_user_key(), f.largest_user_key());
+                // L0 lists newest first: the files after `i` are older.
+                let older_l0 = level == 0 && files[i + 1..].iter().any(|g| g.overlaps(lo, hi));
+                let deeper =
+                    (level + 1..v.num_levels()).any(|l| !v.overlapping_files(l, lo, hi).is_empty());
+                if !older_l0 && !deeper {
+                    out.push((level, f.clone()));
+                }
+            }
+        }
+        out
     }
 
     /// RocksDB's `ComputeFilesMarkedForPeriodicCompaction`: idle files of

@@ -56,6 +56,9 @@ pub enum Reason {
     /// A file older than `periodic_compaction_seconds` (RocksDB
     /// kPeriodicCompaction).
     Periodic,
+    /// A file at the bottom of the tree holding entries kept for snapshots
+    /// since released (RocksDB kBottommostFiles).
+    BottommostFiles,
     /// Universal: the runs newer than the oldest reached
     /// `max_size_amplification_percent` of it; `percent` = their size over
     /// the oldest run's, in percent.
@@ -97,6 +100,7 @@ impl Reason {
             Reason::TombstoneDensity => "tombstone_density",
             Reason::DeletePersistence => "delete_persistence",
             Reason::Periodic => "periodic",
+            Reason::BottommostFiles => "bottommost_files",
         }
     }
 }
@@ -133,7 +137,8 @@ impl fmt::Display for Reason {
             Reason::FilesMarked
             | Reason::TombstoneDensity
             | Reason::DeletePersistence
-            | Reason::Periodic => f.write_str(self.name()),
+            | Reason::Periodic
+            | Reason::BottommostFiles => f.write_str(self.name()),
         }
     }
 }

@@ -296,6 +296,8 @@ fn hidden_by_range_del(
 struct OpenOutput {
     builder: TableBuilder,
     number: u64,
+    /// Some entry of the table is there only for a live snapshot.
+    kept_for_snapshots: bool,
 }
 
 /// Runs the kernel: reads `input` from its first entry to its end, applies
@@ -362,6 +364,8 @@ struct Sink<'a, 'o, 'b> {
     /// Scratch for an entry rewritten as a blob reference.
     rewritten_key: Vec<u8>,
     blob_value: Vec<u8>,
+    /// The next entry added is there only for a live snapshot.
+    next_kept_for_snapshot: bool,
 }
 
 impl Sink<'_, '_, '_> {
@@ -429,6 +433,7 @@ impl Sink<'_, '_, '_> {
             }
         }
         let open = self.current.as_mut().expect("opened above");
+        open.kept_for_snapshots |= std::mem::take(&mut self.next_kept_for_snapshot);
         open.builder.add(write.0, write.1)?;
         result.stats.keys_out += 1;
         Ok(())
@@ -448,7 +453,11 @@ impl Sink<'_, '_, '_> {
         if self.out.marking.active() {
             builder.set_mark_rules(self.out.marking);
         }
-        self.current = Some(OpenOutput { builder, number });
+        self.current = Some(OpenOutput {
+            builder,
+            number,
+            kept_for_snapshots: false,
+        });
         Ok(())
     }
 
@@ -565,6 +574,7 @@ fn merge_inner(
         blobs,
         rewritten_key: Vec::new(),
         blob_value: Vec::new(),
+        next_kept_for_snapshot: false,
     };
     let mut pending: Option<PendingMerge> = None;
     let no_operator = || {
@@ -678,8 +688,12 @@ fn merge_inner(
                 input.next()?;
                 continue;
             }
-            Decision::Keep => (ikey, input.value()),
+            Decision::Keep => {
+                sink.next_kept_for_snapshot = filter.kept_for_snapshot();
+                (ikey, input.value())
+            }
             Decision::KeepAsTombstone => {
+                sink.next_kept_for_snapshot = filter.kept_for_snapshot();
                 tombstone_key.clear();
                 key::append_internal_key(
                     &mut tombstone_key,
@@ -770,6 +784,7 @@ fn finish_output(
     if let Some(b) = blobs {
         b.end_table(open.number);
     }
+    let kept_for_snapshots = open.kept_for_snapshots;
     let summary: TableSummary = open.builder.finish()?;
     result.stats.bytes_written += summary.size;
     result.stats.output_files += 1;
@@ -787,6 +802,7 @@ fn finish_output(
         newest_time_ms: out.newest_time_ms,
         marks: summary.marks,
         created_ms: out.created_ms,
+        kept_for_snapshots,
     });
     Ok(())
 }

@@ -157,6 +157,23 @@ pub const LEVELED_PARAMS: &[ParamDef] = &[
     )
     .note("0: only the count test"),
     ParamDef::new(
+        "compact_bottommost_files",
+        &[],
+        Unit::Flag,
+        Value::Flag(false),
+        (0.0, 1.0),
+        "rewrite in place a file at the bottom of the tree holding versions or tombstones kept for snapshots since released",
+    )
+    .note("RocksDB always does (bottommost_files_marked_for_compaction)"),
+    ParamDef::new(
+        "bottommost_file_compaction_delay",
+        &[],
+        Unit::Duration,
+        Value::Int(0),
+        (0.0, 1e12),
+        "a bottommost file qualifies only once written this long ago",
+    ),
+    ParamDef::new(
         "periodic_compaction_seconds",
         &[],
         Unit::Duration,
@@ -306,6 +323,7 @@ impl<P: FilePriority> Strategy for LevelCompaction<P> {
             busy: &busy,
             now_ms: 0,
             last_level: None,
+            oldest_snapshot: None,
         };
         LevelPicker::new(v, &ctx, &self.priority, &self.params)
             .scores()

@@ -259,8 +259,8 @@ impl<'a> LevelPicker<'a> {
 
     /// Work the scores did not ask for, in RocksDB's order: files marked
     /// for compaction (by their deletions, or past Lethe's delete
-    /// persistence deadline), TTL, periodic compaction. (RocksDB's
-    /// bottommost-files step is not here: see the design notes.)
+    /// persistence deadline), bottommost files holding what released
+    /// snapshots kept, TTL, periodic compaction.
     fn fallbacks(&self) -> Option<StartInputs> {
         let fb = &self.params.fallbacks;
         // RocksDB's `PickFilesMarkedForCompaction`: each marked file goes to
@@ -271,6 +271,11 @@ impl<'a> LevelPicker<'a> {
             if let Some(start) = self.pick_marked(&one, reason, ToNextLevel::SkipLastLevel) {
                 return Some(start);
             }
+        }
+        // RocksDB's bottommost files, rewritten in place.
+        let bottom = fb.bottommost_files(self.v, self.ctx);
+        if let Some(start) = self.pick_marked(&bottom, Reason::BottommostFiles, ToNextLevel::No) {
+            return Some(start);
         }
         let expired = self.params.ttl_files(self.v, self.ctx);
         if let Some(start) = self.pick_marked(&expired, Reason::Ttl, ToNextLevel::SkipLastLevel) {

@@ -99,6 +99,7 @@ fn metadata_edit(job: &Job, next_number: &mut u64, created_ms: Option<u64>) -> V
                 newest_time_ms: files.iter().map(|f| f.newest_time_ms).max().unwrap(),
                 marks: Default::default(),
                 created_ms,
+                kept_for_snapshots: false,
             };
             let run = job.output_run.unwrap_or(out.number);
             *next_number += 1;
@@ -144,6 +145,7 @@ fn run_case(state: &mut Option<State>, case: &Case) -> String {
                     .arg("last_level")
                     .map(|l| l.parse().unwrap())
                     .or(s.last_level),
+                oldest_snapshot: case.arg("oldest_snapshot").map(|n| n.parse().unwrap()),
             };
             let Some(job) = s.strategy.pick(&s.version, &ctx) else {
                 return "no job\n".into();

@@ -31,6 +31,7 @@ fn as_file(r: &FileRange) -> Arc<FileMeta> {
         newest_time_ms: 0,
         marks: Default::default(),
         created_ms: None,
+        kept_for_snapshots: false,
     })
 }
 

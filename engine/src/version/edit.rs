@@ -370,9 +370,15 @@ fn encode_file(out: &mut Vec<u8>, f: &FileMeta) {
     put_varint(out, f.oldest_time_ms);
     put_varint(out, f.newest_time_ms);
     // Optional trailer, absent when empty (records stay as they were):
-    // the marks' bits, then the creation time plus one (0: unknown).
-    if f.marks.any() || f.created_ms.is_some() {
-        put_varint(out, f.marks.bits());
+    // the marks' bits (and KEPT_FOR_SNAPSHOTS), then the creation time plus
+    // one (0: unknown).
+    if f.marks.any() || f.created_ms.is_some() || f.kept_for_snapshots {
+        let kept = if f.kept_for_snapshots {
+            KEPT_FOR_SNAPSHOTS
+        } else {
+            0
+        };
+        put_varint(out, f.marks.bits() | kept);
         put_varint(out, f.created_ms.map_or(0, |t| t + 1));
     }
 }
@@ -402,9 +408,11 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
     let oldest_time_ms = d.varint().ok_or_else(short)?;
     let newest_time_ms = d.varint().ok_or_else(short)?;
     let (mut marks, mut created_ms) = (CompactionMarks::default(), None);
+    let mut kept_for_snapshots = false;
     if !d.is_empty() {
         let bits = d.varint().ok_or_else(short)?;
-        marks = CompactionMarks::from_bits(bits)
+        kept_for_snapshots = bits & KEPT_FOR_SNAPSHOTS != 0;
+        marks = CompactionMarks::from_bits(bits & !KEPT_FOR_SNAPSHOTS)
             .ok_or_else(|| format!("{name}: unknown compaction marks {bits:#x}"))?;
         created_ms = d.varint().ok_or_else(short)?.checked_sub(1);
     }
@@ -425,8 +433,13 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
         newest_time_ms,
         marks,
         created_ms,
+        kept_for_snapshots,
     })
 }
+
+/// In a file record's trailer bits, beside the marks' (1, 2): the file
+/// holds entries kept for snapshots.
+const KEPT_FOR_SNAPSHOTS: u64 = 1 << 8;
 
 #[cfg(test)]
 mod tests {
@@ -449,6 +462,7 @@ mod tests {
             newest_time_ms: 2_000,
             marks: CompactionMarks::default(),
             created_ms: None,
+            kept_for_snapshots: false,
         }
     }
 
@@ -473,6 +487,7 @@ mod tests {
                         tombstone_dense: true,
                     },
                     created_ms: Some(0),
+                    kept_for_snapshots: true,
                     ..file(11, "g", "h")
                 },
             )

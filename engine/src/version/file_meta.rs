@@ -37,6 +37,12 @@ pub struct FileMeta {
     /// Clock time when the file itself was written, when recorded (RocksDB's
     /// `file_creation_time`; recorded while periodic compaction is on).
     pub created_ms: Option<u64>,
+    /// Some entry is there only for a snapshot that was live when the file
+    /// was written (an older version, a tombstone above the oldest stripe):
+    /// at the bottom of the tree, once no snapshot below `largest_seq`
+    /// remains, a rewrite drops it (RocksDB's bottommost files marked for
+    /// compaction).
+    pub kept_for_snapshots: bool,
 }
 
 impl FileMeta {

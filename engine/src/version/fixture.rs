@@ -33,7 +33,8 @@
 //! higher boundary sequence), `expiry=<ms>` (latest expiry; default none),
 //! `time=<oldest>..<newest>` (ms; default 0..0), `marked=deletions,tombstone_dense`
 //! (marks for compaction; default none), `created=<ms>` (when the file was
-//! written; default unknown).
+//! written; default unknown), `kept_for_snapshots=true` (entries only a
+//! snapshot needed; default false).
 //!
 //! An edit, one change per line:
 //!
@@ -214,6 +215,9 @@ pub fn format_file(f: &FileMeta) -> String {
     if let Some(t) = f.created_ms {
         let _ = write!(s, " created={t}");
     }
+    if f.kept_for_snapshots {
+        s.push_str(" kept_for_snapshots=true");
+    }
     s
 }
 
@@ -244,6 +248,7 @@ pub fn parse_file(text: &str) -> Result<FileMeta, String> {
         newest_time_ms: 0,
         marks: CompactionMarks::default(),
         created_ms: None,
+        kept_for_snapshots: false,
     };
     (f.smallest_seq, f.largest_seq) = boundary_seqs(&f);
     let mut entries = None;
@@ -282,10 +287,15 @@ pub fn parse_file(text: &str) -> Result<FileMeta, String> {
                 }
             }
             "created" => f.created_ms = Some(count()?),
+            "kept_for_snapshots" => {
+                f.kept_for_snapshots = value
+                    .parse()
+                    .map_err(|_| format!("bad kept_for_snapshots `{value}` (true, false)"))?
+            }
             _ => {
                 return Err(format!(
                     "unknown attribute `{name}` (size, entries, tombstones, seqs, expiry, \
-                     time, marked, created)"
+                     time, marked, created, kept_for_snapshots)"
                 ))
             }
         }
@@ -569,7 +579,7 @@ L3
         assert_eq!(
             err("L0\n  000005: a#1 .. b#2 colour=red\n"),
             "invalid argument: line 2: unknown attribute `colour` (size, entries, tombstones, \
-             seqs, expiry, time, marked, created): `000005: a#1 .. b#2 colour=red`"
+             seqs, expiry, time, marked, created, kept_for_snapshots): `000005: a#1 .. b#2 colour=red`"
         );
         assert!(err("  000005: a#1 .. b#2\n").contains("line 1: file before any level line"));
         assert!(err("L0\n\n  000005: a#1 - b#2\n").starts_with("invalid argument: line 3: want"));
