@@ -75,6 +75,8 @@ fn kernel(c: &mut Criterion) {
                 newest_time_ms: 0,
                 db_identity: None,
                 blob: None,
+                marking: Default::default(),
+                created_ms: None,
             };
             let mut n = 100u64..;
             let out = merge(

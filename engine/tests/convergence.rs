@@ -56,6 +56,7 @@ fn every_policy_reaches_quiescence_within_its_own_triggers() {
             busy: &busy,
             now_ms: 0,
             last_level: None,
+            oldest_snapshot: None,
         };
         assert!(strategy.pick(&v, &ctx).is_none(), "{policy:?}:\n{table}");
         strategy.check_shape(&v).unwrap();

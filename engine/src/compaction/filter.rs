@@ -41,6 +41,8 @@ pub struct EntryFilter<'a> {
     has_current: bool,
     /// Stripe of the last entry kept for `current_key`.
     last_stripe: usize,
+    /// Whether the last decision kept an entry only a snapshot needs.
+    kept_for_snapshot: bool,
 }
 
 impl<'a> EntryFilter<'a> {
@@ -53,12 +55,22 @@ impl<'a> EntryFilter<'a> {
             current_key: Vec::new(),
             has_current: false,
             last_stripe: usize::MAX,
+            kept_for_snapshot: false,
         }
     }
 
     /// Index of the stripe holding `seq`: the number of snapshots below it.
     pub(crate) fn stripe(&self, seq: SeqNo) -> usize {
         self.snapshots.partition_point(|&s| s < seq)
+    }
+
+    /// True when the last [`EntryFilter::decide`] kept its entry only for a
+    /// live snapshot: an older version of a key, or a tombstone above the
+    /// oldest stripe. A file holding such entries is worth rewriting once
+    /// those snapshots are released (RocksDB's bottommost-files
+    /// compaction).
+    pub fn kept_for_snapshot(&self) -> bool {
+        self.kept_for_snapshot
     }
 
     /// Decides the fate of `entry` (the next in internal-key order).
@@ -78,19 +90,26 @@ impl<'a> EntryFilter<'a> {
             self.last_stripe = usize::MAX;
         }
         let stripe = self.stripe(entry.seq);
+        self.kept_for_snapshot = false;
         if stripe == self.last_stripe {
             return Decision::Drop(DropCause::Shadowed);
         }
+        // An older version kept: a newer one in a later stripe hides it from
+        // every reader but the snapshots of its own stripe.
+        let older_version = self.last_stripe != usize::MAX;
         self.last_stripe = stripe;
 
         let expired = entry.kind == ValueKind::ValueWithExpiry
             && decode_expiring_value(value).is_some_and(|(at, _)| at <= self.now_ms);
         if entry.kind != ValueKind::Tombstone && !expired {
+            self.kept_for_snapshot = older_version;
             return Decision::Keep;
         }
         // Tombstone-like. Droppable only in the oldest stripe, when nothing
         // outside the merge can hold an older version.
+        self.kept_for_snapshot = older_version || stripe != 0;
         if stripe == 0 && !older_data_elsewhere(entry.user_key, entry.seq) {
+            self.kept_for_snapshot = false;
             return Decision::Drop(if expired {
                 DropCause::Expired
             } else {
@@ -146,6 +165,28 @@ mod tests {
             f.decide(&pk(b"a", 2, v), b"", |_, _| true),
             Decision::Drop(DropCause::Shadowed)
         );
+    }
+
+    #[test]
+    fn entries_kept_only_for_a_snapshot_are_told_apart() {
+        let snaps = [6];
+        let mut f = EntryFilter::new(&snaps, 0);
+        let (v, t) = (ValueKind::Value, ValueKind::Tombstone);
+        assert_eq!(f.decide(&pk(b"a", 9, v), b"", |_, _| false), Decision::Keep);
+        assert!(!f.kept_for_snapshot(), "the newest version");
+        assert_eq!(f.decide(&pk(b"a", 5, v), b"", |_, _| false), Decision::Keep);
+        assert!(f.kept_for_snapshot(), "read only by the snapshot at 6");
+        assert_eq!(f.decide(&pk(b"b", 9, t), b"", |_, _| false), Decision::Keep);
+        assert!(f.kept_for_snapshot(), "a tombstone above the snapshot");
+        assert_eq!(
+            f.decide(&pk(b"c", 5, t), b"", |_, _| false),
+            Decision::Drop(DropCause::Tombstone)
+        );
+        assert!(!f.kept_for_snapshot());
+        // Without snapshots nothing is kept for one.
+        let mut f = EntryFilter::new(&[], 0);
+        assert_eq!(f.decide(&pk(b"a", 9, t), b"", |_, _| true), Decision::Keep);
+        assert!(!f.kept_for_snapshot());
     }
 
     #[test]

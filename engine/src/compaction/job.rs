@@ -44,6 +44,21 @@ pub enum Reason {
     Manual,
     /// A leveled file's oldest data is older than `ttl` (RocksDB kTtl).
     Ttl,
+    /// A file marked when written by its deletions (RocksDB's
+    /// `CompactOnDeletionCollector`; kFilesMarkedForCompaction).
+    FilesMarked,
+    /// A file whose data blocks are tombstone-dense enough (Pebble's
+    /// tombstone density compaction).
+    TombstoneDensity,
+    /// A file whose oldest tombstone passed its level's share of
+    /// `delete_persistence_threshold` (Lethe's FADE).
+    DeletePersistence,
+    /// A file older than `periodic_compaction_seconds` (RocksDB
+    /// kPeriodicCompaction).
+    Periodic,
+    /// A file at the bottom of the tree holding entries kept for snapshots
+    /// since released (RocksDB kBottommostFiles).
+    BottommostFiles,
     /// Universal: the runs newer than the oldest reached
     /// `max_size_amplification_percent` of it; `percent` = their size over
     /// the oldest run's, in percent.
@@ -81,6 +96,11 @@ impl Reason {
             Reason::UniversalSortedRunNum { .. } => "universal_sorted_run_num",
             Reason::FifoReduceNumFiles { .. } => "fifo_reduce_num_files",
             Reason::BlobGarbage { .. } => "blob_gc",
+            Reason::FilesMarked => "files_marked",
+            Reason::TombstoneDensity => "tombstone_density",
+            Reason::DeletePersistence => "delete_persistence",
+            Reason::Periodic => "periodic",
+            Reason::BottommostFiles => "bottommost_files",
         }
     }
 }
@@ -114,6 +134,11 @@ impl fmt::Display for Reason {
                 write!(f, "fifo_reduce_num_files files={files}")
             }
             Reason::BlobGarbage { blob_file } => write!(f, "blob_gc blob={blob_file:06}"),
+            Reason::FilesMarked
+            | Reason::TombstoneDensity
+            | Reason::DeletePersistence
+            | Reason::Periodic
+            | Reason::BottommostFiles => f.write_str(self.name()),
         }
     }
 }

@@ -39,7 +39,7 @@ use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
 use crate::merge_op::MergeOperator;
 use crate::range_del::{self, Fragment, FragmentedTombstones, RangeTombstone};
-use crate::sst::{TableBuilder, TableOptions, TableSummary};
+use crate::sst::{MarkRules, TableBuilder, TableOptions, TableSummary};
 use crate::version::{sst_file_name, FileMeta};
 
 /// What a merge did, entry by entry and byte by byte.
@@ -98,6 +98,11 @@ pub struct OutputSpec<'a> {
     /// Value separation and blob garbage collection; `None` writes values
     /// as they come and counts no blob references.
     pub blob: Option<BlobSettings<'a>>,
+    /// Rules that mark outputs for compaction from their deletions.
+    pub marking: MarkRules,
+    /// The clock time recorded as each output's creation time (`None`:
+    /// not recorded).
+    pub created_ms: Option<u64>,
 }
 
 /// The tables a merge wrote and its statistics.
@@ -291,6 +296,8 @@ fn hidden_by_range_del(
 struct OpenOutput {
     builder: TableBuilder,
     number: u64,
+    /// Some entry of the table is there only for a live snapshot.
+    kept_for_snapshots: bool,
 }
 
 /// Runs the kernel: reads `input` from its first entry to its end, applies
@@ -357,6 +364,8 @@ struct Sink<'a, 'o, 'b> {
     /// Scratch for an entry rewritten as a blob reference.
     rewritten_key: Vec<u8>,
     blob_value: Vec<u8>,
+    /// The next entry added is there only for a live snapshot.
+    next_kept_for_snapshot: bool,
 }
 
 impl Sink<'_, '_, '_> {
@@ -421,6 +430,7 @@ impl Sink<'_, '_, '_> {
             }
         }
         let open = self.current.as_mut().expect("opened above");
+        open.kept_for_snapshots |= std::mem::take(&mut self.next_kept_for_snapshot);
         open.builder.add(write.0, write.1)?;
         result.stats.keys_out += 1;
         Ok(())
@@ -437,7 +447,14 @@ impl Sink<'_, '_, '_> {
         created.push(number);
         let mut builder = TableBuilder::new(file, path, self.out.table_options);
         builder.set_origin(number, self.out.db_identity);
-        self.current = Some(OpenOutput { builder, number });
+        if self.out.marking.active() {
+            builder.set_mark_rules(self.out.marking);
+        }
+        self.current = Some(OpenOutput {
+            builder,
+            number,
+            kept_for_snapshots: false,
+        });
         Ok(())
     }
 
@@ -554,6 +571,7 @@ fn merge_inner(
         blobs,
         rewritten_key: Vec::new(),
         blob_value: Vec::new(),
+        next_kept_for_snapshot: false,
     };
     let mut pending: Option<PendingMerge> = None;
     let no_operator = || {
@@ -595,7 +613,6 @@ fn merge_inner(
                         let mut p = p;
                         p.operands.push((parsed.seq, input.value().to_vec()));
                         pending = Some(p);
-                        result.stats.dropped_shadowed += 1;
                         input.next()?;
                         continue;
                     }
@@ -608,9 +625,16 @@ fn merge_inner(
                 let newest = p.operands[0].0;
                 let combine = !(ctx.data_between)(parsed.user_key, parsed.seq, newest);
                 let barrier = base.is_none() || !combine;
-                for (k, v) in p.resolve(op, base, combine) {
-                    sink.add(&k, &v, next_file_number, result, created)?;
-                }
+                write_resolved(
+                    p,
+                    op,
+                    base,
+                    combine,
+                    &mut sink,
+                    next_file_number,
+                    result,
+                    created,
+                )?;
                 if barrier && !is_hidden {
                     sink.add(ikey, input.value(), next_file_number, result, created)?;
                 } else {
@@ -661,8 +685,12 @@ fn merge_inner(
                 input.next()?;
                 continue;
             }
-            Decision::Keep => (ikey, input.value()),
+            Decision::Keep => {
+                sink.next_kept_for_snapshot = filter.kept_for_snapshot();
+                (ikey, input.value())
+            }
             Decision::KeepAsTombstone => {
+                sink.next_kept_for_snapshot = filter.kept_for_snapshot();
                 tombstone_key.clear();
                 key::append_internal_key(
                     &mut tombstone_key,
@@ -710,7 +738,35 @@ fn flush_pending(
     let newest = p.operands[0].0;
     let combine = !(ctx.data_between)(&p.user_key, oldest, newest);
     let bottom = combine && p.stripe == 0 && !older_data_elsewhere(&p.user_key, oldest);
-    for (k, v) in p.resolve(op, bottom.then_some(None), combine) {
+    write_resolved(
+        p,
+        op,
+        bottom.then_some(None),
+        combine,
+        sink,
+        next_file_number,
+        result,
+        created,
+    )
+}
+
+/// Writes what the operands resolve to (see [`PendingMerge::resolve`]);
+/// the operands folded into fewer entries count as shadowed.
+#[allow(clippy::too_many_arguments)]
+fn write_resolved(
+    p: PendingMerge,
+    op: &dyn MergeOperator,
+    base: Option<Option<&[u8]>>,
+    combine: bool,
+    sink: &mut Sink<'_, '_, '_>,
+    next_file_number: &mut dyn FnMut() -> u64,
+    result: &mut MergeOutput,
+    created: &mut Vec<u64>,
+) -> Result<()> {
+    let operands = p.operands.len() as u64;
+    let entries = p.resolve(op, base, combine);
+    result.stats.dropped_shadowed += operands - entries.len() as u64;
+    for (k, v) in entries {
         sink.add(&k, &v, next_file_number, result, created)?;
     }
     Ok(())
@@ -725,6 +781,7 @@ fn finish_output(
     if let Some(b) = blobs {
         b.end_table(open.number);
     }
+    let kept_for_snapshots = open.kept_for_snapshots;
     let summary: TableSummary = open.builder.finish()?;
     result.stats.bytes_written += summary.size;
     result.stats.output_files += 1;
@@ -740,6 +797,9 @@ fn finish_output(
         max_expiry_ms: summary.max_expiry_ms,
         oldest_time_ms: out.oldest_time_ms,
         newest_time_ms: out.newest_time_ms,
+        marks: summary.marks,
+        created_ms: out.created_ms,
+        kept_for_snapshots,
     });
     Ok(())
 }

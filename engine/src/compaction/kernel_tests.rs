@@ -11,7 +11,8 @@
 //! With `add`, the merge operator is `add`, a merge operand is
 //! `key#seq,MERGE N`, and 8-byte values print as counters (`=N`);
 //! `interleaved` says data outside the merge holds versions between any two
-//! sequences. A `,BLOB` entry references a value in blob file 000050,
+//! sequences; `interleaved=S,S` that it holds versions (of every key) at
+//! these sequences only. A `,BLOB` entry references a value in blob file 000050,
 //! written before the merge; with blob arguments the output also lists the
 //! blob files written and each table's references, and every reference is
 //! read back and compared.
@@ -122,6 +123,8 @@ fn run_case(case: &Case) -> String {
         oldest_time_ms: 0,
         newest_time_ms: 0,
         db_identity: None,
+        marking: Default::default(),
+        created_ms: None,
         blob: blob_args.then_some(BlobSettings {
             min_blob_size: case.arg_or("min_blob_size", 0u64),
             blob_file_size: 1 << 20,
@@ -130,6 +133,17 @@ fn run_case(case: &Case) -> String {
         }),
     };
     let older_elsewhere = case.has_arg("older_elsewhere");
+    let outside_seqs: Option<Vec<SeqNo>> =
+        case.arg("interleaved")
+            .filter(|v| !v.is_empty())
+            .map(|list| {
+                list.split(',')
+                    .map(|n| {
+                        n.parse()
+                            .unwrap_or_else(|_| panic!("line {}: bad seq `{n}`", case.line))
+                    })
+                    .collect()
+            });
     let mut filter = EntryFilter::new(&snapshots, case.arg_or("now", 0u64));
     let mut next = 100u64..;
     let out = merge(
@@ -140,7 +154,10 @@ fn run_case(case: &Case) -> String {
             range_tombstones,
             older_data_in_range: &|_: &[u8], _: &[u8], _: SeqNo| older_elsewhere,
             merge_operator: case.has_arg("add").then_some(&crate::merge_op::AddU64 as _),
-            data_between: &|_: &[u8], _: SeqNo, _: SeqNo| case.has_arg("interleaved"),
+            data_between: &|_: &[u8], lo: SeqNo, hi: SeqNo| match &outside_seqs {
+                None => case.has_arg("interleaved"),
+                Some(seqs) => seqs.iter().any(|s| (lo..=hi).contains(s)),
+            },
         },
         &spec,
         &mut || next.next().unwrap(),

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use super::fallbacks::FallbackParams;
 use super::level_picker::LevelPicker;
 use super::level_scores::Compensation;
 use super::level_targets::LevelTargets;
@@ -101,6 +102,96 @@ pub const LEVELED_PARAMS: &[ParamDef] = &[
         "compact a file to the next level once its oldest data is this old (after score-based work)",
     )
     .note("0: off"),
+    // Marks and timed fallbacks (see `fallbacks`).
+    ParamDef::new(
+        "sliding_window_size",
+        &["window_size"],
+        Unit::Count,
+        Value::Int(0),
+        (0.0, 1e9),
+        "CompactOnDeletionCollector: a table with deletion_trigger tombstones among this many consecutive entries is marked for compaction",
+    )
+    .note("0: off"),
+    ParamDef::new(
+        "deletion_trigger",
+        &[],
+        Unit::Count,
+        Value::Int(0),
+        (0.0, 1e9),
+        "CompactOnDeletionCollector: tombstones within one sliding window that mark a table",
+    )
+    .note("0 counts as 1"),
+    ParamDef::new(
+        "deletion_ratio",
+        &[],
+        Unit::Real,
+        Value::Real(0.0),
+        (0.0, 1.0),
+        "CompactOnDeletionCollector: a table whose tombstones are at least this fraction of its entries is marked",
+    )
+    .note("0: off"),
+    ParamDef::new(
+        "tombstone_dense_compaction_threshold",
+        &["TombstoneDenseCompactionThreshold"],
+        Unit::Real,
+        Value::Real(0.0),
+        (0.0, 1.0),
+        "Pebble: a table is marked when at least this fraction of its data blocks are tombstone-dense",
+    )
+    .note("0: off (Pebble's default is 0.10)"),
+    ParamDef::new(
+        "num_deletions_threshold",
+        &["NumDeletionsThreshold"],
+        Unit::Count,
+        Value::Int(100),
+        (0.0, 1e9),
+        "Pebble: point tombstones that make a data block tombstone-dense",
+    )
+    .note("0: only the size test"),
+    ParamDef::new(
+        "deletion_size_ratio_threshold",
+        &["DeletionSizeRatioThreshold"],
+        Unit::Real,
+        Value::Real(0.5),
+        (0.0, 1.0),
+        "Pebble: tombstone bytes over a data block's bytes that make it tombstone-dense",
+    )
+    .note("0: only the count test"),
+    ParamDef::new(
+        "compact_bottommost_files",
+        &[],
+        Unit::Flag,
+        Value::Flag(false),
+        (0.0, 1.0),
+        "rewrite in place a file at the bottom of the tree holding versions or tombstones kept for snapshots since released",
+    )
+    .note("RocksDB always does (bottommost_files_marked_for_compaction)"),
+    ParamDef::new(
+        "bottommost_file_compaction_delay",
+        &[],
+        Unit::Duration,
+        Value::Int(0),
+        (0.0, 1e12),
+        "a bottommost file qualifies only once written this long ago",
+    ),
+    ParamDef::new(
+        "periodic_compaction_seconds",
+        &[],
+        Unit::Duration,
+        Value::Int(0),
+        (0.0, 1e12),
+        "rewrite a file once it is this old (RocksDB: in place, or to the next level with dynamic_level_bytes)",
+    )
+    .note("0: off"),
+    ParamDef::new(
+        "delete_persistence_threshold",
+        &["dth"],
+        Unit::Duration,
+        Value::Int(0),
+        (0.0, 1e12),
+        "Lethe FADE: a tombstone reaches the last level within this time; level i's files with tombstones older than their share of it go down",
+    )
+    .note("0: off"),
 ];
 
 /// The values of [`LEVELED_PARAMS`] for one strategy.
@@ -111,6 +202,8 @@ pub struct LevelParams {
     pub dynamic_level_bytes: bool,
     pub dynamic_file_size: bool,
     pub ttl_ms: u64,
+    /// Marks, periodic compaction and delete persistence.
+    pub fallbacks: FallbackParams,
 }
 
 impl Default for LevelParams {
@@ -120,6 +213,7 @@ impl Default for LevelParams {
             dynamic_level_bytes: false,
             dynamic_file_size: true,
             ttl_ms: 0,
+            fallbacks: FallbackParams::default(),
         }
     }
 }
@@ -132,6 +226,7 @@ impl LevelParams {
             dynamic_level_bytes: o.flag("dynamic_level_bytes"),
             dynamic_file_size: o.flag("dynamic_file_size"),
             ttl_ms: o.millis("ttl"),
+            fallbacks: FallbackParams::from_options(o),
         }
     }
 
@@ -235,6 +330,7 @@ impl<P: FilePriority> Strategy for LevelCompaction<P> {
             busy: &busy,
             now_ms: 0,
             last_level: None,
+            oldest_snapshot: None,
         };
         LevelPicker::new(v, &ctx, &self.priority, &self.params)
             .scores()
@@ -256,12 +352,15 @@ impl<P: FilePriority> Strategy for LevelCompaction<P> {
         Ok(())
     }
 
-    /// With `ttl`, when the oldest idle file above the last level expires.
+    /// With `ttl`, when the oldest idle file above the last level expires;
+    /// with periodic compaction or a delete-persistence threshold, when the
+    /// next file comes due.
     fn next_wakeup_ms(&self, v: &Version, ctx: &PickContext<'_>) -> Option<u64> {
+        let timed = self.params.fallbacks.next_wakeup_ms(v, ctx);
         if self.params.ttl_ms == 0 {
-            return None;
+            return timed;
         }
-        (0..v.num_levels().saturating_sub(1))
+        let ttl = (0..v.num_levels().saturating_sub(1))
             .flat_map(|l| v.files(l).iter())
             .filter(|f| !ctx.busy.contains(&f.number))
             .map(|f| {
@@ -270,7 +369,8 @@ impl<P: FilePriority> Strategy for LevelCompaction<P> {
                     .saturating_add(1)
             })
             .filter(|&t| t > ctx.now_ms)
-            .min()
+            .min();
+        [ttl, timed].into_iter().flatten().min()
     }
 }
 

@@ -19,7 +19,7 @@ use super::level_targets::LevelTargets;
 use super::output_cut::OutputCut;
 use super::{Job, JobInput, JobKind, PickContext, Reason};
 use crate::key;
-use crate::version::{FileMeta, Version};
+use crate::version::{user_keys_disjoint, FileMeta, Version};
 
 /// RocksDB's `kMaxMultiTrivialMove`: files one trivial move below L0 takes.
 const MAX_MULTI_TRIVIAL_MOVE: usize = 4;
@@ -112,13 +112,21 @@ fn files_within(v: &Version, level: usize, lo: &[u8], hi: &[u8]) -> Files {
         .collect()
 }
 
-/// True when no two L0 files overlap (RocksDB's `level0_non_overlapping`).
+/// True when no two L0 files overlap (RocksDB's `level0_non_overlapping`),
+/// by user key: files moved together must form one run.
 fn l0_non_overlapping(v: &Version) -> bool {
-    let mut files: Vec<&Arc<FileMeta>> = v.files(0).iter().collect();
-    files.sort_by(|a, b| key::compare_internal(&a.smallest, &b.smallest));
-    files
-        .windows(2)
-        .all(|w| key::compare_internal(&w[0].largest, &w[1].smallest).is_lt())
+    user_keys_disjoint(v.files(0))
+}
+
+/// RocksDB's `CompactToNextLevel`: where a fallback sends a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ToNextLevel {
+    /// Rewritten in place.
+    No,
+    /// To the next level, or in place at the last non-empty level.
+    Yes,
+    /// To the next level; files of the last non-empty level are skipped.
+    SkipLastLevel,
 }
 
 /// Where a pick starts: the level, its files, and how they were chosen.
@@ -249,11 +257,37 @@ impl<'a> LevelPicker<'a> {
         intra_l0::find(files, self.ctx.busy, self.max_compaction_bytes())
     }
 
-    /// Work the scores did not ask for. RocksDB's order is files marked for
-    /// compaction, bottommost files, TTL, periodic; of these lsmlab has TTL.
+    /// Work the scores did not ask for, in RocksDB's order: files marked
+    /// for compaction (by their deletions, or past Lethe's delete
+    /// persistence deadline), bottommost files holding what released
+    /// snapshots kept, TTL, periodic compaction.
     fn fallbacks(&self) -> Option<StartInputs> {
+        let fb = &self.params.fallbacks;
+        // RocksDB's `PickFilesMarkedForCompaction`: each marked file goes to
+        // the next level (RocksDB tries a random one first; here the first
+        // by level and key, so runs repeat).
+        for (level, f, reason) in fb.marked_files(self.v, self.ctx) {
+            let one = [(level, f)];
+            if let Some(start) = self.pick_marked(&one, reason, ToNextLevel::SkipLastLevel) {
+                return Some(start);
+            }
+        }
+        // RocksDB's bottommost files, rewritten in place.
+        let bottom = fb.bottommost_files(self.v, self.ctx);
+        if let Some(start) = self.pick_marked(&bottom, Reason::BottommostFiles, ToNextLevel::No) {
+            return Some(start);
+        }
         let expired = self.params.ttl_files(self.v, self.ctx);
-        self.pick_marked(&expired, Reason::Ttl, true)
+        if let Some(start) = self.pick_marked(&expired, Reason::Ttl, ToNextLevel::SkipLastLevel) {
+            return Some(start);
+        }
+        let due = fb.periodic_files(self.v, self.ctx);
+        let to_next = if self.params.dynamic_level_bytes {
+            ToNextLevel::Yes
+        } else {
+            ToNextLevel::No
+        };
+        self.pick_marked(&due, Reason::Periodic, to_next)
     }
 
     /// RocksDB's `PickFileToCompact(level_files, compact_to_next_level)`:
@@ -263,7 +297,7 @@ impl<'a> LevelPicker<'a> {
         &self,
         files: &[(usize, Arc<FileMeta>)],
         reason: Reason,
-        to_next_level: bool,
+        to_next_level: ToNextLevel,
     ) -> Option<StartInputs> {
         let last_non_empty = (0..self.v.num_levels())
             .rev()
@@ -271,13 +305,14 @@ impl<'a> LevelPicker<'a> {
             .unwrap_or(0);
         for (level, f) in files {
             let level = *level;
-            if (to_next_level && level == last_non_empty) || (level == 0 && self.l0_in_progress()) {
+            let skip_last = to_next_level == ToNextLevel::SkipLastLevel && level == last_non_empty;
+            if skip_last || (level == 0 && self.l0_in_progress()) {
                 continue;
             }
             if self.busy(f) {
                 continue;
             }
-            let output_level = if to_next_level {
+            let output_level = if to_next_level != ToNextLevel::No && level < last_non_empty {
                 self.output_level_of(level)
             } else {
                 level
@@ -358,21 +393,21 @@ impl<'a> LevelPicker<'a> {
             return None;
         }
         let mut picked: Files = Vec::new();
-        let (mut lo, mut hi): (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
+        // User keys, not internal keys (RocksDB compares internal keys): the
+        // files join one run of the output level, where two files may not
+        // share a user key even at a boundary.
+        let (mut lo, mut hi): (&[u8], &[u8]) = (&[], &[]);
         for (i, f) in self.v.files(0).iter().rev().enumerate() {
             if i == 0 {
-                lo = f.smallest.clone();
-                hi = f.largest.clone();
-            } else if key::compare_internal(&f.largest, &lo).is_lt() {
-                lo = f.smallest.clone();
-            } else if key::compare_internal(&f.smallest, &hi).is_gt() {
-                hi = f.largest.clone();
+                (lo, hi) = (f.smallest_user_key(), f.largest_user_key());
+            } else if f.largest_user_key() < lo {
+                lo = f.smallest_user_key();
+            } else if f.smallest_user_key() > hi {
+                hi = f.largest_user_key();
             } else {
                 break;
             }
-            let meets =
-                self.v
-                    .overlapping_files(output_level, key::user_key(&lo), key::user_key(&hi));
+            let meets = self.v.overlapping_files(output_level, lo, hi);
             if !meets.is_empty() {
                 break;
             }

@@ -196,6 +196,7 @@ mod tests {
             busy: &busy,
             now_ms: 0,
             last_level: None,
+            oldest_snapshot: None,
         };
         let t = LevelTargets::compute(&v, &o, false);
         let s = compaction_scores(&v, &ctx, &t, &Compensation::of(&v), false);

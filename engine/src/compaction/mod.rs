@@ -4,6 +4,7 @@
 
 mod config;
 mod cost_model;
+mod fallbacks;
 mod filter;
 mod intra_l0;
 mod job;
@@ -20,6 +21,7 @@ pub mod universal;
 
 pub use config::CompactionOptions;
 pub use cost_model::CostModel;
+pub use fallbacks::FallbackParams;
 pub use level_compaction::{order_by, FilePriority, LevelCompaction, LevelParams, LEVELED_PARAMS};
 pub use level_picker::{job_inputs_by_run, LevelPicker};
 pub use level_scores::{Compensation, LevelScore};

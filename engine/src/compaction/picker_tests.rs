@@ -16,7 +16,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::{registry, Job, JobKind, PickContext, Strategy};
+use super::{registry, FallbackParams, Job, JobKind, PickContext, Strategy};
 use crate::datadriven::{run_file, Case};
 use crate::options::Options;
 use crate::version::fixture::{format_version, parse_version};
@@ -60,8 +60,8 @@ fn busy_from(case: &Case) -> HashSet<u64> {
 }
 
 /// The edit a job would install, with a merge's outputs summarized as one
-/// file spanning the inputs.
-fn metadata_edit(job: &Job, next_number: &mut u64) -> VersionEdit {
+/// file spanning the inputs (written at `created_ms`, when recorded).
+fn metadata_edit(job: &Job, next_number: &mut u64, created_ms: Option<u64>) -> VersionEdit {
     let mut edit = VersionEdit::new();
     for (level, f) in job.input_files() {
         edit.delete_file(level, f.number);
@@ -99,6 +99,9 @@ fn metadata_edit(job: &Job, next_number: &mut u64) -> VersionEdit {
                 max_expiry_ms: None,
                 oldest_time_ms: files.iter().map(|f| f.oldest_time_ms).min().unwrap(),
                 newest_time_ms: files.iter().map(|f| f.newest_time_ms).max().unwrap(),
+                marks: Default::default(),
+                created_ms,
+                kept_for_snapshots: false,
             };
             let run = job.output_run.unwrap_or(out.number);
             *next_number += 1;
@@ -144,6 +147,7 @@ fn run_case(state: &mut Option<State>, case: &Case) -> String {
                     .arg("last_level")
                     .map(|l| l.parse().unwrap())
                     .or(s.last_level),
+                oldest_snapshot: case.arg("oldest_snapshot").map(|n| n.parse().unwrap()),
             };
             let Some(job) = s.strategy.pick(&s.version, &ctx) else {
                 return "no job\n".into();
@@ -153,7 +157,11 @@ fn run_case(state: &mut Option<State>, case: &Case) -> String {
             }
             let mut out = format!("{job}\n");
             if case.command == "pick-and-install" {
-                let edit = metadata_edit(&job, &mut s.next_number);
+                // As the engine: creation times are recorded while periodic
+                // compaction is on.
+                let periodic = FallbackParams::from_options(&s.options.compaction).periodic_ms > 0;
+                let created = periodic.then_some(ctx.now_ms);
+                let edit = metadata_edit(&job, &mut s.next_number, created);
                 s.version = s
                     .version
                     .apply(&edit)

@@ -17,6 +17,9 @@ pub struct PickContext<'a> {
     pub now_ms: u64,
     /// The level the previous job compacted from, for policies that cycle.
     pub last_level: Option<usize>,
+    /// The oldest live snapshot's sequence number (`None`: no snapshot),
+    /// for RocksDB's bottommost-files compaction.
+    pub oldest_snapshot: Option<crate::key::SeqNo>,
 }
 
 /// A compaction policy. Only [`Strategy::pick`] is required; the rest have
@@ -60,6 +63,7 @@ pub trait Strategy: Send + Sync {
             busy: &busy,
             now_ms: 0,
             last_level: None,
+            oldest_snapshot: None,
         };
         self.pick(version, &ctx)
             .filter(|j| j.kind == JobKind::Merge)

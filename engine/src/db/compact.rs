@@ -229,9 +229,11 @@ impl Inner {
     /// have nothing to do (no edit since it last said so, and its wake-up
     /// time, if any, not reached).
     pub(super) fn may_start_job(&self, now_ms: u64) -> bool {
-        let quiet = self
-            .quiet
-            .is_some_and(|q| q.epoch == self.epoch && q.wake_ms.is_none_or(|t| now_ms < t));
+        let quiet = self.quiet.is_some_and(|q| {
+            q.epoch == self.epoch
+                && q.wake_ms.is_none_or(|t| now_ms < t)
+                && q.oldest_snapshot == self.snapshots.oldest()
+        });
         self.opts.auto_compaction
             && self.failed.is_none()
             && self.sched.running.len() < self.opts.max_background_jobs
@@ -248,11 +250,13 @@ impl Inner {
             return None;
         }
         let busy: HashSet<u64> = self.sched.busy_files().collect();
+        let oldest_snapshot = self.snapshots.oldest();
         let ctx = PickContext {
             options: &self.opts,
             busy: &busy,
             now_ms,
             last_level: self.last_level,
+            oldest_snapshot,
         };
         let picked = self
             .strategy
@@ -262,6 +266,7 @@ impl Inner {
             self.quiet = Some(super::Quiet {
                 epoch: self.epoch,
                 wake_ms: self.strategy.next_wakeup_ms(&self.version, &ctx),
+                oldest_snapshot,
             });
             return None;
         };

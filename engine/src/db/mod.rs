@@ -164,6 +164,9 @@ struct Inner {
 struct Quiet {
     epoch: u64,
     wake_ms: Option<u64>,
+    /// The oldest live snapshot then: a release may make bottommost files
+    /// worth compacting.
+    oldest_snapshot: Option<SeqNo>,
 }
 
 /// The file whose advisory lock an open database holds.

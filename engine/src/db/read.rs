@@ -419,11 +419,13 @@ impl ScanPlan {
             let parsed = key::parse_internal_key(it.key()).ok_or_else(|| {
                 crate::Error::corruption(&self.dir, "scan met a malformed internal key")
             })?;
-            if hi.is_some_and(|h| parsed.user_key >= h) {
-                break;
-            }
+            // The cut first: a copy stops below `hi`, and keys between its
+            // cut and `hi` may be waiting in the memtable.
             if cut.as_deref().is_some_and(|c| parsed.user_key >= c) {
                 return Ok(None);
+            }
+            if hi.is_some_and(|h| parsed.user_key >= h) {
+                break;
             }
             let seen = last_key.as_deref() == Some(parsed.user_key);
             if !seen {
@@ -465,6 +467,11 @@ impl ScanPlan {
                 }
             }
             it.next()?;
+        }
+        if !it.valid() && cut.is_some() && out.len() < limit {
+            // The merge ran out where a memtable copy stopped: what lies past
+            // the copy was never read.
+            return Ok(None);
         }
         if let Some(k) = last_key.as_deref().filter(|_| !operands.is_empty()) {
             if out.len() < limit {

@@ -20,6 +20,11 @@ impl SnapshotList {
         }
     }
 
+    /// The oldest live snapshot's sequence number.
+    pub(crate) fn oldest(&self) -> Option<SeqNo> {
+        self.live.lock().unwrap().keys().next().copied()
+    }
+
     /// Sequence numbers of live snapshots, ascending, without duplicates.
     pub(crate) fn sequences(&self) -> Vec<SeqNo> {
         self.live.lock().unwrap().keys().copied().collect()

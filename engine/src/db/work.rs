@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use super::Inner;
 use crate::blob::{BlobSet, BlobSettings};
-use crate::compaction::{merge, DropContext, EntryFilter, Job, MergeOutput, OutputSpec};
+use crate::compaction::{
+    merge, DropContext, EntryFilter, FallbackParams, Job, MergeOutput, OutputSpec,
+};
 use crate::error::Result;
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
@@ -20,7 +22,7 @@ use crate::memtable::Memtable;
 use crate::merge_iter::MergingIterator;
 use crate::merge_op::MergeOperatorChoice;
 use crate::range_del::RangeTombstone;
-use crate::sst::{Table, TableOptions};
+use crate::sst::{MarkRules, Table, TableOptions};
 use crate::version::Version;
 
 /// Hands out file numbers without the database lock.
@@ -41,6 +43,10 @@ struct Context {
     blobs: Arc<BlobSet>,
     min_blob_size: u64,
     blob_file_size: u64,
+    /// Marks outputs for compaction from their deletions.
+    marking: MarkRules,
+    /// Record each output's creation time (periodic compaction is on).
+    record_created: bool,
 }
 
 impl Context {
@@ -85,6 +91,8 @@ impl Context {
                 relocate_below: shape.relocate_blobs_below,
                 blobs: &self.blobs,
             }),
+            marking: self.marking,
+            created_ms: self.record_created.then_some(self.now_ms),
         };
         let files = &self.files;
         let out = merge(input, &mut filter, &older, drop_ctx, &spec, &mut || {
@@ -239,6 +247,7 @@ impl FlushWork {
 
 impl Inner {
     fn work_context(&self) -> Context {
+        let fallbacks = FallbackParams::from_options(&self.opts.compaction);
         Context {
             version: self.version.clone(),
             snapshots: self.snapshot_seqs(),
@@ -252,6 +261,8 @@ impl Inner {
             blobs: self.blobs.clone(),
             min_blob_size: self.opts.min_blob_size,
             blob_file_size: self.opts.blob_file_size,
+            marking: fallbacks.marking,
+            record_created: fallbacks.periodic_ms > 0,
         }
     }
 
@@ -274,14 +285,17 @@ impl Inner {
                 .input_files()
                 .any(|(_, f)| !self.version.table_blobs(f.number).is_empty());
         // What a remote job does not carry keeps the job here: range
-        // tombstones and merge operands.
+        // tombstones, merge operands, marking rules and creation times.
+        let ctx = self.work_context();
         let needs_writer = touches_blobs
             || self.opts.merge_operator.get().is_some()
+            || ctx.marking.active()
+            || ctx.record_created
             || tables.iter().any(|t| !t.raw_range_tombstones().is_empty());
         Ok(MergeWork {
             job,
             tables,
-            ctx: self.work_context(),
+            ctx,
             relocate_blobs_below,
             service: self.service.clone().filter(|_| !needs_writer),
             remote_counters: self.remote_counters.clone(),

@@ -420,6 +420,11 @@ impl RemoteResult {
                         max_expiry_ms: r.opt("max expiry")?,
                         oldest_time_ms: r.u("oldest time")?,
                         newest_time_ms: r.u("newest time")?,
+                        // Jobs whose outputs would be marked or dated run
+                        // on the writer (see `db::remote`).
+                        marks: Default::default(),
+                        created_ms: None,
+                        kept_for_snapshots: false,
                     });
                 }
                 let mut s = [0u64; 7];
@@ -574,6 +579,7 @@ mod tests {
                     entries: e, tombstones: e / 2, smallest_seq: r.smallest_seq,
                     largest_seq: r.smallest_seq, max_expiry_ms: (e % 2 == 0).then_some(e),
                     oldest_time_ms: 1, newest_time_ms: 2,
+                    marks: Default::default(), created_ms: None, kept_for_snapshots: false,
                 }).collect(),
                 stats: MergeStats {
                     keys_in: stats[0], keys_out: stats[1], dropped_shadowed: stats[2],

@@ -29,6 +29,9 @@ fn as_file(r: &FileRange) -> Arc<FileMeta> {
         max_expiry_ms: None,
         oldest_time_ms: 0,
         newest_time_ms: 0,
+        marks: Default::default(),
+        created_ms: None,
+        kept_for_snapshots: false,
     })
 }
 
@@ -85,6 +88,8 @@ pub fn execute(fs: &dyn Fs, dir: &Path, job: &RemoteJob) -> Result<RemoteResult>
         newest_time_ms: job.newest_time_ms,
         db_identity: job.db_identity.as_deref(),
         blob: None,
+        marking: Default::default(),
+        created_ms: None,
     };
     let limit = job.first_output_number.saturating_add(job.output_numbers);
     let mut next = job.first_output_number;

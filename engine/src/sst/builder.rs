@@ -60,6 +60,9 @@ pub struct TableSummary {
     pub largest_seq: SeqNo,
     /// See [`TableProperties::max_expiry_ms`].
     pub max_expiry_ms: Option<u64>,
+    /// Marks for compaction, from tagged property [`super::marks::TAG_MARKS`]
+    /// (none when it is absent or names an unknown mark).
+    pub marks: super::marks::CompactionMarks,
 }
 
 impl TableSummary {
@@ -78,6 +81,13 @@ impl TableSummary {
             smallest_seq: props.smallest_seq,
             largest_seq: props.largest_seq,
             max_expiry_ms: props.max_expiry_ms,
+            marks: props
+                .tagged
+                .u64(super::marks::TAG_MARKS)
+                .ok()
+                .flatten()
+                .and_then(super::marks::CompactionMarks::from_bits)
+                .unwrap_or_default(),
         };
         for t in range_dels {
             let (lo, hi) = (range_del::lower_bound_key(t), range_del::upper_bound_key(t));
@@ -142,6 +152,8 @@ pub struct TableBuilder {
     handle_buf: Vec<u8>,
     /// Range tombstones, written as their own block at `finish`.
     range_dels: Vec<RangeTombstone>,
+    /// Decides the table's marks for compaction (inactive by default).
+    marks: super::marks::MarkCollector,
 }
 
 impl TableBuilder {
@@ -162,7 +174,14 @@ impl TableBuilder {
             props: TableProperties::default(),
             handle_buf: Vec::with_capacity(MAX_HANDLE_LEN),
             range_dels: Vec::new(),
+            marks: super::marks::MarkCollector::default(),
         }
+    }
+
+    /// Marks the table for compaction by `rules` as its point entries
+    /// arrive (see [`super::marks`]); set before the first entry.
+    pub fn set_mark_rules(&mut self, rules: super::marks::MarkRules) {
+        self.marks = super::marks::MarkCollector::new(rules);
     }
 
     /// Adds an entry.
@@ -204,6 +223,10 @@ impl TableBuilder {
             self.bloom.add(parsed.user_key);
         }
         self.props.record(ikey, value);
+        self.marks.add(
+            parsed.kind == ValueKind::Tombstone,
+            (ikey.len() + value.len()) as u64,
+        );
         self.data_block.add(ikey, value);
         if self.data_block.estimated_size() >= self.opts.block_size {
             self.flush_data_block()?;
@@ -219,6 +242,7 @@ impl TableBuilder {
             .add(self.data_block.last_key(), &self.handle_buf);
         self.data_block.reset();
         self.props.num_data_blocks += 1;
+        self.marks.end_block();
         Ok(())
     }
 
@@ -264,6 +288,9 @@ impl TableBuilder {
             size += super::range_del_block::encode(&self.range_dels).len() + trailer;
             size += 2 + 10; // the count's tagged property
         }
+        if self.marks.active() {
+            size += 2 * (2 + 10); // the marks' tagged properties
+        }
         size += FOOTER_LEN;
         self.out.offset + size as u64
     }
@@ -280,6 +307,15 @@ impl TableBuilder {
     pub fn finish(mut self) -> Result<TableSummary> {
         if !self.data_block.is_empty() {
             self.flush_data_block()?;
+        }
+        if self.marks.active() {
+            let marks = self.marks.marks();
+            let tagged = &mut self.props.tagged;
+            tagged.set_u64(super::marks::TAG_MARKS, marks.bits());
+            tagged.set_u64(
+                super::marks::TAG_TOMBSTONE_DENSE_BLOCKS,
+                self.marks.dense_blocks(),
+            );
         }
         let filter = self
             .out

@@ -31,6 +31,7 @@ pub mod block;
 pub mod bloom;
 mod builder;
 pub mod format;
+pub mod marks;
 mod properties;
 pub mod range_del_block;
 mod table;
@@ -40,5 +41,6 @@ mod tests;
 
 pub use builder::{TableBuilder, TableOptions, TableSummary};
 pub use format::BlockHandle;
+pub use marks::{CompactionMarks, MarkRules};
 pub use properties::{TableProperties, TaggedProperties};
 pub use table::{LookupStats, ReadTally, Table, TableEntry, TableIter, TableReadOptions};

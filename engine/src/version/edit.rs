@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::key::{self, SeqNo};
 
 use super::FileMeta;
+use crate::sst::CompactionMarks;
 
 const TAG_LOG_NUMBER: u64 = 1;
 const TAG_NEXT_FILE_NUMBER: u64 = 2;
@@ -368,6 +369,18 @@ fn encode_file(out: &mut Vec<u8>, f: &FileMeta) {
     }
     put_varint(out, f.oldest_time_ms);
     put_varint(out, f.newest_time_ms);
+    // Optional trailer, absent when empty (records stay as they were):
+    // the marks' bits (and KEPT_FOR_SNAPSHOTS), then the creation time plus
+    // one (0: unknown).
+    if f.marks.any() || f.created_ms.is_some() || f.kept_for_snapshots {
+        let kept = if f.kept_for_snapshots {
+            KEPT_FOR_SNAPSHOTS
+        } else {
+            0
+        };
+        put_varint(out, f.marks.bits() | kept);
+        put_varint(out, f.created_ms.map_or(0, |t| t + 1));
+    }
 }
 
 fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
@@ -394,6 +407,15 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
     };
     let oldest_time_ms = d.varint().ok_or_else(short)?;
     let newest_time_ms = d.varint().ok_or_else(short)?;
+    let (mut marks, mut created_ms) = (CompactionMarks::default(), None);
+    let mut kept_for_snapshots = false;
+    if !d.is_empty() {
+        let bits = d.varint().ok_or_else(short)?;
+        kept_for_snapshots = bits & KEPT_FOR_SNAPSHOTS != 0;
+        marks = CompactionMarks::from_bits(bits & !KEPT_FOR_SNAPSHOTS)
+            .ok_or_else(|| format!("{name}: unknown compaction marks {bits:#x}"))?;
+        created_ms = d.varint().ok_or_else(short)?.checked_sub(1);
+    }
     if !d.is_empty() {
         return Err(format!("{name}: {} trailing bytes", d.remaining()));
     }
@@ -409,8 +431,15 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
         max_expiry_ms,
         oldest_time_ms,
         newest_time_ms,
+        marks,
+        created_ms,
+        kept_for_snapshots,
     })
 }
+
+/// In a file record's trailer bits, beside the marks' (1, 2): the file
+/// holds entries kept for snapshots.
+const KEPT_FOR_SNAPSHOTS: u64 = 1 << 8;
 
 #[cfg(test)]
 mod tests {
@@ -431,6 +460,9 @@ mod tests {
             max_expiry_ms: Some(u64::MAX),
             oldest_time_ms: 1_000,
             newest_time_ms: 2_000,
+            marks: CompactionMarks::default(),
+            created_ms: None,
+            kept_for_snapshots: false,
         }
     }
 
@@ -445,6 +477,18 @@ mod tests {
                 FileMeta {
                     max_expiry_ms: None,
                     ..file(8, "d", "z")
+                },
+            )
+            .add_file(
+                4,
+                FileMeta {
+                    marks: CompactionMarks {
+                        deletions: true,
+                        tombstone_dense: true,
+                    },
+                    created_ms: Some(0),
+                    kept_for_snapshots: true,
+                    ..file(11, "g", "h")
                 },
             )
             .set_cursor(2, internal_key(b"m", 4, ValueKind::Value))
@@ -493,7 +537,8 @@ mod tests {
 
         let mut body = Vec::new();
         encode_file(&mut body, &file(7, "a", "b"));
-        body.push(0);
+        // An empty trailer (no marks, no creation time), then one byte more.
+        body.extend([0, 0, 0]);
         let mut rec = vec![TAG_ADDED_FILE as u8, 1];
         put_length_prefixed(&mut rec, &body);
         assert!(

@@ -1,6 +1,9 @@
 //! What the manifest knows about one SSTable without opening it.
 
+use std::sync::Arc;
+
 use crate::key::{self, SeqNo};
+use crate::sst::CompactionMarks;
 
 /// The metadata of one SSTable, recorded in the manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +31,18 @@ pub struct FileMeta {
     pub oldest_time_ms: u64,
     /// Clock time when the newest data in the file was flushed.
     pub newest_time_ms: u64,
+    /// Marks for compaction decided when the table was written (RocksDB's
+    /// `marked_for_compaction`; see [`crate::sst::marks`]).
+    pub marks: CompactionMarks,
+    /// Clock time when the file itself was written, when recorded (RocksDB's
+    /// `file_creation_time`; recorded while periodic compaction is on).
+    pub created_ms: Option<u64>,
+    /// Some entry is there only for a snapshot that was live when the file
+    /// was written (an older version, a tombstone above the oldest stripe):
+    /// at the bottom of the tree, once no snapshot below `largest_seq`
+    /// remains, a rewrite drops it (RocksDB's bottommost files marked for
+    /// compaction).
+    pub kept_for_snapshots: bool,
 }
 
 impl FileMeta {
@@ -57,7 +72,43 @@ impl FileMeta {
     }
 }
 
+/// True when no two of `files` share a user key: they could form one
+/// sorted run. Boundaries compare as user keys, as a run's do: two files
+/// that meet at one user key (versions of it in each) overlap, though
+/// their internal-key ranges do not.
+/// (RocksDB's `level0_non_overlapping`, and its test for a trivial move.)
+pub fn user_keys_disjoint<'a>(files: impl IntoIterator<Item = &'a Arc<FileMeta>>) -> bool {
+    let mut files: Vec<&FileMeta> = files.into_iter().map(|f| f.as_ref()).collect();
+    files.sort_by(|a, b| a.smallest_user_key().cmp(b.smallest_user_key()));
+    files
+        .windows(2)
+        .all(|w| w[0].largest_user_key() < w[1].smallest_user_key())
+}
+
 /// `NNNNNN.sst`.
 pub fn sst_file_name(number: u64) -> String {
     format!("{number:06}.sst")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::version::fixture::parse_version;
+
+    #[test]
+    fn files_meeting_at_one_user_key_are_not_disjoint() {
+        // 2 ends at b#21 and 1 starts at b#10: internal keys in order, but
+        // both hold versions of b.
+        let v = parse_version(
+            "L0\n  000003: c#30 .. d#31\n  000002: a#20 .. b#21\n  000001: b#10 .. c#11\n",
+            3,
+        )
+        .unwrap();
+        let f = v.files(0);
+        assert!(user_keys_disjoint([&f[0], &f[1]]));
+        assert!(!user_keys_disjoint([&f[1], &f[2]]));
+        assert!(!user_keys_disjoint([&f[0], &f[2]]));
+        assert!(!user_keys_disjoint(f));
+        assert!(user_keys_disjoint(&f[..0]));
+    }
 }

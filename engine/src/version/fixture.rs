@@ -31,7 +31,10 @@
 //! or GiB; default 0), `entries=` (default: the tombstone count),
 //! `tombstones=` (default 0), `seqs=<lo>..<hi>` (default: the lower and
 //! higher boundary sequence), `expiry=<ms>` (latest expiry; default none),
-//! `time=<oldest>..<newest>` (ms; default 0..0).
+//! `time=<oldest>..<newest>` (ms; default 0..0), `marked=deletions,tombstone_dense`
+//! (marks for compaction; default none), `created=<ms>` (when the file was
+//! written; default unknown), `kept_for_snapshots=true` (entries only a
+//! snapshot needed; default false).
 //!
 //! An edit, one change per line:
 //!
@@ -50,6 +53,7 @@ use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
 use crate::key::{self, ValueKind, MAX_SEQ};
+use crate::sst::CompactionMarks;
 
 use super::{FileMeta, SortedRun, Version, VersionEdit};
 
@@ -198,6 +202,22 @@ pub fn format_file(f: &FileMeta) -> String {
     if (f.oldest_time_ms, f.newest_time_ms) != (0, 0) {
         let _ = write!(s, " time={}..{}", f.oldest_time_ms, f.newest_time_ms);
     }
+    if f.marks.any() {
+        let names: Vec<&str> = [
+            (f.marks.deletions, "deletions"),
+            (f.marks.tombstone_dense, "tombstone_dense"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        let _ = write!(s, " marked={}", names.join(","));
+    }
+    if let Some(t) = f.created_ms {
+        let _ = write!(s, " created={t}");
+    }
+    if f.kept_for_snapshots {
+        s.push_str(" kept_for_snapshots=true");
+    }
     s
 }
 
@@ -226,6 +246,9 @@ pub fn parse_file(text: &str) -> Result<FileMeta, String> {
         max_expiry_ms: None,
         oldest_time_ms: 0,
         newest_time_ms: 0,
+        marks: CompactionMarks::default(),
+        created_ms: None,
+        kept_for_snapshots: false,
     };
     (f.smallest_seq, f.largest_seq) = boundary_seqs(&f);
     let mut entries = None;
@@ -250,9 +273,29 @@ pub fn parse_file(text: &str) -> Result<FileMeta, String> {
             "seqs" => (f.smallest_seq, f.largest_seq) = parse_range(value, name)?,
             "expiry" => f.max_expiry_ms = Some(count()?),
             "time" => (f.oldest_time_ms, f.newest_time_ms) = parse_range(value, name)?,
+            "marked" => {
+                for mark in value.split(',') {
+                    match mark {
+                        "deletions" => f.marks.deletions = true,
+                        "tombstone_dense" => f.marks.tombstone_dense = true,
+                        _ => {
+                            return Err(format!(
+                                "unknown mark `{mark}` (deletions, tombstone_dense)"
+                            ))
+                        }
+                    }
+                }
+            }
+            "created" => f.created_ms = Some(count()?),
+            "kept_for_snapshots" => {
+                f.kept_for_snapshots = value
+                    .parse()
+                    .map_err(|_| format!("bad kept_for_snapshots `{value}` (true, false)"))?
+            }
             _ => {
                 return Err(format!(
-                    "unknown attribute `{name}` (size, entries, tombstones, seqs, expiry, time)"
+                    "unknown attribute `{name}` (size, entries, tombstones, seqs, expiry, \
+                     time, marked, created, kept_for_snapshots)"
                 ))
             }
         }
@@ -536,7 +579,7 @@ L3
         assert_eq!(
             err("L0\n  000005: a#1 .. b#2 colour=red\n"),
             "invalid argument: line 2: unknown attribute `colour` (size, entries, tombstones, \
-             seqs, expiry, time): `000005: a#1 .. b#2 colour=red`"
+             seqs, expiry, time, marked, created, kept_for_snapshots): `000005: a#1 .. b#2 colour=red`"
         );
         assert!(err("  000005: a#1 .. b#2\n").contains("line 1: file before any level line"));
         assert!(err("L0\n\n  000005: a#1 - b#2\n").starts_with("invalid argument: line 3: want"));

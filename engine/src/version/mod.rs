@@ -11,6 +11,6 @@ mod run;
 mod version;
 
 pub use edit::{AddedFile, VersionEdit, MANIFEST_FORMAT};
-pub use file_meta::{sst_file_name, FileMeta};
+pub use file_meta::{sst_file_name, user_keys_disjoint, FileMeta};
 pub use run::{SortedRun, LEVEL_RUN};
 pub use version::Version;

@@ -276,6 +276,7 @@ impl Node {
             busy: &busy,
             now_ms: self.clock.now_ms(),
             last_level: None,
+            oldest_snapshot: None,
         };
         u64::from(self.strategy.pick(&self.db.version(), &ctx).is_some())
     }

@@ -12,18 +12,11 @@ use crate::compaction::level_scores::Compensation;
 use crate::compaction::registry::{no_relations, PolicyDef};
 use crate::compaction::PickContext;
 use crate::key;
-use crate::version::Version;
+use crate::version::{user_keys_disjoint, Version};
 
 /// kRoundRobin.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RoundRobin;
-
-/// True when no two L0 files overlap.
-fn l0_disjoint(v: &Version) -> bool {
-    let mut files: Vec<_> = v.files(0).iter().collect();
-    files.sort_by(|a, b| key::compare_internal(&a.smallest, &b.smallest));
-    files.windows(2).all(|w| key::compare_internal(&w[0].largest, &w[1].smallest).is_lt())
-}
 
 impl FilePriority for RoundRobin {
     fn name(&self) -> &'static str {
@@ -35,7 +28,7 @@ impl FilePriority for RoundRobin {
     /// cursor (RocksDB's `SortFileByRoundRobin`).
     fn order_files(&self, v: &Version, level: usize, _: &PickContext<'_>, _: &Compensation) -> Vec<usize> {
         let files = v.files(level);
-        if level == 0 && !l0_disjoint(v) {
+        if level == 0 && !user_keys_disjoint(v.files(0)) {
             return order_by(files, |f| f.smallest_seq);
         }
         let mut order = order_by(files, |_| ());

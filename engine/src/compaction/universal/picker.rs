@@ -20,10 +20,10 @@
 
 use std::collections::HashSet;
 
-use super::sorted_runs::{disjoint, sorted_runs, UniversalRun};
+use super::sorted_runs::{sorted_runs, UniversalRun};
 use crate::compaction::{Job, JobKind, PickContext, Reason};
 use crate::options::Options;
-use crate::version::Version;
+use crate::version::{user_keys_disjoint, Version};
 
 /// How a size-ratio candidate set stops growing (RocksDB's
 /// `CompactionStopStyle`).
@@ -316,14 +316,10 @@ impl Picker<'_> {
         if start_level == job.output_level {
             return job;
         }
-        if start_level == 0 {
-            let l0: Vec<_> = self.v.files(0).iter().collect();
-            if !disjoint(&l0) {
-                return job;
-            }
+        if start_level == 0 && !user_keys_disjoint(self.v.files(0)) {
+            return job;
         }
-        let files: Vec<_> = job.input_files().map(|(_, f)| f).collect();
-        if disjoint(&files) {
+        if user_keys_disjoint(job.input_files().map(|(_, f)| f)) {
             job.kind = JobKind::TrivialMove;
         }
         job

@@ -78,16 +78,6 @@ pub(crate) fn sorted_runs(v: &Version, busy: &HashSet<u64>) -> Vec<UniversalRun>
     out
 }
 
-/// True when no two files of `files` share a user key (RocksDB's test for
-/// a universal trivial move and for `level0_non_overlapping`).
-pub(crate) fn disjoint(files: &[&Arc<FileMeta>]) -> bool {
-    let mut sorted: Vec<&Arc<FileMeta>> = files.to_vec();
-    sorted.sort_by(|a, b| a.smallest_user_key().cmp(b.smallest_user_key()));
-    sorted
-        .windows(2)
-        .all(|w| w[0].largest_user_key() < w[1].smallest_user_key())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,18 +107,5 @@ mod tests {
                 (4, 1, 65536, false)
             ]
         );
-    }
-
-    #[test]
-    fn touching_files_overlap_and_separated_ones_do_not() {
-        let v = parse_version(
-            "L0\n  000003: c#30 .. d#31\n  000002: a#20 .. b#21\n  000001: b#10 .. c#11\n",
-            3,
-        )
-        .unwrap();
-        let f = v.files(0);
-        assert!(disjoint(&[&f[0], &f[1]]));
-        assert!(!disjoint(&[&f[1], &f[2]]));
-        assert!(!disjoint(&[&f[0], &f[2]]));
     }
 }
