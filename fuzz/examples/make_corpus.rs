@@ -6,10 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use lsmlab_engine::compaction::CompactionOptions;
+use lsmlab_engine::blob::{blob_file_name, BlobWriter};
+use lsmlab_engine::compaction::{CompactionOptions, MergeStats, OutputCut};
 use lsmlab_engine::fs::{Fs, MemFs};
 use lsmlab_engine::log::read_log;
 use lsmlab_engine::range_del::RangeTombstone;
+use lsmlab_engine::remote::codec::write_frame;
+use lsmlab_engine::remote::{FileRange, RemoteJob, RemoteResult};
 use lsmlab_engine::sst::range_del_block;
 use lsmlab_engine::sst::format::{Footer, FOOTER_LEN};
 use lsmlab_engine::{Db, Env, Options, VirtualClock};
@@ -153,5 +156,94 @@ fn main() {
     }
     let plain = b"op,key,value_len\nput,00ff,10\nget,00ff,0\ndelete,00ff,0\nscan,00,5\n";
     put(&root.join("trace_parser"), "plain.csv", None, plain);
+    blob_seeds(&root.join("blob_reader"));
+    remote_seeds(&root.join("remote_job"), &fs);
     println!("seed corpus written under {}", root.display());
+}
+
+/// A blob file as the writer makes it (mode 0), and the same records
+/// framed for the writer mode (1, after its byte to flip).
+fn blob_seeds(out: &Path) {
+    let fs = MemFs::new();
+    let dir = Path::new("/blobs");
+    fs.create_dir_all(dir).unwrap();
+    let mut w = BlobWriter::create(&fs, dir, 7).unwrap();
+    let mut records = Vec::new();
+    for i in 0..6u32 {
+        let key = format!("key{i:04}").into_bytes();
+        let value = vec![b'a' + i as u8; 40 + 30 * i as usize];
+        w.add(&key, &value).unwrap();
+        records.push(key);
+        records.push(value);
+    }
+    w.finish().unwrap();
+    let bytes = fs.read_all(&dir.join(blob_file_name(7))).unwrap();
+    put(out, "blob-file", Some(0), &bytes);
+    let mut written = vec![100u8];
+    written.extend(framed(&records));
+    put(out, "blob-records", Some(1), &written);
+}
+
+/// A remote job with every optional part, a result listing the database's
+/// tables, a failure, and a framed job.
+fn remote_seeds(out: &Path, fs: &MemFs) {
+    let range = |lo: &str, hi: &str, seq: u64| FileRange {
+        smallest: internal_key(lo.as_bytes(), seq),
+        largest: internal_key(hi.as_bytes(), seq),
+        smallest_seq: seq,
+        size: 4096,
+    };
+    let job = RemoteJob {
+        job_id: 3,
+        inputs: vec![12, 14],
+        output_level: 1,
+        snapshots: vec![40, 90],
+        now_ms: 1_000,
+        block_size: 4096,
+        block_restart_interval: 16,
+        bloom_bits_per_key: 10,
+        max_output_file_size: Some(64 << 10),
+        max_grandparent_files: Some(10),
+        grandparents: vec![range("key0000", "key0040", 5), range("key0041", "key0090", 6)],
+        others: vec![range("key0010", "key0020", 50)],
+        oldest_time_ms: 10,
+        newest_time_ms: 900,
+        first_output_number: 100,
+        output_numbers: 8,
+        output_cut: Some(OutputCut {
+            max_compaction_bytes: 1 << 20,
+            dynamic_file_size: true,
+            split_key: Some(internal_key(b"key0050", 7)),
+        }),
+        split_points: vec![b"key0030".to_vec(), b"key0060".to_vec()],
+        db_identity: Some(b"0123456789abcdef0123456789abcdef".to_vec()),
+    };
+    put(out, "job", Some(0), &job.encode());
+    let env = Env {
+        fs: Arc::new(fs.clone()),
+        clock: Arc::new(VirtualClock::new(1_000)),
+    };
+    let db = Db::open_with("/db", Options::default(), env).unwrap();
+    let v = db.version();
+    let files = (0..v.num_levels())
+        .flat_map(|l| v.files(l).iter().map(|f| f.as_ref().clone()))
+        .collect();
+    let done = RemoteResult::Done {
+        files,
+        stats: MergeStats::default(),
+        purged_tombstones: vec![b"key0003".to_vec()],
+    };
+    put(out, "result", Some(1), &done.encode());
+    let failed = RemoteResult::Failed("input 000012.sst: missing".into());
+    put(out, "failed", Some(1), &failed.encode());
+    let mut frame = Vec::new();
+    write_frame(&mut frame, &job.encode()).unwrap();
+    put(out, "frame", Some(2), &frame);
+}
+
+/// `user_key` with sequence `seq` as a value's internal key.
+fn internal_key(user_key: &[u8], seq: u64) -> Vec<u8> {
+    let mut k = Vec::new();
+    lsmlab_engine::key::append_internal_key(&mut k, user_key, seq, lsmlab_engine::key::ValueKind::Value);
+    k
 }
