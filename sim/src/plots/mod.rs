@@ -155,6 +155,12 @@ mod tests {
             for (p, policy) in ["leveled", "size-tiered", "fifo"].iter().enumerate() {
                 let mut r = record(policy, wl, 1.5 + p as f64 * 2.0 + w as f64 * 0.5);
                 r.metrics.read_amp = 1.0 + p as f64;
+                // Models above and below the measurement, with and without
+                // a space prediction; fifo has none.
+                if p < 2 {
+                    r.metrics.model_write_amp = Some(1.0 + 6.0 * p as f64);
+                    r.metrics.model_space_amp = (p == 0).then_some(1.11);
+                }
                 timeline.extend(samples(&r.run_id, 50, 1.0 + p as f64 * 0.3));
                 records.push(r);
             }

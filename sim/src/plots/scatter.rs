@@ -4,7 +4,10 @@
 //! (see `pareto`) are drawn solid with a heavy outline, dominated runs faded.
 //! With several seeds per configuration each marker is the configuration's
 //! mean, with error bars spanning the seeds' min..max write (across) and
-//! space (up) amplification.
+//! space (up) amplification. Where the policy's analytic model applies, a
+//! cross marks what it predicts (its write amplification, at its space
+//! amplification where it has one, else at the run's), joined to the run
+//! by a dashed line.
 
 use plotters::prelude::*;
 
@@ -103,6 +106,15 @@ fn legend(records: &[RunRecord], radius: &Radius, note: Option<String>, seeds: u
             (Mark::Note, "faded: dominated".into()),
         ],
     });
+    if records.iter().any(|r| model_point(r).is_some()) {
+        sections.push(Section {
+            heading: "model".into(),
+            entries: vec![
+                (Mark::Note, "x: the policy's model".into()),
+                (Mark::Note, "dashed to the run".into()),
+            ],
+        });
+    }
     if let Some(key) = note {
         sections.push(Section {
             heading: "labels".into(),
@@ -120,6 +132,22 @@ fn legend(records: &[RunRecord], radius: &Radius, note: Option<String>, seeds: u
     }
     Legend { sections }
 }
+
+/// Where the run's analytic model puts it: the predicted write
+/// amplification, at the predicted space amplification or, for models that
+/// predict none, at the run's own; `None` without a model.
+pub(super) fn model_point(r: &RunRecord) -> Option<(f64, f64)> {
+    let x = r.metrics.model_write_amp.filter(|v| v.is_finite())?;
+    let y = r
+        .metrics
+        .model_space_amp
+        .filter(|v| v.is_finite())
+        .unwrap_or(r.metrics.space_amp);
+    y.is_finite().then_some((x, y))
+}
+
+/// Half the width of a model's cross, in pixels.
+const CROSS: i32 = 5;
 
 /// The seeds' write and space amplification spread of each configuration
 /// with more than one seed, by configuration id (the mean record's run id).
@@ -194,17 +222,46 @@ pub(super) fn tradeoff(all: &[RunRecord], canvas: Canvas<'_>, size: PanelSize) -
             let (width, height) = plot_size(area, &axes.caption)?;
             let margin = runs.iter().map(|p| p.2).fold(0.0, f64::max) + 3.0;
             let spread_of = |r: &RunRecord| spreads.get(&r.run_id);
-            let xs = runs.iter().flat_map(|p| {
-                let m = p.0.metrics.write_amp;
-                spread_of(p.0).map_or([m, m], |(w, _)| [w.min, w.max])
-            });
-            let ys = runs.iter().flat_map(|p| {
-                let m = p.0.metrics.space_amp;
-                spread_of(p.0).map_or([m, m], |(_, s)| [s.min, s.max])
-            });
+            let models: Vec<(f64, f64)> = runs.iter().filter_map(|p| model_point(p.0)).collect();
+            let xs = runs
+                .iter()
+                .flat_map(|p| {
+                    let m = p.0.metrics.write_amp;
+                    spread_of(p.0).map_or([m, m], |(w, _)| [w.min, w.max])
+                })
+                .chain(models.iter().map(|m| m.0));
+            let ys = runs
+                .iter()
+                .flat_map(|p| {
+                    let m = p.0.metrics.space_amp;
+                    spread_of(p.0).map_or([m, m], |(_, s)| [s.min, s.max])
+                })
+                .chain(models.iter().map(|m| m.1));
             let x = padded_range(xs, width, margin);
             let y = padded_range(ys, height, margin);
             let mut panel = panel(area, &axes, x, y)?;
+            for (r, _, _) in &runs {
+                let Some(model) = model_point(r) else {
+                    continue;
+                };
+                let color = colors[&r.policy];
+                let run = (r.metrics.write_amp, r.metrics.space_amp);
+                panel
+                    .chart
+                    .draw_series(DashedLineSeries::new(
+                        [run, model],
+                        4,
+                        3,
+                        color.mix(0.7).stroke_width(1),
+                    ))
+                    .map_err(fail)?;
+                panel
+                    .chart
+                    .draw_series(std::iter::once(
+                        EmptyElement::at(model) + Cross::new((0, 0), CROSS, color.stroke_width(2)),
+                    ))
+                    .map_err(fail)?;
+            }
             for (r, _, _) in &runs {
                 let Some((w, s)) = spread_of(r) else {
                     continue;
@@ -249,4 +306,22 @@ pub(super) fn tradeoff(all: &[RunRecord], canvas: Canvas<'_>, size: PanelSize) -
             Ok(Some(panel.rect()))
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::tests::record;
+
+    #[test]
+    fn a_model_mark_sits_at_the_prediction_or_at_the_runs_space() {
+        let mut r = record("leveled", "uniform", 4.0);
+        assert_eq!(model_point(&r), None);
+        r.metrics.model_write_amp = Some(6.5);
+        assert_eq!(model_point(&r), Some((6.5, r.metrics.space_amp)));
+        r.metrics.model_space_amp = Some(1.11);
+        assert_eq!(model_point(&r), Some((6.5, 1.11)));
+        r.metrics.model_write_amp = Some(f64::NAN);
+        assert_eq!(model_point(&r), None);
+    }
 }
