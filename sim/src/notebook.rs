@@ -50,7 +50,8 @@ runs = pd.read_csv(HERE / "runs.csv")
 timeline = pd.read_csv(HERE / "timeline.csv")
 
 # The same colour per policy as the PNG plots of the report (the
-# engine's policy registry, in its order, is KNOWN_POLICIES above).
+# engine's policy registry, in its order, is KNOWN_POLICIES above; PALETTE
+# is the plots' own list of colours).
 policies = list(dict.fromkeys(runs["policy"]))
 workloads = list(dict.fromkeys(runs["workload"]))
 others = [p for p in policies if p not in KNOWN_POLICIES]
@@ -70,7 +71,7 @@ def color_of(policy):
         slot = KNOWN_POLICIES.index(policy)
     else:
         slot = len(KNOWN_POLICIES) + others.index(policy)
-    return plt.get_cmap("tab10")(slot % 10)
+    return PALETTE[slot % len(PALETTE)]
 
 
 runs[["run_id", "policy", "workload", "write_amp", "space_amp", "read_amp", "compactions"]]
@@ -276,6 +277,8 @@ fn cells(spec_name: &str, decisions: &Decisions, grid_axes: &[String]) -> Vec<Ce
     // A JSON list of strings is a Python list literal.
     let known =
         serde_json::to_string(&crate::spec::known_policies()).unwrap_or_else(|_| "[]".into());
+    let palette =
+        serde_json::to_string(&crate::plots::palette_hex()).unwrap_or_else(|_| "[]".into());
     let mut cells = vec![
         markdown(
             "intro",
@@ -290,7 +293,7 @@ fn cells(spec_name: &str, decisions: &Decisions, grid_axes: &[String]) -> Vec<Ce
         ),
         code(
             "load",
-            format!("SWEEP = {sweep}\nKNOWN_POLICIES = {known}\n{LOAD}"),
+            format!("SWEEP = {sweep}\nKNOWN_POLICIES = {known}\nPALETTE = {palette}\n{LOAD}"),
         ),
         markdown(
             "tradeoff-md",

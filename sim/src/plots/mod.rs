@@ -27,6 +27,7 @@ use frame::Canvas;
 pub use frame::PanelSize;
 pub use grid::numeric_axes;
 use lines::Sampled;
+pub use style::palette_hex;
 use timelines::{timeline_figure, Metric, TimelineFigure};
 
 /// The trade-off scatter: one panel per workload, write amplification (x)
@@ -458,7 +459,7 @@ mod tests {
     #[test]
     fn tall_legends_make_the_figure_taller() {
         let entries: Vec<(String, plotters::style::RGBColor)> = (0..40)
-            .map(|i| (format!("run {i}"), PALETTE[i % 10]))
+            .map(|i| (format!("run {i}"), PALETTE[i % PALETTE.len()]))
             .collect();
         let legend = Legend::swatches("run", &entries);
         let (_, h) = legend.size().unwrap();
@@ -549,6 +550,19 @@ mod tests {
                 ..plot
             }
         );
+    }
+
+    #[test]
+    fn every_registered_policy_has_a_colour_of_its_own() {
+        let records: Vec<RunRecord> = crate::spec::known_policies()
+            .iter()
+            .map(|p| record(p, "uniform", 2.0))
+            .collect();
+        let colors = policy_colors(&records);
+        let distinct: std::collections::HashSet<(u8, u8, u8)> =
+            colors.values().map(|c| (c.0, c.1, c.2)).collect();
+        assert_eq!(distinct.len(), records.len(), "{colors:?}");
+        assert_eq!(palette_hex()[0], "#1f77b4");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::results::RunRecord;
 
 /// A categorical palette (Tableau 10); the five policies of DESIGN.md keep
 /// the same colour in every plot of every sweep.
-pub(super) const PALETTE: [RGBColor; 10] = [
+pub(super) const PALETTE: [RGBColor; 20] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -20,7 +20,25 @@ pub(super) const PALETTE: [RGBColor; 10] = [
     RGBColor(127, 127, 127),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
+    RGBColor(20, 52, 100),
+    RGBColor(166, 86, 0),
+    RGBColor(0, 100, 60),
+    RGBColor(120, 0, 40),
+    RGBColor(80, 40, 130),
+    RGBColor(230, 200, 60),
+    RGBColor(0, 130, 130),
+    RGBColor(40, 40, 40),
+    RGBColor(110, 190, 110),
+    RGBColor(240, 150, 150),
 ];
+
+/// The palette as `#rrggbb` strings, for the notebook's plots.
+pub fn palette_hex() -> Vec<String> {
+    PALETTE
+        .iter()
+        .map(|c| format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2))
+        .collect()
+}
 
 /// Colour of each policy in `records`: the known policies by their fixed
 /// slot, others after them in order of appearance.
