@@ -124,7 +124,7 @@ fn a_db_bench_trace_runs_and_bad_traces_name_the_byte() {
         "{e}"
     );
     let human = dir.path().join("h.txt");
-    std::fs::write(&human, "0x6B31 1 0 32 1000\n0x6B31 5 0 3 2000\n").unwrap();
+    std::fs::write(&human, "0x6B31 1 0 32 1000\n0x6B31 7 0 3 2000\n").unwrap();
     let o = lsmlab(
         &[
             "workloads",
@@ -136,7 +136,7 @@ fn a_db_bench_trace_runs_and_bad_traces_name_the_byte() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        text(&o.stderr).contains("h.txt:2: merge record cannot be applied"),
+        text(&o.stderr).contains("h.txt:2: seek-for-prev record cannot be applied"),
         "{}",
         text(&o.stderr)
     );
@@ -150,7 +150,7 @@ fn a_db_bench_trace_runs_and_bad_traces_name_the_byte() {
     );
     assert!(o.status.success());
     assert!(
-        text(&o.stdout).contains("skipped 1 records lsmlab cannot apply: merge 1"),
+        text(&o.stdout).contains("skipped 1 records lsmlab cannot apply: seek-for-prev 1"),
         "{}",
         text(&o.stdout)
     );
@@ -161,7 +161,7 @@ fn a_db_bench_trace_runs_and_bad_traces_name_the_byte() {
     assert!(o.status.success(), "{e}");
     assert!(
         e.contains("warning: trace rocksdb-human:")
-            && e.contains("skipped 1 records lsmlab cannot apply: merge 1"),
+            && e.contains("skipped 1 records lsmlab cannot apply: seek-for-prev 1"),
         "{e}"
     );
     // `--strict` on run and sweep means what it means for `workloads
@@ -172,7 +172,7 @@ fn a_db_bench_trace_runs_and_bad_traces_name_the_byte() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(
-        text(&o.stderr).contains("h.txt:2: merge record cannot be applied"),
+        text(&o.stderr).contains("h.txt:2: seek-for-prev record cannot be applied"),
         "{}",
         text(&o.stderr)
     );
@@ -186,7 +186,7 @@ fn a_db_bench_trace_runs_and_bad_traces_name_the_byte() {
     let o = lsmlab(&args, dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(
-        text(&o.stderr).contains("h.txt:2: merge record cannot be applied"),
+        text(&o.stderr).contains("h.txt:2: seek-for-prev record cannot be applied"),
         "{}",
         text(&o.stderr)
     );
