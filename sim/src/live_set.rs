@@ -17,6 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Bound;
 
+use lsmlab_engine::merge_op::MergeOperator;
 use lsmlab_workloads::{decode_key, encode_key, WorkloadSpec};
 
 use crate::short_key::ShortKey;
@@ -186,6 +187,16 @@ impl LiveSet {
         lo
     }
 
+    /// Records a merge of `operand` at `now`: the key becomes live with the
+    /// length of `operator`'s full merge of its live value (none if absent
+    /// or expired) and the operand, and never expires (the operand has no
+    /// TTL; a value's expiry under it is decided when it is read).
+    pub fn merge(&mut self, key: &[u8], operand: &[u8], operator: &dyn MergeOperator, now: u64) {
+        let base = self.value_len(key, now).map(|len| vec![0u8; len as usize]);
+        let merged = operator.full_merge(key, base.as_deref(), &[operand]).len();
+        self.put(key, u32::try_from(merged).unwrap_or(u32::MAX), NEVER);
+    }
+
     /// The value length of `key` if it is held and unexpired at `now`.
     pub fn value_len(&self, key: &[u8], now: u64) -> Option<u32> {
         let (len, expiry) = match self.slot(key) {
@@ -315,6 +326,36 @@ mod tests {
             l.delete(b"aa");
             assert_eq!(l.live_bytes(600), 0);
             assert!(l.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_merge_makes_its_key_live_at_the_operators_merged_length() {
+        use lsmlab_engine::merge_op::{AddU64, Append};
+        for mut l in [LiveSet::sparse(), LiveSet::dense(8, 10)] {
+            let k = encode_key(3, 8);
+            l.merge(&k, &[1; 8], &AddU64, 0);
+            assert_eq!(
+                l.live_bytes(0),
+                8 + 8,
+                "a merge over nothing creates the key"
+            );
+            l.merge(&k, &[1; 8], &AddU64, 0);
+            assert_eq!(l.live_bytes(0), 8 + 8, "a counter stays 8 bytes");
+            l.put(&k, 5, 100);
+            l.merge(&k, b"abc", &Append, 50);
+            assert_eq!(
+                l.value_len(&k, 500),
+                Some(8),
+                "appended, and no longer expiring"
+            );
+            l.put(&k, 5, 100);
+            l.merge(&k, b"abc", &Append, 200);
+            assert_eq!(
+                l.value_len(&k, 200),
+                Some(3),
+                "the expired value is no base"
+            );
         }
     }
 

@@ -227,16 +227,6 @@ pub fn check_merge_operator(
     }
 }
 
-/// The length of the value a merge of `operand` over a value of `base`
-/// bytes (`None`: no value) leaves, by the run's operator: what the live
-/// set counts for the key.
-fn merged_len(op: &MergeOperatorChoice, key: &[u8], base: Option<u32>, operand: &[u8]) -> u32 {
-    let base = base.map(|len| vec![0u8; len as usize]);
-    op.get().map_or(operand.len(), |m| {
-        m.full_merge(key, base.as_deref(), &[operand]).len()
-    }) as u32
-}
-
 /// Bytes the simulator keeps per key it holds, besides the key itself:
 /// the live-key map's entry (key vector, value length, expiry, hash slot)
 /// and the allocator's overhead for the key.
@@ -654,10 +644,11 @@ impl Experiment<'_> {
             OpKind::Merge => {
                 let operand = &value[..op.value_len as usize];
                 self.db.merge(&op.key, operand)?;
-                // The merged value never expires: the operand has no TTL.
-                let base = self.live.value_len(&op.key, self.clock.now_ms());
-                let len = merged_len(&self.merge_operator, &op.key, base, operand);
-                self.live.put(&op.key, len, NEVER);
+                // The engine refused the merge if it had no operator.
+                if let Some(operator) = self.merge_operator.get() {
+                    self.live
+                        .merge(&op.key, operand, operator, self.clock.now_ms());
+                }
                 self.prober.offer(&op.key);
                 self.deletes.written(&op.key);
             }

@@ -125,3 +125,51 @@ pub(super) fn write_traces(
     write_rocksdb_trace(reads, file).map_err(werr)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsmlab_engine::batch::WriteBatch;
+
+    /// The peer's write rate counts what the engine counts as user bytes,
+    /// for every kind of operation.
+    #[test]
+    fn user_bytes_match_the_engines_count_for_every_kind() {
+        let op = |kind, value_len| Op {
+            time: 0,
+            kind,
+            key: b"key-0001".to_vec(),
+            value_len,
+            ttl: None,
+        };
+        let value = [7u8; 40];
+        let end = b"key-0099".to_vec();
+        let cases: Vec<(Op, WriteBatch)> = vec![
+            (op(OpKind::Put, 40), {
+                let mut b = WriteBatch::new();
+                b.put(b"key-0001", &value);
+                b
+            }),
+            (op(OpKind::Merge, 8), {
+                let mut b = WriteBatch::new();
+                b.merge(b"key-0001", &value[..8]);
+                b
+            }),
+            (op(OpKind::Delete, 0), {
+                let mut b = WriteBatch::new();
+                b.delete(b"key-0001");
+                b
+            }),
+            (op(OpKind::DeleteRange { end: end.clone() }, 0), {
+                let mut b = WriteBatch::new();
+                b.delete_range(b"key-0001", &end);
+                b
+            }),
+            (op(OpKind::Get, 0), WriteBatch::new()),
+            (op(OpKind::Scan { len: 5 }, 0), WriteBatch::new()),
+        ];
+        for (op, batch) in cases {
+            assert_eq!(user_bytes(&op), batch.user_bytes(), "{:?}", op.kind);
+        }
+    }
+}

@@ -149,6 +149,41 @@ fn streams_are_pinned_across_versions_and_machines() {
 }
 
 #[test]
+fn streams_with_merges_and_range_deletes_are_pinned_too() {
+    // As above, for the streams that use the newer op kinds.
+    let ranged: &[(&str, &str)] = &[("range_deletes", "true"), ("range_delete_len", "20")];
+    let pinned = [
+        ("counter", &[][..], "merge", 0xdaf3_50f7_715f_86f3_u64),
+        ("queue", ranged, "delete_range", 0x2d70_407e_fbec_bbbd),
+        (
+            "delete-heavy",
+            ranged,
+            "delete_range",
+            0x77d4_b722_d51a_3875,
+        ),
+    ];
+    let mut moved = Vec::new();
+    for (name, extra, kind, expected) in pinned {
+        let base = [
+            ("ops", "3000"),
+            ("key_count", "1000"),
+            ("value_size", "0..=500"),
+        ];
+        let s = spec(name, &[base.as_slice(), extra].concat());
+        let ops: Vec<Op> = s.generator().unwrap().take(4000).collect();
+        assert!(
+            ops.iter().any(|o| o.kind_name() == kind),
+            "{name} has no {kind}"
+        );
+        let got = digest(ops.into_iter());
+        if got != expected {
+            moved.push(format!("(\"{name}\", {got:#x})"));
+        }
+    }
+    assert!(moved.is_empty(), "streams changed: {}", moved.join(", "));
+}
+
+#[test]
 fn lengths_are_exact_and_known_up_front() {
     for (name, _) in PRESETS {
         let s = spec(name, &[("ops", "1001"), ("key_count", "500")]);
