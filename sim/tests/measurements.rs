@@ -192,11 +192,31 @@ base_file_size = "16KiB"
 /// tiering model describes.
 #[test]
 fn leveled_and_tiered_write_amp_land_near_their_models_at_four_levels() {
-    let spec = r#"
-name = "theory"
+    let rs = records(&theory_spec(
+        "theory",
+        r#"["leveled", "size-tiered"]"#,
+        "min_threshold = 4\nmin_sstable_size = 0",
+    ));
+    let leveled = find(&rs, "leveled/uniform");
+    assert!(
+        column(leveled, "level_bytes_L4") > 0,
+        "four levels below L0"
+    );
+    assert_near_model(leveled, LEVELED_BAND);
+    assert_near_model(find(&rs, "size-tiered/uniform"), TIERED_BAND);
+}
+
+/// 40,000 inserts of 100-byte values into a million-key space under
+/// `policies`, with 16 KiB flushes and files, a 64 KiB L1 and ratio 4: four
+/// levels below L0 for the leveled shapes; `policy` holds the `[policy]`
+/// lines.
+fn theory_spec(name: &str, policies: &str, policy: &str) -> String {
+    format!(
+        r#"
+name = "{name}"
 seed = 1
 ops = 40000
-policies = ["leveled", "size-tiered"]
+policies = {policies}
 probe_rate = 0
 [workload]
 preset = "uniform"
@@ -208,28 +228,21 @@ l1_base_bytes = "64KiB"
 base_file_size = "16KiB"
 level_size_multiplier = 4
 [policy]
-min_threshold = 4
-min_sstable_size = 0
-"#;
-    let rs = records(spec);
-    let leveled = find(&rs, "leveled/uniform");
+{policy}
+"#
+    )
+}
+
+/// Measured write amplification over the run's model lies in `band`.
+fn assert_near_model(r: &RunRecord, band: (f64, f64)) {
+    let model = r.metrics.model_write_amp.expect("a model applies");
+    let ratio = r.metrics.write_amp / model;
     assert!(
-        column(leveled, "level_bytes_L4") > 0,
-        "four levels below L0"
+        band.0 <= ratio && ratio <= band.1,
+        "{}: measured {} model {model} ratio {ratio}",
+        r.run_id,
+        r.metrics.write_amp
     );
-    for (r, band) in [
-        (leveled, LEVELED_BAND),
-        (find(&rs, "size-tiered/uniform"), TIERED_BAND),
-    ] {
-        let model = r.metrics.model_write_amp.expect("a model applies");
-        let ratio = r.metrics.write_amp / model;
-        assert!(
-            band.0 <= ratio && ratio <= band.1,
-            "{}: measured {} model {model} ratio {ratio}",
-            r.run_id,
-            r.metrics.write_amp
-        );
-    }
 }
 
 /// measured / model for leveling: the model charges each level (T+1)/2
@@ -246,41 +259,20 @@ const TIERED_BAND: (f64, f64) = (0.6, 1.3);
 /// the same 4.6 MB as above: each lands within its stated band.
 #[test]
 fn every_declared_model_lands_near_its_policy_at_four_levels() {
-    let spec = r#"
-name = "theory-families"
-seed = 1
-ops = 40000
-policies = ["lazy-leveling", "ucs", "lcs", "twcs"]
-probe_rate = 0
-[workload]
-preset = "uniform"
-key_count = 1000000
-value_size = 100
-[engine]
-write_buffer_size = "16KiB"
-l1_base_bytes = "64KiB"
-base_file_size = "16KiB"
-level_size_multiplier = 4
-[policy]
-size_ratio = 4
+    let rs = records(&theory_spec(
+        "theory-families",
+        r#"["lazy-leveling", "ucs", "lcs", "twcs"]"#,
+        r#"size_ratio = 4
 scaling_parameters = "T4"
 target_sstable_size = "1MiB"
 sstable_size_in_mb = 1
 fanout_size = 4
 compaction_window_unit = "MINUTES"
 min_threshold = 4
-min_sstable_size = 0
-"#;
-    let rs = records(spec);
+min_sstable_size = 0"#,
+    ));
     for (run, band) in FAMILY_BANDS {
-        let r = find(&rs, run);
-        let model = r.metrics.model_write_amp.expect("a model applies");
-        let ratio = r.metrics.write_amp / model;
-        assert!(
-            band.0 <= ratio && ratio <= band.1,
-            "{run}: measured {} model {model} ratio {ratio}",
-            r.metrics.write_amp
-        );
+        assert_near_model(find(&rs, run), band);
     }
 }
 
