@@ -47,6 +47,9 @@ struct Context {
     marking: MarkRules,
     /// Record each output's creation time (periodic compaction is on).
     record_created: bool,
+    /// Outputs' snapshot-kept flags matter (bottommost-files compaction is
+    /// on); remote results do not carry them.
+    snapshot_flags: bool,
 }
 
 impl Context {
@@ -263,6 +266,7 @@ impl Inner {
             blob_file_size: self.opts.blob_file_size,
             marking: fallbacks.marking,
             record_created: fallbacks.periodic_ms > 0,
+            snapshot_flags: fallbacks.bottommost,
         }
     }
 
@@ -285,12 +289,14 @@ impl Inner {
                 .input_files()
                 .any(|(_, f)| !self.version.table_blobs(f.number).is_empty());
         // What a remote job does not carry keeps the job here: range
-        // tombstones, merge operands, marking rules and creation times.
+        // tombstones, merge operands, marking rules, creation times and
+        // snapshot-kept flags.
         let ctx = self.work_context();
         let needs_writer = touches_blobs
             || self.opts.merge_operator.get().is_some()
             || ctx.marking.active()
             || ctx.record_created
+            || ctx.snapshot_flags
             || tables.iter().any(|t| !t.raw_range_tombstones().is_empty());
         Ok(MergeWork {
             job,
