@@ -370,9 +370,13 @@ fn encode_file(out: &mut Vec<u8>, f: &FileMeta) {
     put_varint(out, f.oldest_time_ms);
     put_varint(out, f.newest_time_ms);
     // Optional trailer, absent when empty (records stay as they were):
-    // the marks' bits (and KEPT_FOR_SNAPSHOTS), then the creation time plus
-    // one (0: unknown).
-    if f.marks.any() || f.created_ms.is_some() || f.kept_for_snapshots {
+    // the marks' bits (and KEPT_FOR_SNAPSHOTS), then the creation time and
+    // the oldest tombstone's time, each plus one (0: unknown).
+    let trailer = f.marks.any()
+        || f.created_ms.is_some()
+        || f.kept_for_snapshots
+        || f.oldest_tombstone_ms.is_some();
+    if trailer {
         let kept = if f.kept_for_snapshots {
             KEPT_FOR_SNAPSHOTS
         } else {
@@ -380,6 +384,7 @@ fn encode_file(out: &mut Vec<u8>, f: &FileMeta) {
         };
         put_varint(out, f.marks.bits() | kept);
         put_varint(out, f.created_ms.map_or(0, |t| t + 1));
+        put_varint(out, f.oldest_tombstone_ms.map_or(0, |t| t + 1));
     }
 }
 
@@ -408,6 +413,7 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
     let oldest_time_ms = d.varint().ok_or_else(short)?;
     let newest_time_ms = d.varint().ok_or_else(short)?;
     let (mut marks, mut created_ms) = (CompactionMarks::default(), None);
+    let mut oldest_tombstone_ms = None;
     let mut kept_for_snapshots = false;
     if !d.is_empty() {
         let bits = d.varint().ok_or_else(short)?;
@@ -415,6 +421,7 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
         marks = CompactionMarks::from_bits(bits & !KEPT_FOR_SNAPSHOTS)
             .ok_or_else(|| format!("{name}: unknown compaction marks {bits:#x}"))?;
         created_ms = d.varint().ok_or_else(short)?.checked_sub(1);
+        oldest_tombstone_ms = d.varint().ok_or_else(short)?.checked_sub(1);
     }
     if !d.is_empty() {
         return Err(format!("{name}: {} trailing bytes", d.remaining()));
@@ -434,6 +441,7 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
         marks,
         created_ms,
         kept_for_snapshots,
+        oldest_tombstone_ms,
     })
 }
 
@@ -463,6 +471,7 @@ mod tests {
             marks: CompactionMarks::default(),
             created_ms: None,
             kept_for_snapshots: false,
+            oldest_tombstone_ms: None,
         }
     }
 
@@ -488,6 +497,7 @@ mod tests {
                     },
                     created_ms: Some(0),
                     kept_for_snapshots: true,
+                    oldest_tombstone_ms: Some(7),
                     ..file(11, "g", "h")
                 },
             )
@@ -537,8 +547,8 @@ mod tests {
 
         let mut body = Vec::new();
         encode_file(&mut body, &file(7, "a", "b"));
-        // An empty trailer (no marks, no creation time), then one byte more.
-        body.extend([0, 0, 0]);
+        // An empty trailer (no marks, no times), then one byte more.
+        body.extend([0, 0, 0, 0]);
         let mut rec = vec![TAG_ADDED_FILE as u8, 1];
         put_length_prefixed(&mut rec, &body);
         assert!(
