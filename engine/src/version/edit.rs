@@ -539,6 +539,40 @@ mod tests {
     }
 
     #[test]
+    fn a_file_trailer_round_trips_and_unknown_marks_are_rejected() {
+        let p = Path::new("MANIFEST-000002");
+        let with = |bits: u8| {
+            let mut body = Vec::new();
+            encode_file(&mut body, &file(7, "a", "b"));
+            body.extend([bits, 6, 0]);
+            let mut rec = vec![TAG_ADDED_FILE as u8];
+            put_varint(&mut rec, 1);
+            put_length_prefixed(&mut rec, &body);
+            VersionEdit::decode(&rec, p)
+        };
+        let f = &with(3).unwrap().added[0].file;
+        assert!(f.marks.deletions && f.marks.tombstone_dense);
+        assert_eq!((f.created_ms, f.oldest_tombstone_ms), (Some(5), None));
+        let e = with(4).unwrap_err().to_string();
+        assert!(
+            e.contains("file 000007: unknown compaction marks 0x4"),
+            "{e}"
+        );
+        // Without marks or times, a record is as it was before trailers.
+        let mut plain = Vec::new();
+        encode_file(&mut plain, &file(7, "a", "b"));
+        let mut dated = Vec::new();
+        encode_file(
+            &mut dated,
+            &FileMeta {
+                created_ms: Some(1),
+                ..file(7, "a", "b")
+            },
+        );
+        assert_eq!(dated.len(), plain.len() + 3);
+    }
+
+    #[test]
     fn unknown_tag_repeat_and_trailing_bytes_are_rejected() {
         let p = Path::new("MANIFEST-000002");
         let msg = |b: &[u8]| VersionEdit::decode(b, p).unwrap_err().to_string();
