@@ -77,6 +77,7 @@ fn kernel(c: &mut Criterion) {
                 blob: None,
                 marking: Default::default(),
                 created_ms: None,
+                oldest_tombstone_ms: None,
             };
             let mut n = 100u64..;
             let out = merge(

@@ -190,7 +190,7 @@ impl FallbackParams {
             (0..last)
                 .flat_map(|l| v.files(l).iter().map(move |f| (l, f)))
                 .filter(|(_, f)| f.tombstones > 0 && idle(f))
-                .map(|(l, f)| f.oldest_time_ms.saturating_add(d[l]).saturating_add(1))
+                .map(|(l, f)| tombstone_ms(f).saturating_add(d[l]).saturating_add(1))
                 .min()
         });
         [periodic.flatten(), lethe.flatten()]
@@ -205,10 +205,15 @@ fn last_non_empty(v: &Version) -> Option<usize> {
     (0..v.num_levels()).rev().find(|&l| !v.files(l).is_empty())
 }
 
-/// The age of a file's oldest tombstone, bounded above by the age of its
+/// The age of a file's oldest tombstone, from above: the oldest flush time
+/// of the inputs its tombstones came from, else (not recorded) of its
 /// oldest data (the file records no time per entry).
 fn tombstone_age(f: &FileMeta, ctx: &PickContext<'_>) -> u64 {
-    ctx.now_ms.saturating_sub(f.oldest_time_ms)
+    ctx.now_ms.saturating_sub(tombstone_ms(f))
+}
+
+fn tombstone_ms(f: &FileMeta) -> u64 {
+    f.oldest_tombstone_ms.unwrap_or(f.oldest_time_ms)
 }
 
 /// When the file was written: its creation time, else (unknown) when its

@@ -103,6 +103,9 @@ pub struct OutputSpec<'a> {
     /// The clock time recorded as each output's creation time (`None`:
     /// not recorded).
     pub created_ms: Option<u64>,
+    /// The time recorded as the oldest tombstone's of each output holding
+    /// tombstones (`None`: not recorded).
+    pub oldest_tombstone_ms: Option<u64>,
 }
 
 /// The tables a merge wrote and its statistics.
@@ -800,6 +803,7 @@ fn finish_output(
         marks: summary.marks,
         created_ms: out.created_ms,
         kept_for_snapshots,
+        oldest_tombstone_ms: out.oldest_tombstone_ms.filter(|_| summary.tombstones > 0),
     });
     Ok(())
 }

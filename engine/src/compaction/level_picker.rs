@@ -489,15 +489,20 @@ impl<'a> LevelPicker<'a> {
             .runs(start.output_level)
             .first()
             .map_or(crate::version::LEVEL_RUN, |r| r.id());
-        let trivial = start.output_level != start.level
-            && lower.is_empty()
-            && (start.level != 0 || start.l0_trivial_move || l0_non_overlapping(v))
-            && self.moves_within_limit(&start.files, start.output_level);
         inputs.extend(job_inputs_by_run(v, start.output_level, &lower));
         let all: Files = start.files.iter().chain(lower.iter()).cloned().collect();
         let (lo, hi) = user_range(&all)?;
         let bottommost = (start.output_level + 1..v.num_levels())
             .all(|l| v.overlapping_files(l, &lo, &hi).is_empty());
+        // A file sent down to purge its tombstones is rewritten, not moved,
+        // once nothing lies below its output: a move would leave them at
+        // the bottom, unpurged and no longer due.
+        let purge = start.reason == Reason::DeletePersistence && bottommost;
+        let trivial = start.output_level != start.level
+            && lower.is_empty()
+            && !purge
+            && (start.level != 0 || start.l0_trivial_move || l0_non_overlapping(v))
+            && self.moves_within_limit(&start.files, start.output_level);
         let output_run = (start.output_level != 0).then_some(output_run);
         let to_l0 = start.output_level == 0;
         Some(Job {

@@ -47,6 +47,12 @@ struct Context {
     marking: MarkRules,
     /// Record each output's creation time (periodic compaction is on).
     record_created: bool,
+    /// Outputs' snapshot-kept flags matter (bottommost-files compaction is
+    /// on); remote results do not carry them.
+    snapshot_flags: bool,
+    /// Record each output's oldest tombstone time (delete persistence is
+    /// on).
+    record_tombstone_times: bool,
 }
 
 impl Context {
@@ -93,6 +99,9 @@ impl Context {
             }),
             marking: self.marking,
             created_ms: self.record_created.then_some(self.now_ms),
+            oldest_tombstone_ms: shape
+                .oldest_tombstone_ms
+                .filter(|_| self.record_tombstone_times),
         };
         let files = &self.files;
         let out = merge(input, &mut filter, &older, drop_ctx, &spec, &mut || {
@@ -113,6 +122,9 @@ struct OutputShape<'a> {
     split_points: &'a [Vec<u8>],
     oldest_time_ms: u64,
     newest_time_ms: u64,
+    /// The oldest flush time of the inputs holding tombstones (for Lethe's
+    /// delete persistence), when any does.
+    oldest_tombstone_ms: Option<u64>,
     /// Blob garbage collection: live blobs of files numbered below this are
     /// relocated.
     relocate_blobs_below: Option<u64>,
@@ -201,6 +213,10 @@ impl MergeWork {
                 .map(|f| f.newest_time_ms)
                 .max()
                 .unwrap_or(self.ctx.now_ms),
+            oldest_tombstone_ms: files()
+                .filter(|f| f.tombstones > 0)
+                .map(|f| f.oldest_tombstone_ms.unwrap_or(f.oldest_time_ms))
+                .min(),
             relocate_blobs_below: self.relocate_blobs_below,
         };
         let range_tombstones = self
@@ -237,6 +253,7 @@ impl FlushWork {
             split_points: &[],
             oldest_time_ms: self.oldest_ms,
             newest_time_ms: self.newest_ms,
+            oldest_tombstone_ms: Some(self.oldest_ms),
             relocate_blobs_below: None,
         };
         let range_tombstones = self.mem.range_tombstones().to_vec();
@@ -263,6 +280,8 @@ impl Inner {
             blob_file_size: self.opts.blob_file_size,
             marking: fallbacks.marking,
             record_created: fallbacks.periodic_ms > 0,
+            snapshot_flags: fallbacks.bottommost,
+            record_tombstone_times: fallbacks.delete_persistence_ms > 0,
         }
     }
 
@@ -285,12 +304,15 @@ impl Inner {
                 .input_files()
                 .any(|(_, f)| !self.version.table_blobs(f.number).is_empty());
         // What a remote job does not carry keeps the job here: range
-        // tombstones, merge operands, marking rules and creation times.
+        // tombstones, merge operands, marking rules, creation times and
+        // snapshot-kept flags.
         let ctx = self.work_context();
         let needs_writer = touches_blobs
             || self.opts.merge_operator.get().is_some()
             || ctx.marking.active()
             || ctx.record_created
+            || ctx.snapshot_flags
+            || ctx.record_tombstone_times
             || tables.iter().any(|t| !t.raw_range_tombstones().is_empty());
         Ok(MergeWork {
             job,

@@ -32,6 +32,7 @@ fn as_file(r: &FileRange) -> Arc<FileMeta> {
         marks: Default::default(),
         created_ms: None,
         kept_for_snapshots: false,
+        oldest_tombstone_ms: None,
     })
 }
 
@@ -90,6 +91,7 @@ pub fn execute(fs: &dyn Fs, dir: &Path, job: &RemoteJob) -> Result<RemoteResult>
         blob: None,
         marking: Default::default(),
         created_ms: None,
+        oldest_tombstone_ms: None,
     };
     let limit = job.first_output_number.saturating_add(job.output_numbers);
     let mut next = job.first_output_number;

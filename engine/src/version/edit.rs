@@ -370,9 +370,13 @@ fn encode_file(out: &mut Vec<u8>, f: &FileMeta) {
     put_varint(out, f.oldest_time_ms);
     put_varint(out, f.newest_time_ms);
     // Optional trailer, absent when empty (records stay as they were):
-    // the marks' bits (and KEPT_FOR_SNAPSHOTS), then the creation time plus
-    // one (0: unknown).
-    if f.marks.any() || f.created_ms.is_some() || f.kept_for_snapshots {
+    // the marks' bits (and KEPT_FOR_SNAPSHOTS), then the creation time and
+    // the oldest tombstone's time, each plus one (0: unknown).
+    let trailer = f.marks.any()
+        || f.created_ms.is_some()
+        || f.kept_for_snapshots
+        || f.oldest_tombstone_ms.is_some();
+    if trailer {
         let kept = if f.kept_for_snapshots {
             KEPT_FOR_SNAPSHOTS
         } else {
@@ -380,6 +384,7 @@ fn encode_file(out: &mut Vec<u8>, f: &FileMeta) {
         };
         put_varint(out, f.marks.bits() | kept);
         put_varint(out, f.created_ms.map_or(0, |t| t + 1));
+        put_varint(out, f.oldest_tombstone_ms.map_or(0, |t| t + 1));
     }
 }
 
@@ -408,6 +413,7 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
     let oldest_time_ms = d.varint().ok_or_else(short)?;
     let newest_time_ms = d.varint().ok_or_else(short)?;
     let (mut marks, mut created_ms) = (CompactionMarks::default(), None);
+    let mut oldest_tombstone_ms = None;
     let mut kept_for_snapshots = false;
     if !d.is_empty() {
         let bits = d.varint().ok_or_else(short)?;
@@ -415,6 +421,7 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
         marks = CompactionMarks::from_bits(bits & !KEPT_FOR_SNAPSHOTS)
             .ok_or_else(|| format!("{name}: unknown compaction marks {bits:#x}"))?;
         created_ms = d.varint().ok_or_else(short)?.checked_sub(1);
+        oldest_tombstone_ms = d.varint().ok_or_else(short)?.checked_sub(1);
     }
     if !d.is_empty() {
         return Err(format!("{name}: {} trailing bytes", d.remaining()));
@@ -434,6 +441,7 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
         marks,
         created_ms,
         kept_for_snapshots,
+        oldest_tombstone_ms,
     })
 }
 
@@ -463,6 +471,7 @@ mod tests {
             marks: CompactionMarks::default(),
             created_ms: None,
             kept_for_snapshots: false,
+            oldest_tombstone_ms: None,
         }
     }
 
@@ -488,6 +497,7 @@ mod tests {
                     },
                     created_ms: Some(0),
                     kept_for_snapshots: true,
+                    oldest_tombstone_ms: Some(7),
                     ..file(11, "g", "h")
                 },
             )
@@ -529,6 +539,40 @@ mod tests {
     }
 
     #[test]
+    fn a_file_trailer_round_trips_and_unknown_marks_are_rejected() {
+        let p = Path::new("MANIFEST-000002");
+        let with = |bits: u8| {
+            let mut body = Vec::new();
+            encode_file(&mut body, &file(7, "a", "b"));
+            body.extend([bits, 6, 0]);
+            let mut rec = vec![TAG_ADDED_FILE as u8];
+            put_varint(&mut rec, 1);
+            put_length_prefixed(&mut rec, &body);
+            VersionEdit::decode(&rec, p)
+        };
+        let f = &with(3).unwrap().added[0].file;
+        assert!(f.marks.deletions && f.marks.tombstone_dense);
+        assert_eq!((f.created_ms, f.oldest_tombstone_ms), (Some(5), None));
+        let e = with(4).unwrap_err().to_string();
+        assert!(
+            e.contains("file 000007: unknown compaction marks 0x4"),
+            "{e}"
+        );
+        // Without marks or times, a record is as it was before trailers.
+        let mut plain = Vec::new();
+        encode_file(&mut plain, &file(7, "a", "b"));
+        let mut dated = Vec::new();
+        encode_file(
+            &mut dated,
+            &FileMeta {
+                created_ms: Some(1),
+                ..file(7, "a", "b")
+            },
+        );
+        assert_eq!(dated.len(), plain.len() + 3);
+    }
+
+    #[test]
     fn unknown_tag_repeat_and_trailing_bytes_are_rejected() {
         let p = Path::new("MANIFEST-000002");
         let msg = |b: &[u8]| VersionEdit::decode(b, p).unwrap_err().to_string();
@@ -537,8 +581,8 @@ mod tests {
 
         let mut body = Vec::new();
         encode_file(&mut body, &file(7, "a", "b"));
-        // An empty trailer (no marks, no creation time), then one byte more.
-        body.extend([0, 0, 0]);
+        // An empty trailer (no marks, no times), then one byte more.
+        body.extend([0, 0, 0, 0]);
         let mut rec = vec![TAG_ADDED_FILE as u8, 1];
         put_length_prefixed(&mut rec, &body);
         assert!(

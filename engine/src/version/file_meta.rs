@@ -43,6 +43,11 @@ pub struct FileMeta {
     /// remains, a rewrite drops it (RocksDB's bottommost files marked for
     /// compaction).
     pub kept_for_snapshots: bool,
+    /// When the file's oldest tombstone was written, as far as known: the
+    /// oldest flush time of the tombstone-holding inputs it came from
+    /// (recorded while Lethe's delete persistence is on; `None`: unknown,
+    /// or no tombstone).
+    pub oldest_tombstone_ms: Option<u64>,
 }
 
 impl FileMeta {

@@ -218,6 +218,9 @@ pub fn format_file(f: &FileMeta) -> String {
     if f.kept_for_snapshots {
         s.push_str(" kept_for_snapshots=true");
     }
+    if let Some(t) = f.oldest_tombstone_ms {
+        let _ = write!(s, " tombstone_time={t}");
+    }
     s
 }
 
@@ -249,6 +252,7 @@ pub fn parse_file(text: &str) -> Result<FileMeta, String> {
         marks: CompactionMarks::default(),
         created_ms: None,
         kept_for_snapshots: false,
+        oldest_tombstone_ms: None,
     };
     (f.smallest_seq, f.largest_seq) = boundary_seqs(&f);
     let mut entries = None;
@@ -287,6 +291,7 @@ pub fn parse_file(text: &str) -> Result<FileMeta, String> {
                 }
             }
             "created" => f.created_ms = Some(count()?),
+            "tombstone_time" => f.oldest_tombstone_ms = Some(count()?),
             "kept_for_snapshots" => {
                 f.kept_for_snapshots = value
                     .parse()
@@ -295,7 +300,7 @@ pub fn parse_file(text: &str) -> Result<FileMeta, String> {
             _ => {
                 return Err(format!(
                     "unknown attribute `{name}` (size, entries, tombstones, seqs, expiry, \
-                     time, marked, created, kept_for_snapshots)"
+                     time, marked, created, kept_for_snapshots, tombstone_time)"
                 ))
             }
         }
@@ -579,7 +584,7 @@ L3
         assert_eq!(
             err("L0\n  000005: a#1 .. b#2 colour=red\n"),
             "invalid argument: line 2: unknown attribute `colour` (size, entries, tombstones, \
-             seqs, expiry, time, marked, created, kept_for_snapshots): `000005: a#1 .. b#2 colour=red`"
+             seqs, expiry, time, marked, created, kept_for_snapshots, tombstone_time): `000005: a#1 .. b#2 colour=red`"
         );
         assert!(err("  000005: a#1 .. b#2\n").contains("line 1: file before any level line"));
         assert!(err("L0\n\n  000005: a#1 - b#2\n").starts_with("invalid argument: line 3: want"));
