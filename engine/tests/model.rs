@@ -362,6 +362,26 @@ fn leveled_policies_match_the_model_with_each_fallback_on() {
 }
 
 #[test]
+fn universal_matches_the_model_with_incremental_size_amplification() {
+    // Windows of the second-last level merged into part of the last: the
+    // partial merges keep every answer right, through crashes and reopens.
+    let mut opts = small_options(common::policy("universal"));
+    for (param, value) in [
+        ("incremental", "true"),
+        ("max_size_amplification_percent", "25"),
+        ("max_compaction_bytes", "16KiB"),
+    ] {
+        opts.set(param, value).unwrap();
+    }
+    let mut work = Work::default();
+    for seed in 600..620 {
+        let w = run_with(seed, opts.clone(), None, 2_500);
+        work.merges += w.merges;
+    }
+    assert!(work.merges > 20, "{work:?}");
+}
+
+#[test]
 fn every_policy_matches_the_model_on_diskfs() {
     for &policy in policies() {
         for seed in 100..102 {

@@ -130,7 +130,11 @@ pub const FLAGS: &[FlagMap] = &[
 
 /// Policy parameters RocksDB 7.8's db_bench cannot set, with the value
 /// that matches its behaviour: a run with another value has no peer.
-const FIXED: &[(&str, &str)] = &[("stop_style", "total"), ("max_read_amp", "-1")];
+const FIXED: &[(&str, &str)] = &[
+    ("stop_style", "total"),
+    ("max_read_amp", "-1"),
+    ("incremental", "false"),
+];
 
 /// The db_bench flags (`--name=value`) of a run with options `o`, or why
 /// db_bench cannot run it.
@@ -313,6 +317,8 @@ mod tests {
         assert!(e.contains("stop_style = similar"), "{e}");
         let e = flags_of("universal", &[("max_read_amp", "0")]).unwrap_err();
         assert!(e.contains("max_read_amp"), "{e}");
+        let e = flags_of("universal", &[("incremental", "true")]).unwrap_err();
+        assert!(e.contains("incremental = true"), "{e}");
         let e = flags_of("universal", &[("size_ratio", "0")]).unwrap_err();
         assert!(e.contains("--universal_size_ratio=0"), "{e}");
         let e = flags_of("fifo", &[("max_table_files_size", "1000")]).unwrap_err();

@@ -13,6 +13,14 @@
 //!    automatic mode sizes the limit from the largest run), merge the newest
 //!    runs regardless of size, just enough to get back under it.
 //!
+//! With `incremental`, a size-amplification merge first tries a window of the
+//! second-last level's files and the last level's files under it (RocksDB's
+//! `PickIncrementalForReduceSizeAmp`): among windows of about half of
+//! `max_compaction_bytes`, the one with the least last-level bytes per byte
+//! of the window, taken only when that fanout is under 1.8 times the whole
+//! merge's (the oldest run over the newer ones); files of the levels above
+//! that lie within the window's key range join it.
+//!
 //! A job on runs `[i, j)` writes to the deepest level when it includes the
 //! oldest run, to L0 when the next older run is in L0, else to the level just
 //! above the next older run. With `allow_trivial_move`, a job whose input
@@ -20,10 +28,13 @@
 
 use std::collections::HashSet;
 
+use std::sync::Arc;
+
 use super::sorted_runs::{sorted_runs, UniversalRun};
+use crate::compaction::level_picker::job_inputs_by_run;
 use crate::compaction::{Job, JobKind, PickContext, Reason};
 use crate::options::Options;
-use crate::version::{user_keys_disjoint, Version};
+use crate::version::{user_keys_disjoint, FileMeta, Version};
 
 /// How a size-ratio candidate set stops growing (RocksDB's
 /// `CompactionStopStyle`).
@@ -60,6 +71,11 @@ pub struct UniversalConfig {
     pub max_read_amp: MaxReadAmp,
     pub stop_style: StopStyle,
     pub allow_trivial_move: bool,
+    /// RocksDB's `incremental`: a size-amplification merge takes a window
+    /// of the second-last level instead of every run.
+    pub incremental: bool,
+    /// RocksDB's `max_compaction_bytes` (0: 25 x `base_file_size`).
+    pub max_compaction_bytes: u64,
 }
 
 /// One pick over one version.
@@ -150,11 +166,81 @@ impl Picker<'_> {
             return None;
         }
         let percent = (u128::from(candidate) * 100 / u128::from(base.size.max(1))) as u64;
-        Some(self.job_on(
-            start,
-            end + 1,
-            Reason::UniversalSizeAmplification { percent },
-        ))
+        let reason = Reason::UniversalSizeAmplification { percent };
+        if self.cfg.incremental {
+            // A window may cost more per byte than the whole merge: RocksDB
+            // allows 80% more before falling back to the full merge.
+            let threshold = base.size as f64 / candidate.max(1) as f64 * 1.8;
+            if let Some(job) = self.incremental_size_amp(threshold, reason) {
+                return Some(job);
+            }
+        }
+        Some(self.job_on(start, end + 1, reason))
+    }
+
+    /// RocksDB's `PickIncrementalForReduceSizeAmp`: a sliding window over
+    /// the second-last level's files, each with the last-level files under
+    /// it; of the windows that reach half of `max_compaction_bytes` (or end
+    /// the level), the one with the least last-level bytes per window byte,
+    /// if under `threshold`. `None`: take the full merge.
+    fn incremental_size_amp(&self, threshold: f64, reason: Reason) -> Option<Job> {
+        let n = self.runs.len();
+        if n < 2 || self.runs[n - 2].level == 0 {
+            return None;
+        }
+        let (upper, bottom) = (&self.runs[n - 2], &self.runs[n - 1]);
+        let (files, below) = (&upper.files, &bottom.files);
+        let max_bytes = match self.cfg.max_compaction_bytes {
+            0 => 25 * self.o.base_file_size,
+            b => b,
+        };
+        let anchor = max_bytes / 2;
+        let window = pick_window(files, below, anchor, threshold)?;
+        let picked: Vec<_> = files[window.0..=window.1].to_vec();
+        let lo = picked.first()?.smallest_user_key().to_vec();
+        let hi = picked.last()?.largest_user_key().to_vec();
+        let under: Vec<_> = below
+            .iter()
+            .filter(|f| f.largest_user_key() >= &lo[..] && f.smallest_user_key() <= &hi[..])
+            .cloned()
+            .collect();
+        let mut inputs = Vec::new();
+        // Levels above the window, newest last run first: their files that
+        // lie within the window's range (L0 runs span everything: stop).
+        for r in self.runs[..n - 2].iter().rev() {
+            if r.level == 0 {
+                break;
+            }
+            let within: Vec<_> = r
+                .files
+                .iter()
+                .filter(|f| f.smallest_user_key() >= &lo[..] && f.largest_user_key() <= &hi[..])
+                .cloned()
+                .collect();
+            if !within.is_empty() {
+                inputs.push(job_inputs_by_run(self.v, r.level, &within));
+            }
+        }
+        inputs.reverse();
+        inputs.push(job_inputs_by_run(self.v, upper.level, &picked));
+        if !under.is_empty() {
+            inputs.push(job_inputs_by_run(self.v, bottom.level, &under));
+        }
+        let output_level = bottom.level;
+        Some(Job {
+            kind: JobKind::Merge,
+            inputs: inputs.into_iter().flatten().collect(),
+            output_level,
+            // The outputs replace part of the last level: they join its run.
+            output_run: self.v.runs(output_level).first().map(|r| r.id()),
+            reason,
+            bottommost: true,
+            max_output_file_size: Some(self.o.base_file_size),
+            max_grandparent_files: None,
+            output_cut: None,
+            cursor_update: None,
+            split_points: Vec::new(),
+        })
     }
 
     /// How many of the newest L0 runs of a size-amplification span
@@ -324,4 +410,78 @@ impl Picker<'_> {
         }
         job
     }
+}
+
+/// The window `(first, last)` of `files` (one level, by key) that
+/// [`Picker::incremental_size_amp`] takes: windows grow file by file with
+/// the files of `below` they overlap; one that reaches `anchor` bytes (or
+/// the level's end) is a candidate, then sheds files from its start until it
+/// is under `anchor` again. A window restarts where two or more files of
+/// `below` fall in a gap between its files. The candidate of least fanout
+/// (`below` bytes per window byte) under `threshold` wins.
+fn pick_window(
+    files: &[Arc<FileMeta>],
+    below: &[Arc<FileMeta>],
+    anchor: u64,
+    threshold: f64,
+) -> Option<(usize, usize)> {
+    let mut best: Option<((usize, usize), f64)> = None;
+    let (mut start, mut b_start, mut b_end) = (0usize, 0usize, 0usize);
+    let (mut upper_bytes, mut below_bytes) = (0u64, 0u64);
+    // Whether below[b_end] (straddling the window's end) is already counted.
+    let mut straddler_counted = false;
+    for end in 0..files.len() {
+        let f = &files[end];
+        // Files of `below` wholly before this file are in the window's gaps.
+        let mut skipped = 0;
+        while b_end < below.len() && below[b_end].largest_user_key() < f.smallest_user_key() {
+            if !straddler_counted {
+                below_bytes += below[b_end].size;
+            }
+            b_end += 1;
+            straddler_counted = false;
+            skipped += 1;
+        }
+        if skipped > 1 {
+            start = end;
+        }
+        if start == end {
+            upper_bytes = 0;
+            below_bytes = 0;
+            b_start = b_end;
+            straddler_counted = false;
+        }
+        upper_bytes += f.size;
+        while b_end < below.len() && below[b_end].smallest_user_key() <= f.largest_user_key() {
+            if !straddler_counted {
+                below_bytes += below[b_end].size;
+                straddler_counted = true;
+            }
+            if below[b_end].largest_user_key() > f.largest_user_key() {
+                break;
+            }
+            b_end += 1;
+            straddler_counted = false;
+        }
+        if upper_bytes + below_bytes > anchor || end == files.len() - 1 {
+            let fanout = below_bytes as f64 / upper_bytes.max(1) as f64;
+            if fanout < threshold && best.is_none_or(|(_, b)| fanout < b) {
+                best = Some(((start, end), fanout));
+            }
+            while upper_bytes + below_bytes > anchor && start <= end {
+                upper_bytes -= files[start].size;
+                start += 1;
+                if let Some(next) = files.get(start) {
+                    while b_start <= b_end
+                        && b_start < below.len()
+                        && below[b_start].largest_user_key() < next.smallest_user_key()
+                    {
+                        below_bytes = below_bytes.saturating_sub(below[b_start].size);
+                        b_start += 1;
+                    }
+                }
+            }
+        }
+    }
+    best.map(|(w, _)| w)
 }
