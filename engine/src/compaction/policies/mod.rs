@@ -36,6 +36,7 @@ builtin_policies![
 
 // Helpers the Cassandra and ScyllaDB policies share.
 mod density;
+mod expired;
 mod overlaps;
 
 pub use fifo::Fifo;

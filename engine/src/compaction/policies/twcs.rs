@@ -28,10 +28,10 @@ use std::sync::Arc;
 
 use crate::compaction::CostModel;
 use crate::options::Options;
+use super::expired;
 use super::size_tiered::{
     only_l0, SizeTiered, BUCKET_HIGH, BUCKET_LOW, MAX_THRESHOLD, MIN_SSTABLE_SIZE, MIN_THRESHOLD,
 };
-use crate::compaction::level_picker::job_inputs_by_run;
 use crate::compaction::registry::PolicyDef;
 use crate::compaction::{CompactionOptions, Job, JobKind, PickContext, Reason, Strategy};
 use crate::params::{ParamDef, Unit, Value};
@@ -99,37 +99,6 @@ impl Twcs {
     fn window(&self, run: &SortedRun) -> u64 {
         run.newest_time_ms() / self.window_ms
     }
-
-    /// Files whose every entry has expired by `now_ms`.
-    fn expired(files: &[Arc<FileMeta>], now_ms: u64) -> Vec<Arc<FileMeta>> {
-        files
-            .iter()
-            .filter(|f| f.max_expiry_ms.is_some_and(|t| t <= now_ms))
-            .cloned()
-            .collect()
-    }
-
-    /// The expired files that may go: those no remaining file with older
-    /// data overlaps (all of them when aggressive).
-    fn droppable(&self, v: &Version, expired: Vec<Arc<FileMeta>>) -> Vec<Arc<FileMeta>> {
-        if self.aggressive {
-            return expired;
-        }
-        let is_expired = |n: u64| expired.iter().any(|e| e.number == n);
-        let mut out = Vec::new();
-        for f in &expired {
-            let (lo, hi) = (f.smallest_user_key(), f.largest_user_key());
-            let older_overlaps = (0..v.num_levels()).any(|l| {
-                v.overlapping_files(l, lo, hi)
-                    .iter()
-                    .any(|g| !is_expired(g.number) && g.smallest_seq <= f.largest_seq)
-            });
-            if !older_overlaps {
-                out.push(f.clone());
-            }
-        }
-        out
-    }
 }
 
 impl Strategy for Twcs {
@@ -162,10 +131,7 @@ impl Strategy for Twcs {
             .cloned()
             .collect();
         let files: Vec<Arc<FileMeta>> = idle.iter().flat_map(|r| r.files().to_vec()).collect();
-        let drop = self.droppable(v, Self::expired(&files, ctx.now_ms));
-        if !drop.is_empty() {
-            let mut job = Job::on_l0_runs(JobKind::Drop, &[], Reason::TtlExpired, None);
-            job.inputs = job_inputs_by_run(v, 0, &drop);
+        if let Some(job) = expired::drop_job(v, &files, ctx.now_ms, self.aggressive) {
             return Some(job);
         }
         let newest = v.runs(0).iter().map(|r| self.window(r)).max()?;
@@ -194,11 +160,7 @@ impl Strategy for Twcs {
 
     /// The next expiry of a file, when expired files may be dropped.
     fn next_wakeup_ms(&self, v: &Version, ctx: &PickContext<'_>) -> Option<u64> {
-        v.files(0)
-            .iter()
-            .filter_map(|f| f.max_expiry_ms)
-            .filter(|&t| t > ctx.now_ms)
-            .min()
+        expired::next_expiry_ms(v, ctx.now_ms)
     }
 
     fn check_shape(&self, v: &Version) -> Result<(), String> {

@@ -34,6 +34,7 @@ use std::sync::Arc;
 use crate::compaction::CostModel;
 use crate::options::Options;
 use super::density::{shard_count, KeySpace};
+use super::expired;
 use super::overlaps::{buckets, overlap_sets, Bucket};
 use super::size_tiered::only_l0;
 use crate::compaction::level_picker::job_inputs_by_run;
@@ -296,6 +297,8 @@ impl Strategy for Ucs {
         None
     }
 
+    /// Fully expired sstables go first, unread, as Cassandra's expiration
+    /// tasks drop them (not while an older live file overlaps them).
     fn pick(&self, v: &Version, ctx: &PickContext<'_>) -> Option<Job> {
         let space = KeySpace::of(v)?;
         let idle: Vec<Arc<FileMeta>> = v
@@ -304,6 +307,9 @@ impl Strategy for Ucs {
             .filter(|f| !ctx.busy.contains(&f.number))
             .cloned()
             .collect();
+        if let Some(job) = expired::drop_job(v, &idle, ctx.now_ms, false) {
+            return Some(job);
+        }
         let m = match self.flush_size_override {
             0 => ctx.options.write_buffer_size,
             n => n,
@@ -327,6 +333,11 @@ impl Strategy for Ucs {
         };
         let files = self.within_space(bucket, limit, !ctx.busy.is_empty())?;
         Some(self.job(v, &space, &files, Reason::Overlap { level, overlap }))
+    }
+
+    /// The next expiry of a file, when an expired file may be dropped.
+    fn next_wakeup_ms(&self, v: &Version, ctx: &PickContext<'_>) -> Option<u64> {
+        expired::next_expiry_ms(v, ctx.now_ms)
     }
 
     fn check_shape(&self, v: &Version) -> std::result::Result<(), String> {
