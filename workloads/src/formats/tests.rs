@@ -17,7 +17,7 @@ fn read(path: &Path, format: Option<TraceFormat>) -> Result<(TraceFile, Vec<Op>)
 }
 
 #[test]
-fn twitter_operations_map_to_puts_gets_deletes_and_merges() {
+fn twitter_operations_map_to_puts_gets_and_deletes() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(
         &dir,
@@ -40,7 +40,8 @@ fn twitter_operations_map_to_puts_gets_deletes_and_merges() {
             (OpKind::Put, 16, 60, Some(30_000), 0),
             (OpKind::Put, 20, 100, None, 1000),
             (OpKind::Delete, 16, 0, None, 2000),
-            (OpKind::Merge, 8, 8, None, 3000),
+            (OpKind::Get, 8, 0, None, 3000),
+            (OpKind::Put, 8, 4, None, 3000),
         ]
     );
     // One anonymised key, one lsmlab key; a key with commas is one key.
@@ -48,7 +49,7 @@ fn twitter_operations_map_to_puts_gets_deletes_and_merges() {
     assert_ne!(ops[0].key, ops[2].key);
     assert_eq!(
         trace.counts().describe(),
-        "5 ops (put 2, delete 1, get 1, scan 0, merge 1); nothing skipped"
+        "6 ops (put 3, delete 1, get 2, scan 0); nothing skipped"
     );
     let bad = write(
         &dir,

@@ -10,16 +10,10 @@
 //! anonymised key may itself hold commas: the fields around it are fixed.
 //! `set`, `add`, `replace`, `cas`, `append` and `prepend` become puts of
 //! the value size with the TTL; `get` and `gets` gets; `delete` a delete;
-//! `incr` and `decr` a merge of an 8-byte operand. Keys are hashed to keys
-//! of the recorded key size.
-//!
-//! Why a merge: memcached applies `incr`/`decr` in the server, without the
-//! client reading the value first, and a store under such a cache does the
-//! same with a merge operand (RocksDB's canonical counter), which the read
-//! and compaction later fold in. The operand is the delta, a `u64` as the
-//! `add` operator takes it, so replaying a trace with `incr`/`decr` needs
-//! `engine.merge_operator = "add"`. `append`/`prepend` stay puts: their
-//! recorded value size is the item's, and one database has one operator.
+//! `incr` and `decr` a read-modify-write (a get, then a put of the value
+//! size), as the issue of the trace formats states them. Keys are hashed to
+//! keys of the recorded key size. (A counter kept with merge operands is the
+//! `counter` preset, or a `merge_fraction` in a mix.)
 
 use std::collections::VecDeque;
 use std::io::BufRead;
@@ -30,9 +24,6 @@ use crate::op::{Op, OpKind};
 use crate::spec::MAX_VALUE_SIZE;
 
 const MAX_LINE: u64 = 1 << 20;
-
-/// Bytes of an `incr`/`decr` operand: a `u64` delta.
-const COUNTER_OPERAND: u32 = 8;
 
 /// The format's state: simulated time.
 #[derive(Default)]
@@ -85,7 +76,10 @@ impl LineFormat for Twitter {
                 out.push_back(op_of(OpKind::Put, value_size as u32, ttl))
             }
             "delete" => out.push_back(op_of(OpKind::Delete, 0, None)),
-            "incr" | "decr" => out.push_back(op_of(OpKind::Merge, COUNTER_OPERAND, None)),
+            "incr" | "decr" => {
+                out.push_back(op_of(OpKind::Get, 0, None));
+                out.push_back(op_of(OpKind::Put, value_size as u32, ttl));
+            }
             other => {
                 return Err(format!(
                     "unknown operation {other:?} (expected get, gets, set, add, replace, cas, \
