@@ -325,11 +325,8 @@ impl Strategy for Fluid {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
+    use crate::compaction::policies::test_load;
     use crate::compaction::{registry, CompactionOptions};
-    use crate::fs::MemFs;
-    use crate::{Db, Env, Options, VirtualClock};
 
     const T: u64 = 4;
     const KEYS: u64 = 80_000;
@@ -347,36 +344,17 @@ mod tests {
     /// (T = 4, L1 holds 256 KiB) under `policy` with `settings`, checking
     /// the policy's shape after every install, then compacts to quiescence.
     fn load(policy: &str, settings: &[(&str, &str)]) -> Measured {
-        let mut opts = Options {
-            wal: false,
-            paranoid_checks: true,
-            compaction: CompactionOptions::named(policy).unwrap(),
-            ..Options::default()
-        };
-        opts.set("size_ratio", &T.to_string()).unwrap();
-        for (name, value) in [
+        let t = T.to_string();
+        let shape = [
+            ("size_ratio", t.as_str()),
             ("write_buffer_size", "32KiB"),
             ("l0_file_limit", "2"),
             ("l1_base_bytes", "64KiB"),
             ("base_file_size", "256KiB"),
-        ]
-        .iter()
-        .chain(settings)
-        {
-            opts.set(name, value).unwrap();
-        }
-        let env = Env {
-            fs: Arc::new(MemFs::new()),
-            clock: Arc::new(VirtualClock::new(0)),
-        };
-        let db = Db::open_with("/db", opts, env).unwrap();
-        for i in 0..KEYS {
-            // An odd multiplier permutes 0..2^32: every key once.
-            let k = (i.wrapping_mul(0x9E37_79B9) & 0xFFFF_FFFF).to_be_bytes();
-            db.put(&k.repeat(2), &[7u8; 100]).unwrap();
-        }
-        db.flush().unwrap();
-        db.compact().unwrap();
+        ];
+        let all: Vec<(&str, &str)> = shape.iter().chain(settings).copied().collect();
+        let opts = test_load::options(policy, &all);
+        let db = test_load::load(opts, KEYS, |i| test_load::scrambled(i).to_be_bytes().repeat(2));
         let v = db.version();
         let s = db.stats();
         Measured {

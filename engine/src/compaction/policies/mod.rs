@@ -38,6 +38,8 @@ builtin_policies![
 mod density;
 mod expired;
 mod overlaps;
+#[cfg(test)]
+mod test_load;
 
 pub use fifo::Fifo;
 pub use leveled::Leveled;

@@ -421,11 +421,7 @@ mod tests {
 
 #[cfg(test)]
 mod amplification {
-    use std::sync::Arc;
-
-    use crate::compaction::CompactionOptions;
-    use crate::fs::MemFs;
-    use crate::{Db, Env, Options, VirtualClock};
+    use crate::compaction::policies::test_load;
 
     const KEYS: u64 = 80_000;
 
@@ -439,30 +435,15 @@ mod amplification {
     /// Loads `KEYS` distinct keys in a scrambled order (about 9 MiB) with
     /// 32 KiB flushes under ucs with `w`, then compacts to quiescence.
     fn load(w: &str) -> Measured {
-        let mut opts = Options {
-            wal: false,
-            paranoid_checks: true,
-            compaction: CompactionOptions::named("ucs").unwrap(),
-            ..Options::default()
-        };
-        for (name, value) in [
-            ("write_buffer_size", "32KiB"),
-            ("scaling_parameters", w),
-            ("target_sstable_size", "1MiB"),
-        ] {
-            opts.set(name, value).unwrap();
-        }
-        let env = Env {
-            fs: Arc::new(MemFs::new()),
-            clock: Arc::new(VirtualClock::new(0)),
-        };
-        let db = Db::open_with("/db", opts, env).unwrap();
-        for i in 0..KEYS {
-            let k = (i.wrapping_mul(0x9E37_79B9) & 0xFFFF_FFFF).to_be_bytes();
-            db.put(&k.repeat(2), &[7u8; 100]).unwrap();
-        }
-        db.flush().unwrap();
-        db.compact().unwrap();
+        let opts = test_load::options(
+            "ucs",
+            &[
+                ("write_buffer_size", "32KiB"),
+                ("scaling_parameters", w),
+                ("target_sstable_size", "1MiB"),
+            ],
+        );
+        let db = test_load::load(opts, KEYS, |i| test_load::scrambled(i).to_be_bytes().repeat(2));
         let s = db.stats();
         let flushes = s.flushes.max(1) as f64;
         Measured {

@@ -148,44 +148,19 @@ impl Universal {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use crate::compaction::CompactionOptions;
-    use crate::fs::MemFs;
-    use crate::{Db, Env, Options, VirtualClock};
+    use crate::compaction::policies::test_load;
+    use crate::Db;
 
     /// Loads `keys` keys (in order, or scrambled) under universal with
     /// `settings`, checking the shape after every install, and compacts to
     /// quiescence; returns the database.
     fn load(keys: u64, in_order: bool, settings: &[(&str, &str)]) -> Db {
-        let mut opts = Options {
-            wal: false,
-            paranoid_checks: true,
-            compaction: CompactionOptions::named("universal").unwrap(),
-            ..Options::default()
-        };
-        for (name, value) in [("write_buffer_size", "32KiB"), ("base_file_size", "64KiB")]
-            .iter()
-            .chain(settings)
-        {
-            opts.set(name, value).unwrap();
-        }
-        let env = Env {
-            fs: Arc::new(MemFs::new()),
-            clock: Arc::new(VirtualClock::new(0)),
-        };
-        let db = Db::open_with("/db", opts, env).unwrap();
-        for i in 0..keys {
-            let n = if in_order {
-                i
-            } else {
-                i.wrapping_mul(0x9E37_79B9) & 0xFFFF_FFFF
-            };
-            db.put(&n.to_be_bytes(), &[7u8; 100]).unwrap();
-        }
-        db.flush().unwrap();
-        db.compact().unwrap();
-        db
+        let shape = [("write_buffer_size", "32KiB"), ("base_file_size", "64KiB")];
+        let all: Vec<(&str, &str)> = shape.iter().chain(settings).copied().collect();
+        let key = |i| if in_order { i } else { test_load::scrambled(i) };
+        test_load::load(test_load::options("universal", &all), keys, |i: u64| {
+            key(i).to_be_bytes().to_vec()
+        })
     }
 
     /// Keys written in order make key-disjoint flushes: with
