@@ -11,9 +11,9 @@
 //! `set`, `add`, `replace`, `cas`, `append` and `prepend` become puts of
 //! the value size with the TTL; `get` and `gets` gets; `delete` a delete;
 //! `incr` and `decr` a read-modify-write (a get, then a put of the value
-//! size). Keys are hashed to
-//! keys of the recorded key size. (A counter kept with merge operands is the
-//! `counter` preset, or a `merge_fraction` in a mix.)
+//! size). Keys are hashed to keys of the recorded key size. (A counter kept
+//! with merge operands is the `counter` preset, or a `merge_fraction` in a
+//! mix.)
 
 use std::collections::VecDeque;
 use std::io::BufRead;
