@@ -78,6 +78,7 @@ fn kernel(c: &mut Criterion) {
                 marking: Default::default(),
                 created_ms: None,
                 oldest_tombstone_ms: None,
+                checkpoint: None,
             };
             let mut n = 100u64..;
             let out = merge(

@@ -33,6 +33,12 @@ pub fn small_options(policy: &'static PolicyDef) -> Options {
             compaction.set_value(def.name, def.parse(value).unwrap());
         }
     }
+    if policy.name == "ics" {
+        // Fragments of 16 KiB: runs of several, so that merges release
+        // their inputs as they go.
+        let def = policy.param("sstable_size_in_mb").unwrap();
+        compaction.set_value(def.name, def.parse("0.015625").unwrap());
+    }
     Options {
         write_buffer_size: 4 << 10,
         l0_file_limit: 2,

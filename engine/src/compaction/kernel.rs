@@ -106,6 +106,22 @@ pub struct OutputSpec<'a> {
     /// The time recorded as the oldest tombstone's of each output holding
     /// tombstones (`None`: not recorded).
     pub oldest_tombstone_ms: Option<u64>,
+    /// Told of every output sealed before the merge's end, with the user
+    /// key the merge goes on from, so that the caller can install it and
+    /// release the inputs the merge has passed (ScyllaDB's incremental
+    /// compaction); `None`: outputs are installed at the end only.
+    pub checkpoint: Option<&'a dyn Checkpoint>,
+}
+
+/// Installs a merge's outputs while it runs (see [`OutputSpec::checkpoint`]).
+pub trait Checkpoint {
+    /// `sealed` are the outputs finished since the last call (written and
+    /// synced); every input entry with a user key below `resume_at` has
+    /// been read, and the survivors among them are in those outputs or
+    /// earlier ones. An error stops the merge. Outputs passed here are the
+    /// caller's, even when it fails: a failure of the merge leaves them in
+    /// place (a database removes the ones no version names when it opens).
+    fn sealed(&self, sealed: &[FileMeta], resume_at: &[u8]) -> Result<()>;
 }
 
 /// The tables a merge wrote and its statistics.
@@ -369,6 +385,8 @@ struct Sink<'a, 'o, 'b> {
     blob_value: Vec<u8>,
     /// The next entry added is there only for a live snapshot.
     next_kept_for_snapshot: bool,
+    /// Outputs handed to `out.checkpoint` so far.
+    checkpointed: usize,
 }
 
 impl Sink<'_, '_, '_> {
@@ -410,6 +428,14 @@ impl Sink<'_, '_, '_> {
                     finish_output(open, self.out, result, self.blobs.as_deref_mut())?;
                     if let Some(c) = self.cutter.as_mut() {
                         c.on_cut(ikey);
+                    }
+                    if let Some(hook) = self.out.checkpoint {
+                        let sealed = &result.files[self.checkpointed..];
+                        // The caller owns them from here, even if the hook
+                        // fails: its install may have recorded them.
+                        created.retain(|n| !sealed.iter().any(|f| f.number == *n));
+                        self.checkpointed = result.files.len();
+                        hook.sealed(sealed, user_key)?;
                     }
                 }
             }
@@ -575,6 +601,7 @@ fn merge_inner(
         rewritten_key: Vec::new(),
         blob_value: Vec::new(),
         next_kept_for_snapshot: false,
+        checkpointed: 0,
     };
     let mut pending: Option<PendingMerge> = None;
     let no_operator = || {
@@ -804,6 +831,7 @@ fn finish_output(
         created_ms: out.created_ms,
         kept_for_snapshots,
         oldest_tombstone_ms: out.oldest_tombstone_ms.filter(|_| summary.tombstones > 0),
+        narrowed: false,
     });
     Ok(())
 }

@@ -126,6 +126,7 @@ fn run_case(case: &Case) -> String {
         marking: Default::default(),
         created_ms: None,
         oldest_tombstone_ms: None,
+        checkpoint: None,
         blob: blob_args.then_some(BlobSettings {
             min_blob_size: case.arg_or("min_blob_size", 0u64),
             blob_file_size: 1 << 20,

@@ -103,6 +103,7 @@ fn metadata_edit(job: &Job, next_number: &mut u64, created_ms: Option<u64>) -> V
                 created_ms,
                 kept_for_snapshots: false,
                 oldest_tombstone_ms: None,
+                narrowed: false,
             };
             let run = job.output_run.unwrap_or(out.number);
             *next_number += 1;

@@ -46,6 +46,15 @@ pub trait Strategy: Send + Sync {
         Some(version.files(0).len())
     }
 
+    /// True when the policy's merges install each output as it is sealed
+    /// and delete the inputs the merge has read to their end (ScyllaDB's
+    /// incremental compaction), so that a merge's extra space is about a
+    /// fragment per input run instead of its whole output. The engine does
+    /// so for jobs without blob references or range tombstones.
+    fn releases_inputs_early(&self) -> bool {
+        false
+    }
+
     /// True when the policy deletes whole files without merging them (FIFO),
     /// so that an older version a dropped file shadowed can show again: its
     /// contract holds for data that all expires alike, as RocksDB's FIFO.

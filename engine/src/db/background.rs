@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
+use super::release::{Released, SharedRelease};
 use super::work::{FlushWork, MergeWork};
 use super::Inner;
 use crate::compaction::{Job, JobKind};
@@ -88,12 +89,23 @@ fn worker(shared: &Shared) {
             }
             Task::Merge(work, id) => {
                 drop(guard);
-                let out = work.execute();
+                let (out, released) = if work.releases_inputs_early {
+                    let release = SharedRelease {
+                        shared,
+                        job: &work.job,
+                        id,
+                        done: Default::default(),
+                    };
+                    let out = work.execute(Some(&release));
+                    (out, release.done.into_inner())
+                } else {
+                    (work.execute(None), Released::default())
+                };
                 guard = shared.lock();
                 guard.sched.running.retain(|r| r.id != id);
                 match out {
                     Ok(out) => {
-                        let _ = guard.finish_job(&work.job, Some(out));
+                        let _ = guard.finish_job(&work.job, Some(out), &released);
                     }
                     Err(e) => {
                         guard.fail(e);
@@ -102,7 +114,7 @@ fn worker(shared: &Shared) {
             }
             Task::Edit(job, id) => {
                 guard.sched.running.retain(|r| r.id != id);
-                let _ = guard.finish_job(&job, None);
+                let _ = guard.finish_job(&job, None, &Released::default());
             }
         }
         shared.changed.notify_all();

@@ -4,13 +4,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::release::{InlineRelease, Released};
 use super::schedule::RunningJob;
 use super::{Db, Inner, LevelStatsRow, LevelStatsTable};
 use crate::compaction::{Job, JobKind, MergeOutput, MergeStats, PickContext, Reason};
 use crate::error::{Error, Result};
 use crate::key::SeqNo;
 use crate::options::Mode;
-use crate::version::{Version, VersionEdit};
+use crate::version::{FileMeta, Version, VersionEdit};
 
 /// Jobs in a row after which compaction is declared not to converge.
 const MAX_JOBS_PER_ROUND: usize = 100_000;
@@ -280,6 +281,7 @@ impl Inner {
             job: job.clone(),
             remaining,
             id,
+            held: Vec::new(),
         });
         Some((job, id))
     }
@@ -341,20 +343,38 @@ impl Inner {
                     Ok(w) => w,
                     Err(e) => return Err(self.fail(e)),
                 };
-                match work.execute() {
-                    Ok(out) => return self.finish_job(&work.job, Some(out)),
+                let (out, released) = if work.releases_inputs_early {
+                    let release = InlineRelease {
+                        inner: std::cell::RefCell::new(&mut *self),
+                        job: &work.job,
+                        done: Default::default(),
+                    };
+                    let out = work.execute(Some(&release));
+                    (out, release.done.into_inner())
+                } else {
+                    (work.execute(None), Released::default())
+                };
+                match out {
+                    Ok(out) => return self.finish_job(&work.job, Some(out), &released),
                     Err(e) => return Err(self.fail(e)),
                 }
             }
             JobKind::TrivialMove | JobKind::Drop => None,
         };
-        self.finish_job(&job, out)
+        self.finish_job(&job, out, &Released::default())
     }
 
     /// Installs a job: a merge's outputs (from `MergeWork::execute`) or
     /// a move or drop, as one manifest edit; then deletes what it replaced.
-    pub(super) fn finish_job(&mut self, job: &Job, out: Option<MergeOutput>) -> Result<JobReport> {
-        match self.try_finish_job(job, out) {
+    /// `released`: what the merge's checkpoints installed and deleted
+    /// already (see `release`).
+    pub(super) fn finish_job(
+        &mut self,
+        job: &Job,
+        out: Option<MergeOutput>,
+        released: &Released,
+    ) -> Result<JobReport> {
+        match self.try_finish_job(job, out, released) {
             Ok(r) => {
                 *self
                     .stats
@@ -369,10 +389,17 @@ impl Inner {
         }
     }
 
-    fn try_finish_job(&mut self, job: &Job, out: Option<MergeOutput>) -> Result<JobReport> {
+    fn try_finish_job(
+        &mut self,
+        job: &Job,
+        out: Option<MergeOutput>,
+        released: &Released,
+    ) -> Result<JobReport> {
         let mut edit = VersionEdit::default();
         for (level, f) in job.input_files() {
-            edit.deleted.push((level, f.number));
+            if !released.inputs.contains(&f.number) {
+                edit.deleted.push((level, f.number));
+            }
         }
         if let Some(c) = &job.cursor_update {
             edit.compaction_cursors.push(c.clone());
@@ -400,7 +427,7 @@ impl Inner {
                 self.install(edit)?;
                 self.stats.files_dropped += report.input_files;
                 self.stats.bytes_dropped += job.input_bytes();
-                self.remove_files(job)?;
+                self.remove_files(job, released)?;
                 return Ok(report);
             }
             (JobKind::Merge, Some(out)) => {
@@ -413,8 +440,12 @@ impl Inner {
                 ))
             }
         };
-        // Inputs and outputs coexist on disk until the inputs are deleted.
-        let coexisting = self.version.total_bytes() + out.stats.bytes_written;
+        // Inputs and outputs coexist on disk until the inputs are deleted
+        // (the outputs released installed are in the version already).
+        let coexisting =
+            self.version.total_bytes() + out.stats.bytes_written - released.output_bytes;
+        let extra = out.stats.bytes_written.saturating_sub(released.input_bytes);
+        self.stats.merge_extra_bytes_peak = self.stats.merge_extra_bytes_peak.max(extra);
         self.stats.sst_bytes_peak = self.stats.sst_bytes_peak.max(coexisting);
         self.window.sst_bytes = self.window.sst_bytes.max(coexisting);
 
@@ -424,15 +455,21 @@ impl Inner {
         report.bytes_written = out.stats.bytes_written;
         report.stats = out.stats;
         let first = out.files.first().map(|f| f.number);
-        let run = job.output_run.or(first).unwrap_or_default();
+        let run = released
+            .run
+            .or(job.output_run)
+            .or(first)
+            .unwrap_or_default();
         let inputs: Vec<u64> = job.input_files().map(|(_, f)| f.number).collect();
         self.add_blob_records(&mut edit, &inputs, &out);
         self.stats.blob += out.blob_stats;
         for f in out.files {
-            edit.add_file_to_run(job.output_level, run, f);
+            if !released.outputs.contains(&f.number) {
+                edit.add_file_to_run(job.output_level, run, f);
+            }
         }
         self.install(edit)?;
-        self.remove_files(job)?;
+        self.remove_files(job, released)?;
 
         self.stats.compactions += 1;
         self.stats.compaction_read_bytes += read;
@@ -455,15 +492,24 @@ impl Inner {
         Ok(report)
     }
 
-    fn remove_files(&mut self, job: &Job) -> Result<()> {
+    /// Deletes the input files of `job` that `released` did not delete
+    /// already.
+    fn remove_files(&mut self, job: &Job, released: &Released) -> Result<()> {
         for (_, f) in job.input_files() {
-            self.tables.remove(&f.number);
-            if let Some(c) = &self.block_cache {
-                c.erase_file(f.number);
+            if !released.inputs.contains(&f.number) {
+                self.remove_table_file(f)?;
             }
-            self.env.fs.remove(&self.dir.join(f.file_name()))?;
         }
         Ok(())
+    }
+
+    /// Forgets table `f` (open handle, cached blocks) and deletes its file.
+    pub(super) fn remove_table_file(&mut self, f: &FileMeta) -> Result<()> {
+        self.tables.remove(&f.number);
+        if let Some(c) = &self.block_cache {
+            c.erase_file(f.number);
+        }
+        self.env.fs.remove(&self.dir.join(f.file_name()))
     }
 
     /// Adds to `edit` the blob side of replacing the tables `inputs` with

@@ -12,6 +12,7 @@ mod flush;
 mod identity;
 mod open_checks;
 mod read;
+mod release;
 mod remote;
 mod schedule;
 mod snapshot;

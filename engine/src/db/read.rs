@@ -219,6 +219,7 @@ impl Inner {
             file_number: file.number,
             cache: self.block_cache.clone(),
             cache_index_and_filter_blocks: self.opts.cache_index_and_filter_blocks,
+            lower_bound: file.narrowed.then(|| file.smallest.clone()),
         };
         let t = Table::open_with(self.env.fs.as_ref(), &self.dir.join(file.file_name()), read)?;
         t.check_matches(file, self.manifest.lineage().db_id.as_deref())?;

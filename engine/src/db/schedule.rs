@@ -81,6 +81,9 @@ pub(super) struct RunningJob {
     pub remaining: u64,
     /// Tells jobs apart when several run at once.
     pub id: u64,
+    /// Outputs the job installed before its end (see `release`), which no
+    /// other job may take while it runs.
+    pub held: Vec<u64>,
 }
 
 /// Background work in progress.
@@ -136,9 +139,12 @@ impl Scheduler {
 
     /// Files held by running jobs.
     pub(super) fn busy_files(&self) -> impl Iterator<Item = u64> + '_ {
-        self.running
-            .iter()
-            .flat_map(|r| r.job.input_files().map(|(_, f)| f.number))
+        self.running.iter().flat_map(|r| {
+            r.job
+                .input_files()
+                .map(|(_, f)| f.number)
+                .chain(r.held.iter().copied())
+        })
     }
 }
 

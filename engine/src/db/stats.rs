@@ -103,6 +103,14 @@ pub struct EngineStats {
     /// Largest on-disk SSTable bytes seen, compaction inputs and outputs
     /// counted while both exist.
     pub sst_bytes_peak: u64,
+    /// The most bytes one merge added to the tables on disk while it ran:
+    /// its outputs, less the inputs it had deleted by then (a merge that
+    /// holds its inputs to its end adds all its outputs).
+    pub merge_extra_bytes_peak: u64,
+    /// Compaction input files deleted before their job ended, once the
+    /// merge had read them to their end (policies that release inputs
+    /// early, ScyllaDB ICS).
+    pub inputs_released_early: u64,
     /// Largest compaction debt seen, measured after each flush, before the
     /// compactions it triggers run.
     pub pending_compaction_bytes_peak: u64,

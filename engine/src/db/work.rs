@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::Inner;
 use crate::blob::{BlobSet, BlobSettings};
 use crate::compaction::{
-    merge, DropContext, EntryFilter, FallbackParams, Job, MergeOutput, OutputSpec,
+    merge, Checkpoint, DropContext, EntryFilter, FallbackParams, Job, MergeOutput, OutputSpec,
 };
 use crate::error::Result;
 use crate::fs::Fs;
@@ -102,6 +102,7 @@ impl Context {
             oldest_tombstone_ms: shape
                 .oldest_tombstone_ms
                 .filter(|_| self.record_tombstone_times),
+            checkpoint: shape.checkpoint,
         };
         let files = &self.files;
         let out = merge(input, &mut filter, &older, drop_ctx, &spec, &mut || {
@@ -128,6 +129,8 @@ struct OutputShape<'a> {
     /// Blob garbage collection: live blobs of files numbered below this are
     /// relocated.
     relocate_blobs_below: Option<u64>,
+    /// Installs sealed outputs as the merge goes (see `release`).
+    checkpoint: Option<&'a dyn Checkpoint>,
 }
 
 /// A merge compaction ready to run: its job, its open input tables and the
@@ -143,18 +146,21 @@ pub(super) struct MergeWork {
     remote_counters: Arc<super::remote::RemoteCounters>,
     /// See [`OutputShape::relocate_blobs_below`].
     relocate_blobs_below: Option<u64>,
+    /// The policy releases inputs as the merge passes them and the job
+    /// allows it (see `release`): `execute` is given a checkpoint.
+    pub releases_inputs_early: bool,
 }
 
 impl MergeWork {
-    /// Reads the inputs through the merge kernel and writes the outputs
-    /// (not yet installed).
-    pub(super) fn execute(&self) -> Result<MergeOutput> {
-        if let Some(service) = &self.service {
+    /// Reads the inputs through the merge kernel and writes the outputs,
+    /// not yet installed but for those `checkpoint` installed as it went.
+    pub(super) fn execute(&self, checkpoint: Option<&dyn Checkpoint>) -> Result<MergeOutput> {
+        if let (Some(service), None) = (&self.service, checkpoint) {
             if let Some(out) = super::remote::run_remote(self, service.as_ref()) {
                 return Ok(out);
             }
         }
-        self.execute_here()
+        self.execute_here(checkpoint)
     }
 
     /// The job's version, directory and file numbers, for the remote path.
@@ -181,7 +187,7 @@ impl MergeWork {
     }
 
     /// Runs the merge on this thread.
-    fn execute_here(&self) -> Result<MergeOutput> {
+    fn execute_here(&self, checkpoint: Option<&dyn Checkpoint>) -> Result<MergeOutput> {
         let children: Vec<Box<dyn InternalIterator>> = self
             .tables
             .iter()
@@ -218,6 +224,7 @@ impl MergeWork {
                 .map(|f| f.oldest_tombstone_ms.unwrap_or(f.oldest_time_ms))
                 .min(),
             relocate_blobs_below: self.relocate_blobs_below,
+            checkpoint,
         };
         let range_tombstones = self
             .tables
@@ -255,6 +262,7 @@ impl FlushWork {
             newest_time_ms: self.newest_ms,
             oldest_tombstone_ms: Some(self.oldest_ms),
             relocate_blobs_below: None,
+            checkpoint: None,
         };
         let range_tombstones = self.mem.range_tombstones().to_vec();
         self.ctx
@@ -307,14 +315,23 @@ impl Inner {
         // tombstones, merge operands, marking rules, creation times and
         // snapshot-kept flags.
         let ctx = self.work_context();
-        let needs_writer = touches_blobs
+        let range_tombstones = tables.iter().any(|t| !t.raw_range_tombstones().is_empty());
+        // Released early: outputs of a job without blob references or
+        // range tombstones (whose records span the cuts).
+        let releases_inputs_early =
+            self.strategy.releases_inputs_early() && !touches_blobs && !range_tombstones;
+        let narrowed_inputs = job.input_files().any(|(_, f)| f.narrowed);
+        let needs_writer = releases_inputs_early
+            || narrowed_inputs
+            || touches_blobs
             || self.opts.merge_operator.get().is_some()
             || ctx.marking.active()
             || ctx.record_created
             || ctx.snapshot_flags
             || ctx.record_tombstone_times
-            || tables.iter().any(|t| !t.raw_range_tombstones().is_empty());
+            || range_tombstones;
         Ok(MergeWork {
+            releases_inputs_early,
             job,
             tables,
             ctx,

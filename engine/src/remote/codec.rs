@@ -426,6 +426,7 @@ impl RemoteResult {
                         created_ms: None,
                         kept_for_snapshots: false,
                         oldest_tombstone_ms: None,
+                        narrowed: false,
                     });
                 }
                 let mut s = [0u64; 7];
@@ -580,7 +581,7 @@ mod tests {
                     entries: e, tombstones: e / 2, smallest_seq: r.smallest_seq,
                     largest_seq: r.smallest_seq, max_expiry_ms: (e % 2 == 0).then_some(e),
                     oldest_time_ms: 1, newest_time_ms: 2,
-                    marks: Default::default(), created_ms: None, kept_for_snapshots: false, oldest_tombstone_ms: None,
+                    marks: Default::default(), created_ms: None, kept_for_snapshots: false, oldest_tombstone_ms: None, narrowed: false,
                 }).collect(),
                 stats: MergeStats {
                     keys_in: stats[0], keys_out: stats[1], dropped_shadowed: stats[2],

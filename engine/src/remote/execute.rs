@@ -33,6 +33,7 @@ fn as_file(r: &FileRange) -> Arc<FileMeta> {
         created_ms: None,
         kept_for_snapshots: false,
         oldest_tombstone_ms: None,
+        narrowed: false,
     })
 }
 
@@ -92,6 +93,7 @@ pub fn execute(fs: &dyn Fs, dir: &Path, job: &RemoteJob) -> Result<RemoteResult>
         marking: Default::default(),
         created_ms: None,
         oldest_tombstone_ms: None,
+        checkpoint: None,
     };
     let limit = job.first_output_number.saturating_add(job.output_numbers);
     let mut next = job.first_output_number;

@@ -116,6 +116,10 @@ pub struct TableReadOptions {
     pub cache: Option<Arc<BlockCache>>,
     /// RocksDB's `cache_index_and_filter_blocks`; ignored without a cache.
     pub cache_index_and_filter_blocks: bool,
+    /// For a narrowed file ([`FileMeta::narrowed`]): the internal key its
+    /// part starts at. Entries below it are not read: gets of smaller
+    /// keys find nothing and cursors start at it.
+    pub lower_bound: Option<Vec<u8>>,
 }
 
 /// An index or filter block: held by the table, or in the block cache.
@@ -153,6 +157,8 @@ pub struct Table {
     /// read and verified at open (empty without a range-deletion block).
     range_dels: Vec<RangeTombstone>,
     fragmented: FragmentedTombstones,
+    /// See [`TableReadOptions::lower_bound`].
+    lower_bound: Option<Box<[u8]>>,
 }
 
 impl fmt::Debug for Table {
@@ -255,6 +261,7 @@ impl Table {
             size,
             number: read.file_number,
             cache: read.cache,
+            lower_bound: read.lower_bound.map(Vec::into_boxed_slice),
             index,
             filter,
             num_blocks,
@@ -317,6 +324,13 @@ impl Table {
         read_seq: SeqNo,
         stats: &mut LookupStats,
     ) -> Result<Option<TableEntry>> {
+        if self
+            .lower_bound
+            .as_deref()
+            .is_some_and(|b| user_key < crate::key::user_key(b))
+        {
+            return Ok(None);
+        }
         if let Some(f) = self.filter(stats)?.as_ref() {
             stats.filter_probes += 1;
             if !f.may_contain(user_key) {
@@ -420,7 +434,14 @@ impl Table {
         }
         let mismatch = [
             ("size", self.size != meta.size),
-            ("smallest key", p.smallest != meta.smallest),
+            (
+                "smallest key",
+                if meta.narrowed {
+                    compare_internal(&p.smallest, &meta.smallest) == Ordering::Greater
+                } else {
+                    p.smallest != meta.smallest
+                },
+            ),
             ("largest key", p.largest != meta.largest),
             ("entry count", p.entries != meta.entries),
             ("tombstone count", p.tombstones != meta.tombstones),
@@ -651,10 +672,21 @@ impl InternalIterator for TableIter {
     }
 
     fn seek_to_first(&mut self) -> Result<()> {
-        self.position(0, None)
+        match self.table.lower_bound.clone() {
+            Some(bound) => self.seek(&bound),
+            None => self.position(0, None),
+        }
     }
 
     fn seek(&mut self, target: &[u8]) -> Result<()> {
+        let raised;
+        let target = match self.table.lower_bound.as_deref() {
+            Some(b) if compare_internal(target, b) == Ordering::Less => {
+                raised = b.to_vec();
+                &raised
+            }
+            _ => target,
+        };
         if target.len() < TRAILER_LEN {
             self.block = None;
             return Err(Error::InvalidArgument(format!(

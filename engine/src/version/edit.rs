@@ -375,14 +375,17 @@ fn encode_file(out: &mut Vec<u8>, f: &FileMeta) {
     let trailer = f.marks.any()
         || f.created_ms.is_some()
         || f.kept_for_snapshots
+        || f.narrowed
         || f.oldest_tombstone_ms.is_some();
     if trailer {
-        let kept = if f.kept_for_snapshots {
-            KEPT_FOR_SNAPSHOTS
-        } else {
-            0
-        };
-        put_varint(out, f.marks.bits() | kept);
+        let mut bits = f.marks.bits();
+        if f.kept_for_snapshots {
+            bits |= KEPT_FOR_SNAPSHOTS;
+        }
+        if f.narrowed {
+            bits |= NARROWED;
+        }
+        put_varint(out, bits);
         put_varint(out, f.created_ms.map_or(0, |t| t + 1));
         put_varint(out, f.oldest_tombstone_ms.map_or(0, |t| t + 1));
     }
@@ -414,11 +417,12 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
     let newest_time_ms = d.varint().ok_or_else(short)?;
     let (mut marks, mut created_ms) = (CompactionMarks::default(), None);
     let mut oldest_tombstone_ms = None;
-    let mut kept_for_snapshots = false;
+    let (mut kept_for_snapshots, mut narrowed) = (false, false);
     if !d.is_empty() {
         let bits = d.varint().ok_or_else(short)?;
         kept_for_snapshots = bits & KEPT_FOR_SNAPSHOTS != 0;
-        marks = CompactionMarks::from_bits(bits & !KEPT_FOR_SNAPSHOTS)
+        narrowed = bits & NARROWED != 0;
+        marks = CompactionMarks::from_bits(bits & !(KEPT_FOR_SNAPSHOTS | NARROWED))
             .ok_or_else(|| format!("{name}: unknown compaction marks {bits:#x}"))?;
         created_ms = d.varint().ok_or_else(short)?.checked_sub(1);
         oldest_tombstone_ms = d.varint().ok_or_else(short)?.checked_sub(1);
@@ -442,12 +446,17 @@ fn decode_file(body: &[u8]) -> Result<FileMeta, String> {
         created_ms,
         kept_for_snapshots,
         oldest_tombstone_ms,
+        narrowed,
     })
 }
 
 /// In a file record's trailer bits, beside the marks' (1, 2): the file
 /// holds entries kept for snapshots.
 const KEPT_FOR_SNAPSHOTS: u64 = 1 << 8;
+
+/// In a file record's trailer bits: the file is narrowed (its entries
+/// below `smallest` belong to an incremental compaction's outputs).
+const NARROWED: u64 = 1 << 9;
 
 #[cfg(test)]
 mod tests {
@@ -472,6 +481,7 @@ mod tests {
             created_ms: None,
             kept_for_snapshots: false,
             oldest_tombstone_ms: None,
+            narrowed: false,
         }
     }
 

@@ -48,6 +48,11 @@ pub struct FileMeta {
     /// (recorded while Lethe's delete persistence is on; `None`: unknown,
     /// or no tombstone).
     pub oldest_tombstone_ms: Option<u64>,
+    /// The table's entries below `smallest` are not part of the file: an
+    /// incremental compaction (ScyllaDB ICS) merged them into its outputs
+    /// while it still holds the rest, and raised `smallest` above the
+    /// table's first key. Reads of the file start at `smallest`.
+    pub narrowed: bool,
 }
 
 impl FileMeta {

@@ -253,6 +253,7 @@ pub fn parse_file(text: &str) -> Result<FileMeta, String> {
         created_ms: None,
         kept_for_snapshots: false,
         oldest_tombstone_ms: None,
+        narrowed: false,
     };
     (f.smallest_seq, f.largest_seq) = boundary_seqs(&f);
     let mut entries = None;

@@ -20,12 +20,12 @@
 //! - Every run lives in L0; outputs are split into `sstable_size_in_mb`
 //!   fragments, one run.
 //!
-//! Temporary space: ScyllaDB releases each input fragment as soon as the
-//! merge has passed its last key, so a merge needs about one fragment per
-//! input run beyond its inputs. The engine installs a job's outputs and
-//! deletes its inputs only when the whole job ends, so here a merge holds
-//! its inputs and outputs together like STCS's does: `space_amp_peak`
-//! measures the engine, not ScyllaDB's fragment-wise release.
+//! Temporary space: as ScyllaDB, each output fragment is installed when it
+//! is sealed and each input fragment is deleted as soon as the merge has
+//! passed its last key (`Strategy::releases_inputs_early`; the engine's
+//! `db/release.rs`), so a merge needs about one fragment per input run
+//! beyond its inputs, where STCS's holds a whole second copy until it ends.
+//! Jobs with blob references or range tombstones install at their end.
 
 use std::sync::Arc;
 
@@ -46,8 +46,9 @@ pub const POLICY: PolicyDef = PolicyDef {
     aliases: &["incremental", "IncrementalCompactionStrategy"],
     description: "ScyllaDB's ICS: size-tiered over runs of sstable_size_in_mb fragments; with space_amplification_goal, the two largest tiers merge when (S0+S1)/S0 exceeds it",
     params: &[
-        ParamDef::new("sstable_size_in_mb", &[], Unit::Count, Value::Int(64), (1.0, 1048576.0),
-            "fragment size of a run, in MiB (ScyllaDB's 1000 scaled 16x down)"),
+        ParamDef::new("sstable_size_in_mb", &[], Unit::Real, Value::Real(64.0), (0.015625, 1048576.0),
+            "fragment size of a run, in MiB (ScyllaDB's 1000 scaled 16x down)")
+            .note("fractions for small labs: 0.0625 = 64 KiB"),
         MIN_THRESHOLD,
         MAX_THRESHOLD,
         BUCKET_LOW,
@@ -57,6 +58,8 @@ pub const POLICY: PolicyDef = PolicyDef {
             "merge the two largest tiers when (S0+S1)/S0 exceeds this").note("0: off; else above 1"),
         ParamDef::new("compaction_enforce_min_threshold", &[], Unit::Flag, Value::Flag(false), (0.0, 1.0),
             "when false, a bucket of two runs compacts once no bucket reaches min_threshold"),
+        ParamDef::new("release_inputs_early", &[], Unit::Flag, Value::Flag(true), (0.0, 1.0),
+            "install each sealed output fragment and delete the input fragments the merge has passed (lsmlab's switch: false holds inputs and outputs to the job's end, as STCS, to measure what the release saves)"),
     ],
     validate,
     build: |o| Arc::new(Ics::new(o)),
@@ -87,6 +90,7 @@ pub struct Ics {
     /// `None`: off.
     space_amplification_goal: Option<f64>,
     enforce_min_threshold: bool,
+    release_inputs_early: bool,
 }
 
 /// Runs of one tier, by increasing size.
@@ -105,7 +109,7 @@ impl Ics {
     pub fn new(o: &CompactionOptions) -> Self {
         let sag = o.real("space_amplification_goal");
         Ics {
-            fragment_bytes: o.int("sstable_size_in_mb") << 20,
+            fragment_bytes: (o.real("sstable_size_in_mb") * (1u64 << 20) as f64) as u64,
             min_threshold: o.int("min_threshold") as usize,
             max_threshold: o.int("max_threshold") as usize,
             bucket_low: o.real("bucket_low"),
@@ -113,6 +117,7 @@ impl Ics {
             min_sstable_size: o.int("min_sstable_size"),
             space_amplification_goal: (sag > 1.0).then_some(sag),
             enforce_min_threshold: o.flag("compaction_enforce_min_threshold"),
+            release_inputs_early: o.flag("release_inputs_early"),
         }
     }
 
@@ -187,6 +192,11 @@ impl Strategy for Ics {
         CostModel::Tiering {
             size_ratio: self.min_threshold as f64,
         }
+    }
+
+    /// ScyllaDB releases each input fragment once the merge has passed it.
+    fn releases_inputs_early(&self) -> bool {
+        self.release_inputs_early
     }
 
     /// ScyllaDB throttles on compaction backlog, not on sstable counts.
