@@ -329,32 +329,52 @@ min_sstable_size = 0
     );
 }
 
-/// ScyllaDB's ICS releases a merge's inputs fragment by fragment, so on
-/// inserts (a merge's output as large as its inputs) its peak space
-/// amplification is well below size-tiered's on the same data and the same
-/// tiers, at the same write amplification: STCS holds a whole second copy
-/// of what it merges until the merge ends.
+/// ScyllaDB's ICS releases a merge's inputs fragment by fragment, so its
+/// peak space amplification is well below size-tiered's on the same data
+/// (the families spec's uniform run: measured 1.91 against 2.93 when the
+/// band was set), and the release is what does it: with
+/// `release_inputs_early = false` the same ICS merges peak at 2.58.
 #[test]
 fn ics_peak_space_is_well_below_size_tiereds_on_the_same_data() {
-    let spec = theory_spec(
-        "ics-peak",
-        r#"["size-tiered", "ics"]"#,
-        "min_threshold = 4\nmax_threshold = 4\nmin_sstable_size = 0\n\
-         compaction_enforce_min_threshold = true\nsstable_size_in_mb = 0.0625",
-    );
-    let rs = records(&spec);
-    let stcs = find(&rs, "size-tiered/uniform");
-    let ics = find(&rs, "ics/uniform");
-    let (s, i) = (&stcs.metrics, &ics.metrics);
+    let spec = |policies: &str, release: bool| {
+        format!(
+            r#"
+name = "ics-peak"
+seed = 42
+ops = 800000
+policies = {policies}
+probe_rate = 0
+[workload]
+preset = "uniform"
+key_count = 200000
+value_size = 100
+[engine]
+write_buffer_size = "256KiB"
+l1_base_bytes = "512KiB"
+base_file_size = "256KiB"
+[policy]
+sstable_size_in_mb = 1
+release_inputs_early = {release}
+"#
+        )
+    };
+    let rs = records(&spec(r#"["size-tiered", "ics"]"#, true));
+    let stcs = &find(&rs, "size-tiered/uniform").metrics;
+    let ics = &find(&rs, "ics/uniform").metrics;
+    let held = records(&spec(r#"["ics"]"#, false));
+    let held = &find(&held, "ics/uniform").metrics;
     eprintln!(
-        "space_amp_peak: size-tiered {} ics {}; write_amp {} / {}",
-        s.space_amp_peak, i.space_amp_peak, s.write_amp, i.write_amp
+        "space_amp_peak: size-tiered {} ics {} ics holding its inputs {}",
+        stcs.space_amp_peak, ics.space_amp_peak, held.space_amp_peak
     );
     assert!(
-        i.space_amp_peak < 0.8 * s.space_amp_peak,
+        ics.space_amp_peak < 0.8 * stcs.space_amp_peak,
         "ics peak {} vs size-tiered {}",
-        i.space_amp_peak,
-        s.space_amp_peak
+        ics.space_amp_peak,
+        stcs.space_amp_peak
     );
-    assert!((i.write_amp / s.write_amp - 1.0).abs() < 0.1);
+    // The same merges either way (to the bytes of the outputs' file
+    // numbers); only the space they hold differs.
+    assert!((ics.write_amp / held.write_amp - 1.0).abs() < 1e-4);
+    assert!(ics.space_amp_peak + 0.3 < held.space_amp_peak);
 }
