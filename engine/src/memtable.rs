@@ -284,6 +284,29 @@ impl Memtable {
             .get_or_init(|| FragmentedTombstones::new(self.range_dels.iter().cloned()))
     }
 
+    /// The smallest and largest user keys written, range tombstones' ends
+    /// included; `None` when empty.
+    pub fn user_key_range(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        let first = self.head[0];
+        // The last node at level 0: every node orders before "past the end".
+        let last = self.predecessors(|_| true)[0];
+        let points = (first != NIL).then(|| {
+            (
+                key::user_key(self.key_of(first)),
+                key::user_key(self.key_of(last)),
+            )
+        });
+        let ranges = self
+            .range_dels
+            .iter()
+            .map(|t| (t.start.as_slice(), t.end.as_slice()));
+        points
+            .into_iter()
+            .chain(ranges)
+            .reduce(|(lo, hi), (a, b)| (lo.min(a), hi.max(b)))
+            .map(|(lo, hi)| (lo.to_vec(), hi.to_vec()))
+    }
+
     /// Every entry in internal-key order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         let mut at = self.head[0];
