@@ -496,6 +496,24 @@ impl crate::iter::InternalIterator for MemtableCursor<'_> {
 mod tests {
     use super::*;
 
+    /// The range a flush spans: the smallest and largest user keys, widened
+    /// by range tombstones; `None` for an empty memtable.
+    #[test]
+    fn user_key_range_spans_points_and_range_tombstones() {
+        let mut m = Memtable::new();
+        assert_eq!(m.user_key_range(), None);
+        for (seq, k) in [(1, "m"), (2, "c"), (3, "x"), (4, "c")] {
+            m.add(seq, ValueKind::Value, k.as_bytes(), b"v");
+        }
+        let range = |m: &Memtable| m.user_key_range();
+        assert_eq!(range(&m), Some((b"c".to_vec(), b"x".to_vec())));
+        m.add(5, ValueKind::RangeDelete, b"a", b"d");
+        assert_eq!(range(&m), Some((b"a".to_vec(), b"x".to_vec())));
+        let mut only_ranges = Memtable::new();
+        only_ranges.add(1, ValueKind::RangeDelete, b"k", b"q");
+        assert_eq!(range(&only_ranges), Some((b"k".to_vec(), b"q".to_vec())));
+    }
+
     proptest::proptest! {
         /// The skiplist against an ordered map of encoded keys: same order,
         /// same lookups, same seeks, re-adds replacing the value.
