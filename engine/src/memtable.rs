@@ -284,6 +284,29 @@ impl Memtable {
             .get_or_init(|| FragmentedTombstones::new(self.range_dels.iter().cloned()))
     }
 
+    /// The smallest and largest user keys written, range tombstones' ends
+    /// included; `None` when empty.
+    pub fn user_key_range(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        let first = self.head[0];
+        // The last node at level 0: every node orders before "past the end".
+        let last = self.predecessors(|_| true)[0];
+        let points = (first != NIL).then(|| {
+            (
+                key::user_key(self.key_of(first)),
+                key::user_key(self.key_of(last)),
+            )
+        });
+        let ranges = self
+            .range_dels
+            .iter()
+            .map(|t| (t.start.as_slice(), t.end.as_slice()));
+        points
+            .into_iter()
+            .chain(ranges)
+            .reduce(|(lo, hi), (a, b)| (lo.min(a), hi.max(b)))
+            .map(|(lo, hi)| (lo.to_vec(), hi.to_vec()))
+    }
+
     /// Every entry in internal-key order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         let mut at = self.head[0];
@@ -472,6 +495,24 @@ impl crate::iter::InternalIterator for MemtableCursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The range a flush spans: the smallest and largest user keys, widened
+    /// by range tombstones; `None` for an empty memtable.
+    #[test]
+    fn user_key_range_spans_points_and_range_tombstones() {
+        let mut m = Memtable::new();
+        assert_eq!(m.user_key_range(), None);
+        for (seq, k) in [(1, "m"), (2, "c"), (3, "x"), (4, "c")] {
+            m.add(seq, ValueKind::Value, k.as_bytes(), b"v");
+        }
+        let range = |m: &Memtable| m.user_key_range();
+        assert_eq!(range(&m), Some((b"c".to_vec(), b"x".to_vec())));
+        m.add(5, ValueKind::RangeDelete, b"a", b"d");
+        assert_eq!(range(&m), Some((b"a".to_vec(), b"x".to_vec())));
+        let mut only_ranges = Memtable::new();
+        only_ranges.add(1, ValueKind::RangeDelete, b"k", b"q");
+        assert_eq!(range(&only_ranges), Some((b"k".to_vec(), b"q".to_vec())));
+    }
 
     proptest::proptest! {
         /// The skiplist against an ordered map of encoded keys: same order,

@@ -36,7 +36,7 @@ pub use registry::{PolicyDef, Registry};
 pub use filter::{Decision, DropCause, EntryFilter};
 pub use job::{Job, JobInput, JobKind, Reason};
 pub use kernel::{merge, Checkpoint, DropContext, MergeOutput, MergeStats, OutputSpec};
-pub use strategy::{PickContext, Strategy};
+pub use strategy::{FlushSpan, PickContext, Strategy};
 
 #[cfg(test)]
 mod picker_tests;

@@ -12,14 +12,19 @@
 //!   job and the new tree; the next `pick` sees that tree.
 //! - `stall-count`: the count the L0 slowdown and stop limits apply to
 //!   (`Strategy::l0_delay_trigger_count`), or `no stall count`.
+//! - `flush-cuts size=N lo=KEY hi=KEY`: the user keys a flush of `size`
+//!   bytes over `lo..=hi` is cut at (`Strategy::flush_split_points`), or
+//!   `no cuts`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::{registry, FallbackParams, Job, JobKind, PickContext, Strategy};
+use super::{registry, FallbackParams, FlushSpan, Job, JobKind, PickContext, Strategy};
 use crate::datadriven::{run_file, Case};
 use crate::options::Options;
-use crate::version::fixture::{format_version, parse_version};
+use crate::version::fixture::{
+    format_user_key, format_version, parse_size, parse_user_key, parse_version,
+};
 use crate::version::{FileMeta, Version, VersionEdit};
 
 struct State {
@@ -180,6 +185,36 @@ fn run_case(state: &mut Option<State>, case: &Case) -> String {
             match s.strategy.l0_delay_trigger_count(&s.version) {
                 Some(n) => format!("l0_delay_trigger_count {n}\n"),
                 None => "no stall count\n".into(),
+            }
+        }
+        "flush-cuts" => {
+            let s = state
+                .as_ref()
+                .unwrap_or_else(|| panic!("line {}: flush-cuts before define", case.line));
+            let arg = |name: &str| {
+                case.arg(name)
+                    .unwrap_or_else(|| panic!("line {}: flush-cuts needs {name}=", case.line))
+            };
+            let key = |name: &str| {
+                parse_user_key(arg(name))
+                    .unwrap_or_else(|| panic!("line {}: bad key in {name}=", case.line))
+            };
+            let bytes =
+                parse_size(arg("size")).unwrap_or_else(|e| panic!("line {}: {e}", case.line));
+            let (lo, hi) = (key("lo"), key("hi"));
+            let flush = FlushSpan {
+                smallest: &lo,
+                largest: &hi,
+                bytes,
+            };
+            let cuts = s
+                .strategy
+                .flush_split_points(&s.version, &s.options, &flush);
+            if cuts.is_empty() {
+                "no cuts\n".into()
+            } else {
+                let keys: Vec<String> = cuts.iter().map(|k| format_user_key(k)).collect();
+                format!("cuts {}\n", keys.join(" "))
             }
         }
         other => panic!("line {}: unknown command `{other}`", case.line),

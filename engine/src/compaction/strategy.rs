@@ -22,6 +22,16 @@ pub struct PickContext<'a> {
     pub oldest_snapshot: Option<crate::key::SeqNo>,
 }
 
+/// A flush about to be written, as [`Strategy::flush_split_points`] sees
+/// it: the user keys it spans (point entries and range tombstones) and its
+/// size estimate (the memtable's bytes).
+#[derive(Debug, Clone, Copy)]
+pub struct FlushSpan<'a> {
+    pub smallest: &'a [u8],
+    pub largest: &'a [u8],
+    pub bytes: u64,
+}
+
 /// A compaction policy. Only [`Strategy::pick`] is required; the rest have
 /// defaults that suit a policy without levels, scores or timers.
 pub trait Strategy: Send + Sync {
@@ -83,6 +93,21 @@ pub trait Strategy: Send + Sync {
     /// stats table and `serve`; `None` where the policy does not score it.
     fn level_score(&self, _version: &Version, _options: &Options, _level: usize) -> Option<f64> {
         None
+    }
+
+    /// User keys, ascending, at which a flush's output is cut into files
+    /// (each file ends before the first key at or above a cut; a cut with
+    /// nothing before it makes no file). The files form one new L0 sorted
+    /// run. Default: no cuts, one file per flush. A policy that cuts its
+    /// flushes and stalls on L0 counts should count runs, not files, in
+    /// [`Strategy::l0_delay_trigger_count`].
+    fn flush_split_points(
+        &self,
+        _version: &Version,
+        _options: &Options,
+        _flush: &FlushSpan<'_>,
+    ) -> Vec<Vec<u8>> {
+        Vec::new()
     }
 
     /// Checks the shape the policy promises (e.g. one sorted run per level

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use super::Inner;
 use crate::blob::{BlobSet, BlobSettings};
 use crate::compaction::{
-    merge, Checkpoint, DropContext, EntryFilter, FallbackParams, Job, MergeOutput, OutputSpec,
+    merge, Checkpoint, DropContext, EntryFilter, FallbackParams, FlushSpan, Job, MergeOutput,
+    OutputSpec,
 };
 use crate::error::Result;
 use crate::fs::Fs;
@@ -238,14 +239,17 @@ impl MergeWork {
 /// The flush of the oldest immutable memtable, ready to run.
 pub(super) struct FlushWork {
     mem: Arc<Memtable>,
+    /// Where the policy cuts the output into files (one L0 run).
+    split_points: Vec<Vec<u8>>,
     oldest_ms: u64,
     newest_ms: u64,
     ctx: Context,
 }
 
 impl FlushWork {
-    /// Writes the memtable's surviving entries to one L0 table (none when
-    /// everything in it was dropped or it was empty).
+    /// Writes the memtable's surviving entries to L0 tables cut at the
+    /// policy's split points (none when everything in it was dropped or it
+    /// was empty).
     pub(super) fn execute(&self) -> Result<MergeOutput> {
         if self.mem.is_empty() {
             return Ok(MergeOutput::default());
@@ -257,7 +261,7 @@ impl FlushWork {
             grandparents: &[],
             max_grandparent_files: None,
             output_cut: None,
-            split_points: &[],
+            split_points: &self.split_points,
             oldest_time_ms: self.oldest_ms,
             newest_time_ms: self.newest_ms,
             oldest_tombstone_ms: Some(self.oldest_ms),
@@ -344,8 +348,21 @@ impl Inner {
     /// The flush of the oldest immutable memtable, if there is one.
     pub(super) fn prepare_flush(&self) -> Option<FlushWork> {
         let imm = self.imm.front()?;
+        let split_points = match imm.mem.user_key_range() {
+            Some((smallest, largest)) => self.strategy.flush_split_points(
+                &self.version,
+                &self.opts,
+                &FlushSpan {
+                    smallest: &smallest,
+                    largest: &largest,
+                    bytes: imm.mem.approximate_bytes(),
+                },
+            ),
+            None => Vec::new(),
+        };
         Some(FlushWork {
             mem: imm.mem.clone(),
+            split_points,
             oldest_ms: imm.oldest_ms,
             newest_ms: imm.newest_ms,
             ctx: self.work_context(),

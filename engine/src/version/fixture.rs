@@ -74,14 +74,7 @@ pub fn format_key(ikey: &[u8]) -> String {
             s
         });
     };
-    let mut s = String::with_capacity(p.user_key.len() + 8);
-    for &b in p.user_key {
-        if needs_escape(b) {
-            let _ = write!(s, "\\x{b:02x}");
-        } else {
-            s.push(b as char);
-        }
-    }
+    let mut s = format_user_key(p.user_key);
     let _ = write!(s, "#{}", p.seq);
     match p.kind {
         ValueKind::Value => {}
@@ -117,16 +110,36 @@ pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
         .ok()
         .filter(|&s| s <= MAX_SEQ)
         .ok_or_else(|| format!("key `{text}` has a bad sequence number"))?;
-    let mut uk = Vec::with_capacity(user.len());
-    let bytes = user.as_bytes();
+    let uk =
+        parse_user_key(user).ok_or_else(|| format!("key `{text}` has a bad escape (\\xNN)"))?;
+    Ok(key::internal_key(&uk, seq, kind))
+}
+
+/// The text form of a user key: printable bytes as they are, others (and
+/// `#`, `\`) as `\xNN`.
+pub fn format_user_key(user_key: &[u8]) -> String {
+    let mut s = String::with_capacity(user_key.len() + 8);
+    for &b in user_key {
+        if needs_escape(b) {
+            let _ = write!(s, "\\x{b:02x}");
+        } else {
+            s.push(b as char);
+        }
+    }
+    s
+}
+
+/// Parses the text form of a user key; `None` for a bad `\xNN` escape.
+pub fn parse_user_key(text: &str) -> Option<Vec<u8>> {
+    let mut uk = Vec::with_capacity(text.len());
+    let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'\\' {
-            let hex = user
+            let hex = text
                 .get(i + 1..i + 4)
                 .and_then(|h| h.strip_prefix('x'))
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("key `{text}` has a bad escape (\\xNN)"))?;
+                .and_then(|h| u8::from_str_radix(h, 16).ok())?;
             uk.push(hex);
             i += 4;
         } else {
@@ -134,7 +147,7 @@ pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
             i += 1;
         }
     }
-    Ok(key::internal_key(&uk, seq, kind))
+    Some(uk)
 }
 
 /// `2048`, `1MiB`, `3GiB`: whole MiB and GiB print with their unit.

@@ -44,10 +44,22 @@ impl KeySpace {
 
     /// The space of every file of `v`; `None` for an empty tree.
     pub fn of(v: &Version) -> Option<KeySpace> {
+        Self::spanned(v, None)
+    }
+
+    /// The space of every file of `v` and of the keys `lo..=hi` about to
+    /// join it (a flush's).
+    pub fn including(v: &Version, lo: &[u8], hi: &[u8]) -> KeySpace {
+        Self::spanned(v, Some((lo, hi))).expect("the added range is not empty")
+    }
+
+    fn spanned(v: &Version, extra: Option<(&[u8], &[u8])>) -> Option<KeySpace> {
         let files = (0..v.num_levels()).flat_map(|l| v.files(l).iter());
+        let ranges = files
+            .map(|f| (f.smallest_user_key(), f.largest_user_key()))
+            .chain(extra);
         let mut range: Option<(&[u8], &[u8])> = None;
-        for f in files {
-            let (a, b) = (f.smallest_user_key(), f.largest_user_key());
+        for (a, b) in ranges {
             range = Some(match range {
                 None => (a, b),
                 Some((lo, hi)) => (lo.min(a), hi.max(b)),
@@ -126,7 +138,9 @@ impl KeySpace {
 /// `b`, target sstable size `t`, minimum size `m` (0: none) and growth
 /// `lambda` (the part of density growth that goes to sstable size rather
 /// than shard count). Powers of two times `b`, so the boundaries of a lower
-/// density are boundaries of every higher one.
+/// density are boundaries of every higher one. Below `m` times `b` the
+/// count is the power of two that keeps sstables at `m` or more, at most
+/// the largest power of two dividing `b` (so its boundaries are `b`'s too).
 pub fn shard_count(d: f64, b: u64, t: f64, m: f64, lambda: f64) -> u64 {
     /// Cassandra's cap on the shard shift (2^20 times the base count).
     const MAX_SHIFT: f64 = 20.0;
@@ -135,7 +149,8 @@ pub fn shard_count(d: f64, b: u64, t: f64, m: f64, lambda: f64) -> u64 {
         return 1;
     }
     if m > 0.0 && d < m * b_f {
-        return 1u64 << ((d / m).log2().floor().clamp(0.0, MAX_SHIFT) as u32);
+        let fit = 1u64 << ((d / m).log2().floor().clamp(0.0, MAX_SHIFT) as u32);
+        return fit.min(b & b.wrapping_neg());
     }
     if d < t * b_f {
         return b;
@@ -174,6 +189,16 @@ mod tests {
         assert_eq!(
             shard_count(50.0 * MIB, 8, 1024.0 * MIB, 100.0 * MIB, 0.0),
             1
+        );
+        // With a base of 6 the count below the minimum stays a divisor of
+        // it: 5 minimum sizes would fit 4 shards, 6 = 2 x 3 allows 2.
+        assert_eq!(
+            shard_count(500.0 * MIB, 6, 1024.0 * MIB, 100.0 * MIB, 0.0),
+            2
+        );
+        assert_eq!(
+            shard_count(700.0 * MIB, 6, 1024.0 * MIB, 100.0 * MIB, 0.0),
+            6
         );
     }
 

@@ -27,7 +27,14 @@
 //! - Outputs form a new run cut at the shard boundaries for the output's
 //!   density: `base_shard_count` shards up to `target_sstable_size` per
 //!   shard, then doubling by powers of two, `sstable_growth` of the growth
-//!   going to sstable size instead. Flushes are not sharded (one file).
+//!   going to sstable size instead; below `min_sstable_size` times the base
+//!   count, fewer (a power of two dividing the base) so that sstables stay
+//!   at least `min_sstable_size`, and one below it.
+//! - Flushes are cut the same way (Cassandra's sharded flush writer): the
+//!   shard count for the flush's density, its memtable's bytes over the
+//!   share of the key space it spans (Cassandra takes its recent flushes'
+//!   size over the whole token range, which hashed flushes span), cut at
+//!   the boundaries inside its range; its files form one new run.
 
 use std::sync::Arc;
 
@@ -39,7 +46,7 @@ use super::overlaps::{buckets, overlap_sets, Bucket};
 use super::size_tiered::only_l0;
 use crate::compaction::level_picker::job_inputs_by_run;
 use crate::compaction::registry::PolicyDef;
-use crate::compaction::{CompactionOptions, Job, JobKind, PickContext, Reason, Strategy};
+use crate::compaction::{CompactionOptions, FlushSpan, Job, JobKind, PickContext, Reason, Strategy};
 use crate::error::{Error, Result};
 use crate::params::{Codec, ParamDef, Unit, Value};
 use crate::version::{FileMeta, Version};
@@ -58,6 +65,9 @@ pub const POLICY: PolicyDef = PolicyDef {
             "shards of the lowest densities; higher ones use power-of-two multiples"),
         ParamDef::new("sstable_growth", &[], Unit::Real, Value::Real(0.0), (0.0, 1.0),
             "part of density growth given to sstable size instead of shard count (1: fixed shard count)"),
+        ParamDef::new("min_sstable_size", &[], Unit::Bytes, Value::Int(MIN_SSTABLE_SIZE), (0.0, 1125899906842624.0),
+            "fewer shards than the base count (flushes and compactions) keep sstables at least this size (Cassandra's 100 MiB scaled 16x down)")
+            .note("0: always the base count or more; at most target_sstable_size / sqrt 2"),
         ParamDef::new("flush_size_override", &[], Unit::Bytes, Value::Int(0), (0.0, 1125899906842624.0),
             "the flush size m that level 0 is built on").note("0: write_buffer_size"),
         ParamDef::new("max_space_overhead", &[], Unit::Real, Value::Real(0.2), (0.01, 1.0),
@@ -68,6 +78,9 @@ pub const POLICY: PolicyDef = PolicyDef {
     validate,
     build: |o| Arc::new(Ucs::new(o)),
 };
+
+/// `min_sstable_size`'s default: Cassandra's 100 MiB, 16x down.
+const MIN_SSTABLE_SIZE: u64 = 100 << 16;
 
 /// W = 2: `T4` as [`SCALING`] holds it (one value).
 const T4: u64 = encode_one(2);
@@ -160,6 +173,7 @@ pub struct Ucs {
     target_sstable_size: f64,
     base_shard_count: u64,
     sstable_growth: f64,
+    min_sstable_size: f64,
     flush_size_override: u64,
     max_space_overhead: f64,
     dataset_size: u64,
@@ -183,6 +197,11 @@ impl Ucs {
             target_sstable_size: o.int("target_sstable_size") as f64,
             base_shard_count: o.int("base_shard_count").max(1),
             sstable_growth: o.real("sstable_growth"),
+            // Cassandra rejects a minimum at or above the target's lower
+            // bound, target / sqrt 2; here the default would be, for small
+            // targets: it is capped there.
+            min_sstable_size: (o.int("min_sstable_size") as f64)
+                .min(o.int("target_sstable_size") as f64 * std::f64::consts::FRAC_1_SQRT_2),
             flush_size_override: o.int("flush_size_override"),
             max_space_overhead: o.real("max_space_overhead"),
             dataset_size: o.int("dataset_size"),
@@ -340,29 +359,41 @@ impl Strategy for Ucs {
         expired::next_expiry_ms(v, ctx.now_ms)
     }
 
+    /// Cassandra shards flushes as it shards compaction outputs.
+    fn flush_split_points(&self, v: &Version, _options: &Options, flush: &FlushSpan<'_>) -> Vec<Vec<u8>> {
+        let space = KeySpace::including(v, flush.smallest, flush.largest);
+        self.shard_cuts(&space, flush.bytes, flush.smallest, flush.largest)
+    }
+
     fn check_shape(&self, v: &Version) -> std::result::Result<(), String> {
         only_l0(self.name(), v)
     }
 }
 
 impl Ucs {
+    /// The shard boundaries inside `lo..=hi` for an output of `bytes` over
+    /// that range: the shard count for its density.
+    fn shard_cuts(&self, space: &KeySpace, bytes: u64, lo: &[u8], hi: &[u8]) -> Vec<Vec<u8>> {
+        let density = bytes as f64 / space.coverage(lo, hi);
+        let shards = shard_count(
+            density,
+            self.base_shard_count,
+            self.target_sstable_size,
+            self.min_sstable_size,
+            self.sstable_growth,
+        );
+        space.boundaries_within(shards, lo, hi)
+    }
+
     /// The merge of `files` into a new L0 run cut at the shard boundaries
     /// for the output's estimated density.
     fn job(&self, v: &Version, space: &KeySpace, files: &[Arc<FileMeta>], reason: Reason) -> Job {
         let lo = files.iter().map(|f| f.smallest_user_key()).min().unwrap_or_default();
         let hi = files.iter().map(|f| f.largest_user_key()).max().unwrap_or_default();
         let bytes: u64 = files.iter().map(|f| f.size).sum();
-        let density = bytes as f64 / space.coverage(lo, hi);
-        let shards = shard_count(
-            density,
-            self.base_shard_count,
-            self.target_sstable_size,
-            0.0,
-            self.sstable_growth,
-        );
         let mut job = Job::on_l0_runs(JobKind::Merge, &[], reason, None);
         job.inputs = job_inputs_by_run(v, 0, files);
-        job.split_points = space.boundaries_within(shards, lo, hi);
+        job.split_points = self.shard_cuts(space, bytes, lo, hi);
         let taken = |f: &FileMeta| files.iter().any(|g| g.number == f.number);
         job.bottommost = (0..v.num_levels())
             .all(|l| v.overlapping_files(l, lo, hi).iter().all(|f| taken(f)));
