@@ -188,9 +188,18 @@ impl Strategy for Ics {
         POLICY.name
     }
 
+    /// Tiering with the fanout the merges have: `min_threshold` runs at a
+    /// time when it is enforced; else two, since a bucket of two merges as
+    /// soon as no bucket reaches `min_threshold` (ScyllaDB's default), so
+    /// runs pair up as they arrive, a binary counter.
     fn cost_model(&self, _options: &Options) -> CostModel {
+        let fanout = if self.enforce_min_threshold {
+            self.min_threshold
+        } else {
+            2
+        };
         CostModel::Tiering {
-            size_ratio: self.min_threshold as f64,
+            size_ratio: fanout as f64,
         }
     }
 
