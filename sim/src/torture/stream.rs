@@ -68,6 +68,13 @@ pub fn options(policy: &'static PolicyDef) -> Options {
             compaction.set_value(def.name, def.parse(value).expect("a valid torture setting"));
         }
     }
+    // ICS: fragments of 16 KiB, so that its merges release their inputs as
+    // they go (LCS's sstable_size_in_mb counts whole MiB: it keeps its own).
+    if let Some(def) = policy.param("sstable_size_in_mb") {
+        if let Ok(v) = def.parse("0.015625") {
+            compaction.set_value(def.name, v);
+        }
+    }
     Options {
         write_buffer_size: 4 << 10,
         l0_file_limit: 2,
