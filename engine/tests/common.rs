@@ -5,8 +5,10 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use lsmlab_engine::compaction::{registry, CompactionOptions, PolicyDef};
+use lsmlab_engine::fs::{Fs, MemFs};
 use lsmlab_engine::Options;
 
 /// Every registered policy: the conformance suite runs each of them.
@@ -155,4 +157,18 @@ pub fn assert_same_pairs(got: &[(Vec<u8>, Vec<u8>)], want: &[(Vec<u8>, Vec<u8>)]
             );
         }
     }
+}
+
+/// A copy of every file of `dir` with all its bytes, synced or not: what a
+/// process kill (rather than a power loss) leaves behind.
+pub fn copy_all(src: &MemFs, dir: &Path) -> MemFs {
+    let dst = MemFs::new();
+    for name in src.list(dir).unwrap() {
+        let p = dir.join(&name);
+        let data = src.read_all(&p).unwrap();
+        let mut w = dst.create(&p).unwrap();
+        w.append(&data).unwrap();
+        w.sync().unwrap();
+    }
+    dst
 }

@@ -24,7 +24,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{key, small_options, value, Model};
+use common::{copy_all, key, small_options, value, Model};
 use lsmlab_engine::compaction::PolicyDef;
 use lsmlab_engine::fs::{is_injected_fault, FaultFs, FaultOp, FaultRule, FileKind, Fs, MemFs};
 use lsmlab_engine::{Clock, Db, Env, Error, Options, VirtualClock};
@@ -52,20 +52,6 @@ fn env_on(fs: Arc<dyn Fs>, clock: &Arc<VirtualClock>) -> Env {
         fs,
         clock: clock.clone(),
     }
-}
-
-/// A copy of every file with all its bytes, synced or not: what a process
-/// kill (rather than a power loss) leaves behind.
-fn copy_all(src: &MemFs) -> MemFs {
-    let dst = MemFs::new();
-    for name in src.list(Path::new(DIR)).unwrap() {
-        let p = Path::new(DIR).join(&name);
-        let data = src.read_all(&p).unwrap();
-        let mut w = dst.create(&p).unwrap();
-        w.append(&data).unwrap();
-        w.sync().unwrap();
-    }
-    dst
 }
 
 /// What a workload does.
@@ -298,7 +284,7 @@ fn check_after_fault(
     uncertain: Option<&[u8]>,
     what: &str,
 ) {
-    let killed = copy_all(&mem);
+    let killed = copy_all(&mem, Path::new(DIR));
     let kill = format!("{what}, process kill");
     reopen_and_check(Arc::new(killed), clock, opts, model, uncertain, &kill);
     mem.crash();
@@ -383,7 +369,7 @@ fn base_with_unflushed_wal(opts: &Options) -> Base {
     mem.crash();
     Base {
         name: "unflushed WAL",
-        files: copy_all(&mem),
+        files: copy_all(&mem, Path::new(DIR)),
         model,
         clock,
     }
@@ -405,8 +391,8 @@ fn base_with_torn_manifest(opts: &Options) -> Base {
     let out = workload(&MANIFEST_HEAVY, MANIFEST_HEAVY.ops, &db, &clock, &mut model);
     assert!(out.failed && fault.faults_injected() == 1);
     drop(db);
-    let files = copy_all(&mem);
-    let probe = copy_all(&mem);
+    let files = copy_all(&mem, Path::new(DIR));
+    let probe = copy_all(&mem, Path::new(DIR));
     let model = reopen_and_check(
         Arc::new(probe),
         &clock,
@@ -429,7 +415,7 @@ fn base_with_torn_manifest(opts: &Options) -> Base {
 fn recovery_campaign(base: &Base, policy: &'static PolicyDef, opts: &Options) -> Tally {
     let clock = &base.clock;
     let want = base.model.scan(b"", None, usize::MAX, clock.now_ms());
-    let count = FaultFs::new(Arc::new(copy_all(&base.files)));
+    let count = FaultFs::new(Arc::new(copy_all(&base.files, Path::new(DIR))));
     let db = Db::open_with(DIR, opts.clone(), env_on(Arc::new(count.clone()), clock)).unwrap();
     assert_eq!(
         db.scan(b"", None, usize::MAX).unwrap(),
@@ -448,7 +434,7 @@ fn recovery_campaign(base: &Base, policy: &'static PolicyDef, opts: &Options) ->
                 "{policy}, recovery from {}: {op} #{nth} of {total}",
                 base.name
             );
-            let mem = copy_all(&base.files);
+            let mem = copy_all(&base.files, Path::new(DIR));
             let fault = FaultFs::new(Arc::new(mem.clone()));
             fault.arm(FaultRule::new(op, nth).torn(9));
             let mut out = Outcome::default();

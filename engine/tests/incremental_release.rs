@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{key, policy, small_options, value, Model};
+use common::{copy_all, key, policy, small_options, value, Model};
 use lsmlab_engine::fs::{FaultFs, FaultOp, FaultRule, FileKind, Fs, MemFs};
 use lsmlab_engine::{Db, Env, Options, VirtualClock};
 use rand::{RngExt, SeedableRng};
@@ -104,19 +104,6 @@ fn releasing_inputs_as_the_merge_passes_them_cuts_the_peak_not_the_work() {
     assert!(on.sst_bytes_peak < off.sst_bytes_peak);
 }
 
-/// Every file of `src`, synced or not: what a killed process leaves.
-fn copy_all(src: &MemFs) -> MemFs {
-    let dst = MemFs::new();
-    for name in src.list(Path::new(DIR)).unwrap() {
-        let p = Path::new(DIR).join(&name);
-        let data = src.read_all(&p).unwrap();
-        let mut w = dst.create(&p).unwrap();
-        w.append(&data).unwrap();
-        w.sync().unwrap();
-    }
-    dst
-}
-
 #[test]
 fn a_crash_between_releases_reopens_with_every_acknowledged_write() {
     let opts = options(&[]);
@@ -146,7 +133,12 @@ fn a_crash_between_releases_reopens_with_every_acknowledged_write() {
         let Some(uncertain) = uncertain else {
             panic!("table {nth} of {tables}: the load did not fail");
         };
-        let db = Db::open_with(DIR, opts.clone(), env_on(Arc::new(copy_all(&mem)))).unwrap();
+        let db = Db::open_with(
+            DIR,
+            opts.clone(),
+            env_on(Arc::new(copy_all(&mem, Path::new(DIR)))),
+        )
+        .unwrap();
         if db.version().files(0).iter().any(|f| f.narrowed) {
             reopened_narrowed += 1;
         }
