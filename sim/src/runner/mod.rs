@@ -354,19 +354,25 @@ fn attach_workers(
 /// gives up on it and runs the job itself.
 const WORKER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// The run's file system and directory, and the in-memory file system
+/// itself when it is one (for its memory figures).
 fn open_env(
     run: &RunSpec,
     fs_choice: &FsChoice,
     clock: Arc<VirtualClock>,
-) -> Result<(Env, PathBuf), RunError> {
+) -> Result<(Env, PathBuf, Option<MemFs>), RunError> {
     match fs_choice {
-        FsChoice::Mem { limit } => Ok((
-            Env {
-                fs: Arc::new(MemFs::with_limit(limit.unwrap_or(u64::MAX))),
-                clock,
-            },
-            PathBuf::from("/lsmlab"),
-        )),
+        FsChoice::Mem { limit } => {
+            let mem = MemFs::with_limit(limit.unwrap_or(u64::MAX));
+            Ok((
+                Env {
+                    fs: Arc::new(mem.clone()),
+                    clock,
+                },
+                PathBuf::from("/lsmlab"),
+                Some(mem),
+            ))
+        }
         FsChoice::Disk(base) => {
             let dir = base.join(run_dir_name(&run.run_id));
             let dir_err = |reason: String| RunError::Dir {
@@ -394,6 +400,7 @@ fn open_env(
                     clock,
                 },
                 dir,
+                None,
             ))
         }
     }
@@ -427,7 +434,7 @@ pub fn run_experiment(
     };
 
     let clock = Arc::new(VirtualClock::new(0));
-    let (env, dir) = open_env(run, fs_choice, clock.clone())?;
+    let (env, dir, mem) = open_env(run, fs_choice, clock.clone())?;
     let fs = env.fs.clone();
     let db = Db::open_with(&dir, options.clone(), env).map_err(|source| RunError::Engine {
         run: run.run_id.clone(),
@@ -550,6 +557,15 @@ pub fn run_experiment(
             lab.compaction_workers,
             stats.remote_failed_attempts,
             stats.remote_ran_locally
+        ));
+    }
+    if let Some(mem) = &mem {
+        let (held, stored) = (mem.memory_bytes(), mem.total_bytes());
+        level_stats.push_str(&format!(
+            "\nin-memory files: {} bytes of memory for {} bytes stored ({:.4} per stored byte)\n",
+            held,
+            stored,
+            held as f64 / stored.max(1) as f64
         ));
     }
     let breakdown = x.breakdown(&stats);
