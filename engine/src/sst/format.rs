@@ -203,8 +203,11 @@ pub fn read_block(file: &dyn RandomAccessFile, h: BlockHandle) -> Result<SharedB
     let size = usize::try_from(h.size)
         .map_err(|_| Error::corruption(file.path(), format!("block size {} too large", h.size)))?;
     let buf = file.read_at(h.offset, size + BLOCK_TRAILER_LEN)?;
-    let stored = get_u32(&buf, size).expect("trailer was read");
+    // The checksum first: it reads the block from its start, so the
+    // trailer right after it is in the cache when it is read (a block of an
+    // in-memory file is not copied, and may not have been touched in a while).
     let got = masked_crc(&buf[..size]);
+    let stored = get_u32(&buf, size).expect("trailer was read");
     if stored != got {
         return Err(Error::ChecksumMismatch {
             file: file.path().to_path_buf(),
