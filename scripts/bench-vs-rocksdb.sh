@@ -15,8 +15,10 @@
 # BENCHMARKS [fillrandom,overwrite,readrandom,readwhilewriting,seekrandom],
 # WAL ["0 1": runs with the WAL off, then on], DIR [a new temporary
 # directory; both databases are removed at the end], LSMLAB [target/release/lsmlab,
-# built when absent], OUT [bench-vs-rocksdb-<time>] for the raw outputs and
-# summary.csv.
+# built when absent], OUT [bench-vs-rocksdb-<time>] for the raw outputs,
+# summary.csv and env.txt (date, machine, both programs' versions, the
+# settings, and the load average before each side runs: the machine may be
+# shared, and the ratios are only as good as the two runs are comparable).
 #
 # db_bench comes from Debian's rocksdb-tools: scripts/install-rocksdb-tools.sh.
 set -euo pipefail
@@ -70,6 +72,17 @@ fi
 db_bench_rates() { awk '$2 == ":" && $5 ~ /^[0-9]+$/ && $6 ~ /^ops\/sec/ { print $1, $5 }' "$1"; }
 lsmlab_rates() { awk 'NR > 1 && $1 ~ /^[a-z]+$/ && $4 ~ /^[0-9]+$/ && NF >= 9 { print $1, $4 }' "$1"; }
 
+env_txt="$OUT/env.txt"
+{
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "machine: $(uname -srm), $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
+    echo "lsmlab: $LSMLAB ($("$LSMLAB" --version 2>/dev/null || echo unknown)$(git -C "$here" rev-parse --short HEAD 2>/dev/null | sed 's/^/; script from checkout /'))"
+    echo "db_bench: $db_bench ($("$db_bench" --version 2>/dev/null | head -1))"
+    echo "settings: NUM=$NUM READS=$READS KEY_SIZE=$KEY_SIZE VALUE_SIZE=$VALUE_SIZE WRITE_BUFFER_SIZE=$WRITE_BUFFER_SIZE TARGET_FILE_SIZE_BASE=$TARGET_FILE_SIZE_BASE MAX_BYTES_FOR_LEVEL_BASE=$MAX_BYTES_FOR_LEVEL_BASE CACHE_SIZE=$CACHE_SIZE BENCHMARKS=$BENCHMARKS WAL=$WAL"
+    echo "directory: $work ($(df -hT "$work" | awk 'NR == 2 { print $2 }'))"
+} > "$env_txt"
+load() { echo "load average before $1: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$env_txt"; }
+
 summary="$OUT/summary.csv"
 echo "num,wal,phase,lsmlab_ops_per_sec,rocksdb_ops_per_sec,ratio" > "$summary"
 for wal in $WAL; do
@@ -78,11 +91,13 @@ for wal in $WAL; do
     rdb_out="$OUT/db_bench-num$NUM-wal$wal.txt"
     wal_set=false
     [ "$wal" = 1 ] && wal_set=true
+    load "lsmlab, WAL $wal"
     "$LSMLAB" bench "${common[@]}" "${lsmlab_cache[@]}" --db="$work/lsmlab" \
         --set wal="$wal_set" --statistics | tee "$lsm_out"
     rm -rf "$work/lsmlab"
     disable_wal=1
     [ "$wal" = 1 ] && disable_wal=0
+    load "db_bench, WAL $wal"
     "$db_bench" "${common[@]}" --cache_size="$CACHE_SIZE" --db="$work/rocksdb" \
         --disable_wal="$disable_wal" --compression_type=none --bloom_bits=10 \
         --use_existing_db=0 --statistics=0 2>"$rdb_out.progress" | tee "$rdb_out"
@@ -95,4 +110,5 @@ for wal in $WAL; do
 done
 echo
 column -s, -t "$summary"
-echo "raw outputs and $summary in $OUT"
+cat "$env_txt"
+echo "raw outputs, $summary and $env_txt in $OUT"

@@ -193,7 +193,7 @@ impl BlobReader {
             };
             let key = self.file.read_at(at + 8, key_len as usize)?;
             let value = self.get(&key, &r)?;
-            out.push((key, value, r));
+            out.push((key.into_vec(), value, r));
             at += r.record_len(key_len as usize);
         }
         if out.len() as u64 != self.blob_count

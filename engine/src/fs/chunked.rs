@@ -1,6 +1,11 @@
 //! The bytes of one in-memory file, held in fixed-size chunks so that
 //! appending never copies what is already stored (a single growing buffer
-//! copies its contents at every doubling).
+//! copies its contents at every doubling). Chunks are reference-counted, so
+//! a read that lies in one chunk hands out a slice of it without a copy.
+
+use std::sync::Arc;
+
+use super::shared::SharedBytes;
 
 /// Bytes of one chunk. Large enough that the chunk table is small, small
 /// enough that the last chunk's slack is a few percent of a table file.
@@ -10,9 +15,11 @@ pub(crate) const CHUNK: usize = 64 << 10;
 ///
 /// INVARIANT: every chunk but the last holds exactly `CHUNK` bytes; the last
 /// holds between 1 and `CHUNK` (there is no empty chunk); `len` is the sum.
+/// A chunk shared with a reader ([`ChunkedBytes::read_shared`]) is copied
+/// before it is modified (`Arc::make_mut`), so handed-out bytes never change.
 #[derive(Debug, Default)]
 pub(crate) struct ChunkedBytes {
-    chunks: Vec<Vec<u8>>,
+    chunks: Vec<Arc<Vec<u8>>>,
     len: usize,
 }
 
@@ -24,7 +31,7 @@ impl ChunkedBytes {
 
     /// Bytes of memory the chunks take (their capacities).
     pub(crate) fn capacity(&self) -> usize {
-        self.chunks.iter().map(Vec::capacity).sum()
+        self.chunks.iter().map(|c| c.capacity()).sum()
     }
 
     /// Appends `data` at the end.
@@ -33,12 +40,12 @@ impl ChunkedBytes {
             let room = match self.chunks.last() {
                 Some(last) if last.len() < CHUNK => CHUNK - last.len(),
                 _ => {
-                    self.chunks.push(Vec::with_capacity(CHUNK));
+                    self.chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
                     CHUNK
                 }
             };
             let (now, rest) = data.split_at(room.min(data.len()));
-            let last = self.chunks.last_mut().expect("pushed above");
+            let last = Arc::make_mut(self.chunks.last_mut().expect("pushed above"));
             if last.capacity() < last.len() + now.len() {
                 // A chunk trimmed by `trim` and appended to again.
                 last.reserve_exact(CHUNK - last.len());
@@ -64,6 +71,19 @@ impl ChunkedBytes {
         out
     }
 
+    /// The bytes in `start..end`: a shared slice of the chunk holding them
+    /// when they lie in one chunk, else a copy.
+    ///
+    /// REQUIRES: `start <= end <= self.len()`.
+    pub(crate) fn read_shared(&self, start: usize, end: usize) -> SharedBytes {
+        let (chunk, off) = (start / CHUNK, start % CHUNK);
+        if start < end && off + (end - start) <= CHUNK {
+            SharedBytes::from_shared(self.chunks[chunk].clone(), off..off + (end - start))
+        } else {
+            SharedBytes::from(self.read(start, end))
+        }
+    }
+
     /// Overwrites the bytes at `start` with `data`.
     ///
     /// REQUIRES: `start + data.len() <= self.len()`.
@@ -72,7 +92,7 @@ impl ChunkedBytes {
         while !data.is_empty() {
             let (chunk, off) = (at / CHUNK, at % CHUNK);
             let take = (CHUNK - off).min(data.len());
-            self.chunks[chunk][off..off + take].copy_from_slice(&data[..take]);
+            Arc::make_mut(&mut self.chunks[chunk])[off..off + take].copy_from_slice(&data[..take]);
             data = &data[take..];
             at += take;
         }
@@ -86,7 +106,7 @@ impl ChunkedBytes {
         let keep = len.div_ceil(CHUNK);
         self.chunks.truncate(keep);
         if let Some(last) = self.chunks.last_mut() {
-            last.truncate(len - (keep - 1) * CHUNK);
+            Arc::make_mut(last).truncate(len - (keep - 1) * CHUNK);
         }
         self.len = len;
     }
@@ -94,7 +114,9 @@ impl ChunkedBytes {
     /// Returns the last chunk's unused capacity (a file that is complete).
     pub(crate) fn trim(&mut self) {
         if let Some(last) = self.chunks.last_mut() {
-            last.shrink_to_fit();
+            if last.capacity() > last.len() {
+                Arc::make_mut(last).shrink_to_fit();
+            }
         }
         self.chunks.shrink_to_fit();
     }
@@ -155,10 +177,24 @@ mod tests {
                 prop_assert!(c.capacity() >= c.len());
             }
             prop_assert_eq!(c.read(0, c.len()), model.clone());
+            let mut held = Vec::new();
             for (a, b) in reads {
                 let (a, b) = (a % (model.len() + 1), b % (model.len() + 1));
                 let (a, b) = (a.min(b), a.max(b));
                 prop_assert_eq!(c.read(a, b), model[a..b].to_vec());
+                let shared = c.read_shared(a, b);
+                prop_assert_eq!(&*shared, &model[a..b]);
+                held.push((shared, model[a..b].to_vec()));
+            }
+            // Bytes handed out never change: writes copy a shared chunk first.
+            if !model.is_empty() {
+                c.overwrite(0, &vec![0xEE; model.len().min(CHUNK + 1)]);
+            }
+            c.append(&[0xDD; 100]);
+            c.truncate(model.len() / 2);
+            c.trim();
+            for (shared, want) in held {
+                prop_assert_eq!(&*shared, &want[..]);
             }
         }
     }
@@ -173,5 +209,22 @@ mod tests {
         c.append(&vec![2u8; CHUNK]);
         assert_eq!(c.len(), 4 * CHUNK + 100);
         assert_eq!(c.read(3 * CHUNK + 99, 3 * CHUNK + 101), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_read_inside_one_chunk_shares_it_and_one_across_chunks_copies() {
+        let mut c = ChunkedBytes::default();
+        c.append(&vec![3u8; 2 * CHUNK]);
+        c.trim();
+        let inside = c.read_shared(CHUNK + 10, CHUNK + 4106);
+        assert_eq!(inside.len(), 4096);
+        assert_eq!(inside.buffer_len(), CHUNK, "a slice of the chunk itself");
+        let across = c.read_shared(CHUNK - 10, CHUNK + 10);
+        assert_eq!(&*across, &[3u8; 20][..]);
+        assert_eq!(across.buffer_len(), 20, "a copy of its own");
+        // Memory is unchanged while a slice is held, and after it is gone.
+        assert_eq!(c.capacity(), 2 * CHUNK);
+        drop(inside);
+        assert_eq!(c.capacity(), 2 * CHUNK);
     }
 }

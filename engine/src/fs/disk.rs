@@ -8,7 +8,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
+use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, SharedBytes, WritableFile};
 use crate::error::{Error, Result};
 
 /// Appends smaller than this are gathered in memory before reaching the file.
@@ -79,7 +79,7 @@ struct DiskReader {
 }
 
 impl RandomAccessFile for DiskReader {
-    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+    fn read_at(&self, offset: u64, len: usize) -> Result<SharedBytes> {
         let mut buf = vec![0u8; len];
         self.file.read_exact_at(&mut buf, offset).map_err(|e| {
             let e = if e.kind() == io::ErrorKind::UnexpectedEof {
@@ -96,7 +96,7 @@ impl RandomAccessFile for DiskReader {
             Error::io(&self.path, e)
         })?;
         self.counters.record_read(self.kind, len as u64);
-        Ok(buf)
+        Ok(SharedBytes::from(buf))
     }
 
     fn len(&self) -> u64 {

@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
+use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, SharedBytes, WritableFile};
 use crate::error::{Error, Result};
 
 /// An operation a [`FaultRule`] can fail.
@@ -324,7 +324,7 @@ struct FaultReader {
 }
 
 impl RandomAccessFile for FaultReader {
-    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+    fn read_at(&self, offset: u64, len: usize) -> Result<SharedBytes> {
         check(&self.state, FaultOp::Read, self.inner.path()).map_err(|i| i.error)?;
         self.inner.read_at(offset, len)
     }

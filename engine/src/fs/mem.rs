@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use super::chunked::ChunkedBytes;
 use super::lock::LockRegistry;
-use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, WritableFile};
+use super::{DirLock, FileKind, Fs, IoCounters, RandomAccessFile, SharedBytes, WritableFile};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default)]
@@ -247,7 +247,9 @@ struct MemReader {
 }
 
 impl RandomAccessFile for MemReader {
-    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+    /// A slice of the file's own chunk when the bytes lie in one (no copy),
+    /// else a copy.
+    fn read_at(&self, offset: u64, len: usize) -> Result<SharedBytes> {
         let data = self.file.data.read().unwrap();
         let start = usize::try_from(offset).unwrap_or(usize::MAX);
         let end = start.saturating_add(len);
@@ -264,7 +266,7 @@ impl RandomAccessFile for MemReader {
             ));
         }
         self.counters.record_read(self.kind, len as u64);
-        Ok(data.read(start, end))
+        Ok(data.read_shared(start, end))
     }
 
     fn len(&self) -> u64 {

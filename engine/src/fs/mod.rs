@@ -12,12 +12,14 @@ mod disk;
 mod fault;
 mod lock;
 mod mem;
+mod shared;
 
 pub use counters::{IoCounters, IoStats, KindStats};
 pub use disk::DiskFs;
 pub use fault::{is_injected_fault, FaultFs, FaultOp, FaultRule};
 pub use lock::DirLock;
 pub use mem::MemFs;
+pub use shared::SharedBytes;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -91,7 +93,10 @@ pub trait WritableFile: Send {
 /// A file open for positional reads.
 pub trait RandomAccessFile: Send + Sync {
     /// Reads exactly `len` bytes at `offset`; reading past the end is an error.
-    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>>;
+    /// The bytes may be shared with the file's storage (an in-memory file
+    /// hands out its own bytes) or with nothing (a file on disk reads into
+    /// a new buffer); either way they never change afterwards.
+    fn read_at(&self, offset: u64, len: usize) -> Result<SharedBytes>;
     /// The file's length in bytes.
     fn len(&self) -> u64;
     /// True for an empty file.
@@ -115,7 +120,7 @@ pub trait Fs: Send + Sync {
     /// Reads a whole file.
     fn read_all(&self, path: &Path) -> Result<Vec<u8>> {
         let f = self.open(path)?;
-        f.read_at(0, f.len() as usize)
+        f.read_at(0, f.len() as usize).map(SharedBytes::into_vec)
     }
     /// Atomically replaces `to` with `from`.
     fn rename(&self, from: &Path, to: &Path) -> Result<()>;

@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use crate::coding::{get_u32, put_varint, Decoder};
+use crate::fs::SharedBytes;
 use crate::key::{compare_internal, TRAILER_LEN};
 
 /// Why a block's bytes could not be decoded. The table reader turns it into
@@ -120,10 +121,12 @@ impl BlockBuilder {
     }
 }
 
-/// A decoded block whose restart array has been validated.
+/// A decoded block whose restart array has been validated. Its bytes are
+/// shared, not owned: with the in-memory file they were read from, or with
+/// the block cache.
 #[derive(Debug, Clone)]
 pub struct Block {
-    data: Vec<u8>,
+    data: SharedBytes,
     /// INVARIANT: restart offsets start at 0, increase strictly and are all
     /// `< restarts_offset`; `restarts_offset == 0` iff there are none.
     restarts_offset: usize,
@@ -132,7 +135,8 @@ pub struct Block {
 
 impl Block {
     /// Checks the restart array of `data` (a block without its trailer).
-    pub fn new(data: Vec<u8>) -> BlockResult<Block> {
+    pub fn new(data: impl Into<SharedBytes>) -> BlockResult<Block> {
+        let data = data.into();
         let len = data.len();
         let n = len
             .checked_sub(4)

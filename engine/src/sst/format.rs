@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::coding::{get_u32, masked_crc, put_varint, Decoder};
 use crate::error::{Error, Result};
-use crate::fs::RandomAccessFile;
+use crate::fs::{RandomAccessFile, SharedBytes};
 
 /// Bytes after every block on disk: the masked crc32c of the block (u32 LE).
 pub const BLOCK_TRAILER_LEN: usize = 4;
@@ -196,15 +196,18 @@ pub fn append_trailer(out: &mut Vec<u8>, block: &[u8]) {
 }
 
 /// Reads the block at `h` and verifies its checksum; returns the block bytes
-/// without the trailer.
+/// without the trailer (shared with the file's storage when it is in memory).
 ///
 /// REQUIRES: `h` was checked to lie inside the file (see [`check_handle`]).
-pub fn read_block(file: &dyn RandomAccessFile, h: BlockHandle) -> Result<Vec<u8>> {
+pub fn read_block(file: &dyn RandomAccessFile, h: BlockHandle) -> Result<SharedBytes> {
     let size = usize::try_from(h.size)
         .map_err(|_| Error::corruption(file.path(), format!("block size {} too large", h.size)))?;
-    let mut buf = file.read_at(h.offset, size + BLOCK_TRAILER_LEN)?;
-    let stored = get_u32(&buf, size).expect("trailer was read");
+    let buf = file.read_at(h.offset, size + BLOCK_TRAILER_LEN)?;
+    // The checksum first: it reads the block from its start, so the
+    // trailer right after it is in the cache when it is read (a block of an
+    // in-memory file is not copied, and may not have been touched in a while).
     let got = masked_crc(&buf[..size]);
+    let stored = get_u32(&buf, size).expect("trailer was read");
     if stored != got {
         return Err(Error::ChecksumMismatch {
             file: file.path().to_path_buf(),
@@ -213,8 +216,7 @@ pub fn read_block(file: &dyn RandomAccessFile, h: BlockHandle) -> Result<Vec<u8>
             got,
         });
     }
-    buf.truncate(size);
-    Ok(buf)
+    Ok(buf.slice(0..size))
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use super::properties::TableProperties;
 use crate::cache::{BlockCache, BlockKey, BlockKind, CachedValue};
 use crate::coding::Decoder;
 use crate::error::{Error, Result};
-use crate::fs::{Fs, RandomAccessFile};
+use crate::fs::{Fs, RandomAccessFile, SharedBytes};
 use crate::iter::InternalIterator;
 use crate::key::{
     compare_internal, parse_internal_key, seek_key, SeqNo, ValueKind, MAX_SEQ, TRAILER_LEN,
@@ -199,7 +199,7 @@ impl Table {
         let index_data = read_block(&*file, footer.index)?;
         let index = decode_index(path, index_data, footer_at)
             .map_err(|e| block_err("index", footer.index, e))?;
-        let filter = BloomFilter::decode(read_block(&*file, footer.filter)?)
+        let filter = BloomFilter::decode(read_block(&*file, footer.filter)?.into_vec())
             .map_err(|e| block_err("filter", footer.filter, e))?;
         let props = TableProperties::decode(&read_block(&*file, footer.properties)?)
             .map_err(|e| block_err("properties", footer.properties, e))?;
@@ -278,7 +278,7 @@ impl Table {
         &self,
         meta: &Meta<T>,
         stats: &mut LookupStats,
-        decode: impl FnOnce(Vec<u8>) -> std::result::Result<T, BlockError>,
+        decode: impl FnOnce(SharedBytes) -> std::result::Result<T, BlockError>,
     ) -> Result<Arc<T>> {
         let h = match meta {
             Meta::Pinned(v) => return Ok(v.clone()),
@@ -313,7 +313,7 @@ impl Table {
     }
 
     fn filter(&self, stats: &mut LookupStats) -> Result<Arc<Option<BloomFilter>>> {
-        self.meta(&self.filter, stats, BloomFilter::decode)
+        self.meta(&self.filter, stats, |d| BloomFilter::decode(d.into_vec()))
     }
 
     /// The newest entry for `user_key` with a sequence number `<= read_seq`,
@@ -503,7 +503,10 @@ impl Table {
 
     /// Data block `i`: from the block cache when `cached` and there is one
     /// (counted in `stats.cache_hits`), else from storage (counted in
-    /// `stats.blocks_read`, and cached when `cached`).
+    /// `stats.blocks_read`, and cached when `cached`). Neither copies the
+    /// block's bytes, except that the cache keeps a block read from an
+    /// in-memory file in a buffer of its own, so that it does not hold on to
+    /// the rest of the file's chunk.
     fn data_block(
         &self,
         index: &Index,
@@ -519,16 +522,17 @@ impl Table {
         };
         let hit = cache
             .and_then(|c| c.get(key, BlockKind::Data))
-            .and_then(|v| v.downcast::<Vec<u8>>().ok());
+            .and_then(|v| v.downcast::<SharedBytes>().ok());
         let data = match hit {
             Some(bytes) => {
                 stats.cache_hits += 1;
                 bytes.as_ref().clone()
             }
             None => {
-                let data = read_block(&*self.file, h)?;
+                let mut data = read_block(&*self.file, h)?;
                 stats.blocks_read += 1;
                 if let Some(c) = cache {
+                    data = data.compact();
                     c.insert(key, Arc::new(data.clone()), h.size);
                 }
                 data
@@ -557,7 +561,7 @@ fn find_block(index: &Index, target: &[u8]) -> usize {
 /// Decodes the index block and checks its invariants.
 fn decode_index(
     path: &Path,
-    data: Vec<u8>,
+    data: SharedBytes,
     footer_at: u64,
 ) -> std::result::Result<Vec<IndexEntry>, BlockError> {
     let mut it = BlockIter::new(Block::new(data)?);

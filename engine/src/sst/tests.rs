@@ -404,6 +404,37 @@ fn every_flipped_bit_is_detected_as_corruption() {
     read_everything(&fs, &p, &entries).unwrap();
 }
 
+/// Blocks of an in-memory table are slices of the file's own chunk, not
+/// copies: damage done while a cursor holds one block must still be caught
+/// in the next block it reads, and must not change the block it holds.
+#[test]
+fn damage_behind_a_cursor_holding_shared_blocks_is_still_detected() {
+    let (fs, entries) = corruption_fixture();
+    let p = path();
+    let table = Table::open(&fs, &p).unwrap();
+    let mut it = table.iter();
+    it.seek_to_first().unwrap();
+    let (first_key, first_value) = (it.key().to_vec(), it.value().to_vec());
+    assert_eq!((&first_key, &first_value), (&entries[0].0, &entries[0].1));
+    // Flip a byte in the middle of the file: a later data block (the first
+    // block is a few hundred bytes, the file a few thousand).
+    let size = fs.file_size(&p).unwrap() as usize;
+    let original = fs.read_all(&p).unwrap();
+    let off = size / 3;
+    fs.overwrite(&p, off, &[original[off] ^ 0x20]).unwrap();
+    assert_eq!((it.key(), it.value()), (&first_key[..], &first_value[..]));
+    let mut r = Ok(());
+    while it.valid() {
+        r = it.next();
+        if r.is_err() {
+            break;
+        }
+    }
+    assert_corruption_naming_file(r, &p, "damage after the cursor's first read");
+    fs.overwrite(&p, off, &[original[off]]).unwrap();
+    read_everything(&fs, &p, &entries).unwrap();
+}
+
 #[test]
 fn truncated_and_tiny_files_are_corruption_naming_the_file() {
     let (fs, entries) = corruption_fixture();
