@@ -312,6 +312,38 @@ struct BenchArgs {
     target_file_size_base: Option<String>,
     #[arg(long = "max_bytes_for_level_base")]
     max_bytes_for_level_base: Option<String>,
+    #[arg(long = "max_bytes_for_level_multiplier")]
+    max_bytes_for_level_multiplier: Option<String>,
+    #[arg(long = "level0_file_num_compaction_trigger")]
+    level0_file_num_compaction_trigger: Option<String>,
+    #[arg(long = "level0_slowdown_writes_trigger")]
+    level0_slowdown_writes_trigger: Option<String>,
+    #[arg(long = "level0_stop_writes_trigger")]
+    level0_stop_writes_trigger: Option<String>,
+    #[arg(long = "num_levels")]
+    num_levels: Option<String>,
+    #[arg(long = "block_size")]
+    block_size: Option<String>,
+    #[arg(long = "max_write_buffer_number")]
+    max_write_buffer_number: Option<String>,
+    #[arg(long = "max_background_jobs")]
+    max_background_jobs: Option<String>,
+    #[arg(long = "cache_index_and_filter_blocks")]
+    cache_index_and_filter_blocks: Option<String>,
+    /// As db_bench: bits per key of the bloom filters (`bloom_bits_per_key`).
+    #[arg(long = "bloom_bits")]
+    bloom_bits: Option<String>,
+    /// As db_bench: sync the WAL on every write (`wal_sync`).
+    #[arg(long = "sync")]
+    sync: Option<String>,
+    /// As db_bench: 1 writes no WAL (`wal = false`).
+    #[arg(long = "disable_wal", num_args = 0..=1, default_missing_value = "1",
+          value_parser = parse_flag)]
+    disable_wal: Option<bool>,
+    /// As db_bench; lsmlab's tables are not compressed, so only `none` is
+    /// taken.
+    #[arg(long = "compression_type")]
+    compression_type: Option<String>,
     /// As db_bench, choosing the policy: 0 level (then --compaction_pri
     /// decides), 1 universal, 2 fifo; or a RocksDB name.
     #[arg(long = "compaction_style")]
@@ -355,11 +387,45 @@ fn parse_flag(s: &str) -> Result<bool, String> {
 fn cmd_bench(a: BenchArgs) -> Result<()> {
     use lsmlab::bench::{build_options, policy_from_db_bench, run, to_json, BenchConfig, Phase};
     let mut settings = Vec::new();
+    if let Some(c) = &a.compression_type {
+        if !c.trim().eq_ignore_ascii_case("none") {
+            bail!(
+                "--compression_type={c}: lsmlab writes uncompressed tables, so only \
+                 --compression_type=none matches it"
+            );
+        }
+    }
+    let disable_wal = a.disable_wal.map(|off| (!off).to_string());
+    // db_bench's flags by RocksDB's option names (aliases of lsmlab's).
     let db_bench_settings = [
         ("cache_size", &a.cache_size),
         ("write_buffer_size", &a.write_buffer_size),
         ("target_file_size_base", &a.target_file_size_base),
         ("max_bytes_for_level_base", &a.max_bytes_for_level_base),
+        (
+            "max_bytes_for_level_multiplier",
+            &a.max_bytes_for_level_multiplier,
+        ),
+        (
+            "level0_file_num_compaction_trigger",
+            &a.level0_file_num_compaction_trigger,
+        ),
+        (
+            "level0_slowdown_writes_trigger",
+            &a.level0_slowdown_writes_trigger,
+        ),
+        ("level0_stop_writes_trigger", &a.level0_stop_writes_trigger),
+        ("num_levels", &a.num_levels),
+        ("block_size", &a.block_size),
+        ("max_write_buffer_number", &a.max_write_buffer_number),
+        ("max_background_jobs", &a.max_background_jobs),
+        (
+            "cache_index_and_filter_blocks",
+            &a.cache_index_and_filter_blocks,
+        ),
+        ("bloom_bits_per_key", &a.bloom_bits),
+        ("wal_sync", &a.sync),
+        ("wal", &disable_wal),
     ];
     for (name, value) in db_bench_settings {
         if let Some(v) = value {

@@ -117,6 +117,11 @@ fn bad_arguments_exit_2_with_one_line() {
         (&["--set", "theta=0.9"], "workload parameter"),
         (&["--set", "l0_file_limit"], "expected NAME=VALUE"),
         (&["--fs", "disk"], "--fs disk needs --dir"),
+        (
+            &["--compression_type", "snappy"],
+            "only --compression_type=none",
+        ),
+        (&["--bloom_bits=100"], "bloom_bits_per_key"),
         (&["--dir", "x"], "--dir is only for --fs disk"),
         (
             &["--fs", "disk", "--dir", "mine", "--benchmarks", "fillseq"],
@@ -134,4 +139,55 @@ fn bad_arguments_exit_2_with_one_line() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
     assert!(dir.path().join("mine/fillseq/data.txt").exists());
+}
+
+/// A db_bench command line runs with the binary's name changed: its option
+/// flags set the engine's parameters (`--disable_wal=1` writes no log).
+#[test]
+fn a_db_bench_command_line_runs_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_bench = |db: &str, wal_off: &str| {
+        let o = lsmlab(
+            &[
+                "bench",
+                "--benchmarks=fillrandom,readrandom",
+                "--num=2000",
+                "--reads=200",
+                "--key_size=16",
+                "--value_size=100",
+                &format!("--db={db}"),
+                "--write_buffer_size=16384",
+                "--target_file_size_base=16384",
+                "--max_bytes_for_level_base=65536",
+                "--max_bytes_for_level_multiplier=10",
+                "--level0_file_num_compaction_trigger=4",
+                "--num_levels=7",
+                "--block_size=4096",
+                "--bloom_bits=10",
+                "--cache_size=1048576",
+                "--compression_type=none",
+                "--compaction_style=0",
+                "--compaction_pri=3",
+                "--sync=0",
+                &format!("--disable_wal={wal_off}"),
+                "--statistics=1",
+            ],
+            dir.path(),
+        );
+        let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(stdout.contains("found 200 of 200"), "{stdout}");
+        std::fs::read_dir(dir.path().join(db))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".log")
+            })
+            .count()
+    };
+    assert!(db_bench("with-wal", "0") > 0);
+    assert_eq!(db_bench("without-wal", "1"), 0);
 }
