@@ -97,6 +97,13 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
         !dir.path().join("out/work/universal_uniform/db").exists(),
         "database removed"
     );
+    // RocksDB's figures are taken once it has finished its compactions.
+    let settle = std::fs::read_to_string(
+        dir.path()
+            .join("out/work/universal_uniform/db_bench-settle.txt"),
+    )
+    .unwrap();
+    assert!(settle.contains("): finished"), "{settle}");
 }
 
 /// Every mapped parameter reaches RocksDB as the option it stands for:
