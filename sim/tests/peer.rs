@@ -97,4 +97,125 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
         !dir.path().join("out/work/universal_uniform/db").exists(),
         "database removed"
     );
+    // RocksDB's figures are taken once it has finished its compactions.
+    let settle = std::fs::read_to_string(
+        dir.path()
+            .join("out/work/universal_uniform/db_bench-settle.txt"),
+    )
+    .unwrap();
+    assert!(settle.contains("): finished"), "{settle}");
+}
+
+/// Every mapped parameter reaches RocksDB as the option it stands for:
+/// db_bench opens a database with the flags of a run, and RocksDB's LOG
+/// prints the options it ended up with (this is how `--fifo_compaction_ttl`,
+/// which db_bench 7.8 overwrites with `--ttl_seconds`, was found to be lost).
+#[test]
+fn the_peers_flags_reach_rocksdbs_options() {
+    let Ok(db_bench) = lsmlab::peer::find_db_bench() else {
+        println!(
+            "skipped: no db_bench on PATH (bash scripts/install-rocksdb-tools.sh installs it)"
+        );
+        return;
+    };
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, &'a str)]);
+    let cases: &[Case] = &[
+        (
+            "min-overlap",
+            &[
+                ("ttl", "1h"),
+                ("periodic_compaction_seconds", "2h"),
+                ("max_compaction_bytes", "50MiB"),
+                ("dynamic_level_bytes", "true"),
+                ("l0_file_limit", "8"),
+                ("base_file_size", "8MiB"),
+                ("l1_base_bytes", "32MiB"),
+            ],
+            &[
+                ("compaction_style", "kCompactionStyleLevel"),
+                ("compaction_pri", "kMinOverlappingRatio"),
+                ("ttl", "3600"),
+                ("periodic_compaction_seconds", "7200"),
+                ("max_compaction_bytes", "52428800"),
+                ("level_compaction_dynamic_level_bytes", "1"),
+                ("level0_file_num_compaction_trigger", "8"),
+                ("target_file_size_base", "8388608"),
+                ("max_bytes_for_level_base", "33554432"),
+            ],
+        ),
+        (
+            "leveled",
+            &[],
+            &[
+                ("compaction_pri", "kByCompensatedSize"),
+                // lsmlab's default, off; RocksDB's own would be 30 days.
+                ("ttl", "0"),
+                ("periodic_compaction_seconds", "0"),
+                ("write_buffer_size", "4194304"),
+            ],
+        ),
+        (
+            "fifo",
+            &[
+                ("ttl", "10m"),
+                ("max_table_files_size", "64MiB"),
+                ("allow_compaction", "true"),
+            ],
+            &[
+                ("compaction_style", "kCompactionStyleFIFO"),
+                ("ttl", "600"),
+                ("compaction_options_fifo.max_table_files_size", "67108864"),
+                ("compaction_options_fifo.allow_compaction", "1"),
+            ],
+        ),
+        (
+            "universal",
+            &[
+                ("size_ratio", "10"),
+                ("max_size_amplification_percent", "150"),
+            ],
+            &[
+                ("compaction_style", "kCompactionStyleUniversal"),
+                ("compaction_options_universal.size_ratio", "10"),
+                (
+                    "compaction_options_universal.max_size_amplification_percent",
+                    "150",
+                ),
+            ],
+        ),
+    ];
+    for (policy, settings, want) in cases {
+        let mut o = lsmlab_engine::Options::default();
+        o.set("policy", policy).unwrap();
+        for (k, v) in *settings {
+            o.set(k, v).unwrap();
+        }
+        let flags = lsmlab::peer::flags::db_bench_flags(&o).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        let out = Command::new(&db_bench)
+            .arg(format!("--db={}", db.display()))
+            .args(["--benchmarks=fillseq", "--num=10"])
+            .args(&flags)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{policy} {flags:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let log = std::fs::read_to_string(db.join("LOG")).unwrap();
+        let options: std::collections::HashMap<&str, &str> = log
+            .lines()
+            .filter_map(|l| l.split_once(" Options.")?.1.split_once(": "))
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .collect();
+        for (name, value) in *want {
+            assert_eq!(
+                options.get(name).copied(),
+                Some(*value),
+                "{policy}: Options.{name} with flags {flags:?}"
+            );
+        }
+    }
 }

@@ -114,8 +114,29 @@ pub const FLAGS: &[FlagMap] = &[
         "universal_allow_trivial_move",
         Convert::Same,
     ),
+    // leveled
+    map(
+        "max_compaction_bytes",
+        "max_compaction_bytes",
+        Convert::Same,
+    ),
+    map(
+        "dynamic_level_bytes",
+        "level_compaction_dynamic_level_bytes",
+        Convert::Same,
+    ),
+    map(
+        "periodic_compaction_seconds",
+        "periodic_compaction_seconds",
+        Convert::Seconds,
+    ),
+    // RocksDB's `ttl`, leveled and FIFO alike. db_bench 7.8 sets
+    // `options.ttl` from --fifo_compaction_ttl and then again from
+    // --ttl_seconds (default: RocksDB's, 30 days once sanitized), so only
+    // --ttl_seconds reaches RocksDB. lsmlab's 0 (off) passes as RocksDB's 0
+    // (off).
+    map("ttl", "ttl_seconds", Convert::Seconds),
     // fifo
-    map("ttl", "fifo_compaction_ttl", Convert::Seconds),
     map(
         "max_table_files_size",
         "fifo_compaction_max_table_files_size_mb",
@@ -131,6 +152,8 @@ pub const FLAGS: &[FlagMap] = &[
 /// Policy parameters RocksDB 7.8's db_bench cannot set, with the value
 /// that matches its behaviour: a run with another value has no peer.
 const FIXED: &[(&str, &str)] = &[
+    // RocksDB 7.8's `level_compaction_dynamic_file_size`, on by default.
+    ("dynamic_file_size", "true"),
     ("stop_style", "total"),
     ("max_read_amp", "-1"),
     ("incremental", "false"),
@@ -301,12 +324,54 @@ mod tests {
         let f = flags_of("fifo", &[("ttl", "10m"), ("max_table_files_size", "64MiB")]).unwrap();
         for want in [
             "--compaction_style=2",
-            "--fifo_compaction_ttl=600",
+            "--ttl_seconds=600",
             "--fifo_compaction_max_table_files_size_mb=64",
             "--fifo_compaction_allow_compaction=0",
         ] {
             assert!(f.contains(&want.to_string()), "{want} missing from {f:?}");
         }
+        // db_bench 7.8 overwrites --fifo_compaction_ttl with --ttl_seconds.
+        assert!(
+            !f.iter().any(|x| x.starts_with("--fifo_compaction_ttl")),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn leveled_ttl_periodic_and_level_options() {
+        let f = flags_of(
+            "round-robin",
+            &[
+                ("ttl", "1h"),
+                ("periodic_compaction_seconds", "2h"),
+                ("max_compaction_bytes", "50MiB"),
+                ("dynamic_level_bytes", "true"),
+            ],
+        )
+        .unwrap();
+        for want in [
+            "--compaction_pri=4",
+            "--ttl_seconds=3600",
+            "--periodic_compaction_seconds=7200",
+            "--max_compaction_bytes=52428800",
+            "--level_compaction_dynamic_level_bytes=1",
+        ] {
+            assert!(f.contains(&want.to_string()), "{want} missing from {f:?}");
+        }
+        // lsmlab's defaults: ttl and periodic compaction off (RocksDB's own
+        // default ttl, 30 days, is not lsmlab's), max_compaction_bytes 0
+        // (25 x target_file_size_base in both).
+        let f = flags_of("leveled", &[]).unwrap();
+        for want in [
+            "--ttl_seconds=0",
+            "--periodic_compaction_seconds=0",
+            "--max_compaction_bytes=0",
+            "--level_compaction_dynamic_level_bytes=0",
+        ] {
+            assert!(f.contains(&want.to_string()), "{want} missing from {f:?}");
+        }
+        let e = flags_of("min-overlap", &[("ttl", "1500ms")]).unwrap_err();
+        assert!(e.contains("--ttl_seconds takes whole seconds"), "{e}");
     }
 
     #[test]
@@ -319,6 +384,8 @@ mod tests {
         assert!(e.contains("max_read_amp"), "{e}");
         let e = flags_of("universal", &[("incremental", "true")]).unwrap_err();
         assert!(e.contains("incremental = true"), "{e}");
+        let e = flags_of("min-overlap", &[("dynamic_file_size", "false")]).unwrap_err();
+        assert!(e.contains("dynamic_file_size = false"), "{e}");
         let e = flags_of("universal", &[("size_ratio", "0")]).unwrap_err();
         assert!(e.contains("--universal_size_ratio=0"), "{e}");
         let e = flags_of("fifo", &[("max_table_files_size", "1000")]).unwrap_err();

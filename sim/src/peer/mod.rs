@@ -189,7 +189,10 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         &common,
         &[
             "--use_existing_db=1".into(),
-            "--benchmarks=replay,stats".into(),
+            // The idle replay, then db_bench's own wait until no flush or
+            // compaction is pending or running (a full merge at 16M keys
+            // outlasts any fixed settle time).
+            "--benchmarks=replay,waitforcompaction,stats".into(),
             format!("--trace_file={}", idle.display()),
             "--trace_replay_fast_forward=1".into(),
         ],
@@ -197,6 +200,16 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
     stats.add(settled);
     let sst_bytes = sst_bytes(&db).map_err(io(&db))?;
     std::fs::remove_dir_all(&db).map_err(io(&db))?;
+    if let Some(l) = stats.levels.iter().find(|l| l.compacting > 0) {
+        return Err(PeerError::Parse {
+            run: run.run_id.clone(),
+            reason: format!(
+                "RocksDB was still compacting at the end ({} of L{}'s {} files held by a running \
+                 compaction): its figures would not be at quiescence, as lsmlab's are",
+                l.compacting, l.level, l.files
+            ),
+        });
+    }
 
     let flush = stats.counter("rocksdb.flush.write.bytes");
     let compaction_write = stats.counter("rocksdb.compact.write.bytes");
