@@ -511,6 +511,13 @@ mod tests {
                     ..file(11, "g", "h")
                 },
             )
+            .add_file(
+                0,
+                FileMeta {
+                    narrowed: true,
+                    ..file(12, "i", "j")
+                },
+            )
             .set_cursor(2, internal_key(b"m", 4, ValueKind::Value))
             .set_cursor(3, Vec::new());
         e.next_file_number = Some(9);

@@ -34,7 +34,9 @@
 //! `time=<oldest>..<newest>` (ms; default 0..0), `marked=deletions,tombstone_dense`
 //! (marks for compaction; default none), `created=<ms>` (when the file was
 //! written; default unknown), `kept_for_snapshots=true` (entries only a
-//! snapshot needed; default false).
+//! snapshot needed; default false), `narrowed=true` (the file's part below
+//! its smallest key was merged away by an incremental compaction; default
+//! false).
 //!
 //! An edit, one change per line:
 //!
@@ -234,6 +236,9 @@ pub fn format_file(f: &FileMeta) -> String {
     if let Some(t) = f.oldest_tombstone_ms {
         let _ = write!(s, " tombstone_time={t}");
     }
+    if f.narrowed {
+        s.push_str(" narrowed=true");
+    }
     s
 }
 
@@ -311,10 +316,15 @@ pub fn parse_file(text: &str) -> Result<FileMeta, String> {
                     .parse()
                     .map_err(|_| format!("bad kept_for_snapshots `{value}` (true, false)"))?
             }
+            "narrowed" => {
+                f.narrowed = value
+                    .parse()
+                    .map_err(|_| format!("bad narrowed `{value}` (true, false)"))?
+            }
             _ => {
                 return Err(format!(
                     "unknown attribute `{name}` (size, entries, tombstones, seqs, expiry, \
-                     time, marked, created, kept_for_snapshots, tombstone_time)"
+                     time, marked, created, kept_for_snapshots, tombstone_time, narrowed)"
                 ))
             }
         }
@@ -556,7 +566,7 @@ L0
   run 000006
     000006: a#20 .. b#21
     000008: c#20 .. d#22
-  000005: a#12 .. c#15 size=2048
+  000005: a#12 .. c#15 size=2048 narrowed=true
   000004: b#8 .. f#11,DEL size=4096 tombstones=10
 L1 cursor=d#3,EXP
   000002: a#1 .. m#4 size=1MiB entries=500 tombstones=3 seqs=1..9 expiry=70000 time=5..9
@@ -578,6 +588,7 @@ L3
         assert_eq!(v.files(3)[0].smallest_user_key(), b"\x00#");
         assert_eq!(v.files(0)[3].tombstones, 10);
         assert_eq!(v.files(0)[3].entries, 10);
+        assert!(v.files(0)[2].narrowed && !v.files(0)[3].narrowed);
         assert_eq!(v.runs(0).len(), 3);
         assert_eq!(v.runs(0)[0].files().len(), 2);
     }
@@ -598,7 +609,7 @@ L3
         assert_eq!(
             err("L0\n  000005: a#1 .. b#2 colour=red\n"),
             "invalid argument: line 2: unknown attribute `colour` (size, entries, tombstones, \
-             seqs, expiry, time, marked, created, kept_for_snapshots, tombstone_time): `000005: a#1 .. b#2 colour=red`"
+             seqs, expiry, time, marked, created, kept_for_snapshots, tombstone_time, narrowed): `000005: a#1 .. b#2 colour=red`"
         );
         assert!(err("  000005: a#1 .. b#2\n").contains("line 1: file before any level line"));
         assert!(err("L0\n\n  000005: a#1 - b#2\n").starts_with("invalid argument: line 3: want"));
