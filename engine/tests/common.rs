@@ -35,11 +35,13 @@ pub fn small_options(policy: &'static PolicyDef) -> Options {
             compaction.set_value(def.name, def.parse(value).unwrap());
         }
     }
-    if policy.name == "ics" {
-        // Fragments of 16 KiB: runs of several, so that merges release
-        // their inputs as they go.
-        let def = policy.param("sstable_size_in_mb").unwrap();
-        compaction.set_value(def.name, def.parse("0.015625").unwrap());
+    // ICS: fragments of 16 KiB, runs of several, so that merges release
+    // their inputs as they go (LCS's sstable_size_in_mb counts whole MiB:
+    // it keeps its own).
+    if let Some(def) = policy.param("sstable_size_in_mb") {
+        if let Ok(v) = def.parse("0.015625") {
+            compaction.set_value(def.name, v);
+        }
     }
     Options {
         write_buffer_size: 4 << 10,

@@ -445,9 +445,7 @@ impl Inner {
         let coexisting =
             self.version.total_bytes() + out.stats.bytes_written - released.output_bytes;
         let extra = out.stats.bytes_written.saturating_sub(released.input_bytes);
-        self.stats.merge_extra_bytes_peak = self.stats.merge_extra_bytes_peak.max(extra);
-        self.stats.sst_bytes_peak = self.stats.sst_bytes_peak.max(coexisting);
-        self.window.sst_bytes = self.window.sst_bytes.max(coexisting);
+        self.record_merge_space(coexisting, extra);
 
         let read = job.input_bytes();
         report.output_files = out.files.len() as u64;
@@ -490,6 +488,20 @@ impl Inner {
         lw.keys_in += out.stats.keys_in;
         lw.keys_dropped += out.stats.keys_dropped();
         Ok(report)
+    }
+
+    /// Counts `bytes` of tables on disk toward the run's and the current
+    /// window's peaks.
+    fn record_sst_bytes(&mut self, bytes: u64) {
+        self.stats.sst_bytes_peak = self.stats.sst_bytes_peak.max(bytes);
+        self.window.sst_bytes = self.window.sst_bytes.max(bytes);
+    }
+
+    /// While a merge runs: `coexisting` bytes of tables on disk, `extra` of
+    /// them added by the merge (see `EngineStats::merge_extra_bytes_peak`).
+    pub(super) fn record_merge_space(&mut self, coexisting: u64, extra: u64) {
+        self.stats.merge_extra_bytes_peak = self.stats.merge_extra_bytes_peak.max(extra);
+        self.record_sst_bytes(coexisting);
     }
 
     /// Deletes the input files of `job` that `released` did not delete
@@ -588,8 +600,7 @@ impl Inner {
         self.stats.sorted_runs_max = self.stats.sorted_runs_max.max(new.sorted_runs() as u64);
         self.epoch += 1;
         self.debt = self.strategy.pending_compaction_bytes(&new, &self.opts);
-        self.stats.sst_bytes_peak = self.stats.sst_bytes_peak.max(new.total_bytes());
-        self.window.sst_bytes = self.window.sst_bytes.max(new.total_bytes());
+        self.record_sst_bytes(new.total_bytes());
         self.version = Arc::new(new);
         if let Some(set) = blobs {
             self.blobs = Arc::new(set);

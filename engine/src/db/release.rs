@@ -87,9 +87,7 @@ impl Inner {
         // The sealed outputs coexist with every input not yet released.
         let coexisting = self.version.total_bytes() + sealed_bytes;
         let extra = (done.output_bytes + sealed_bytes).saturating_sub(done.input_bytes);
-        self.stats.merge_extra_bytes_peak = self.stats.merge_extra_bytes_peak.max(extra);
-        self.stats.sst_bytes_peak = self.stats.sst_bytes_peak.max(coexisting);
-        self.window.sst_bytes = self.window.sst_bytes.max(coexisting);
+        self.record_merge_space(coexisting, extra);
         self.install(edit)?;
         done.outputs.extend(sealed.iter().map(|f| f.number));
         done.output_bytes += sealed_bytes;
