@@ -14,6 +14,13 @@ use crate::compaction::{Job, JobKind};
 /// What the database's threads share.
 pub(super) struct Shared {
     pub inner: Mutex<Inner>,
+    /// The writer gate: one writer at a time appends to the WAL and inserts
+    /// into the memtable, without `inner` (taken before `inner`, never
+    /// after). Also held by whatever else touches the WAL or rotates the
+    /// memtable from a user's call (`Db::flush`, `Db::close`).
+    pub writer: Mutex<()>,
+    /// What readers read without `inner` (the same `Arc` as `Inner`'s).
+    pub published: Arc<super::view::Published>,
     /// Signalled whenever work is queued or completes, and at shutdown.
     pub changed: Condvar,
     pub shutdown: AtomicBool,
@@ -26,6 +33,10 @@ impl Shared {
         // A panic while holding the lock cannot leave the files half-written
         // (installs are atomic on disk); continue with the state as it is.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn writer(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(super) fn wait<'a>(&self, guard: MutexGuard<'a, Inner>) -> MutexGuard<'a, Inner> {

@@ -605,6 +605,7 @@ impl Inner {
         if let Some(set) = blobs {
             self.blobs = Arc::new(set);
         }
+        self.publish_view();
         for n in deleted_blobs {
             self.stats.blob_files_deleted += 1;
             let path = self.dir.join(crate::blob::blob_file_name(n));

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use super::Inner;
 use crate::compaction::MergeOutput;
 use crate::error::Result;
-use crate::memtable::Memtable;
+use super::view::MemtableCell;
 use crate::version::VersionEdit;
 use crate::wal::{wal_file_name, WalWriter};
 
 /// A full memtable waiting for its flush.
 #[derive(Debug)]
 pub(super) struct Immutable {
-    pub mem: Arc<Memtable>,
+    pub mem: Arc<MemtableCell>,
     /// The WAL holding its writes (deleted once the flush is installed).
     pub wal_number: u64,
     /// Clock times of its first and last writes.
@@ -25,7 +25,7 @@ pub(super) struct Immutable {
 impl Immutable {
     /// Bytes its flush writes, for the flush I/O budget.
     pub(super) fn flush_cost(&self) -> u64 {
-        self.mem.approximate_bytes().max(1)
+        self.mem.read().approximate_bytes().max(1)
     }
 }
 
@@ -44,9 +44,12 @@ impl Inner {
                 &self.dir.join(wal_file_name(new_log)),
             )?);
         }
+        // Readers holding the published view keep reading the old memtable
+        // through their `Arc`; the writer gate is held, so nothing is
+        // inserted into it any more.
         let mem = std::mem::take(&mut self.mem);
         let imm = Immutable {
-            mem: Arc::new(mem),
+            mem,
             wal_number: std::mem::replace(&mut self.wal_number, new_log),
             oldest_ms: self.mem_oldest_ms.take().unwrap_or(now),
             newest_ms: now,
@@ -55,6 +58,7 @@ impl Inner {
             self.sched.flush_remaining = Some(imm.flush_cost());
         }
         self.imm.push_back(imm);
+        self.publish_view();
         Ok(())
     }
 
@@ -120,6 +124,7 @@ impl Inner {
         }
         self.install(edit)?;
         self.imm.pop_front();
+        self.publish_view();
         self.sched.flush_remaining = self.imm.front().map(Immutable::flush_cost);
         for n in old_log..new_log {
             let p = self.dir.join(wal_file_name(n));

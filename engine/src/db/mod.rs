@@ -17,6 +17,7 @@ mod remote;
 mod schedule;
 mod snapshot;
 mod stats;
+mod view;
 mod work;
 mod write;
 
@@ -39,7 +40,6 @@ use crate::error::{Error, Result};
 use crate::fs::{DirLock, DiskFs, Fs, MemFs};
 use crate::key::SeqNo;
 use crate::manifest::{Manifest, ManifestState};
-use crate::memtable::Memtable;
 use crate::options::{Mode, Options};
 use crate::sst::Table;
 use crate::version::Version;
@@ -47,6 +47,7 @@ use crate::wal::{replay_wal, wal_file_name, WalWriter};
 use flush::Immutable;
 use schedule::Scheduler;
 use snapshot::SnapshotList;
+use view::{MemtableCell, Published, ReadContext, ReadView};
 
 /// Where a database lives and what time it is there.
 #[derive(Clone)]
@@ -109,13 +110,17 @@ struct Inner {
     dir: PathBuf,
     opts: Options,
     strategy: Arc<dyn Strategy>,
-    mem: Memtable,
+    /// The active memtable. Writers insert into it holding the writer gate
+    /// but not this lock (see `view`); it is replaced only under both.
+    mem: Arc<MemtableCell>,
     /// Clock time of the memtable's first write.
     mem_oldest_ms: Option<u64>,
     /// Full memtables waiting for flush, oldest first.
     imm: VecDeque<Immutable>,
     /// A worker is flushing the oldest memtable (background mode).
     flushing: bool,
+    /// The active WAL. Taken out (and `None`) while a writer appends to it
+    /// without the lock; every user holds the writer gate.
     wal: Option<WalWriter>,
     /// The WAL of the active memtable (a file only when `opts.wal`).
     wal_number: u64,
@@ -157,6 +162,8 @@ struct Inner {
     /// Where merge jobs run, when not here (remote compaction).
     service: Option<Arc<dyn crate::remote::CompactionService>>,
     remote_counters: Arc<remote::RemoteCounters>,
+    /// What readers read without this lock; republished on every change.
+    published: Arc<Published>,
 }
 
 /// The strategy found nothing to do in version `epoch`; it is asked again
@@ -262,12 +269,29 @@ impl Db {
         let wal_number = state.log_number;
         let opts_cache_size = opts.block_cache_size;
         let files = Arc::new(std::sync::atomic::AtomicU64::new(state.next_file_number));
+        let version = Arc::new(version);
+        let mem = Arc::new(MemtableCell::default());
+        let published = Arc::new(Published::new(
+            ReadView {
+                mem: mem.clone(),
+                imm: Vec::new(),
+                version: version.clone(),
+                blobs: Arc::default(),
+                tables: HashMap::new(),
+            },
+            state.last_sequence,
+            ReadContext {
+                dir: dir.clone(),
+                clock: env.clock.clone(),
+                merge_operator: opts.merge_operator.clone(),
+            },
+        ));
         let mut inner = Inner {
             env,
             dir,
             opts,
             strategy,
-            mem: Memtable::new(),
+            mem,
             mem_oldest_ms: None,
             imm: VecDeque::new(),
             flushing: false,
@@ -275,7 +299,7 @@ impl Db {
             wal_number,
             files,
             manifest,
-            version: Arc::new(version),
+            version,
             state,
             tables: HashMap::new(),
             blobs: Arc::default(),
@@ -294,6 +318,7 @@ impl Db {
             purges: None,
             service: None,
             remote_counters: Arc::default(),
+            published,
         };
         inner.open_blob_files()?;
         inner.recover_wals()?;
@@ -305,7 +330,9 @@ impl Db {
             Mode::Background => inner.opts.max_background_jobs + 1,
         };
         let shared = Arc::new(background::Shared {
+            published: inner.published.clone(),
             inner: Mutex::new(inner),
+            writer: Mutex::new(()),
             changed: Condvar::new(),
             shutdown: AtomicBool::new(false),
             lookups: Default::default(),
@@ -350,6 +377,8 @@ impl Db {
             (inner.stats.clone(), inner.block_cache.clone())
         };
         stats.lookup = self.shared.lookups.total();
+        stats.gets = self.shared.published.gets.load(Ordering::Relaxed);
+        stats.scans = self.shared.published.scans.load(Ordering::Relaxed);
         {
             let c = &self.lock().remote_counters;
             let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
@@ -409,11 +438,12 @@ impl Db {
     /// Bytes of user data in memtables not yet flushed (approximate).
     pub fn memtable_bytes(&self) -> u64 {
         let inner = self.lock();
-        inner.mem.approximate_bytes()
+        let active = inner.mem.read().approximate_bytes();
+        active
             + inner
                 .imm
                 .iter()
-                .map(|i| i.mem.approximate_bytes())
+                .map(|i| i.mem.read().approximate_bytes())
                 .sum::<u64>()
     }
 
@@ -427,6 +457,7 @@ impl Db {
     /// Dropping a `Db` without `close` is a crash as far as unsynced data is
     /// concerned: the WAL (if on) recovers it.
     pub fn close(self) -> Result<()> {
+        let _writer = self.shared.writer();
         let mut inner = self.lock();
         if inner.failed.is_none() {
             if let Some(w) = inner.wal.as_mut() {
@@ -469,6 +500,18 @@ impl Inner {
             self.failed = Some(e.to_string());
         }
         e
+    }
+
+    /// Publishes the current memtables, version, blob files and open tables
+    /// to readers (see `view`); called under the lock after each change.
+    fn publish_view(&self) {
+        self.published.set_view(ReadView {
+            mem: self.mem.clone(),
+            imm: self.imm.iter().rev().map(|i| i.mem.clone()).collect(),
+            version: self.version.clone(),
+            blobs: self.blobs.clone(),
+            tables: self.tables.clone(),
+        });
     }
 
     fn check_writable(&self) -> Result<()> {
@@ -540,6 +583,7 @@ impl Inner {
             set.insert(Arc::new(self.open_blob_file(meta)?));
         }
         self.blobs = Arc::new(set);
+        self.publish_view();
         Ok(())
     }
 

@@ -2,9 +2,11 @@
 //! snapshot.
 
 use std::ops::Bound;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use super::view::{ReadContext, ReadView};
 use super::{Db, Inner, Snapshot};
 use crate::blob::BlobSet;
 use crate::error::Result;
@@ -12,7 +14,6 @@ use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
 use crate::memtable::MemRange;
 use crate::merge_iter::{LevelIterator, MergingIterator};
-use crate::merge_op::MergeOperatorChoice;
 use crate::range_del::{self, FragmentedTombstones, RangeTombstone};
 use crate::sst::{LookupStats, ReadTally, Table, TableReadOptions};
 use crate::version::FileMeta;
@@ -61,25 +62,34 @@ impl Db {
         Ok(self.get_at_seq(key, Some(snapshot.seq()))?.0)
     }
 
-    /// A point lookup at `seq` (the latest state when `None`). The
-    /// memtables are searched under the lock; the tables are read without
-    /// it, so lookups that go to disk do not hold up writes, flushes or
-    /// installs. The tables of the version current at the lock stay
-    /// readable after a compaction deletes their files (open handles).
+    /// A point lookup at `seq` (the latest state when `None`), without the
+    /// database lock: it searches the published read view (see `view`).
+    /// Only when a table the lookup needs is not open yet is the lookup
+    /// planned again under the lock, which opens it (a compaction cannot
+    /// then delete the file first) and republishes the view. The tables of
+    /// a view stay readable after a compaction deletes their files (open
+    /// handles).
     fn get_at_seq(&self, key: &[u8], seq: Option<SeqNo>) -> Result<(Option<Vec<u8>>, LookupStats)> {
-        let (seq, now, plan, blobs, dir) = {
-            let mut inner = self.lock();
-            let seq = seq.unwrap_or(inner.state.last_sequence);
-            inner.stats.gets += 1;
-            let plan = inner.plan_lookup(key, seq)?;
-            (
-                seq,
-                inner.now_ms(),
-                plan,
-                inner.blobs.clone(),
-                inner.dir.clone(),
-            )
+        let published = &self.shared.published;
+        published.gets.fetch_add(1, Ordering::Relaxed);
+        let (view, latest) = published.load();
+        let mut at = seq.unwrap_or(latest);
+        let (plan, view) = match view.plan_lookup(key, at, &mut |f| {
+            Ok(view.tables.get(&f.number).cloned())
+        })? {
+            Some(plan) => (plan, view),
+            None => {
+                let mut inner = self.lock();
+                let (view, latest) = published.load();
+                at = seq.unwrap_or(latest);
+                let plan = view.plan_lookup(key, at, &mut |f| inner.table(f).map(Some))?;
+                inner.publish_view();
+                (plan.expect("every table opens under the lock"), view)
+            }
         };
+        let seq = at;
+        let now = published.context.clock.now_ms();
+        let dir = &published.context.dir;
         let mut stats = LookupStats::default();
         let found = match plan {
             Lookup::InMemory(entry) => entry,
@@ -102,7 +112,7 @@ impl Db {
             return Ok((pairs.pop().map(|(_, v)| v), stats));
         }
         let value = match found {
-            Some((kind, v)) => resolve(key, kind, v, now, &blobs, &dir, &mut stats)?,
+            Some((kind, v)) => resolve(key, kind, v, now, &view.blobs, dir, &mut stats)?,
             None => None,
         };
         if stats != LookupStats::default() {
@@ -144,12 +154,14 @@ impl Db {
         Ok(self.scan_at_seq(lo, hi, limit, Some(snapshot.seq()))?.0)
     }
 
-    /// A scan at `seq` (the latest state when `None`). Under the lock it
-    /// copies the memtables' entries for the first keys of the range and
-    /// opens the tables of the current version that overlap it; the merge
-    /// runs without the lock. Should the merge need keys past what was
-    /// copied (tombstones, newer versions or hidden entries used up the
-    /// copy), it starts again with a copy four times as large.
+    /// A scan at `seq` (the latest state when `None`). From the published
+    /// read view (see `view`), without the database lock, it copies the
+    /// memtables' entries for the first keys of the range and takes the
+    /// tables of the view's version that overlap it; when one of them is
+    /// not open yet, this is done again under the lock, which opens it.
+    /// Should the merge need keys past what was copied (tombstones, newer
+    /// versions or hidden entries used up the copy), it starts again with a
+    /// copy four times as large.
     fn scan_at_seq(
         &self,
         lo: &[u8],
@@ -157,21 +169,30 @@ impl Db {
         limit: usize,
         seq: Option<SeqNo>,
     ) -> Result<(Vec<KeyValue>, ScanStats)> {
+        let published = &self.shared.published;
+        published.scans.fetch_add(1, Ordering::Relaxed);
         let mut keys_copied = limit.saturating_add(1);
-        let mut counted = false;
         let tally = Arc::new(ReadTally::default());
         loop {
-            let (seq, now, plan) = {
-                let mut inner = self.lock();
-                if !counted {
-                    inner.stats.scans += 1;
-                    counted = true;
+            let (view, latest) = published.load();
+            let mut at = seq.unwrap_or(latest);
+            let plan = match view.plan_scan(lo, hi, keys_copied, &mut |f| {
+                Ok(view.tables.get(&f.number).cloned())
+            })? {
+                Some(plan) => plan,
+                None => {
+                    let mut inner = self.lock();
+                    let (view, latest) = published.load();
+                    at = seq.unwrap_or(latest);
+                    let plan =
+                        view.plan_scan(lo, hi, keys_copied, &mut |f| inner.table(f).map(Some))?;
+                    inner.publish_view();
+                    plan.expect("every table opens under the lock")
                 }
-                let seq = seq.unwrap_or(inner.state.last_sequence);
-                (seq, inner.now_ms(), inner.plan_scan(lo, hi, keys_copied)?)
             };
+            let now = published.context.clock.now_ms();
             let sorted_runs = plan.sorted_runs();
-            if let Some(out) = plan.run(lo, hi, limit, seq, now, &tally)? {
+            if let Some(out) = plan.run(lo, hi, limit, at, now, &tally, &published.context)? {
                 let reads = tally.total();
                 let stats = ScanStats {
                     blocks_read: reads.storage_reads(),
@@ -226,36 +247,46 @@ impl Inner {
         self.tables.insert(file.number, t.clone());
         Ok(t)
     }
+}
 
+/// Gives the open table of a file of the view's version, or `None` when it
+/// is not open here (the caller then plans again under the lock).
+type OpenTable<'a> = dyn FnMut(&FileMeta) -> Result<Option<Arc<Table>>> + 'a;
+
+impl ReadView {
     /// Where a lookup of `user_key` at `seq` finds its answer: in a
-    /// memtable, or in the tables that may hold it (opened here, under the
-    /// lock, so that a compaction cannot delete a file before it is open).
+    /// memtable, or in the tables that may hold it; `None` when `open` has
+    /// no table for a file the lookup needs.
     ///
     /// A range tombstone at `t` covering the key hides the versions older
     /// than `t`. Everything in a memtable is newer than everything in the
     /// tables, so a memtable's range tombstone over the key settles the
     /// lookup without them.
-    fn plan_lookup(&mut self, user_key: &[u8], seq: SeqNo) -> Result<Lookup> {
-        let mem_cover = std::iter::once(&self.mem)
-            .chain(self.imm.iter().map(|i| &*i.mem))
+    fn plan_lookup(
+        &self,
+        user_key: &[u8],
+        seq: SeqNo,
+        open: &mut OpenTable<'_>,
+    ) -> Result<Option<Lookup>> {
+        let mem_cover = self
+            .memtables()
             .filter_map(|m| {
-                m.fragmented_range_tombstones()
+                m.read()
+                    .fragmented_range_tombstones()
                     .max_covering_seq(user_key, seq)
             })
             .max();
         let hidden = |e: &crate::memtable::MemEntry| mem_cover.is_some_and(|t| e.seq < t);
-        if let Some(e) = self.mem.get(user_key, seq) {
-            return Ok(Lookup::InMemory((!hidden(&e)).then_some((e.kind, e.value))));
-        }
-        for imm in self.imm.iter().rev() {
-            if let Some(e) = imm.mem.get(user_key, seq) {
-                return Ok(Lookup::InMemory((!hidden(&e)).then_some((e.kind, e.value))));
+        for mem in self.memtables() {
+            if let Some(e) = mem.read().get(user_key, seq) {
+                let entry = (!hidden(&e)).then_some((e.kind, e.value));
+                return Ok(Some(Lookup::InMemory(entry)));
             }
         }
         if mem_cover.is_some() {
-            return Ok(Lookup::InMemory(None));
+            return Ok(Some(Lookup::InMemory(None)));
         }
-        let version = self.version.clone();
+        let version = &self.version;
         let mut levels = Vec::new();
         let mut range_cover: Option<SeqNo> = None;
         for level in 0..version.num_levels() {
@@ -263,7 +294,9 @@ impl Inner {
             for run in version.runs(level) {
                 if let Some(f) = run.file_for_key(user_key) {
                     if f.smallest_seq <= seq {
-                        let t = self.table(f)?;
+                        let Some(t) = open(f)? else {
+                            return Ok(None);
+                        };
                         let cover = t.range_tombstones().max_covering_seq(user_key, seq);
                         range_cover = range_cover.max(cover);
                         candidates.push((f.largest_seq, t));
@@ -277,28 +310,33 @@ impl Inner {
             }
         }
         if levels.is_empty() {
-            return Ok(Lookup::InMemory(None));
+            return Ok(Some(Lookup::InMemory(None)));
         }
-        Ok(Lookup::Tables(LookupTables {
+        Ok(Some(Lookup::Tables(LookupTables {
             levels,
             range_cover,
-        }))
+        })))
     }
 
     /// What a scan of `[lo, hi)` reads: copies of the memtables' entries
     /// for their first `keys_copied` user keys there, and the overlapping
-    /// tables of the current version (opened under the lock, so that a
-    /// compaction cannot delete a file before it is open).
-    fn plan_scan(&mut self, lo: &[u8], hi: Option<&[u8]>, keys_copied: usize) -> Result<ScanPlan> {
-        let mut memtables = vec![self.mem.range_entries(lo, hi, keys_copied)];
-        for imm in self.imm.iter().rev() {
-            memtables.push(imm.mem.range_entries(lo, hi, keys_copied));
-        }
+    /// tables of the view's version; `None` when `open` has no table for
+    /// one of them.
+    fn plan_scan(
+        &self,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        keys_copied: usize,
+        open: &mut OpenTable<'_>,
+    ) -> Result<Option<ScanPlan>> {
+        let mut memtables = Vec::with_capacity(1 + self.imm.len());
         let mut range_tombstones: Vec<RangeTombstone> = Vec::new();
-        for m in std::iter::once(&self.mem).chain(self.imm.iter().map(|i| &*i.mem)) {
+        for m in self.memtables() {
+            let m = m.read();
+            memtables.push(m.range_entries(lo, hi, keys_copied));
             range_tombstones.extend(m.fragmented_range_tombstones().overlapping(lo, hi));
         }
-        let version = self.version.clone();
+        let version = &self.version;
         let in_range = |f: &FileMeta| {
             f.largest_user_key() >= lo && hi.is_none_or(|h| f.smallest_user_key() < h)
         };
@@ -307,7 +345,9 @@ impl Inner {
             for run in version.runs(level) {
                 let mut files = Vec::new();
                 for f in run.files().iter().filter(|f| in_range(f)) {
-                    let t = self.table(f)?;
+                    let Some(t) = open(f)? else {
+                        return Ok(None);
+                    };
                     range_tombstones.extend(t.range_tombstones().overlapping(lo, hi));
                     files.push((f.clone(), t));
                 }
@@ -316,14 +356,12 @@ impl Inner {
                 }
             }
         }
-        Ok(ScanPlan {
+        Ok(Some(ScanPlan {
             memtables,
             runs,
             range_tombstones,
-            merge_operator: self.opts.merge_operator.clone(),
-            dir: self.dir.clone(),
             blobs: self.blobs.clone(),
-        })
+        }))
     }
 }
 
@@ -343,7 +381,7 @@ pub struct ScanStats {
     pub sorted_runs: u64,
 }
 
-/// What one scan reads, gathered under the lock and merged without it.
+/// What one scan reads, gathered from a read view and merged.
 struct ScanPlan {
     /// Newest first.
     memtables: Vec<MemRange>,
@@ -352,10 +390,6 @@ struct ScanPlan {
     /// The range tombstones of the memtables and tables read that intersect
     /// the range (fragmented when the merge runs, without the lock).
     range_tombstones: Vec<RangeTombstone>,
-    /// Combines merge operands.
-    merge_operator: MergeOperatorChoice,
-    /// For error messages.
-    dir: PathBuf,
     /// The blob files of the version, for separated values.
     blobs: Arc<BlobSet>,
 }
@@ -379,7 +413,9 @@ impl ScanPlan {
         seq: SeqNo,
         now: u64,
         tally: &Arc<ReadTally>,
+        context: &ReadContext,
     ) -> Result<Option<Vec<KeyValue>>> {
+        let dir = &context.dir;
         // The copies are complete for user keys below the smallest cut.
         let cut = self.memtables.iter().filter_map(|m| m.cut.clone()).min();
         let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
@@ -403,12 +439,12 @@ impl ScanPlan {
         // Merge operands of `last_key` gathered so far, newest first, while
         // looking for the value or deletion below them.
         let mut operands: Vec<Vec<u8>> = Vec::new();
-        let merge_op = self.merge_operator.clone();
+        let merge_op = &context.merge_operator;
         let finish = |user_key: &[u8], operands: &mut Vec<Vec<u8>>, base: Option<&[u8]>| {
             let op = merge_op.get().ok_or_else(|| {
                 crate::Error::InvalidArgument(format!(
                     "{}: the database holds merge operands but no merge_operator is set",
-                    self.dir.display()
+                    dir.display()
                 ))
             })?;
             let refs: Vec<&[u8]> = operands.iter().rev().map(Vec::as_slice).collect();
@@ -418,7 +454,7 @@ impl ScanPlan {
         };
         while it.valid() && out.len() < limit {
             let parsed = key::parse_internal_key(it.key()).ok_or_else(|| {
-                crate::Error::corruption(&self.dir, "scan met a malformed internal key")
+                crate::Error::corruption(dir, "scan met a malformed internal key")
             })?;
             // The cut first: a copy stops below `hi`, and keys between its
             // cut and `hi` may be waiting in the memtable.
@@ -456,7 +492,7 @@ impl ScanPlan {
                         it.value().to_vec(),
                         now,
                         &self.blobs,
-                        &self.dir,
+                        dir,
                         &mut blob,
                     )?;
                     tally.add(&blob);
@@ -487,7 +523,7 @@ impl ScanPlan {
 enum Lookup {
     /// Settled by a memtable (or nothing could hold the key).
     InMemory(Option<(ValueKind, Vec<u8>)>),
-    /// To be read from tables, without the lock.
+    /// To be read from tables.
     Tables(LookupTables),
 }
 

@@ -88,13 +88,15 @@ impl Inner {
         let coexisting = self.version.total_bytes() + sealed_bytes;
         let extra = (done.output_bytes + sealed_bytes).saturating_sub(done.input_bytes);
         self.record_merge_space(coexisting, extra);
+        for n in &narrowed {
+            // Opened again, with the new lower bound, on the next read.
+            // Forgotten before the install publishes the narrowed version,
+            // so no reader pairs it with the table opened without the bound.
+            self.tables.remove(n);
+        }
         self.install(edit)?;
         done.outputs.extend(sealed.iter().map(|f| f.number));
         done.output_bytes += sealed_bytes;
-        for n in narrowed {
-            // Opened again, with the new lower bound, on the next read.
-            self.tables.remove(&n);
-        }
         for f in &passed {
             done.inputs.insert(f.number);
             done.input_bytes += f.size;

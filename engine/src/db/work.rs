@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
 use crate::key::SeqNo;
-use crate::memtable::Memtable;
+use super::view::MemtableCell;
 use crate::merge_iter::MergingIterator;
 use crate::merge_op::MergeOperatorChoice;
 use crate::range_del::RangeTombstone;
@@ -238,7 +238,7 @@ impl MergeWork {
 
 /// The flush of the oldest immutable memtable, ready to run.
 pub(super) struct FlushWork {
-    mem: Arc<Memtable>,
+    mem: Arc<MemtableCell>,
     /// Where the policy cuts the output into files (one L0 run).
     split_points: Vec<Vec<u8>>,
     oldest_ms: u64,
@@ -251,11 +251,13 @@ impl FlushWork {
     /// policy's split points (none when everything in it was dropped or it
     /// was empty).
     pub(super) fn execute(&self) -> Result<MergeOutput> {
-        if self.mem.is_empty() {
+        // Read-locked, uncontended: nothing writes an immutable memtable.
+        let mem = self.mem.read();
+        if mem.is_empty() {
             return Ok(MergeOutput::default());
         }
         // The memtable is immutable here: the merge reads it in place.
-        let mut input = self.mem.cursor();
+        let mut input = mem.cursor();
         let shape = OutputShape {
             max_file_size: None,
             grandparents: &[],
@@ -268,7 +270,7 @@ impl FlushWork {
             relocate_blobs_below: None,
             checkpoint: None,
         };
-        let range_tombstones = self.mem.range_tombstones().to_vec();
+        let range_tombstones = mem.range_tombstones().to_vec();
         self.ctx
             .run(&mut input, range_tombstones, &HashSet::new(), shape)
     }
@@ -348,14 +350,15 @@ impl Inner {
     /// The flush of the oldest immutable memtable, if there is one.
     pub(super) fn prepare_flush(&self) -> Option<FlushWork> {
         let imm = self.imm.front()?;
-        let split_points = match imm.mem.user_key_range() {
+        let mem = imm.mem.read();
+        let split_points = match mem.user_key_range() {
             Some((smallest, largest)) => self.strategy.flush_split_points(
                 &self.version,
                 &self.opts,
                 &FlushSpan {
                     smallest: &smallest,
                     largest: &largest,
-                    bytes: imm.mem.approximate_bytes(),
+                    bytes: mem.approximate_bytes(),
                 },
             ),
             None => Vec::new(),

@@ -1,12 +1,15 @@
 //! The write path: admission (stalls and slowdowns while background work
 //! is behind), the WAL, the memtable, and handing full memtables to flush.
 
-use std::sync::MutexGuard;
+use std::sync::{Arc, MutexGuard};
 
+use super::view::MemtableCell;
 use super::{Db, Inner};
 use crate::batch::WriteBatch;
 use crate::error::Result;
 use crate::key::{SeqNo, ValueKind};
+use crate::memtable::Memtable;
+use crate::wal::WalWriter;
 
 impl Db {
     /// Sets `key` to `value`.
@@ -21,11 +24,12 @@ impl Db {
     pub fn put_with_ttl(&self, key: &[u8], value: &[u8], ttl_ms: u64) -> Result<()> {
         // Admission may move the clock (a stall): expiry counts from when
         // the write is applied.
-        let mut inner = self.admitted(key.len() as u64 + value.len() as u64)?;
+        let _writer = self.shared.writer();
+        let inner = self.admitted(key.len() as u64 + value.len() as u64)?;
         let now = inner.now_ms();
         let mut b = WriteBatch::new();
         b.put_with_expiry(key, value, now.saturating_add(ttl_ms));
-        self.apply(&mut inner, b)
+        self.apply(inner, b)
     }
 
     /// Deletes `key`.
@@ -63,7 +67,13 @@ impl Db {
     /// waits on the clock until it catches up; near those limits
     /// (`l0_slowdown_limit`, `soft_pending_compaction_bytes`) writes are
     /// delayed to `delayed_write_rate`.
+    ///
+    /// One writer at a time (the writer gate); the WAL append and the
+    /// memtable insert run without the database lock, so readers and
+    /// background work go on meanwhile, and the batch becomes visible to
+    /// readers (its sequence numbers published) once wholly inserted.
     pub fn write(&self, batch: WriteBatch) -> Result<()> {
+        let _writer = self.shared.writer();
         if batch.is_empty() {
             return self.lock().check_writable();
         }
@@ -74,8 +84,8 @@ impl Db {
                 "merge needs a merge_operator (add, append or your own); none is set".into(),
             ));
         }
-        let mut inner = self.admitted(batch.approximate_size() as u64)?;
-        self.apply(&mut inner, batch)
+        let inner = self.admitted(batch.approximate_size() as u64)?;
+        self.apply(inner, batch)
     }
 
     /// The lock, once a write of `bytes` may proceed.
@@ -83,9 +93,19 @@ impl Db {
         super::driver::admit(&self.shared, self.lock(), bytes)
     }
 
-    fn apply(&self, inner: &mut Inner, batch: WriteBatch) -> Result<()> {
+    /// Logs and inserts an admitted batch; the caller holds the writer gate.
+    /// The lock is let go for the WAL append and the memtable insert and
+    /// taken again to publish the batch and hand on a full memtable.
+    fn apply(&self, mut inner: MutexGuard<'_, Inner>, batch: WriteBatch) -> Result<()> {
+        let mut pending = inner.begin_write();
+        drop(inner);
+        let logged = pending.log(&batch);
+        if logged.is_ok() {
+            pending.insert(&batch);
+        }
+        let mut inner = self.lock();
         let queued = inner.imm.len();
-        inner.apply_batch(batch)?;
+        inner.finish_write(pending, logged, &batch)?;
         if inner.imm.len() != queued {
             self.shared.changed.notify_all();
         }
@@ -96,22 +116,87 @@ impl Db {
     /// memtable is flushed; with automatic compaction, compaction then runs
     /// as far as it can.
     pub fn flush(&self) -> Result<()> {
+        let writer = self.shared.writer();
         let mut inner = self.lock();
         inner.check_writable()?;
-        if !inner.mem.is_empty() {
+        if !inner.mem.read().is_empty() {
             inner.rotate_memtable().map_err(|e| inner.fail(e))?;
         }
+        // Writers may go on while the flush is waited for.
+        drop(writer);
         super::driver::wait_until(&self.shared, inner, |i| i.imm.is_empty()).map(|_| ())
     }
 }
 
+/// A batch on its way in: its first sequence number, and the WAL and
+/// memtable it goes to, held by the writer while the lock is let go.
+pub(super) struct PendingWrite {
+    first_seq: SeqNo,
+    wal: Option<WalWriter>,
+    sync: bool,
+    mem: Arc<MemtableCell>,
+}
+
+impl PendingWrite {
+    /// Appends the batch to the WAL (and syncs it with `wal_sync`).
+    fn log(&mut self, batch: &WriteBatch) -> Result<()> {
+        if let Some(w) = self.wal.as_mut() {
+            w.add(self.first_seq, batch)?;
+            if self.sync {
+                w.sync()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts the batch into the memtable (invisible to readers until
+    /// `Inner::finish_write` publishes its sequence numbers).
+    fn insert(&self, batch: &WriteBatch) {
+        insert_batch(&mut self.mem.write(), self.first_seq, batch);
+    }
+}
+
+/// Inserts `batch` into `mem` from sequence `first_seq` on; returns its last
+/// sequence number.
+fn insert_batch(mem: &mut Memtable, first_seq: SeqNo, batch: &WriteBatch) -> SeqNo {
+    let mut seq = first_seq;
+    for (kind, key, value) in batch.iter() {
+        mem.add(seq, kind, key, value);
+        seq += 1;
+    }
+    seq - 1
+}
+
 impl Inner {
-    fn apply_batch(&mut self, batch: WriteBatch) -> Result<()> {
-        let first_seq = self.state.last_sequence + 1;
-        if let Err(e) = self.log_batch(first_seq, &batch) {
+    /// Starts applying an admitted batch: takes the WAL out for the writer
+    /// (under the writer gate nothing else uses it meanwhile).
+    fn begin_write(&mut self) -> PendingWrite {
+        PendingWrite {
+            first_seq: self.state.last_sequence + 1,
+            wal: self.wal.take(),
+            sync: self.opts.wal_sync,
+            mem: self.mem.clone(),
+        }
+    }
+
+    /// Ends a write `begin_write` started: puts the WAL back; on a failed
+    /// append, makes the database read-only; otherwise publishes the batch,
+    /// counts it, hands on a full memtable and, in the deterministic mode,
+    /// does the work that became due.
+    fn finish_write(
+        &mut self,
+        pending: PendingWrite,
+        logged: Result<()>,
+        batch: &WriteBatch,
+    ) -> Result<()> {
+        self.wal = pending.wal;
+        if let Err(e) = logged {
             return Err(self.fail(e));
         }
-        self.apply_to_memtable(first_seq, &batch);
+        if self.mem_oldest_ms.is_none() {
+            self.mem_oldest_ms = Some(self.now_ms());
+        }
+        self.set_last_sequence(pending.first_seq + batch.len() as u64 - 1);
         self.stats.user_bytes += batch.user_bytes();
         for (kind, _, _) in batch.iter() {
             match kind {
@@ -128,7 +213,7 @@ impl Inner {
     /// Hands the memtable to flush when it is full and a write buffer is
     /// free; says whether it did.
     pub(super) fn rotate_if_full(&mut self) -> Result<bool> {
-        if self.mem.approximate_bytes() >= self.opts.write_buffer_size
+        if self.mem.read().approximate_bytes() >= self.opts.write_buffer_size
             && self.imm.len() + 1 < self.opts.max_write_buffers
         {
             self.rotate_memtable().map_err(|e| self.fail(e))?;
@@ -137,26 +222,18 @@ impl Inner {
         Ok(false)
     }
 
-    fn log_batch(&mut self, first_seq: SeqNo, batch: &WriteBatch) -> Result<()> {
-        let sync = self.opts.wal_sync;
-        if let Some(w) = self.wal.as_mut() {
-            w.add(first_seq, batch)?;
-            if sync {
-                w.sync()?;
-            }
-        }
-        Ok(())
-    }
-
+    /// Recovery's insert (before any reader or writer runs).
     pub(super) fn apply_to_memtable(&mut self, first_seq: SeqNo, batch: &WriteBatch) {
         if self.mem_oldest_ms.is_none() {
             self.mem_oldest_ms = Some(self.now_ms());
         }
-        let mut seq = first_seq;
-        for (kind, key, value) in batch.iter() {
-            self.mem.add(seq, kind, key, value);
-            seq += 1;
-        }
-        self.state.last_sequence = self.state.last_sequence.max(seq - 1);
+        let last = insert_batch(&mut self.mem.write(), first_seq, batch);
+        self.set_last_sequence(self.state.last_sequence.max(last));
+    }
+
+    /// Records and publishes the last sequence number applied.
+    fn set_last_sequence(&mut self, seq: SeqNo) {
+        self.state.last_sequence = seq;
+        self.published.set_seq(seq);
     }
 }
