@@ -87,6 +87,15 @@ impl std::fmt::Debug for Memtable {
     }
 }
 
+/// Where an entry is to be linked (see [`Memtable::insert_position`]).
+#[derive(Debug, Clone, Copy)]
+pub struct InsertPosition {
+    /// Per level, the last node ordering before the entry (`NIL`: the head).
+    prev: [u32; MAX_HEIGHT],
+    /// The memtable's shape when searched.
+    stamp: (usize, usize),
+}
+
 /// The newest version of a key visible at some sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemEntry {
@@ -199,6 +208,38 @@ impl Memtable {
     /// key, sequence and kind) replaces the value of the one held. A
     /// `RangeDelete` entry is the range tombstone `[user_key, value)`.
     pub fn add(&mut self, seq: SeqNo, kind: ValueKind, user_key: &[u8], value: &[u8]) {
+        let at = self.insert_position(seq, kind, user_key);
+        self.add_at(at, seq, kind, user_key, value);
+    }
+
+    /// Where `add` of this internal key links it, searched with `&self`:
+    /// a writer that shares the memtable with readers searches under a
+    /// read lock and takes the write lock for `add_at` only.
+    pub fn insert_position(&self, seq: SeqNo, kind: ValueKind, user_key: &[u8]) -> InsertPosition {
+        let trailer = key::trailer_of(seq, kind);
+        InsertPosition {
+            prev: self.predecessors(|k| key::compare_parts(k, user_key, trailer) == Ordering::Less),
+            stamp: self.stamp(),
+        }
+    }
+
+    /// What identifies the memtable's shape: it changes with every linked
+    /// node, so a position found before another insert is searched again.
+    fn stamp(&self) -> (usize, usize) {
+        (self.nodes.len(), self.height)
+    }
+
+    /// [`Memtable::add`] at a position from [`Memtable::insert_position`]
+    /// for the same internal key (searched again if the memtable changed
+    /// shape since).
+    pub fn add_at(
+        &mut self,
+        at: InsertPosition,
+        seq: SeqNo,
+        kind: ValueKind,
+        user_key: &[u8],
+        value: &[u8],
+    ) {
         let key_len = user_key.len() + key::TRAILER_LEN;
         self.approximate_bytes += key_len as u64 + value.len() as u64 + ENTRY_OVERHEAD;
         if kind == ValueKind::RangeDelete {
@@ -209,7 +250,11 @@ impl Memtable {
         }
         let trailer = key::trailer_of(seq, kind);
         let before = |k: &[u8]| key::compare_parts(k, user_key, trailer) == Ordering::Less;
-        let prev = self.predecessors(before);
+        let prev = if at.stamp == self.stamp() {
+            at.prev
+        } else {
+            self.predecessors(before)
+        };
         let (chunk, offset) = self.store(user_key, seq, kind, value);
         let key_len = key_len as u32;
         let value_len = u32::try_from(value.len()).expect("values are under 4 GiB");
@@ -557,6 +602,48 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// A position searched before other inserts (stale) is searched
+        /// again; a fresh one is used as is: either way `add_at` builds the
+        /// same memtable as `add`.
+        #[test]
+        fn add_at_stale_or_fresh_positions_matches_add(
+            ops in proptest::collection::vec((0u8..30, 0u64..20, 0u8..2, proptest::bool::ANY), 1..300)
+        ) {
+            let mut plain = Memtable::new();
+            let mut split = Memtable::new();
+            let mut stale = Vec::new();
+            for &(k, seq, kind, early) in &ops {
+                let kind = ValueKind::from_u8(kind).unwrap();
+                let user_key = format!("k{k:02}").into_bytes();
+                let value = [k, seq as u8];
+                plain.add(seq, kind, &user_key, &value);
+                let at = split.insert_position(seq, kind, &user_key);
+                if early {
+                    // Linked later, after the inserts that follow.
+                    stale.push((at, seq, kind, user_key, value));
+                } else {
+                    split.add_at(at, seq, kind, &user_key, &value);
+                }
+            }
+            let mut late = Memtable::new();
+            for (at, seq, kind, user_key, value) in stale {
+                // Replayed in order on `plain`'s copy too, for the same
+                // values on duplicate internal keys.
+                late.add(seq, kind, &user_key, &value);
+                split.add_at(at, seq, kind, &user_key, &value);
+            }
+            let entries = |m: &Memtable| -> Vec<Vec<u8>> {
+                m.iter().map(|(k, _)| k.to_vec()).collect()
+            };
+            let mut want = entries(&plain);
+            want.extend(entries(&late));
+            want.sort_by(|a, b| key::compare_internal(a, b));
+            want.dedup();
+            proptest::prop_assert_eq!(entries(&split), want);
         }
     }
 

@@ -150,9 +150,17 @@ impl PendingWrite {
     }
 
     /// Inserts the batch into the memtable (invisible to readers until
-    /// `Inner::finish_write` publishes its sequence numbers).
+    /// `Inner::finish_write` publishes its sequence numbers). Each entry's
+    /// place is searched under the read lock, alongside readers; the write
+    /// lock is held only to store and link it. Only this writer changes the
+    /// memtable, so the place found is still right under the write lock.
     fn insert(&self, batch: &WriteBatch) {
-        insert_batch(&mut self.mem.write(), self.first_seq, batch);
+        let mut seq = self.first_seq;
+        for (kind, key, value) in batch.iter() {
+            let at = self.mem.read().insert_position(seq, kind, key);
+            self.mem.write().add_at(at, seq, kind, key, value);
+            seq += 1;
+        }
     }
 }
 
