@@ -75,12 +75,18 @@ fn read_until(db: &Db, done: &AtomicBool, seed: u64, policy: &str) -> u64 {
         }
     };
     while !done.load(Ordering::Acquire) {
-        i = i.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        i = i
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let (x, y) = keys((i >> 33) % PAIRS);
         // Both keys of a pair are written in one batch with the same
         // round, and rounds only grow: the key read second is at least as
         // new as the first (a half-applied batch would show it older).
-        let (first, second) = if i & (1 << 20) == 0 { (&x, &y) } else { (&y, &x) };
+        let (first, second) = if i & (1 << 20) == 0 {
+            (&x, &y)
+        } else {
+            (&y, &x)
+        };
         let a = round_of(db.get(first).unwrap());
         let b = round_of(db.get(second).unwrap());
         assert!(

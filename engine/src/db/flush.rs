@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use super::view::MemtableCell;
 use super::Inner;
 use crate::compaction::MergeOutput;
 use crate::error::Result;
-use super::view::MemtableCell;
 use crate::version::VersionEdit;
 use crate::wal::{wal_file_name, WalWriter};
 

@@ -72,22 +72,8 @@ impl Db {
     fn get_at_seq(&self, key: &[u8], seq: Option<SeqNo>) -> Result<(Option<Vec<u8>>, LookupStats)> {
         let published = &self.shared.published;
         published.gets.fetch_add(1, Ordering::Relaxed);
-        let (view, latest) = published.load();
-        let mut at = seq.unwrap_or(latest);
-        let (plan, view) = match view.plan_lookup(key, at, &mut |f| {
-            Ok(view.tables.get(&f.number).cloned())
-        })? {
-            Some(plan) => (plan, view),
-            None => {
-                let mut inner = self.lock();
-                let (view, latest) = published.load();
-                at = seq.unwrap_or(latest);
-                let plan = view.plan_lookup(key, at, &mut |f| inner.table(f).map(Some))?;
-                inner.publish_view();
-                (plan.expect("every table opens under the lock"), view)
-            }
-        };
-        let seq = at;
+        let (plan, view, seq) =
+            self.plan_read(seq, |view, seq, open| view.plan_lookup(key, seq, open))?;
         let now = published.context.clock.now_ms();
         let dir = &published.context.dir;
         let mut stats = LookupStats::default();
@@ -174,25 +160,11 @@ impl Db {
         let mut keys_copied = limit.saturating_add(1);
         let tally = Arc::new(ReadTally::default());
         loop {
-            let (view, latest) = published.load();
-            let mut at = seq.unwrap_or(latest);
-            let plan = match view.plan_scan(lo, hi, keys_copied, &mut |f| {
-                Ok(view.tables.get(&f.number).cloned())
-            })? {
-                Some(plan) => plan,
-                None => {
-                    let mut inner = self.lock();
-                    let (view, latest) = published.load();
-                    at = seq.unwrap_or(latest);
-                    let plan =
-                        view.plan_scan(lo, hi, keys_copied, &mut |f| inner.table(f).map(Some))?;
-                    inner.publish_view();
-                    plan.expect("every table opens under the lock")
-                }
-            };
-            let now = published.context.clock.now_ms();
+            let (plan, _, at) = self.plan_read(seq, |view, _, open| {
+                view.plan_scan(lo, hi, keys_copied, open)
+            })?;
             let sorted_runs = plan.sorted_runs();
-            if let Some(out) = plan.run(lo, hi, limit, at, now, &tally, &published.context)? {
+            if let Some(out) = plan.run(lo, hi, limit, at, &tally, &published.context)? {
                 let reads = tally.total();
                 let stats = ScanStats {
                     blocks_read: reads.storage_reads(),
@@ -202,6 +174,35 @@ impl Db {
                 return Ok((out, stats));
             }
             keys_copied = keys_copied.saturating_mul(4);
+        }
+    }
+
+    /// Plans a read at `seq` (the latest published sequence when `None`)
+    /// with `plan`, on the published view and its open tables, without the
+    /// database lock; when a table is not open there, plans again under the
+    /// lock on the view current then, opening what is missing, and
+    /// republishes the view with those tables. Returns the plan, the view
+    /// it was made on and the sequence it reads at.
+    fn plan_read<T>(
+        &self,
+        seq: Option<SeqNo>,
+        plan: impl Fn(&ReadView, SeqNo, &mut OpenTable<'_>) -> Result<Option<T>>,
+    ) -> Result<(T, Arc<ReadView>, SeqNo)> {
+        let published = &self.shared.published;
+        let (view, latest) = published.load();
+        let at = seq.unwrap_or(latest);
+        if let Some(p) = plan(&view, at, &mut |f| Ok(view.tables.get(&f.number).cloned()))? {
+            return Ok((p, view, at));
+        }
+        let mut inner = self.lock();
+        // Under the lock the published view is the current state.
+        let (view, latest) = published.load();
+        let at = seq.unwrap_or(latest);
+        let planned = plan(&view, at, &mut |f| inner.table(f).map(Some));
+        inner.publish_view();
+        match planned? {
+            Some(p) => Ok((p, view, at)),
+            None => unreachable!("the opener under the lock opens every table"),
         }
     }
 
@@ -411,11 +412,11 @@ impl ScanPlan {
         hi: Option<&[u8]>,
         limit: usize,
         seq: SeqNo,
-        now: u64,
         tally: &Arc<ReadTally>,
         context: &ReadContext,
     ) -> Result<Option<Vec<KeyValue>>> {
         let dir = &context.dir;
+        let now = context.clock.now_ms();
         // The copies are complete for user keys below the smallest cut.
         let cut = self.memtables.iter().filter_map(|m| m.cut.clone()).min();
         let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::view::MemtableCell;
 use super::Inner;
 use crate::blob::{BlobSet, BlobSettings};
 use crate::compaction::{
@@ -19,7 +20,6 @@ use crate::error::Result;
 use crate::fs::Fs;
 use crate::iter::InternalIterator;
 use crate::key::SeqNo;
-use super::view::MemtableCell;
 use crate::merge_iter::MergingIterator;
 use crate::merge_op::MergeOperatorChoice;
 use crate::range_del::RangeTombstone;

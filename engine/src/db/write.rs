@@ -155,11 +155,9 @@ impl PendingWrite {
     /// lock is held only to store and link it. Only this writer changes the
     /// memtable, so the place found is still right under the write lock.
     fn insert(&self, batch: &WriteBatch) {
-        let mut seq = self.first_seq;
-        for (kind, key, value) in batch.iter() {
+        for (seq, (kind, key, value)) in (self.first_seq..).zip(batch.iter()) {
             let at = self.mem.read().insert_position(seq, kind, key);
             self.mem.write().add_at(at, seq, kind, key, value);
-            seq += 1;
         }
     }
 }
