@@ -507,12 +507,14 @@ impl Inner {
     /// Deletes the input files of `job` that `released` did not delete
     /// already.
     fn remove_files(&mut self, job: &Job, released: &Released) -> Result<()> {
-        for (_, f) in job.input_files() {
-            if !released.inputs.contains(&f.number) {
-                self.remove_table_file(f)?;
-            }
-        }
-        Ok(())
+        let removed = job
+            .input_files()
+            .filter(|(_, f)| !released.inputs.contains(&f.number))
+            .try_for_each(|(_, f)| self.remove_table_file(f));
+        // The view published by the install still holds the inputs' open
+        // tables (and, on MemFs, their deleted files' bytes): let them go.
+        self.publish_view();
+        removed
     }
 
     /// Forgets table `f` (open handle, cached blocks) and deletes its file.

@@ -48,6 +48,7 @@ impl Inner {
         // through their `Arc`; the writer gate is held, so nothing is
         // inserted into it any more.
         let mem = std::mem::take(&mut self.mem);
+        self.mem_bytes = 0;
         let imm = Immutable {
             mem,
             wal_number: std::mem::replace(&mut self.wal_number, new_log),

@@ -113,6 +113,9 @@ struct Inner {
     /// The active memtable. Writers insert into it holding the writer gate
     /// but not this lock (see `view`); it is replaced only under both.
     mem: Arc<MemtableCell>,
+    /// `mem`'s `approximate_bytes` as of the last insert, read without its
+    /// lock by admission and rotation.
+    mem_bytes: u64,
     /// Clock time of the memtable's first write.
     mem_oldest_ms: Option<u64>,
     /// Full memtables waiting for flush, oldest first.
@@ -292,6 +295,7 @@ impl Db {
             opts,
             strategy,
             mem,
+            mem_bytes: 0,
             mem_oldest_ms: None,
             imm: VecDeque::new(),
             flushing: false,

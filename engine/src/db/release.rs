@@ -102,6 +102,9 @@ impl Inner {
             done.input_bytes += f.size;
             self.remove_table_file(f)?;
         }
+        // Drops the released inputs' tables from the view the install
+        // published.
+        self.publish_view();
         self.stats.inputs_released_early += passed.len() as u64;
         Ok(())
     }

@@ -9,6 +9,7 @@ use crate::batch::WriteBatch;
 use crate::error::Result;
 use crate::key::{SeqNo, ValueKind};
 use crate::memtable::Memtable;
+use crate::options::Mode;
 use crate::wal::WalWriter;
 
 impl Db {
@@ -98,6 +99,17 @@ impl Db {
     /// taken again to publish the batch and hand on a full memtable.
     fn apply(&self, mut inner: MutexGuard<'_, Inner>, batch: WriteBatch) -> Result<()> {
         let mut pending = inner.begin_write();
+        if inner.opts.mode == Mode::Deterministic {
+            // The lab's mode does all its work on this thread: letting the
+            // lock go would only add a round trip per write. Readers still
+            // do not wait for the WAL append (they take no database lock),
+            // only for the memtable insert.
+            let logged = pending.log(&batch);
+            if logged.is_ok() {
+                pending.insert_whole(&batch);
+            }
+            return inner.finish_write(pending, logged, &batch);
+        }
         drop(inner);
         let logged = pending.log(&batch);
         if logged.is_ok() {
@@ -135,6 +147,8 @@ pub(super) struct PendingWrite {
     wal: Option<WalWriter>,
     sync: bool,
     mem: Arc<MemtableCell>,
+    /// The memtable's `approximate_bytes` after the insert.
+    mem_bytes: u64,
 }
 
 impl PendingWrite {
@@ -154,11 +168,21 @@ impl PendingWrite {
     /// place is searched under the read lock, alongside readers; the write
     /// lock is held only to store and link it. Only this writer changes the
     /// memtable, so the place found is still right under the write lock.
-    fn insert(&self, batch: &WriteBatch) {
+    fn insert(&mut self, batch: &WriteBatch) {
         for (seq, (kind, key, value)) in (self.first_seq..).zip(batch.iter()) {
             let at = self.mem.read().insert_position(seq, kind, key);
-            self.mem.write().add_at(at, seq, kind, key, value);
+            let mut mem = self.mem.write();
+            mem.add_at(at, seq, kind, key, value);
+            self.mem_bytes = mem.approximate_bytes();
         }
+    }
+
+    /// Inserts the batch under one hold of the memtable's write lock (the
+    /// deterministic mode, where a reader beside the writer is rare).
+    fn insert_whole(&mut self, batch: &WriteBatch) {
+        let mut mem = self.mem.write();
+        insert_batch(&mut mem, self.first_seq, batch);
+        self.mem_bytes = mem.approximate_bytes();
     }
 }
 
@@ -182,6 +206,7 @@ impl Inner {
             wal: self.wal.take(),
             sync: self.opts.wal_sync,
             mem: self.mem.clone(),
+            mem_bytes: self.mem_bytes,
         }
     }
 
@@ -196,6 +221,7 @@ impl Inner {
         batch: &WriteBatch,
     ) -> Result<()> {
         self.wal = pending.wal;
+        self.mem_bytes = pending.mem_bytes;
         if let Err(e) = logged {
             return Err(self.fail(e));
         }
@@ -219,7 +245,7 @@ impl Inner {
     /// Hands the memtable to flush when it is full and a write buffer is
     /// free; says whether it did.
     pub(super) fn rotate_if_full(&mut self) -> Result<bool> {
-        if self.mem.read().approximate_bytes() >= self.opts.write_buffer_size
+        if self.mem_bytes >= self.opts.write_buffer_size
             && self.imm.len() + 1 < self.opts.max_write_buffers
         {
             self.rotate_memtable().map_err(|e| self.fail(e))?;
@@ -233,7 +259,10 @@ impl Inner {
         if self.mem_oldest_ms.is_none() {
             self.mem_oldest_ms = Some(self.now_ms());
         }
-        let last = insert_batch(&mut self.mem.write(), first_seq, batch);
+        let mut mem = self.mem.write();
+        let last = insert_batch(&mut mem, first_seq, batch);
+        self.mem_bytes = mem.approximate_bytes();
+        drop(mem);
         self.set_last_sequence(self.state.last_sequence.max(last));
     }
 
