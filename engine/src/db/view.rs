@@ -11,6 +11,8 @@
 //! - The one writer at a time (the writer gate) appends to the WAL and
 //!   inserts into the active memtable (write-locked for the insert) without
 //!   the database lock, then publishes the batch's last sequence number.
+//!   (The deterministic mode keeps the database lock meanwhile: it does all
+//!   its work on the writer's thread.)
 //! - Every change of the view (memtable rotation, installed version, flushed
 //!   memtable, tables opened) is made under the database lock and
 //!   republished before the lock is released.
