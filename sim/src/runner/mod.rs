@@ -157,6 +157,7 @@ impl Experiment<'_> {
 
     fn apply(&mut self, op: &Op, value: &[u8]) -> Result<(), lsmlab_engine::Error> {
         self.clock.advance_to(op.time);
+        self.live.prefetch(&op.key);
         if let Some(s) = &mut self.snapshots {
             s.advance(&self.db, self.clock.now_ms());
         }
