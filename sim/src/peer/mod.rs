@@ -70,6 +70,9 @@ pub struct PeerConfig {
 pub struct EngineFigures {
     pub user_bytes: u64,
     pub flush_bytes: u64,
+    /// Memtables flushed (RocksDB: its flush jobs, the samples of
+    /// `rocksdb.db.flush.micros`).
+    pub flushes: u64,
     pub compaction_read_bytes: u64,
     pub compaction_write_bytes: u64,
     pub write_amp: f64,
@@ -88,6 +91,9 @@ pub struct PeerRun {
     pub policy: String,
     pub workload: String,
     pub regime: Regime,
+    /// How lsmlab's memtables counted against `write_buffer_size`
+    /// (`write_buffer_accounting`: `entries` or `rocksdb`, RocksDB's own).
+    pub write_buffer_accounting: &'static str,
     pub lsmlab: EngineFigures,
     pub rocksdb: EngineFigures,
 }
@@ -123,6 +129,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
     let lsmlab = EngineFigures {
         user_bytes: m.user_bytes,
         flush_bytes: m.flush_bytes,
+        flushes: out.flushes,
         compaction_read_bytes: m.compaction_read_bytes,
         compaction_write_bytes: m.compaction_write_bytes,
         write_amp: m.write_amp,
@@ -217,6 +224,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
     let rocksdb = EngineFigures {
         user_bytes: lsmlab.user_bytes,
         flush_bytes: flush,
+        flushes: stats.histogram_count("rocksdb.db.flush.micros"),
         compaction_read_bytes: stats.counter("rocksdb.compact.read.bytes"),
         compaction_write_bytes: compaction_write,
         write_amp: ratio(flush + compaction_write, lsmlab.user_bytes),
@@ -231,6 +239,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         policy: run.policy.clone(),
         workload: run.workload.clone(),
         regime,
+        write_buffer_accounting: options.write_buffer_accounting.name(),
         lsmlab,
         rocksdb,
     })
