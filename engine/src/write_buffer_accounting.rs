@@ -290,7 +290,10 @@ mod tests {
     ///   after 100 000 entries.
     #[test]
     fn flush_points_derived_by_hand() {
-        let cases: &[(u64, u64, (usize, usize, usize), usize, Option<usize>)] = &[
+        // (write_buffer_size, arena_block_size, (key, value, height) of every
+        // entry, entries written, the entry after which it is full)
+        type Case = (u64, u64, (usize, usize, usize), usize, Option<usize>);
+        let cases: &[Case] = &[
             (4 << 20, 0, (16, 100, 1), 40_000, Some(9 + 7 * 3640 + 2731)),
             (64 << 10, 0, (16, 100, 1), 1000, Some(9 + 7 * 56 + 43)),
             (64 << 10, 0, (16, 100, 4), 1000, Some(8 + 7 * 51 + 39)),

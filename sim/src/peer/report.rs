@@ -162,7 +162,7 @@ mod tests {
     fn sample() -> PeerRun {
         let f = |wamp: f64, samp: f64, flushes: u64| EngineFigures {
             user_bytes: 1000,
-            flush_bytes: flushes * 3 << 20,
+            flush_bytes: (flushes * 3) << 20,
             flushes,
             write_amp: wamp,
             space_amp: samp,
