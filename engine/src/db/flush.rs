@@ -44,7 +44,7 @@ impl Inner {
                 &self.dir.join(wal_file_name(new_log)),
             )?);
         }
-        let mem = std::mem::take(&mut self.mem);
+        let mem = std::mem::replace(&mut self.mem, Memtable::for_options(&self.opts));
         let imm = Immutable {
             mem: Arc::new(mem),
             wal_number: std::mem::replace(&mut self.wal_number, new_log),

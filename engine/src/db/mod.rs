@@ -262,12 +262,13 @@ impl Db {
         let wal_number = state.log_number;
         let opts_cache_size = opts.block_cache_size;
         let files = Arc::new(std::sync::atomic::AtomicU64::new(state.next_file_number));
+        let mem = Memtable::for_options(&opts);
         let mut inner = Inner {
             env,
             dir,
             opts,
             strategy,
-            mem: Memtable::new(),
+            mem,
             mem_oldest_ms: None,
             imm: VecDeque::new(),
             flushing: false,

@@ -128,7 +128,7 @@ impl Inner {
     /// Hands the memtable to flush when it is full and a write buffer is
     /// free; says whether it did.
     pub(super) fn rotate_if_full(&mut self) -> Result<bool> {
-        if self.mem.approximate_bytes() >= self.opts.write_buffer_size
+        if self.mem.is_full(self.opts.write_buffer_size)
             && self.imm.len() + 1 < self.opts.max_write_buffers
         {
             self.rotate_memtable().map_err(|e| self.fail(e))?;

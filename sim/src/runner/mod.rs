@@ -120,6 +120,8 @@ pub struct RunOutput {
     pub timeline: Vec<TimelineRow>,
     /// The per-level table at the end, as text.
     pub level_stats: String,
+    /// Memtables flushed over the run.
+    pub flushes: u64,
 }
 
 struct Experiment<'a> {
@@ -588,6 +590,7 @@ pub fn run_experiment(
         },
         timeline: x.timeline,
         level_stats,
+        flushes: stats.flushes,
     })
 }
 
