@@ -183,21 +183,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
             format!("--trace_replay_fast_forward={}", regime.fast_forward()),
         ],
     )?;
-    let settled = db_bench(
-        cfg,
-        run,
-        &dir.join("db_bench-settle.txt"),
-        &common,
-        &[
-            "--use_existing_db=1".into(),
-            // The idle replay, then db_bench's own wait until no flush or
-            // compaction is pending or running (a full merge at 16M keys
-            // outlasts any fixed settle time).
-            "--benchmarks=replay,waitforcompaction,stats".into(),
-            format!("--trace_file={}", idle.display()),
-            "--trace_replay_fast_forward=1".into(),
-        ],
-    )?;
+    let settled = settle(cfg, run, &dir, &db, &common, &idle)?;
     stats.add(settled);
     let sst_bytes = sst_bytes(&db).map_err(io(&db))?;
     let picks = dir.join("rocksdb-compactions.log");
@@ -262,6 +248,76 @@ fn sst_bytes(db: &Path) -> std::io::Result<u64> {
     Ok(total)
 }
 
+/// The settle session: the idle replay, then db_bench's own wait until no
+/// flush or compaction is pending or running (a full merge at 16M keys
+/// outlasts any fixed settle time), then its stats. When the wait can never
+/// end (RocksDB 7.8's universal compaction reports a compaction pending at
+/// exactly the trigger's sorted runs with nothing to pick, see
+/// [`compaction_log::idle_with_nothing_to_do`]) db_bench is stopped, the session's
+/// compaction bytes are read from its LOG, and a last session prints the
+/// levels (`db_bench-final-stats.txt`).
+fn settle(
+    cfg: &PeerConfig,
+    run: &RunSpec,
+    dir: &Path,
+    db: &Path,
+    common: &[String],
+    idle: &Path,
+) -> Result<DbBenchStats, PeerError> {
+    let output = dir.join("db_bench-settle.txt");
+    let log = db.join("LOG");
+    let extra = [
+        "--use_existing_db=1".to_string(),
+        "--benchmarks=replay,waitforcompaction,stats".into(),
+        format!("--trace_file={}", idle.display()),
+        "--trace_replay_fast_forward=1".into(),
+    ];
+    // Stopped once RocksDB has been idle with nothing to pick for 30
+    // seconds (db_bench checks every 10).
+    let mut idle: Option<(String, u32)> = None;
+    let mut stuck = || {
+        let text = std::fs::read(&log).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        let now = compaction_log::idle_with_nothing_to_do(&text).map(str::to_string);
+        idle = match (idle.take(), now) {
+            (Some((was, polls)), Some(now)) if was == now => Some((was, polls + 1)),
+            (_, now) => now.map(|line| (line, 1)),
+        };
+        idle.as_ref().is_some_and(|(_, polls)| *polls >= 30)
+    };
+    if let Some(stats) = db_bench_until(cfg, run, &output, common, &extra, Some(&mut stuck))? {
+        return Ok(stats);
+    }
+    let text = std::fs::read(&log).map_err(|source| PeerError::Io {
+        run: run.run_id.clone(),
+        path: log.clone(),
+        source,
+    })?;
+    let (read, write) =
+        compaction_log::compaction_bytes(&String::from_utf8_lossy(&text)).map_err(|reason| {
+            PeerError::Parse {
+                run: run.run_id.clone(),
+                reason: format!("{}: {reason}", log.display()),
+            }
+        })?;
+    let mut stats = DbBenchStats::default();
+    stats
+        .counters
+        .insert("rocksdb.compact.read.bytes".into(), read);
+    stats
+        .counters
+        .insert("rocksdb.compact.write.bytes".into(), write);
+    let last = db_bench(
+        cfg,
+        run,
+        &dir.join("db_bench-final-stats.txt"),
+        common,
+        &["--use_existing_db=1".into(), "--benchmarks=stats".into()],
+    )?;
+    stats.add(last);
+    Ok(stats)
+}
+
 /// Runs db_bench with `common` and `extra` flags, its output kept in
 /// `output`, and parses it.
 fn db_bench(
@@ -271,6 +327,22 @@ fn db_bench(
     common: &[String],
     extra: &[String],
 ) -> Result<DbBenchStats, PeerError> {
+    db_bench_until(cfg, run, output, common, extra, None)?.ok_or_else(|| PeerError::Parse {
+        run: run.run_id.clone(),
+        reason: "db_bench stopped without a stop condition".into(),
+    })
+}
+
+/// [`db_bench`], asking `stop` every second whether to stop it: `Ok(None)`
+/// when it said so and db_bench was stopped.
+fn db_bench_until(
+    cfg: &PeerConfig,
+    run: &RunSpec,
+    output: &Path,
+    common: &[String],
+    extra: &[String],
+    mut stop: Option<&mut dyn FnMut() -> bool>,
+) -> Result<Option<DbBenchStats>, PeerError> {
     let io = |source| PeerError::Io {
         run: run.run_id.clone(),
         path: output.to_path_buf(),
@@ -278,17 +350,29 @@ fn db_bench(
     };
     let file = std::fs::File::create(output).map_err(io)?;
     let err = file.try_clone().map_err(io)?;
-    let status = Command::new(&cfg.db_bench)
+    let spawn_err = |source| PeerError::Io {
+        run: run.run_id.clone(),
+        path: cfg.db_bench.clone(),
+        source,
+    };
+    let mut child = Command::new(&cfg.db_bench)
         .args(common)
         .args(extra)
         .stdout(file)
         .stderr(err)
-        .status()
-        .map_err(|source| PeerError::Io {
-            run: run.run_id.clone(),
-            path: cfg.db_bench.clone(),
-            source,
-        })?;
+        .spawn()
+        .map_err(spawn_err)?;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(spawn_err)? {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if stop.as_mut().is_some_and(|stop| stop()) {
+            child.kill().map_err(spawn_err)?;
+            child.wait().map_err(spawn_err)?;
+            return Ok(None);
+        }
+    };
     if !status.success() {
         return Err(PeerError::DbBench {
             run: run.run_id.clone(),
@@ -297,8 +381,10 @@ fn db_bench(
         });
     }
     let text = std::fs::read_to_string(output).map_err(io)?;
-    db_bench_stats::parse(&text).map_err(|reason| PeerError::Parse {
-        run: run.run_id.clone(),
-        reason,
-    })
+    db_bench_stats::parse(&text)
+        .map(Some)
+        .map_err(|reason| PeerError::Parse {
+            run: run.run_id.clone(),
+            reason,
+        })
 }
