@@ -170,7 +170,10 @@ impl Picker<'_> {
         let (mut start, mut candidate) = self.size_amp_span(end)?;
         let pct = self.cfg.max_size_amplification_percent;
         if self.cfg.rocksdb_version == RocksDbVersion::Current {
-            let l0_runs = self.runs[start..end].iter().filter(|r| r.level == 0).count();
+            let l0_runs = self.runs[start..end]
+                .iter()
+                .filter(|r| r.level == 0)
+                .count();
             let excluded = self.l0_runs_to_leave_out(l0_runs, start, end, candidate);
             for r in &self.runs[start..start + excluded] {
                 candidate -= r.compensated;
@@ -218,7 +221,10 @@ impl Picker<'_> {
         if start == end {
             return None;
         }
-        Some((start, self.runs[start..end].iter().map(|r| r.compensated).sum()))
+        Some((
+            start,
+            self.runs[start..end].iter().map(|r| r.compensated).sum(),
+        ))
     }
 
     /// RocksDB's `PickIncrementalForReduceSizeAmp`: a sliding window over
