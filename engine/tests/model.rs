@@ -399,6 +399,37 @@ fn universal_matches_the_model_with_incremental_size_amplification() {
 }
 
 #[test]
+fn universal_matches_the_model_with_rocksdb_7_8_size_amplification() {
+    // RocksDB 7.8's size-amplification rule (span from the newest idle run,
+    // none when a run in it is busy, no L0 runs left out), with compaction
+    // caught up and with jobs metered behind the writes (two workers, so
+    // runs are busy when the next job is picked), through crashes and
+    // reopens.
+    let base = small_options(common::policy("universal"));
+    let behind = Options {
+        flush_io_rate: 40 << 10,
+        compaction_io_rate: 60 << 10,
+        max_background_jobs: 2,
+        max_write_buffers: 3,
+        l0_slowdown_limit: 4,
+        l0_stop_limit: 6,
+        ..base.clone()
+    };
+    for (regime, opts) in [("caught up", base), ("behind", behind)] {
+        let mut opts = opts;
+        opts.set("rocksdb_version", "7.8").unwrap();
+        opts.set("max_size_amplification_percent", "50").unwrap();
+        let mut work = Work::default();
+        for seed in 700..706 {
+            let w = run_with(seed, opts.clone(), None, 2_500);
+            work.flushes += w.flushes;
+            work.merges += w.merges;
+        }
+        assert!(work.merges > 20, "{regime}: {work:?}");
+    }
+}
+
+#[test]
 fn every_policy_matches_the_model_on_diskfs() {
     for &policy in policies() {
         for seed in 100..102 {

@@ -6,6 +6,7 @@
 //! read back ([`db_bench_stats`]) and written beside lsmlab's figures
 //! ([`report`]).
 
+mod compaction_log;
 pub mod db_bench_stats;
 pub mod flags;
 mod replay;
@@ -224,6 +225,8 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
     // Every round's output, in order.
     std::fs::write(&settle_out, settle_text).map_err(io(&settle_out))?;
     let sst_bytes = sst_bytes(&db).map_err(io(&db))?;
+    let picks = dir.join("rocksdb-compactions.log");
+    compaction_log::keep(&db, &picks).map_err(io(&picks))?;
     std::fs::remove_dir_all(&db).map_err(io(&db))?;
     if let Some(l) = stats.levels.iter().find(|l| l.compacting > 0) {
         return Err(PeerError::Parse {
