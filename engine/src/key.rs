@@ -140,6 +140,36 @@ pub fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
     a.len().cmp(&b.len())
 }
 
+/// The number of leading bytes `a` and `b` share, compared eight at a time
+/// (a block builder asks it once per entry for its prefix compression).
+#[inline]
+pub fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().expect("8 bytes"));
+        let y = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        if x != y {
+            // Little-endian: the first differing byte is the lowest one.
+            return i + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// Whether `a` and `b` hold the same bytes: [`compare_bytes`]'s inline
+/// loop for equality, for the per-entry "same user key as the last one?"
+/// checks of the merge (slice `==` calls the C library's `memcmp`).
+#[inline]
+pub fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && compare_bytes(a, b) == Ordering::Equal
+}
+
 /// Orders internal keys: user key ascending, then `(seq, kind)` descending.
 ///
 /// REQUIRES: both keys are at least `TRAILER_LEN` long.
@@ -202,6 +232,12 @@ mod tests {
             let mut longer = a.clone();
             longer.extend_from_slice(&b);
             proptest::prop_assert_eq!(compare_bytes(&a, &longer), a.cmp(&longer));
+            proptest::prop_assert_eq!(eq_bytes(&a, &b), a == b);
+            let shared = a.iter().zip(&longer).take_while(|(x, y)| x == y).count();
+            proptest::prop_assert_eq!(common_prefix_len(&a, &longer), shared);
+            let shared = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+            proptest::prop_assert_eq!(common_prefix_len(&b, &a), shared);
+            proptest::prop_assert!(eq_bytes(&longer[..a.len()], &a));
         }
 
         #[test]

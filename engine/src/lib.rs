@@ -31,6 +31,7 @@ pub mod remote;
 pub mod sst;
 pub mod version;
 pub mod wal;
+pub mod write_buffer_accounting;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use db::{Db, Env, Snapshot};

@@ -4,7 +4,9 @@
 use std::cmp::Ordering;
 
 use crate::key::{self, SeqNo, ValueKind};
+use crate::options::Options;
 use crate::range_del::{FragmentedTombstones, RangeTombstone};
+use crate::write_buffer_accounting::{arena_block_bytes, ArenaCharge, WriteBufferAccounting};
 use std::sync::OnceLock;
 
 /// Bookkeeping bytes charged per entry, so tiny entries still fill a buffer.
@@ -55,6 +57,10 @@ pub struct Memtable {
     /// INVARIANT: the sum of internal key and value lengths plus a fixed
     /// per-entry overhead, over every `add`.
     approximate_bytes: u64,
+    /// RocksDB's arena, charged alongside when the memtable is full by
+    /// RocksDB's rule (`write_buffer_accounting = rocksdb`); `None`: full at
+    /// `approximate_bytes`.
+    arena: Option<ArenaCharge>,
     /// Range tombstones, in the order written (apart from the skiplist: a
     /// range is not a point in it).
     range_dels: Vec<RangeTombstone>,
@@ -72,6 +78,7 @@ impl Default for Memtable {
             height: 1,
             rng: 0x9E37_79B9_7F4A_7C15,
             approximate_bytes: 0,
+            arena: None,
             range_dels: Vec::new(),
             fragmented: OnceLock::new(),
         }
@@ -83,6 +90,7 @@ impl std::fmt::Debug for Memtable {
         f.debug_struct("Memtable")
             .field("entries", &self.nodes.len())
             .field("approximate_bytes", &self.approximate_bytes)
+            .field("charged_bytes", &self.charged_bytes())
             .finish()
     }
 }
@@ -106,9 +114,32 @@ pub struct MemEntry {
 }
 
 impl Memtable {
-    /// An empty memtable.
+    /// An empty memtable, full when its entry bytes reach the write buffer
+    /// size (`write_buffer_accounting = entries`).
     pub fn new() -> Self {
         Memtable::default()
+    }
+
+    /// An empty memtable that charges its memory, and is full, as
+    /// `o.write_buffer_accounting` says.
+    pub fn for_options(o: &Options) -> Self {
+        let arena = match o.write_buffer_accounting {
+            WriteBufferAccounting::Entries => None,
+            WriteBufferAccounting::RocksDb => Some(ArenaCharge::new(arena_block_bytes(
+                o.write_buffer_size,
+                o.arena_block_size,
+            ))),
+        };
+        Memtable {
+            arena,
+            ..Memtable::default()
+        }
+    }
+
+    fn charge_arena(&mut self, key_len: usize, value_len: usize, height: usize) {
+        if let Some(a) = self.arena.as_mut() {
+            a.add_entry(key_len, value_len, height);
+        }
     }
 
     fn entry(&self, n: u32) -> (&[u8], &[u8]) {
@@ -243,6 +274,12 @@ impl Memtable {
         let key_len = user_key.len() + key::TRAILER_LEN;
         self.approximate_bytes += key_len as u64 + value.len() as u64 + ENTRY_OVERHEAD;
         if kind == ValueKind::RangeDelete {
+            if self.arena.is_some() {
+                // RocksDB keeps range tombstones in a skiplist of their own,
+                // in the same arena.
+                let height = self.random_height();
+                self.charge_arena(user_key.len(), value.len(), height);
+            }
             self.range_dels
                 .push(RangeTombstone::new(user_key, value, seq));
             self.fragmented = OnceLock::new();
@@ -261,12 +298,16 @@ impl Memtable {
 
         let same = self.next_of(prev[0], 0);
         if same != NIL && key::compare_parts(self.key_of(same), user_key, trailer).is_eq() {
+            // RocksDB would allocate a node and refuse the insert; charged
+            // as the shortest node.
+            self.charge_arena(user_key.len(), value.len(), 1);
             let node = &mut self.nodes[same as usize];
             (node.chunk, node.offset, node.value_len) = (chunk, offset, value_len);
             return;
         }
 
         let height = self.random_height();
+        self.charge_arena(user_key.len(), value.len(), height);
         let index = u32::try_from(self.nodes.len()).expect("memtable entries fit u32");
         let links = u32::try_from(self.links.len()).expect("memtable links fit u32");
         self.nodes.push(Node {
@@ -302,10 +343,29 @@ impl Memtable {
         })
     }
 
-    /// Approximate memory used by the entries, compared with
-    /// `write_buffer_size`.
+    /// Bytes of the entries: internal key + value + a fixed per-entry
+    /// overhead each. What a flush writes, roughly; compared with
+    /// `write_buffer_size` under the `entries` accounting.
     pub fn approximate_bytes(&self) -> u64 {
         self.approximate_bytes
+    }
+
+    /// Memory charged against `write_buffer_size`: the entry bytes, or
+    /// under the `rocksdb` accounting the bytes of RocksDB's arena blocks.
+    pub fn charged_bytes(&self) -> u64 {
+        self.arena
+            .as_ref()
+            .map_or(self.approximate_bytes, ArenaCharge::allocated_bytes)
+    }
+
+    /// True when the memtable should be flushed: its entry bytes reach
+    /// `write_buffer_size`, or under the `rocksdb` accounting RocksDB's
+    /// `ShouldFlushNow` holds for its arena.
+    pub fn is_full(&self, write_buffer_size: u64) -> bool {
+        match &self.arena {
+            None => self.approximate_bytes >= write_buffer_size,
+            Some(a) => a.should_flush(write_buffer_size),
+        }
     }
 
     /// Number of entries (every version counts; range tombstones too).

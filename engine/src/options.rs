@@ -4,6 +4,7 @@
 use crate::compaction::CompactionOptions;
 use crate::error::{Error, Result};
 use crate::merge_op::MergeOperatorChoice;
+use crate::write_buffer_accounting::WriteBufferAccounting;
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -54,6 +55,17 @@ pub struct Options {
     /// Bytes of memtable before it is flushed to an L0 file.
     /// Same as `write_buffer_size` in RocksDB. Default 4 MiB.
     pub write_buffer_size: u64,
+    /// How memtable memory is charged against `write_buffer_size` and when
+    /// a memtable is full: lsmlab's entry bytes (key + value + 16 per
+    /// entry), or RocksDB's arena (skiplist nodes with their towers in
+    /// arena blocks, full by RocksDB's `MemTable::ShouldFlushNow`). RocksDB
+    /// has no such option: it always does the latter. Default entries.
+    pub write_buffer_accounting: WriteBufferAccounting,
+    /// Bytes of a memtable arena block under the `rocksdb` accounting; 0 =
+    /// RocksDB's default, `write_buffer_size` / 8 capped at 1 MiB and
+    /// rounded up to 4 KiB. Same as `arena_block_size` in RocksDB.
+    /// Default 0.
+    pub arena_block_size: u64,
     /// L0 file count that triggers an L0 compaction.
     /// Same as `level0_file_num_compaction_trigger` in RocksDB. Default 4.
     pub l0_file_limit: usize,
@@ -176,6 +188,8 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             write_buffer_size: 4 * MIB,
+            write_buffer_accounting: WriteBufferAccounting::Entries,
+            arena_block_size: 0,
             l0_file_limit: 4,
             l0_slowdown_limit: 20,
             l0_stop_limit: 36,

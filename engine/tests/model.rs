@@ -362,6 +362,23 @@ fn leveled_policies_match_the_model_with_each_fallback_on() {
 }
 
 #[test]
+fn every_policy_matches_the_model_with_rocksdbs_write_buffer_accounting() {
+    // Memtables full by RocksDB's arena rule: 4 KiB blocks, nodes of every
+    // height, values large enough for blocks of their own; flushes come
+    // at other points than under the entry count, through crashes and
+    // reopens (a recovered WAL refills a memtable charged the same way).
+    for &policy in policies() {
+        let mut flushes = 0;
+        for seed in 700..702 {
+            let mut opts = small_options(policy);
+            opts.set("write_buffer_accounting", "rocksdb").unwrap();
+            flushes += run_with(seed, opts, None, 2_000).flushes;
+        }
+        assert!(flushes > 10, "{}: {flushes} flushes", policy.name);
+    }
+}
+
+#[test]
 fn universal_matches_the_model_with_incremental_size_amplification() {
     // Windows of the second-last level merged into part of the last: the
     // partial merges keep every answer right, through crashes and reopens.
@@ -379,6 +396,37 @@ fn universal_matches_the_model_with_incremental_size_amplification() {
         work.merges += w.merges;
     }
     assert!(work.merges > 20, "{work:?}");
+}
+
+#[test]
+fn universal_matches_the_model_with_rocksdb_7_8_size_amplification() {
+    // RocksDB 7.8's size-amplification rule (span from the newest idle run,
+    // none when a run in it is busy, no L0 runs left out), with compaction
+    // caught up and with jobs metered behind the writes (two workers, so
+    // runs are busy when the next job is picked), through crashes and
+    // reopens.
+    let base = small_options(common::policy("universal"));
+    let behind = Options {
+        flush_io_rate: 40 << 10,
+        compaction_io_rate: 60 << 10,
+        max_background_jobs: 2,
+        max_write_buffers: 3,
+        l0_slowdown_limit: 4,
+        l0_stop_limit: 6,
+        ..base.clone()
+    };
+    for (regime, opts) in [("caught up", base), ("behind", behind)] {
+        let mut opts = opts;
+        opts.set("rocksdb_version", "7.8").unwrap();
+        opts.set("max_size_amplification_percent", "50").unwrap();
+        let mut work = Work::default();
+        for seed in 700..706 {
+            let w = run_with(seed, opts.clone(), None, 2_500);
+            work.flushes += w.flushes;
+            work.merges += w.merges;
+        }
+        assert!(work.merges > 20, "{regime}: {work:?}");
+    }
 }
 
 #[test]

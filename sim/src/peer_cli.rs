@@ -42,7 +42,9 @@ struct RocksdbArgs {
     /// (suffixes KiB, MiB).
     #[arg(long = "write-rate", default_value = "4MiB")]
     write_rate: String,
-    /// Seconds RocksDB gets after the replay to finish its compactions.
+    /// Seconds of each idle round RocksDB gets after the replay to finish its
+    /// compactions; rounds repeat while a compaction holds files (at most
+    /// 720).
     #[arg(long, default_value_t = 5)]
     settle: u64,
     /// Only the runs whose id contains this text.

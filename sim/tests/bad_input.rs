@@ -247,6 +247,14 @@ const CASES: &[(&[&str], &str)] = &[
     ),
     (&["run", "--set", "theta=nan"], "theta"),
     (
+        &["run", "--set", "write_buffer_accounting=arena"],
+        "write_buffer_accounting = arena: allowed entries | rocksdb",
+    ),
+    (
+        &["run", "--set", "arena_block_size=3GiB"],
+        "arena_block_size = 3GiB",
+    ),
+    (
         &["run", "--set", "level_size_multiplier=1e309"],
         "level_size_multiplier = 1e309",
     ),

@@ -1,7 +1,7 @@
 //! The rules for what a merge keeps: one decision per entry of a stream in
 //! internal-key order. Shared by flushes and every compaction.
 
-use crate::key::{decode_expiring_value, ParsedKey, SeqNo, ValueKind};
+use crate::key::{self, decode_expiring_value, ParsedKey, SeqNo, ValueKind};
 
 /// Why an entry was not written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ impl<'a> EntryFilter<'a> {
         value: &[u8],
         older_data_elsewhere: impl FnOnce(&[u8], SeqNo) -> bool,
     ) -> Decision {
-        if !self.has_current || self.current_key != entry.user_key {
+        if !self.has_current || !key::eq_bytes(&self.current_key, entry.user_key) {
             self.current_key.clear();
             self.current_key.extend_from_slice(entry.user_key);
             self.has_current = true;

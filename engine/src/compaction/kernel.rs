@@ -400,7 +400,7 @@ impl Sink<'_, '_, '_> {
         created: &mut Vec<u64>,
     ) -> Result<()> {
         let user_key = key::user_key(ikey);
-        let new_user_key = self.current.is_none() || self.last_user_key != user_key;
+        let new_user_key = self.current.is_none() || !key::eq_bytes(&self.last_user_key, user_key);
         if new_user_key {
             let open_size = self.current.as_ref().map(|o| o.builder.estimated_size());
             let rule_cut = self
@@ -412,7 +412,7 @@ impl Sink<'_, '_, '_> {
                 .out
                 .split_points
                 .get(self.next_split)
-                .is_some_and(|p| p.as_slice() <= user_key)
+                .is_some_and(|p| key::compare_bytes(p, user_key).is_le())
             {
                 self.next_split += 1;
                 at_split = self.current.is_some();

@@ -37,7 +37,7 @@ impl Inner {
     /// The condition that stops writes now, if any.
     fn stop_cause(&self) -> Option<StallCause> {
         let o = &self.opts;
-        if self.mem_bytes >= o.write_buffer_size && self.imm.len() + 1 >= o.max_write_buffers {
+        if self.mem_full && self.imm.len() + 1 >= o.max_write_buffers {
             return Some(StallCause::Memtables);
         }
         if self

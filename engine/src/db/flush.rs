@@ -8,6 +8,7 @@ use super::view::MemtableCell;
 use super::Inner;
 use crate::compaction::MergeOutput;
 use crate::error::Result;
+use crate::memtable::Memtable;
 use crate::version::VersionEdit;
 use crate::wal::{wal_file_name, WalWriter};
 
@@ -47,8 +48,11 @@ impl Inner {
         // Readers holding the published view keep reading the old memtable
         // through their `Arc`; the writer gate is held, so nothing is
         // inserted into it any more.
-        let mem = std::mem::take(&mut self.mem);
-        self.mem_bytes = 0;
+        let mem = std::mem::replace(
+            &mut self.mem,
+            Arc::new(MemtableCell::new(Memtable::for_options(&self.opts))),
+        );
+        self.mem_full = false;
         let imm = Immutable {
             mem,
             wal_number: std::mem::replace(&mut self.wal_number, new_log),

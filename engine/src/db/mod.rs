@@ -40,6 +40,7 @@ use crate::error::{Error, Result};
 use crate::fs::{DirLock, DiskFs, Fs, MemFs};
 use crate::key::SeqNo;
 use crate::manifest::{Manifest, ManifestState};
+use crate::memtable::Memtable;
 use crate::options::{Mode, Options};
 use crate::sst::Table;
 use crate::version::Version;
@@ -113,9 +114,9 @@ struct Inner {
     /// The active memtable. Writers insert into it holding the writer gate
     /// but not this lock (see `view`); it is replaced only under both.
     mem: Arc<MemtableCell>,
-    /// `mem`'s `approximate_bytes` as of the last insert, read without its
-    /// lock by admission and rotation.
-    mem_bytes: u64,
+    /// Whether `mem` was full (`Memtable::is_full`) after the last insert,
+    /// read without its lock by admission and rotation.
+    mem_full: bool,
     /// Clock time of the memtable's first write.
     mem_oldest_ms: Option<u64>,
     /// Full memtables waiting for flush, oldest first.
@@ -273,7 +274,7 @@ impl Db {
         let opts_cache_size = opts.block_cache_size;
         let files = Arc::new(std::sync::atomic::AtomicU64::new(state.next_file_number));
         let version = Arc::new(version);
-        let mem = Arc::new(MemtableCell::default());
+        let mem = Arc::new(MemtableCell::new(Memtable::for_options(&opts)));
         let published = Arc::new(Published::new(
             ReadView {
                 mem: mem.clone(),
@@ -295,7 +296,7 @@ impl Db {
             opts,
             strategy,
             mem,
-            mem_bytes: 0,
+            mem_full: false,
             mem_oldest_ms: None,
             imm: VecDeque::new(),
             flushing: false,

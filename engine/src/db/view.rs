@@ -45,6 +45,10 @@ use crate::version::Version;
 pub(super) struct MemtableCell(RwLock<Memtable>);
 
 impl MemtableCell {
+    pub(super) fn new(mem: Memtable) -> Self {
+        MemtableCell(RwLock::new(mem))
+    }
+
     pub(super) fn read(&self) -> RwLockReadGuard<'_, Memtable> {
         // A panic mid-insert leaves a memtable whose entries were all
         // written whole (a node is linked only once stored); read on.

@@ -147,8 +147,10 @@ pub(super) struct PendingWrite {
     wal: Option<WalWriter>,
     sync: bool,
     mem: Arc<MemtableCell>,
-    /// The memtable's `approximate_bytes` after the insert.
-    mem_bytes: u64,
+    /// `write_buffer_size`, and whether the memtable is full after the
+    /// insert (`Memtable::is_full`).
+    buffer_size: u64,
+    mem_full: bool,
 }
 
 impl PendingWrite {
@@ -173,7 +175,7 @@ impl PendingWrite {
             let at = self.mem.read().insert_position(seq, kind, key);
             let mut mem = self.mem.write();
             mem.add_at(at, seq, kind, key, value);
-            self.mem_bytes = mem.approximate_bytes();
+            self.mem_full = mem.is_full(self.buffer_size);
         }
     }
 
@@ -182,7 +184,7 @@ impl PendingWrite {
     fn insert_whole(&mut self, batch: &WriteBatch) {
         let mut mem = self.mem.write();
         insert_batch(&mut mem, self.first_seq, batch);
-        self.mem_bytes = mem.approximate_bytes();
+        self.mem_full = mem.is_full(self.buffer_size);
     }
 }
 
@@ -206,7 +208,8 @@ impl Inner {
             wal: self.wal.take(),
             sync: self.opts.wal_sync,
             mem: self.mem.clone(),
-            mem_bytes: self.mem_bytes,
+            buffer_size: self.opts.write_buffer_size,
+            mem_full: self.mem_full,
         }
     }
 
@@ -221,7 +224,7 @@ impl Inner {
         batch: &WriteBatch,
     ) -> Result<()> {
         self.wal = pending.wal;
-        self.mem_bytes = pending.mem_bytes;
+        self.mem_full = pending.mem_full;
         if let Err(e) = logged {
             return Err(self.fail(e));
         }
@@ -245,9 +248,7 @@ impl Inner {
     /// Hands the memtable to flush when it is full and a write buffer is
     /// free; says whether it did.
     pub(super) fn rotate_if_full(&mut self) -> Result<bool> {
-        if self.mem_bytes >= self.opts.write_buffer_size
-            && self.imm.len() + 1 < self.opts.max_write_buffers
-        {
+        if self.mem_full && self.imm.len() + 1 < self.opts.max_write_buffers {
             self.rotate_memtable().map_err(|e| self.fail(e))?;
             return Ok(true);
         }
@@ -261,7 +262,7 @@ impl Inner {
         }
         let mut mem = self.mem.write();
         let last = insert_batch(&mut mem, first_seq, batch);
-        self.mem_bytes = mem.approximate_bytes();
+        self.mem_full = mem.is_full(self.opts.write_buffer_size);
         drop(mem);
         self.set_last_sequence(self.state.last_sequence.max(last));
     }

@@ -336,6 +336,10 @@ impl RandomAccessFile for FaultReader {
     fn path(&self) -> &Path {
         self.inner.path()
     }
+
+    fn prefetch(&self, offset: u64, len: usize) {
+        self.inner.prefetch(offset, len)
+    }
 }
 
 impl FaultFs {

@@ -105,6 +105,12 @@ pub trait RandomAccessFile: Send + Sync {
     }
     /// The path the file was opened at (for error messages).
     fn path(&self) -> &Path;
+    /// A hint that the `len` bytes at `offset` will be read soon (a cursor
+    /// calls it for the block after the one it is on). Changes nothing;
+    /// by default it does nothing.
+    fn prefetch(&self, offset: u64, len: usize) {
+        let _ = (offset, len);
+    }
 }
 
 /// A file system the engine can live on.

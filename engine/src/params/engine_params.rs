@@ -4,6 +4,7 @@
 use super::def::{ParamDef, Unit, Value};
 use crate::merge_op::MergeOperatorChoice;
 use crate::options::{Mode, Options};
+use crate::write_buffer_accounting::WriteBufferAccounting;
 
 const KIB: f64 = 1024.0;
 const MIB: f64 = 1024.0 * KIB;
@@ -95,6 +96,18 @@ impl Field for MergeOperatorChoice {
     }
 }
 
+impl Field for WriteBufferAccounting {
+    fn to_value(self) -> Value {
+        Value::Choice(self.name())
+    }
+    fn from_value(v: Value) -> Self {
+        match v {
+            Value::Choice(name) => WriteBufferAccounting::by_name(name).unwrap_or_default(),
+            _ => WriteBufferAccounting::Entries,
+        }
+    }
+}
+
 macro_rules! engine_param {
     ($field:ident, $aliases:expr, $unit:expr, $default:expr, $range:expr, $doc:literal $(, note = $note:literal)?) => {
         EngineParam {
@@ -119,6 +132,25 @@ pub const ENGINE_PARAMS: &[EngineParam] = &[
         bytes(4 << 20),
         (4.0 * KIB, TIB),
         "memtable bytes before a flush to L0"
+    ),
+    engine_param!(
+        write_buffer_accounting,
+        &[],
+        Unit::Choice(WriteBufferAccounting::NAMES),
+        Value::Choice("entries"),
+        (0.0, 0.0),
+        "how memtable memory counts against write_buffer_size: entries (key + value + 16 bytes \
+         each) or rocksdb (RocksDB's arena: skiplist nodes in arena blocks, full by its \
+         ShouldFlushNow)"
+    ),
+    engine_param!(
+        arena_block_size,
+        &["arena_block_size"],
+        Unit::Bytes,
+        bytes(0),
+        (0.0, 2.0 * 1024.0 * MIB),
+        "memtable arena block size under write_buffer_accounting = rocksdb",
+        note = "0: RocksDB's default, write_buffer_size / 8 capped at 1 MiB"
     ),
     engine_param!(
         l0_file_limit,

@@ -68,12 +68,9 @@ impl BlockBuilder {
             self.since_restart = 0;
             0
         } else {
-            self.last_key
-                .iter()
-                .zip(key)
-                .take_while(|(a, b)| a == b)
-                .count()
+            crate::key::common_prefix_len(&self.last_key, key)
         };
+        self.buf.reserve(15 + key.len() - shared + value.len());
         put_varint(&mut self.buf, shared as u64);
         put_varint(&mut self.buf, (key.len() - shared) as u64);
         put_varint(&mut self.buf, value.len() as u64);

@@ -218,7 +218,7 @@ impl TableBuilder {
             )));
         }
         if self.opts.bloom_bits_per_key > 0
-            && (first || user_key(&self.props.largest) != parsed.user_key)
+            && (first || !crate::key::eq_bytes(user_key(&self.props.largest), parsed.user_key))
         {
             self.bloom.add(parsed.user_key);
         }

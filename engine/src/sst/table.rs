@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::block::{Block, BlockError, BlockIter};
 use super::bloom::BloomFilter;
 use super::builder::TableSummary;
-use super::format::{check_handle, read_block, BlockHandle, Footer, FOOTER_LEN};
+use super::format::{check_handle, read_block, BlockHandle, Footer, BLOCK_TRAILER_LEN, FOOTER_LEN};
 use super::properties::TableProperties;
 use crate::cache::{BlockCache, BlockKey, BlockKind, CachedValue};
 use crate::coding::Decoder;
@@ -158,7 +158,7 @@ impl Index {
         let shared = match (entries.first(), entries.last()) {
             (Some(a), Some(b)) => {
                 let (a, b) = (user(a), user(b));
-                a.iter().zip(&b).take_while(|(x, y)| x == y).count()
+                crate::key::common_prefix_len(&a, &b)
             }
             _ => 0,
         };
@@ -704,6 +704,13 @@ impl TableIter {
             t.add(&stats);
         }
         self.blocks_read += 1;
+        // A cursor reads on: the next block is wanted next.
+        if let Some(next) = index.get(i + 1) {
+            let h = next.handle;
+            self.table
+                .file
+                .prefetch(h.offset, h.size as usize + BLOCK_TRAILER_LEN);
+        }
         Ok(self.block.insert(it))
     }
 

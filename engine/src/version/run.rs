@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::key::SeqNo;
+use crate::key::{self, SeqNo};
 
 use super::FileMeta;
 
@@ -130,12 +130,13 @@ impl SortedRun {
 
     /// The file whose range holds `user_key`, by binary search.
     pub fn file_for_key(&self, user_key: &[u8]) -> Option<&Arc<FileMeta>> {
+        // Inline comparisons: a lookup asks every run of every level.
         let i = self
             .files
-            .partition_point(|f| f.largest_user_key() < user_key);
+            .partition_point(|f| key::compare_bytes(f.largest_user_key(), user_key).is_lt());
         self.files
             .get(i)
-            .filter(|f| f.smallest_user_key() <= user_key)
+            .filter(|f| key::compare_bytes(f.smallest_user_key(), user_key).is_le())
     }
 
     /// The files whose user-key range meets `[lo, hi]` (inclusive), by key.

@@ -1,6 +1,7 @@
 //! Reading what db_bench prints: its statistics counters
-//! (`rocksdb.compact.write.bytes COUNT : 27223595`, with `--statistics=1`)
-//! and the per-level "Compaction Stats" table of its `stats` benchmark.
+//! (`rocksdb.compact.write.bytes COUNT : 27223595`, with `--statistics=1`),
+//! how many samples each histogram took (`rocksdb.db.flush.micros P50 : ...
+//! COUNT : 36 SUM : ...`: 36 flushes) and the per-level "Compaction Stats" table of its `stats` benchmark.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,8 @@ pub struct LevelRow {
 pub struct DbBenchStats {
     /// Every `rocksdb.* COUNT : N` ticker, by name.
     pub counters: BTreeMap<String, u64>,
+    /// Every `rocksdb.*` histogram's sample count (its `COUNT`), by name.
+    pub histogram_counts: BTreeMap<String, u64>,
     /// The rows of the last "Compaction Stats" table by level, L0 first.
     pub levels: Vec<LevelRow>,
 }
@@ -33,11 +36,21 @@ impl DbBenchStats {
         self.counters.get(name).copied().unwrap_or(0)
     }
 
-    /// Adds the counters of a later db_bench process on the same database
-    /// (tickers start at 0 in each process); the levels are the later ones.
+    /// Samples of the histogram `name` (e.g. `rocksdb.db.flush.micros`:
+    /// flushes), 0 when db_bench did not print it.
+    pub fn histogram_count(&self, name: &str) -> u64 {
+        self.histogram_counts.get(name).copied().unwrap_or(0)
+    }
+
+    /// Adds the counters and histogram counts of a later db_bench process
+    /// on the same database (both start at 0 in each process); the levels
+    /// are the later ones.
     pub fn add(&mut self, later: DbBenchStats) {
         for (name, v) in later.counters {
             *self.counters.entry(name).or_insert(0) += v;
+        }
+        for (name, v) in later.histogram_counts {
+            *self.histogram_counts.entry(name).or_insert(0) += v;
         }
         if !later.levels.is_empty() {
             self.levels = later.levels;
@@ -78,8 +91,17 @@ pub fn parse(text: &str) -> Result<DbBenchStats, String> {
             continue;
         }
         if let Some((name, rest)) = t.split_once(" COUNT : ") {
-            // Histograms (`name P50 : ... COUNT : n SUM : s`) are not tickers.
-            if name.starts_with("rocksdb.") && !name.contains(char::is_whitespace) {
+            // Histograms: `name P50 : ... COUNT : n SUM : s`.
+            if let Some((histogram, _)) = name.split_once(" P50 : ") {
+                if histogram.starts_with("rocksdb.") {
+                    let count = rest
+                        .split_whitespace()
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| at("a histogram whose COUNT is not a count"))?;
+                    stats.histogram_counts.insert(histogram.to_string(), count);
+                }
+            } else if name.starts_with("rocksdb.") && !name.contains(char::is_whitespace) {
                 let v = rest
                     .trim()
                     .parse()
@@ -146,6 +168,10 @@ mod tests {
         assert_eq!(s.counter("rocksdb.compact.read.bytes"), 30298962);
         assert_eq!(s.counter("rocksdb.bytes.written"), 13100000);
         assert_eq!(s.counter("rocksdb.no.such.ticker"), 0);
+        // A histogram is not a ticker; its sample count is kept apart.
+        assert_eq!(s.counter("rocksdb.db.flush.micros"), 0);
+        assert_eq!(s.histogram_count("rocksdb.db.flush.micros"), 57);
+        assert_eq!(s.histogram_count("rocksdb.no.such.histogram"), 0);
         let shape: Vec<_> = s
             .levels
             .iter()
@@ -165,9 +191,14 @@ mod tests {
     #[test]
     fn a_later_process_adds_its_tickers_and_replaces_the_levels() {
         let mut a = parse(&fixture()).unwrap();
-        let b = parse("rocksdb.compact.write.bytes COUNT : 5\n").unwrap();
+        let b = parse(
+            "rocksdb.compact.write.bytes COUNT : 5\n\
+             rocksdb.db.flush.micros P50 : 1.0 P95 : 1.0 P99 : 1.0 P100 : 1.0 COUNT : 2 SUM : 9\n",
+        )
+        .unwrap();
         a.add(b);
         assert_eq!(a.counter("rocksdb.compact.write.bytes"), 27223600);
+        assert_eq!(a.histogram_count("rocksdb.db.flush.micros"), 59);
         assert_eq!(
             a.levels.len(),
             5,
@@ -205,6 +236,8 @@ mod tests {
     fn malformed_lines_name_their_line() {
         let e = parse("x\nrocksdb.compact.write.bytes COUNT : lots\n").unwrap_err();
         assert!(e.contains("line 2"), "{e}");
+        let e = parse("rocksdb.db.flush.micros P50 : 1.0 COUNT : many SUM : 3\n").unwrap_err();
+        assert!(e.contains("line 1") && e.contains("histogram"), "{e}");
         let e = parse(
             "** Compaction Stats [default] **\n  L0 2/0 1.0 XB 0 0 0 0 0 0 0 0 0 0 0 0 5 0\n",
         )

@@ -44,6 +44,9 @@ const fn map(param: &'static str, flag: &'static str, convert: Convert) -> FlagM
 /// that is not here is not passed (the report lists those the spec sets).
 pub const FLAGS: &[FlagMap] = &[
     map("write_buffer_size", "write_buffer_size", Convert::Same),
+    // Only lsmlab's `rocksdb` write buffer accounting uses it; RocksDB's 0
+    // is its default as lsmlab's is (write_buffer_size / 8, at most 1 MiB).
+    map("arena_block_size", "arena_block_size", Convert::Same),
     map(
         "l0_file_limit",
         "level0_file_num_compaction_trigger",

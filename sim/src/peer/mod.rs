@@ -6,6 +6,7 @@
 //! read back ([`db_bench_stats`]) and written beside lsmlab's figures
 //! ([`report`]).
 
+mod compaction_log;
 pub mod db_bench_stats;
 pub mod flags;
 mod replay;
@@ -60,8 +61,9 @@ pub struct PeerConfig {
     pub work_dir: PathBuf,
     /// Write rate (user bytes per second) of the keeping-up regime.
     pub write_rate: u64,
-    /// Seconds RocksDB gets after the replay and its flush to finish the
-    /// compactions they started (lsmlab's run ends at quiescence).
+    /// Seconds of each idle round RocksDB gets after the replay and its
+    /// flush to finish the compactions they started; rounds repeat while a
+    /// compaction holds files (lsmlab's run ends at quiescence).
     pub settle_seconds: u64,
 }
 
@@ -70,6 +72,9 @@ pub struct PeerConfig {
 pub struct EngineFigures {
     pub user_bytes: u64,
     pub flush_bytes: u64,
+    /// Memtables flushed (RocksDB: its flush jobs, the samples of
+    /// `rocksdb.db.flush.micros`).
+    pub flushes: u64,
     pub compaction_read_bytes: u64,
     pub compaction_write_bytes: u64,
     pub write_amp: f64,
@@ -88,6 +93,9 @@ pub struct PeerRun {
     pub policy: String,
     pub workload: String,
     pub regime: Regime,
+    /// How lsmlab's memtables counted against `write_buffer_size`
+    /// (`write_buffer_accounting`: `entries` or `rocksdb`, RocksDB's own).
+    pub write_buffer_accounting: &'static str,
     pub lsmlab: EngineFigures,
     pub rocksdb: EngineFigures,
 }
@@ -100,6 +108,10 @@ pub fn find_db_bench() -> Result<PathBuf, PeerError> {
         .find(|p| p.is_file())
         .ok_or(PeerError::NoDbBench)
 }
+
+/// Idle rounds of `settle_seconds` RocksDB gets at most to finish its
+/// compactions after the replay (a round is one db_bench process).
+const MAX_SETTLE_ROUNDS: usize = 720;
 
 /// Runs `run` on lsmlab and on RocksDB.
 pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
@@ -123,6 +135,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
     let lsmlab = EngineFigures {
         user_bytes: m.user_bytes,
         flush_bytes: m.flush_bytes,
+        flushes: out.flushes,
         compaction_read_bytes: m.compaction_read_bytes,
         compaction_write_bytes: m.compaction_write_bytes,
         write_amp: m.write_amp,
@@ -182,23 +195,38 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
             format!("--trace_replay_fast_forward={}", regime.fast_forward()),
         ],
     )?;
-    let settled = db_bench(
-        cfg,
-        run,
-        &dir.join("db_bench-settle.txt"),
-        &common,
-        &[
-            "--use_existing_db=1".into(),
-            // The idle replay, then db_bench's own wait until no flush or
-            // compaction is pending or running (a full merge at 16M keys
-            // outlasts any fixed settle time).
-            "--benchmarks=replay,waitforcompaction,stats".into(),
-            format!("--trace_file={}", idle.display()),
-            "--trace_replay_fast_forward=1".into(),
-        ],
-    )?;
-    stats.add(settled);
+    // Idle rounds until no compaction holds a file (a full merge at 16M keys
+    // outlasts any fixed settle time). Not db_bench's `waitforcompaction`:
+    // it waits while `rocksdb.compaction-pending` is set, which 7.8's
+    // universal style leaves set, with nothing to pick, when it has exactly
+    // `level0_file_num_compaction_trigger` sorted runs: it never returns.
+    let settle_out = dir.join("db_bench-settle.txt");
+    let mut settle_text = String::new();
+    for _ in 0..MAX_SETTLE_ROUNDS {
+        let settled = db_bench(
+            cfg,
+            run,
+            &settle_out,
+            &common,
+            &[
+                "--use_existing_db=1".into(),
+                "--benchmarks=replay,stats".into(),
+                format!("--trace_file={}", idle.display()),
+                "--trace_replay_fast_forward=1".into(),
+            ],
+        )?;
+        settle_text.push_str(&std::fs::read_to_string(&settle_out).map_err(io(&settle_out))?);
+        let busy = settled.levels.iter().any(|l| l.compacting > 0);
+        stats.add(settled);
+        if !busy {
+            break;
+        }
+    }
+    // Every round's output, in order.
+    std::fs::write(&settle_out, settle_text).map_err(io(&settle_out))?;
     let sst_bytes = sst_bytes(&db).map_err(io(&db))?;
+    let picks = dir.join("rocksdb-compactions.log");
+    compaction_log::keep(&db, &picks).map_err(io(&picks))?;
     std::fs::remove_dir_all(&db).map_err(io(&db))?;
     if let Some(l) = stats.levels.iter().find(|l| l.compacting > 0) {
         return Err(PeerError::Parse {
@@ -217,6 +245,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
     let rocksdb = EngineFigures {
         user_bytes: lsmlab.user_bytes,
         flush_bytes: flush,
+        flushes: stats.histogram_count("rocksdb.db.flush.micros"),
         compaction_read_bytes: stats.counter("rocksdb.compact.read.bytes"),
         compaction_write_bytes: compaction_write,
         write_amp: ratio(flush + compaction_write, lsmlab.user_bytes),
@@ -231,6 +260,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         policy: run.policy.clone(),
         workload: run.workload.clone(),
         regime,
+        write_buffer_accounting: options.write_buffer_accounting.name(),
         lsmlab,
         rocksdb,
     })

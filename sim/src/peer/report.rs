@@ -1,6 +1,7 @@
 //! The peer's outputs: `runs.csv` with one row per run and engine (an
 //! `engine` column, `lsmlab` or `rocksdb`, and the `regime`), and
-//! `peer.md`, lsmlab beside RocksDB with the ratio per metric.
+//! `peer.md`, lsmlab beside RocksDB with the ratio per metric, the flushes
+//! of each, and how lsmlab's memtables counted against the write buffer.
 
 use std::fmt::Write;
 
@@ -23,6 +24,8 @@ pub const COLUMNS: &[&str] = &[
     "space_amp",
     "stall_seconds",
     "level_files",
+    "flushes",
+    "write_buffer_accounting",
 ];
 
 fn csv_cell(s: &str) -> String {
@@ -33,7 +36,7 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-fn row(out: &mut String, r: &PeerRun, engine: &str, f: &EngineFigures) {
+fn row(out: &mut String, r: &PeerRun, engine: &str, f: &EngineFigures, accounting: &str) {
     let levels: Vec<String> = f.level_files.iter().map(u64::to_string).collect();
     let cells = [
         csv_cell(&r.run_id),
@@ -51,6 +54,8 @@ fn row(out: &mut String, r: &PeerRun, engine: &str, f: &EngineFigures) {
         format!("{:.4}", f.space_amp),
         format!("{:.3}", f.stall_seconds),
         levels.join(" "),
+        f.flushes.to_string(),
+        accounting.to_string(),
     ];
     out.push_str(&cells.join(","));
     out.push('\n');
@@ -61,8 +66,9 @@ pub fn runs_csv(runs: &[PeerRun]) -> String {
     let mut out = COLUMNS.join(",");
     out.push('\n');
     for r in runs {
-        row(&mut out, r, "lsmlab", &r.lsmlab);
-        row(&mut out, r, "rocksdb", &r.rocksdb);
+        row(&mut out, r, "lsmlab", &r.lsmlab, r.write_buffer_accounting);
+        // RocksDB charges its memtable arena: what lsmlab's `rocksdb` models.
+        row(&mut out, r, "rocksdb", &r.rocksdb, "rocksdb");
     }
     out
 }
@@ -76,7 +82,8 @@ fn ratio(a: f64, b: f64) -> String {
 }
 
 /// peer.md: per run, write and space amplification on both engines and
-/// lsmlab / RocksDB; the regime of each run; runs with no peer and why.
+/// lsmlab / RocksDB, flushes and their mean size on both; the regime of each
+/// run and lsmlab's write buffer accounting; runs with no peer and why.
 pub fn markdown(
     spec: &str,
     runs: &[PeerRun],
@@ -92,19 +99,36 @@ pub fn markdown(
          compaction keeps up (lsmlab's deterministic mode), full-speed runs (a simulated \
          compaction bandwidth) as fast as db_bench goes. Ratio = lsmlab / RocksDB.\n"
     );
+    let mut accountings: Vec<&str> = runs.iter().map(|r| r.write_buffer_accounting).collect();
+    accountings.sort_unstable();
+    accountings.dedup();
     let _ = writeln!(
         s,
-        "| run | regime | write_amp lsmlab | write_amp RocksDB | ratio | space_amp lsmlab | space_amp RocksDB | ratio | L-files lsmlab | L-files RocksDB |"
+        "lsmlab's memtables: `write_buffer_accounting = {}` (`entries`: key + value + 16 bytes \
+         an entry against `write_buffer_size`; `rocksdb`: RocksDB's own rule, its memtable \
+         arena's blocks). Flushes: memtables flushed, and the mean bytes of table each wrote.\n",
+        accountings.join(" / ")
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| run | regime | write_amp lsmlab | write_amp RocksDB | ratio | space_amp lsmlab | space_amp RocksDB | ratio | flushes lsmlab / RocksDB | MiB per flush lsmlab / RocksDB | L-files lsmlab | L-files RocksDB |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in runs {
         let files = |f: &EngineFigures| {
             let v: Vec<String> = f.level_files.iter().map(u64::to_string).collect();
             v.join(" ")
         };
+        let per_flush = |f: &EngineFigures| {
+            if f.flushes == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.2}", f.flush_bytes as f64 / f.flushes as f64 / 1048576.0)
+            }
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {:.3} | {:.3} | {} | {:.3} | {:.3} | {} | {} | {} |",
+            "| {} | {} | {:.3} | {:.3} | {} | {:.3} | {:.3} | {} | {} / {} | {} / {} | {} | {} |",
             r.run_id,
             r.regime.name(),
             r.lsmlab.write_amp,
@@ -113,6 +137,10 @@ pub fn markdown(
             r.lsmlab.space_amp,
             r.rocksdb.space_amp,
             ratio(r.lsmlab.space_amp, r.rocksdb.space_amp),
+            r.lsmlab.flushes,
+            r.rocksdb.flushes,
+            per_flush(&r.lsmlab),
+            per_flush(&r.rocksdb),
             files(&r.lsmlab),
             files(&r.rocksdb),
         );
@@ -132,8 +160,10 @@ mod tests {
     use crate::peer::Regime;
 
     fn sample() -> PeerRun {
-        let f = |wamp: f64, samp: f64| EngineFigures {
+        let f = |wamp: f64, samp: f64, flushes: u64| EngineFigures {
             user_bytes: 1000,
+            flush_bytes: (flushes * 3) << 20,
+            flushes,
             write_amp: wamp,
             space_amp: samp,
             level_files: vec![2, 0, 5],
@@ -144,8 +174,9 @@ mod tests {
             policy: "universal".into(),
             workload: "uniform".into(),
             regime: Regime::KeepingUp,
-            lsmlab: f(5.5, 1.2),
-            rocksdb: f(5.0, 1.0),
+            write_buffer_accounting: "rocksdb",
+            lsmlab: f(5.5, 1.2, 34),
+            rocksdb: f(5.0, 1.0, 36),
         }
     }
 
@@ -166,7 +197,8 @@ mod tests {
             lines[2]
         );
         assert!(lines[1].contains(",5.5000,") && lines[2].contains(",5.0000,"));
-        assert!(lines[1].ends_with(",2 0 5"));
+        assert!(lines[1].ends_with(",2 0 5,34,rocksdb"), "{}", lines[1]);
+        assert!(lines[2].ends_with(",2 0 5,36,rocksdb"), "{}", lines[2]);
     }
 
     #[test]
@@ -180,7 +212,8 @@ mod tests {
             )],
             "db_bench",
         );
-        assert!(md.contains("| universal/uniform | keeping-up | 5.500 | 5.000 | 1.100 | 1.200 | 1.000 | 1.200 |"), "{md}");
+        assert!(md.contains("| universal/uniform | keeping-up | 5.500 | 5.000 | 1.100 | 1.200 | 1.000 | 1.200 | 34 / 36 | 3.00 / 3.00 |"), "{md}");
+        assert!(md.contains("`write_buffer_accounting = rocksdb`"), "{md}");
         assert!(
             md.contains("- size-tiered/uniform: no RocksDB counterpart"),
             "{md}"

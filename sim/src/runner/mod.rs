@@ -120,6 +120,8 @@ pub struct RunOutput {
     pub timeline: Vec<TimelineRow>,
     /// The per-level table at the end, as text.
     pub level_stats: String,
+    /// Memtables flushed over the run.
+    pub flushes: u64,
 }
 
 struct Experiment<'a> {
@@ -157,6 +159,7 @@ impl Experiment<'_> {
 
     fn apply(&mut self, op: &Op, value: &[u8]) -> Result<(), lsmlab_engine::Error> {
         self.clock.advance_to(op.time);
+        self.live.prefetch(&op.key);
         if let Some(s) = &mut self.snapshots {
             s.advance(&self.db, self.clock.now_ms());
         }
@@ -587,6 +590,7 @@ pub fn run_experiment(
         },
         timeline: x.timeline,
         level_stats,
+        flushes: stats.flushes,
     })
 }
 

@@ -29,7 +29,7 @@ pub struct KeySpace {
 impl KeySpace {
     /// The space spanned by `lo..=hi` (user keys, `lo <= hi`).
     pub fn new(lo: &[u8], hi: &[u8]) -> KeySpace {
-        let shared = lo.iter().zip(hi).take_while(|(a, b)| a == b).count();
+        let shared = crate::key::common_prefix_len(lo, hi);
         let width = (lo.len().max(hi.len()) - shared).clamp(1, 8);
         let mut space = KeySpace {
             prefix: lo[..shared].to_vec(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::compaction::registry::PolicyDef;
 use crate::compaction::universal::picker::{self, max_sorted_runs};
 use crate::compaction::universal::sorted_runs::sorted_runs;
-use crate::compaction::universal::{MaxReadAmp, StopStyle, UniversalConfig};
+use crate::compaction::universal::{MaxReadAmp, RocksDbVersion, StopStyle, UniversalConfig};
 use crate::compaction::{CompactionOptions, Job, PickContext, Strategy};
 use crate::error::{Error, Result};
 use crate::options::Options;
@@ -43,6 +43,8 @@ pub const POLICY: PolicyDef = PolicyDef {
         ParamDef::new("max_compaction_bytes", &[], Unit::Bytes, Value::Int(0), (0.0, 1125899906842624.0),
             "the size an incremental size-amplification merge grows to (twice its second-last-level window)")
             .note("0: 25 x base_file_size, as RocksDB"),
+        ParamDef::new("rocksdb_version", &[], Unit::Choice(&["current", "7.8"]), Value::Choice("current"), (0.0, 0.0),
+            "whose picker: current RocksDB, or 7.8's (a size-amplification merge from the newest idle run, none when a run in it is busy, no newest L0 runs left out; no max_read_amp)"),
     ],
     validate,
     build: |o| Arc::new(Universal::new(o)),
@@ -55,6 +57,13 @@ fn validate(o: &CompactionOptions) -> Result<()> {
             "max_read_amp",
             read_amp,
             "a whole number: -1, 0 or a count of sorted runs",
+        ));
+    }
+    if o.get("rocksdb_version") == Value::Choice("7.8") && read_amp != -1.0 {
+        return Err(Error::invalid_option(
+            "max_read_amp",
+            read_amp,
+            "-1 with rocksdb_version = 7.8 (RocksDB 7.8 has no max_read_amp: the trigger is the limit)",
         ));
     }
     let (min, max) = (o.int("min_merge_width"), o.int("max_merge_width"));
@@ -100,6 +109,10 @@ impl Universal {
                 allow_trivial_move: o.flag("allow_trivial_move"),
                 incremental: o.flag("incremental"),
                 max_compaction_bytes: o.int("max_compaction_bytes"),
+                rocksdb_version: match o.get("rocksdb_version") {
+                    Value::Choice("7.8") => RocksDbVersion::V7_8,
+                    _ => RocksDbVersion::Current,
+                },
             },
         }
     }
@@ -222,6 +235,23 @@ mod tests {
             w.sst_bytes_peak,
             f.sst_bytes_peak
         );
+    }
+
+    /// RocksDB 7.8 has no max_read_amp: asking for one with
+    /// rocksdb_version = 7.8 is an error naming the parameter and what is
+    /// allowed, in either order of setting; -1 (the trigger) is accepted.
+    #[test]
+    fn rocksdb_7_8_refuses_a_max_read_amp() {
+        let mut o = test_load::options("universal", &[("rocksdb_version", "7.8")]);
+        let e = o.set("max_read_amp", "8").unwrap_err().to_string();
+        assert!(e.contains("max_read_amp") && e.contains("rocksdb_version = 7.8"), "{e}");
+        let mut o = test_load::options("universal", &[("max_read_amp", "0")]);
+        let e = o.set("rocksdb_version", "7.8").unwrap_err().to_string();
+        assert!(e.contains("max_read_amp") && e.contains("-1"), "{e}");
+        let mut o = test_load::options("universal", &[("max_read_amp", "-1")]);
+        o.set("rocksdb_version", "7.8").unwrap();
+        let e = o.set("rocksdb_version", "7.9").unwrap_err().to_string();
+        assert!(e.contains("current") && e.contains("7.8"), "{e}");
     }
 
     /// At quiescence universal holds at most max_read_amp sorted runs (here

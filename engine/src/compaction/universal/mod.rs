@@ -5,4 +5,4 @@
 pub(crate) mod picker;
 pub(crate) mod sorted_runs;
 
-pub use picker::{MaxReadAmp, StopStyle, UniversalConfig};
+pub use picker::{MaxReadAmp, RocksDbVersion, StopStyle, UniversalConfig};

@@ -4,7 +4,9 @@
 //!
 //! 1. size amplification: every run newer than the oldest, together, is at
 //!    least `max_size_amplification_percent` of the oldest: merge them all
-//!    into it (the newest L0 runs may be left out to avoid a write stop);
+//!    into it (the newest L0 runs may be left out to avoid a write stop;
+//!    `rocksdb_version` 7.8 has neither that nor the current picker's span
+//!    past busy runs, see [`RocksDbVersion`]);
 //! 2. size ratio: from the newest idle run, take the next older run while
 //!    it is no larger than the runs taken so far (`stop_style` total) or the
 //!    last run taken (similar) plus `size_ratio` percent, between
@@ -60,6 +62,23 @@ pub enum MaxReadAmp {
     Runs(usize),
 }
 
+/// Which RocksDB's picker the rules follow where they changed between
+/// releases (lsmlab's `rocksdb_version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RocksDbVersion {
+    /// RocksDB's current picker: a size-amplification merge takes the
+    /// longest span of idle runs ending at the oldest (#11740) and may leave
+    /// the newest L0 runs out to keep writes from stopping (#11749), both
+    /// since 8.7.
+    Current,
+    /// RocksDB 7.8 (Debian's db_bench): a size-amplification merge starts at
+    /// the newest idle run and is not picked at all when any run between it
+    /// and the oldest is busy; every run of the span is merged, none left
+    /// out. No `max_read_amp` (added in 9.4, #12477): the trigger is the
+    /// sorted-run limit.
+    V7_8,
+}
+
 /// The parameters of universal compaction (RocksDB's
 /// `CompactionOptionsUniversal`, same names).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,6 +95,8 @@ pub struct UniversalConfig {
     pub incremental: bool,
     /// RocksDB's `max_compaction_bytes` (0: 25 x `base_file_size`).
     pub max_compaction_bytes: u64,
+    /// Whose size-amplification rules apply.
+    pub rocksdb_version: RocksDbVersion,
 }
 
 /// One pick over one version.
@@ -138,30 +159,27 @@ impl Picker<'_> {
         self.v.num_levels() - 1
     }
 
-    /// Rule 1: the span of idle runs ending at the oldest.
+    /// Rule 1: a span of idle runs ending at the oldest (which span:
+    /// [`Picker::size_amp_span`]).
     fn size_amplification(&self) -> Option<Job> {
         let end = self.runs.len() - 1;
         let base = &self.runs[end];
         if base.busy {
             return None;
         }
-        let mut start = end;
-        let mut candidate = 0u64;
-        let mut l0_runs = 0;
-        while start > 0 && !self.runs[start - 1].busy {
-            candidate += self.runs[start - 1].compensated;
-            l0_runs += usize::from(self.runs[start - 1].level == 0);
-            start -= 1;
-        }
-        if start == end {
-            return None;
-        }
+        let (mut start, mut candidate) = self.size_amp_span(end)?;
         let pct = self.cfg.max_size_amplification_percent;
-        let excluded = self.l0_runs_to_leave_out(l0_runs, start, end, candidate);
-        for r in &self.runs[start..start + excluded] {
-            candidate -= r.compensated;
+        if self.cfg.rocksdb_version == RocksDbVersion::Current {
+            let l0_runs = self.runs[start..end]
+                .iter()
+                .filter(|r| r.level == 0)
+                .count();
+            let excluded = self.l0_runs_to_leave_out(l0_runs, start, end, candidate);
+            for r in &self.runs[start..start + excluded] {
+                candidate -= r.compensated;
+            }
+            start += excluded;
         }
-        start += excluded;
         if u128::from(candidate) * 100 < u128::from(pct) * u128::from(base.size) {
             return None;
         }
@@ -176,6 +194,37 @@ impl Picker<'_> {
             }
         }
         Some(self.job_on(start, end + 1, reason))
+    }
+
+    /// The runs a size-amplification merge into the oldest run `end` starts
+    /// from, and their compensated bytes (without the oldest): `None` when
+    /// there are none. Current RocksDB takes the longest idle span ending at
+    /// `end`; 7.8 starts at the newest idle run and gives up when a run
+    /// after it is busy.
+    fn size_amp_span(&self, end: usize) -> Option<(usize, u64)> {
+        let start = match self.cfg.rocksdb_version {
+            RocksDbVersion::Current => {
+                let mut start = end;
+                while start > 0 && !self.runs[start - 1].busy {
+                    start -= 1;
+                }
+                start
+            }
+            RocksDbVersion::V7_8 => {
+                let first = self.runs[..end].iter().position(|r| !r.busy)?;
+                if self.runs[first..end].iter().any(|r| r.busy) {
+                    return None;
+                }
+                first
+            }
+        };
+        if start == end {
+            return None;
+        }
+        Some((
+            start,
+            self.runs[start..end].iter().map(|r| r.compensated).sum(),
+        ))
     }
 
     /// RocksDB's `PickIncrementalForReduceSizeAmp`: a sliding window over
