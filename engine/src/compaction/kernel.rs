@@ -78,7 +78,9 @@ pub struct OutputSpec<'a> {
     pub fs: &'a dyn Fs,
     pub dir: &'a Path,
     pub table_options: TableOptions,
-    /// Cut outputs at this size; `None` writes a single table.
+    /// Cut outputs at this size (with an `output_cut` rule: the target size,
+    /// which the rule may let outputs pass; see [`OutputCutter`]); `None`
+    /// writes a single table.
     pub max_file_size: Option<u64>,
     /// Files of the level below the output, sorted by key, for the
     /// grandparent cut.
@@ -418,7 +420,10 @@ impl Sink<'_, '_, '_> {
                 at_split = self.current.is_some();
             }
             if let Some(size) = open_size {
-                let full = self.out.max_file_size.is_some_and(|max| size >= max);
+                let full = match &self.cutter {
+                    Some(c) => size >= c.max_size(),
+                    None => self.out.max_file_size.is_some_and(|max| size >= max),
+                };
                 if full || rule_cut || at_split || self.cut.exceeded_by(user_key) {
                     let mut open = self.current.take().expect("checked above");
                     let below = range_del::successor(&self.last_user_key);

@@ -1,5 +1,9 @@
 //! Where a leveled job cuts its output files, as RocksDB 7.8 cuts them
-//! (`CompactionOutputs::ShouldStopBefore`): at the target size; before an
+//! (`CompactionOutputs::ShouldStopBefore`): at the largest output size (the
+//! target; twice the target under `level_compaction_dynamic_file_size` when
+//! the job has grandparents, as RocksDB's `Compaction` sets
+//! `max_output_file_size_`, so that the cuts below can fall at grandparent
+//! boundaries instead of at the target); before an
 //! output would overlap more than `max_compaction_bytes` of grandparent
 //! data with its own size; and, with `level_compaction_dynamic_file_size`,
 //! at a grandparent boundary when skipping a whole grandparent file is worth
@@ -30,6 +34,8 @@ pub struct OutputCut {
 pub struct OutputCutter<'a> {
     rule: &'a OutputCut,
     target: u64,
+    /// The size at which an output is cut wherever it is.
+    max: u64,
     grandparents: &'a [Arc<FileMeta>],
     index: usize,
     in_gap: bool,
@@ -42,9 +48,14 @@ pub struct OutputCutter<'a> {
 impl<'a> OutputCutter<'a> {
     /// The cutter for outputs of `target` bytes over `grandparents` (by key).
     pub fn new(rule: &'a OutputCut, target: u64, grandparents: &'a [Arc<FileMeta>]) -> Self {
+        let max = match rule.dynamic_file_size && !grandparents.is_empty() {
+            true => target.saturating_mul(2),
+            false => target,
+        };
         OutputCutter {
             rule,
             target,
+            max,
             grandparents,
             index: 0,
             in_gap: true,
@@ -123,7 +134,7 @@ impl<'a> OutputCutter<'a> {
         let Some(size) = open_size else {
             return false;
         };
-        if size >= self.target {
+        if size >= self.max {
             return true;
         }
         if let Some(split) = &self.rule.split_key {
@@ -147,6 +158,11 @@ impl<'a> OutputCutter<'a> {
         }
         let percent = 50 + (self.boundaries_seen * 5).min(40);
         size >= self.target.div_ceil(100) * percent
+    }
+
+    /// The size at which an output is cut at any key.
+    pub fn max_size(&self) -> u64 {
+        self.max
     }
 
     /// A new output starts at the internal key `ikey`.
@@ -239,6 +255,30 @@ mod tests {
             cuts(&off, 100, &gps, &["a", "b", "c", "d", "e", "g"], 20),
             vec!["a", "g"]
         );
+    }
+
+    #[test]
+    fn dynamic_file_size_lets_an_output_reach_twice_the_target_between_boundaries() {
+        // One grandparent far to the right: no boundary is crossed while the
+        // output grows, so only the largest output size cuts it: twice the
+        // 100-byte target with dynamic_file_size and grandparents (RocksDB's
+        // max_output_file_size), the target without either.
+        let gps = vec![gp("000001: y#1 .. z#1 size=1")];
+        let keys = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"];
+        let rule = OutputCut {
+            max_compaction_bytes: u64::MAX,
+            dynamic_file_size: true,
+            split_key: None,
+        };
+        assert_eq!(cuts(&rule, 100, &gps, &keys, 20), vec!["a", "k"]);
+        assert_eq!(OutputCutter::new(&rule, 100, &gps).max_size(), 200);
+        // No grandparents (a bottommost output): the target.
+        assert_eq!(cuts(&rule, 100, &[], &keys, 20), vec!["a", "f", "k"]);
+        let off = OutputCut {
+            dynamic_file_size: false,
+            ..rule
+        };
+        assert_eq!(cuts(&off, 100, &gps, &keys, 20), vec!["a", "f", "k"]);
     }
 
     #[test]
