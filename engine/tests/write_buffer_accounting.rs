@@ -2,10 +2,7 @@
 //! 100-byte values is flushed under lsmlab's entry count and under RocksDB's
 //! arena rule, read from the L0 files the flushes leave.
 
-use std::sync::Arc;
-
-use lsmlab_engine::fs::MemFs;
-use lsmlab_engine::{Db, Env, Options, VirtualClock};
+use lsmlab_engine::{Db, Env, Options};
 
 /// Writes `n` distinct 16-byte keys with 100-byte values and returns the
 /// entries of each flushed L0 file, oldest first, and the flush count.
@@ -15,10 +12,7 @@ fn flushed_entries(accounting: &str, n: u64) -> (Vec<u64>, u64) {
         ..Options::default()
     };
     opts.set("write_buffer_accounting", accounting).unwrap();
-    let env = Env {
-        fs: Arc::new(MemFs::new()),
-        clock: Arc::new(VirtualClock::new(0)),
-    };
+    let (env, _, _) = Env::mem();
     let db = Db::open_with("/db", opts, env).unwrap();
     for i in 0..n {
         db.put(format!("{i:016}").as_bytes(), &[b'v'; 100]).unwrap();

@@ -231,18 +231,12 @@ fn the_peers_flags_reach_rocksdbs_options() {
 /// Entries per flush and flushes of lsmlab's engine under `accounting`:
 /// `n` distinct 16-byte keys with 100-byte values into 1 MiB memtables.
 fn lsmlab_flushes(accounting: &str, n: u64) -> (f64, u64) {
-    use std::sync::Arc;
-
-    use lsmlab_engine::fs::MemFs;
-    use lsmlab_engine::{Db, Env, Options, VirtualClock};
+    use lsmlab_engine::{Db, Env, Options};
 
     let mut opts = Options::default();
     opts.set("write_buffer_size", "1MiB").unwrap();
     opts.set("write_buffer_accounting", accounting).unwrap();
-    let env = Env {
-        fs: Arc::new(MemFs::new()),
-        clock: Arc::new(VirtualClock::new(0)),
-    };
+    let (env, _, _) = Env::mem();
     let db = Db::open_with("/db", opts, env).unwrap();
     for i in 0..n {
         db.put(format!("{i:016}").as_bytes(), &[b'v'; 100]).unwrap();
