@@ -47,13 +47,24 @@ struct RocksdbArgs {
     /// 720).
     #[arg(long, default_value_t = 5)]
     settle: u64,
-    /// Only the runs whose id contains this text.
+    /// RocksDB replays of each run's operations; its figures are then the
+    /// medians over them, and runs.csv keeps every replay (1 to 99).
+    #[arg(long, default_value_t = 1)]
+    replays: usize,
+    /// Only the runs whose id contains this text (repeat the flag for
+    /// several).
     #[arg(long)]
-    only: Option<String>,
+    only: Vec<String>,
 }
 
 pub fn command(a: PeerArgs) -> Result<u8> {
     let PeerEngine::Rocksdb(a) = a.engine;
+    if !(1..=99).contains(&a.replays) {
+        bail!(
+            "--replays {}: want 1 to 99 RocksDB replays of each run",
+            a.replays
+        );
+    }
     let db_bench = match a.db_bench {
         Some(p) if p.is_file() => p,
         Some(p) => bail!("--db-bench {}: no such file", p.display()),
@@ -77,18 +88,34 @@ pub fn command(a: PeerArgs) -> Result<u8> {
         work_dir,
         write_rate,
         settle_seconds: a.settle,
+        replays: a.replays,
+    };
+    let csv = out.join("runs.csv");
+    let md = out.join("peer.md");
+    let db_bench_name = db_bench.display().to_string();
+    // Written again after every run, so that a long comparison stopped
+    // half-way keeps what it measured.
+    let write = |done: &[peer::PeerRun], skipped: &[(String, String)]| -> Result<String> {
+        lsmlab::atomic::write_file(&csv, report::runs_csv(done).as_bytes())?;
+        let text = report::markdown(&spec.name, done, skipped, &db_bench_name);
+        lsmlab::atomic::write_file(&md, text.as_bytes())?;
+        Ok(text)
     };
     let mut done = Vec::new();
     let mut skipped = Vec::new();
     for run in spec.runs() {
-        if a.only.as_deref().is_some_and(|o| !run.run_id.contains(o)) {
+        if !a.only.is_empty() && !a.only.iter().any(|o| run.run_id.contains(o.as_str())) {
             continue;
         }
         eprintln!("peer: {} ...", run.run_id);
         match peer::peer_run(&run, &cfg) {
             Ok(r) => {
+                let of = match r.rocksdb_replays.len() {
+                    1 => String::new(),
+                    n => format!(" (medians of {n} replays)"),
+                };
                 eprintln!(
-                    "peer: {} ({}): write_amp lsmlab {:.3} RocksDB {:.3}; space_amp lsmlab {:.3} RocksDB {:.3}",
+                    "peer: {} ({}): write_amp lsmlab {:.3} RocksDB {:.3}; space_amp lsmlab {:.3} RocksDB {:.3}{of}",
                     r.run_id,
                     r.regime.name(),
                     r.lsmlab.write_amp,
@@ -97,6 +124,7 @@ pub fn command(a: PeerArgs) -> Result<u8> {
                     r.rocksdb.space_amp
                 );
                 done.push(r);
+                write(&done, &skipped)?;
             }
             Err(PeerError::Unmapped { run, reason }) => {
                 eprintln!("peer: {run}: skipped: {reason}");
@@ -112,11 +140,7 @@ pub fn command(a: PeerArgs) -> Result<u8> {
             skipped.len()
         );
     }
-    let csv = out.join("runs.csv");
-    lsmlab::atomic::write_file(&csv, report::runs_csv(&done).as_bytes())?;
-    let md = out.join("peer.md");
-    let text = report::markdown(&spec.name, &done, &skipped, &db_bench.display().to_string());
-    lsmlab::atomic::write_file(&md, text.as_bytes())?;
+    let text = write(&done, &skipped)?;
     print!("{text}");
     println!("\nwrote {} and {}", csv.display(), md.display());
     Ok(0)

@@ -42,6 +42,13 @@ fn a_missing_db_bench_is_named_with_the_install_script() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--db-bench nope: no such file"));
+    let o = lsmlab(&["peer", "rocksdb", "p.toml", "--replays", "0"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--replays 0: want 1 to 99"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
@@ -69,20 +76,39 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
             "64MiB",
             "--settle",
             "1",
+            "--replays",
+            "2",
         ],
         dir.path(),
     );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(err.contains("size-tiered/uniform: skipped"), "{err}");
+    assert!(err.contains("(medians of 2 replays)"), "{err}");
     let csv = std::fs::read_to_string(dir.path().join("out/runs.csv")).unwrap();
     let rows: Vec<Vec<&str>> = csv
         .lines()
         .skip(1)
         .map(|l| l.split(',').collect())
         .collect();
-    assert_eq!(rows.len(), 2, "{csv}");
-    assert_eq!((rows[0][1], rows[1][1]), ("lsmlab", "rocksdb"));
+    // lsmlab's row, RocksDB's medians, then each of its two replays.
+    assert_eq!(rows.len(), 4, "{csv}");
+    let engines: Vec<(&str, &str)> = rows.iter().map(|r| (r[1], r[17])).collect();
+    assert_eq!(
+        engines,
+        [
+            ("lsmlab", ""),
+            ("rocksdb", "median"),
+            ("rocksdb", "1"),
+            ("rocksdb", "2")
+        ]
+    );
+    let wamp = |r: &Vec<&str>| r[9].parse::<f64>().unwrap();
+    let (lo, hi) = (
+        wamp(&rows[2]).min(wamp(&rows[3])),
+        wamp(&rows[2]).max(wamp(&rows[3])),
+    );
+    assert!((lo..=hi).contains(&wamp(&rows[1])), "{csv}");
     for r in &rows {
         assert_eq!(r[2], "keeping-up");
         let write_amp: f64 = r[9].parse().unwrap();
@@ -93,20 +119,19 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
     }
     let md = std::fs::read_to_string(dir.path().join("out/peer.md")).unwrap();
     assert!(md.contains("| universal/uniform | keeping-up |"), "{md}");
-    assert!(
-        !dir.path().join("out/work/universal_uniform/db").exists(),
-        "database removed"
-    );
-    // RocksDB's figures are taken once it has finished its compactions:
-    // the last idle round's table shows no file held by one.
-    let settle = std::fs::read_to_string(
-        dir.path()
-            .join("out/work/universal_uniform/db_bench-settle.txt"),
-    )
-    .unwrap();
-    let last = lsmlab::peer::db_bench_stats::parse(&settle).unwrap();
-    assert!(!last.levels.is_empty(), "{settle}");
-    assert!(last.levels.iter().all(|l| l.compacting == 0), "{settle}");
+    assert!(md.contains(" | 2: write "), "{md}");
+    for k in 1..=2 {
+        let replay = dir
+            .path()
+            .join(format!("out/work/universal_uniform/replay-{k}"));
+        assert!(!replay.join("db").exists(), "database removed");
+        // RocksDB's figures are taken once it has finished its compactions:
+        // the last idle round's table shows no file held by one.
+        let settle = std::fs::read_to_string(replay.join("db_bench-settle.txt")).unwrap();
+        let last = lsmlab::peer::db_bench_stats::parse(&settle).unwrap();
+        assert!(!last.levels.is_empty(), "{settle}");
+        assert!(last.levels.iter().all(|l| l.compacting == 0), "{settle}");
+    }
 }
 
 /// Every mapped parameter reaches RocksDB as the option it stands for:

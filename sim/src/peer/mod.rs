@@ -65,6 +65,10 @@ pub struct PeerConfig {
     /// flush to finish the compactions they started; rounds repeat while a
     /// compaction holds files (lsmlab's run ends at quiescence).
     pub settle_seconds: u64,
+    /// RocksDB replays of each run's operations (at least 1). Paced RocksDB
+    /// varies by a few percent between replays of the same operations, and
+    /// by much more at 16M keys; the comparison is with the medians.
+    pub replays: usize,
 }
 
 /// The figures of one engine on one run.
@@ -86,6 +90,51 @@ pub struct EngineFigures {
     pub level_files: Vec<u64>,
 }
 
+/// The median of each figure over RocksDB's replays of one run: write and
+/// space amplification and every byte count on their own (the middle
+/// value, or the mean of the two middle ones for an even count); files per
+/// level from the replay whose write amplification is nearest the median.
+pub fn median_figures(replays: &[EngineFigures]) -> EngineFigures {
+    fn mid_f(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        match n {
+            0 => 0.0,
+            _ if n % 2 == 1 => v[n / 2],
+            _ => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+        }
+    }
+    fn mid_u(mut v: Vec<u64>) -> u64 {
+        v.sort_unstable();
+        let n = v.len();
+        match n {
+            0 => 0,
+            _ if n % 2 == 1 => v[n / 2],
+            _ => (v[n / 2 - 1] + v[n / 2]) / 2,
+        }
+    }
+    let u = |f: fn(&EngineFigures) -> u64| mid_u(replays.iter().map(f).collect());
+    let write_amp = mid_f(replays.iter().map(|r| r.write_amp).collect());
+    let nearest = replays.iter().min_by(|a, b| {
+        (a.write_amp - write_amp)
+            .abs()
+            .total_cmp(&(b.write_amp - write_amp).abs())
+    });
+    EngineFigures {
+        user_bytes: u(|r| r.user_bytes),
+        flush_bytes: u(|r| r.flush_bytes),
+        flushes: u(|r| r.flushes),
+        compaction_read_bytes: u(|r| r.compaction_read_bytes),
+        compaction_write_bytes: u(|r| r.compaction_write_bytes),
+        write_amp,
+        sst_bytes: u(|r| r.sst_bytes),
+        live_bytes: u(|r| r.live_bytes),
+        space_amp: mid_f(replays.iter().map(|r| r.space_amp).collect()),
+        stall_seconds: mid_f(replays.iter().map(|r| r.stall_seconds).collect()),
+        level_files: nearest.map(|r| r.level_files.clone()).unwrap_or_default(),
+    }
+}
+
 /// One run, on both engines.
 #[derive(Debug, Clone)]
 pub struct PeerRun {
@@ -97,7 +146,10 @@ pub struct PeerRun {
     /// (`write_buffer_accounting`: `entries` or `rocksdb`, RocksDB's own).
     pub write_buffer_accounting: &'static str,
     pub lsmlab: EngineFigures,
+    /// RocksDB's figures: the medians over its replays ([`median_figures`]).
     pub rocksdb: EngineFigures,
+    /// Each RocksDB replay's figures, in the order they ran.
+    pub rocksdb_replays: Vec<EngineFigures>,
 }
 
 /// db_bench on PATH (`db_bench`, or Debian's older `rocksdb_db_bench`).
@@ -169,6 +221,50 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
     let trace = dir.join("ops.trace");
     let idle = dir.join("settle.trace");
     replay::write_traces(run, &trace, &idle, cfg, regime)?;
+    let mut replays = Vec::new();
+    for k in 1..=cfg.replays.max(1) {
+        let out_dir = if cfg.replays > 1 {
+            dir.join(format!("replay-{k}"))
+        } else {
+            dir.clone()
+        };
+        std::fs::create_dir_all(&out_dir).map_err(io(&out_dir))?;
+        replays.push(rocksdb_replay(
+            run, cfg, &flags, regime, &trace, &idle, &out_dir, &lsmlab,
+        )?);
+    }
+    Ok(PeerRun {
+        run_id: run.run_id.clone(),
+        policy: run.policy.clone(),
+        workload: run.workload.clone(),
+        regime,
+        write_buffer_accounting: options.write_buffer_accounting.name(),
+        lsmlab,
+        rocksdb: median_figures(&replays),
+        rocksdb_replays: replays,
+    })
+}
+
+/// One RocksDB replay of `trace` into a new database under `dir`, settled
+/// with `idle`; db_bench's outputs and RocksDB's compaction log are kept in
+/// `dir`, the database removed. Byte counts are relative to `lsmlab`'s (the
+/// same operations).
+#[allow(clippy::too_many_arguments)]
+fn rocksdb_replay(
+    run: &RunSpec,
+    cfg: &PeerConfig,
+    flags: &[String],
+    regime: Regime,
+    trace: &Path,
+    idle: &Path,
+    dir: &Path,
+    lsmlab: &EngineFigures,
+) -> Result<EngineFigures, PeerError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        let run = run.run_id.clone();
+        move |source| PeerError::Io { run, path, source }
+    };
     let db = dir.join("db");
     if db.exists() {
         std::fs::remove_dir_all(&db).map_err(io(&db))?;
@@ -182,7 +278,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         "--seed=1".into(),
     ]
     .into_iter()
-    .chain(flags)
+    .chain(flags.iter().cloned())
     .collect();
     let mut stats = db_bench(
         cfg,
@@ -255,15 +351,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         stall_seconds: stats.counter("rocksdb.stall.micros") as f64 / 1e6,
         level_files: level_files(&stats),
     };
-    Ok(PeerRun {
-        run_id: run.run_id.clone(),
-        policy: run.policy.clone(),
-        workload: run.workload.clone(),
-        regime,
-        write_buffer_accounting: options.write_buffer_accounting.name(),
-        lsmlab,
-        rocksdb,
-    })
+    Ok(rocksdb)
 }
 
 fn level_files(stats: &DbBenchStats) -> Vec<u64> {

@@ -1,7 +1,9 @@
 //! The peer's outputs: `runs.csv` with one row per run and engine (an
-//! `engine` column, `lsmlab` or `rocksdb`, and the `regime`), and
-//! `peer.md`, lsmlab beside RocksDB with the ratio per metric, the flushes
-//! of each, and how lsmlab's memtables counted against the write buffer.
+//! `engine` column, `lsmlab` or `rocksdb`, and the `regime`; with several
+//! RocksDB replays, a row of their medians and one per replay), and
+//! `peer.md`, lsmlab beside RocksDB (its medians) with the ratio per metric,
+//! RocksDB's range over its replays, the flushes of each, and how lsmlab's
+//! memtables counted against the write buffer.
 
 use std::fmt::Write;
 
@@ -26,6 +28,7 @@ pub const COLUMNS: &[&str] = &[
     "level_files",
     "flushes",
     "write_buffer_accounting",
+    "replay",
 ];
 
 fn csv_cell(s: &str) -> String {
@@ -36,7 +39,14 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-fn row(out: &mut String, r: &PeerRun, engine: &str, f: &EngineFigures, accounting: &str) {
+fn row(
+    out: &mut String,
+    r: &PeerRun,
+    engine: &str,
+    f: &EngineFigures,
+    accounting: &str,
+    replay: &str,
+) {
     let levels: Vec<String> = f.level_files.iter().map(u64::to_string).collect();
     let cells = [
         csv_cell(&r.run_id),
@@ -56,21 +66,56 @@ fn row(out: &mut String, r: &PeerRun, engine: &str, f: &EngineFigures, accountin
         levels.join(" "),
         f.flushes.to_string(),
         accounting.to_string(),
+        replay.to_string(),
     ];
     out.push_str(&cells.join(","));
     out.push('\n');
 }
 
-/// runs.csv: two rows per run, lsmlab's then RocksDB's.
+/// runs.csv: per run lsmlab's row (`replay` empty), then RocksDB's: with
+/// one replay its row (`replay` 1); with several, the medians (`replay`
+/// `median`) and then each replay's row (`replay` 1, 2, ...).
 pub fn runs_csv(runs: &[PeerRun]) -> String {
     let mut out = COLUMNS.join(",");
     out.push('\n');
     for r in runs {
-        row(&mut out, r, "lsmlab", &r.lsmlab, r.write_buffer_accounting);
+        row(
+            &mut out,
+            r,
+            "lsmlab",
+            &r.lsmlab,
+            r.write_buffer_accounting,
+            "",
+        );
         // RocksDB charges its memtable arena: what lsmlab's `rocksdb` models.
-        row(&mut out, r, "rocksdb", &r.rocksdb, "rocksdb");
+        if r.rocksdb_replays.len() > 1 {
+            row(&mut out, r, "rocksdb", &r.rocksdb, "rocksdb", "median");
+        }
+        for (k, f) in r.rocksdb_replays.iter().enumerate() {
+            row(&mut out, r, "rocksdb", f, "rocksdb", &(k + 1).to_string());
+        }
     }
     out
+}
+
+/// RocksDB's replays of a run and the range of its write and space
+/// amplification over them ("1" for a single replay).
+fn replay_range(r: &PeerRun) -> String {
+    let n = r.rocksdb_replays.len();
+    if n <= 1 {
+        return n.to_string();
+    }
+    let range = |f: fn(&EngineFigures) -> f64| {
+        let v = r.rocksdb_replays.iter().map(f);
+        let lo = v.clone().fold(f64::INFINITY, f64::min);
+        let hi = v.fold(f64::NEG_INFINITY, f64::max);
+        format!("{lo:.3}-{hi:.3}")
+    };
+    format!(
+        "{n}: write {}, space {}",
+        range(|f| f.write_amp),
+        range(|f| f.space_amp)
+    )
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -81,9 +126,10 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
-/// peer.md: per run, write and space amplification on both engines and
-/// lsmlab / RocksDB, flushes and their mean size on both; the regime of each
-/// run and lsmlab's write buffer accounting; runs with no peer and why.
+/// peer.md: per run, write and space amplification on both engines (RocksDB's
+/// the medians over its replays) and lsmlab / RocksDB, RocksDB's range over
+/// its replays, flushes and their mean size on both; the regime of each run
+/// and lsmlab's write buffer accounting; runs with no peer and why.
 pub fn markdown(
     spec: &str,
     runs: &[PeerRun],
@@ -97,7 +143,9 @@ pub fn markdown(
         "RocksDB: `{db_bench}` replaying each run's operations (a RocksDB trace), then \
          flushing and settling; keeping-up runs replay at a paced write rate so that its \
          compaction keeps up (lsmlab's deterministic mode), full-speed runs (a simulated \
-         compaction bandwidth) as fast as db_bench goes. Ratio = lsmlab / RocksDB.\n"
+         compaction bandwidth) as fast as db_bench goes. With several replays of a run, \
+         RocksDB's figures are the medians over them (column replays: how many, and the \
+         range of each amplification). Ratio = lsmlab / RocksDB.\n"
     );
     let mut accountings: Vec<&str> = runs.iter().map(|r| r.write_buffer_accounting).collect();
     accountings.sort_unstable();
@@ -111,9 +159,9 @@ pub fn markdown(
     );
     let _ = writeln!(
         s,
-        "| run | regime | write_amp lsmlab | write_amp RocksDB | ratio | space_amp lsmlab | space_amp RocksDB | ratio | flushes lsmlab / RocksDB | MiB per flush lsmlab / RocksDB | L-files lsmlab | L-files RocksDB |"
+        "| run | regime | write_amp lsmlab | write_amp RocksDB | ratio | space_amp lsmlab | space_amp RocksDB | ratio | replays | flushes lsmlab / RocksDB | MiB per flush lsmlab / RocksDB | L-files lsmlab | L-files RocksDB |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in runs {
         let files = |f: &EngineFigures| {
             let v: Vec<String> = f.level_files.iter().map(u64::to_string).collect();
@@ -128,7 +176,7 @@ pub fn markdown(
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {:.3} | {:.3} | {} | {:.3} | {:.3} | {} | {} / {} | {} / {} | {} | {} |",
+            "| {} | {} | {:.3} | {:.3} | {} | {:.3} | {:.3} | {} | {} | {} / {} | {} / {} | {} | {} |",
             r.run_id,
             r.regime.name(),
             r.lsmlab.write_amp,
@@ -137,6 +185,7 @@ pub fn markdown(
             r.lsmlab.space_amp,
             r.rocksdb.space_amp,
             ratio(r.lsmlab.space_amp, r.rocksdb.space_amp),
+            replay_range(r),
             r.lsmlab.flushes,
             r.rocksdb.flushes,
             per_flush(&r.lsmlab),
@@ -159,8 +208,8 @@ mod tests {
     use super::*;
     use crate::peer::Regime;
 
-    fn sample() -> PeerRun {
-        let f = |wamp: f64, samp: f64, flushes: u64| EngineFigures {
+    fn f(wamp: f64, samp: f64, flushes: u64) -> EngineFigures {
+        EngineFigures {
             user_bytes: 1000,
             flush_bytes: (flushes * 3) << 20,
             flushes,
@@ -168,7 +217,10 @@ mod tests {
             space_amp: samp,
             level_files: vec![2, 0, 5],
             ..EngineFigures::default()
-        };
+        }
+    }
+
+    fn sample_with(replays: Vec<EngineFigures>) -> PeerRun {
         PeerRun {
             run_id: "universal/uniform".into(),
             policy: "universal".into(),
@@ -176,8 +228,13 @@ mod tests {
             regime: Regime::KeepingUp,
             write_buffer_accounting: "rocksdb",
             lsmlab: f(5.5, 1.2, 34),
-            rocksdb: f(5.0, 1.0, 36),
+            rocksdb: crate::peer::median_figures(&replays),
+            rocksdb_replays: replays,
         }
+    }
+
+    fn sample() -> PeerRun {
+        sample_with(vec![f(5.0, 1.0, 36)])
     }
 
     #[test]
@@ -197,8 +254,44 @@ mod tests {
             lines[2]
         );
         assert!(lines[1].contains(",5.5000,") && lines[2].contains(",5.0000,"));
-        assert!(lines[1].ends_with(",2 0 5,34,rocksdb"), "{}", lines[1]);
-        assert!(lines[2].ends_with(",2 0 5,36,rocksdb"), "{}", lines[2]);
+        assert!(lines[1].ends_with(",2 0 5,34,rocksdb,"), "{}", lines[1]);
+        assert!(lines[2].ends_with(",2 0 5,36,rocksdb,1"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn several_replays_are_compared_by_their_medians_and_each_is_kept() {
+        // Three replays: write amp 5.4, 5.0, 6.0 (median 5.4), space amp
+        // 1.0, 1.3, 1.1 (median 1.1, from another replay).
+        let mut a = f(5.4, 1.0, 36);
+        a.level_files = vec![1, 1, 1];
+        let r = sample_with(vec![a, f(5.0, 1.3, 35), f(6.0, 1.1, 37)]);
+        assert_eq!(r.rocksdb.write_amp, 5.4);
+        assert_eq!(r.rocksdb.space_amp, 1.1);
+        assert_eq!(r.rocksdb.flushes, 36);
+        assert_eq!(
+            r.rocksdb.level_files,
+            vec![1, 1, 1],
+            "the median replay's levels"
+        );
+        let csv = runs_csv(std::slice::from_ref(&r));
+        let replay: Vec<&str> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.rsplit(',').next().unwrap())
+            .collect();
+        assert_eq!(replay, ["", "median", "1", "2", "3"], "{csv}");
+        assert!(csv.lines().nth(2).unwrap().contains(",5.4000,"), "{csv}");
+        let md = markdown("t", &[r], &[], "db_bench");
+        assert!(
+            md.contains("| 5.500 | 5.400 | 1.019 | 1.200 | 1.100 | 1.091 | 3: write 5.000-6.000, space 1.000-1.300 |"),
+            "{md}"
+        );
+        // An even count takes the mean of the two middle values.
+        let even = crate::peer::median_figures(&[f(5.0, 1.0, 36), f(6.0, 1.2, 38)]);
+        assert_eq!(
+            (even.write_amp, even.space_amp, even.flushes),
+            (5.5, 1.1, 37)
+        );
     }
 
     #[test]
@@ -212,7 +305,7 @@ mod tests {
             )],
             "db_bench",
         );
-        assert!(md.contains("| universal/uniform | keeping-up | 5.500 | 5.000 | 1.100 | 1.200 | 1.000 | 1.200 | 34 / 36 | 3.00 / 3.00 |"), "{md}");
+        assert!(md.contains("| universal/uniform | keeping-up | 5.500 | 5.000 | 1.100 | 1.200 | 1.000 | 1.200 | 1 | 34 / 36 | 3.00 / 3.00 |"), "{md}");
         assert!(md.contains("`write_buffer_accounting = rocksdb`"), "{md}");
         assert!(
             md.contains("- size-tiered/uniform: no RocksDB counterpart"),
