@@ -51,6 +51,11 @@ struct RocksdbArgs {
     /// medians over them, and runs.csv keeps every replay (1 to 99).
     #[arg(long, default_value_t = 1)]
     replays: usize,
+    /// Full-speed runs: run lsmlab again at the rates RocksDB had in its
+    /// replays (operations, compaction and flush bytes per second; medians)
+    /// and compare that run, instead of the rates the spec assumed.
+    #[arg(long)]
+    calibrate: bool,
     /// Only the runs whose id contains this text (repeat the flag for
     /// several).
     #[arg(long)]
@@ -89,6 +94,7 @@ pub fn command(a: PeerArgs) -> Result<u8> {
         write_rate,
         settle_seconds: a.settle,
         replays: a.replays,
+        calibrate: a.calibrate,
     };
     let csv = out.join("runs.csv");
     let md = out.join("peer.md");

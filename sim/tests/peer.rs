@@ -334,3 +334,61 @@ fn rocksdb_accounting_flushes_as_often_as_rocksdb() {
          lsmlab rocksdb {per_flush:.1} ({flushes}), lsmlab entries {entries_per_flush:.1}"
     );
 }
+
+/// A full-speed run with `--calibrate`: lsmlab runs at the rates RocksDB
+/// had (operations per second of its replay, its compaction and flush
+/// bytes per second), and runs.csv shows both.
+#[test]
+fn calibrate_runs_lsmlab_at_the_rates_rocksdb_had() {
+    let has_db_bench = std::env::var_os("PATH").is_some_and(|p| {
+        std::env::split_paths(&p)
+            .any(|d| d.join("db_bench").is_file() || d.join("rocksdb_db_bench").is_file())
+    });
+    if !has_db_bench {
+        println!(
+            "skipped: no db_bench on PATH (bash scripts/install-rocksdb-tools.sh installs it)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let spec = SPEC.replace(
+        "[engine]\n",
+        "[engine]\ncompaction_io_rate = \"1GiB\"\nflush_io_rate = \"1GiB\"\n",
+    );
+    std::fs::write(dir.path().join("p.toml"), spec).unwrap();
+    let args = [
+        "peer",
+        "rocksdb",
+        "p.toml",
+        "--out",
+        "out",
+        "--settle",
+        "1",
+        "--only",
+        "universal",
+        "--calibrate",
+    ];
+    let o = lsmlab(&args, dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let csv = std::fs::read_to_string(dir.path().join("out/runs.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    let (l, r) = (&rows[0], &rows[1]);
+    assert_eq!((l[2], r[2]), ("full-speed", "full-speed"));
+    assert_eq!((l[21], r[21]), ("rocksdb", "measured"), "{csv}");
+    let rate = |row: &Vec<&str>, i: usize| row[i].parse::<f64>().unwrap();
+    for i in 18..=20 {
+        // RocksDB replayed, compacted and flushed at some finite rate, and
+        // lsmlab ran at it (1 GiB/s was the spec's).
+        assert!(rate(r, i) > 0.0, "{csv}");
+        assert_eq!(rate(l, i), rate(r, i), "column {i}: {csv}");
+    }
+    assert!(rate(l, 19) < 1073741824.0, "{csv}");
+    let md = std::fs::read_to_string(dir.path().join("out/peer.md")).unwrap();
+    assert!(md.contains("| universal/uniform | RocksDB's |"), "{md}");
+}

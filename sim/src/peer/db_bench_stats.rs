@@ -1,7 +1,9 @@
 //! Reading what db_bench prints: its statistics counters
 //! (`rocksdb.compact.write.bytes COUNT : 27223595`, with `--statistics=1`),
 //! how many samples each histogram took (`rocksdb.db.flush.micros P50 : ...
-//! COUNT : 36 SUM : ...`: 36 flushes) and the per-level "Compaction Stats" table of its `stats` benchmark.
+//! COUNT : 36 SUM : ...`: 36 flushes, and the sum of their samples), how
+//! long each benchmark took (`replay : ... micros/op ... 34.207 seconds`)
+//! and the per-level "Compaction Stats" table of its `stats` benchmark.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +28,10 @@ pub struct DbBenchStats {
     pub counters: BTreeMap<String, u64>,
     /// Every `rocksdb.*` histogram's sample count (its `COUNT`), by name.
     pub histogram_counts: BTreeMap<String, u64>,
+    /// Every `rocksdb.*` histogram's sum of samples (its `SUM`), by name.
+    pub histogram_sums: BTreeMap<String, u64>,
+    /// Seconds each benchmark ran (`replay`, `fillrandom`, ...), by name.
+    pub benchmark_seconds: BTreeMap<String, f64>,
     /// The rows of the last "Compaction Stats" table by level, L0 first.
     pub levels: Vec<LevelRow>,
 }
@@ -42,7 +48,19 @@ impl DbBenchStats {
         self.histogram_counts.get(name).copied().unwrap_or(0)
     }
 
-    /// Adds the counters and histogram counts of a later db_bench process
+    /// The sum of the histogram `name`'s samples (e.g.
+    /// `rocksdb.compaction.times.micros`: microseconds spent compacting), 0
+    /// when db_bench did not print it.
+    pub fn histogram_sum(&self, name: &str) -> u64 {
+        self.histogram_sums.get(name).copied().unwrap_or(0)
+    }
+
+    /// Seconds the benchmark `name` ran, when db_bench printed it.
+    pub fn seconds(&self, name: &str) -> Option<f64> {
+        self.benchmark_seconds.get(name).copied()
+    }
+
+    /// Adds the counters and histogram counts and sums of a later db_bench process
     /// on the same database (both start at 0 in each process); the levels
     /// are the later ones.
     pub fn add(&mut self, later: DbBenchStats) {
@@ -51,6 +69,12 @@ impl DbBenchStats {
         }
         for (name, v) in later.histogram_counts {
             *self.histogram_counts.entry(name).or_insert(0) += v;
+        }
+        for (name, v) in later.histogram_sums {
+            *self.histogram_sums.entry(name).or_insert(0) += v;
+        }
+        for (name, v) in later.benchmark_seconds {
+            *self.benchmark_seconds.entry(name).or_insert(0.0) += v;
         }
         if !later.levels.is_empty() {
             self.levels = later.levels;
@@ -90,16 +114,41 @@ pub fn parse(text: &str) -> Result<DbBenchStats, String> {
             // `Sum` and `Int` rows.
             continue;
         }
+        // `replay       : 34206672.000 micros/op 0 ops/sec 34.207 seconds 1 operations;`
+        if let Some((name, rest)) = t.split_once(" : ") {
+            let name = name.trim();
+            if rest.contains(" micros/op ") && !name.is_empty() && !name.contains(' ') {
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                if let Some(i) = words.iter().position(|w| *w == "seconds") {
+                    let secs = i
+                        .checked_sub(1)
+                        .and_then(|j| words[j].parse::<f64>().ok())
+                        .ok_or_else(|| at("a benchmark whose seconds are not a number"))?;
+                    *stats
+                        .benchmark_seconds
+                        .entry(name.to_string())
+                        .or_insert(0.0) += secs;
+                }
+                continue;
+            }
+        }
         if let Some((name, rest)) = t.split_once(" COUNT : ") {
             // Histograms: `name P50 : ... COUNT : n SUM : s`.
             if let Some((histogram, _)) = name.split_once(" P50 : ") {
                 if histogram.starts_with("rocksdb.") {
-                    let count = rest
-                        .split_whitespace()
+                    let mut words = rest.split_whitespace();
+                    let count = words
                         .next()
                         .and_then(|n| n.parse().ok())
                         .ok_or_else(|| at("a histogram whose COUNT is not a count"))?;
                     stats.histogram_counts.insert(histogram.to_string(), count);
+                    if let (Some("SUM"), Some(":")) = (words.next(), words.next()) {
+                        let sum = words
+                            .next()
+                            .and_then(|n| n.parse().ok())
+                            .ok_or_else(|| at("a histogram whose SUM is not a count"))?;
+                        stats.histogram_sums.insert(histogram.to_string(), sum);
+                    }
                 }
             } else if name.starts_with("rocksdb.") && !name.contains(char::is_whitespace) {
                 let v = rest
@@ -172,6 +221,11 @@ mod tests {
         assert_eq!(s.counter("rocksdb.db.flush.micros"), 0);
         assert_eq!(s.histogram_count("rocksdb.db.flush.micros"), 57);
         assert_eq!(s.histogram_count("rocksdb.no.such.histogram"), 0);
+        // Sums of samples: how long compactions and flushes took.
+        assert_eq!(s.histogram_sum("rocksdb.compaction.times.micros"), 2420833);
+        assert_eq!(s.histogram_sum("rocksdb.db.flush.micros"), 943135);
+        assert_eq!(s.seconds("replay"), Some(5.387));
+        assert_eq!(s.seconds("fillrandom"), None);
         let shape: Vec<_> = s
             .levels
             .iter()
@@ -199,6 +253,7 @@ mod tests {
         a.add(b);
         assert_eq!(a.counter("rocksdb.compact.write.bytes"), 27223600);
         assert_eq!(a.histogram_count("rocksdb.db.flush.micros"), 59);
+        assert_eq!(a.histogram_sum("rocksdb.db.flush.micros"), 943144);
         assert_eq!(
             a.levels.len(),
             5,

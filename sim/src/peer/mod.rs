@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicU64;
 
-use crate::runner::{build_options, run_experiment, FsChoice, RunError};
+use crate::runner::{build_options, build_workload, run_experiment, FsChoice, RunError};
 use crate::spec::RunSpec;
 use db_bench_stats::DbBenchStats;
 
@@ -69,6 +69,11 @@ pub struct PeerConfig {
     /// varies by a few percent between replays of the same operations, and
     /// by much more at 16M keys; the comparison is with the medians.
     pub replays: usize,
+    /// Full-speed runs only: lsmlab runs again at the rates RocksDB had in
+    /// its replays (their medians: operations per second, compaction and
+    /// flush bytes per second), and that run is the comparison, instead of
+    /// the rates the spec assumed.
+    pub calibrate: bool,
 }
 
 /// The figures of one engine on one run.
@@ -88,6 +93,17 @@ pub struct EngineFigures {
     pub stall_seconds: f64,
     /// Files per level at the end, L0 first.
     pub level_files: Vec<u64>,
+    /// Operations per second. lsmlab: the run's simulated `ingest_rate`;
+    /// RocksDB: the run's operations over the seconds its replay took.
+    pub ingest_rate: f64,
+    /// Compaction bytes (read and written) per second. lsmlab: the run's
+    /// `compaction_io_rate` (0: unlimited); RocksDB: its compactions' bytes
+    /// over the sum of their times (`rocksdb.compaction.times.micros`).
+    pub compaction_io_rate: f64,
+    /// Flush bytes per second. lsmlab: `flush_io_rate` (0: unlimited);
+    /// RocksDB: flushed bytes over the sum of its flush times
+    /// (`rocksdb.db.flush.micros`).
+    pub flush_io_rate: f64,
 }
 
 /// The median of each figure over RocksDB's replays of one run: write and
@@ -131,6 +147,9 @@ pub fn median_figures(replays: &[EngineFigures]) -> EngineFigures {
         live_bytes: u(|r| r.live_bytes),
         space_amp: mid_f(replays.iter().map(|r| r.space_amp).collect()),
         stall_seconds: mid_f(replays.iter().map(|r| r.stall_seconds).collect()),
+        ingest_rate: mid_f(replays.iter().map(|r| r.ingest_rate).collect()),
+        compaction_io_rate: mid_f(replays.iter().map(|r| r.compaction_io_rate).collect()),
+        flush_io_rate: mid_f(replays.iter().map(|r| r.flush_io_rate).collect()),
         level_files: nearest.map(|r| r.level_files.clone()).unwrap_or_default(),
     }
 }
@@ -145,6 +164,9 @@ pub struct PeerRun {
     /// How lsmlab's memtables counted against `write_buffer_size`
     /// (`write_buffer_accounting`: `entries` or `rocksdb`, RocksDB's own).
     pub write_buffer_accounting: &'static str,
+    /// lsmlab ran at the rates RocksDB measured ([`PeerConfig::calibrate`]),
+    /// not at the spec's.
+    pub calibrated: bool,
     pub lsmlab: EngineFigures,
     /// RocksDB's figures: the medians over its replays ([`median_figures`]).
     pub rocksdb: EngineFigures,
@@ -165,26 +187,15 @@ pub fn find_db_bench() -> Result<PathBuf, PeerError> {
 /// compactions after the replay (a round is one db_bench process).
 const MAX_SETTLE_ROUNDS: usize = 720;
 
-/// Runs `run` on lsmlab and on RocksDB.
-pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
-    let options = build_options(run)?;
-    let flags = flags::db_bench_flags(&options).map_err(|reason| PeerError::Unmapped {
-        run: run.run_id.clone(),
-        reason,
-    })?;
-    if crate::runner::build_lab(run)?.snapshots().is_some() {
-        // db_bench's replay holds no snapshots: the two would not compare.
-        return Err(PeerError::Unmapped {
-            run: run.run_id.clone(),
-            reason: "snapshot retention (lab.snapshot_interval, lab.snapshot_retention): \
-                     db_bench's replay takes no snapshots"
-                .into(),
-        });
-    }
-    let regime = Regime::of(&options);
+/// lsmlab's figures on `run` (with its `options`), run as the lab runs it
+/// on the in-memory file system.
+fn lsmlab_figures(
+    run: &RunSpec,
+    options: &lsmlab_engine::Options,
+) -> Result<EngineFigures, PeerError> {
     let out = run_experiment(run, &FsChoice::Mem { limit: None }, &AtomicU64::new(0))?;
     let m = &out.record.metrics;
-    let lsmlab = EngineFigures {
+    Ok(EngineFigures {
         user_bytes: m.user_bytes,
         flush_bytes: m.flush_bytes,
         flushes: out.flushes,
@@ -209,8 +220,30 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
                 acc[l] = v;
                 acc
             }),
-    };
+        ingest_rate: build_workload(run)?.ingest_rate as f64,
+        compaction_io_rate: options.compaction_io_rate as f64,
+        flush_io_rate: options.flush_io_rate as f64,
+    })
+}
 
+/// Runs `run` on lsmlab and on RocksDB.
+pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
+    let options = build_options(run)?;
+    let flags = flags::db_bench_flags(&options).map_err(|reason| PeerError::Unmapped {
+        run: run.run_id.clone(),
+        reason,
+    })?;
+    if crate::runner::build_lab(run)?.snapshots().is_some() {
+        // db_bench's replay holds no snapshots: the two would not compare.
+        return Err(PeerError::Unmapped {
+            run: run.run_id.clone(),
+            reason: "snapshot retention (lab.snapshot_interval, lab.snapshot_retention): \
+                     db_bench's replay takes no snapshots"
+                .into(),
+        });
+    }
+    let regime = Regime::of(&options);
+    let lsmlab = lsmlab_figures(run, &options)?;
     let dir = cfg.work_dir.join(crate::runner::run_dir_name(&run.run_id));
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -220,7 +253,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let trace = dir.join("ops.trace");
     let idle = dir.join("settle.trace");
-    replay::write_traces(run, &trace, &idle, cfg, regime)?;
+    let ops = replay::write_traces(run, &trace, &idle, cfg, regime)?;
     let mut replays = Vec::new();
     for k in 1..=cfg.replays.max(1) {
         let out_dir = if cfg.replays > 1 {
@@ -230,17 +263,36 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         };
         std::fs::create_dir_all(&out_dir).map_err(io(&out_dir))?;
         replays.push(rocksdb_replay(
-            run, cfg, &flags, regime, &trace, &idle, &out_dir, &lsmlab,
+            run, cfg, &flags, regime, &trace, &idle, &out_dir, &lsmlab, ops,
         )?);
     }
+    let rocksdb = median_figures(&replays);
+    let calibrated = cfg.calibrate && regime == Regime::FullSpeed;
+    let lsmlab = if calibrated {
+        let mut at = run.clone();
+        for (name, rate) in [
+            ("workload.ingest_rate", rocksdb.ingest_rate),
+            ("engine.compaction_io_rate", rocksdb.compaction_io_rate),
+            ("engine.flush_io_rate", rocksdb.flush_io_rate),
+        ] {
+            // A rate RocksDB did not show (no compaction ran) stays the spec's.
+            if rate >= 1.0 {
+                at.settings.push((name.to_string(), format!("{:.0}", rate)));
+            }
+        }
+        lsmlab_figures(&at, &build_options(&at)?)?
+    } else {
+        lsmlab
+    };
     Ok(PeerRun {
         run_id: run.run_id.clone(),
         policy: run.policy.clone(),
         workload: run.workload.clone(),
         regime,
         write_buffer_accounting: options.write_buffer_accounting.name(),
+        calibrated,
         lsmlab,
-        rocksdb: median_figures(&replays),
+        rocksdb,
         rocksdb_replays: replays,
     })
 }
@@ -259,6 +311,7 @@ fn rocksdb_replay(
     idle: &Path,
     dir: &Path,
     lsmlab: &EngineFigures,
+    ops: u64,
 ) -> Result<EngineFigures, PeerError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -280,10 +333,11 @@ fn rocksdb_replay(
     .into_iter()
     .chain(flags.iter().cloned())
     .collect();
+    let replay_out = dir.join("db_bench-replay.txt");
     let mut stats = db_bench(
         cfg,
         run,
-        &dir.join("db_bench-replay.txt"),
+        &replay_out,
         &common,
         &[
             "--benchmarks=replay,flush,stats".into(),
@@ -291,6 +345,7 @@ fn rocksdb_replay(
             format!("--trace_replay_fast_forward={}", regime.fast_forward()),
         ],
     )?;
+    let replay_seconds = stats.seconds("replay").unwrap_or(0.0);
     // Idle rounds until no compaction holds a file (a full merge at 16M keys
     // outlasts any fixed settle time). Not db_bench's `waitforcompaction`:
     // it waits while `rocksdb.compaction-pending` is set, which 7.8's
@@ -338,6 +393,7 @@ fn rocksdb_replay(
     let flush = stats.counter("rocksdb.flush.write.bytes");
     let compaction_write = stats.counter("rocksdb.compact.write.bytes");
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let per_second = |bytes: u64, micros: u64| ratio(bytes, micros) * 1e6;
     let rocksdb = EngineFigures {
         user_bytes: lsmlab.user_bytes,
         flush_bytes: flush,
@@ -350,6 +406,16 @@ fn rocksdb_replay(
         space_amp: ratio(sst_bytes, lsmlab.live_bytes),
         stall_seconds: stats.counter("rocksdb.stall.micros") as f64 / 1e6,
         level_files: level_files(&stats),
+        ingest_rate: match stats.seconds("replay") {
+            // The replay's own benchmark (the settle rounds replay too).
+            Some(_) => ops as f64 / replay_seconds.max(1e-6),
+            None => 0.0,
+        },
+        compaction_io_rate: per_second(
+            stats.counter("rocksdb.compact.read.bytes") + compaction_write,
+            stats.histogram_sum("rocksdb.compaction.times.micros"),
+        ),
+        flush_io_rate: per_second(flush, stats.histogram_sum("rocksdb.db.flush.micros")),
     };
     Ok(rocksdb)
 }

@@ -66,14 +66,14 @@ fn user_bytes(op: &Op) -> u64 {
 
 /// Writes the run's operations to `trace`, each stamped with the time at
 /// which `write_rate` bytes per second reach it, and to `idle` a few reads
-/// spread over `settle_seconds`.
+/// spread over `settle_seconds`. Returns the operations in `trace`.
 pub(super) fn write_traces(
     run: &RunSpec,
     trace: &Path,
     idle: &Path,
     cfg: &PeerConfig,
     regime: Regime,
-) -> Result<(), PeerError> {
+) -> Result<u64, PeerError> {
     let werr = |source: WorkloadError| PeerError::Parse {
         run: run.run_id.clone(),
         reason: source.to_string(),
@@ -89,10 +89,12 @@ pub(super) fn write_traces(
     };
     let rate = cfg.write_rate.max(1);
     let mut written = 0u64;
+    let mut count = 0u64;
     let mut first_error = None;
     let paced = ops.map_while(|op| match op {
         Ok(mut op) => {
             written += user_bytes(&op);
+            count += 1;
             op.time = match regime {
                 Regime::KeepingUp => written.saturating_mul(1000) / rate,
                 Regime::FullSpeed => 0,
@@ -123,7 +125,7 @@ pub(super) fn write_traces(
     });
     let file = File::create(idle).map_err(io(idle))?;
     write_rocksdb_trace(reads, file).map_err(werr)?;
-    Ok(())
+    Ok(count)
 }
 
 #[cfg(test)]

@@ -29,6 +29,10 @@ pub const COLUMNS: &[&str] = &[
     "flushes",
     "write_buffer_accounting",
     "replay",
+    "ingest_rate",
+    "compaction_io_rate",
+    "flush_io_rate",
+    "rates",
 ];
 
 fn csv_cell(s: &str) -> String {
@@ -46,6 +50,7 @@ fn row(
     f: &EngineFigures,
     accounting: &str,
     replay: &str,
+    rates: &str,
 ) {
     let levels: Vec<String> = f.level_files.iter().map(u64::to_string).collect();
     let cells = [
@@ -67,6 +72,10 @@ fn row(
         f.flushes.to_string(),
         accounting.to_string(),
         replay.to_string(),
+        format!("{:.0}", f.ingest_rate),
+        format!("{:.0}", f.compaction_io_rate),
+        format!("{:.0}", f.flush_io_rate),
+        rates.to_string(),
     ];
     out.push_str(&cells.join(","));
     out.push('\n');
@@ -74,25 +83,25 @@ fn row(
 
 /// runs.csv: per run lsmlab's row (`replay` empty), then RocksDB's: with
 /// one replay its row (`replay` 1); with several, the medians (`replay`
-/// `median`) and then each replay's row (`replay` 1, 2, ...).
+/// `median`) and then each replay's row (`replay` 1, 2, ...). The rates
+/// columns are what lsmlab ran at (`rates` = `spec`, or `rocksdb` when it
+/// ran at RocksDB's) and what RocksDB had (`measured`).
 pub fn runs_csv(runs: &[PeerRun]) -> String {
     let mut out = COLUMNS.join(",");
     out.push('\n');
     for r in runs {
-        row(
-            &mut out,
-            r,
-            "lsmlab",
-            &r.lsmlab,
-            r.write_buffer_accounting,
-            "",
-        );
+        let rates = if r.calibrated { "rocksdb" } else { "spec" };
+        let a = r.write_buffer_accounting;
+        row(&mut out, r, "lsmlab", &r.lsmlab, a, "", rates);
         // RocksDB charges its memtable arena: what lsmlab's `rocksdb` models.
         if r.rocksdb_replays.len() > 1 {
-            row(&mut out, r, "rocksdb", &r.rocksdb, "rocksdb", "median");
+            row(
+                &mut out, r, "rocksdb", &r.rocksdb, "rocksdb", "median", "measured",
+            );
         }
         for (k, f) in r.rocksdb_replays.iter().enumerate() {
-            row(&mut out, r, "rocksdb", f, "rocksdb", &(k + 1).to_string());
+            let k = (k + 1).to_string();
+            row(&mut out, r, "rocksdb", f, "rocksdb", &k, "measured");
         }
     }
     out
@@ -194,6 +203,43 @@ pub fn markdown(
             files(&r.rocksdb),
         );
     }
+    let full_speed: Vec<&PeerRun> = runs
+        .iter()
+        .filter(|r| r.regime == super::Regime::FullSpeed)
+        .collect();
+    if !full_speed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nFull-speed runs: the rates lsmlab simulated and the rates RocksDB had \
+             (operations over its replay's seconds; compaction bytes read and written, and \
+             flushed bytes, over the sum of its compaction and flush times). lsmlab's rates \
+             are the spec's, or RocksDB's when the peer ran with --calibrate.\n"
+        );
+        let _ = writeln!(
+            s,
+            "| run | lsmlab's rates | ops/s lsmlab / RocksDB | compaction MB/s lsmlab / RocksDB | flush MB/s lsmlab / RocksDB |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|");
+        for r in full_speed {
+            let mb = |b: f64| b / 1e6;
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.0} / {:.0} | {:.1} / {:.1} | {:.1} / {:.1} |",
+                r.run_id,
+                if r.calibrated {
+                    "RocksDB's"
+                } else {
+                    "the spec's"
+                },
+                r.lsmlab.ingest_rate,
+                r.rocksdb.ingest_rate,
+                mb(r.lsmlab.compaction_io_rate),
+                mb(r.rocksdb.compaction_io_rate),
+                mb(r.lsmlab.flush_io_rate),
+                mb(r.rocksdb.flush_io_rate),
+            );
+        }
+    }
     if !skipped.is_empty() {
         let _ = writeln!(s, "\nRuns without a RocksDB peer:\n");
         for (run, why) in skipped {
@@ -227,6 +273,7 @@ mod tests {
             workload: "uniform".into(),
             regime: Regime::KeepingUp,
             write_buffer_accounting: "rocksdb",
+            calibrated: false,
             lsmlab: f(5.5, 1.2, 34),
             rocksdb: crate::peer::median_figures(&replays),
             rocksdb_replays: replays,
@@ -254,8 +301,16 @@ mod tests {
             lines[2]
         );
         assert!(lines[1].contains(",5.5000,") && lines[2].contains(",5.0000,"));
-        assert!(lines[1].ends_with(",2 0 5,34,rocksdb,"), "{}", lines[1]);
-        assert!(lines[2].ends_with(",2 0 5,36,rocksdb,1"), "{}", lines[2]);
+        assert!(
+            lines[1].ends_with(",2 0 5,34,rocksdb,,0,0,0,spec"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].ends_with(",2 0 5,36,rocksdb,1,0,0,0,measured"),
+            "{}",
+            lines[2]
+        );
     }
 
     #[test]
@@ -277,7 +332,7 @@ mod tests {
         let replay: Vec<&str> = csv
             .lines()
             .skip(1)
-            .map(|l| l.rsplit(',').next().unwrap())
+            .map(|l| l.split(',').nth(17).unwrap())
             .collect();
         assert_eq!(replay, ["", "median", "1", "2", "3"], "{csv}");
         assert!(csv.lines().nth(2).unwrap().contains(",5.4000,"), "{csv}");
