@@ -433,3 +433,29 @@ fn missing_file_is_an_io_error_naming_it() {
     let err = SweepSpec::from_file(Path::new("/no/such/spec.toml"), &FakeCatalog).unwrap_err();
     assert!(err.to_string().starts_with("/no/such/spec.toml: "), "{err}");
 }
+
+/// Every spec committed under specs/ parses with the real catalog and each
+/// of its runs builds its engine options and workload: a spec a README
+/// command names never fails on a setting.
+#[test]
+fn every_committed_spec_builds_every_run() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        let spec = SweepSpec::from_file(&path, &crate::catalog::Catalog)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(!spec.runs().is_empty(), "{}", path.display());
+        for run in spec.runs() {
+            crate::runner::build_options(&run)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            crate::runner::build_workload(&run)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+        seen += 1;
+    }
+    assert!(seen >= 18, "{seen} specs");
+}
