@@ -73,7 +73,7 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
             "--out",
             "out",
             "--write-rate",
-            "64MiB",
+            "4MiB",
             "--settle",
             "1",
             "--replays",
@@ -93,7 +93,7 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
         .collect();
     // lsmlab's row, RocksDB's medians, then each of its two replays.
     assert_eq!(rows.len(), 4, "{csv}");
-    let engines: Vec<(&str, &str)> = rows.iter().map(|r| (r[1], r[17])).collect();
+    let engines: Vec<(&str, &str)> = rows.iter().map(|r| (r[1], r[18])).collect();
     assert_eq!(
         engines,
         [
@@ -117,6 +117,16 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
         assert!((1.0..20.0).contains(&write_amp), "{r:?}");
         assert!((0.9..5.0).contains(&space_amp), "{r:?}");
     }
+    // Space amplification over the whole run, on both engines: universal's
+    // sawtooth makes the end-of-run samples differ (lsmlab ends holding
+    // several runs where RocksDB has just merged them: 1.78 against 1.07
+    // when measured), the whole run does not (1.177 against 1.155-1.174).
+    let mean = |r: &Vec<&str>| r[13].parse::<f64>().unwrap();
+    for r in &rows {
+        assert!((0.5..5.0).contains(&mean(r)), "{r:?}");
+    }
+    let ratio = mean(&rows[0]) / mean(&rows[1]);
+    assert!((0.85..1.15).contains(&ratio), "{ratio}: {csv}");
     let md = std::fs::read_to_string(dir.path().join("out/peer.md")).unwrap();
     assert!(md.contains("| universal/uniform | keeping-up |"), "{md}");
     assert!(md.contains(" | 2: write "), "{md}");
@@ -125,6 +135,11 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
             .path()
             .join(format!("out/work/universal_uniform/replay-{k}"));
         assert!(!replay.join("db").exists(), "database removed");
+        // RocksDB's table bytes over the run, rebuilt from its LOG's flush
+        // and compaction events, end at the bytes of its tables on disk.
+        let steps = std::fs::read_to_string(replay.join("rocksdb-table-bytes.csv")).unwrap();
+        let last = steps.lines().last().unwrap().split(',').nth(1).unwrap();
+        assert_eq!(last, rows[1 + k][10], "{steps}");
         // RocksDB's figures are taken once it has finished its compactions:
         // the last idle round's table shows no file held by one.
         let settle = std::fs::read_to_string(replay.join("db_bench-settle.txt")).unwrap();
@@ -380,15 +395,15 @@ fn calibrate_runs_lsmlab_at_the_rates_rocksdb_had() {
     assert_eq!(rows.len(), 2, "{csv}");
     let (l, r) = (&rows[0], &rows[1]);
     assert_eq!((l[2], r[2]), ("full-speed", "full-speed"));
-    assert_eq!((l[21], r[21]), ("rocksdb", "measured"), "{csv}");
+    assert_eq!((l[22], r[22]), ("rocksdb", "measured"), "{csv}");
     let rate = |row: &Vec<&str>, i: usize| row[i].parse::<f64>().unwrap();
-    for i in 18..=20 {
+    for i in 19..=21 {
         // RocksDB replayed, compacted and flushed at some finite rate, and
         // lsmlab ran at it (1 GiB/s was the spec's).
         assert!(rate(r, i) > 0.0, "{csv}");
         assert_eq!(rate(l, i), rate(r, i), "column {i}: {csv}");
     }
-    assert!(rate(l, 19) < 1073741824.0, "{csv}");
+    assert!(rate(l, 20) < 1073741824.0, "{csv}");
     let md = std::fs::read_to_string(dir.path().join("out/peer.md")).unwrap();
     assert!(md.contains("| universal/uniform | RocksDB's |"), "{md}");
 }

@@ -22,20 +22,8 @@ fn kept(line: &str) -> bool {
 /// Writes the kept lines of `db`'s info LOGs (the renamed older ones by
 /// their timestamp suffix, then the current `LOG`) to `out`.
 pub fn keep(db: &Path, out: &Path) -> std::io::Result<()> {
-    let mut logs: Vec<_> = std::fs::read_dir(db)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("LOG.old."))
-        .collect();
-    // The suffix is the rename's time in microseconds: numeric order is age.
-    logs.sort_by_key(|n| n["LOG.old.".len()..].parse::<u64>().unwrap_or(u64::MAX));
-    logs.push("LOG".into());
     let mut w = std::io::BufWriter::new(std::fs::File::create(out)?);
-    for name in logs {
-        let path = db.join(&name);
-        if !path.is_file() {
-            continue;
-        }
+    for path in super::table_bytes_log::logs_oldest_first(db)? {
         let text = std::fs::read(&path)?;
         for line in String::from_utf8_lossy(&text).lines().filter(|l| kept(l)) {
             writeln!(w, "{line}")?;

@@ -11,6 +11,7 @@ pub mod db_bench_stats;
 pub mod flags;
 mod replay;
 pub mod report;
+pub mod table_bytes_log;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -90,6 +91,12 @@ pub struct EngineFigures {
     pub sst_bytes: u64,
     pub live_bytes: u64,
     pub space_amp: f64,
+    /// Space amplification over the whole run: the mean over lsmlab's
+    /// timeline samples of table bytes / live bytes, RocksDB's tables read
+    /// at the same points of its paced replay (from its LOG,
+    /// [`table_bytes_log`]). 0 when not measured (full-speed runs, whose
+    /// replay has no clock to place the samples on).
+    pub space_amp_mean: f64,
     pub stall_seconds: f64,
     /// Files per level at the end, L0 first.
     pub level_files: Vec<u64>,
@@ -146,6 +153,7 @@ pub fn median_figures(replays: &[EngineFigures]) -> EngineFigures {
         sst_bytes: u(|r| r.sst_bytes),
         live_bytes: u(|r| r.live_bytes),
         space_amp: mid_f(replays.iter().map(|r| r.space_amp).collect()),
+        space_amp_mean: mid_f(replays.iter().map(|r| r.space_amp_mean).collect()),
         stall_seconds: mid_f(replays.iter().map(|r| r.stall_seconds).collect()),
         ingest_rate: mid_f(replays.iter().map(|r| r.ingest_rate).collect()),
         compaction_io_rate: mid_f(replays.iter().map(|r| r.compaction_io_rate).collect()),
@@ -192,10 +200,25 @@ const MAX_SETTLE_ROUNDS: usize = 720;
 fn lsmlab_figures(
     run: &RunSpec,
     options: &lsmlab_engine::Options,
-) -> Result<EngineFigures, PeerError> {
+) -> Result<(EngineFigures, Vec<SpaceMark>), PeerError> {
     let out = run_experiment(run, &FsChoice::Mem { limit: None }, &AtomicU64::new(0))?;
     let m = &out.record.metrics;
-    Ok(EngineFigures {
+    // The timeline's samples with tables, once each (the settled end
+    // repeats the last operation count).
+    let mut marks: Vec<SpaceMark> = Vec::new();
+    let mut amps = Vec::new();
+    for row in &out.timeline {
+        let tables: u64 = row.level_bytes.iter().sum();
+        if row.space_amp > 0.0 && marks.last().is_none_or(|m| m.ops_done < row.ops_done) {
+            marks.push(SpaceMark {
+                ops_done: row.ops_done,
+                live_bytes: tables as f64 / row.space_amp,
+            });
+            amps.push(row.space_amp);
+        }
+    }
+    let space_amp_mean = mean(&amps);
+    let figures = EngineFigures {
         user_bytes: m.user_bytes,
         flush_bytes: m.flush_bytes,
         flushes: out.flushes,
@@ -223,7 +246,25 @@ fn lsmlab_figures(
         ingest_rate: build_workload(run)?.ingest_rate as f64,
         compaction_io_rate: options.compaction_io_rate as f64,
         flush_io_rate: options.flush_io_rate as f64,
-    })
+        space_amp_mean,
+    };
+    Ok((figures, marks))
+}
+
+/// A point of lsmlab's timeline where both engines' table bytes are read:
+/// the operations done and the live bytes then.
+#[derive(Debug, Clone, Copy)]
+struct SpaceMark {
+    ops_done: u64,
+    live_bytes: f64,
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        0.0
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
 }
 
 /// Runs `run` on lsmlab and on RocksDB.
@@ -243,7 +284,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         });
     }
     let regime = Regime::of(&options);
-    let lsmlab = lsmlab_figures(run, &options)?;
+    let (lsmlab, marks) = lsmlab_figures(run, &options)?;
     let dir = cfg.work_dir.join(crate::runner::run_dir_name(&run.run_id));
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -253,7 +294,18 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let trace = dir.join("ops.trace");
     let idle = dir.join("settle.trace");
-    let ops = replay::write_traces(run, &trace, &idle, cfg, regime)?;
+    let mark_ops: Vec<u64> = marks.iter().map(|m| m.ops_done).collect();
+    let (ops, mark_ms) = replay::write_traces(run, &trace, &idle, cfg, regime, &mark_ops)?;
+    // Where the replay's clock places each sample (keeping-up only: a
+    // full-speed replay has no clock to read them on).
+    let samples: Vec<(u64, f64)> = match regime {
+        Regime::KeepingUp => mark_ms
+            .iter()
+            .zip(&marks)
+            .map(|(&ms, m)| (ms, m.live_bytes))
+            .collect(),
+        Regime::FullSpeed => Vec::new(),
+    };
     let mut replays = Vec::new();
     for k in 1..=cfg.replays.max(1) {
         let out_dir = if cfg.replays > 1 {
@@ -263,7 +315,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         };
         std::fs::create_dir_all(&out_dir).map_err(io(&out_dir))?;
         replays.push(rocksdb_replay(
-            run, cfg, &flags, regime, &trace, &idle, &out_dir, &lsmlab, ops,
+            run, cfg, &flags, regime, &trace, &idle, &out_dir, &lsmlab, ops, &samples,
         )?);
     }
     let rocksdb = median_figures(&replays);
@@ -280,7 +332,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
                 at.settings.push((name.to_string(), format!("{:.0}", rate)));
             }
         }
-        lsmlab_figures(&at, &build_options(&at)?)?
+        lsmlab_figures(&at, &build_options(&at)?)?.0
     } else {
         lsmlab
     };
@@ -312,6 +364,7 @@ fn rocksdb_replay(
     dir: &Path,
     lsmlab: &EngineFigures,
     ops: u64,
+    samples: &[(u64, f64)],
 ) -> Result<EngineFigures, PeerError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -334,6 +387,12 @@ fn rocksdb_replay(
     .chain(flags.iter().cloned())
     .collect();
     let replay_out = dir.join("db_bench-replay.txt");
+    // The replay's clock starts with db_bench (its LOG's times are the
+    // same system clock, in microseconds).
+    let start_micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0);
     let mut stats = db_bench(
         cfg,
         run,
@@ -378,6 +437,34 @@ fn rocksdb_replay(
     let sst_bytes = sst_bytes(&db).map_err(io(&db))?;
     let picks = dir.join("rocksdb-compactions.log");
     compaction_log::keep(&db, &picks).map_err(io(&picks))?;
+    let space_amp_mean = if samples.is_empty() {
+        0.0
+    } else {
+        let tables = table_bytes(run, &db)?;
+        // The replay began its replay seconds before the manual flush that
+        // follows it (db_bench opens the database first, a while after the
+        // process starts); without that flush, when the process started.
+        let start = match tables.manual_flush_micros {
+            Some(flush) if replay_seconds > 0.0 => {
+                flush.saturating_sub((replay_seconds * 1e6) as u64)
+            }
+            _ => start_micros,
+        };
+        let csv = dir.join("rocksdb-table-bytes.csv");
+        let mut text = String::from("seconds,table_bytes\n");
+        for s in &tables.steps {
+            let secs = (s.time_micros as f64 - start as f64) / 1e6;
+            text.push_str(&format!("{secs:.3},{}\n", s.bytes));
+        }
+        std::fs::write(&csv, text).map_err(io(&csv))?;
+        let amps: Vec<f64> = samples
+            .iter()
+            .map(|&(ms, live)| {
+                table_bytes_log::bytes_at(&tables.steps, start + ms * 1000) as f64 / live
+            })
+            .collect();
+        mean(&amps)
+    };
     std::fs::remove_dir_all(&db).map_err(io(&db))?;
     if let Some(l) = stats.levels.iter().find(|l| l.compacting > 0) {
         return Err(PeerError::Parse {
@@ -404,6 +491,7 @@ fn rocksdb_replay(
         sst_bytes,
         live_bytes: lsmlab.live_bytes,
         space_amp: ratio(sst_bytes, lsmlab.live_bytes),
+        space_amp_mean,
         stall_seconds: stats.counter("rocksdb.stall.micros") as f64 / 1e6,
         level_files: level_files(&stats),
         ingest_rate: match stats.seconds("replay") {
@@ -418,6 +506,31 @@ fn rocksdb_replay(
         flush_io_rate: per_second(flush, stats.histogram_sum("rocksdb.db.flush.micros")),
     };
     Ok(rocksdb)
+}
+
+/// RocksDB's table bytes over the run, from `db`'s LOGs.
+fn table_bytes(run: &RunSpec, db: &Path) -> Result<table_bytes_log::TableBytes, PeerError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        let run = run.run_id.clone();
+        move |source| PeerError::Io { run, path, source }
+    };
+    let mut texts = Vec::new();
+    for path in table_bytes_log::logs_oldest_first(db).map_err(io(db))? {
+        let text = std::fs::read(&path).map_err(io(&path))?;
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        texts.push((name, String::from_utf8_lossy(&text).into_owned()));
+    }
+    table_bytes_log::table_bytes(texts.iter().map(|(n, t)| (n.as_str(), t.as_str()))).map_err(
+        |reason| PeerError::Parse {
+            run: run.run_id.clone(),
+            reason,
+        },
+    )
 }
 
 fn level_files(stats: &DbBenchStats) -> Vec<u64> {

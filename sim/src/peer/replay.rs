@@ -66,14 +66,17 @@ fn user_bytes(op: &Op) -> u64 {
 
 /// Writes the run's operations to `trace`, each stamped with the time at
 /// which `write_rate` bytes per second reach it, and to `idle` a few reads
-/// spread over `settle_seconds`. Returns the operations in `trace`.
+/// spread over `settle_seconds`. Returns the operations in `trace`, and the
+/// time (ms into the trace) at which each count of operations in `marks`
+/// (ascending) is done.
 pub(super) fn write_traces(
     run: &RunSpec,
     trace: &Path,
     idle: &Path,
     cfg: &PeerConfig,
     regime: Regime,
-) -> Result<u64, PeerError> {
+    marks: &[u64],
+) -> Result<(u64, Vec<u64>), PeerError> {
     let werr = |source: WorkloadError| PeerError::Parse {
         run: run.run_id.clone(),
         reason: source.to_string(),
@@ -90,6 +93,7 @@ pub(super) fn write_traces(
     let rate = cfg.write_rate.max(1);
     let mut written = 0u64;
     let mut count = 0u64;
+    let mut mark_ms = Vec::with_capacity(marks.len());
     let mut first_error = None;
     let paced = ops.map_while(|op| match op {
         Ok(mut op) => {
@@ -99,6 +103,9 @@ pub(super) fn write_traces(
                 Regime::KeepingUp => written.saturating_mul(1000) / rate,
                 Regime::FullSpeed => 0,
             };
+            while marks.get(mark_ms.len()).is_some_and(|&m| m <= count) {
+                mark_ms.push(op.time);
+            }
             Some(op)
         }
         Err(e) => {
@@ -125,7 +132,11 @@ pub(super) fn write_traces(
     });
     let file = File::create(idle).map_err(io(idle))?;
     write_rocksdb_trace(reads, file).map_err(werr)?;
-    Ok(count)
+    // Marks past the last operation (none in a run that completes) are
+    // placed at its end.
+    let end = mark_ms.last().copied().unwrap_or(0);
+    mark_ms.resize(marks.len(), end);
+    Ok((count, mark_ms))
 }
 
 #[cfg(test)]

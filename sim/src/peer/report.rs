@@ -24,6 +24,7 @@ pub const COLUMNS: &[&str] = &[
     "sst_bytes",
     "live_bytes",
     "space_amp",
+    "space_amp_mean",
     "stall_seconds",
     "level_files",
     "flushes",
@@ -67,6 +68,7 @@ fn row(
         f.sst_bytes.to_string(),
         f.live_bytes.to_string(),
         format!("{:.4}", f.space_amp),
+        format!("{:.4}", f.space_amp_mean),
         format!("{:.3}", f.stall_seconds),
         levels.join(" "),
         f.flushes.to_string(),
@@ -107,6 +109,17 @@ pub fn runs_csv(runs: &[PeerRun]) -> String {
     out
 }
 
+/// Both engines' space amplification over the whole run and their ratio,
+/// "-" where it was not measured.
+fn mean_space(r: &PeerRun) -> String {
+    let (a, b) = (r.lsmlab.space_amp_mean, r.rocksdb.space_amp_mean);
+    if a == 0.0 || b == 0.0 {
+        "-".into()
+    } else {
+        format!("{a:.3} / {b:.3} ({})", ratio(a, b))
+    }
+}
+
 /// RocksDB's replays of a run and the range of its write and space
 /// amplification over them ("1" for a single replay).
 fn replay_range(r: &PeerRun) -> String {
@@ -137,7 +150,8 @@ fn ratio(a: f64, b: f64) -> String {
 
 /// peer.md: per run, write and space amplification on both engines (RocksDB's
 /// the medians over its replays) and lsmlab / RocksDB, RocksDB's range over
-/// its replays, flushes and their mean size on both; the regime of each run
+/// its replays, space amplification over the whole run on both, flushes
+/// and their mean size on both; the regime of each run
 /// and lsmlab's write buffer accounting; runs with no peer and why.
 pub fn markdown(
     spec: &str,
@@ -168,9 +182,12 @@ pub fn markdown(
     );
     let _ = writeln!(
         s,
-        "| run | regime | write_amp lsmlab | write_amp RocksDB | ratio | space_amp lsmlab | space_amp RocksDB | ratio | replays | flushes lsmlab / RocksDB | MiB per flush lsmlab / RocksDB | L-files lsmlab | L-files RocksDB |"
+        "| run | regime | write_amp lsmlab | write_amp RocksDB | ratio | space_amp lsmlab | space_amp RocksDB | ratio | mean space_amp lsmlab / RocksDB (ratio) | replays | flushes lsmlab / RocksDB | MiB per flush lsmlab / RocksDB | L-files lsmlab | L-files RocksDB |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
     for r in runs {
         let files = |f: &EngineFigures| {
             let v: Vec<String> = f.level_files.iter().map(u64::to_string).collect();
@@ -185,7 +202,7 @@ pub fn markdown(
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {:.3} | {:.3} | {} | {:.3} | {:.3} | {} | {} | {} / {} | {} / {} | {} | {} |",
+            "| {} | {} | {:.3} | {:.3} | {} | {:.3} | {:.3} | {} | {} | {} | {} / {} | {} / {} | {} | {} |",
             r.run_id,
             r.regime.name(),
             r.lsmlab.write_amp,
@@ -194,6 +211,7 @@ pub fn markdown(
             r.lsmlab.space_amp,
             r.rocksdb.space_amp,
             ratio(r.lsmlab.space_amp, r.rocksdb.space_amp),
+            mean_space(r),
             replay_range(r),
             r.lsmlab.flushes,
             r.rocksdb.flushes,
@@ -281,7 +299,10 @@ mod tests {
     }
 
     fn sample() -> PeerRun {
-        sample_with(vec![f(5.0, 1.0, 36)])
+        let mut r = sample_with(vec![f(5.0, 1.0, 36)]);
+        r.lsmlab.space_amp_mean = 1.15;
+        r.rocksdb.space_amp_mean = 1.2;
+        r
     }
 
     #[test]
@@ -332,13 +353,13 @@ mod tests {
         let replay: Vec<&str> = csv
             .lines()
             .skip(1)
-            .map(|l| l.split(',').nth(17).unwrap())
+            .map(|l| l.split(',').nth(18).unwrap())
             .collect();
         assert_eq!(replay, ["", "median", "1", "2", "3"], "{csv}");
         assert!(csv.lines().nth(2).unwrap().contains(",5.4000,"), "{csv}");
         let md = markdown("t", &[r], &[], "db_bench");
         assert!(
-            md.contains("| 5.500 | 5.400 | 1.019 | 1.200 | 1.100 | 1.091 | 3: write 5.000-6.000, space 1.000-1.300 |"),
+            md.contains("| 5.500 | 5.400 | 1.019 | 1.200 | 1.100 | 1.091 | - | 3: write 5.000-6.000, space 1.000-1.300 |"),
             "{md}"
         );
         // An even count takes the mean of the two middle values.
@@ -360,7 +381,7 @@ mod tests {
             )],
             "db_bench",
         );
-        assert!(md.contains("| universal/uniform | keeping-up | 5.500 | 5.000 | 1.100 | 1.200 | 1.000 | 1.200 | 1 | 34 / 36 | 3.00 / 3.00 |"), "{md}");
+        assert!(md.contains("| universal/uniform | keeping-up | 5.500 | 5.000 | 1.100 | 1.200 | 1.000 | 1.200 | 1.150 / 1.200 (0.958) | 1 | 34 / 36 | 3.00 / 3.00 |"), "{md}");
         assert!(md.contains("`write_buffer_accounting = rocksdb`"), "{md}");
         assert!(
             md.contains("- size-tiered/uniform: no RocksDB counterpart"),

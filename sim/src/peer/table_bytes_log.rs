@@ -1,0 +1,217 @@
+//! RocksDB's table bytes over a run, read back from its info LOG: the bytes
+//! of the tables in its current version after each flush and compaction it
+//! installed, so that its space amplification can be compared with
+//! lsmlab's over the whole run rather than at one end-of-run sample (a
+//! tree whose newest levels fill and empty is a sawtooth, and one sample
+//! compares two points of it).
+//!
+//! The events used, as RocksDB 7.8 writes them (`EVENT_LOG_v1 {...}`):
+//! `flush_started` names a flush job, its `table_file_creation` gives the
+//! new table's `file_size`, `flush_finished` installs it;
+//! `compaction_started` gives the job's `input_data_size` (its input
+//! tables' bytes), `compaction_finished` its `total_output_size` and
+//! installs the change. Trivial moves change no byte and log neither
+//! compaction event. Job ids restart when the database is reopened, so each
+//! LOG (one per db_bench process) is read on its own, the bytes carried over.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The table bytes of RocksDB's version from `time_micros` (its LOG's
+/// clock: microseconds since the Unix epoch) on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub time_micros: u64,
+    pub bytes: u64,
+}
+
+/// The info LOGs of `db`, oldest first: the renamed older ones
+/// (`LOG.old.<micros>`, by that number), then the current `LOG`.
+pub fn logs_oldest_first(db: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut old: Vec<(u64, PathBuf)> = std::fs::read_dir(db)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let micros = name.strip_prefix("LOG.old.")?.parse().unwrap_or(u64::MAX);
+            Some((micros, e.path()))
+        })
+        .collect();
+    // The suffix is the rename's time in microseconds: numeric order is age.
+    old.sort();
+    let mut logs: Vec<PathBuf> = old.into_iter().map(|(_, p)| p).collect();
+    let current = db.join("LOG");
+    if current.is_file() {
+        logs.push(current);
+    }
+    Ok(logs)
+}
+
+/// What the LOGs say about the tables over a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableBytes {
+    /// One step per installed flush or compaction, in time order.
+    pub steps: Vec<Step>,
+    /// When the first manual flush began (db_bench's `flush` benchmark,
+    /// right after its replay): the end of the replay on the LOG's clock.
+    pub manual_flush_micros: Option<u64>,
+}
+
+/// The table bytes `logs` (the texts of the LOGs, oldest first, with their
+/// names) record. An event line that is not the JSON RocksDB writes, or
+/// lacks a field this needs, is an error naming the LOG and line.
+pub fn table_bytes<'a>(
+    logs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<TableBytes, String> {
+    let mut bytes: i128 = 0;
+    let mut out = Vec::new();
+    let mut manual_flush_micros = None;
+    for (name, text) in logs {
+        let mut flush_jobs = BTreeSet::new();
+        let mut flushed: BTreeMap<u64, u64> = BTreeMap::new();
+        let mut inputs: BTreeMap<u64, u64> = BTreeMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let Some((_, json)) = line.split_once("EVENT_LOG_v1 ") else {
+                continue;
+            };
+            let at = |what: &str| format!("{name} line {}: {what}", i + 1);
+            let v: serde_json::Value =
+                serde_json::from_str(json).map_err(|e| at(&format!("not an event: {e}")))?;
+            let field = |key: &str| {
+                v.get(key)
+                    .and_then(serde_json::Value::as_u64)
+                    .ok_or_else(|| at(&format!("no `{key}`")))
+            };
+            let Some(event) = v.get("event").and_then(serde_json::Value::as_str) else {
+                continue;
+            };
+            match event {
+                "flush_started" => {
+                    flush_jobs.insert(field("job")?);
+                    let manual = v.get("flush_reason").and_then(serde_json::Value::as_str)
+                        == Some("Manual Flush");
+                    if manual && manual_flush_micros.is_none() {
+                        manual_flush_micros = Some(field("time_micros")?);
+                    }
+                }
+                "table_file_creation" => {
+                    let job = field("job")?;
+                    if flush_jobs.contains(&job) {
+                        *flushed.entry(job).or_insert(0) += field("file_size")?;
+                    }
+                }
+                "flush_finished" => {
+                    bytes += i128::from(flushed.remove(&field("job")?).unwrap_or(0));
+                    out.push(step(field("time_micros")?, bytes));
+                }
+                "compaction_started" => {
+                    inputs.insert(field("job")?, field("input_data_size")?);
+                }
+                "compaction_finished" => {
+                    let input = inputs
+                        .remove(&field("job")?)
+                        .ok_or_else(|| at("a compaction that finished without starting"))?;
+                    bytes += i128::from(field("total_output_size")?) - i128::from(input);
+                    out.push(step(field("time_micros")?, bytes));
+                }
+                _ => {}
+            }
+        }
+    }
+    out.sort_by_key(|s| s.time_micros);
+    Ok(TableBytes {
+        steps: out,
+        manual_flush_micros,
+    })
+}
+
+fn step(time_micros: u64, bytes: i128) -> Step {
+    Step {
+        time_micros,
+        bytes: u64::try_from(bytes.max(0)).unwrap_or(u64::MAX),
+    }
+}
+
+/// Table bytes at `time_micros`: the last step at or before it (0 before
+/// the first).
+pub fn bytes_at(steps: &[Step], time_micros: u64) -> u64 {
+    let n = steps.partition_point(|s| s.time_micros <= time_micros);
+    if n == 0 {
+        0
+    } else {
+        steps[n - 1].bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(json: &str) -> String {
+        format!("2026/12/01-16:49:42.612159 9052 EVENT_LOG_v1 {json}\n")
+    }
+
+    #[test]
+    fn flushes_add_their_table_and_compactions_their_output_less_their_input() {
+        let log1 = [
+            event(r#"{"time_micros": 100, "job": 2, "event": "flush_started", "num_memtables": 1, "flush_reason": "Write Buffer Full"}"#),
+            event(r#"{"time_micros": 150, "cf_name": "default", "job": 2, "event": "table_file_creation", "file_number": 9, "file_size": 1000, "table_properties": {"data_size": 900}}"#),
+            event(r#"{"time_micros": 160, "job": 2, "event": "flush_finished", "lsm_state": [1, 0]}"#),
+            event(r#"{"time_micros": 170, "job": 3, "event": "flush_started", "flush_reason": "Manual Flush"}"#),
+            event(r#"{"time_micros": 180, "job": 3, "event": "table_file_creation", "file_size": 1100}"#),
+            event(r#"{"time_micros": 190, "job": 3, "event": "flush_finished"}"#),
+            event(r#"{"time_micros": 200, "job": 4, "event": "compaction_started", "files_L0": [9, 10], "input_data_size": 2100}"#),
+            // A compaction's outputs are not flushes: counted at its end.
+            event(r#"{"time_micros": 210, "job": 4, "event": "table_file_creation", "file_size": 1500}"#),
+            "2026/12/01 x [default] Moving #11 to level-2 1500 bytes\n".to_string(),
+            event(r#"{"time_micros": 220, "job": 4, "event": "compaction_finished", "total_output_size": 1500}"#),
+        ]
+        .concat();
+        // The next process: job ids start again; job 2 is a compaction now.
+        let log2 = [
+            event(r#"{"time_micros": 300, "job": 2, "event": "compaction_started", "input_data_size": 1500}"#),
+            event(r#"{"time_micros": 310, "job": 2, "event": "table_file_creation", "file_size": 1400}"#),
+            event(r#"{"time_micros": 320, "job": 2, "event": "compaction_finished", "total_output_size": 1400}"#),
+        ]
+        .concat();
+        let t = table_bytes([("LOG.old.1", log1.as_str()), ("LOG", log2.as_str())]).unwrap();
+        assert_eq!(t.manual_flush_micros, Some(170));
+        let s = t.steps;
+        let got: Vec<(u64, u64)> = s.iter().map(|s| (s.time_micros, s.bytes)).collect();
+        assert_eq!(got, [(160, 1000), (190, 2100), (220, 1500), (320, 1400)]);
+        assert_eq!(bytes_at(&s, 99), 0);
+        assert_eq!(bytes_at(&s, 160), 1000);
+        assert_eq!(bytes_at(&s, 219), 2100);
+        assert_eq!(bytes_at(&s, 10_000), 1400);
+    }
+
+    #[test]
+    fn a_broken_event_is_named() {
+        let e = table_bytes([("LOG", "x EVENT_LOG_v1 {\"time_micros\": 1, \"event\": \"compaction_finished\", \"job\": 5, \"total_output_size\": 3}\n")]).unwrap_err();
+        assert!(
+            e.contains("LOG line 1") && e.contains("without starting"),
+            "{e}"
+        );
+        let e = table_bytes([(
+            "LOG",
+            "x\ny EVENT_LOG_v1 {\"time_micros\": 1, \"event\": \"flush_started\"}\n",
+        )])
+        .unwrap_err();
+        assert!(e.contains("LOG line 2") && e.contains("`job`"), "{e}");
+        let e = table_bytes([("LOG", "y EVENT_LOG_v1 {not json\n")]).unwrap_err();
+        assert!(e.contains("not an event"), "{e}");
+    }
+
+    #[test]
+    fn older_logs_come_first_by_number() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in ["LOG.old.10", "LOG.old.9", "LOG", "000012.log"] {
+            std::fs::write(dir.path().join(n), "").unwrap();
+        }
+        let names: Vec<String> = logs_oldest_first(dir.path())
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["LOG.old.9", "LOG.old.10", "LOG"]);
+    }
+}
