@@ -32,9 +32,48 @@ pub fn keep(db: &Path, out: &Path) -> std::io::Result<()> {
     w.flush()
 }
 
+/// How far behind its L0 RocksDB's compaction ran, from the kept lines:
+/// the L0 files each leveled L0 compaction took (`compaction_started` with
+/// reason `LevelL0FilesNum`) and the sorted runs each universal pick saw,
+/// as (mean, most). In the keeping-up regime both stay at the L0 trigger
+/// or one above it; a compaction that falls behind the replay takes more.
+/// `None` when the log has neither.
+pub fn backlog(kept_text: &str) -> Option<(f64, u64)> {
+    let mut seen: Vec<u64> = Vec::new();
+    for line in kept_text.lines() {
+        if let Some(rest) = line.split_once("Universal: sorted runs: ").map(|(_, r)| r) {
+            if let Some(n) = rest.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                seen.push(n);
+            }
+        } else if let Some((_, json)) = line.split_once("EVENT_LOG_v1 ") {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+                continue;
+            };
+            let l0 = v.get("compaction_reason").and_then(|r| r.as_str()) == Some("LevelL0FilesNum");
+            if let (true, Some(files)) = (l0, v.get("files_L0").and_then(|f| f.as_array())) {
+                seen.push(files.len() as u64);
+            }
+        }
+    }
+    let most = *seen.iter().max()?;
+    Some((seen.iter().sum::<u64>() as f64 / seen.len() as f64, most))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backlog_counts_l0_inputs_of_leveled_and_runs_of_universal_picks() {
+        let leveled = "x EVENT_LOG_v1 {\"time_micros\": 1, \"job\": 6, \"event\": \"compaction_started\", \"compaction_reason\": \"LevelL0FilesNum\", \"files_L0\": [17, 15, 13, 11], \"files_L1\": [3]}\n\
+             x EVENT_LOG_v1 {\"time_micros\": 2, \"job\": 7, \"event\": \"compaction_started\", \"compaction_reason\": \"LevelMaxLevelSize\", \"files_L1\": [3], \"files_L2\": [4]}\n\
+             x EVENT_LOG_v1 {\"time_micros\": 3, \"job\": 8, \"event\": \"compaction_started\", \"compaction_reason\": \"LevelL0FilesNum\", \"files_L0\": [27, 25, 23, 21, 19, 18]}\n";
+        assert_eq!(backlog(leveled), Some((5.0, 6)));
+        let universal = "x [default] Universal: sorted runs: 4 files: files[4 0 0 0 0 0 0] max\n\
+             x [default] Universal: sorted runs: 5 files: files[3 0 0 0 0 0 4]\n";
+        assert_eq!(backlog(universal), Some((4.5, 5)));
+        assert_eq!(backlog("nothing\n"), None);
+    }
 
     /// The older LOGs come first in the order RocksDB renamed them (by
     /// number, not by name: 9 before 10), then the current LOG; only pick

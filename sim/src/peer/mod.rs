@@ -107,6 +107,13 @@ pub struct EngineFigures {
     /// `compaction_io_rate` (0: unlimited); RocksDB: its compactions' bytes
     /// over the sum of their times (`rocksdb.compaction.times.micros`).
     pub compaction_io_rate: f64,
+    /// RocksDB's backlog at its picks (from its LOG,
+    /// [`compaction_log::backlog`]): the mean L0 files a leveled L0
+    /// compaction took, or sorted runs a universal pick saw; near the L0
+    /// trigger when its compaction kept up. 0 for lsmlab and when unknown.
+    pub backlog_mean: f64,
+    /// The most of those at one pick.
+    pub backlog_max: u64,
     /// Flush bytes per second. lsmlab: `flush_io_rate` (0: unlimited);
     /// RocksDB: flushed bytes over the sum of its flush times
     /// (`rocksdb.db.flush.micros`).
@@ -158,6 +165,8 @@ pub fn median_figures(replays: &[EngineFigures]) -> EngineFigures {
         ingest_rate: mid_f(replays.iter().map(|r| r.ingest_rate).collect()),
         compaction_io_rate: mid_f(replays.iter().map(|r| r.compaction_io_rate).collect()),
         flush_io_rate: mid_f(replays.iter().map(|r| r.flush_io_rate).collect()),
+        backlog_mean: mid_f(replays.iter().map(|r| r.backlog_mean).collect()),
+        backlog_max: replays.iter().map(|r| r.backlog_max).max().unwrap_or(0),
         level_files: nearest.map(|r| r.level_files.clone()).unwrap_or_default(),
     }
 }
@@ -175,6 +184,9 @@ pub struct PeerRun {
     /// lsmlab ran at the rates RocksDB measured ([`PeerConfig::calibrate`]),
     /// not at the spec's.
     pub calibrated: bool,
+    /// The run's L0 compaction trigger (`l0_file_limit`), against which
+    /// RocksDB's backlog tells whether it kept up.
+    pub l0_trigger: usize,
     pub lsmlab: EngineFigures,
     /// RocksDB's figures: the medians over its replays ([`median_figures`]).
     pub rocksdb: EngineFigures,
@@ -247,6 +259,8 @@ fn lsmlab_figures(
         compaction_io_rate: options.compaction_io_rate as f64,
         flush_io_rate: options.flush_io_rate as f64,
         space_amp_mean,
+        backlog_mean: 0.0,
+        backlog_max: 0,
     };
     Ok((figures, marks))
 }
@@ -343,6 +357,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         regime,
         write_buffer_accounting: options.write_buffer_accounting.name(),
         calibrated,
+        l0_trigger: options.l0_file_limit,
         lsmlab,
         rocksdb,
         rocksdb_replays: replays,
@@ -437,6 +452,9 @@ fn rocksdb_replay(
     let sst_bytes = sst_bytes(&db).map_err(io(&db))?;
     let picks = dir.join("rocksdb-compactions.log");
     compaction_log::keep(&db, &picks).map_err(io(&picks))?;
+    let (backlog_mean, backlog_max) =
+        compaction_log::backlog(&std::fs::read_to_string(&picks).map_err(io(&picks))?)
+            .unwrap_or((0.0, 0));
     let space_amp_mean = if samples.is_empty() {
         0.0
     } else {
@@ -492,6 +510,8 @@ fn rocksdb_replay(
         live_bytes: lsmlab.live_bytes,
         space_amp: ratio(sst_bytes, lsmlab.live_bytes),
         space_amp_mean,
+        backlog_mean,
+        backlog_max,
         stall_seconds: stats.counter("rocksdb.stall.micros") as f64 / 1e6,
         level_files: level_files(&stats),
         ingest_rate: match stats.seconds("replay") {

@@ -34,6 +34,8 @@ pub const COLUMNS: &[&str] = &[
     "compaction_io_rate",
     "flush_io_rate",
     "rates",
+    "backlog_mean",
+    "backlog_max",
 ];
 
 fn csv_cell(s: &str) -> String {
@@ -78,6 +80,8 @@ fn row(
         format!("{:.0}", f.compaction_io_rate),
         format!("{:.0}", f.flush_io_rate),
         rates.to_string(),
+        format!("{:.2}", f.backlog_mean),
+        f.backlog_max.to_string(),
     ];
     out.push_str(&cells.join(","));
     out.push('\n');
@@ -258,6 +262,36 @@ pub fn markdown(
             );
         }
     }
+    let _ = writeln!(
+        s,
+        "\nRocksDB's backlog at its picks (the L0 files each leveled L0 compaction took, or \
+         the sorted runs each universal pick saw; mean / most; the L0 trigger in brackets):"
+    );
+    let mut behind = Vec::new();
+    for r in runs {
+        let f = &r.rocksdb;
+        if f.backlog_max == 0 {
+            continue;
+        }
+        let _ = write!(
+            s,
+            " {} {:.2} / {} ({});",
+            r.run_id, f.backlog_mean, f.backlog_max, r.l0_trigger
+        );
+        if r.regime == super::Regime::KeepingUp && f.backlog_mean > r.l0_trigger as f64 + 1.0 {
+            behind.push(r);
+        }
+    }
+    let _ = writeln!(s);
+    for r in behind {
+        let _ = writeln!(
+            s,
+            "\n**{}: RocksDB fell behind the paced replay** (its picks saw {:.2} L0 files or sorted \
+             runs on average against a trigger of {}): this is not the keeping-up regime; run again \
+             with a lower --write-rate.",
+            r.run_id, r.rocksdb.backlog_mean, r.l0_trigger
+        );
+    }
     if !skipped.is_empty() {
         let _ = writeln!(s, "\nRuns without a RocksDB peer:\n");
         for (run, why) in skipped {
@@ -292,6 +326,7 @@ mod tests {
             regime: Regime::KeepingUp,
             write_buffer_accounting: "rocksdb",
             calibrated: false,
+            l0_trigger: 4,
             lsmlab: f(5.5, 1.2, 34),
             rocksdb: crate::peer::median_figures(&replays),
             rocksdb_replays: replays,
@@ -299,7 +334,9 @@ mod tests {
     }
 
     fn sample() -> PeerRun {
-        let mut r = sample_with(vec![f(5.0, 1.0, 36)]);
+        let mut kept_up = f(5.0, 1.0, 36);
+        (kept_up.backlog_mean, kept_up.backlog_max) = (4.1, 5);
+        let mut r = sample_with(vec![kept_up]);
         r.lsmlab.space_amp_mean = 1.15;
         r.rocksdb.space_amp_mean = 1.2;
         r
@@ -323,12 +360,12 @@ mod tests {
         );
         assert!(lines[1].contains(",5.5000,") && lines[2].contains(",5.0000,"));
         assert!(
-            lines[1].ends_with(",2 0 5,34,rocksdb,,0,0,0,spec"),
+            lines[1].ends_with(",2 0 5,34,rocksdb,,0,0,0,spec,0.00,0"),
             "{}",
             lines[1]
         );
         assert!(
-            lines[2].ends_with(",2 0 5,36,rocksdb,1,0,0,0,measured"),
+            lines[2].ends_with(",2 0 5,36,rocksdb,1,0,0,0,measured,4.10,5"),
             "{}",
             lines[2]
         );
@@ -385,6 +422,16 @@ mod tests {
         assert!(md.contains("`write_buffer_accounting = rocksdb`"), "{md}");
         assert!(
             md.contains("- size-tiered/uniform: no RocksDB counterpart"),
+            "{md}"
+        );
+        assert!(md.contains(" universal/uniform 4.10 / 5 (4);"), "{md}");
+        assert!(!md.contains("fell behind"), "{md}");
+        // A RocksDB whose picks took 6 L0 files on average did not keep up.
+        let mut r = sample();
+        r.rocksdb.backlog_mean = 6.0;
+        let md = markdown("t", &[r], &[], "db_bench");
+        assert!(
+            md.contains("**universal/uniform: RocksDB fell behind the paced replay**"),
             "{md}"
         );
     }
