@@ -404,7 +404,13 @@ impl Sink<'_, '_, '_> {
         let user_key = key::user_key(ikey);
         let new_user_key = self.current.is_none() || !key::eq_bytes(&self.last_user_key, user_key);
         if new_user_key {
-            let open_size = self.current.as_ref().map(|o| o.builder.estimated_size());
+            // RocksDB's cut rules measure an output by the data blocks
+            // written so far (its builder's `FileSize`, compaction_outputs.cc);
+            // the plain size cut by the whole table as it would be finished.
+            let open_size = self.current.as_ref().map(|o| match self.cutter {
+                Some(_) => o.builder.written_size(),
+                None => o.builder.estimated_size(),
+            });
             let rule_cut = self
                 .cutter
                 .as_mut()

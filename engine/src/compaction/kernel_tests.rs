@@ -1,12 +1,14 @@
 //! Data-driven tests of the merge kernel (`engine/testdata/kernel.txt`):
 //! entries in, output files and drop counts out.
 //!
-//! `merge [max_file_size=SIZE] [grandparent_limit=N] [split_at=K,K]
-//! [snapshots=S,S] [now=MS] [older_elsewhere] [min_blob_size=N]
-//! [relocate_below=N]` takes input lines, each either an entry
+//! `merge [max_file_size=SIZE] [rocksdb_cut] [grandparent_limit=N]
+//! [split_at=K,K] [snapshots=S,S] [now=MS] [older_elsewhere]
+//! [min_blob_size=N] [relocate_below=N]` takes input lines, each either an entry
 //! `key#seq[,DEL|,EXP|,BLOB] [expiry_ms|len=N]`, a range tombstone
 //! `rangedel START END SEQ`, or `grandparent <fixture file line>`, and
-//! prints one line per output file then the kernel's statistics. A file with
+//! prints one line per output file then the kernel's statistics.
+//! `rocksdb_cut` cuts by RocksDB's output rule (an `OutputCut`, without
+//! grandparents or dynamic sizes: `max_file_size` is its target). A file with
 //! range tombstones also lists them (`| [start,end)#seq`) and its key bounds.
 //! With `add`, the merge operator is `add`, a merge operand is
 //! `key#seq,MERGE N`, and 8-byte values print as counters (`=N`);
@@ -107,6 +109,11 @@ fn run_case(case: &Case) -> String {
             BlobReader::open(&fs, &dir.join("000050.blob"), 50).unwrap(),
         ));
     }
+    let rocksdb_cut = case.has_arg("rocksdb_cut").then_some(super::OutputCut {
+        max_compaction_bytes: u64::MAX,
+        dynamic_file_size: false,
+        split_key: None,
+    });
     let spec = OutputSpec {
         fs: &fs,
         dir,
@@ -118,7 +125,7 @@ fn run_case(case: &Case) -> String {
         max_file_size: case.arg("max_file_size").map(|s| parse_size(s).unwrap()),
         grandparents: &grandparents,
         max_grandparent_files: case.arg("grandparent_limit").map(|n| n.parse().unwrap()),
-        output_cut: None,
+        output_cut: rocksdb_cut.as_ref(),
         split_points: &split_points,
         oldest_time_ms: 0,
         newest_time_ms: 0,

@@ -295,6 +295,15 @@ impl TableBuilder {
         self.out.offset + size as u64
     }
 
+    /// Bytes written to the file so far: the data blocks flushed, not the
+    /// block being built nor the filter, index and properties `finish`
+    /// adds. RocksDB's compactions compare this (its table builder's
+    /// `FileSize`, which `EstimatedFileSize` returns without parallel
+    /// compression) with the output size limit.
+    pub fn written_size(&self) -> u64 {
+        self.out.offset
+    }
+
     /// Records the table's file number and its database's identity in its
     /// properties, so that a table renamed or copied from another database
     /// is recognised when opened.
