@@ -10,11 +10,13 @@ use std::io::Write;
 use std::path::Path;
 
 /// The LOG lines kept: the tree a universal pick saw, and the start
-/// (reason, inputs by level) and end (output level, bytes, the tree after
-/// it) of each compaction. The picker's other lines (every candidate it
+/// (reason, inputs by level; the summary line gives each input file's
+/// size) and end (output level, bytes, the tree after it) of each
+/// compaction. The picker's other lines (every candidate it
 /// skipped) would make the file five times larger.
 fn kept(line: &str) -> bool {
     line.contains("Universal: sorted runs:")
+        || line.contains("Compaction start summary:")
         || line.contains("\"event\": \"compaction_started\"")
         || line.contains("\"event\": \"compaction_finished\"")
 }
@@ -85,7 +87,8 @@ mod tests {
         std::fs::write(
             db.join("LOG.old.10"),
             "x [default] Universal: sorted runs: 5 files: files[2 0 0 1 1 1 1]\n\
-             x [default] Universal: Skipping level 3[2]\nx Flushing memtable\n",
+             x [default] Universal: Skipping level 3[2]\nx Flushing memtable\n\
+             x [default]: Compaction start summary: Base version 4 Base level 1, inputs: [33(4102KB)], [20(4103KB)]\n",
         )
         .unwrap();
         std::fs::write(
@@ -102,9 +105,10 @@ mod tests {
         keep(db, &out).unwrap();
         let text = std::fs::read_to_string(&out).unwrap();
         let lines: Vec<_> = text.lines().collect();
-        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines.len(), 4, "{text}");
         assert!(lines[0].contains("compaction_started"));
         assert!(lines[1].contains("sorted runs: 5"));
-        assert!(lines[2].contains("compaction_finished"));
+        assert!(lines[2].contains("inputs: [33(4102KB)]"));
+        assert!(lines[3].contains("compaction_finished"));
     }
 }

@@ -413,6 +413,9 @@ mod tests {
         let none = flags_of("leveled", &[]).unwrap();
         assert!(!none.iter().any(|f| f.starts_with("--merge_operator")));
         let e = flags_of("leveled", &[("min_blob_size", "1KiB")]).unwrap_err();
-        assert!(e.contains("min_blob_size = 1024: value separation has no peer"), "{e}");
+        assert!(
+            e.contains("min_blob_size = 1024: value separation has no peer"),
+            "{e}"
+        );
     }
 }
