@@ -22,6 +22,17 @@ base_file_size = "256KiB"
 l1_base_bytes = "1MiB"
 "#;
 
+/// db_bench on PATH, or `None` after saying the test is skipped.
+fn db_bench_or_skip() -> Option<std::path::PathBuf> {
+    let found = lsmlab::peer::find_db_bench().ok();
+    if found.is_none() {
+        println!(
+            "skipped: no db_bench on PATH (bash scripts/install-rocksdb-tools.sh installs it)"
+        );
+    }
+    found
+}
+
 #[test]
 fn a_missing_db_bench_is_named_with_the_install_script() {
     let dir = tempfile::tempdir().unwrap();
@@ -53,14 +64,7 @@ fn a_missing_db_bench_is_named_with_the_install_script() {
 
 #[test]
 fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
-    let has_db_bench = std::env::var_os("PATH").is_some_and(|p| {
-        std::env::split_paths(&p)
-            .any(|d| d.join("db_bench").is_file() || d.join("rocksdb_db_bench").is_file())
-    });
-    if !has_db_bench {
-        println!(
-            "skipped: no db_bench on PATH (bash scripts/install-rocksdb-tools.sh installs it)"
-        );
+    if db_bench_or_skip().is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -142,10 +146,25 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
             .join(format!("out/work/universal_uniform/replay-{k}"));
         assert!(!replay.join("db").exists(), "database removed");
         // RocksDB's table bytes over the run, rebuilt from its LOG's flush
-        // and compaction events, end at the bytes of its tables on disk.
+        // and compaction events: a step for every flush at least, each
+        // holding tables, ending at the bytes of its tables on disk.
         let steps = std::fs::read_to_string(replay.join("rocksdb-table-bytes.csv")).unwrap();
-        let last = steps.lines().last().unwrap().split(',').nth(1).unwrap();
-        assert_eq!(last, rows[1 + k][10], "{steps}");
+        let bytes: Vec<u64> = steps
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        let flushes: usize = rows[1 + k][16].parse().unwrap();
+        assert!(
+            bytes.len() >= flushes && flushes > 0,
+            "{flushes} flushes: {steps}"
+        );
+        assert!(bytes.iter().all(|&b| b > 0), "{steps}");
+        assert_eq!(
+            bytes.last().unwrap().to_string(),
+            rows[1 + k][10],
+            "{steps}"
+        );
         // RocksDB's figures are taken once it has finished its compactions:
         // the last idle round's table shows no file held by one.
         let settle = std::fs::read_to_string(replay.join("db_bench-settle.txt")).unwrap();
@@ -161,10 +180,7 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
 /// which db_bench 7.8 overwrites with `--ttl_seconds`, was found to be lost).
 #[test]
 fn the_peers_flags_reach_rocksdbs_options() {
-    let Ok(db_bench) = lsmlab::peer::find_db_bench() else {
-        println!(
-            "skipped: no db_bench on PATH (bash scripts/install-rocksdb-tools.sh installs it)"
-        );
+    let Some(db_bench) = db_bench_or_skip() else {
         return;
     };
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, &'a str)]);
@@ -300,10 +316,7 @@ fn lsmlab_flushes(accounting: &str, n: u64) -> (f64, u64) {
 /// flush and 1%, where lsmlab's entry count holds 7% more a memtable.
 #[test]
 fn rocksdb_accounting_flushes_as_often_as_rocksdb() {
-    let Ok(db_bench) = lsmlab::peer::find_db_bench() else {
-        println!(
-            "skipped: no db_bench on PATH (bash scripts/install-rocksdb-tools.sh installs it)"
-        );
+    let Some(db_bench) = db_bench_or_skip() else {
         return;
     };
     let n = 200_000u64;
@@ -361,14 +374,7 @@ fn rocksdb_accounting_flushes_as_often_as_rocksdb() {
 /// bytes per second), and runs.csv shows both.
 #[test]
 fn calibrate_runs_lsmlab_at_the_rates_rocksdb_had() {
-    let has_db_bench = std::env::var_os("PATH").is_some_and(|p| {
-        std::env::split_paths(&p)
-            .any(|d| d.join("db_bench").is_file() || d.join("rocksdb_db_bench").is_file())
-    });
-    if !has_db_bench {
-        println!(
-            "skipped: no db_bench on PATH (bash scripts/install-rocksdb-tools.sh installs it)"
-        );
+    if db_bench_or_skip().is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
