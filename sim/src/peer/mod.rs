@@ -458,7 +458,7 @@ fn rocksdb_replay(
     let space_amp_mean = if samples.is_empty() {
         0.0
     } else {
-        let mut tables = table_bytes(run, &db)?;
+        let tables = table_bytes(run, &db)?;
         // The replay began its replay seconds before the manual flush that
         // follows it (db_bench opens the database first, a while after the
         // process starts); without that flush, when the process started.
@@ -468,18 +468,6 @@ fn rocksdb_replay(
             }
             _ => start_micros,
         };
-        // The LOG's last lines can be lost when a db_bench process exits
-        // (seen: a compaction installed, its `compaction_finished` never
-        // written); the tables on disk once RocksDB has settled close the
-        // series, at the end of the replay or after the last event.
-        if tables.steps.last().map_or(0, |s| s.bytes) != sst_bytes {
-            let end = start + (replay_seconds * 1e6) as u64;
-            let after = tables.steps.last().map_or(0, |s| s.time_micros + 1);
-            tables.steps.push(table_bytes_log::Step {
-                time_micros: end.max(after),
-                bytes: sst_bytes,
-            });
-        }
         let csv = dir.join("rocksdb-table-bytes.csv");
         let mut text = String::from("seconds,table_bytes\n");
         for s in &tables.steps {

@@ -11,7 +11,13 @@
 //! `compaction_started` gives the job's `input_data_size` (its input
 //! tables' bytes), `compaction_finished` its `total_output_size` and
 //! installs the change. Trivial moves change no byte and log neither
-//! compaction event. Job ids restart when the database is reopened, so each
+//! compaction event. A compaction still running when db_bench closes the
+//! database logs `compaction_finished` too but is not installed: its
+//! outputs are deleted at once without ever being read by a compaction (and
+//! the next process runs it again on the same inputs). A compaction counts
+//! when one of its outputs outlives the run or is a later compaction's
+//! input; one without outputs when one of its inputs is deleted later
+//! (`table_file_deletion`; file numbers are never reused). Job ids restart when the database is reopened, so each
 //! LOG (one per db_bench process) is read on its own, the bytes carried over.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,13 +68,40 @@ pub struct TableBytes {
 pub fn table_bytes<'a>(
     logs: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<TableBytes, String> {
+    let logs: Vec<(&str, &str)> = logs.into_iter().collect();
+    // Every table deleted over the run and every compaction input, to tell
+    // installed compactions from the ones a close abandoned.
+    let mut deleted = BTreeSet::new();
+    let mut ever_input = BTreeSet::new();
+    for (_, text) in &logs {
+        for line in text.lines() {
+            let Some((_, json)) = line.split_once("EVENT_LOG_v1 ") else {
+                continue;
+            };
+            let deletion = json.contains("\"table_file_deletion\"");
+            if !deletion && !json.contains("\"compaction_started\"") {
+                continue;
+            }
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+                continue;
+            };
+            if deletion {
+                deleted.extend(v.get("file_number").and_then(serde_json::Value::as_u64));
+            } else {
+                ever_input.extend(input_files(&v));
+            }
+        }
+    }
     let mut bytes: i128 = 0;
     let mut out = Vec::new();
     let mut manual_flush_micros = None;
     for (name, text) in logs {
         let mut flush_jobs = BTreeSet::new();
         let mut flushed: BTreeMap<u64, u64> = BTreeMap::new();
-        let mut inputs: BTreeMap<u64, u64> = BTreeMap::new();
+        // Per running compaction: its input bytes, whether an input was
+        // deleted later, and its outputs so far.
+        let mut inputs: BTreeMap<u64, (u64, bool)> = BTreeMap::new();
+        let mut outputs: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
         for (i, line) in text.lines().enumerate() {
             let Some((_, json)) = line.split_once("EVENT_LOG_v1 ") else {
                 continue;
@@ -97,6 +130,8 @@ pub fn table_bytes<'a>(
                     let job = field("job")?;
                     if flush_jobs.contains(&job) {
                         *flushed.entry(job).or_insert(0) += field("file_size")?;
+                    } else if inputs.contains_key(&job) {
+                        outputs.entry(job).or_default().push(field("file_number")?);
                     }
                 }
                 "flush_finished" => {
@@ -104,14 +139,24 @@ pub fn table_bytes<'a>(
                     out.push(step(field("time_micros")?, bytes));
                 }
                 "compaction_started" => {
-                    inputs.insert(field("job")?, field("input_data_size")?);
+                    let input_deleted = input_files(&v).any(|n| deleted.contains(&n));
+                    inputs.insert(field("job")?, (field("input_data_size")?, input_deleted));
                 }
                 "compaction_finished" => {
-                    let input = inputs
-                        .remove(&field("job")?)
+                    let job = field("job")?;
+                    let (input, input_deleted) = inputs
+                        .remove(&job)
                         .ok_or_else(|| at("a compaction that finished without starting"))?;
-                    bytes += i128::from(field("total_output_size")?) - i128::from(input);
-                    out.push(step(field("time_micros")?, bytes));
+                    let installed = match outputs.remove(&job) {
+                        Some(out) => out
+                            .iter()
+                            .any(|o| !deleted.contains(o) || ever_input.contains(o)),
+                        None => input_deleted,
+                    };
+                    if installed {
+                        bytes += i128::from(field("total_output_size")?) - i128::from(input);
+                        out.push(step(field("time_micros")?, bytes));
+                    }
                 }
                 _ => {}
             }
@@ -122,6 +167,18 @@ pub fn table_bytes<'a>(
         steps: out,
         manual_flush_micros,
     })
+}
+
+/// The input table numbers a `compaction_started` event lists
+/// (`files_L0`, `files_L1`, ...).
+fn input_files(v: &serde_json::Value) -> impl Iterator<Item = u64> + '_ {
+    v.as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.starts_with("files_L"))
+        .filter_map(|(_, f)| f.as_array())
+        .flatten()
+        .filter_map(serde_json::Value::as_u64)
 }
 
 fn step(time_micros: u64, bytes: i128) -> Step {
@@ -160,28 +217,59 @@ mod tests {
             event(r#"{"time_micros": 180, "job": 3, "event": "table_file_creation", "file_size": 1100}"#),
             event(r#"{"time_micros": 190, "job": 3, "event": "flush_finished"}"#),
             event(r#"{"time_micros": 200, "job": 4, "event": "compaction_started", "files_L0": [9, 10], "input_data_size": 2100}"#),
+            event(r#"{"time_micros": 230, "job": 5, "event": "table_file_deletion", "file_number": 9}"#),
             // A compaction's outputs are not flushes: counted at its end.
-            event(r#"{"time_micros": 210, "job": 4, "event": "table_file_creation", "file_size": 1500}"#),
+            event(r#"{"time_micros": 210, "job": 4, "event": "table_file_creation", "file_number": 11, "file_size": 1500}"#),
             "2026/12/01 x [default] Moving #11 to level-2 1500 bytes\n".to_string(),
             event(r#"{"time_micros": 220, "job": 4, "event": "compaction_finished", "total_output_size": 1500}"#),
         ]
         .concat();
         // The next process: job ids start again; job 2 is a compaction now.
         let log2 = [
-            event(r#"{"time_micros": 300, "job": 2, "event": "compaction_started", "input_data_size": 1500}"#),
-            event(r#"{"time_micros": 310, "job": 2, "event": "table_file_creation", "file_size": 1400}"#),
+            event(r#"{"time_micros": 300, "job": 2, "event": "compaction_started", "files_L1": [11], "input_data_size": 1500}"#),
+            event(r#"{"time_micros": 310, "job": 2, "event": "table_file_creation", "file_number": 12, "file_size": 1400}"#),
             event(r#"{"time_micros": 320, "job": 2, "event": "compaction_finished", "total_output_size": 1400}"#),
+            event(r#"{"time_micros": 330, "job": 3, "event": "table_file_deletion", "file_number": 11}"#),
+            // Running when the database closed: logged as finished, never
+            // installed; its output is deleted at once.
+            event(r#"{"time_micros": 400, "job": 4, "event": "compaction_started", "files_L2": [12], "input_data_size": 1400}"#),
+            event(r#"{"time_micros": 410, "job": 4, "event": "table_file_creation", "file_number": 13, "file_size": 900}"#),
+            event(r#"{"time_micros": 420, "job": 4, "event": "compaction_finished", "total_output_size": 900}"#),
+            event(r#"{"time_micros": 430, "job": 5, "event": "table_file_deletion", "file_number": 13}"#),
         ]
         .concat();
-        let t = table_bytes([("LOG.old.1", log1.as_str()), ("LOG", log2.as_str())]).unwrap();
+        // The next process runs it again on the same input, installed: 12
+        // is deleted (so the abandoned run's input was deleted too).
+        let log3 = [
+            event(r#"{"time_micros": 500, "job": 2, "event": "compaction_started", "files_L2": [12], "input_data_size": 1400}"#),
+            event(r#"{"time_micros": 510, "job": 2, "event": "table_file_creation", "file_number": 14, "file_size": 900}"#),
+            event(r#"{"time_micros": 520, "job": 2, "event": "compaction_finished", "total_output_size": 900}"#),
+            event(r#"{"time_micros": 530, "job": 3, "event": "table_file_deletion", "file_number": 12}"#),
+        ]
+        .concat();
+        let t = table_bytes([
+            ("LOG.old.1", log1.as_str()),
+            ("LOG.old.2", log2.as_str()),
+            ("LOG", log3.as_str()),
+        ])
+        .unwrap();
         assert_eq!(t.manual_flush_micros, Some(170));
         let s = t.steps;
         let got: Vec<(u64, u64)> = s.iter().map(|s| (s.time_micros, s.bytes)).collect();
-        assert_eq!(got, [(160, 1000), (190, 2100), (220, 1500), (320, 1400)]);
+        assert_eq!(
+            got,
+            [
+                (160, 1000),
+                (190, 2100),
+                (220, 1500),
+                (320, 1400),
+                (520, 900)
+            ]
+        );
         assert_eq!(bytes_at(&s, 99), 0);
         assert_eq!(bytes_at(&s, 160), 1000);
         assert_eq!(bytes_at(&s, 219), 2100);
-        assert_eq!(bytes_at(&s, 10_000), 1400);
+        assert_eq!(bytes_at(&s, 10_000), 900);
     }
 
     #[test]
