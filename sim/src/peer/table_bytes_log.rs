@@ -13,11 +13,12 @@
 //! installs the change. Trivial moves change no byte and log neither
 //! compaction event. A compaction still running when db_bench closes the
 //! database logs `compaction_finished` too but is not installed: its
-//! outputs are deleted at once without ever being read by a compaction (and
-//! the next process runs it again on the same inputs). A compaction counts
-//! when one of its outputs outlives the run or is a later compaction's
-//! input; one without outputs when one of its inputs is deleted later
-//! (`table_file_deletion`; file numbers are never reused). Job ids restart when the database is reopened, so each
+//! outputs are deleted at once without ever being read by a compaction, or
+//! were never finished as tables (and the next process runs it again on the
+//! same inputs). A compaction counts when one of its outputs outlives the
+//! run or is a later compaction's input; one that wrote nothing (every entry
+//! dropped) when one of its inputs is deleted later (`table_file_deletion`;
+//! file numbers are never reused). Job ids restart when the database is reopened, so each
 //! LOG (one per db_bench process) is read on its own, the bytes carried over.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -147,14 +148,19 @@ pub fn table_bytes<'a>(
                     let (input, input_deleted) = inputs
                         .remove(&job)
                         .ok_or_else(|| at("a compaction that finished without starting"))?;
-                    let installed = match outputs.remove(&job) {
-                        Some(out) => out
+                    let output_size = field("total_output_size")?;
+                    let tables = outputs.remove(&job).unwrap_or_default();
+                    // An abandoned compaction may not have finished a single
+                    // table; one that dropped every entry wrote none at all.
+                    let installed = if output_size > 0 {
+                        tables
                             .iter()
-                            .any(|o| !deleted.contains(o) || ever_input.contains(o)),
-                        None => input_deleted,
+                            .any(|o| !deleted.contains(o) || ever_input.contains(o))
+                    } else {
+                        input_deleted
                     };
                     if installed {
-                        bytes += i128::from(field("total_output_size")?) - i128::from(input);
+                        bytes += i128::from(output_size) - i128::from(input);
                         out.push(step(field("time_micros")?, bytes));
                     }
                 }
@@ -236,6 +242,9 @@ mod tests {
             event(r#"{"time_micros": 410, "job": 4, "event": "table_file_creation", "file_number": 13, "file_size": 900}"#),
             event(r#"{"time_micros": 420, "job": 4, "event": "compaction_finished", "total_output_size": 900}"#),
             event(r#"{"time_micros": 430, "job": 5, "event": "table_file_deletion", "file_number": 13}"#),
+            // Abandoned before finishing any table.
+            event(r#"{"time_micros": 440, "job": 6, "event": "compaction_started", "files_L2": [12], "input_data_size": 1400}"#),
+            event(r#"{"time_micros": 450, "job": 6, "event": "compaction_finished", "total_output_size": 800}"#),
         ]
         .concat();
         // The next process runs it again on the same input, installed: 12
