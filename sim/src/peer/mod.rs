@@ -114,6 +114,9 @@ pub struct EngineFigures {
     pub backlog_mean: f64,
     /// The most of those at one pick.
     pub backlog_max: u64,
+    /// What made a figure unreliable, said in peer.md (e.g. RocksDB's table
+    /// bytes rebuilt from its LOG not ending at its tables on disk).
+    pub warnings: Vec<String>,
     /// Flush bytes per second. lsmlab: `flush_io_rate` (0: unlimited);
     /// RocksDB: flushed bytes over the sum of its flush times
     /// (`rocksdb.db.flush.micros`).
@@ -160,13 +163,21 @@ pub fn median_figures(replays: &[EngineFigures]) -> EngineFigures {
         sst_bytes: u(|r| r.sst_bytes),
         live_bytes: u(|r| r.live_bytes),
         space_amp: mid_f(replays.iter().map(|r| r.space_amp).collect()),
-        space_amp_mean: mid_f(replays.iter().map(|r| r.space_amp_mean).collect()),
+        // Replays without the figure (0) do not count.
+        space_amp_mean: mid_f(
+            replays
+                .iter()
+                .map(|r| r.space_amp_mean)
+                .filter(|&m| m > 0.0)
+                .collect(),
+        ),
         stall_seconds: mid_f(replays.iter().map(|r| r.stall_seconds).collect()),
         ingest_rate: mid_f(replays.iter().map(|r| r.ingest_rate).collect()),
         compaction_io_rate: mid_f(replays.iter().map(|r| r.compaction_io_rate).collect()),
         flush_io_rate: mid_f(replays.iter().map(|r| r.flush_io_rate).collect()),
         backlog_mean: mid_f(replays.iter().map(|r| r.backlog_mean).collect()),
         backlog_max: replays.iter().map(|r| r.backlog_max).max().unwrap_or(0),
+        warnings: replays.iter().flat_map(|r| r.warnings.clone()).collect(),
         level_files: nearest.map(|r| r.level_files.clone()).unwrap_or_default(),
     }
 }
@@ -261,6 +272,7 @@ fn lsmlab_figures(
         space_amp_mean,
         backlog_mean: 0.0,
         backlog_max: 0,
+        warnings: Vec::new(),
     };
     Ok((figures, marks))
 }
@@ -455,6 +467,7 @@ fn rocksdb_replay(
     let (backlog_mean, backlog_max) =
         compaction_log::backlog(&std::fs::read_to_string(&picks).map_err(io(&picks))?)
             .unwrap_or((0.0, 0));
+    let mut warnings = Vec::new();
     let space_amp_mean = if samples.is_empty() {
         0.0
     } else {
@@ -475,13 +488,24 @@ fn rocksdb_replay(
             text.push_str(&format!("{secs:.3},{}\n", s.bytes));
         }
         std::fs::write(&csv, text).map_err(io(&csv))?;
-        let amps: Vec<f64> = samples
-            .iter()
-            .map(|&(ms, live)| {
-                table_bytes_log::bytes_at(&tables.steps, start + ms * 1000) as f64 / live
-            })
-            .collect();
-        mean(&amps)
+        let end = tables.steps.last().map_or(0, |s| s.bytes);
+        if end == sst_bytes {
+            let amps: Vec<f64> = samples
+                .iter()
+                .map(|&(ms, live)| {
+                    table_bytes_log::bytes_at(&tables.steps, start + ms * 1000) as f64 / live
+                })
+                .collect();
+            mean(&amps)
+        } else {
+            // The LOG told a story the files do not end with: no figure.
+            warnings.push(format!(
+                "{}: RocksDB's table bytes rebuilt from its LOG end at {end}, its tables on disk \
+                 hold {sst_bytes}: no space amplification over the run",
+                dir.display()
+            ));
+            0.0
+        }
     };
     std::fs::remove_dir_all(&db).map_err(io(&db))?;
     if let Some(l) = stats.levels.iter().find(|l| l.compacting > 0) {
@@ -512,6 +536,7 @@ fn rocksdb_replay(
         space_amp_mean,
         backlog_mean,
         backlog_max,
+        warnings,
         stall_seconds: stats.counter("rocksdb.stall.micros") as f64 / 1e6,
         level_files: level_files(&stats),
         ingest_rate: match stats.seconds("replay") {

@@ -292,6 +292,21 @@ pub fn markdown(
             r.run_id, r.rocksdb.backlog_mean, r.l0_trigger
         );
     }
+    let warnings: Vec<(&str, &String)> = runs
+        .iter()
+        .flat_map(|r| {
+            r.rocksdb
+                .warnings
+                .iter()
+                .map(move |w| (r.run_id.as_str(), w))
+        })
+        .collect();
+    if !warnings.is_empty() {
+        let _ = writeln!(s, "\nWarnings:\n");
+        for (run, w) in warnings {
+            let _ = writeln!(s, "- {run}: {w}");
+        }
+    }
     if !skipped.is_empty() {
         let _ = writeln!(s, "\nRuns without a RocksDB peer:\n");
         for (run, why) in skipped {
@@ -399,6 +414,17 @@ mod tests {
             md.contains("| 5.500 | 5.400 | 1.019 | 1.200 | 1.100 | 1.091 | - | 3: write 5.000-6.000, space 1.000-1.300 |"),
             "{md}"
         );
+        // A replay without a whole-run space figure (0) does not count.
+        let mut a = f(5.0, 1.0, 36);
+        a.space_amp_mean = 1.2;
+        let mut c = f(5.0, 1.0, 36);
+        c.space_amp_mean = 1.4;
+        let m = crate::peer::median_figures(&[a, f(5.0, 1.0, 36), c]);
+        assert!(
+            (m.space_amp_mean - 1.3).abs() < 1e-12,
+            "{}",
+            m.space_amp_mean
+        );
         // An even count takes the mean of the two middle values.
         let even = crate::peer::median_figures(&[f(5.0, 1.0, 36), f(6.0, 1.2, 38)]);
         assert_eq!(
@@ -425,7 +451,17 @@ mod tests {
             "{md}"
         );
         assert!(md.contains(" universal/uniform 4.10 / 5 (4);"), "{md}");
-        assert!(!md.contains("fell behind"), "{md}");
+        assert!(
+            !md.contains("fell behind") && !md.contains("Warnings"),
+            "{md}"
+        );
+        let mut r = sample();
+        r.rocksdb.warnings.push("table bytes do not add up".into());
+        let md = markdown("t", &[r], &[], "db_bench");
+        assert!(
+            md.contains("Warnings:\n\n- universal/uniform: table bytes do not add up"),
+            "{md}"
+        );
         // A RocksDB whose picks took 6 L0 files on average did not keep up.
         let mut r = sample();
         r.rocksdb.backlog_mean = 6.0;
