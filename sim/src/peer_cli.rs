@@ -32,7 +32,8 @@ struct RocksdbArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Directory for RocksDB's databases and traces (default: a
-    /// subdirectory of --out); removed run by run.
+    /// subdirectory of --out); both are removed run by run (see
+    /// --keep-traces).
     #[arg(long)]
     dir: Option<PathBuf>,
     /// The db_bench binary (default: db_bench or rocksdb_db_bench on PATH).
@@ -56,6 +57,10 @@ struct RocksdbArgs {
     /// and compare that run, instead of the rates the spec assumed.
     #[arg(long)]
     calibrate: bool,
+    /// Keep each run's RocksDB trace (work/<run>/ops.trace) to replay it
+    /// again by hand; a 16M-operation trace is 2.4 GB.
+    #[arg(long = "keep-traces")]
+    keep_traces: bool,
     /// Only the runs whose id contains this text (repeat the flag for
     /// several).
     #[arg(long)]
@@ -95,6 +100,7 @@ pub fn command(a: PeerArgs) -> Result<u8> {
         settle_seconds: a.settle,
         replays: a.replays,
         calibrate: a.calibrate,
+        keep_traces: a.keep_traces,
     };
     let csv = out.join("runs.csv");
     let md = out.join("peer.md");

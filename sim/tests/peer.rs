@@ -136,6 +136,11 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
     let md = std::fs::read_to_string(dir.path().join("out/peer.md")).unwrap();
     assert!(md.contains("| universal/uniform | keeping-up |"), "{md}");
     assert!(md.contains(" | 2: write "), "{md}");
+    // The trace went with the database (no --keep-traces).
+    assert!(!dir
+        .path()
+        .join("out/work/universal_uniform/ops.trace")
+        .exists());
     for k in 1..=2 {
         let replay = dir
             .path()

@@ -58,7 +58,8 @@ pub struct PeerConfig {
     /// The db_bench binary.
     pub db_bench: PathBuf,
     /// Where databases, traces and db_bench's outputs go (one subdirectory
-    /// per run; databases are removed when a run is done).
+    /// per run; databases, and traces unless kept, are removed when a run
+    /// is done).
     pub work_dir: PathBuf,
     /// Write rate (user bytes per second) of the keeping-up regime.
     pub write_rate: u64,
@@ -75,6 +76,10 @@ pub struct PeerConfig {
     /// flush bytes per second), and that run is the comparison, instead of
     /// the rates the spec assumed.
     pub calibrate: bool,
+    /// Keep each run's RocksDB traces (`ops.trace`, `settle.trace`) in its
+    /// work directory; by default they are removed with the database once
+    /// the run is done (a 16M-operation trace is 2.4 GB).
+    pub keep_traces: bool,
 }
 
 /// The figures of one engine on one run.
@@ -343,6 +348,11 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         replays.push(rocksdb_replay(
             run, cfg, &flags, regime, &trace, &idle, &out_dir, &lsmlab, ops, &samples,
         )?);
+    }
+    if !cfg.keep_traces {
+        for t in [&trace, &idle] {
+            std::fs::remove_file(t).map_err(io(t))?;
+        }
     }
     let rocksdb = median_figures(&replays);
     let calibrated = cfg.calibrate && regime == Regime::FullSpeed;
