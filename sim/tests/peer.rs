@@ -22,6 +22,15 @@ base_file_size = "256KiB"
 l1_base_bytes = "1MiB"
 "#;
 
+/// The cells of a runs.csv's rows, header left out (no cell of the peer's
+/// runs.csv holds a comma).
+fn csv_rows(csv: &str) -> Vec<Vec<&str>> {
+    csv.lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect()
+}
+
 /// db_bench on PATH, or `None` after saying the test is skipped.
 fn db_bench_or_skip() -> Option<std::path::PathBuf> {
     let found = lsmlab::peer::find_db_bench().ok();
@@ -90,11 +99,7 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
     assert!(err.contains("size-tiered/uniform: skipped"), "{err}");
     assert!(err.contains("(medians of 2 replays)"), "{err}");
     let csv = std::fs::read_to_string(dir.path().join("out/runs.csv")).unwrap();
-    let rows: Vec<Vec<&str>> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect())
-        .collect();
+    let rows = csv_rows(&csv);
     // lsmlab's row, RocksDB's medians, then each of its two replays.
     assert_eq!(rows.len(), 4, "{csv}");
     let engines: Vec<(&str, &str)> = rows.iter().map(|r| (r[1], r[18])).collect();
@@ -400,11 +405,7 @@ fn calibrate_runs_lsmlab_at_the_rates_rocksdb_had() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     let csv = std::fs::read_to_string(dir.path().join("out/runs.csv")).unwrap();
-    let rows: Vec<Vec<&str>> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect())
-        .collect();
+    let rows = csv_rows(&csv);
     assert_eq!(rows.len(), 2, "{csv}");
     let (l, r) = (&rows[0], &rows[1]);
     assert_eq!((l[2], r[2]), ("full-speed", "full-speed"));

@@ -21,13 +21,12 @@ fn kept(line: &str) -> bool {
         || line.contains("\"event\": \"compaction_finished\"")
 }
 
-/// Writes the kept lines of `db`'s info LOGs (the renamed older ones by
-/// their timestamp suffix, then the current `LOG`) to `out`.
-pub fn keep(db: &Path, out: &Path) -> std::io::Result<()> {
+/// Writes the kept lines of a database's info LOGs (as
+/// `table_bytes_log::read_logs` gives them, oldest first) to `out`.
+pub fn keep(logs: &[(String, String)], out: &Path) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::new(std::fs::File::create(out)?);
-    for path in super::table_bytes_log::logs_oldest_first(db)? {
-        let text = std::fs::read(&path)?;
-        for line in String::from_utf8_lossy(&text).lines().filter(|l| kept(l)) {
+    for (_, text) in logs {
+        for line in text.lines().filter(|l| kept(l)) {
             writeln!(w, "{line}")?;
         }
     }
@@ -102,7 +101,7 @@ mod tests {
         )
         .unwrap();
         let out = db.join("kept.log");
-        keep(db, &out).unwrap();
+        keep(&crate::peer::table_bytes_log::read_logs(db).unwrap(), &out).unwrap();
         let text = std::fs::read_to_string(&out).unwrap();
         let lines: Vec<_> = text.lines().collect();
         assert_eq!(lines.len(), 4, "{text}");

@@ -473,7 +473,8 @@ fn rocksdb_replay(
     std::fs::write(&settle_out, settle_text).map_err(io(&settle_out))?;
     let sst_bytes = sst_bytes(&db).map_err(io(&db))?;
     let picks = dir.join("rocksdb-compactions.log");
-    compaction_log::keep(&db, &picks).map_err(io(&picks))?;
+    let logs = table_bytes_log::read_logs(&db).map_err(io(&db))?;
+    compaction_log::keep(&logs, &picks).map_err(io(&picks))?;
     let (backlog_mean, backlog_max) =
         compaction_log::backlog(&std::fs::read_to_string(&picks).map_err(io(&picks))?)
             .unwrap_or((0.0, 0));
@@ -481,7 +482,12 @@ fn rocksdb_replay(
     let space_amp_mean = if samples.is_empty() {
         0.0
     } else {
-        let tables = table_bytes(run, &db)?;
+        let tables =
+            table_bytes_log::table_bytes(logs.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+                .map_err(|reason| PeerError::Parse {
+                    run: run.run_id.clone(),
+                    reason,
+                })?;
         // The replay began its replay seconds before the manual flush that
         // follows it (db_bench opens the database first, a while after the
         // process starts); without that flush, when the process started.
@@ -561,31 +567,6 @@ fn rocksdb_replay(
         flush_io_rate: per_second(flush, stats.histogram_sum("rocksdb.db.flush.micros")),
     };
     Ok(rocksdb)
-}
-
-/// RocksDB's table bytes over the run, from `db`'s LOGs.
-fn table_bytes(run: &RunSpec, db: &Path) -> Result<table_bytes_log::TableBytes, PeerError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        let run = run.run_id.clone();
-        move |source| PeerError::Io { run, path, source }
-    };
-    let mut texts = Vec::new();
-    for path in table_bytes_log::logs_oldest_first(db).map_err(io(db))? {
-        let text = std::fs::read(&path).map_err(io(&path))?;
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        texts.push((name, String::from_utf8_lossy(&text).into_owned()));
-    }
-    table_bytes_log::table_bytes(texts.iter().map(|(n, t)| (n.as_str(), t.as_str()))).map_err(
-        |reason| PeerError::Parse {
-            run: run.run_id.clone(),
-            reason,
-        },
-    )
 }
 
 fn level_files(stats: &DbBenchStats) -> Vec<u64> {

@@ -63,6 +63,21 @@ pub struct TableBytes {
     pub manual_flush_micros: Option<u64>,
 }
 
+/// The info LOGs of `db`, oldest first, as (file name, text).
+pub fn read_logs(db: &Path) -> std::io::Result<Vec<(String, String)>> {
+    logs_oldest_first(db)?
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read(&path)?;
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            Ok((
+                name.into_owned(),
+                String::from_utf8_lossy(&text).into_owned(),
+            ))
+        })
+        .collect()
+}
+
 /// The table bytes `logs` (the texts of the LOGs, oldest first, with their
 /// names) record. An event line that is not the JSON RocksDB writes, or
 /// lacks a field this needs, is an error naming the LOG and line.
