@@ -13,6 +13,7 @@ pub mod check_band;
 pub mod error;
 pub mod goal;
 pub mod input_limits;
+pub mod job_log_csv;
 pub mod journal;
 pub mod lab_params;
 pub mod live_set;

@@ -9,17 +9,20 @@ mod workload_cli;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use lsmlab::catalog::Catalog;
 use lsmlab::check::{compare_on, configuration_difference, Tolerances};
+use lsmlab::job_log_csv::JobLogCsv;
 use lsmlab::journal::journal_dir;
 use lsmlab::manifest::{run_config, spec_hash, Manifest, MANIFEST_JSON, VERSION};
 use lsmlab::outputs::{write_outputs, write_shard, OutputPaths, SweepResults, SPEC_TOML};
 use lsmlab::results::{merge_runs, read_runs, read_runs_noted, write_runs, RunsNotes};
-use lsmlab::runner::FsChoice;
+use lsmlab::runner::{run_experiment_observed, FsChoice};
 use lsmlab::shard::Shard;
 use lsmlab::spec::{ParamCatalog, RunSpec, SweepSpec};
 use lsmlab::sweep::{run_all, run_journaled, JournaledSweep};
@@ -157,6 +160,11 @@ struct RunArgs {
     /// counted, skipped and warned about.
     #[arg(long)]
     strict: bool,
+    /// Write every flush and compaction the run installs to this CSV file:
+    /// one row per table each job read or wrote (level, file, size, key
+    /// range), to compare picks job by job.
+    #[arg(long = "job-log", value_name = "CSV")]
+    job_log: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -671,9 +679,25 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     preflight(&[&run], None, &a.fs.choice()?, a.strict)?;
     // Fail before the run, not after it, when the output cannot be written.
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let mut out = run_all(&[&run], &a.fs.choice()?, 1, true)?
-        .pop()
-        .context("the run produced no output")?;
+    let mut out = match &a.job_log {
+        None => run_all(&[&run], &a.fs.choice()?, 1, true)?
+            .pop()
+            .context("the run produced no output")?,
+        Some(path) => {
+            let log = Arc::new(
+                JobLogCsv::create(path)
+                    .with_context(|| format!("--job-log: creating {}", path.display()))?,
+            );
+            let out = run_experiment_observed(
+                &run,
+                &a.fs.choice()?,
+                &AtomicU64::new(0),
+                Some(log.clone()),
+            )?;
+            log.finish().context("--job-log")?;
+            out
+        }
+    };
     let hash = spec_hash(&run.spec_name, std::slice::from_ref(&run));
     out.record.spec_hash = hash.clone();
     let manifest = Manifest {

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::job_log::JobEvent;
 use super::release::{InlineRelease, Released};
 use super::schedule::RunningJob;
 use super::{Db, Inner, LevelStatsRow, LevelStatsTable};
@@ -416,6 +417,7 @@ impl Inner {
                     edit.add_file_to_run(job.output_level, run, f.as_ref().clone());
                 }
                 self.install(edit)?;
+                self.log_job(job, &[]);
                 self.stats.trivial_moves += 1;
                 self.stats.level_mut(job.output_level).moves += 1;
                 report.output_files = report.input_files;
@@ -425,6 +427,7 @@ impl Inner {
                 let inputs: Vec<u64> = job.input_files().map(|(_, f)| f.number).collect();
                 self.add_blob_records(&mut edit, &inputs, &MergeOutput::default());
                 self.install(edit)?;
+                self.log_job(job, &[]);
                 self.stats.files_dropped += report.input_files;
                 self.stats.bytes_dropped += job.input_bytes();
                 self.remove_files(job, released)?;
@@ -461,12 +464,19 @@ impl Inner {
         let inputs: Vec<u64> = job.input_files().map(|(_, f)| f.number).collect();
         self.add_blob_records(&mut edit, &inputs, &out);
         self.stats.blob += out.blob_stats;
+        let event = self
+            .job_log
+            .wanted()
+            .then(|| JobEvent::compaction(job, &out.files));
         for f in out.files {
             if !released.outputs.contains(&f.number) {
                 edit.add_file_to_run(job.output_level, run, f);
             }
         }
         self.install(edit)?;
+        if let Some(e) = event {
+            self.job_log.report(e, self.state.last_sequence);
+        }
         self.remove_files(job, released)?;
 
         self.stats.compactions += 1;
@@ -575,6 +585,14 @@ impl Inner {
     /// Logs `edit` to the manifest and makes the resulting version current.
     /// Blob files it adds are opened (and checked) first; blob files it
     /// deletes are removed from disk after it is logged.
+    /// Tells the job listener, if any, about a move or drop just installed.
+    fn log_job(&mut self, job: &Job, outputs: &[FileMeta]) {
+        if self.job_log.wanted() {
+            let event = JobEvent::compaction(job, outputs);
+            self.job_log.report(event, self.state.last_sequence);
+        }
+    }
+
     pub(super) fn install(&mut self, edit: VersionEdit) -> Result<()> {
         let blobs = self.blob_set_after(&edit)?;
         let deleted_blobs = edit.blob_files_deleted.clone();

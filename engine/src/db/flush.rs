@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::job_log::JobEvent;
 use super::view::MemtableCell;
 use super::Inner;
 use crate::compaction::MergeOutput;
@@ -108,6 +109,7 @@ impl Inner {
         }
         self.add_blob_records(&mut edit, &[], &out);
         self.stats.blob += out.blob_stats;
+        let event = self.job_log.wanted().then(|| JobEvent::flush(&out.files));
         // A flush's output is one new L0 run.
         if let Some(run) = out.files.first().map(|f| f.number) {
             for f in out.files {
@@ -128,6 +130,9 @@ impl Inner {
             edit.live_wals.push(self.wal_number);
         }
         self.install(edit)?;
+        if let Some(e) = event.filter(|e| !e.outputs.is_empty()) {
+            self.job_log.report(e, self.state.last_sequence);
+        }
         self.imm.pop_front();
         self.publish_view();
         self.sched.flush_remaining = self.imm.front().map(Immutable::flush_cost);

@@ -10,6 +10,7 @@ mod compact;
 mod driver;
 mod flush;
 mod identity;
+mod job_log;
 mod open_checks;
 mod read;
 mod release;
@@ -22,6 +23,7 @@ mod work;
 mod write;
 
 pub use identity::IDENTITY_FILE;
+pub use job_log::{JobEvent, JobFile, JobListener};
 pub use read::ScanStats;
 pub use snapshot::Snapshot;
 pub use stats::{
@@ -168,6 +170,8 @@ struct Inner {
     remote_counters: Arc<remote::RemoteCounters>,
     /// What readers read without this lock; republished on every change.
     published: Arc<Published>,
+    /// Who hears about each installed flush and compaction.
+    job_log: job_log::JobLog,
 }
 
 /// The strategy found nothing to do in version `epoch`; it is asked again
@@ -324,6 +328,7 @@ impl Db {
             service: None,
             remote_counters: Arc::default(),
             published,
+            job_log: job_log::JobLog::default(),
         };
         inner.open_blob_files()?;
         inner.recover_wals()?;
@@ -368,6 +373,12 @@ impl Db {
         // the sequence is read must already see the snapshot.
         let inner = self.lock();
         self.snapshots.acquire(inner.state.last_sequence)
+    }
+
+    /// Reports every flush and compaction installed from now on to
+    /// `listener` (numbered from 1 again), or to nobody with `None`.
+    pub fn set_job_listener(&self, listener: Option<Arc<dyn JobListener>>) {
+        self.lock().job_log.set(listener);
     }
 
     /// The last sequence number assigned.

@@ -16,8 +16,10 @@ pub mod table_bytes_log;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
-use crate::runner::{build_options, build_workload, run_experiment, FsChoice, RunError};
+use crate::job_log_csv::JobLogCsv;
+use crate::runner::{build_options, build_workload, run_experiment_observed, FsChoice, RunError};
 use crate::spec::RunSpec;
 use db_bench_stats::DbBenchStats;
 
@@ -219,17 +221,37 @@ pub fn find_db_bench() -> Result<PathBuf, PeerError> {
         .ok_or(PeerError::NoDbBench)
 }
 
+/// lsmlab's job log in each run's work directory, beside RocksDB's
+/// compaction log.
+pub const LSMLAB_JOB_LOG: &str = "lsmlab-jobs.csv";
+/// The job log of lsmlab's run at RocksDB's measured rates (`--calibrate`).
+pub const LSMLAB_JOB_LOG_CALIBRATED: &str = "lsmlab-jobs-calibrated.csv";
+
 /// Idle rounds of `settle_seconds` RocksDB gets at most to finish its
 /// compactions after the replay (a round is one db_bench process).
 const MAX_SETTLE_ROUNDS: usize = 720;
 
 /// lsmlab's figures on `run` (with its `options`), run as the lab runs it
-/// on the in-memory file system.
+/// on the in-memory file system; its flushes and compactions go to the job
+/// log `jobs` (see [`crate::job_log_csv`]).
 fn lsmlab_figures(
     run: &RunSpec,
     options: &lsmlab_engine::Options,
+    jobs: &Path,
 ) -> Result<(EngineFigures, Vec<SpaceMark>), PeerError> {
-    let out = run_experiment(run, &FsChoice::Mem { limit: None }, &AtomicU64::new(0))?;
+    let io = |source| PeerError::Io {
+        run: run.run_id.clone(),
+        path: jobs.to_path_buf(),
+        source,
+    };
+    let log = Arc::new(JobLogCsv::create(jobs).map_err(io)?);
+    let out = run_experiment_observed(
+        run,
+        &FsChoice::Mem { limit: None },
+        &AtomicU64::new(0),
+        Some(log.clone()),
+    )?;
+    log.finish().map_err(io)?;
     let m = &out.record.metrics;
     // The timeline's samples with tables, once each (the settled end
     // repeats the last operation count).
@@ -315,7 +337,6 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         });
     }
     let regime = Regime::of(&options);
-    let (lsmlab, marks) = lsmlab_figures(run, &options)?;
     let dir = cfg.work_dir.join(crate::runner::run_dir_name(&run.run_id));
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -323,6 +344,7 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
         move |source| PeerError::Io { run, path, source }
     };
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let (lsmlab, marks) = lsmlab_figures(run, &options, &dir.join(LSMLAB_JOB_LOG))?;
     let trace = dir.join("ops.trace");
     let idle = dir.join("settle.trace");
     let mark_ops: Vec<u64> = marks.iter().map(|m| m.ops_done).collect();
@@ -368,7 +390,12 @@ pub fn peer_run(run: &RunSpec, cfg: &PeerConfig) -> Result<PeerRun, PeerError> {
                 at.settings.push((name.to_string(), format!("{:.0}", rate)));
             }
         }
-        lsmlab_figures(&at, &build_options(&at)?)?.0
+        lsmlab_figures(
+            &at,
+            &build_options(&at)?,
+            &dir.join(LSMLAB_JOB_LOG_CALIBRATED),
+        )?
+        .0
     } else {
         lsmlab
     };

@@ -10,7 +10,7 @@ use std::time::Instant;
 use crate::lab_params::LabParamError;
 use crate::live_set::{LiveSet, NEVER};
 use crate::snapshot_retention::SnapshotRetention;
-use lsmlab_engine::db::EngineStats;
+use lsmlab_engine::db::{EngineStats, JobListener};
 use lsmlab_engine::fs::{DiskFs, Fs, MemFs};
 use lsmlab_engine::merge_op::MergeOperatorChoice;
 use lsmlab_engine::{Clock, Db, Env, VirtualClock};
@@ -415,6 +415,17 @@ pub fn run_experiment(
     fs_choice: &FsChoice,
     progress: &AtomicU64,
 ) -> Result<RunOutput, RunError> {
+    run_experiment_observed(run, fs_choice, progress, None)
+}
+
+/// [`run_experiment`], reporting every flush and compaction the run
+/// installs to `jobs` (from the first write on).
+pub fn run_experiment_observed(
+    run: &RunSpec,
+    fs_choice: &FsChoice,
+    progress: &AtomicU64,
+    jobs: Option<Arc<dyn JobListener>>,
+) -> Result<RunOutput, RunError> {
     let started = Instant::now();
     let options = build_options(run)?;
     let workload = build_workload(run)?;
@@ -443,6 +454,7 @@ pub fn run_experiment(
         run: run.run_id.clone(),
         source,
     })?;
+    db.set_job_listener(jobs);
     // Declared after `db`, so dropped after it: jobs in flight finish first.
     let _workers = attach_workers(run, &db, fs.clone(), &dir, lab.compaction_workers)?;
     let mut x = Experiment {
