@@ -262,6 +262,7 @@ pub fn markdown(
             );
         }
     }
+    over_seeds(&mut s, runs);
     let _ = writeln!(
         s,
         "\nRocksDB's backlog at its picks (the L0 files each leveled L0 compaction took, or \
@@ -314,6 +315,86 @@ pub fn markdown(
         }
     }
     s
+}
+
+/// The runs of one configuration over several seeds (`seeds = N`: run ids
+/// `<configuration>/seed=<n>`).
+struct SeedGroup<'a> {
+    config: &'a str,
+    runs: Vec<&'a PeerRun>,
+}
+
+/// Runs grouped by configuration, in first-seen order; only configurations
+/// run with two seeds or more.
+fn seed_groups(runs: &[PeerRun]) -> Vec<SeedGroup<'_>> {
+    let mut groups: Vec<SeedGroup> = Vec::new();
+    for r in runs {
+        let Some((config, _)) = r.run_id.rsplit_once("/seed=") else {
+            continue;
+        };
+        match groups.iter_mut().find(|g| g.config == config) {
+            Some(g) => g.runs.push(r),
+            None => groups.push(SeedGroup {
+                config,
+                runs: vec![r],
+            }),
+        }
+    }
+    groups.retain(|g| g.runs.len() >= 2);
+    groups
+}
+
+/// peer.md's comparison over seeds: per configuration, the mean of each
+/// engine's figure over the seeds (RocksDB's per seed: the median of its
+/// replays), their ratio, and the range of the per-seed ratios.
+fn over_seeds(s: &mut String, runs: &[PeerRun]) {
+    let groups = seed_groups(runs);
+    if groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nOver seeds: each seed is another sequence of the same workload, and a tree's picks \
+         follow from its exact file sizes (which of two nearly equal files is larger), so one \
+         seed is one trajectory of both engines; the mean over seeds compares their rules. \
+         Means of lsmlab and of RocksDB (its median per seed), the ratio of the means, and the \
+         per-seed ratios' range.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| configuration | seeds | write_amp lsmlab / RocksDB (ratio) | per-seed ratios | space_amp lsmlab / RocksDB (ratio) | per-seed ratios |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for g in groups {
+        let mean = |get: &dyn Fn(&PeerRun) -> f64| {
+            g.runs.iter().map(|r| get(r)).sum::<f64>() / g.runs.len() as f64
+        };
+        let cells = |lsm: &dyn Fn(&PeerRun) -> f64, rdb: &dyn Fn(&PeerRun) -> f64| {
+            let (a, b) = (mean(lsm), mean(rdb));
+            let ratios: Vec<f64> = g
+                .runs
+                .iter()
+                .filter(|r| rdb(r) > 0.0)
+                .map(|r| lsm(r) / rdb(r))
+                .collect();
+            let range = match ratios.iter().copied().reduce(f64::min) {
+                Some(lo) => {
+                    let hi = ratios.iter().copied().fold(lo, f64::max);
+                    format!("{lo:.3}-{hi:.3}")
+                }
+                None => "-".to_string(),
+            };
+            (format!("{a:.3} / {b:.3} ({})", ratio(a, b)), range)
+        };
+        let (w, wr) = cells(&|r| r.lsmlab.write_amp, &|r| r.rocksdb.write_amp);
+        let (sp, sr) = cells(&|r| r.lsmlab.space_amp, &|r| r.rocksdb.space_amp);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {w} | {wr} | {sp} | {sr} |",
+            g.config,
+            g.runs.len()
+        );
+    }
 }
 
 #[cfg(test)]
@@ -431,6 +512,35 @@ mod tests {
             (even.write_amp, even.space_amp, even.flushes),
             (5.5, 1.1, 37)
         );
+    }
+
+    #[test]
+    fn seeds_of_one_configuration_are_compared_by_their_means() {
+        let run = |seed: u64, lsm: f64, rdb: f64| {
+            let mut r = sample_with(vec![f(rdb, 1.0, 36)]);
+            r.run_id = format!("leveled/mixgraph/seed={seed}");
+            r.lsmlab.write_amp = lsm;
+            r.lsmlab.space_amp = 1.1;
+            r
+        };
+        let mut other = sample();
+        other.run_id = "universal/uniform/seed=42".into();
+        let runs = [
+            run(42, 7.0, 6.5),
+            run(43, 6.6, 6.8),
+            other,
+            run(44, 6.8, 6.6),
+        ];
+        let md = markdown("t", &runs, &[], "db_bench");
+        // Means 6.800 / 6.633; ratios 1.077, 0.971, 1.030. A configuration
+        // with one seed gets no row.
+        assert!(
+            md.contains("| leveled/mixgraph | 3 | 6.800 / 6.633 (1.025) | 0.971-1.077 | 1.100 / 1.000 (1.100) | 1.100-1.100 |"),
+            "{md}"
+        );
+        assert!(!md.contains("| universal/uniform | 1 |"), "{md}");
+        let single = markdown("t", &[sample()], &[], "db_bench");
+        assert!(!single.contains("Over seeds"), "{single}");
     }
 
     #[test]
