@@ -421,3 +421,70 @@ fn calibrate_runs_lsmlab_at_the_rates_rocksdb_had() {
     let md = std::fs::read_to_string(dir.path().join("out/peer.md")).unwrap();
     assert!(md.contains("| universal/uniform | RocksDB's |"), "{md}");
 }
+
+/// Before each of RocksDB's compactions and moves, its tree (from its
+/// MANIFEST) goes to lsmlab's policy: RocksDB's leveled priorities and its
+/// universal style pick what RocksDB picked, bar a flush that lands between
+/// RocksDB's pick and its install.
+#[test]
+fn lsmlab_picks_what_rocksdb_picked_on_rocksdbs_own_trees() {
+    if db_bench_or_skip().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let spec = r#"name = "peer-picks"
+ops = 200000
+policies = ["leveled", "min-overlap", "universal"]
+
+[policy]
+rocksdb_version = "7.8"
+
+[workload]
+preset = "uniform"
+key_count = 100000
+
+[engine]
+write_buffer_size = "256KiB"
+base_file_size = "256KiB"
+l1_base_bytes = "1MiB"
+write_buffer_accounting = "rocksdb"
+"#;
+    std::fs::write(dir.path().join("p.toml"), spec).unwrap();
+    let o = lsmlab(
+        &["peer", "rocksdb", "p.toml", "--out", "out", "--settle", "1"],
+        dir.path(),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let csv = std::fs::read_to_string(dir.path().join("out/runs.csv")).unwrap();
+    let rows = csv_rows(&csv);
+    for r in rows.iter().filter(|r| r[1] == "rocksdb") {
+        let n = |i: usize| r[i].parse::<u64>().unwrap();
+        let (checked, agreed, flushed) = (n(25), n(26), n(27));
+        // 200,000 puts through 256 KiB memtables: some 70 flushes and as
+        // many compactions and moves to check.
+        assert!(checked >= 30, "{r:?}");
+        let differ = checked - agreed - flushed;
+        assert!(
+            differ * 20 <= checked,
+            "{} differs on {differ} of {checked}",
+            r[0]
+        );
+        let picks = std::fs::read_to_string(
+            dir.path()
+                .join("out/work")
+                .join(r[0].replace('/', "_"))
+                .join("rocksdb-picks.txt"),
+        )
+        .unwrap();
+        assert!(
+            picks.starts_with(&format!(
+                "lsmlab's policy on RocksDB's trees: {agreed} of {checked} "
+            )),
+            "{picks}"
+        );
+        assert_eq!(picks.lines().count() as u64, 1 + differ, "{picks}");
+    }
+    let md = std::fs::read_to_string(dir.path().join("out/peer.md")).unwrap();
+    assert!(md.contains("(from its MANIFEST)"), "{md}");
+}

@@ -27,8 +27,8 @@ mod zipf;
 
 pub use error::WorkloadError;
 pub use formats::{
-    write_rocksdb_trace, ExportSummary, ReadOptions, TraceCounts, TraceFile, TraceFileOps,
-    TraceFormat,
+    parse_hex_key, write_rocksdb_trace, ExportSummary, ReadOptions, TraceCounts, TraceFile,
+    TraceFileOps, TraceFormat,
 };
 pub use generator::Generator;
 pub use key::{

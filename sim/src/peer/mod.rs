@@ -9,6 +9,7 @@
 mod compaction_log;
 pub mod db_bench_stats;
 pub mod flags;
+pub mod manifest_picks;
 mod replay;
 pub mod report;
 pub mod table_bytes_log;
@@ -128,6 +129,15 @@ pub struct EngineFigures {
     /// RocksDB: flushed bytes over the sum of its flush times
     /// (`rocksdb.db.flush.micros`).
     pub flush_io_rate: f64,
+    /// RocksDB's compactions and moves whose tree (from its MANIFEST) was
+    /// given to lsmlab's policy ([`manifest_picks`]); summed over replays.
+    /// 0 for lsmlab and when not checked.
+    pub picks_checked: u64,
+    /// Those lsmlab's policy picked alike (same inputs, same output level).
+    pub picks_agreed: u64,
+    /// Those that differ only by L0 files a flush installed after RocksDB
+    /// picked ([`manifest_picks::PickCheck::flushed_between`]).
+    pub picks_flushed_between: u64,
 }
 
 /// The median of each figure over RocksDB's replays of one run: write and
@@ -186,6 +196,9 @@ pub fn median_figures(replays: &[EngineFigures]) -> EngineFigures {
         backlog_max: replays.iter().map(|r| r.backlog_max).max().unwrap_or(0),
         warnings: replays.iter().flat_map(|r| r.warnings.clone()).collect(),
         level_files: nearest.map(|r| r.level_files.clone()).unwrap_or_default(),
+        picks_checked: replays.iter().map(|r| r.picks_checked).sum(),
+        picks_agreed: replays.iter().map(|r| r.picks_agreed).sum(),
+        picks_flushed_between: replays.iter().map(|r| r.picks_flushed_between).sum(),
     }
 }
 
@@ -300,6 +313,9 @@ fn lsmlab_figures(
         backlog_mean: 0.0,
         backlog_max: 0,
         warnings: Vec::new(),
+        picks_checked: 0,
+        picks_agreed: 0,
+        picks_flushed_between: 0,
     };
     Ok((figures, marks))
 }
@@ -468,6 +484,8 @@ fn rocksdb_replay(
             format!("--trace_replay_fast_forward={}", regime.fast_forward()),
         ],
     )?;
+    let manifests = dir.join("rocksdb-manifests");
+    copy_manifests(&db, &manifests).map_err(io(&manifests))?;
     let replay_seconds = stats.seconds("replay").unwrap_or(0.0);
     // Idle rounds until no compaction holds a file (a full merge at 16M keys
     // outlasts any fixed settle time). Not db_bench's `waitforcompaction`:
@@ -490,6 +508,7 @@ fn rocksdb_replay(
             ],
         )?;
         settle_text.push_str(&std::fs::read_to_string(&settle_out).map_err(io(&settle_out))?);
+        copy_manifests(&db, &manifests).map_err(io(&manifests))?;
         let busy = settled.levels.iter().any(|l| l.compacting > 0);
         stats.add(settled);
         if !busy {
@@ -551,6 +570,16 @@ fn rocksdb_replay(
         }
     };
     std::fs::remove_dir_all(&db).map_err(io(&db))?;
+    let picks_out = dir.join("rocksdb-picks.txt");
+    let picks = check_rocksdb_picks(
+        cfg,
+        &build_options(run)?,
+        &manifests,
+        &picks_out,
+        &mut warnings,
+    )
+    .map_err(io(&picks_out))?;
+    std::fs::remove_dir_all(&manifests).map_err(io(&manifests))?;
     if let Some(l) = stats.levels.iter().find(|l| l.compacting > 0) {
         return Err(PeerError::Parse {
             run: run.run_id.clone(),
@@ -592,8 +621,117 @@ fn rocksdb_replay(
             stats.histogram_sum("rocksdb.compaction.times.micros"),
         ),
         flush_io_rate: per_second(flush, stats.histogram_sum("rocksdb.db.flush.micros")),
+        picks_checked: picks.checked,
+        picks_agreed: picks.agreed,
+        picks_flushed_between: picks.flushed_between,
     };
     Ok(rocksdb)
+}
+
+/// Copies the `MANIFEST-*` files of `db` into `to` (a reopened database
+/// deletes its previous MANIFEST: the peer copies them after each db_bench
+/// process).
+fn copy_manifests(db: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(db)? {
+        let e = e?;
+        let name = e.file_name();
+        if name.to_string_lossy().starts_with("MANIFEST-") {
+            std::fs::copy(e.path(), to.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
+/// RocksDB's `ldb` beside its db_bench, or on PATH.
+fn find_ldb(db_bench: &Path) -> Option<PathBuf> {
+    let names = ["ldb", "rocksdb_ldb"];
+    let beside = db_bench
+        .parent()
+        .into_iter()
+        .flat_map(|d| names.map(|n| d.join(n)));
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let on_path: Vec<PathBuf> = std::env::split_paths(&path)
+        .flat_map(|d| names.map(|n| d.join(n)))
+        .collect();
+    beside.chain(on_path).find(|p| p.is_file())
+}
+
+/// lsmlab's policy on RocksDB's trees ([`manifest_picks`]): the MANIFESTs
+/// copied in `manifests` (dumped with `ldb`, oldest first), checked against
+/// `options`; the differences go to `out` (`rocksdb-picks.txt`). A missing
+/// `ldb` or an unreadable MANIFEST is a warning, not an error: the figures
+/// stand without the check.
+fn check_rocksdb_picks(
+    cfg: &PeerConfig,
+    options: &lsmlab_engine::Options,
+    manifests: &Path,
+    out: &Path,
+    warnings: &mut Vec<String>,
+) -> std::io::Result<manifest_picks::PickCheck> {
+    let Some(ldb) = find_ldb(&cfg.db_bench) else {
+        warnings
+            .push("no ldb beside db_bench or on PATH: picks not checked on RocksDB's trees".into());
+        return Ok(Default::default());
+    };
+    let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(manifests)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let n = e
+                .file_name()
+                .to_string_lossy()
+                .strip_prefix("MANIFEST-")?
+                .parse()
+                .ok()?;
+            Some((n, e.path()))
+        })
+        .collect();
+    files.sort();
+    let mut edits = Vec::new();
+    for (_, f) in &files {
+        let dump = Command::new(&ldb)
+            .arg("manifest_dump")
+            .arg("--verbose")
+            .arg("--hex")
+            .arg(format!("--path={}", f.display()))
+            .output()?;
+        let text = String::from_utf8_lossy(&dump.stdout);
+        if !dump.status.success() {
+            warnings.push(format!(
+                "{} manifest_dump {} failed ({}): picks not checked",
+                ldb.display(),
+                f.display(),
+                dump.status
+            ));
+            return Ok(Default::default());
+        }
+        match manifest_picks::parse_dump(&text) {
+            Ok(e) => edits.extend(e),
+            Err(e) => {
+                warnings.push(format!("{}: {e}: picks not checked", f.display()));
+                return Ok(Default::default());
+            }
+        }
+    }
+    let check = match manifest_picks::check_picks(&edits, options) {
+        Ok(c) => c,
+        Err(e) => {
+            warnings.push(format!("{e}: picks not checked"));
+            return Ok(Default::default());
+        }
+    };
+    let mut text = format!(
+        "lsmlab's policy on RocksDB's trees: {} of {} of RocksDB's compactions and moves picked \
+         alike (the same input files, the same output level); {} more differ only by L0 files \
+         a flush installed after RocksDB picked.\n",
+        check.agreed, check.checked, check.flushed_between
+    );
+    for d in &check.differences {
+        text.push_str(d);
+        text.push('\n');
+    }
+    std::fs::write(out, text)?;
+    Ok(check)
 }
 
 fn level_files(stats: &DbBenchStats) -> Vec<u64> {

@@ -36,6 +36,9 @@ pub const COLUMNS: &[&str] = &[
     "rates",
     "backlog_mean",
     "backlog_max",
+    "picks_checked",
+    "picks_agreed",
+    "picks_flushed_between",
 ];
 
 fn csv_cell(s: &str) -> String {
@@ -82,6 +85,9 @@ fn row(
         rates.to_string(),
         format!("{:.2}", f.backlog_mean),
         f.backlog_max.to_string(),
+        f.picks_checked.to_string(),
+        f.picks_agreed.to_string(),
+        f.picks_flushed_between.to_string(),
     ];
     out.push_str(&cells.join(","));
     out.push('\n');
@@ -263,6 +269,32 @@ pub fn markdown(
         }
     }
     over_seeds(&mut s, runs);
+    let checked: Vec<&PeerRun> = runs
+        .iter()
+        .filter(|r| r.rocksdb.picks_checked > 0)
+        .collect();
+    if !checked.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nlsmlab's policy on RocksDB's trees: before each of RocksDB's compactions and moves, \
+             its tree (from its MANIFEST) given to the run's lsmlab policy, and how often that \
+             picked the same input files for the same output level (over every replay; each \
+             difference in `work/<run>/rocksdb-picks.txt`):"
+        );
+        for r in checked {
+            let f = &r.rocksdb;
+            let _ = write!(
+                s,
+                " {} {} of {} ({:.1}%; {} more by a flush between pick and install);",
+                r.run_id,
+                f.picks_agreed,
+                f.picks_checked,
+                100.0 * f.picks_agreed as f64 / f.picks_checked as f64,
+                f.picks_flushed_between
+            );
+        }
+        let _ = writeln!(s);
+    }
     let _ = writeln!(
         s,
         "\nRocksDB's backlog at its picks (the L0 files each leveled L0 compaction took, or \
@@ -432,6 +464,11 @@ mod tests {
     fn sample() -> PeerRun {
         let mut kept_up = f(5.0, 1.0, 36);
         (kept_up.backlog_mean, kept_up.backlog_max) = (4.1, 5);
+        (
+            kept_up.picks_checked,
+            kept_up.picks_agreed,
+            kept_up.picks_flushed_between,
+        ) = (393, 391, 1);
         let mut r = sample_with(vec![kept_up]);
         r.lsmlab.space_amp_mean = 1.15;
         r.rocksdb.space_amp_mean = 1.2;
@@ -456,12 +493,12 @@ mod tests {
         );
         assert!(lines[1].contains(",5.5000,") && lines[2].contains(",5.0000,"));
         assert!(
-            lines[1].ends_with(",2 0 5,34,rocksdb,,0,0,0,spec,0.00,0"),
+            lines[1].ends_with(",2 0 5,34,rocksdb,,0,0,0,spec,0.00,0,0,0,0"),
             "{}",
             lines[1]
         );
         assert!(
-            lines[2].ends_with(",2 0 5,36,rocksdb,1,0,0,0,measured,4.10,5"),
+            lines[2].ends_with(",2 0 5,36,rocksdb,1,0,0,0,measured,4.10,5,393,391,1"),
             "{}",
             lines[2]
         );
@@ -561,6 +598,11 @@ mod tests {
             "{md}"
         );
         assert!(md.contains(" universal/uniform 4.10 / 5 (4);"), "{md}");
+        assert!(
+            md.contains("(from its MANIFEST)")
+                && md.contains(" universal/uniform 391 of 393 (99.5%; 1 more by a flush between pick and install);"),
+            "{md}"
+        );
         assert!(
             !md.contains("fell behind") && !md.contains("Warnings"),
             "{md}"

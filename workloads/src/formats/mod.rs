@@ -12,6 +12,7 @@
 mod meta_kv;
 pub(crate) mod rocksdb;
 mod rocksdb_human;
+pub use rocksdb_human::parse_hex_key;
 mod source;
 mod twitter;
 mod ycsb_log;

@@ -164,8 +164,9 @@ impl Human {
     }
 }
 
-/// `0x6B65` (or `6b65`): the key's bytes.
-fn parse_hex_key(text: &str) -> Result<Vec<u8>, String> {
+/// `0x6B65` (or `6b65`): the key's bytes (as RocksDB's tools print keys
+/// with `--hex`).
+pub fn parse_hex_key(text: &str) -> Result<Vec<u8>, String> {
     let hex = text
         .strip_prefix("0x")
         .or_else(|| text.strip_prefix("0X"))
