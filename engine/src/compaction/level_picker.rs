@@ -603,6 +603,14 @@ impl<'a> LevelPicker<'a> {
     /// kRoundRobin's `SetupOtherFilesWithRoundRobinExpansion`: consecutive
     /// files after the chosen one, while the level stays over its target by
     /// more than they hold and the job within `max_compaction_bytes`.
+    ///
+    /// As RocksDB 7.8 does it, a trivial move already extended to several
+    /// files (`TryExtendNonL0TrivialMove`) is kept only when the chosen file
+    /// alone brings the level under its target; otherwise the expansion
+    /// starts again from the chosen file. (RocksDB appends the next file to
+    /// the extended set and takes the clean-cut range from the first file's
+    /// smallest key to the appended file's largest: the chosen file and the
+    /// next one, then one more at a time.)
     fn round_robin_expansion(&self, start: &mut StartInputs) {
         let v = self.v;
         let Some(index) = start.base_index else {
@@ -612,18 +620,10 @@ impl<'a> LevelPicker<'a> {
         let files = v.files(level);
         let idle: u64 = files.iter().filter(|f| !self.busy(f)).map(|f| f.size).sum();
         let excess = idle.saturating_sub(self.targets.max_bytes(level));
-        let (lo, hi) = match user_range(&start.files) {
-            Some(r) => r,
-            None => return,
-        };
-        if v.overlapping_files(start.output_level, &lo, &hi).is_empty() && start.files.len() > 1 {
-            // Already extended as a trivial move.
-            return;
-        }
         if start.files[0].size >= excess {
             return;
         }
-        let mut taken = start.files.clone();
+        let mut taken = vec![files[index].clone()];
         for f in files.iter().skip(index + 1) {
             if self.busy(f) {
                 return;
