@@ -423,9 +423,10 @@ fn calibrate_runs_lsmlab_at_the_rates_rocksdb_had() {
 }
 
 /// Before each of RocksDB's compactions and moves, its tree (from its
-/// MANIFEST) goes to lsmlab's policy: RocksDB's leveled priorities and its
-/// universal style pick what RocksDB picked, bar a flush that lands between
-/// RocksDB's pick and its install.
+/// MANIFEST, placed in time by its LOG: the tables flushed before the pick,
+/// the inputs of compactions running then held) goes to lsmlab's policy:
+/// RocksDB's leveled priorities, round-robin and its universal style pick
+/// what RocksDB picked.
 #[test]
 fn lsmlab_picks_what_rocksdb_picked_on_rocksdbs_own_trees() {
     if db_bench_or_skip().is_none() {
@@ -434,7 +435,7 @@ fn lsmlab_picks_what_rocksdb_picked_on_rocksdbs_own_trees() {
     let dir = tempfile::tempdir().unwrap();
     let spec = r#"name = "peer-picks"
 ops = 200000
-policies = ["leveled", "min-overlap", "universal"]
+policies = ["leveled", "min-overlap", "round-robin", "universal"]
 
 [policy]
 rocksdb_version = "7.8"

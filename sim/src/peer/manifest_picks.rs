@@ -11,7 +11,7 @@
 //! MANIFEST with a snapshot of the tree). Only column family 0 is read: the
 //! peer's replay writes there.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use lsmlab_engine::compaction::{Job, PickContext};
@@ -237,69 +237,154 @@ fn job_inputs(job: &Job) -> Vec<(usize, u64)> {
     job.input_files().map(|(l, f)| (l, f.number)).collect()
 }
 
-/// Replays `edits` (every MANIFEST of one RocksDB run, oldest first) and asks
-/// `options`' policy for its pick before each edit that deletes tables.
-/// Errors: an edit that does not apply to the tree before it.
-pub fn check_picks(edits: &[ManifestEdit], options: &Options) -> Result<PickCheck, String> {
-    let strategy = (options.compaction.policy.build)(&options.compaction);
-    let mut version = Version::new(options.num_levels);
-    let mut check = PickCheck::default();
-    let busy = HashSet::new();
-    let mut last_level = None;
-    for (k, e) in edits.iter().enumerate() {
-        if e.starts_manifest {
-            version = Version::new(options.num_levels);
-        }
-        if !e.deleted.is_empty() {
-            let ctx = PickContext {
-                options,
-                busy: &busy,
-                now_ms: 0,
-                last_level,
-                oldest_snapshot: None,
-            };
-            let mut theirs = e.deleted.clone();
-            theirs.sort_unstable();
-            let out_level = e.added.iter().map(|f| f.level).max();
-            let rocksdb = describe(&theirs, out_level);
-            let ours = strategy.pick(&version, &ctx);
-            let agreed = ours.as_ref().is_some_and(|job| {
-                let mut mine = job_inputs(job);
-                mine.sort_unstable();
-                mine == theirs && (out_level.is_none() || out_level == Some(job.output_level))
-            });
-            // lsmlab took RocksDB's files and L0 files newer than any of
-            // RocksDB's L0 inputs: a flush landed between RocksDB's pick and
-            // its install.
-            let flushed_between = !agreed
-                && ours.as_ref().is_some_and(|job| {
-                    let mine = job_inputs(job);
-                    let newest_theirs = theirs.iter().filter(|f| f.0 == 0).map(|f| f.1).max();
-                    newest_theirs.is_some()
-                        && theirs.iter().all(|f| mine.contains(f))
-                        && mine
-                            .iter()
-                            .filter(|f| !theirs.contains(f))
-                            .all(|&(l, n)| l == 0 && newest_theirs.is_some_and(|newest| n > newest))
-                        && out_level == Some(job.output_level)
-                });
-            check.checked += 1;
-            if agreed {
-                check.agreed += 1;
-            } else if flushed_between {
-                check.flushed_between += 1;
-            } else {
-                let lsmlab = match &ours {
-                    Some(job) => describe(&job_inputs(job), Some(job.output_level)),
-                    None => "no job".into(),
+/// When RocksDB ran and installed its jobs, from its info LOGs (oldest
+/// first): what places each MANIFEST edit in time, so that a pick is checked
+/// on the tree RocksDB's picker saw (a flush or another compaction may be
+/// installed between a pick and its own install) with the tables running
+/// compactions held.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timing {
+    /// Tables a flush wrote: when the flush was installed.
+    pub flushed: HashMap<u64, u64>,
+    /// Compactions: input tables (ascending), start and finish times.
+    pub compactions: Vec<(Vec<u64>, u64, u64)>,
+    /// Tables a trivial move moved: when.
+    pub moved: HashMap<u64, u64>,
+}
+
+impl Timing {
+    /// Reads `flush_started`, `table_file_creation`, `flush_finished`,
+    /// `compaction_started`, `compaction_finished`, `trivial_move` events
+    /// and the `Moving #N` lines before each move (job ids restart with
+    /// each LOG). Lines it cannot read are left out: a job without a time
+    /// is checked on the tree just before its edit.
+    pub fn from_logs<'a>(logs: impl IntoIterator<Item = &'a str>) -> Timing {
+        let mut t = Timing::default();
+        for text in logs {
+            let mut flush_files: HashMap<u64, Vec<u64>> = HashMap::new();
+            let mut flush_jobs = HashSet::new();
+            let mut started: HashMap<u64, (Vec<u64>, u64)> = HashMap::new();
+            let mut moving = Vec::new();
+            for line in text.lines() {
+                if let Some(rest) = line.split_once("Moving #").map(|(_, r)| r) {
+                    if let Some(n) = rest.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                        moving.push(n);
+                    }
+                    continue;
+                }
+                let Some((_, json)) = line.split_once("EVENT_LOG_v1 ") else {
+                    continue;
                 };
-                check.differences.push(format!(
-                    "edit {}: RocksDB {rocksdb}; lsmlab {lsmlab}",
-                    k + 1
-                ));
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+                    continue;
+                };
+                let num = |k: &str| v.get(k).and_then(serde_json::Value::as_u64);
+                let (Some(job), Some(time)) = (num("job"), num("time_micros")) else {
+                    continue;
+                };
+                match v.get("event").and_then(serde_json::Value::as_str) {
+                    Some("flush_started") => {
+                        flush_jobs.insert(job);
+                    }
+                    Some("table_file_creation") if flush_jobs.contains(&job) => {
+                        flush_files
+                            .entry(job)
+                            .or_default()
+                            .extend(num("file_number"));
+                    }
+                    Some("flush_finished") => {
+                        for f in flush_files.remove(&job).unwrap_or_default() {
+                            t.flushed.insert(f, time);
+                        }
+                    }
+                    Some("compaction_started") => {
+                        let mut inputs: Vec<u64> = v
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .filter(|(k, _)| k.starts_with("files_L"))
+                            .filter_map(|(_, f)| f.as_array())
+                            .flatten()
+                            .filter_map(serde_json::Value::as_u64)
+                            .collect();
+                        inputs.sort_unstable();
+                        started.insert(job, (inputs, time));
+                    }
+                    Some("compaction_finished") => {
+                        if let Some((inputs, start)) = started.remove(&job) {
+                            t.compactions.push((inputs, start, time));
+                        }
+                    }
+                    Some("trivial_move") => {
+                        for n in moving.drain(..) {
+                            t.moved.insert(n, time);
+                        }
+                    }
+                    _ => {}
+                }
             }
-            last_level = theirs.first().map(|&(l, _)| l);
         }
+        t
+    }
+
+    /// The compaction whose inputs are exactly `files` (ascending), if the
+    /// LOGs name one: (start, finish).
+    fn compaction(&self, files: &[u64]) -> Option<(u64, u64)> {
+        self.compactions
+            .iter()
+            .rev()
+            .find(|(inputs, _, _)| inputs.as_slice() == files)
+            .map(|&(_, s, f)| (s, f))
+    }
+
+    /// When `e` was installed, if the LOGs tell: a flush's tables, a
+    /// compaction's inputs, a move's tables.
+    fn installed(&self, e: &ManifestEdit) -> Option<u64> {
+        let mut numbers: Vec<u64> = e.deleted.iter().map(|&(_, n)| n).collect();
+        numbers.sort_unstable();
+        if numbers.is_empty() {
+            return e
+                .added
+                .iter()
+                .map(|f| self.flushed.get(&f.number).copied())
+                .max()
+                .flatten();
+        }
+        let moved = e
+            .added
+            .iter()
+            .any(|f| numbers.binary_search(&f.number).is_ok());
+        if moved {
+            return numbers
+                .iter()
+                .map(|n| self.moved.get(n).copied())
+                .max()
+                .flatten();
+        }
+        self.compaction(&numbers).map(|(_, finish)| finish)
+    }
+}
+
+/// Replays `edits` (every MANIFEST of one RocksDB run, oldest first) and asks
+/// `options`' policy for its pick before each edit that deletes tables: on
+/// the tree RocksDB's picker saw when `timing` places the job (the edits
+/// installed before it started, the inputs of compactions running then
+/// held), else on the tree just before the edit.
+/// Errors: an edit that does not apply to the tree before it.
+pub fn check_picks(
+    edits: &[ManifestEdit],
+    options: &Options,
+    timing: Option<&Timing>,
+) -> Result<PickCheck, String> {
+    let strategy = (options.compaction.policy.build)(&options.compaction);
+    // versions[i]: the tree after the first i edits.
+    let mut versions = vec![Version::new(options.num_levels)];
+    for (k, e) in edits.iter().enumerate() {
+        let before = if e.starts_manifest {
+            Version::new(options.num_levels)
+        } else {
+            versions[k].clone()
+        };
         let mut edit = VersionEdit::new();
         for &(level, number) in &e.deleted {
             edit.delete_file(level, number);
@@ -308,13 +393,97 @@ pub fn check_picks(edits: &[ManifestEdit], options: &Options) -> Result<PickChec
             edit.add_file(f.level, file_meta(f));
         }
         for (level, user_key, seq, kind) in &e.cursors {
-            let mut k = Vec::new();
-            key::append_internal_key(&mut k, user_key, *seq, kind_of(*kind));
-            edit.set_cursor(*level, k);
+            let mut ik = Vec::new();
+            key::append_internal_key(&mut ik, user_key, *seq, kind_of(*kind));
+            edit.set_cursor(*level, ik);
         }
-        version = version
+        let after = before
             .apply(&edit)
             .map_err(|err| format!("RocksDB's MANIFEST edit {} does not apply: {err}", k + 1))?;
+        versions.push(after);
+    }
+    let installed: Vec<Option<u64>> = edits
+        .iter()
+        .map(|e| timing.and_then(|t| t.installed(e)))
+        .collect();
+    let mut check = PickCheck::default();
+    let mut last_level = None;
+    for (j, e) in edits.iter().enumerate() {
+        if e.deleted.is_empty() {
+            continue;
+        }
+        let mut theirs = e.deleted.clone();
+        theirs.sort_unstable();
+        let mut numbers: Vec<u64> = theirs.iter().map(|&(_, n)| n).collect();
+        numbers.sort_unstable();
+        // When RocksDB picked: a compaction's start; a move is picked and
+        // installed at once.
+        let picked_at = timing.and_then(|t| match t.compaction(&numbers) {
+            Some((start, _)) => Some(start),
+            None => installed[j],
+        });
+        // The tree then: without the edits installed after it.
+        let mut at = j;
+        if let Some(p) = picked_at {
+            while at > 0 && !edits[at].starts_manifest && installed[at - 1].is_some_and(|t| t > p) {
+                at -= 1;
+            }
+        }
+        let busy: HashSet<u64> = match (timing, picked_at) {
+            (Some(t), Some(p)) => t
+                .compactions
+                .iter()
+                .filter(|(inputs, s, f)| *s < p && *f > p && inputs != &numbers)
+                .flat_map(|(inputs, _, _)| inputs.iter().copied())
+                .collect(),
+            _ => HashSet::new(),
+        };
+        let ctx = PickContext {
+            options,
+            busy: &busy,
+            now_ms: 0,
+            last_level,
+            oldest_snapshot: None,
+        };
+        let out_level = e.added.iter().map(|f| f.level).max();
+        let rocksdb = describe(&theirs, out_level);
+        let ours = strategy.pick(&versions[at], &ctx);
+        let agreed = ours.as_ref().is_some_and(|job| {
+            let mut mine = job_inputs(job);
+            mine.sort_unstable();
+            mine == theirs && (out_level.is_none() || out_level == Some(job.output_level))
+        });
+        // lsmlab took RocksDB's files and L0 files newer than any of
+        // RocksDB's L0 inputs: a flush landed between RocksDB's pick and its
+        // install (when the LOGs did not place the pick).
+        let flushed_between = !agreed
+            && ours.as_ref().is_some_and(|job| {
+                let mine = job_inputs(job);
+                let newest_theirs = theirs.iter().filter(|f| f.0 == 0).map(|f| f.1).max();
+                newest_theirs.is_some()
+                    && theirs.iter().all(|f| mine.contains(f))
+                    && mine
+                        .iter()
+                        .filter(|f| !theirs.contains(f))
+                        .all(|&(l, n)| l == 0 && newest_theirs.is_some_and(|newest| n > newest))
+                    && out_level == Some(job.output_level)
+            });
+        check.checked += 1;
+        if agreed {
+            check.agreed += 1;
+        } else if flushed_between {
+            check.flushed_between += 1;
+        } else {
+            let lsmlab = match &ours {
+                Some(job) => describe(&job_inputs(job), Some(job.output_level)),
+                None => "no job".into(),
+            };
+            check.differences.push(format!(
+                "edit {}: RocksDB {rocksdb}; lsmlab {lsmlab}",
+                j + 1
+            ));
+        }
+        last_level = theirs.first().map(|&(l, _)| l);
     }
     Ok(check)
 }
@@ -399,10 +568,10 @@ VersionEdit {
     fn the_same_rule_agrees_and_another_rule_is_a_named_difference() {
         let edits = parse_dump(DUMP).unwrap();
         // Two L0 files at a trigger of 2: leveled merges both into L1.
-        let same = check_picks(&edits, &options("leveled", "2")).unwrap();
+        let same = check_picks(&edits, &options("leveled", "2"), None).unwrap();
         assert_eq!((same.checked, same.agreed), (1, 1), "{same:?}");
         // At a trigger of 4 it picks nothing there.
-        let other = check_picks(&edits, &options("leveled", "4")).unwrap();
+        let other = check_picks(&edits, &options("leveled", "4"), None).unwrap();
         assert_eq!((other.checked, other.agreed), (1, 0));
         assert_eq!(
             other.differences,
@@ -425,16 +594,61 @@ VersionEdit {
             ..ManifestEdit::default()
         };
         edits.insert(2, flushed);
-        let c = check_picks(&edits, &options("leveled", "2")).unwrap();
+        let c = check_picks(&edits, &options("leveled", "2"), None).unwrap();
         assert_eq!((c.checked, c.agreed, c.flushed_between), (1, 0, 1), "{c:?}");
         assert!(c.differences.is_empty());
+    }
+
+    /// RocksDB's LOG lines for the dump's jobs: flushes of 000011 and
+    /// 000013, a flush of 000016 that finished while the L0->L1 compaction
+    /// of 000011 and 000013 ran.
+    const LOG: &str = r#"
+x EVENT_LOG_v1 {"time_micros": 100, "job": 2, "event": "flush_started"}
+x EVENT_LOG_v1 {"time_micros": 101, "job": 2, "event": "table_file_creation", "file_number": 11}
+x EVENT_LOG_v1 {"time_micros": 102, "job": 2, "event": "flush_finished"}
+x EVENT_LOG_v1 {"time_micros": 200, "job": 3, "event": "flush_started"}
+x EVENT_LOG_v1 {"time_micros": 201, "job": 3, "event": "table_file_creation", "file_number": 13}
+x EVENT_LOG_v1 {"time_micros": 202, "job": 3, "event": "flush_finished"}
+x EVENT_LOG_v1 {"time_micros": 300, "job": 4, "event": "compaction_started", "files_L0": [13, 11]}
+x EVENT_LOG_v1 {"time_micros": 310, "job": 5, "event": "flush_started"}
+x EVENT_LOG_v1 {"time_micros": 311, "job": 5, "event": "table_file_creation", "file_number": 16}
+x EVENT_LOG_v1 {"time_micros": 312, "job": 5, "event": "flush_finished"}
+x EVENT_LOG_v1 {"time_micros": 400, "job": 4, "event": "compaction_finished"}
+"#;
+
+    #[test]
+    fn the_logs_place_each_pick_on_the_tree_rocksdb_saw() {
+        let t = Timing::from_logs([LOG]);
+        assert_eq!(t.flushed.get(&16), Some(&312));
+        assert_eq!(t.compactions, vec![(vec![11, 13], 300, 400)]);
+        let mut edits = parse_dump(DUMP).unwrap();
+        let flushed = ManifestEdit {
+            added: vec![ManifestFile {
+                number: 16,
+                smallest_seq: 20,
+                largest_seq: 21,
+                ..edits[1].added[0].clone()
+            }],
+            ..ManifestEdit::default()
+        };
+        edits.insert(2, flushed);
+        // Placed by the LOG, the pick sees two L0 files, as RocksDB's did:
+        // it agrees outright.
+        let c = check_picks(&edits, &options("leveled", "2"), Some(&t)).unwrap();
+        assert_eq!((c.checked, c.agreed, c.flushed_between), (1, 1, 0), "{c:?}");
+        // A compaction running then holds its tables: with 000011 held,
+        // lsmlab's L0->L1 pick cannot run.
+        let mut held = t.clone();
+        held.compactions.push((vec![11, 99], 250, 350));
+        let c = check_picks(&edits, &options("leveled", "2"), Some(&held)).unwrap();
+        assert_eq!((c.checked, c.agreed), (1, 0), "{c:?}");
     }
 
     #[test]
     fn an_edit_deleting_a_table_the_tree_lacks_is_an_error() {
         let mut edits = parse_dump(DUMP).unwrap();
         edits[2].deleted.push((1, 99));
-        let e = check_picks(&edits, &options("leveled", "2")).unwrap_err();
+        let e = check_picks(&edits, &options("leveled", "2"), None).unwrap_err();
         assert!(e.contains("edit 3 does not apply"), "{e}");
     }
 }

@@ -575,6 +575,7 @@ fn rocksdb_replay(
         cfg,
         &build_options(run)?,
         &manifests,
+        &logs,
         &picks_out,
         &mut warnings,
     )
@@ -666,6 +667,7 @@ fn check_rocksdb_picks(
     cfg: &PeerConfig,
     options: &lsmlab_engine::Options,
     manifests: &Path,
+    logs: &[(String, String)],
     out: &Path,
     warnings: &mut Vec<String>,
 ) -> std::io::Result<manifest_picks::PickCheck> {
@@ -713,7 +715,8 @@ fn check_rocksdb_picks(
             }
         }
     }
-    let check = match manifest_picks::check_picks(&edits, options) {
+    let timing = manifest_picks::Timing::from_logs(logs.iter().map(|(_, t)| t.as_str()));
+    let check = match manifest_picks::check_picks(&edits, options, Some(&timing)) {
         Ok(c) => c,
         Err(e) => {
             warnings.push(format!("{e}: picks not checked"));
