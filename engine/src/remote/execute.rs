@@ -17,24 +17,13 @@ use crate::version::{sst_file_name, FileMeta};
 
 /// A file range as the grandparent cut reads it (only the keys matter).
 fn as_file(r: &FileRange) -> Arc<FileMeta> {
-    Arc::new(FileMeta {
-        number: 0,
-        size: r.size,
-        smallest: r.smallest.clone(),
-        largest: r.largest.clone(),
-        entries: 0,
-        tombstones: 0,
-        smallest_seq: r.smallest_seq,
-        largest_seq: r.smallest_seq,
-        max_expiry_ms: None,
-        oldest_time_ms: 0,
-        newest_time_ms: 0,
-        marks: Default::default(),
-        created_ms: None,
-        kept_for_snapshots: false,
-        oldest_tombstone_ms: None,
-        narrowed: false,
-    })
+    Arc::new(FileMeta::from_bounds(
+        0,
+        r.size,
+        r.smallest.clone(),
+        r.largest.clone(),
+        (r.smallest_seq, r.smallest_seq),
+    ))
 }
 
 /// Runs `job` on the tables of `dir`: `Done` with the outputs' metadata, or

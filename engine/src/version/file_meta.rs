@@ -56,6 +56,36 @@ pub struct FileMeta {
 }
 
 impl FileMeta {
+    /// A table known only by its number, size, bounds (internal keys) and
+    /// sequence range, as another engine's manifest or a remote job's file
+    /// range describes it; every count and time is 0, nothing is marked.
+    pub fn from_bounds(
+        number: u64,
+        size: u64,
+        smallest: Vec<u8>,
+        largest: Vec<u8>,
+        seqs: (SeqNo, SeqNo),
+    ) -> FileMeta {
+        FileMeta {
+            number,
+            size,
+            smallest,
+            largest,
+            entries: 0,
+            tombstones: 0,
+            smallest_seq: seqs.0,
+            largest_seq: seqs.1,
+            max_expiry_ms: None,
+            oldest_time_ms: 0,
+            newest_time_ms: 0,
+            marks: CompactionMarks::default(),
+            created_ms: None,
+            kept_for_snapshots: false,
+            oldest_tombstone_ms: None,
+            narrowed: false,
+        }
+    }
+
     /// The smallest user key in the file.
     pub fn smallest_user_key(&self) -> &[u8] {
         key::user_key(&self.smallest)

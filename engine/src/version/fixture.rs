@@ -55,7 +55,6 @@ use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
 use crate::key::{self, ValueKind, MAX_SEQ};
-use crate::sst::CompactionMarks;
 
 use super::{FileMeta, SortedRun, Version, VersionEdit};
 
@@ -255,24 +254,7 @@ pub fn parse_file(text: &str) -> Result<FileMeta, String> {
         .strip_suffix(':')
         .and_then(|n| n.parse::<u64>().ok())
         .ok_or_else(|| format!("bad file number `{num}`; {shape}"))?;
-    let mut f = FileMeta {
-        number,
-        size: 0,
-        smallest: parse_key(lo)?,
-        largest: parse_key(hi)?,
-        entries: 0,
-        tombstones: 0,
-        smallest_seq: 0,
-        largest_seq: 0,
-        max_expiry_ms: None,
-        oldest_time_ms: 0,
-        newest_time_ms: 0,
-        marks: CompactionMarks::default(),
-        created_ms: None,
-        kept_for_snapshots: false,
-        oldest_tombstone_ms: None,
-        narrowed: false,
-    };
+    let mut f = FileMeta::from_bounds(number, 0, parse_key(lo)?, parse_key(hi)?, (0, 0));
     (f.smallest_seq, f.largest_seq) = boundary_seqs(&f);
     let mut entries = None;
     let mut seen = Vec::new();

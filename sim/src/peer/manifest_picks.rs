@@ -185,24 +185,16 @@ fn file_meta(f: &ManifestFile) -> FileMeta {
         f.largest_seq,
         ValueKind::Value,
     );
-    FileMeta {
-        number: f.number,
-        size: f.size,
+    FileMeta::from_bounds(
+        f.number,
+        f.size,
         smallest,
         largest,
-        entries: 0,
-        tombstones: 0,
-        smallest_seq: f.smallest_seq.min(f.largest_seq),
-        largest_seq: f.smallest_seq.max(f.largest_seq),
-        max_expiry_ms: None,
-        oldest_time_ms: 0,
-        newest_time_ms: 0,
-        marks: Default::default(),
-        created_ms: None,
-        kept_for_snapshots: false,
-        oldest_tombstone_ms: None,
-        narrowed: false,
-    }
+        (
+            f.smallest_seq.min(f.largest_seq),
+            f.smallest_seq.max(f.largest_seq),
+        ),
+    )
 }
 
 /// A job as `L1 [000030] + L2 [000041 000042] -> L2`: its input files by
@@ -298,15 +290,8 @@ impl Timing {
                         }
                     }
                     Some("compaction_started") => {
-                        let mut inputs: Vec<u64> = v
-                            .as_object()
-                            .into_iter()
-                            .flatten()
-                            .filter(|(k, _)| k.starts_with("files_L"))
-                            .filter_map(|(_, f)| f.as_array())
-                            .flatten()
-                            .filter_map(serde_json::Value::as_u64)
-                            .collect();
+                        let mut inputs: Vec<u64> =
+                            super::table_bytes_log::input_files(&v).collect();
                         inputs.sort_unstable();
                         started.insert(job, (inputs, time));
                     }
@@ -579,11 +564,11 @@ VersionEdit {
         );
     }
 
-    #[test]
-    fn a_flush_installed_between_rocksdbs_pick_and_install_is_told_apart() {
+    /// The dump's edits with a flush of 000016 installed between the
+    /// flushes and the merge of 000011 and 000013: the tree before the
+    /// merge's edit holds three L0 files.
+    fn flush_during_the_merge() -> Vec<ManifestEdit> {
         let mut edits = parse_dump(DUMP).unwrap();
-        // RocksDB merged 000011 and 000013; 000016 was flushed before that
-        // merge was installed, so the tree lsmlab sees holds three L0 files.
         let flushed = ManifestEdit {
             added: vec![ManifestFile {
                 number: 16,
@@ -594,6 +579,13 @@ VersionEdit {
             ..ManifestEdit::default()
         };
         edits.insert(2, flushed);
+        edits
+    }
+
+    #[test]
+    fn a_flush_installed_between_rocksdbs_pick_and_install_is_told_apart() {
+        // Without the LOG's times the pick is made on the three-file tree.
+        let edits = flush_during_the_merge();
         let c = check_picks(&edits, &options("leveled", "2"), None).unwrap();
         assert_eq!((c.checked, c.agreed, c.flushed_between), (1, 0, 1), "{c:?}");
         assert!(c.differences.is_empty());
@@ -621,17 +613,7 @@ x EVENT_LOG_v1 {"time_micros": 400, "job": 4, "event": "compaction_finished"}
         let t = Timing::from_logs([LOG]);
         assert_eq!(t.flushed.get(&16), Some(&312));
         assert_eq!(t.compactions, vec![(vec![11, 13], 300, 400)]);
-        let mut edits = parse_dump(DUMP).unwrap();
-        let flushed = ManifestEdit {
-            added: vec![ManifestFile {
-                number: 16,
-                smallest_seq: 20,
-                largest_seq: 21,
-                ..edits[1].added[0].clone()
-            }],
-            ..ManifestEdit::default()
-        };
-        edits.insert(2, flushed);
+        let edits = flush_during_the_merge();
         // Placed by the LOG, the pick sees two L0 files, as RocksDB's did:
         // it agrees outright.
         let c = check_picks(&edits, &options("leveled", "2"), Some(&t)).unwrap();

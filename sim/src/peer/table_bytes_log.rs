@@ -192,7 +192,7 @@ pub fn table_bytes<'a>(
 
 /// The input table numbers a `compaction_started` event lists
 /// (`files_L0`, `files_L1`, ...).
-fn input_files(v: &serde_json::Value) -> impl Iterator<Item = u64> + '_ {
+pub(crate) fn input_files(v: &serde_json::Value) -> impl Iterator<Item = u64> + '_ {
     v.as_object()
         .into_iter()
         .flatten()
