@@ -69,6 +69,16 @@ impl WriteBatch {
         }
     }
 
+    /// An empty batch with room for `entries` entries of `bytes` key and
+    /// value bytes in all, so that filling it allocates once.
+    pub fn with_capacity(entries: usize, bytes: usize) -> Self {
+        WriteBatch {
+            data: Vec::with_capacity(bytes),
+            entries: Vec::with_capacity(entries),
+            encoded_len: BATCH_HEADER_LEN,
+        }
+    }
+
     fn push(&mut self, kind: ValueKind, key: &[u8], stored_value: &[u8]) {
         let key_start = self.data.len();
         self.data.extend_from_slice(key);

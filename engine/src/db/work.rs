@@ -92,7 +92,9 @@ impl Context {
             oldest_time_ms: shape.oldest_time_ms,
             newest_time_ms: shape.newest_time_ms,
             db_identity: self.db_identity.as_deref(),
-            blob: Some(BlobSettings {
+            // Without value separation and without blob files no entry is,
+            // or becomes, a blob reference: the sink would only look.
+            blob: (self.min_blob_size > 0 || !self.blobs.is_empty()).then(|| BlobSettings {
                 min_blob_size: self.min_blob_size,
                 blob_file_size: self.blob_file_size,
                 relocate_below: shape.relocate_blobs_below,

@@ -15,7 +15,7 @@ use crate::wal::WalWriter;
 impl Db {
     /// Sets `key` to `value`.
     pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
-        let mut b = WriteBatch::new();
+        let mut b = WriteBatch::with_capacity(1, key.len() + value.len());
         b.put(key, value);
         self.write(b)
     }
@@ -35,7 +35,7 @@ impl Db {
 
     /// Deletes `key`.
     pub fn delete(&self, key: &[u8]) -> Result<()> {
-        let mut b = WriteBatch::new();
+        let mut b = WriteBatch::with_capacity(1, key.len());
         b.delete(key);
         self.write(b)
     }
@@ -44,7 +44,7 @@ impl Db {
     /// versions through the `merge_operator` (an `InvalidArgument` error
     /// when none is set).
     pub fn merge(&self, key: &[u8], operand: &[u8]) -> Result<()> {
-        let mut b = WriteBatch::new();
+        let mut b = WriteBatch::with_capacity(1, key.len() + operand.len());
         b.merge(key, operand);
         self.write(b)
     }
