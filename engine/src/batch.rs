@@ -69,16 +69,6 @@ impl WriteBatch {
         }
     }
 
-    /// An empty batch with room for `entries` entries of `bytes` key and
-    /// value bytes in all, so that filling it allocates once.
-    pub fn with_capacity(entries: usize, bytes: usize) -> Self {
-        WriteBatch {
-            data: Vec::with_capacity(bytes),
-            entries: Vec::with_capacity(entries),
-            encoded_len: BATCH_HEADER_LEN,
-        }
-    }
-
     fn push(&mut self, kind: ValueKind, key: &[u8], stored_value: &[u8]) {
         let key_start = self.data.len();
         self.data.extend_from_slice(key);
@@ -138,6 +128,18 @@ impl WriteBatch {
     /// Removes every entry.
     pub fn clear(&mut self) {
         *self = WriteBatch::new();
+    }
+
+    /// Removes every entry, keeping the allocations for the next use unless
+    /// they grew past `keep` bytes of keys and values.
+    pub fn reuse(&mut self, keep: usize) {
+        if self.data.capacity() > keep {
+            *self = WriteBatch::new();
+        } else {
+            self.data.clear();
+            self.entries.clear();
+            self.encoded_len = BATCH_HEADER_LEN;
+        }
     }
 
     /// The entries in order, as `(kind, user_key, stored_value)`. The stored

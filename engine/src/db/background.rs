@@ -17,8 +17,10 @@ pub(super) struct Shared {
     /// The writer gate: one writer at a time appends to the WAL and inserts
     /// into the memtable, without `inner` (taken before `inner`, never
     /// after). Also held by whatever else touches the WAL or rotates the
-    /// memtable from a user's call (`Db::flush`, `Db::close`).
-    pub writer: Mutex<()>,
+    /// memtable from a user's call (`Db::flush`, `Db::close`). It holds the
+    /// batch single-key writes (`put`, `delete`, `merge`) fill, so that
+    /// they allocate nothing.
+    pub writer: Mutex<crate::batch::WriteBatch>,
     /// What readers read without `inner` (the same `Arc` as `Inner`'s).
     pub published: Arc<super::view::Published>,
     /// Signalled whenever work is queued or completes, and at shutdown.
@@ -35,7 +37,7 @@ impl Shared {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(super) fn writer(&self) -> MutexGuard<'_, ()> {
+    pub(super) fn writer(&self) -> MutexGuard<'_, crate::batch::WriteBatch> {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 

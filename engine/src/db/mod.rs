@@ -342,7 +342,7 @@ impl Db {
         let shared = Arc::new(background::Shared {
             published: inner.published.clone(),
             inner: Mutex::new(inner),
-            writer: Mutex::new(()),
+            writer: Mutex::new(crate::batch::WriteBatch::new()),
             changed: Condvar::new(),
             shutdown: AtomicBool::new(false),
             lookups: Default::default(),

@@ -12,12 +12,22 @@ use crate::memtable::Memtable;
 use crate::options::Mode;
 use crate::wal::WalWriter;
 
+/// Key and value bytes the writer gate's batch keeps allocated between
+/// single-key writes (a larger value's buffer is let go after its write).
+const SCRATCH_BATCH_BYTES: usize = 64 << 10;
+
 impl Db {
     /// Sets `key` to `value`.
     pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
-        let mut b = WriteBatch::with_capacity(1, key.len() + value.len());
-        b.put(key, value);
-        self.write(b)
+        self.write_one(|b| b.put(key, value))
+    }
+
+    /// A one-entry write through the writer gate's own batch.
+    fn write_one(&self, fill: impl FnOnce(&mut WriteBatch)) -> Result<()> {
+        let mut gate = self.shared.writer();
+        gate.reuse(SCRATCH_BATCH_BYTES);
+        fill(&mut gate);
+        self.write_gated(&gate)
     }
 
     /// Sets `key` to `value` until `ttl_ms` from now on the database's
@@ -30,23 +40,19 @@ impl Db {
         let now = inner.now_ms();
         let mut b = WriteBatch::new();
         b.put_with_expiry(key, value, now.saturating_add(ttl_ms));
-        self.apply(inner, b)
+        self.apply(inner, &b)
     }
 
     /// Deletes `key`.
     pub fn delete(&self, key: &[u8]) -> Result<()> {
-        let mut b = WriteBatch::with_capacity(1, key.len());
-        b.delete(key);
-        self.write(b)
+        self.write_one(|b| b.delete(key))
     }
 
     /// Records `operand` for `key`; reads combine it with the key's older
     /// versions through the `merge_operator` (an `InvalidArgument` error
     /// when none is set).
     pub fn merge(&self, key: &[u8], operand: &[u8]) -> Result<()> {
-        let mut b = WriteBatch::with_capacity(1, key.len() + operand.len());
-        b.merge(key, operand);
-        self.write(b)
+        self.write_one(|b| b.merge(key, operand))
     }
 
     /// Deletes every key in `[start, end)` with one range tombstone (nothing
@@ -75,6 +81,11 @@ impl Db {
     /// readers (its sequence numbers published) once wholly inserted.
     pub fn write(&self, batch: WriteBatch) -> Result<()> {
         let _writer = self.shared.writer();
+        self.write_gated(&batch)
+    }
+
+    /// [`Db::write`] with the writer gate held.
+    fn write_gated(&self, batch: &WriteBatch) -> Result<()> {
         if batch.is_empty() {
             return self.lock().check_writable();
         }
@@ -97,27 +108,27 @@ impl Db {
     /// Logs and inserts an admitted batch; the caller holds the writer gate.
     /// The lock is let go for the WAL append and the memtable insert and
     /// taken again to publish the batch and hand on a full memtable.
-    fn apply(&self, mut inner: MutexGuard<'_, Inner>, batch: WriteBatch) -> Result<()> {
+    fn apply(&self, mut inner: MutexGuard<'_, Inner>, batch: &WriteBatch) -> Result<()> {
         let mut pending = inner.begin_write();
         if inner.opts.mode == Mode::Deterministic {
             // The lab's mode does all its work on this thread: letting the
             // lock go would only add a round trip per write. Readers still
             // do not wait for the WAL append (they take no database lock),
             // only for the memtable insert.
-            let logged = pending.log(&batch);
+            let logged = pending.log(batch);
             if logged.is_ok() {
-                pending.insert_whole(&batch);
+                pending.insert_whole(batch);
             }
-            return inner.finish_write(pending, logged, &batch);
+            return inner.finish_write(pending, logged, batch);
         }
         drop(inner);
-        let logged = pending.log(&batch);
+        let logged = pending.log(batch);
         if logged.is_ok() {
-            pending.insert(&batch);
+            pending.insert(batch);
         }
         let mut inner = self.lock();
         let queued = inner.imm.len();
-        inner.finish_write(pending, logged, &batch)?;
+        inner.finish_write(pending, logged, batch)?;
         if inner.imm.len() != queued {
             self.shared.changed.notify_all();
         }
