@@ -417,7 +417,7 @@ impl Inner {
                     edit.add_file_to_run(job.output_level, run, f.as_ref().clone());
                 }
                 self.install(edit)?;
-                self.log_job(job, &[]);
+                self.log_job(job);
                 self.stats.trivial_moves += 1;
                 self.stats.level_mut(job.output_level).moves += 1;
                 report.output_files = report.input_files;
@@ -427,7 +427,7 @@ impl Inner {
                 let inputs: Vec<u64> = job.input_files().map(|(_, f)| f.number).collect();
                 self.add_blob_records(&mut edit, &inputs, &MergeOutput::default());
                 self.install(edit)?;
-                self.log_job(job, &[]);
+                self.log_job(job);
                 self.stats.files_dropped += report.input_files;
                 self.stats.bytes_dropped += job.input_bytes();
                 self.remove_files(job, released)?;
@@ -582,17 +582,17 @@ impl Inner {
         Ok(Some(set))
     }
 
-    /// Logs `edit` to the manifest and makes the resulting version current.
-    /// Blob files it adds are opened (and checked) first; blob files it
-    /// deletes are removed from disk after it is logged.
     /// Tells the job listener, if any, about a move or drop just installed.
-    fn log_job(&mut self, job: &Job, outputs: &[FileMeta]) {
+    fn log_job(&mut self, job: &Job) {
         if self.job_log.wanted() {
-            let event = JobEvent::compaction(job, outputs);
+            let event = JobEvent::compaction(job, &[]);
             self.job_log.report(event, self.state.last_sequence);
         }
     }
 
+    /// Logs `edit` to the manifest and makes the resulting version current.
+    /// Blob files it adds are opened (and checked) first; blob files it
+    /// deletes are removed from disk after it is logged.
     pub(super) fn install(&mut self, edit: VersionEdit) -> Result<()> {
         let blobs = self.blob_set_after(&edit)?;
         let deleted_blobs = edit.blob_files_deleted.clone();

@@ -227,11 +227,17 @@ pub struct PeerRun {
 
 /// db_bench on PATH (`db_bench`, or Debian's older `rocksdb_db_bench`).
 pub fn find_db_bench() -> Result<PathBuf, PeerError> {
+    find_tool(None, ["db_bench", "rocksdb_db_bench"]).ok_or(PeerError::NoDbBench)
+}
+
+/// The first of `names` found in `dir` (when given), then on PATH.
+fn find_tool(dir: Option<&Path>, names: [&str; 2]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .flat_map(|d| ["db_bench", "rocksdb_db_bench"].map(|n| d.join(n)))
+    dir.map(Path::to_path_buf)
+        .into_iter()
+        .chain(std::env::split_paths(&path))
+        .flat_map(|d| names.map(|n| d.join(n)))
         .find(|p| p.is_file())
-        .ok_or(PeerError::NoDbBench)
 }
 
 /// lsmlab's job log in each run's work directory, beside RocksDB's
@@ -646,16 +652,7 @@ fn copy_manifests(db: &Path, to: &Path) -> std::io::Result<()> {
 
 /// RocksDB's `ldb` beside its db_bench, or on PATH.
 fn find_ldb(db_bench: &Path) -> Option<PathBuf> {
-    let names = ["ldb", "rocksdb_ldb"];
-    let beside = db_bench
-        .parent()
-        .into_iter()
-        .flat_map(|d| names.map(|n| d.join(n)));
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let on_path: Vec<PathBuf> = std::env::split_paths(&path)
-        .flat_map(|d| names.map(|n| d.join(n)))
-        .collect();
-    beside.chain(on_path).find(|p| p.is_file())
+    find_tool(db_bench.parent(), ["ldb", "rocksdb_ldb"])
 }
 
 /// lsmlab's policy on RocksDB's trees ([`manifest_picks`]): the MANIFESTs
