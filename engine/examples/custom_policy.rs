@@ -57,7 +57,7 @@ pub struct Summary {
 }
 
 /// Registers the policy, opens an in-memory database with it, writes
-/// 20,000 keys, compacts, and reads every key back.
+/// 40,000 keys, compacts, and reads every key back.
 pub fn run() -> Result<Summary, Box<dyn std::error::Error>> {
     let mut policies = Registry::with_builtin();
     policies.register(&SMALLEST_FILE_FIRST)?;
@@ -77,14 +77,14 @@ pub fn run() -> Result<Summary, Box<dyn std::error::Error>> {
         clock: Arc::new(VirtualClock::new(0)),
     };
     let db = Db::open_with_strategy("/db", opts, env, strategy)?;
-    let key = |i: u64| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % 20_000).to_be_bytes();
-    for i in 0..20_000u64 {
+    let key = |i: u64| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % 40_000).to_be_bytes();
+    for i in 0..40_000u64 {
         db.put(&key(i), &[b'v'; 100])?;
     }
     db.flush()?;
     db.compact()?;
     let mut keys_checked = 0;
-    for i in 0..20_000u64 {
+    for i in 0..40_000u64 {
         if db.get(&key(i))?.is_none() {
             return Err(format!("key {i} lost").into());
         }

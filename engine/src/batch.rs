@@ -16,7 +16,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 
-use crate::coding::{put_length_prefixed, put_varint, Decoder};
+use crate::coding::{put_length_prefixed, put_varint, varint_len, Decoder};
 use crate::error::{Error, Result};
 use crate::key::{encode_expiring_value, SeqNo, ValueKind, MAX_SEQ};
 
@@ -42,15 +42,6 @@ pub struct WriteBatch {
     entries: Vec<Entry>,
     /// INVARIANT: the length of `encode(_)`'s output.
     encoded_len: usize,
-}
-
-fn varint_len(mut v: u64) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
 }
 
 impl Default for WriteBatch {

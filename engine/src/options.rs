@@ -89,6 +89,12 @@ pub struct Options {
     /// Uncompressed size of an SSTable data block.
     /// Same as `block_size` in RocksDB's table options. Default 4 KiB.
     pub block_size: usize,
+    /// How far under `block_size` a data block may be cut, in percent: a
+    /// block over `100 - block_size_deviation` percent full is cut before
+    /// an entry that would take it past `block_size`. Same as
+    /// `block_size_deviation` in RocksDB's table options (0 to 100).
+    /// Default 10.
+    pub block_size_deviation: u32,
     /// Keys between restart points in a data block.
     /// Same as `block_restart_interval` in RocksDB. Default 16.
     pub block_restart_interval: usize,
@@ -198,6 +204,7 @@ impl Default for Options {
             base_file_size: 4 * MIB,
             num_levels: 7,
             block_size: 4 * KIB as usize,
+            block_size_deviation: 10,
             block_restart_interval: 16,
             bloom_bits_per_key: 10,
             wal: true,

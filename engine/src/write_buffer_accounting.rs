@@ -84,13 +84,7 @@ fn round_up(n: u64, unit: u64) -> u64 {
 }
 
 fn varint32_len(n: u64) -> u64 {
-    let mut len = 1;
-    let mut v = n >> 7;
-    while v > 0 {
-        len += 1;
-        v >>= 7;
-    }
-    len
+    crate::coding::varint_len(n) as u64
 }
 
 /// The arena block size RocksDB uses for a memtable: `arena_block_size`,

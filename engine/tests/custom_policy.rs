@@ -10,7 +10,7 @@ use lsmlab_engine::compaction::{registry, Registry};
 fn a_policy_from_outside_the_crate_registers_and_runs() {
     let s = example::run().unwrap();
     assert_eq!(s.policy, "smallest-file-first");
-    assert_eq!(s.keys_checked, 20_000);
+    assert_eq!(s.keys_checked, 40_000);
     assert!(s.compactions > 10, "{s:?}");
     assert!(s.levels_used >= 3, "{s:?}");
     assert!(s.write_amp > 1.5, "{s:?}");

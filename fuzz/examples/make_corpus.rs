@@ -200,6 +200,7 @@ fn remote_seeds(out: &Path, fs: &MemFs) {
         snapshots: vec![40, 90],
         now_ms: 1_000,
         block_size: 4096,
+        block_size_deviation: 10,
         block_restart_interval: 16,
         bloom_bits_per_key: 10,
         max_output_file_size: Some(64 << 10),

@@ -375,6 +375,99 @@ fn rocksdb_accounting_flushes_as_often_as_rocksdb() {
     );
 }
 
+/// `(data blocks, entries)` of `n` db_bench keys (fillseq: 16 bytes, the
+/// big-endian index padded with '0's) and 100-byte values in one lsmlab
+/// table with the default table options and `block_size_deviation`.
+fn lsmlab_data_blocks(n: u64, block_size_deviation: u32) -> (u64, u64) {
+    use lsmlab_engine::fs::{Fs, MemFs};
+    use lsmlab_engine::key::{internal_key, ValueKind};
+    use lsmlab_engine::sst::{Table, TableBuilder, TableOptions};
+
+    let fs = MemFs::new();
+    let path = std::path::Path::new("/t.sst");
+    let opts = TableOptions {
+        block_size_deviation,
+        ..TableOptions::default()
+    };
+    let mut b = TableBuilder::new(fs.create(path).unwrap(), path.to_path_buf(), opts);
+    for i in 0..n {
+        let mut user = i.to_be_bytes().to_vec();
+        user.extend_from_slice(b"00000000");
+        b.add(&internal_key(&user, i + 1, ValueKind::Value), &[b'v'; 100])
+            .unwrap();
+    }
+    b.finish().unwrap();
+    let p = Table::open(&fs, path).unwrap().properties().clone();
+    (p.num_data_blocks, p.entries)
+}
+
+/// lsmlab cuts data blocks where RocksDB does: db_bench flushes 100,000
+/// fillseq entries into one table, sst_dump reads its data block count, and
+/// lsmlab's table of the same keys has as many blocks (RocksDB's
+/// `block_size_deviation` rule, 10 by default); cutting only at the block
+/// size would hold an entry more a block.
+#[test]
+fn data_blocks_hold_the_entries_rocksdbs_hold() {
+    let Some(db_bench) = db_bench_or_skip() else {
+        return;
+    };
+    let bin = db_bench.parent().unwrap();
+    let Some(sst_dump) = ["sst_dump", "rocksdb_sst_dump"]
+        .iter()
+        .map(|n| bin.join(n))
+        .find(|p| p.is_file())
+    else {
+        println!("skipped: no sst_dump beside {}", db_bench.display());
+        return;
+    };
+    let n = 100_000u64;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let out = Command::new(&db_bench)
+        .arg(format!("--db={}", db.display()))
+        .arg(format!("--num={n}"))
+        .args([
+            "--benchmarks=fillseq,flush",
+            "--key_size=16",
+            "--value_size=100",
+            "--write_buffer_size=67108864",
+            "--compression_type=none",
+            "--disable_wal=1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tables: Vec<_> = std::fs::read_dir(&db)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sst"))
+        .collect();
+    assert_eq!(tables.len(), 1, "{tables:?}");
+    let out = Command::new(&sst_dump)
+        .arg(format!("--file={}", tables[0].display()))
+        .args(["--command=check", "--show_properties"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let property = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    let (blocks, entries) = (property("# data blocks:"), property("# entries:"));
+    assert_eq!(entries, n, "{text}");
+    assert_eq!(lsmlab_data_blocks(n, 10), (blocks, n), "RocksDB: {text}");
+    let (without_rule, _) = lsmlab_data_blocks(n, 0);
+    assert!(
+        without_rule < blocks,
+        "{without_rule} blocks against {blocks}"
+    );
+}
+
 /// A full-speed run with `--calibrate`: lsmlab runs at the rates RocksDB
 /// had (operations per second of its replay, its compaction and flush
 /// bytes per second), and runs.csv shows both.

@@ -119,6 +119,7 @@ fn run_case(case: &Case) -> String {
         dir,
         table_options: TableOptions {
             block_size: 256,
+            block_size_deviation: 10,
             block_restart_interval: 4,
             bloom_bits_per_key: 10,
         },

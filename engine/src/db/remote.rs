@@ -86,6 +86,7 @@ fn remote_job(work: &MergeWork, first: u64, count: u64) -> RemoteJob {
         snapshots: snapshots.to_vec(),
         now_ms,
         block_size: table.block_size as u64,
+        block_size_deviation: u64::from(table.block_size_deviation),
         block_restart_interval: table.block_restart_interval as u64,
         bloom_bits_per_key: u64::from(table.bloom_bits_per_key),
         max_output_file_size: job.max_output_file_size,

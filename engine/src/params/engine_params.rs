@@ -219,6 +219,15 @@ pub const ENGINE_PARAMS: &[EngineParam] = &[
         "SSTable data block size"
     ),
     engine_param!(
+        block_size_deviation,
+        &["block_size_deviation"],
+        Unit::Count,
+        Value::Int(10),
+        (0.0, 100.0),
+        "percent under block_size at which a block is cut before an entry that would overflow it",
+        note = "RocksDB's rule; 0: cut only once a block has reached block_size"
+    ),
+    engine_param!(
         block_restart_interval,
         &["block_restart_interval"],
         Unit::Count,

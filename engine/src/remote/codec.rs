@@ -15,7 +15,7 @@ use crate::key::{self, SeqNo};
 use crate::version::FileMeta;
 
 /// Message format version.
-const VERSION: u64 = 2;
+const VERSION: u64 = 3;
 /// The largest frame either side accepts.
 pub const MAX_FRAME: usize = 64 << 20;
 
@@ -43,6 +43,7 @@ pub struct RemoteJob {
     pub snapshots: Vec<SeqNo>,
     pub now_ms: u64,
     pub block_size: u64,
+    pub block_size_deviation: u64,
     pub block_restart_interval: u64,
     pub bloom_bits_per_key: u64,
     pub max_output_file_size: Option<u64>,
@@ -215,6 +216,7 @@ impl RemoteJob {
         for v in [
             self.now_ms,
             self.block_size,
+            self.block_size_deviation,
             self.block_restart_interval,
             self.bloom_bits_per_key,
         ] {
@@ -269,9 +271,14 @@ impl RemoteJob {
         }
         let now_ms = r.u("now")?;
         let block_size = r.u("block size")?;
+        let block_size_deviation = r.u("block size deviation")?;
         let block_restart_interval = r.u("restart interval")?;
         let bloom_bits_per_key = r.u("bloom bits")?;
-        if block_size == 0 || block_restart_interval == 0 || bloom_bits_per_key > 64 {
+        if block_size == 0
+            || block_size_deviation > 100
+            || block_restart_interval == 0
+            || bloom_bits_per_key > 64
+        {
             return Err(bad("table options out of range"));
         }
         let max_output_file_size = r.opt("max output file size")?;
@@ -291,6 +298,7 @@ impl RemoteJob {
             snapshots,
             now_ms,
             block_size,
+            block_size_deviation,
             block_restart_interval,
             bloom_bits_per_key,
             max_output_file_size,
@@ -516,6 +524,7 @@ mod tests {
             mut snapshots in proptest::collection::vec(0u64..key::MAX_SEQ, 0..4),
             now_ms in any::<u64>(),
             block_size in 1u64..100_000,
+            block_size_deviation in 0u64..=100,
             max_output_file_size in proptest::option::of(any::<u64>()),
             max_grandparent_files in proptest::option::of(0u64..100),
             grandparents in proptest::collection::vec(range(), 0..3),
@@ -532,7 +541,7 @@ mod tests {
                 split_key: split.map(|s| internal_key(b"k", s, ValueKind::Value)),
             });
             RemoteJob {
-                job_id, inputs, output_level, snapshots, now_ms, block_size,
+                job_id, inputs, output_level, snapshots, now_ms, block_size, block_size_deviation,
                 block_restart_interval: 16, bloom_bits_per_key: 10,
                 max_output_file_size, max_grandparent_files, grandparents, others,
                 oldest_time_ms: times.0, newest_time_ms: times.1,

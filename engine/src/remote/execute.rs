@@ -67,6 +67,7 @@ pub fn execute(fs: &dyn Fs, dir: &Path, job: &RemoteJob) -> Result<RemoteResult>
         dir,
         table_options: TableOptions {
             block_size: job.block_size as usize,
+            block_size_deviation: job.block_size_deviation as u32,
             block_restart_interval: job.block_restart_interval as usize,
             bloom_bits_per_key: job.bloom_bits_per_key as u32,
         },

@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::coding::{get_u32, put_varint, Decoder};
+use crate::coding::{get_u32, put_varint, varint_len, Decoder};
 use crate::fs::SharedBytes;
 use crate::key::{compare_internal, TRAILER_LEN};
 
@@ -85,6 +85,27 @@ impl BlockBuilder {
     /// The size the block would have if finished now.
     pub fn estimated_size(&self) -> usize {
         self.buf.len() + 4 * self.restarts.len() + 4
+    }
+
+    /// RocksDB's estimate of the block's size once `key` and `value` are
+    /// added (`BlockBuilder::EstimateSizeAfterKV`): the whole key counted,
+    /// not its unshared part, a restart point if one is due, and five bytes
+    /// of length headers at most. The flush rule reads it; it is an
+    /// over-estimate by design, kept as RocksDB computes it so blocks are
+    /// cut where RocksDB cuts them.
+    pub fn estimated_size_after(&self, key: &[u8], value: &[u8]) -> usize {
+        let restart = if self.since_restart == self.restart_interval {
+            4
+        } else {
+            0
+        };
+        self.estimated_size()
+            + key.len()
+            + value.len()
+            + restart
+            + 4
+            + varint_len(key.len() as u64)
+            + varint_len(value.len() as u64)
     }
 
     /// True when no entry has been added since the last `reset`.

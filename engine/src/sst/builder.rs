@@ -19,9 +19,15 @@ use crate::Options;
 /// The options that shape a table's layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableOptions {
-    /// Target uncompressed size of a data block; a block is cut once it
-    /// reaches this size. Same as `block_size` in RocksDB.
+    /// Target uncompressed size of a data block. Same as `block_size` in
+    /// RocksDB.
     pub block_size: usize,
+    /// A block over `100 - block_size_deviation` percent of `block_size`
+    /// is cut before an entry that would take it past `block_size`; any
+    /// block is cut before an entry once it has reached `block_size`.
+    /// Same as `block_size_deviation` in RocksDB (0 to 100; 0 and 100
+    /// leave only the second rule).
+    pub block_size_deviation: u32,
     /// Entries between full keys in a data block.
     /// Same as `block_restart_interval` in RocksDB.
     pub block_restart_interval: usize,
@@ -33,6 +39,7 @@ impl From<&Options> for TableOptions {
     fn from(o: &Options) -> Self {
         TableOptions {
             block_size: o.block_size,
+            block_size_deviation: o.block_size_deviation,
             block_restart_interval: o.block_restart_interval,
             bloom_bits_per_key: o.bloom_bits_per_key,
         }
@@ -217,6 +224,9 @@ impl TableBuilder {
                 self.props.largest
             )));
         }
+        if self.block_is_full(ikey, value) {
+            self.flush_data_block()?;
+        }
         if self.opts.bloom_bits_per_key > 0
             && (first || !crate::key::eq_bytes(user_key(&self.props.largest), parsed.user_key))
         {
@@ -228,10 +238,25 @@ impl TableBuilder {
             (ikey.len() + value.len()) as u64,
         );
         self.data_block.add(ikey, value);
-        if self.data_block.estimated_size() >= self.opts.block_size {
-            self.flush_data_block()?;
-        }
         Ok(())
+    }
+
+    /// Whether the data block is cut before `ikey` and `value`: RocksDB's
+    /// `FlushBlockBySizePolicy` (`table/block_based/flush_block_policy.cc`).
+    fn block_is_full(&self, ikey: &[u8], value: &[u8]) -> bool {
+        if self.data_block.is_empty() {
+            return false;
+        }
+        let size = self.data_block.estimated_size();
+        let target = self.opts.block_size;
+        if size >= target {
+            return true;
+        }
+        let deviation = self.opts.block_size_deviation.min(100) as usize;
+        let almost_full = (target * (100 - deviation)).div_ceil(100);
+        almost_full > 0
+            && size > almost_full
+            && self.data_block.estimated_size_after(ikey, value) > target
     }
 
     fn flush_data_block(&mut self) -> Result<()> {

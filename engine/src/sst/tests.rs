@@ -22,6 +22,7 @@ fn path() -> PathBuf {
 fn small_opts() -> TableOptions {
     TableOptions {
         block_size: 256,
+        block_size_deviation: 10,
         block_restart_interval: 4,
         bloom_bits_per_key: 10,
     }
@@ -84,11 +85,12 @@ proptest! {
     fn table_round_trips_and_matches_the_model(
         entries in table_entries(),
         block_size in 64usize..600,
+        deviation in prop_oneof![Just(0u32), Just(10u32), 0u32..=100],
         interval in 1usize..8,
         bits in prop_oneof![Just(0u32), Just(10u32), 1u32..20],
         seeks in proptest::collection::vec((proptest::collection::vec(0u8..8, 0..6), 0u64..210), 1..40),
     ) {
-        let opts = TableOptions { block_size, block_restart_interval: interval, bloom_bits_per_key: bits };
+        let opts = TableOptions { block_size, block_size_deviation: deviation, block_restart_interval: interval, bloom_bits_per_key: bits };
         let fs = MemFs::new();
         let p = path();
         let summary = write(&fs, &p, &entries, opts);
@@ -517,4 +519,43 @@ fn range_tombstones_round_trip_and_widen_the_summary() {
         fs.overwrite(&p, i, &[bytes[i]]).unwrap();
     }
     Table::open(&fs, &p).unwrap();
+}
+
+/// RocksDB's `FlushBlockBySizePolicy`, worked by hand: with a restart
+/// point at every entry, a 16-byte user key and a 100-byte value take
+/// 3 + 24 + 100 bytes and 4 of restart array, so a block of n entries is
+/// estimated at 131n + 4 bytes. With `block_size_deviation` 10 a block
+/// over 3,687 bytes is cut before an entry its estimate (+134) would take
+/// past 4,096: 31 entries (4,065 bytes); so with 1 (over 4,056 bytes).
+/// Without the deviation rule (0, or 100, RocksDB's "off") a block is cut
+/// only once it has reached 4,096: 32 entries (4,196).
+#[test]
+fn data_blocks_are_cut_by_rocksdbs_size_policy() {
+    let entries: Entries = (0..31 * 32u64)
+        .map(|i| {
+            let user = format!("{i:016}");
+            (
+                internal_key(user.as_bytes(), 1, ValueKind::Value),
+                vec![b'v'; 100],
+            )
+        })
+        .collect();
+    for (deviation, blocks) in [(10, 32), (0, 31), (100, 31), (1, 32)] {
+        let fs = MemFs::new();
+        let opts = TableOptions {
+            block_size: 4096,
+            block_size_deviation: deviation,
+            block_restart_interval: 1,
+            bloom_bits_per_key: 0,
+        };
+        write(&fs, &path(), &entries, opts);
+        let table = Table::open(&fs, &path()).unwrap();
+        assert_eq!(
+            table.properties().num_data_blocks,
+            blocks,
+            "block_size_deviation {deviation}"
+        );
+        let got = collect_all(&mut table.iter()).unwrap();
+        assert_eq!(got, entries, "block_size_deviation {deviation}");
+    }
 }

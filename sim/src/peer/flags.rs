@@ -152,9 +152,12 @@ pub const FLAGS: &[FlagMap] = &[
     ),
 ];
 
-/// Policy parameters RocksDB 7.8's db_bench cannot set, with the value
-/// that matches its behaviour: a run with another value has no peer.
+/// Engine and policy parameters RocksDB 7.8's db_bench cannot set, with
+/// the value that matches its behaviour: a run with another value has no
+/// peer.
 const FIXED: &[(&str, &str)] = &[
+    // db_bench leaves the table option at RocksDB's default.
+    ("block_size_deviation", "10"),
     // RocksDB 7.8's `level_compaction_dynamic_file_size`, on by default.
     ("dynamic_file_size", "true"),
     ("stop_style", "total"),
@@ -187,14 +190,17 @@ pub fn db_bench_flags(o: &Options) -> Result<Vec<String>, String> {
         None => {}
     }
     for (name, want) in FIXED {
-        if let Some(def) = policy.param(name) {
-            let v = def.format(o.compaction.get(def.name));
-            if v != *want {
-                return Err(format!(
-                    "{} = {v}: db_bench (RocksDB 7.8) has no flag for it; only {want} runs there",
-                    def.name
-                ));
-            }
+        let v = if let Some(p) = ENGINE_PARAMS.iter().find(|p| p.def.name == *name) {
+            p.def.format((p.get)(o))
+        } else if let Some(def) = policy.param(name) {
+            def.format(o.compaction.get(def.name))
+        } else {
+            continue;
+        };
+        if v != *want {
+            return Err(format!(
+                "{name} = {v}: db_bench (RocksDB 7.8) has no flag for it; only {want} runs there"
+            ));
         }
     }
     for m in FLAGS {
@@ -397,6 +403,11 @@ mod tests {
         assert!(e.contains("max_read_amp"), "{e}");
         let e = flags_of("universal", &[("incremental", "true")]).unwrap_err();
         assert!(e.contains("incremental = true"), "{e}");
+        let e = flags_of("leveled", &[("block_size_deviation", "0")]).unwrap_err();
+        assert!(
+            e.contains("block_size_deviation = 0") && e.contains("only 10 runs there"),
+            "{e}"
+        );
         let e = flags_of("min-overlap", &[("dynamic_file_size", "false")]).unwrap_err();
         assert!(e.contains("dynamic_file_size = false"), "{e}");
         let e = flags_of("universal", &[("size_ratio", "0")]).unwrap_err();
