@@ -407,10 +407,16 @@ impl Sink<'_, '_, '_> {
             // RocksDB's cut rules measure an output by the data blocks
             // written so far (its builder's `FileSize`, compaction_outputs.cc);
             // the plain size cut by the whole table as it would be finished.
-            let open_size = self.current.as_ref().map(|o| match self.cutter {
-                Some(_) => o.builder.written_size(),
-                None => o.builder.estimated_size(),
-            });
+            // An output without a size limit is not measured.
+            let measured = self.cutter.is_some() || self.out.max_file_size.is_some();
+            let open_size = self
+                .current
+                .as_ref()
+                .filter(|_| measured)
+                .map(|o| match self.cutter {
+                    Some(_) => o.builder.written_size(),
+                    None => o.builder.estimated_size(),
+                });
             let rule_cut = self
                 .cutter
                 .as_mut()
@@ -425,11 +431,11 @@ impl Sink<'_, '_, '_> {
                 self.next_split += 1;
                 at_split = self.current.is_some();
             }
-            if let Some(size) = open_size {
-                let full = match &self.cutter {
+            if self.current.is_some() {
+                let full = open_size.is_some_and(|size| match &self.cutter {
                     Some(c) => size >= c.max_size(),
                     None => self.out.max_file_size.is_some_and(|max| size >= max),
-                };
+                });
                 if full || rule_cut || at_split || self.cut.exceeded_by(user_key) {
                     let mut open = self.current.take().expect("checked above");
                     let below = range_del::successor(&self.last_user_key);

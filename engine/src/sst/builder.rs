@@ -159,6 +159,9 @@ pub struct TableBuilder {
     handle_buf: Vec<u8>,
     /// Range tombstones, written as their own block at `finish`.
     range_dels: Vec<RangeTombstone>,
+    /// The encoded length of `range_dels`, once asked for; cleared when
+    /// one is added.
+    range_dels_len: std::cell::Cell<Option<usize>>,
     /// Decides the table's marks for compaction (inactive by default).
     marks: super::marks::MarkCollector,
 }
@@ -181,6 +184,7 @@ impl TableBuilder {
             props: TableProperties::default(),
             handle_buf: Vec::with_capacity(MAX_HANDLE_LEN),
             range_dels: Vec::new(),
+            range_dels_len: std::cell::Cell::new(None),
             marks: super::marks::MarkCollector::default(),
         }
     }
@@ -284,6 +288,7 @@ impl TableBuilder {
             )));
         }
         self.range_dels.push(t);
+        self.range_dels_len.set(None);
         Ok(())
     }
 
@@ -310,7 +315,12 @@ impl TableBuilder {
         size += self.bloom.encoded_len(self.opts.bloom_bits_per_key) + trailer;
         size += self.props.max_encoded_len() + trailer;
         if !self.range_dels.is_empty() {
-            size += super::range_del_block::encode(&self.range_dels).len() + trailer;
+            let len = self.range_dels_len.get().unwrap_or_else(|| {
+                let len = super::range_del_block::encode(&self.range_dels).len();
+                self.range_dels_len.set(Some(len));
+                len
+            });
+            size += len + trailer;
             size += 2 + 10; // the count's tagged property
         }
         if self.marks.active() {

@@ -84,20 +84,39 @@ impl TableProperties {
 /// in tag order. Unknown tags survive a decode/encode round trip, so a reader
 /// that does not know a property neither rejects nor loses it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaggedProperties(BTreeMap<u32, Vec<u8>>);
+pub struct TaggedProperties {
+    map: BTreeMap<u32, Vec<u8>>,
+    /// INVARIANT: the sum of [`Self::bound`] over `map`'s values (a table
+    /// builder asks for it at every entry).
+    encoded_len: usize,
+}
 
 impl TaggedProperties {
+    fn from_map(map: BTreeMap<u32, Vec<u8>>) -> Self {
+        let encoded_len = map.values().map(|v| Self::bound(v)).sum();
+        TaggedProperties { map, encoded_len }
+    }
+
+    /// At most the bytes one property takes: tag and length varints
+    /// (5 bytes each at most) and the value.
+    fn bound(value: &[u8]) -> usize {
+        5 + 5 + value.len()
+    }
+
     /// Sets `tag` to `value`, replacing what it held.
     ///
     /// REQUIRES: `tag > 0`.
     pub fn set_bytes(&mut self, tag: u32, value: Vec<u8>) {
         assert!(tag > 0, "tag 0 is invalid");
-        self.0.insert(tag, value);
+        self.encoded_len += Self::bound(&value);
+        if let Some(old) = self.map.insert(tag, value) {
+            self.encoded_len -= Self::bound(&old);
+        }
     }
 
     /// The bytes under `tag`.
     pub fn bytes(&self, tag: u32) -> Option<&[u8]> {
-        self.0.get(&tag).map(Vec::as_slice)
+        self.map.get(&tag).map(Vec::as_slice)
     }
 
     /// Sets `tag` to an integer (stored as a varint).
@@ -122,20 +141,20 @@ impl TaggedProperties {
 
     /// Number of tagged properties.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.map.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.map.is_empty()
     }
 
     fn encoded_len(&self) -> usize {
-        self.0.values().map(|v| 5 + 5 + v.len()).sum()
+        self.encoded_len
     }
 
     fn encode_into(&self, out: &mut Vec<u8>) {
-        for (&tag, value) in &self.0 {
+        for (&tag, value) in &self.map {
             put_varint(out, u64::from(tag));
             put_length_prefixed(out, value);
         }
@@ -154,7 +173,7 @@ impl TaggedProperties {
             map.insert(tag, value.to_vec());
             last = tag;
         }
-        Ok(TaggedProperties(map))
+        Ok(TaggedProperties::from_map(map))
     }
 }
 
@@ -275,6 +294,17 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn the_encoded_length_follows_replacements() {
+        let mut t = TaggedProperties::default();
+        t.set_bytes(7, vec![1; 30]);
+        t.set_u64(3, 1 << 40);
+        t.set_bytes(7, vec![2; 4]);
+        let recomputed = TaggedProperties::from_map(t.map.clone());
+        assert_eq!(t.encoded_len(), recomputed.encoded_len());
+        assert_eq!(t.encoded_len(), (10 + 4) + (10 + 6));
+    }
+
+    #[test]
     fn record_tracks_range_seqs_and_expiry() {
         let mut p = TableProperties::default();
         p.record(
@@ -327,7 +357,7 @@ mod tests {
                 raw_key_bytes: raw.0,
                 raw_value_bytes: raw.1,
                 num_data_blocks: blocks,
-                tagged: TaggedProperties(tagged),
+                tagged: TaggedProperties::from_map(tagged),
             };
             let enc = p.encode();
             prop_assert!(enc.len() <= p.max_encoded_len());
