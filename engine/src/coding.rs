@@ -57,6 +57,12 @@ impl<'a> Decoder<'a> {
 
     /// Reads a varint; `None` if truncated or longer than 10 bytes.
     pub fn varint(&mut self) -> Option<u64> {
+        // One byte: lengths and small counts, the common case.
+        let first = *self.buf.get(self.pos)?;
+        if first < 0x80 {
+            self.pos += 1;
+            return Some(u64::from(first));
+        }
         let mut v: u64 = 0;
         for i in 0..10 {
             let b = *self.buf.get(self.pos)?;

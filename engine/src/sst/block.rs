@@ -209,14 +209,25 @@ impl Block {
     /// Decodes the entry at `pos`, whose predecessor's key has `prev_len` bytes.
     fn entry_at(&self, pos: usize, prev_len: usize) -> BlockResult<RawEntry> {
         let region = &self.data[pos..self.restarts_offset];
-        let mut d = Decoder::new(region);
         let bad = BlockError("malformed entry");
-        let shared = d.varint_usize(prev_len).ok_or(bad.clone())?;
-        let unshared = d.varint_usize(region.len()).ok_or(bad.clone())?;
-        let value_len = d.varint_usize(region.len()).ok_or(bad.clone())?;
-        let delta_start = pos + d.position();
-        d.bytes(unshared).ok_or(bad.clone())?;
-        d.bytes(value_len).ok_or(bad)?;
+        let (shared, unshared, value_len, header) = match region {
+            // Three one-byte lengths, the common case (RocksDB's
+            // `DecodeEntry` fast path).
+            [s, u, v, ..] if (s | u | v) < 0x80 => {
+                (usize::from(*s), usize::from(*u), usize::from(*v), 3)
+            }
+            _ => {
+                let mut d = Decoder::new(region);
+                let shared = d.varint_usize(prev_len).ok_or(bad.clone())?;
+                let unshared = d.varint_usize(region.len()).ok_or(bad.clone())?;
+                let value_len = d.varint_usize(region.len()).ok_or(bad.clone())?;
+                (shared, unshared, value_len, d.position())
+            }
+        };
+        if shared > prev_len || unshared + value_len > region.len() - header {
+            return Err(bad);
+        }
+        let delta_start = pos + header;
         let value_start = delta_start + unshared;
         if shared + unshared < TRAILER_LEN {
             return Err(BlockError("key shorter than an internal key"));
@@ -367,7 +378,15 @@ mod tests {
         let user = proptest::collection::btree_set(proptest::collection::vec(0u8..4, 0..6), 0..60);
         (
             user,
-            proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..20), 0..200),
+            // Short values and values of multi-byte lengths (both ways of
+            // reading an entry's header).
+            proptest::collection::vec(
+                prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..20),
+                    proptest::collection::vec(any::<u8>(), 120..300),
+                ],
+                0..200,
+            ),
         )
             .prop_map(|(users, values)| {
                 let mut out = Vec::new();
@@ -455,6 +474,20 @@ mod tests {
         data.extend_from_slice(&1u32.to_le_bytes());
         let mut it = BlockIter::new(Block::new(data).unwrap());
         assert_eq!(it.seek_to_first(), Err(BlockError("malformed entry")));
+        // One-byte lengths past what the entry holds: a prefix shared with
+        // no previous key, a value longer than the block.
+        for header in [[5u8, 9, 0], [0, 9, 100]] {
+            let mut data = header.to_vec();
+            data.extend_from_slice(&[b'k'; 9]);
+            data.extend_from_slice(&0u32.to_le_bytes());
+            data.extend_from_slice(&1u32.to_le_bytes());
+            let mut it = BlockIter::new(Block::new(data).unwrap());
+            assert_eq!(
+                it.seek_to_first(),
+                Err(BlockError("malformed entry")),
+                "{header:?}"
+            );
+        }
         // An entry whose key is too short to be an internal key.
         let mut data = vec![0, 2, 0, b'a', b'b'];
         data.extend_from_slice(&0u32.to_le_bytes());
