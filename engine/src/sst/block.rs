@@ -34,7 +34,8 @@ pub struct BlockBuilder {
     restarts: Vec<u32>,
     restart_interval: usize,
     /// Entries added since the last restart point.
-    /// INVARIANT: `< restart_interval` after every `add`.
+    /// INVARIANT: in `1..=restart_interval` after every `add`; the next
+    /// entry starts a restart point when it equals `restart_interval`.
     since_restart: usize,
     last_key: Vec<u8>,
     entries: usize,
