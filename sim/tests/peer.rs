@@ -42,6 +42,28 @@ fn db_bench_or_skip() -> Option<std::path::PathBuf> {
     found
 }
 
+/// Runs db_bench on the database `db` with `args`; its standard output, or
+/// a failed test naming `what` with db_bench's outputs.
+fn run_db_bench<S: AsRef<std::ffi::OsStr>>(
+    db_bench: &std::path::Path,
+    db: &std::path::Path,
+    args: impl IntoIterator<Item = S>,
+    what: &str,
+) -> String {
+    let out = Command::new(db_bench)
+        .arg(format!("--db={}", db.display()))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 #[test]
 fn a_missing_db_bench_is_named_with_the_install_script() {
     let dir = tempfile::tempdir().unwrap();
@@ -269,16 +291,12 @@ fn the_peers_flags_reach_rocksdbs_options() {
         let flags = lsmlab::peer::flags::db_bench_flags(&o).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db");
-        let out = Command::new(&db_bench)
-            .arg(format!("--db={}", db.display()))
-            .args(["--benchmarks=fillseq", "--num=10"])
-            .args(&flags)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{policy} {flags:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let args = ["--benchmarks=fillseq".to_string(), "--num=10".into()];
+        run_db_bench(
+            &db_bench,
+            &db,
+            args.iter().chain(&flags),
+            &format!("{policy} {flags:?}"),
         );
         let log = std::fs::read_to_string(db.join("LOG")).unwrap();
         let options: std::collections::HashMap<&str, &str> = log
@@ -327,25 +345,20 @@ fn rocksdb_accounting_flushes_as_often_as_rocksdb() {
     };
     let n = 200_000u64;
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(&db_bench)
-        .arg(format!("--db={}", dir.path().join("db").display()))
-        .arg(format!("--num={n}"))
-        .args([
-            "--benchmarks=fillseq,waitforcompaction,stats",
-            "--key_size=16",
-            "--value_size=100",
-            "--write_buffer_size=1048576",
-            "--compression_type=none",
-            "--statistics=1",
-            "--stats_per_interval=0",
-        ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = run_db_bench(
+        &db_bench,
+        &dir.path().join("db"),
+        [
+            format!("--num={n}"),
+            "--benchmarks=fillseq,waitforcompaction,stats".into(),
+            "--key_size=16".into(),
+            "--value_size=100".into(),
+            "--write_buffer_size=1048576".into(),
+            "--compression_type=none".into(),
+            "--statistics=1".into(),
+            "--stats_per_interval=0".into(),
+        ],
+        "fillseq into 1 MiB memtables",
     );
     let stats = lsmlab::peer::db_bench_stats::parse(&text).unwrap();
     let rocksdb_flushes = stats.histogram_count("rocksdb.db.flush.micros");
@@ -411,35 +424,31 @@ fn data_blocks_hold_the_entries_rocksdbs_hold() {
     let Some(db_bench) = db_bench_or_skip() else {
         return;
     };
-    let bin = db_bench.parent().unwrap();
-    let Some(sst_dump) = ["sst_dump", "rocksdb_sst_dump"]
-        .iter()
-        .map(|n| bin.join(n))
-        .find(|p| p.is_file())
+    let Some(sst_dump) =
+        lsmlab::peer::find_tool(db_bench.parent(), ["sst_dump", "rocksdb_sst_dump"])
     else {
-        println!("skipped: no sst_dump beside {}", db_bench.display());
+        println!(
+            "skipped: no sst_dump beside {} or on PATH",
+            db_bench.display()
+        );
         return;
     };
     let n = 100_000u64;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    let out = Command::new(&db_bench)
-        .arg(format!("--db={}", db.display()))
-        .arg(format!("--num={n}"))
-        .args([
-            "--benchmarks=fillseq,flush",
-            "--key_size=16",
-            "--value_size=100",
-            "--write_buffer_size=67108864",
-            "--compression_type=none",
-            "--disable_wal=1",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_db_bench(
+        &db_bench,
+        &db,
+        [
+            format!("--num={n}"),
+            "--benchmarks=fillseq,flush".into(),
+            "--key_size=16".into(),
+            "--value_size=100".into(),
+            "--write_buffer_size=67108864".into(),
+            "--compression_type=none".into(),
+            "--disable_wal=1".into(),
+        ],
+        "fillseq flushed to one table",
     );
     let tables: Vec<_> = std::fs::read_dir(&db)
         .unwrap()

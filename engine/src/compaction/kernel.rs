@@ -408,15 +408,13 @@ impl Sink<'_, '_, '_> {
             // written so far (its builder's `FileSize`, compaction_outputs.cc);
             // the plain size cut by the whole table as it would be finished.
             // An output without a size limit is not measured.
-            let measured = self.cutter.is_some() || self.out.max_file_size.is_some();
-            let open_size = self
-                .current
-                .as_ref()
-                .filter(|_| measured)
-                .map(|o| match self.cutter {
-                    Some(_) => o.builder.written_size(),
-                    None => o.builder.estimated_size(),
-                });
+            let open_size = match (&self.current, &self.cutter) {
+                (Some(o), Some(_)) => Some(o.builder.written_size()),
+                (Some(o), None) if self.out.max_file_size.is_some() => {
+                    Some(o.builder.estimated_size())
+                }
+                _ => None,
+            };
             let rule_cut = self
                 .cutter
                 .as_mut()

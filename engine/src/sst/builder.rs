@@ -164,6 +164,9 @@ pub struct TableBuilder {
     range_dels_len: std::cell::Cell<Option<usize>>,
     /// Decides the table's marks for compaction (inactive by default).
     marks: super::marks::MarkCollector,
+    /// A data block over this many bytes is cut before an entry that would
+    /// take it past `block_size` (0: never; from `block_size_deviation`).
+    almost_full: usize,
 }
 
 impl TableBuilder {
@@ -186,6 +189,8 @@ impl TableBuilder {
             range_dels: Vec::new(),
             range_dels_len: std::cell::Cell::new(None),
             marks: super::marks::MarkCollector::default(),
+            almost_full: (opts.block_size * (100 - opts.block_size_deviation.min(100) as usize))
+                .div_ceil(100),
         }
     }
 
@@ -253,14 +258,10 @@ impl TableBuilder {
         }
         let size = self.data_block.estimated_size();
         let target = self.opts.block_size;
-        if size >= target {
-            return true;
-        }
-        let deviation = self.opts.block_size_deviation.min(100) as usize;
-        let almost_full = (target * (100 - deviation)).div_ceil(100);
-        almost_full > 0
-            && size > almost_full
-            && self.data_block.estimated_size_after(ikey, value) > target
+        size >= target
+            || (self.almost_full > 0
+                && size > self.almost_full
+                && self.data_block.estimated_size_after(ikey, value) > target)
     }
 
     fn flush_data_block(&mut self) -> Result<()> {

@@ -230,8 +230,9 @@ pub fn find_db_bench() -> Result<PathBuf, PeerError> {
     find_tool(None, ["db_bench", "rocksdb_db_bench"]).ok_or(PeerError::NoDbBench)
 }
 
-/// The first of `names` found in `dir` (when given), then on PATH.
-fn find_tool(dir: Option<&Path>, names: [&str; 2]) -> Option<PathBuf> {
+/// The first of `names` found in `dir` (when given), then on PATH
+/// (RocksDB's tools: `ldb` and `sst_dump` are installed beside db_bench).
+pub fn find_tool(dir: Option<&Path>, names: [&str; 2]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     dir.map(Path::to_path_buf)
         .into_iter()
