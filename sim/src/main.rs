@@ -271,11 +271,12 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct BenchArgs {
-    /// Phases to run, in order (comma-separated): fillseq, fillrandom,
-    /// overwrite, readrandom, readwhilewriting, seekrandom.
+    /// Phases to run, in order (comma-separated): fillseq, fillrandom (keys
+    /// drawn with repetition, as db_bench), filluniquerandom (every key
+    /// once), overwrite, readrandom, readwhilewriting, seekrandom.
     #[arg(
         long,
-        default_value = "fillseq,fillrandom,overwrite,readrandom,readwhilewriting,seekrandom"
+        default_value = "fillseq,fillrandom,filluniquerandom,overwrite,readrandom,readwhilewriting,seekrandom"
     )]
     benchmarks: String,
     /// Keys in the database (puts per fill and overwrite phase).

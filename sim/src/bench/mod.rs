@@ -1,5 +1,6 @@
-//! `lsmlab bench`: db_bench-like phases (fillseq, fillrandom, overwrite,
-//! readrandom, readwhilewriting, seekrandom) against the real engine on
+//! `lsmlab bench`: db_bench-like phases (fillseq, fillrandom,
+//! filluniquerandom, overwrite, readrandom, readwhilewriting, seekrandom),
+//! with db_bench's key choices, against the real engine on
 //! real time, each phase on its own timer, with ops/s, MB/s and latency
 //! percentiles per phase and the per-level table of every database used.
 //!
@@ -14,6 +15,7 @@ mod phases;
 
 pub use latency::Latency;
 pub use output::to_json;
+use phases::KeyOrder;
 pub use phases::PhaseResult;
 
 use std::io::Write;
@@ -41,8 +43,12 @@ const MAX_THREADS: usize = 1024;
 pub enum Phase {
     /// Every key once, in key order, into a fresh database.
     FillSeq,
-    /// Every key once, in a seeded random order, into a fresh database.
+    /// `num` puts of keys drawn uniformly from `0..num`, with repetition,
+    /// into a fresh database (db_bench's fillrandom: about 63% of the keys
+    /// end up present).
     FillRandom,
+    /// Every key once, in a seeded random order, into a fresh database.
+    FillUniqueRandom,
     /// `num` puts of random existing keys.
     Overwrite,
     /// Point lookups of random existing keys.
@@ -55,9 +61,10 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the default order.
-    pub const ALL: [Phase; 6] = [
+    pub const ALL: [Phase; 7] = [
         Phase::FillSeq,
         Phase::FillRandom,
+        Phase::FillUniqueRandom,
         Phase::Overwrite,
         Phase::ReadRandom,
         Phase::ReadWhileWriting,
@@ -68,6 +75,7 @@ impl Phase {
         match self {
             Phase::FillSeq => "fillseq",
             Phase::FillRandom => "fillrandom",
+            Phase::FillUniqueRandom => "filluniquerandom",
             Phase::Overwrite => "overwrite",
             Phase::ReadRandom => "readrandom",
             Phase::ReadWhileWriting => "readwhilewriting",
@@ -77,7 +85,10 @@ impl Phase {
 
     /// Whether the phase starts on a fresh database.
     pub fn fresh_db(self) -> bool {
-        matches!(self, Phase::FillSeq | Phase::FillRandom)
+        matches!(
+            self,
+            Phase::FillSeq | Phase::FillRandom | Phase::FillUniqueRandom
+        )
     }
 
     /// Phases from a comma-separated list (`fillseq,readrandom`), in the
@@ -614,7 +625,7 @@ pub fn run(cfg: &BenchConfig, out: &mut dyn Write) -> Result<BenchReport, BenchE
             None => {
                 let loaded = current.insert(open_fresh(cfg, "load")?);
                 let start = Instant::now();
-                phases::fill(&loaded.db, cfg, Phase::FillRandom, true)?;
+                phases::write(&loaded.db, cfg, Phase::FillUniqueRandom, KeyOrder::Shuffled)?;
                 writeln!(
                     out,
                     "load: {} keys in random order into a fresh database for {} ({:.1} s, not timed)",
@@ -626,9 +637,14 @@ pub fn run(cfg: &BenchConfig, out: &mut dyn Write) -> Result<BenchReport, BenchE
             }
         };
         let result = match phase {
-            Phase::FillSeq => phases::fill(&db.db, cfg, phase, false)?,
-            Phase::FillRandom => phases::fill(&db.db, cfg, phase, true)?,
-            Phase::Overwrite => phases::overwrite(&db.db, cfg)?,
+            Phase::FillSeq => phases::write(&db.db, cfg, phase, KeyOrder::InOrder)?,
+            Phase::FillRandom => {
+                phases::write(&db.db, cfg, phase, KeyOrder::Drawn(phases::SALT_FILL))?
+            }
+            Phase::FillUniqueRandom => phases::write(&db.db, cfg, phase, KeyOrder::Shuffled)?,
+            Phase::Overwrite => {
+                phases::write(&db.db, cfg, phase, KeyOrder::Drawn(phases::SALT_OVERWRITE))?
+            }
             Phase::ReadRandom | Phase::SeekRandom => phases::read_only(&db.db, cfg, phase)?,
             Phase::ReadWhileWriting => phases::read_while_writing(&db.db, cfg)?,
         };

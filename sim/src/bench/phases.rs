@@ -49,7 +49,6 @@ fn per_second(x: f64, seconds: f64) -> f64 {
 }
 
 /// Salts that give each phase and thread its own random stream.
-const SALT_OVERWRITE: u64 = 0x0E1;
 const SALT_READ: u64 = 0x7EAD;
 const SALT_SEEK: u64 = 0x5EE4;
 const SALT_WRITER: u64 = 0x3717E;
@@ -65,17 +64,43 @@ fn out_of_time(cfg: &BenchConfig, start: Instant, done: u64) -> bool {
     done.is_multiple_of(256) && cfg.duration.is_some_and(|d| start.elapsed() >= d)
 }
 
-/// Puts every key once: in order, or in the seeded permutation's order
-/// (fewer when `--duration` runs out first).
-pub fn fill(db: &Db, cfg: &BenchConfig, phase: Phase, random_order: bool) -> Result<PhaseResult> {
+/// Which key each put of a write phase writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOrder {
+    /// Every key once, in key order (fillseq).
+    InOrder,
+    /// Every key once, in the seeded permutation's order (filluniquerandom).
+    Shuffled,
+    /// Keys drawn uniformly from `0..num` with repetition, from the stream
+    /// of this salt (fillrandom and overwrite, as db_bench draws them: a
+    /// fill leaves about 63% of the keys present, a fill and an overwrite
+    /// about 86%).
+    Drawn(u64),
+}
+
+/// Salts of the drawn write phases.
+pub const SALT_FILL: u64 = 0xF111;
+pub const SALT_OVERWRITE: u64 = 0x0E1;
+
+/// `num` puts of `key_size`-byte keys in `order` (fewer when `--duration`
+/// runs out first).
+pub fn write(db: &Db, cfg: &BenchConfig, phase: Phase, order: KeyOrder) -> Result<PhaseResult> {
     let perm = Permutation::new(cfg.num, cfg.seed);
+    let (mut rng, value_seed) = match order {
+        KeyOrder::Drawn(salt) => (stream(cfg, salt, 0), cfg.seed ^ salt),
+        KeyOrder::InOrder | KeyOrder::Shuffled => (Rng::new(0), cfg.seed),
+    };
     let mut keys = KeyBuf::new(cfg.key_size);
-    let mut values = Values::new(cfg.value_size, cfg.seed);
+    let mut values = Values::new(cfg.value_size, value_seed);
     let mut latency = Latency::new();
     let start = Instant::now();
     let mut done = 0;
     while done < cfg.num && !out_of_time(cfg, start, done) {
-        let index = if random_order { perm.at(done) } else { done };
+        let index = match order {
+            KeyOrder::InOrder => done,
+            KeyOrder::Shuffled => perm.at(done),
+            KeyOrder::Drawn(_) => rng.below(cfg.num),
+        };
         let key = keys.key(index);
         let value = values.next_value();
         let t = Instant::now();
@@ -85,33 +110,6 @@ pub fn fill(db: &Db, cfg: &BenchConfig, phase: Phase, random_order: bool) -> Res
     }
     Ok(PhaseResult {
         phase,
-        ops: done,
-        bytes: done * cfg.entry_bytes(),
-        seconds: start.elapsed().as_secs_f64(),
-        latency,
-        found: None,
-        writes: None,
-    })
-}
-
-/// `num` puts of keys drawn uniformly from `0..num`, with repetition.
-pub fn overwrite(db: &Db, cfg: &BenchConfig) -> Result<PhaseResult> {
-    let mut rng = stream(cfg, SALT_OVERWRITE, 0);
-    let mut keys = KeyBuf::new(cfg.key_size);
-    let mut values = Values::new(cfg.value_size, cfg.seed ^ SALT_OVERWRITE);
-    let mut latency = Latency::new();
-    let start = Instant::now();
-    let mut done = 0;
-    while done < cfg.num && !out_of_time(cfg, start, done) {
-        let key = keys.key(rng.below(cfg.num));
-        let value = values.next_value();
-        let t = Instant::now();
-        db.put(key, value)?;
-        latency.record(t.elapsed());
-        done += 1;
-    }
-    Ok(PhaseResult {
-        phase: Phase::Overwrite,
         ops: done,
         bytes: done * cfg.entry_bytes(),
         seconds: start.elapsed().as_secs_f64(),

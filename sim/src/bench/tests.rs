@@ -45,20 +45,46 @@ fn every_phase_runs_and_reads_find_every_key_written() {
         assert_eq!((by(p).ops, by(p).found), (500, Some(500)), "{p:?}");
     }
     assert!(by(Phase::ReadWhileWriting).writes.is_some());
-    // The fills start fresh databases; the rest reuse fillrandom's.
+    // The fills start fresh databases; the rest reuse filluniquerandom's,
+    // which holds every key.
     let dbs: Vec<_> = report
         .dbs
         .iter()
         .map(|d| (d.name, d.phases.len()))
         .collect();
-    assert_eq!(dbs, [("fillseq", 1), ("fillrandom", 5)]);
-    assert_eq!(report.dbs[0].stats.user_bytes, 2000 * 116);
-    assert!(report.dbs[1].stats.flushes > 0, "{:?}", report.dbs[1].stats);
+    assert_eq!(
+        dbs,
+        [("fillseq", 1), ("fillrandom", 1), ("filluniquerandom", 5)]
+    );
+    for db in &report.dbs[..2] {
+        assert_eq!(db.stats.user_bytes, 2000 * 116, "{}", db.name);
+    }
+    assert!(report.dbs[2].stats.flushes > 0, "{:?}", report.dbs[2].stats);
     assert!(
         text.contains("p99.9(us)") && text.contains("write_amp"),
         "{text}"
     );
     assert!(text.contains("Level"), "{text}");
+}
+
+/// db_bench's fillrandom and overwrite draw keys with repetition, so a
+/// fill leaves about 1 - 1/e of the keys present and a fill and an
+/// overwrite about 1 - 1/e^2; filluniquerandom writes every key.
+#[test]
+fn fillrandom_draws_keys_with_repetition_as_db_bench_does() {
+    let found = |phases: &[Phase]| {
+        let mut cfg = tiny(phases);
+        cfg.reads = Some(4000);
+        let (report, _) = run_quiet(&cfg);
+        let r = report.phases.last().unwrap();
+        r.found.unwrap() as f64 / r.ops as f64
+    };
+    let fill = found(&[Phase::FillRandom, Phase::ReadRandom]);
+    assert!((0.58..0.68).contains(&fill), "after fillrandom: {fill}");
+    let both = found(&[Phase::FillRandom, Phase::Overwrite, Phase::ReadRandom]);
+    assert!((0.82..0.91).contains(&both), "after overwrite too: {both}");
+    let unique = found(&[Phase::FillUniqueRandom, Phase::ReadRandom]);
+    assert_eq!(unique, 1.0);
 }
 
 #[test]
@@ -107,9 +133,10 @@ fn disk_databases_get_a_fresh_directory_each_time() {
         first.dbs[0].location,
         base.path().join("fillrandom").display().to_string()
     );
-    // Again over the old database: it is deleted and rebuilt.
+    // Again over the old database: it is deleted and rebuilt, the same
+    // keys drawn.
     let (second, _) = run_quiet(&cfg);
-    assert_eq!(second.phases[1].found, Some(500));
+    assert_eq!(second.phases[1].found, first.phases[1].found);
     assert_eq!(second.dbs[0].stats.user_bytes, 2000 * 116);
 }
 
@@ -288,7 +315,7 @@ fn a_duration_cuts_a_phase_short_and_counts_what_it_did() {
 fn an_existing_database_in_db_is_reused_and_a_fill_on_it_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    let mut cfg = tiny(&[Phase::FillRandom]);
+    let mut cfg = tiny(&[Phase::FillUniqueRandom]);
     cfg.db = Some(db.clone());
     run_quiet(&cfg);
     cfg.use_existing_db = true;
