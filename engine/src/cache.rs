@@ -8,8 +8,11 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use crate::fs::SharedBytes;
 
 /// A cached block: decoded data shared with its readers.
 pub type CachedValue = Arc<dyn Any + Send + Sync>;
@@ -19,6 +22,29 @@ pub type CachedValue = Arc<dyn Any + Send + Sync>;
 pub struct BlockKey {
     pub file: u64,
     pub offset: u64,
+}
+
+/// Hashes block keys: two multiply-xor rounds and a final mix, instead of
+/// SipHash's rounds per word (the keys are file numbers and offsets, not
+/// chosen by an adversary).
+#[derive(Default)]
+struct BlockKeyHasher(u64);
+
+impl Hasher for BlockKeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(23) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        let z = (self.0 ^ (self.0 >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z ^ (z >> 29)
+    }
 }
 
 /// Hits and misses, split as RocksDB's `BLOCK_CACHE_*` tickers are.
@@ -68,10 +94,16 @@ struct Entry {
     older: usize,
 }
 
+/// Buffers of evicted data blocks kept for the next reads from storage
+/// (see [`BlockCache::spare_buffer`]): at most this many ...
+const MAX_SPARE_BUFFERS: usize = 8;
+/// ... of at most this capacity each.
+const MAX_SPARE_CAPACITY: usize = 256 << 10;
+
 /// The LRU list over a slab of entries.
 #[derive(Default)]
 struct Lru {
-    map: HashMap<BlockKey, usize>,
+    map: HashMap<BlockKey, usize, BuildHasherDefault<BlockKeyHasher>>,
     slots: Vec<Option<Entry>>,
     free: Vec<usize>,
     /// Most recently used.
@@ -79,6 +111,8 @@ struct Lru {
     /// Least recently used.
     tail: Option<usize>,
     usage: u64,
+    /// Buffers of evicted data blocks no reader held.
+    spare: Vec<Vec<u8>>,
 }
 
 impl Lru {
@@ -114,6 +148,23 @@ impl Lru {
         self.head = Some(i);
         if self.tail.is_none() {
             self.tail = Some(i);
+        }
+    }
+
+    /// Keeps the buffer of an evicted block for reuse when nothing else
+    /// holds it and there is room; drops it otherwise.
+    fn recycle(&mut self, value: CachedValue) {
+        if self.spare.len() >= MAX_SPARE_BUFFERS {
+            return;
+        }
+        let Ok(bytes) = value.downcast::<SharedBytes>() else {
+            return;
+        };
+        let buf = Arc::try_unwrap(bytes)
+            .ok()
+            .and_then(SharedBytes::into_buffer);
+        if let Some(buf) = buf.filter(|b| b.capacity() <= MAX_SPARE_CAPACITY) {
+            self.spare.push(buf);
         }
     }
 
@@ -206,7 +257,8 @@ impl BlockCache {
         let mut evicted = 0;
         while lru.usage + charge > self.capacity {
             let Some(t) = lru.tail else { break };
-            lru.remove(t);
+            let old = lru.remove(t);
+            lru.recycle(old.value);
             evicted += 1;
         }
         let entry = Entry {
@@ -232,6 +284,13 @@ impl BlockCache {
         drop(lru);
         self.inserts.fetch_add(1, Ordering::Relaxed);
         self.evictions.fetch_add(evicted, Ordering::Relaxed);
+    }
+
+    /// An empty buffer for reading a block from storage: one an evicted
+    /// block no longer needs when there is one (its capacity saves an
+    /// allocation), else a new one.
+    pub fn spare_buffer(&self) -> Vec<u8> {
+        self.lock().spare.pop().unwrap_or_default()
     }
 
     /// Drops every block of table `file` (its file was deleted).
@@ -312,6 +371,35 @@ mod tests {
         assert_eq!(c.stats().usage, 40);
         assert_eq!(c.get(key(9, 9), BlockKind::Meta).map(|_| ()), None);
         assert_eq!(c.stats().meta_misses, 1);
+    }
+
+    fn block(bytes: &[u8]) -> CachedValue {
+        Arc::new(SharedBytes::from(bytes.to_vec()))
+    }
+
+    /// An evicted block's buffer is handed to the next read from storage,
+    /// unless a reader still holds the block: its bytes never change.
+    #[test]
+    fn evicted_block_buffers_are_reused_only_when_no_reader_holds_them() {
+        let c = BlockCache::new(100);
+        assert_eq!(c.spare_buffer().capacity(), 0, "nothing evicted yet");
+        c.insert(key(1, 0), block(&[1; 60]), 60);
+        c.insert(key(1, 60), block(&[2; 60]), 60);
+        let buf = c.spare_buffer();
+        assert!(buf.capacity() >= 60, "the evicted block's buffer");
+        assert_eq!(c.spare_buffer().capacity(), 0, "handed out once");
+
+        let held = c.get(key(1, 60), BlockKind::Data).unwrap();
+        let held = held.downcast::<SharedBytes>().unwrap().as_ref().clone();
+        c.insert(key(2, 0), block(&[3; 60]), 60);
+        assert_eq!(c.spare_buffer().capacity(), 0, "a reader holds it");
+        assert_eq!(held.as_slice(), &[2; 60]);
+        // This insert evicts a block nobody holds: kept; the next evicts a
+        // value that is not data bytes (an index, a filter): dropped.
+        c.insert(key(3, 0), value(7), 60);
+        assert_eq!(c.spare_buffer().capacity(), 60);
+        c.insert(key(4, 0), block(&[4; 60]), 60);
+        assert_eq!(c.spare_buffer().capacity(), 0);
     }
 
     proptest! {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::view::{ReadContext, ReadView};
 use super::{Db, Inner, Snapshot};
 use crate::blob::BlobSet;
+use crate::clock::Clock;
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
@@ -18,14 +19,15 @@ use crate::range_del::{self, FragmentedTombstones, RangeTombstone};
 use crate::sst::{LookupStats, ReadTally, Table, TableReadOptions};
 use crate::version::FileMeta;
 
-/// The value an entry of `user_key` stands for at time `now_ms`: `None`
-/// for a tombstone or an expired value. A separated value is read from its
-/// blob file (counted in `stats.blob_reads`).
+/// The value an entry of `user_key` stands for now (by `clock`, read only
+/// for a value with an expiry): `None` for a tombstone or an expired value.
+/// A separated value is read from its blob file (counted in
+/// `stats.blob_reads`).
 fn resolve(
     user_key: &[u8],
     kind: ValueKind,
     stored: Vec<u8>,
-    now_ms: u64,
+    clock: &dyn Clock,
     blobs: &BlobSet,
     dir: &Path,
     stats: &mut LookupStats,
@@ -35,7 +37,7 @@ fn resolve(
         ValueKind::Tombstone | ValueKind::RangeDelete | ValueKind::Merge => None,
         ValueKind::Value => Some(stored),
         ValueKind::ValueWithExpiry => match key::decode_expiring_value(&stored) {
-            Some((at, v)) if at > now_ms => Some(v.to_vec()),
+            Some((at, v)) if at > clock.now_ms() => Some(v.to_vec()),
             _ => None,
         },
         ValueKind::BlobIndex => {
@@ -74,7 +76,7 @@ impl Db {
         published.gets.fetch_add(1, Ordering::Relaxed);
         let (plan, view, seq) =
             self.plan_read(seq, |view, seq, open| view.plan_lookup(key, seq, open))?;
-        let now = published.context.clock.now_ms();
+        let clock = &*published.context.clock;
         let dir = &published.context.dir;
         let mut stats = LookupStats::default();
         let found = match plan {
@@ -98,7 +100,7 @@ impl Db {
             return Ok((pairs.pop().map(|(_, v)| v), stats));
         }
         let value = match found {
-            Some((kind, v)) => resolve(key, kind, v, now, &view.blobs, dir, &mut stats)?,
+            Some((kind, v)) => resolve(key, kind, v, clock, &view.blobs, dir, &mut stats)?,
             None => None,
         };
         if stats != LookupStats::default() {
@@ -288,10 +290,10 @@ impl ReadView {
             return Ok(Some(Lookup::InMemory(None)));
         }
         let version = &self.version;
-        let mut levels = Vec::new();
+        let mut tables = Vec::new();
         let mut range_cover: Option<SeqNo> = None;
         for level in 0..version.num_levels() {
-            let mut candidates = Vec::new();
+            let first = tables.len();
             for run in version.runs(level) {
                 if let Some(f) = run.file_for_key(user_key) {
                     if f.smallest_seq <= seq {
@@ -300,21 +302,22 @@ impl ReadView {
                         };
                         let cover = t.range_tombstones().max_covering_seq(user_key, seq);
                         range_cover = range_cover.max(cover);
-                        candidates.push((f.largest_seq, t));
+                        tables.push(Candidate {
+                            level,
+                            largest_seq: f.largest_seq,
+                            table: t,
+                        });
                     }
                 }
             }
-            if !candidates.is_empty() {
-                // Newest first, for the early stop in `probe`.
-                candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
-                levels.push(candidates);
-            }
+            // Newest first within the level, for the early stop in `probe`.
+            tables[first..].sort_by_key(|c| std::cmp::Reverse(c.largest_seq));
         }
-        if levels.is_empty() {
+        if tables.is_empty() {
             return Ok(Some(Lookup::InMemory(None)));
         }
         Ok(Some(Lookup::Tables(LookupTables {
-            levels,
+            tables,
             range_cover,
         })))
     }
@@ -416,7 +419,7 @@ impl ScanPlan {
         context: &ReadContext,
     ) -> Result<Option<Vec<KeyValue>>> {
         let dir = &context.dir;
-        let now = context.clock.now_ms();
+        let clock = &*context.clock;
         // The copies are complete for user keys below the smallest cut.
         let cut = self.memtables.iter().filter_map(|m| m.cut.clone()).min();
         let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
@@ -491,7 +494,7 @@ impl ScanPlan {
                         parsed.user_key,
                         parsed.kind,
                         it.value().to_vec(),
-                        now,
+                        clock,
                         &self.blobs,
                         dir,
                         &mut blob,
@@ -528,11 +531,19 @@ enum Lookup {
     Tables(LookupTables),
 }
 
+/// A table that may hold a key.
+struct Candidate {
+    level: usize,
+    /// The newest sequence number in the table.
+    largest_seq: SeqNo,
+    table: Arc<Table>,
+}
+
 /// The tables of one version that may hold a key.
 struct LookupTables {
-    /// Per level that has any, top down: at most one candidate table per
-    /// sorted run, with its largest sequence, newest first.
-    levels: Vec<Vec<(SeqNo, Arc<Table>)>>,
+    /// Level by level, top down: at most one candidate table per sorted
+    /// run, newest first within a level.
+    tables: Vec<Candidate>,
     /// The newest visible range tombstone over the key in those tables:
     /// versions older than it are deleted.
     range_cover: Option<SeqNo>,
@@ -550,13 +561,13 @@ impl LookupTables {
         // sequence ranges may interleave: keep the newest hit, and stop once
         // no remaining run can hold anything newer. A deeper level holds
         // only older versions, so the first level with a hit answers.
-        for candidates in &self.levels {
+        for candidates in self.tables.chunk_by(|a, b| a.level == b.level) {
             let mut best: Option<(SeqNo, ValueKind, Vec<u8>)> = None;
-            for (largest_seq, t) in candidates {
-                if best.as_ref().is_some_and(|b| b.0 > *largest_seq) {
+            for c in candidates {
+                if best.as_ref().is_some_and(|b| b.0 > c.largest_seq) {
                     break;
                 }
-                if let Some(e) = t.get(user_key, seq, stats)? {
+                if let Some(e) = c.table.get(user_key, seq, stats)? {
                     if best.as_ref().is_none_or(|b| e.seq > b.0) {
                         best = Some((e.seq, e.kind, e.value));
                     }

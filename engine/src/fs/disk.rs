@@ -80,7 +80,17 @@ struct DiskReader {
 
 impl RandomAccessFile for DiskReader {
     fn read_at(&self, offset: u64, len: usize) -> Result<SharedBytes> {
-        let mut buf = vec![0u8; len];
+        self.read_into(offset, len, Vec::new())
+    }
+
+    fn read_into(&self, offset: u64, len: usize, mut buf: Vec<u8>) -> Result<SharedBytes> {
+        if buf.capacity() < len {
+            // Not grown (that would copy the old bytes): a new buffer, with
+            // room for a slightly larger block when it is reused.
+            buf = Vec::with_capacity(len + len / 16);
+        }
+        buf.clear();
+        buf.resize(len, 0);
         self.file.read_exact_at(&mut buf, offset).map_err(|e| {
             let e = if e.kind() == io::ErrorKind::UnexpectedEof {
                 io::Error::new(

@@ -329,6 +329,11 @@ impl RandomAccessFile for FaultReader {
         self.inner.read_at(offset, len)
     }
 
+    fn read_into(&self, offset: u64, len: usize, buf: Vec<u8>) -> Result<SharedBytes> {
+        check(&self.state, FaultOp::Read, self.inner.path()).map_err(|i| i.error)?;
+        self.inner.read_into(offset, len, buf)
+    }
+
     fn len(&self) -> u64 {
         self.inner.len()
     }

@@ -97,6 +97,14 @@ pub trait RandomAccessFile: Send + Sync {
     /// hands out its own bytes) or with nothing (a file on disk reads into
     /// a new buffer); either way they never change afterwards.
     fn read_at(&self, offset: u64, len: usize) -> Result<SharedBytes>;
+    /// [`read_at`](Self::read_at), into `buf` (its contents are
+    /// overwritten) when the file copies what it reads into memory of the
+    /// caller's: a buffer given back by the block cache then saves an
+    /// allocation per read. By default `buf` is dropped.
+    fn read_into(&self, offset: u64, len: usize, buf: Vec<u8>) -> Result<SharedBytes> {
+        drop(buf);
+        self.read_at(offset, len)
+    }
     /// The file's length in bytes.
     fn len(&self) -> u64;
     /// True for an empty file.

@@ -74,6 +74,12 @@ impl SharedBytes {
         }
     }
 
+    /// The whole buffer these bytes are a range of, for reuse, when they
+    /// hold the only reference to it; `None` otherwise.
+    pub fn into_buffer(self) -> Option<Vec<u8>> {
+        Arc::try_unwrap(self.owner).ok()
+    }
+
     /// The bytes as an owned vector: without a copy when these bytes start
     /// their buffer and hold the only reference to it.
     pub fn into_vec(self) -> Vec<u8> {

@@ -200,9 +200,19 @@ pub fn append_trailer(out: &mut Vec<u8>, block: &[u8]) {
 ///
 /// REQUIRES: `h` was checked to lie inside the file (see [`check_handle`]).
 pub fn read_block(file: &dyn RandomAccessFile, h: BlockHandle) -> Result<SharedBytes> {
+    read_block_into(file, h, Vec::new())
+}
+
+/// [`read_block`], reading into `buf` when the file copies what it reads
+/// (see [`RandomAccessFile::read_into`]).
+pub fn read_block_into(
+    file: &dyn RandomAccessFile,
+    h: BlockHandle,
+    buf: Vec<u8>,
+) -> Result<SharedBytes> {
     let size = usize::try_from(h.size)
         .map_err(|_| Error::corruption(file.path(), format!("block size {} too large", h.size)))?;
-    let buf = file.read_at(h.offset, size + BLOCK_TRAILER_LEN)?;
+    let buf = file.read_into(h.offset, size + BLOCK_TRAILER_LEN, buf)?;
     // The checksum first: it reads the block from its start, so the
     // trailer right after it is in the cache when it is read (a block of an
     // in-memory file is not copied, and may not have been touched in a while).

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use super::block::{Block, BlockError, BlockIter};
 use super::bloom::BloomFilter;
 use super::builder::TableSummary;
-use super::format::{check_handle, read_block, BlockHandle, Footer, BLOCK_TRAILER_LEN, FOOTER_LEN};
+use super::format::{
+    check_handle, read_block, read_block_into, BlockHandle, Footer, BLOCK_TRAILER_LEN, FOOTER_LEN,
+};
 use super::properties::TableProperties;
 use crate::cache::{BlockCache, BlockKey, BlockKind, CachedValue};
 use crate::coding::Decoder;
@@ -580,7 +582,8 @@ impl Table {
                 bytes.as_ref().clone()
             }
             None => {
-                let mut data = read_block(&*self.file, h)?;
+                let buf = cache.map(|c| c.spare_buffer()).unwrap_or_default();
+                let mut data = read_block_into(&*self.file, h, buf)?;
                 stats.blocks_read += 1;
                 if let Some(c) = cache {
                     data = data.compact();
