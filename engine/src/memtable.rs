@@ -19,36 +19,38 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// per memtable before searches slow down.
 const MAX_HEIGHT: usize = 12;
 
+/// A node: its arena chunk in the high 32 bits, its offset there in the low.
+type NodeId = u64;
+
 /// "No node": the end of a list.
-const NIL: u32 = u32::MAX;
+const NIL: NodeId = u64::MAX;
 
-/// One entry: where its `internal key ++ value` bytes lie in the arena, and
-/// its tower of forward links.
-#[derive(Debug, Clone, Copy)]
-struct Node {
-    chunk: u32,
-    offset: u32,
-    key_len: u32,
-    value_len: u32,
-    /// Index in `links` of this node's level-0 link; higher levels follow.
-    links: u32,
-}
+/// Bytes of a node's header: the internal key's length and the value's
+/// (u32 LE each) and the tower's height (one byte). The tower of `height`
+/// next-node ids (u64 LE, level 0 first) follows, then `internal key ++
+/// value`.
+const NODE_HEADER: usize = 9;
+/// Bytes of one link of a tower.
+const LINK: usize = 8;
 
-/// A sorted buffer of internal entries: a skiplist whose entries live in an
-/// append-only arena of large chunks, so an insert allocates nothing per
-/// entry (no key or value vector) and a step of a cursor is one index.
+/// A sorted buffer of internal entries: a skiplist whose nodes live in an
+/// append-only arena of large chunks, each node's tower of links and its
+/// entry together (RocksDB's `InlineSkipList`), so an insert allocates
+/// nothing per entry and a step of a search touches one node's memory.
 ///
 /// Single writer: `add` takes `&mut self`; a shared `&Memtable` (an
 /// immutable memtable behind an `Arc`) is read from many threads.
 pub struct Memtable {
-    /// Entry bytes, `internal key ++ value`, back to back. Chunks never move
-    /// once written, so a node's location stays valid.
+    /// Nodes back to back (see [`NODE_HEADER`]). A node is named by its
+    /// chunk and offset, so a chunk may grow without invalidating it.
     chunks: Vec<Vec<u8>>,
-    nodes: Vec<Node>,
-    /// Every node's tower, `height` consecutive next-node indices each.
-    links: Vec<u32>,
+    /// Entries linked (a replaced entry counts once).
+    count: usize,
+    /// Changes with every link written, so that a position searched before
+    /// another insert is searched again.
+    links_written: u64,
     /// The head's tower.
-    head: [u32; MAX_HEIGHT],
+    head: [NodeId; MAX_HEIGHT],
     /// Levels in use (1..=MAX_HEIGHT).
     height: usize,
     /// State of the xorshift generator that draws tower heights; fixed seed,
@@ -72,8 +74,8 @@ impl Default for Memtable {
     fn default() -> Self {
         Memtable {
             chunks: Vec::new(),
-            nodes: Vec::new(),
-            links: Vec::new(),
+            count: 0,
+            links_written: 0,
             head: [NIL; MAX_HEIGHT],
             height: 1,
             rng: 0x9E37_79B9_7F4A_7C15,
@@ -88,7 +90,7 @@ impl Default for Memtable {
 impl std::fmt::Debug for Memtable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Memtable")
-            .field("entries", &self.nodes.len())
+            .field("entries", &self.count)
             .field("approximate_bytes", &self.approximate_bytes)
             .field("charged_bytes", &self.charged_bytes())
             .finish()
@@ -99,9 +101,9 @@ impl std::fmt::Debug for Memtable {
 #[derive(Debug, Clone, Copy)]
 pub struct InsertPosition {
     /// Per level, the last node ordering before the entry (`NIL`: the head).
-    prev: [u32; MAX_HEIGHT],
+    prev: [NodeId; MAX_HEIGHT],
     /// The memtable's shape when searched.
-    stamp: (usize, usize),
+    stamp: (u64, usize),
 }
 
 /// The newest version of a key visible at some sequence.
@@ -142,42 +144,67 @@ impl Memtable {
         }
     }
 
-    fn entry(&self, n: u32) -> (&[u8], &[u8]) {
-        let node = &self.nodes[n as usize];
-        let start = node.offset as usize;
-        let key_end = start + node.key_len as usize;
-        let bytes = &self.chunks[node.chunk as usize];
-        (
-            &bytes[start..key_end],
-            &bytes[key_end..key_end + node.value_len as usize],
-        )
+    /// The chunk and offset of node `n`'s header.
+    #[inline]
+    fn node(&self, n: NodeId) -> (&[u8], usize) {
+        (&self.chunks[(n >> 32) as usize], n as u32 as usize)
     }
 
-    fn key_of(&self, n: u32) -> &[u8] {
-        self.entry(n).0
+    /// The header of the node at `at`: key length, value length, height.
+    #[inline]
+    fn header(bytes: &[u8], at: usize) -> (usize, usize, usize) {
+        let h = &bytes[at..at + NODE_HEADER];
+        let key_len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        let value_len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
+        (key_len, value_len, usize::from(h[8]))
+    }
+
+    fn entry(&self, n: NodeId) -> (&[u8], &[u8]) {
+        let (bytes, at) = self.node(n);
+        let (key_len, value_len, height) = Self::header(bytes, at);
+        let start = at + NODE_HEADER + height * LINK;
+        let entry = &bytes[start..start + key_len + value_len];
+        entry.split_at(key_len)
+    }
+
+    #[inline]
+    fn key_of(&self, n: NodeId) -> &[u8] {
+        let (bytes, at) = self.node(n);
+        let (key_len, _, height) = Self::header(bytes, at);
+        let start = at + NODE_HEADER + height * LINK;
+        &bytes[start..start + key_len]
+    }
+
+    fn link_at(n: NodeId, level: usize) -> usize {
+        n as u32 as usize + NODE_HEADER + level * LINK
     }
 
     /// The node after `n` (`NIL`: the head) at `level`.
-    fn next_of(&self, n: u32, level: usize) -> u32 {
+    #[inline]
+    fn next_of(&self, n: NodeId, level: usize) -> NodeId {
         if n == NIL {
             self.head[level]
         } else {
-            self.links[self.nodes[n as usize].links as usize + level]
+            let (bytes, _) = self.node(n);
+            let at = Self::link_at(n, level);
+            u64::from_le_bytes(bytes[at..at + LINK].try_into().expect("a link"))
         }
     }
 
-    fn set_next(&mut self, n: u32, level: usize, to: u32) {
+    fn set_next(&mut self, n: NodeId, level: usize, to: NodeId) {
+        self.links_written += 1;
         if n == NIL {
             self.head[level] = to;
         } else {
-            let at = self.nodes[n as usize].links as usize + level;
-            self.links[at] = to;
+            let at = Self::link_at(n, level);
+            let bytes = &mut self.chunks[(n >> 32) as usize];
+            bytes[at..at + LINK].copy_from_slice(&to.to_le_bytes());
         }
     }
 
     /// For every level, the last node whose key orders before the target
     /// (`NIL`: the head); `before(key)` says whether a key does.
-    fn predecessors(&self, before: impl Fn(&[u8]) -> bool) -> [u32; MAX_HEIGHT] {
+    fn predecessors(&self, before: impl Fn(&[u8]) -> bool) -> [NodeId; MAX_HEIGHT] {
         let mut prev = [NIL; MAX_HEIGHT];
         let mut at = NIL;
         for level in (0..self.height).rev() {
@@ -195,7 +222,7 @@ impl Memtable {
     }
 
     /// The first node whose key is not before the target (`NIL`: none).
-    fn lower_bound(&self, before: impl Fn(&[u8]) -> bool) -> u32 {
+    fn lower_bound(&self, before: impl Fn(&[u8]) -> bool) -> NodeId {
         let prev = self.predecessors(before);
         self.next_of(prev[0], 0)
     }
@@ -214,9 +241,18 @@ impl Memtable {
         height
     }
 
-    /// Copies `internal key ++ value` into the arena; returns its place.
-    fn store(&mut self, user_key: &[u8], seq: SeqNo, kind: ValueKind, value: &[u8]) -> (u32, u32) {
-        let need = user_key.len() + key::TRAILER_LEN + value.len();
+    /// Appends a node of `height` with unlinked tower (every link `NIL`)
+    /// for `internal key ++ value` to the arena; returns its id.
+    fn new_node(
+        &mut self,
+        height: usize,
+        user_key: &[u8],
+        seq: SeqNo,
+        kind: ValueKind,
+        value: &[u8],
+    ) -> NodeId {
+        let key_len = user_key.len() + key::TRAILER_LEN;
+        let need = NODE_HEADER + height * LINK + key_len + value.len();
         let fits = self
             .chunks
             .last()
@@ -227,12 +263,25 @@ impl Memtable {
         let chunk_index = self.chunks.len() - 1;
         let chunk = &mut self.chunks[chunk_index];
         let offset = chunk.len();
+        let key_len = u32::try_from(key_len).expect("keys are under 4 GiB");
+        let value_len = u32::try_from(value.len()).expect("values are under 4 GiB");
+        chunk.extend_from_slice(&key_len.to_le_bytes());
+        chunk.extend_from_slice(&value_len.to_le_bytes());
+        chunk.push(u8::try_from(height).expect("heights fit a byte"));
+        for _ in 0..height {
+            chunk.extend_from_slice(&NIL.to_le_bytes());
+        }
         key::append_internal_key(chunk, user_key, seq, kind);
         chunk.extend_from_slice(value);
-        (
-            u32::try_from(chunk_index).expect("memtable chunk count fits u32"),
-            u32::try_from(offset).expect("chunk offsets fit u32"),
-        )
+        let chunk_index = u32::try_from(chunk_index).expect("memtable chunk count fits u32");
+        let offset = u32::try_from(offset).expect("chunk offsets fit u32");
+        (u64::from(chunk_index) << 32) | u64::from(offset)
+    }
+
+    /// A node's height, from its header.
+    fn height_of(&self, n: NodeId) -> usize {
+        let (bytes, at) = self.node(n);
+        Self::header(bytes, at).2
     }
 
     /// Inserts one entry. An entry with the same internal key (same user
@@ -256,8 +305,8 @@ impl Memtable {
 
     /// What identifies the memtable's shape: it changes with every linked
     /// node, so a position found before another insert is searched again.
-    fn stamp(&self) -> (usize, usize) {
-        (self.nodes.len(), self.height)
+    fn stamp(&self) -> (u64, usize) {
+        (self.links_written, self.height)
     }
 
     /// [`Memtable::add`] at a position from [`Memtable::insert_position`]
@@ -292,38 +341,33 @@ impl Memtable {
         } else {
             self.predecessors(before)
         };
-        let (chunk, offset) = self.store(user_key, seq, kind, value);
-        let key_len = key_len as u32;
-        let value_len = u32::try_from(value.len()).expect("values are under 4 GiB");
-
         let same = self.next_of(prev[0], 0);
         if same != NIL && key::compare_parts(self.key_of(same), user_key, trailer).is_eq() {
             // RocksDB would allocate a node and refuse the insert; charged
-            // as the shortest node.
+            // as the shortest node. The new node takes the old one's place
+            // at every level of its tower: a search finds one or the other.
             self.charge_arena(user_key.len(), value.len(), 1);
-            let node = &mut self.nodes[same as usize];
-            (node.chunk, node.offset, node.value_len) = (chunk, offset, value_len);
+            let height = self.height_of(same);
+            let node = self.new_node(height, user_key, seq, kind, value);
+            for (level, &p) in prev.iter().enumerate().take(height) {
+                let next = self.next_of(same, level);
+                self.set_next(node, level, next);
+                self.set_next(p, level, node);
+            }
             return;
         }
 
         let height = self.random_height();
         self.charge_arena(user_key.len(), value.len(), height);
-        let index = u32::try_from(self.nodes.len()).expect("memtable entries fit u32");
-        let links = u32::try_from(self.links.len()).expect("memtable links fit u32");
-        self.nodes.push(Node {
-            chunk,
-            offset,
-            key_len,
-            value_len,
-            links,
-        });
+        let node = self.new_node(height, user_key, seq, kind, value);
         // Levels above the current height hang off the head: their entries
         // in `prev` are still `NIL`.
         for (level, &p) in prev.iter().enumerate().take(height) {
             let next = self.next_of(p, level);
-            self.links.push(next);
-            self.set_next(p, level, index);
+            self.set_next(node, level, next);
+            self.set_next(p, level, node);
         }
+        self.count += 1;
         self.height = self.height.max(height);
     }
 
@@ -370,12 +414,12 @@ impl Memtable {
 
     /// Number of entries (every version counts; range tombstones too).
     pub fn len(&self) -> usize {
-        self.nodes.len() + self.range_dels.len()
+        self.count + self.range_dels.len()
     }
 
     /// True when nothing has been written.
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty() && self.range_dels.is_empty()
+        self.count == 0 && self.range_dels.is_empty()
     }
 
     /// The range tombstones, in the order written.
@@ -560,7 +604,7 @@ impl crate::iter::InternalIterator for MemRange {
 pub struct MemtableCursor<'a> {
     mem: &'a Memtable,
     /// The current node; `NIL` when not valid.
-    at: u32,
+    at: NodeId,
 }
 
 impl crate::iter::InternalIterator for MemtableCursor<'_> {
