@@ -341,14 +341,18 @@ impl ReadView {
             range_tombstones.extend(m.fragmented_range_tombstones().overlapping(lo, hi));
         }
         let version = &self.version;
-        let in_range = |f: &FileMeta| {
-            f.largest_user_key() >= lo && hi.is_none_or(|h| f.smallest_user_key() < h)
-        };
         let mut runs = Vec::new();
         for level in 0..version.num_levels() {
             for run in version.runs(level) {
                 let mut files = Vec::new();
-                for f in run.files().iter().filter(|f| in_range(f)) {
+                // A run's files are in key order and disjoint: those in the
+                // range follow the last that ends before `lo`.
+                let all = run.files();
+                let first = all.partition_point(|f| f.largest_user_key() < lo);
+                let in_range = all[first..]
+                    .iter()
+                    .take_while(|f| hi.is_none_or(|h| f.smallest_user_key() < h));
+                for f in in_range {
                     let Some(t) = open(f)? else {
                         return Ok(None);
                     };
