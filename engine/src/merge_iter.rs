@@ -134,20 +134,45 @@ impl InternalIterator for MergingIterator<'_> {
     }
 }
 
+/// The files a [`LevelIterator`] walks: non-overlapping, in key order,
+/// each with its open table.
+pub trait LevelFiles: Send {
+    fn len(&self) -> usize;
+    /// File `i`'s metadata (`i < len()`).
+    fn meta(&self, i: usize) -> &FileMeta;
+    /// File `i`'s table (`i < len()`); `None` when the source has no open
+    /// table for it, which the cursor reports as an error.
+    fn table(&self, i: usize) -> Option<&Arc<Table>>;
+}
+
+impl LevelFiles for Vec<(Arc<FileMeta>, Arc<Table>)> {
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn meta(&self, i: usize) -> &FileMeta {
+        &self[i].0
+    }
+
+    fn table(&self, i: usize) -> Option<&Arc<Table>> {
+        Some(&self[i].1)
+    }
+}
+
 /// The files of one sorted level (non-overlapping, in key order) as one
 /// cursor, opening each file's iterator only when the cursor reaches it.
-pub struct LevelIterator {
+pub struct LevelIterator<F: LevelFiles = Vec<(Arc<FileMeta>, Arc<Table>)>> {
     /// INVARIANT: sorted by key range, ranges disjoint.
-    files: Vec<(Arc<FileMeta>, Arc<Table>)>,
+    files: F,
     index: usize,
     current: Option<TableIter>,
     /// Set for user scans: tables read through the block cache, counted here.
     tally: Option<Arc<ReadTally>>,
 }
 
-impl LevelIterator {
+impl<F: LevelFiles> LevelIterator<F> {
     /// A cursor over `files`. REQUIRES: sorted and non-overlapping.
-    pub fn new(files: Vec<(Arc<FileMeta>, Arc<Table>)>) -> Self {
+    pub fn new(files: F) -> Self {
         LevelIterator {
             files,
             index: 0,
@@ -157,18 +182,29 @@ impl LevelIterator {
     }
 
     /// A cursor for a user scan (see [`Table::scan_iter`]).
-    pub fn for_scan(files: Vec<(Arc<FileMeta>, Arc<Table>)>, tally: Arc<ReadTally>) -> Self {
+    pub fn for_scan(files: F, tally: Arc<ReadTally>) -> Self {
         LevelIterator {
             tally: Some(tally),
             ..LevelIterator::new(files)
         }
     }
 
-    fn open(&self, t: &Arc<Table>) -> TableIter {
-        match &self.tally {
+    /// An iterator over file `i`'s table, or `None` past the last file.
+    fn open(&self, i: usize) -> Result<Option<TableIter>> {
+        if i >= self.files.len() {
+            return Ok(None);
+        }
+        let meta = self.files.meta(i);
+        let t = self.files.table(i).ok_or_else(|| {
+            crate::Error::InvalidArgument(format!(
+                "table {} of a level cursor is not open",
+                meta.number
+            ))
+        })?;
+        Ok(Some(match &self.tally {
             Some(tally) => t.scan_iter(tally.clone()),
             None => t.iter(),
-        }
+        }))
     }
 
     /// Moves to the first entry at or after file `index`.
@@ -178,9 +214,8 @@ impl LevelIterator {
                 return Ok(());
             }
             self.index += 1;
-            self.current = match self.files.get(self.index) {
-                Some((_, t)) => {
-                    let mut it = self.open(t);
+            self.current = match self.open(self.index)? {
+                Some(mut it) => {
                     it.seek_to_first()?;
                     Some(it)
                 }
@@ -191,16 +226,15 @@ impl LevelIterator {
     }
 }
 
-impl InternalIterator for LevelIterator {
+impl<F: LevelFiles> InternalIterator for LevelIterator<F> {
     fn valid(&self) -> bool {
         self.current.as_ref().is_some_and(|it| it.valid())
     }
 
     fn seek_to_first(&mut self) -> Result<()> {
         self.index = 0;
-        self.current = match self.files.first() {
-            Some((_, t)) => {
-                let mut it = self.open(t);
+        self.current = match self.open(0)? {
+            Some(mut it) => {
                 it.seek_to_first()?;
                 Some(it)
             }
@@ -210,12 +244,19 @@ impl InternalIterator for LevelIterator {
     }
 
     fn seek(&mut self, target: &[u8]) -> Result<()> {
-        self.index = self
-            .files
-            .partition_point(|(f, _)| compare_internal(&f.largest, target) == Ordering::Less);
-        self.current = match self.files.get(self.index) {
-            Some((_, t)) => {
-                let mut it = self.open(t);
+        // The first file whose largest key is not below the target.
+        let (mut lo, mut hi) = (0, self.files.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if compare_internal(&self.files.meta(mid).largest, target) == Ordering::Less {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        self.index = lo;
+        self.current = match self.open(lo)? {
+            Some(mut it) => {
                 it.seek(target)?;
                 Some(it)
             }

@@ -285,7 +285,8 @@ impl Db {
                 imm: Vec::new(),
                 version: version.clone(),
                 blobs: Arc::default(),
-                tables: HashMap::new(),
+                tables: Arc::default(),
+                lazy_scans: false,
             },
             state.last_sequence,
             ReadContext {
@@ -521,12 +522,14 @@ impl Inner {
     /// Publishes the current memtables, version, blob files and open tables
     /// to readers (see `view`); called under the lock after each change.
     fn publish_view(&self) {
+        let lazy_scans = read::lazy_scans(&self.version, &self.tables);
         self.published.set_view(ReadView {
             mem: self.mem.clone(),
             imm: self.imm.iter().rev().map(|i| i.mem.clone()).collect(),
             version: self.version.clone(),
             blobs: self.blobs.clone(),
-            tables: self.tables.clone(),
+            tables: Arc::new(self.tables.clone()),
+            lazy_scans,
         });
     }
 

@@ -14,10 +14,11 @@ use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
 use crate::memtable::MemRange;
-use crate::merge_iter::{LevelIterator, MergingIterator};
+use crate::merge_iter::{LevelFiles, LevelIterator, MergingIterator};
 use crate::range_del::{self, FragmentedTombstones, RangeTombstone};
 use crate::sst::{LookupStats, ReadTally, Table, TableReadOptions};
-use crate::version::FileMeta;
+use crate::version::{FileMeta, SortedRun, Version};
+use std::collections::HashMap;
 
 /// The value an entry of `user_key` stands for now (by `clock`, read only
 /// for a value with an expiry): `None` for a tombstone or an expired value.
@@ -342,6 +343,7 @@ impl ReadView {
         }
         let version = &self.version;
         let mut runs = Vec::new();
+        let mut view_runs = Vec::new();
         for level in 0..version.num_levels() {
             for run in version.runs(level) {
                 let mut files = Vec::new();
@@ -349,10 +351,19 @@ impl ReadView {
                 // range follow the last that ends before `lo`.
                 let all = run.files();
                 let first = all.partition_point(|f| f.largest_user_key() < lo);
-                let in_range = all[first..]
-                    .iter()
-                    .take_while(|f| hi.is_none_or(|h| f.smallest_user_key() < h));
-                for f in in_range {
+                let end = first
+                    + all[first..]
+                        .partition_point(|f| hi.is_none_or(|h| f.smallest_user_key() < h));
+                if self.lazy_scans && end - first > 1 {
+                    view_runs.push(ViewRun {
+                        run: run.clone(),
+                        tables: self.tables.clone(),
+                        first,
+                        end,
+                    });
+                    continue;
+                }
+                for f in &all[first..end] {
                     let Some(t) = open(f)? else {
                         return Ok(None);
                     };
@@ -367,9 +378,47 @@ impl ReadView {
         Ok(Some(ScanPlan {
             memtables,
             runs,
+            view_runs,
             range_tombstones,
             blobs: self.blobs.clone(),
         }))
+    }
+}
+
+/// Whether every table of `version` is open in `tables` with no range
+/// tombstones (`ReadView::lazy_scans`).
+pub(super) fn lazy_scans(version: &Version, tables: &HashMap<u64, Arc<Table>>) -> bool {
+    (0..version.num_levels()).all(|level| {
+        version.runs(level).iter().all(|run| {
+            run.files().iter().all(|f| {
+                tables
+                    .get(&f.number)
+                    .is_some_and(|t| t.raw_range_tombstones().is_empty())
+            })
+        })
+    })
+}
+
+/// The tables `first..end` of a sorted run, taken from a view's open
+/// tables as a scan's cursor reaches them.
+struct ViewRun {
+    run: Arc<SortedRun>,
+    tables: Arc<HashMap<u64, Arc<Table>>>,
+    first: usize,
+    end: usize,
+}
+
+impl LevelFiles for ViewRun {
+    fn len(&self) -> usize {
+        self.end - self.first
+    }
+
+    fn meta(&self, i: usize) -> &FileMeta {
+        &self.run.files()[self.first + i]
+    }
+
+    fn table(&self, i: usize) -> Option<&Arc<Table>> {
+        self.tables.get(&self.meta(i).number)
     }
 }
 
@@ -395,6 +444,9 @@ struct ScanPlan {
     memtables: Vec<MemRange>,
     /// Overlapping tables of each sorted run, in key order.
     runs: Vec<Vec<(Arc<FileMeta>, Arc<Table>)>>,
+    /// Sorted runs whose overlapping tables the cursor takes from the view
+    /// as it reaches them (see `ReadView::lazy_scans`).
+    view_runs: Vec<ViewRun>,
     /// The range tombstones of the memtables and tables read that intersect
     /// the range (fragmented when the merge runs, without the lock).
     range_tombstones: Vec<RangeTombstone>,
@@ -407,7 +459,7 @@ impl ScanPlan {
     /// run with an overlapping file.
     fn sorted_runs(&self) -> u64 {
         let mem = self.memtables.iter().filter(|m| !m.is_empty()).count();
-        (mem + self.runs.len()) as u64
+        (mem + self.runs.len() + self.view_runs.len()) as u64
     }
 
     /// The first `limit` live pairs at `seq`, or `None` when the merge
@@ -438,6 +490,9 @@ impl ScanPlan {
             } else {
                 children.push(Box::new(LevelIterator::for_scan(files, tally.clone())));
             }
+        }
+        for run in self.view_runs {
+            children.push(Box::new(LevelIterator::for_scan(run, tally.clone())));
         }
         let mut it = MergingIterator::new(children);
         let range_dels = FragmentedTombstones::new(self.range_tombstones);
@@ -585,5 +640,70 @@ impl LookupTables {
             }
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Db, Env, Options};
+
+    fn key(i: u64) -> Vec<u8> {
+        format!("key{i:06}").into_bytes()
+    }
+
+    /// A scan over levels of many tables returns the same rows and reads
+    /// the same blocks whether it gathers the tables first (the first scan
+    /// after a compaction: its outputs are not open yet) or takes them from
+    /// the view as its cursor reaches them (every table open, no range
+    /// tombstones), bounded or not, from any key.
+    #[test]
+    fn scans_taking_tables_as_they_go_read_what_gathering_them_reads() {
+        let opts = Options {
+            write_buffer_size: 16 << 10,
+            base_file_size: 4 << 10,
+            l1_base_bytes: 32 << 10,
+            block_size: 512,
+            ..Options::default()
+        };
+        let reopen = |dir: &str| {
+            let db = Db::open_with(dir, opts.clone(), Env::mem().0).unwrap();
+            for round in 0..3u64 {
+                for i in 0..1_500u64 {
+                    db.put(&key(i * 7 % 1_500), format!("{round}-{i}").as_bytes())
+                        .unwrap();
+                }
+            }
+            db.flush().unwrap();
+            db.compact_level(0).unwrap();
+            db
+        };
+        let scans: [(u64, Option<u64>, usize); 5] = [
+            (0, None, usize::MAX),
+            (0, None, 40),
+            (700, None, 300),
+            (100, Some(1_200), 2_000),
+            (1_499, None, 10),
+        ];
+        for (lo, hi, limit) in scans {
+            // A fresh database each time: the compaction's outputs are not
+            // open, so the first scan gathers its tables (opening them).
+            let db = reopen("/db");
+            let hi = hi.map(key);
+            let view = || db.shared.published.load().0;
+            assert!(!view().lazy_scans, "outputs not open yet");
+            assert!(view().version.runs(1).iter().any(|r| r.files().len() > 4));
+            let first = db.scan_with_stats(&key(lo), hi.as_deref(), limit).unwrap();
+            // A full scan opens every table; the next takes them as it goes.
+            db.scan(&key(0), None, usize::MAX).unwrap();
+            assert!(view().lazy_scans, "every table open");
+            let second = db.scan_with_stats(&key(lo), hi.as_deref(), limit).unwrap();
+            assert_eq!(first, second, "scan from {lo}");
+            let want = (lo..1_500)
+                .filter(|&i| hi.as_deref().is_none_or(|h| key(i).as_slice() < h))
+                .take(limit)
+                .count();
+            assert_eq!(first.0.len(), want);
+            assert!(first.1.sorted_runs >= 1);
+        }
     }
 }

@@ -71,7 +71,11 @@ pub(super) struct ReadView {
     pub blobs: Arc<BlobSet>,
     /// The tables opened when the view was published, by file number: a
     /// table of `version` missing here is opened under the database lock.
-    pub tables: HashMap<u64, Arc<Table>>,
+    pub tables: Arc<HashMap<u64, Arc<Table>>>,
+    /// Every table of `version` is open in `tables` and none holds range
+    /// tombstones: a scan may then take a run's tables as its cursor
+    /// reaches them instead of gathering them all first.
+    pub lazy_scans: bool,
 }
 
 impl ReadView {
