@@ -138,6 +138,9 @@ impl InternalIterator for MergingIterator<'_> {
 /// each with its open table.
 pub trait LevelFiles: Send {
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// File `i`'s metadata (`i < len()`).
     fn meta(&self, i: usize) -> &FileMeta;
     /// File `i`'s table (`i < len()`); `None` when the source has no open
