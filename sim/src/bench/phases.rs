@@ -22,8 +22,8 @@ pub struct PhaseResult {
     /// Wall-clock seconds from the first operation to the last.
     pub seconds: f64,
     pub latency: Latency,
-    /// Lookups that found their key, or seeks that returned at least one
-    /// entry; `None` for writes.
+    /// Lookups that found their key, or seeks whose first entry is the key
+    /// sought (db_bench's count for both); `None` for writes.
     pub found: Option<u64>,
     /// readwhilewriting: overwrites the writer thread made meanwhile.
     pub writes: Option<u64>,
@@ -171,7 +171,7 @@ fn read_loop(
             ReadOp::Seek(limit) => {
                 let entries = db.scan(key, None, limit)?;
                 t.latency.record(start.elapsed());
-                t.found += u64::from(!entries.is_empty());
+                t.found += u64::from(entries.first().is_some_and(|(k, _)| k == key));
                 t.bytes += entries
                     .iter()
                     .map(|(k, v)| (k.len() + v.len()) as u64)

@@ -85,6 +85,10 @@ fn fillrandom_draws_keys_with_repetition_as_db_bench_does() {
     assert!((0.82..0.91).contains(&both), "after overwrite too: {both}");
     let unique = found(&[Phase::FillUniqueRandom, Phase::ReadRandom]);
     assert_eq!(unique, 1.0);
+    // A seek counts as found when it lands on the key sought, as in
+    // db_bench: not when it only returns the next key.
+    let seeks = found(&[Phase::FillRandom, Phase::SeekRandom]);
+    assert!((0.58..0.68).contains(&seeks), "seeks after fillrandom: {seeks}");
 }
 
 #[test]
