@@ -88,7 +88,10 @@ fn fillrandom_draws_keys_with_repetition_as_db_bench_does() {
     // A seek counts as found when it lands on the key sought, as in
     // db_bench: not when it only returns the next key.
     let seeks = found(&[Phase::FillRandom, Phase::SeekRandom]);
-    assert!((0.58..0.68).contains(&seeks), "seeks after fillrandom: {seeks}");
+    assert!(
+        (0.58..0.68).contains(&seeks),
+        "seeks after fillrandom: {seeks}"
+    );
 }
 
 #[test]
