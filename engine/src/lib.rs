@@ -12,7 +12,6 @@ pub mod cache;
 pub mod clock;
 pub mod coding;
 pub mod compaction;
-mod cpu;
 #[doc(hidden)]
 pub mod datadriven;
 pub mod db;

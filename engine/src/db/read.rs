@@ -1,6 +1,7 @@
 //! The read path: point lookups and range scans, at the latest state or a
 //! snapshot.
 
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -18,7 +19,6 @@ use crate::merge_iter::{LevelFiles, LevelIterator, MergingIterator};
 use crate::range_del::{self, FragmentedTombstones, RangeTombstone};
 use crate::sst::{LookupStats, ReadTally, Table, TableReadOptions};
 use crate::version::{FileMeta, SortedRun, Version};
-use std::collections::HashMap;
 
 /// The value an entry of `user_key` stands for now (by `clock`, read only
 /// for a value with an expiry): `None` for a tombstone or an expired value.

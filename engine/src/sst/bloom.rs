@@ -157,18 +157,10 @@ impl BloomFilter {
     }
 
     /// False only when `user_key` was certainly not added.
-    ///
-    /// The cache lines of every probe are requested first, so that their
-    /// misses overlap (a table's filter is seldom in the cache when a
-    /// lookup comes), and the bits are then tested up to the first clear
-    /// one.
     pub fn may_contain(&self, user_key: &[u8]) -> bool {
         let m = self.bits.len() as u64 * 8;
-        let h = hash64(user_key);
-        for bit in probes(h, self.k, m) {
-            crate::cpu::prefetch_line(&self.bits[(bit / 8) as usize]);
-        }
-        probes(h, self.k, m).all(|bit| self.bits[(bit / 8) as usize] & (1 << (bit % 8)) != 0)
+        probes(hash64(user_key), self.k, m)
+            .all(|bit| self.bits[(bit / 8) as usize] & (1 << (bit % 8)) != 0)
     }
 
     /// The number of probes per lookup.
