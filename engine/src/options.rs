@@ -4,6 +4,7 @@
 use crate::compaction::CompactionOptions;
 use crate::error::{Error, Result};
 use crate::merge_op::MergeOperatorChoice;
+use crate::sst::bloom::BloomLayout;
 use crate::write_buffer_accounting::WriteBufferAccounting;
 
 const KIB: u64 = 1024;
@@ -101,6 +102,10 @@ pub struct Options {
     /// Bloom filter bits per key; 0 disables filters.
     /// Same as the `bits_per_key` of RocksDB's `NewBloomFilterPolicy`. Default 10.
     pub bloom_bits_per_key: u32,
+    /// Where a key's filter probes go: anywhere in the filter (`whole`,
+    /// LevelDB's filters; the default) or in one 64-byte line
+    /// (`cache-local`, RocksDB's full filters of format_version 5).
+    pub bloom_layout: BloomLayout,
     /// Write a WAL so unflushed writes survive a crash.
     /// The opposite of `disable_wal` in RocksDB's write options. Default on.
     pub wal: bool,
@@ -207,6 +212,7 @@ impl Default for Options {
             block_size_deviation: 10,
             block_restart_interval: 16,
             bloom_bits_per_key: 10,
+            bloom_layout: BloomLayout::Whole,
             wal: true,
             wal_sync: false,
             max_manifest_bytes: MIB,

@@ -122,6 +122,7 @@ fn run_case(case: &Case) -> String {
             block_size_deviation: 10,
             block_restart_interval: 4,
             bloom_bits_per_key: 10,
+            bloom_layout: crate::sst::bloom::BloomLayout::Whole,
         },
         max_file_size: case.arg("max_file_size").map(|s| parse_size(s).unwrap()),
         grandparents: &grandparents,

@@ -620,13 +620,14 @@ impl LookupTables {
         // sequence ranges may interleave: keep the newest hit, and stop once
         // no remaining run can hold anything newer. A deeper level holds
         // only older versions, so the first level with a hit answers.
+        let hash = crate::sst::bloom::hash64(user_key);
         for candidates in self.tables.chunk_by(|a, b| a.level == b.level) {
             let mut best: Option<(SeqNo, ValueKind, Vec<u8>)> = None;
             for c in candidates {
                 if best.as_ref().is_some_and(|b| b.0 > c.largest_seq) {
                     break;
                 }
-                if let Some(e) = c.table.get(user_key, seq, stats)? {
+                if let Some(e) = c.table.get_hashed(user_key, hash, seq, stats)? {
                     if best.as_ref().is_none_or(|b| e.seq > b.0) {
                         best = Some((e.seq, e.kind, e.value));
                     }

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::iter::InternalIterator;
 use crate::key;
 use crate::remote::{CompactionService, FileRange, RemoteJob, RemoteResult};
+use crate::sst::bloom::BloomLayout;
 use crate::sst::Table;
 use crate::version::{sst_file_name, FileMeta};
 
@@ -89,6 +90,7 @@ fn remote_job(work: &MergeWork, first: u64, count: u64) -> RemoteJob {
         block_size_deviation: u64::from(table.block_size_deviation),
         block_restart_interval: table.block_restart_interval as u64,
         bloom_bits_per_key: u64::from(table.bloom_bits_per_key),
+        bloom_layout: u64::from(table.bloom_layout == BloomLayout::CacheLocal),
         max_output_file_size: job.max_output_file_size,
         max_grandparent_files: job.max_grandparent_files.map(|n| n as u64),
         grandparents,

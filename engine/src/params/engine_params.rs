@@ -4,6 +4,7 @@
 use super::def::{ParamDef, Unit, Value};
 use crate::merge_op::MergeOperatorChoice;
 use crate::options::{Mode, Options};
+use crate::sst::bloom::BloomLayout;
 use crate::write_buffer_accounting::WriteBufferAccounting;
 
 const KIB: f64 = 1024.0;
@@ -92,6 +93,18 @@ impl Field for MergeOperatorChoice {
         match v {
             Value::Choice(name) => MergeOperatorChoice::by_name(name).unwrap_or_default(),
             _ => MergeOperatorChoice::None,
+        }
+    }
+}
+
+impl Field for BloomLayout {
+    fn to_value(self) -> Value {
+        Value::Choice(self.name())
+    }
+    fn from_value(v: Value) -> Self {
+        match v {
+            Value::Choice(name) => BloomLayout::by_name(name).unwrap_or_default(),
+            _ => BloomLayout::Whole,
         }
     }
 }
@@ -243,6 +256,16 @@ pub const ENGINE_PARAMS: &[EngineParam] = &[
         (0.0, 64.0),
         "bloom filter bits per key",
         note = "0: no filter"
+    ),
+    engine_param!(
+        bloom_layout,
+        &[],
+        Unit::Choice(BloomLayout::NAMES),
+        Value::Choice("whole"),
+        (0.0, 0.0),
+        "where a key's bloom probes go: whole (anywhere in the filter, LevelDB's filters) or \
+         cache-local (in one 64-byte line, RocksDB's full filters: one cache miss a probe, \
+         about 0.95% false positives at 10 bits per key against 0.82%)"
     ),
     engine_param!(
         block_cache_size,

@@ -15,7 +15,7 @@ use crate::key::{self, SeqNo};
 use crate::version::FileMeta;
 
 /// Message format version.
-const VERSION: u64 = 3;
+const VERSION: u64 = 4;
 /// The largest frame either side accepts.
 pub const MAX_FRAME: usize = 64 << 20;
 
@@ -46,6 +46,8 @@ pub struct RemoteJob {
     pub block_size_deviation: u64,
     pub block_restart_interval: u64,
     pub bloom_bits_per_key: u64,
+    /// 0: the whole layout, 1: cache-local (see `sst::bloom`).
+    pub bloom_layout: u64,
     pub max_output_file_size: Option<u64>,
     pub max_grandparent_files: Option<u64>,
     /// Files of the level below the output, by key.
@@ -219,6 +221,7 @@ impl RemoteJob {
             self.block_size_deviation,
             self.block_restart_interval,
             self.bloom_bits_per_key,
+            self.bloom_layout,
         ] {
             put_varint(&mut out, v);
         }
@@ -274,10 +277,12 @@ impl RemoteJob {
         let block_size_deviation = r.u("block size deviation")?;
         let block_restart_interval = r.u("restart interval")?;
         let bloom_bits_per_key = r.u("bloom bits")?;
+        let bloom_layout = r.u("bloom layout")?;
         if block_size == 0
             || block_size_deviation > 100
             || block_restart_interval == 0
             || bloom_bits_per_key > 64
+            || bloom_layout > 1
         {
             return Err(bad("table options out of range"));
         }
@@ -301,6 +306,7 @@ impl RemoteJob {
             block_size_deviation,
             block_restart_interval,
             bloom_bits_per_key,
+            bloom_layout,
             max_output_file_size,
             max_grandparent_files,
             grandparents,
@@ -542,7 +548,7 @@ mod tests {
             });
             RemoteJob {
                 job_id, inputs, output_level, snapshots, now_ms, block_size, block_size_deviation,
-                block_restart_interval: 16, bloom_bits_per_key: 10,
+                block_restart_interval: 16, bloom_bits_per_key: 10, bloom_layout: 1,
                 max_output_file_size, max_grandparent_files, grandparents, others,
                 oldest_time_ms: times.0, newest_time_ms: times.1,
                 first_output_number: times.2, output_numbers: times.3,

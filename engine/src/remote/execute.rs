@@ -12,6 +12,7 @@ use crate::fs::Fs;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo};
 use crate::merge_iter::MergingIterator;
+use crate::sst::bloom::BloomLayout;
 use crate::sst::{Table, TableOptions};
 use crate::version::{sst_file_name, FileMeta};
 
@@ -70,6 +71,11 @@ pub fn execute(fs: &dyn Fs, dir: &Path, job: &RemoteJob) -> Result<RemoteResult>
             block_size_deviation: job.block_size_deviation as u32,
             block_restart_interval: job.block_restart_interval as usize,
             bloom_bits_per_key: job.bloom_bits_per_key as u32,
+            bloom_layout: if job.bloom_layout == 1 {
+                BloomLayout::CacheLocal
+            } else {
+                BloomLayout::Whole
+            },
         },
         max_file_size: job.max_output_file_size,
         grandparents: &grandparents,

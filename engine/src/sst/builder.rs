@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::path::PathBuf;
 
 use super::block::BlockBuilder;
-use super::bloom::BloomBuilder;
+use super::bloom::{BloomBuilder, BloomLayout};
 use super::format::{
     append_trailer, BlockHandle, Footer, BLOCK_TRAILER_LEN, FOOTER_LEN, MAX_HANDLE_LEN,
 };
@@ -33,6 +33,8 @@ pub struct TableOptions {
     pub block_restart_interval: usize,
     /// Bloom filter bits per user key; 0 writes no filter.
     pub bloom_bits_per_key: u32,
+    /// Where a key's filter probes go (one cache line, or anywhere).
+    pub bloom_layout: BloomLayout,
 }
 
 impl From<&Options> for TableOptions {
@@ -42,6 +44,7 @@ impl From<&Options> for TableOptions {
             block_size_deviation: o.block_size_deviation,
             block_restart_interval: o.block_restart_interval,
             bloom_bits_per_key: o.bloom_bits_per_key,
+            bloom_layout: o.bloom_layout,
         }
     }
 }
@@ -313,7 +316,10 @@ impl TableBuilder {
             size += self.data_block.estimated_size() + trailer;
             size += self.data_block.last_key().len() + MAX_HANDLE_LEN + 3 + 4;
         }
-        size += self.bloom.encoded_len(self.opts.bloom_bits_per_key) + trailer;
+        size += self
+            .bloom
+            .encoded_len(self.opts.bloom_bits_per_key, self.opts.bloom_layout)
+            + trailer;
         size += self.props.max_encoded_len() + trailer;
         if !self.range_dels.is_empty() {
             let len = self.range_dels_len.get().unwrap_or_else(|| {
@@ -362,9 +368,11 @@ impl TableBuilder {
                 self.marks.dense_blocks(),
             );
         }
-        let filter = self
-            .out
-            .write_block(&self.bloom.finish(self.opts.bloom_bits_per_key))?;
+        let filter = self.out.write_block(
+            &self
+                .bloom
+                .finish(self.opts.bloom_bits_per_key, self.opts.bloom_layout),
+        )?;
         let range_dels = if self.range_dels.is_empty() {
             None
         } else {

@@ -18,7 +18,8 @@
 //!   data block: key = the block's last internal key, value = its
 //!   [`BlockHandle`] `(varint offset, varint size)`.
 //! - The **filter block** is a bloom filter over the file's user keys with
-//!   its probe count in the last byte; empty when filters are off ([`bloom`]).
+//!   its probe count in the last byte (the top bit set for the cache-local
+//!   layout); empty when filters are off ([`bloom`]).
 //! - The **properties block** holds varint-encoded [`TableProperties`].
 //! - The **range-deletion block** (only in a table with range tombstones,
 //!   written before the properties block) lists them; see

@@ -152,7 +152,14 @@ struct Index {
     entries: Vec<IndexEntry>,
     shared: usize,
     prefixes: Vec<u64>,
+    /// Every [`FENCE_STRIDE`]th prefix: a search finds its stretch of
+    /// `prefixes` here first, in a few cache lines that stay warm, and then
+    /// reads one stretch of `prefixes` instead of probing across all of it.
+    fences: Vec<u64>,
 }
+
+/// Prefixes between two fences (two cache lines of them).
+const FENCE_STRIDE: usize = 16;
 
 impl Index {
     fn new(entries: Vec<IndexEntry>) -> Index {
@@ -167,12 +174,28 @@ impl Index {
         let prefixes = entries
             .iter()
             .map(|e| key_prefix(&crate::key::user_key(&e.last_key)[shared..]))
-            .collect();
+            .collect::<Vec<u64>>();
+        let fences = prefixes.iter().step_by(FENCE_STRIDE).copied().collect();
         Index {
             entries,
             shared,
             prefixes,
+            fences,
         }
+    }
+
+    /// The first block whose last key's prefix is not below `p`: the same
+    /// as `prefixes.partition_point(|&q| q < p)`.
+    fn first_prefix_not_below(&self, p: u64) -> usize {
+        // Fences below `p`: the answer is past the last of them and at or
+        // before the next.
+        let below = self.fences.partition_point(|&f| f < p);
+        if below == 0 {
+            return 0;
+        }
+        let start = (below - 1) * FENCE_STRIDE + 1;
+        let end = (below * FENCE_STRIDE).min(self.prefixes.len());
+        start + self.prefixes[start..end].partition_point(|&q| q < p)
     }
 }
 
@@ -377,6 +400,18 @@ impl Table {
         read_seq: SeqNo,
         stats: &mut LookupStats,
     ) -> Result<Option<TableEntry>> {
+        self.get_hashed(user_key, super::bloom::hash64(user_key), read_seq, stats)
+    }
+
+    /// [`Table::get`] for a key whose filter hash ([`super::bloom::hash64`])
+    /// is `hash`: a lookup through many tables hashes its key once.
+    pub fn get_hashed(
+        &self,
+        user_key: &[u8],
+        hash: u64,
+        read_seq: SeqNo,
+        stats: &mut LookupStats,
+    ) -> Result<Option<TableEntry>> {
         if self
             .lower_bound
             .as_deref()
@@ -386,7 +421,7 @@ impl Table {
         }
         if let Some(f) = self.filter(stats)?.as_ref() {
             stats.filter_probes += 1;
-            if !f.may_contain(user_key) {
+            if !f.may_contain_hash(hash) {
                 stats.filter_negatives += 1;
                 return Ok(None);
             }
@@ -624,7 +659,7 @@ fn find_block(index: &Index, target: &[u8]) -> usize {
     // Blocks whose last key's number is below the target's end before it;
     // those above start after it; only the ties need the keys.
     let p = key_prefix(rest);
-    let lo = index.prefixes.partition_point(|&q| q < p);
+    let lo = index.first_prefix_not_below(p);
     let ties = index.prefixes[lo..].partition_point(|&q| q == p);
     lo + by_key(&index.entries[lo..lo + ties])
 }
@@ -844,6 +879,22 @@ mod index_tests {
     }
 
     proptest! {
+        /// The search through the fences finds what a binary search over
+        /// every prefix finds, with runs of equal prefixes across fences.
+        #[test]
+        fn the_fenced_search_is_a_partition_point(
+            mut prefixes in prop::collection::vec(0u64..60, 0..200),
+            p in 0u64..62,
+        ) {
+            prefixes.sort_unstable();
+            let fences = prefixes.iter().step_by(FENCE_STRIDE).copied().collect();
+            let index = Index { entries: Vec::new(), shared: 0, prefixes, fences };
+            prop_assert_eq!(
+                index.first_prefix_not_below(p),
+                index.prefixes.partition_point(|&q| q < p)
+            );
+        }
+
         /// The prefix search finds the block a plain binary search over the
         /// keys finds, for keys short and long, sharing long prefixes or
         /// not, and targets at every sequence number.
@@ -851,7 +902,7 @@ mod index_tests {
         fn the_prefix_search_finds_the_block_the_keys_do(
             keys in prop::collection::vec(
                 prop::collection::vec(prop::sample::select(vec![0u8, 1, b'a', b'b', 255]), 0..12),
-                0..40),
+                0..120),
             shared in prop::collection::vec(prop::sample::select(vec![0u8, b'a', 255]), 0..10),
             target in prop::collection::vec(prop::sample::select(vec![0u8, 1, b'a', b'b', 255]), 0..12),
             target_shares in any::<bool>(),

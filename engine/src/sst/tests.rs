@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 
+use super::bloom::BloomLayout;
 use super::*;
 use crate::fs::{Fs, MemFs};
 use crate::iter::{collect_all, InternalIterator};
@@ -25,6 +26,7 @@ fn small_opts() -> TableOptions {
         block_size_deviation: 10,
         block_restart_interval: 4,
         bloom_bits_per_key: 10,
+        bloom_layout: BloomLayout::Whole,
     }
 }
 
@@ -88,9 +90,11 @@ proptest! {
         deviation in prop_oneof![Just(0u32), Just(10u32), 0u32..=100],
         interval in 1usize..8,
         bits in prop_oneof![Just(0u32), Just(10u32), 1u32..20],
+        local in any::<bool>(),
         seeks in proptest::collection::vec((proptest::collection::vec(0u8..8, 0..6), 0u64..210), 1..40),
     ) {
-        let opts = TableOptions { block_size, block_size_deviation: deviation, block_restart_interval: interval, bloom_bits_per_key: bits };
+        let bloom_layout = if local { BloomLayout::CacheLocal } else { BloomLayout::Whole };
+        let opts = TableOptions { block_size, block_size_deviation: deviation, block_restart_interval: interval, bloom_bits_per_key: bits, bloom_layout };
         let fs = MemFs::new();
         let p = path();
         let summary = write(&fs, &p, &entries, opts);
@@ -547,6 +551,7 @@ fn data_blocks_are_cut_by_rocksdbs_size_policy() {
             block_size_deviation: deviation,
             block_restart_interval: 1,
             bloom_bits_per_key: 0,
+            bloom_layout: BloomLayout::Whole,
         };
         write(&fs, &path(), &entries, opts);
         let table = Table::open(&fs, &path()).unwrap();

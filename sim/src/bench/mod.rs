@@ -376,6 +376,11 @@ pub fn policy_from_db_bench(
 /// every `--set NAME=VALUE` (engine and policy parameters by name or
 /// RocksDB alias). Relations between parameters are checked once all are
 /// set, so the order of the settings does not matter.
+///
+/// One default differs from the lab's: filters are cache-local
+/// (`bloom_layout = cache-local`), as the full filters db_bench builds
+/// are (RocksDB's `format_version` 5); the lab keeps the whole layout its
+/// committed figures were measured with.
 pub fn build_options(
     policy: &str,
     mode: &str,
@@ -384,6 +389,7 @@ pub fn build_options(
     let mut o = Options::default();
     o.set("policy", policy)?;
     o.mode = mode.parse()?;
+    o.bloom_layout = lsmlab_engine::sst::bloom::BloomLayout::CacheLocal;
     for (name, value) in settings {
         let qualified = Catalog
             .resolve(name)

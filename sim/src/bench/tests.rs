@@ -212,6 +212,11 @@ fn options_take_policy_mode_and_settings_by_any_name_in_any_order() {
         build_options("leveled", "Background", &[]).unwrap().mode,
         Mode::Background
     );
+    // Filters are cache-local as db_bench's are, unless set otherwise.
+    use lsmlab_engine::sst::bloom::BloomLayout;
+    assert_eq!(o.bloom_layout, BloomLayout::CacheLocal);
+    let whole = build_options("leveled", "background", &set(&[("bloom_layout", "whole")]));
+    assert_eq!(whole.unwrap().bloom_layout, BloomLayout::Whole);
 
     let err = |policy, mode, pairs: &[(&str, &str)]| {
         build_options(policy, mode, &set(pairs))
