@@ -151,9 +151,13 @@ fn a_tiny_spec_runs_on_lsmlab_and_rocksdb_side_by_side() {
     // Space amplification over the whole run, on both engines (how closely
     // they agree depends on RocksDB's timing, which a loaded machine moves:
     // the peer's own runs at 1M keys and up are where that is measured).
+    // A replay whose LOG does not end at the bytes its tables hold has no
+    // figure (0, with a warning saying so); lsmlab's row always has one.
     let mean = |r: &Vec<&str>| r[13].parse::<f64>().unwrap();
-    for r in &rows {
-        assert!((0.5..5.0).contains(&mean(r)), "{r:?}");
+    assert!((0.5..5.0).contains(&mean(&rows[0])), "{:?}", rows[0]);
+    for r in &rows[1..] {
+        let unmeasured = mean(r) == 0.0 && err.contains("no space amplification over the run");
+        assert!(unmeasured || (0.5..5.0).contains(&mean(r)), "{r:?}\n{err}");
     }
     // RocksDB's universal picks saw at least the trigger's sorted runs.
     for r in &rows[1..] {
