@@ -140,6 +140,18 @@ pub fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
     a.len().cmp(&b.len())
 }
 
+/// The first eight bytes of `user_key`, zero-padded, as a big-endian
+/// number: keys in order have numbers in order (equal numbers: compare the
+/// keys), so a binary search over the numbers of many keys reads one flat
+/// array instead of following a pointer to each key.
+#[inline]
+pub fn prefix_number(user_key: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = user_key.len().min(8);
+    b[..n].copy_from_slice(&user_key[..n]);
+    u64::from_be_bytes(b)
+}
+
 /// The number of leading bytes `a` and `b` share, compared eight at a time
 /// (a block builder asks it once per entry for its prefix compression).
 #[inline]

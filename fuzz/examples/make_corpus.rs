@@ -13,6 +13,7 @@ use lsmlab_engine::log::read_log;
 use lsmlab_engine::range_del::RangeTombstone;
 use lsmlab_engine::remote::codec::write_frame;
 use lsmlab_engine::remote::{FileRange, RemoteJob, RemoteResult};
+use lsmlab_engine::sst::bloom::{BloomBuilder, BloomLayout};
 use lsmlab_engine::sst::range_del_block;
 use lsmlab_engine::sst::format::{Footer, FOOTER_LEN};
 use lsmlab_engine::{Db, Env, Options, VirtualClock};
@@ -121,6 +122,17 @@ fn main() {
         }
     }
     assert!(tables > 0 && wals > 0, "{names:?}");
+    // A cache-local filter (the database's tables have whole ones).
+    let mut bloom = BloomBuilder::new();
+    for i in 0..150u64 {
+        bloom.add(format!("key{i:04}").as_bytes());
+    }
+    put(
+        &root.join("sst_reader"),
+        "filter-cache-local",
+        Some(3),
+        &bloom.finish(10, BloomLayout::CacheLocal),
+    );
 
     for entry in std::fs::read_dir("sim/specs").unwrap() {
         let p = entry.unwrap().path();
@@ -203,6 +215,7 @@ fn remote_seeds(out: &Path, fs: &MemFs) {
         block_size_deviation: 10,
         block_restart_interval: 16,
         bloom_bits_per_key: 10,
+        bloom_layout: 1,
         max_output_file_size: Some(64 << 10),
         max_grandparent_files: Some(10),
         grandparents: vec![range("key0000", "key0040", 5), range("key0041", "key0090", 6)],

@@ -146,7 +146,7 @@ struct IndexEntry {
 /// INVARIANT: last keys strictly increasing; blocks lie in file order,
 /// without overlap, before the footer; every last user key starts with
 /// its first `shared` bytes; `prefixes[i]` is
-/// `key_prefix(&user_key(entries[i].last_key)[shared..])`, so
+/// `prefix_number(&user_key(entries[i].last_key)[shared..])`, so
 /// non-decreasing.
 struct Index {
     entries: Vec<IndexEntry>,
@@ -173,7 +173,7 @@ impl Index {
         };
         let prefixes = entries
             .iter()
-            .map(|e| key_prefix(&crate::key::user_key(&e.last_key)[shared..]))
+            .map(|e| crate::key::prefix_number(&crate::key::user_key(&e.last_key)[shared..]))
             .collect::<Vec<u64>>();
         let fences = prefixes.iter().step_by(FENCE_STRIDE).copied().collect();
         Index {
@@ -205,15 +205,6 @@ impl std::ops::Deref for Index {
     fn deref(&self) -> &[IndexEntry] {
         &self.entries
     }
-}
-
-/// The first eight bytes of `user_key`, zero-padded, as a big-endian
-/// number: keys in order have prefixes in order (ties compare the keys).
-fn key_prefix(user_key: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = user_key.len().min(8);
-    b[..n].copy_from_slice(&user_key[..n]);
-    u64::from_be_bytes(b)
 }
 
 /// An open SSTable.
@@ -658,7 +649,7 @@ fn find_block(index: &Index, target: &[u8]) -> usize {
     };
     // Blocks whose last key's number is below the target's end before it;
     // those above start after it; only the ties need the keys.
-    let p = key_prefix(rest);
+    let p = crate::key::prefix_number(rest);
     let lo = index.first_prefix_not_below(p);
     let ties = index.prefixes[lo..].partition_point(|&q| q == p);
     lo + by_key(&index.entries[lo..lo + ties])

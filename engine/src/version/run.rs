@@ -29,6 +29,13 @@ pub struct SortedRun {
     bytes: u64,
     /// INVARIANT: the largest `largest_seq` of the files.
     largest_seq: SeqNo,
+    /// INVARIANT: the length of the prefix every file's user keys share
+    /// (that of the first file's smallest and the last file's largest).
+    shared: usize,
+    /// INVARIANT: for each file, [`key::prefix_number`] of its largest user
+    /// key past `shared`: a lookup binary-searches these numbers, one flat
+    /// array, and compares keys only among equal numbers.
+    largest_numbers: Vec<u64>,
 }
 
 impl SortedRun {
@@ -40,6 +47,8 @@ impl SortedRun {
             files: Vec::new(),
             bytes: 0,
             largest_seq: 0,
+            shared: 0,
+            largest_numbers: Vec::new(),
         }
     }
 
@@ -66,6 +75,17 @@ impl SortedRun {
             .sort_by(|a, b| crate::key::compare_internal(&a.smallest, &b.smallest));
         self.bytes = self.files.iter().map(|f| f.size).sum();
         self.largest_seq = self.files.iter().map(|f| f.largest_seq).max().unwrap_or(0);
+        self.shared = match (self.files.first(), self.files.last()) {
+            (Some(a), Some(b)) => {
+                key::common_prefix_len(a.smallest_user_key(), b.largest_user_key())
+            }
+            _ => 0,
+        };
+        self.largest_numbers = self
+            .files
+            .iter()
+            .map(|f| key::prefix_number(&f.largest_user_key()[self.shared..]))
+            .collect();
         self.first_overlap()
     }
 
@@ -131,9 +151,25 @@ impl SortedRun {
     /// The file whose range holds `user_key`, by binary search.
     pub fn file_for_key(&self, user_key: &[u8]) -> Option<&Arc<FileMeta>> {
         // Inline comparisons: a lookup asks every run of every level.
-        let i = self
+        let by_key = |files: &[Arc<FileMeta>]| {
+            files.partition_point(|f| key::compare_bytes(f.largest_user_key(), user_key).is_lt())
+        };
+        let shared = self
             .files
-            .partition_point(|f| key::compare_bytes(f.largest_user_key(), user_key).is_lt());
+            .first()
+            .map_or(&[][..], |f| &f.smallest_user_key()[..self.shared]);
+        let i = match user_key.strip_prefix(shared) {
+            // Files whose largest number is below the key's end before it;
+            // only the ties need their keys compared.
+            Some(rest) => {
+                let p = key::prefix_number(rest);
+                let lo = self.largest_numbers.partition_point(|&q| q < p);
+                let ties = self.largest_numbers[lo..].partition_point(|&q| q == p);
+                lo + by_key(&self.files[lo..lo + ties])
+            }
+            // Outside the shared prefix: before or after every file.
+            None => by_key(&self.files),
+        };
         self.files
             .get(i)
             .filter(|f| key::compare_bytes(f.smallest_user_key(), user_key).is_le())
@@ -151,4 +187,73 @@ impl SortedRun {
 /// then the higher id).
 pub(super) fn newest_first(a: &SortedRun, b: &SortedRun) -> std::cmp::Ordering {
     b.largest_seq.cmp(&a.largest_seq).then(b.id.cmp(&a.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::{internal_key, ValueKind};
+    use crate::sst::CompactionMarks;
+    use proptest::prelude::*;
+
+    fn file(number: u64, lo: &[u8], hi: &[u8]) -> Arc<FileMeta> {
+        Arc::new(FileMeta {
+            number,
+            size: 100,
+            smallest: internal_key(lo, 3, ValueKind::Value),
+            largest: internal_key(hi, 3, ValueKind::Value),
+            entries: 1,
+            tombstones: 0,
+            smallest_seq: 3,
+            largest_seq: 3,
+            max_expiry_ms: None,
+            oldest_time_ms: 0,
+            newest_time_ms: 0,
+            marks: CompactionMarks::default(),
+            created_ms: None,
+            kept_for_snapshots: false,
+            oldest_tombstone_ms: None,
+            narrowed: false,
+        })
+    }
+
+    proptest! {
+        /// The search through the files' numbers finds the file a scan of
+        /// every file's range finds: keys short and long, sharing a long
+        /// prefix or not, probes inside and outside it.
+        #[test]
+        fn file_for_key_finds_the_file_whose_range_holds_the_key(
+            keys in prop::collection::btree_set(
+                prop::collection::vec(prop::sample::select(vec![0u8, 1, b'a', 255]), 0..11),
+                1..60),
+            shared in prop::collection::vec(prop::sample::select(vec![0u8, b'k', 255]), 0..10),
+            gaps in prop::collection::vec(any::<bool>(), 60),
+            probes in prop::collection::vec(
+                (prop::collection::vec(prop::sample::select(vec![0u8, 1, b'a', 255]), 0..11), any::<bool>()),
+                1..30),
+        ) {
+            let with = |k: &[u8]| [&shared[..], k].concat();
+            // Consecutive keys pair up as files; a gap skips one key.
+            let keys: Vec<Vec<u8>> = keys.iter().map(|k| with(k)).collect();
+            let mut run = SortedRun::new(1);
+            let mut i = 0;
+            let mut n = 1;
+            while i < keys.len() {
+                let hi = if gaps[i % gaps.len()] { (i + 1).min(keys.len() - 1) } else { i };
+                run.push(file(n, &keys[i], &keys[hi]));
+                n += 1;
+                i = hi + 1 + usize::from(gaps[(i + 7) % gaps.len()]);
+            }
+            prop_assert!(run.settle().is_none());
+            for (probe, inside) in probes {
+                let probe = if inside { with(&probe) } else { probe };
+                let expected = run
+                    .files()
+                    .iter()
+                    .find(|f| f.smallest_user_key() <= &probe[..] && &probe[..] <= f.largest_user_key())
+                    .map(|f| f.number);
+                prop_assert_eq!(run.file_for_key(&probe).map(|f| f.number), expected);
+            }
+        }
+    }
 }
