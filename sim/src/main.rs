@@ -382,6 +382,10 @@ struct BenchArgs {
     /// loopback TCP); 0: in the writer.
     #[arg(long, default_value_t = 0)]
     compaction_workers: usize,
+    /// As db_bench: bytes per second (key + value) that the write phases
+    /// and readwhilewriting's writer hold to; 0: as fast as they go.
+    #[arg(long = "benchmark_write_rate_limit", default_value_t = 0)]
+    benchmark_write_rate_limit: u64,
 }
 
 /// A db_bench boolean: 1/0, true/false.
@@ -466,6 +470,8 @@ fn cmd_bench(a: BenchArgs) -> Result<()> {
         seed: a.seed,
         reader_stack_size: None,
         compaction_workers: a.compaction_workers,
+        write_rate_limit: (a.benchmark_write_rate_limit > 0)
+            .then_some(a.benchmark_write_rate_limit),
     };
     let report = run(&cfg, &mut std::io::stdout().lock())?;
     if let Some(path) = &a.json {

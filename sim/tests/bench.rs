@@ -172,11 +172,16 @@ fn a_db_bench_command_line_runs_as_it_is() {
                 "--sync=0",
                 &format!("--disable_wal={wal_off}"),
                 "--statistics=1",
+                "--benchmark_write_rate_limit=1000000000",
             ],
             dir.path(),
         );
         let stdout = String::from_utf8_lossy(&o.stdout).to_string();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            stdout.contains("writes held to 1000000000 bytes/s"),
+            "{stdout}"
+        );
         // fillrandom draws its keys with repetition, as db_bench's does:
         // about 63% of them are present.
         let found: u64 = stdout

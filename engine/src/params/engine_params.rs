@@ -85,41 +85,26 @@ impl Field for Mode {
     }
 }
 
-impl Field for MergeOperatorChoice {
-    fn to_value(self) -> Value {
-        Value::Choice(self.name())
-    }
-    fn from_value(v: Value) -> Self {
-        match v {
-            Value::Choice(name) => MergeOperatorChoice::by_name(name).unwrap_or_default(),
-            _ => MergeOperatorChoice::None,
+/// `Field` for an enum chosen by name: `name()` and `by_name()` (an
+/// unknown name, which the catalog refuses before it gets here, is the
+/// default).
+macro_rules! choice_field {
+    ($($t:ty),*) => {$(
+        impl Field for $t {
+            fn to_value(self) -> Value {
+                Value::Choice(self.name())
+            }
+            fn from_value(v: Value) -> Self {
+                match v {
+                    Value::Choice(name) => <$t>::by_name(name).unwrap_or_default(),
+                    _ => <$t>::default(),
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl Field for BloomLayout {
-    fn to_value(self) -> Value {
-        Value::Choice(self.name())
-    }
-    fn from_value(v: Value) -> Self {
-        match v {
-            Value::Choice(name) => BloomLayout::by_name(name).unwrap_or_default(),
-            _ => BloomLayout::Whole,
-        }
-    }
-}
-
-impl Field for WriteBufferAccounting {
-    fn to_value(self) -> Value {
-        Value::Choice(self.name())
-    }
-    fn from_value(v: Value) -> Self {
-        match v {
-            Value::Choice(name) => WriteBufferAccounting::by_name(name).unwrap_or_default(),
-            _ => WriteBufferAccounting::Entries,
-        }
-    }
-}
+choice_field!(MergeOperatorChoice, BloomLayout, WriteBufferAccounting);
 
 macro_rules! engine_param {
     ($field:ident, $aliases:expr, $unit:expr, $default:expr, $range:expr, $doc:literal $(, note = $note:literal)?) => {

@@ -193,28 +193,14 @@ pub(super) fn newest_first(a: &SortedRun, b: &SortedRun) -> std::cmp::Ordering {
 mod tests {
     use super::*;
     use crate::key::{internal_key, ValueKind};
-    use crate::sst::CompactionMarks;
     use proptest::prelude::*;
 
     fn file(number: u64, lo: &[u8], hi: &[u8]) -> Arc<FileMeta> {
-        Arc::new(FileMeta {
-            number,
-            size: 100,
-            smallest: internal_key(lo, 3, ValueKind::Value),
-            largest: internal_key(hi, 3, ValueKind::Value),
-            entries: 1,
-            tombstones: 0,
-            smallest_seq: 3,
-            largest_seq: 3,
-            max_expiry_ms: None,
-            oldest_time_ms: 0,
-            newest_time_ms: 0,
-            marks: CompactionMarks::default(),
-            created_ms: None,
-            kept_for_snapshots: false,
-            oldest_tombstone_ms: None,
-            narrowed: false,
-        })
+        let (lo, hi) = (
+            internal_key(lo, 3, ValueKind::Value),
+            internal_key(hi, 3, ValueKind::Value),
+        );
+        Arc::new(FileMeta::from_bounds(number, 100, lo, hi, (3, 3)))
     }
 
     proptest! {

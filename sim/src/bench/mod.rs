@@ -11,6 +11,7 @@
 mod keys;
 mod latency;
 mod output;
+mod pacing;
 mod phases;
 
 pub use latency::Latency;
@@ -186,6 +187,10 @@ pub struct BenchConfig {
     /// Compaction workers (in this process, on loopback TCP) that run the
     /// merge jobs of every database; 0: merges run in the writer.
     pub compaction_workers: usize,
+    /// db_bench's `--benchmark_write_rate_limit`: bytes per second (key +
+    /// value) the write phases and readwhilewriting's writer hold to;
+    /// `None`: as fast as they go. The sleeps are not in the latencies.
+    pub write_rate_limit: Option<u64>,
 }
 
 impl Default for BenchConfig {
@@ -210,6 +215,7 @@ impl Default for BenchConfig {
             seed: 1,
             reader_stack_size: None,
             compaction_workers: 0,
+            write_rate_limit: None,
         }
     }
 }

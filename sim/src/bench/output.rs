@@ -36,7 +36,10 @@ pub fn header(cfg: &BenchConfig) -> String {
         cfg.threads,
         if cfg.threads == 1 { "" } else { "s" },
         cfg.seed
-    )
+    ) + &cfg
+        .write_rate_limit
+        .map(|r| format!(", writes held to {r} bytes/s"))
+        .unwrap_or_default()
 }
 
 /// Microseconds with about three significant digits.

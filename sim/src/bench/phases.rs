@@ -9,6 +9,7 @@ use lsmlab_engine::{Db, Result};
 
 use super::keys::{KeyBuf, Permutation, Rng, Values};
 use super::latency::Latency;
+use super::pacing::WritePacer;
 use super::{BenchConfig, BenchError, Phase};
 
 /// What one phase measured.
@@ -94,6 +95,7 @@ pub fn write(db: &Db, cfg: &BenchConfig, phase: Phase, order: KeyOrder) -> Resul
     let mut values = Values::new(cfg.value_size, value_seed);
     let mut latency = Latency::new();
     let start = Instant::now();
+    let mut pacer = WritePacer::new(cfg.write_rate_limit);
     let mut done = 0;
     while done < cfg.num && !out_of_time(cfg, start, done) {
         let index = match order {
@@ -106,6 +108,7 @@ pub fn write(db: &Db, cfg: &BenchConfig, phase: Phase, order: KeyOrder) -> Resul
         let t = Instant::now();
         db.put(key, value)?;
         latency.record(t.elapsed());
+        pacer.wrote(cfg.entry_bytes());
         done += 1;
     }
     Ok(PhaseResult {
@@ -280,8 +283,9 @@ impl Drop for ReaderDone<'_> {
 }
 
 /// Point lookups by `threads` readers while one more thread overwrites
-/// random keys as fast as it can, until the readers are done. Reports the
-/// reads; the writer's count goes in `writes`.
+/// random keys as fast as it can (or at `write_rate_limit`), until the
+/// readers are done. Reports the reads; the writer's count goes in
+/// `writes`.
 pub fn read_while_writing(
     db: &Db,
     cfg: &BenchConfig,
@@ -296,9 +300,11 @@ pub fn read_while_writing(
                 let mut keys = KeyBuf::new(cfg.key_size);
                 let mut values = Values::new(cfg.value_size, cfg.seed ^ SALT_WRITER);
                 let mut writes = 0;
+                let mut pacer = WritePacer::new(cfg.write_rate_limit);
                 writer_started.store(true, Ordering::Release);
                 while readers_left.load(Ordering::Acquire) > 0 {
                     db.put(keys.key(rng.below(cfg.num)), values.next_value())?;
+                    pacer.wrote(cfg.entry_bytes());
                     writes += 1;
                 }
                 Ok(writes)

@@ -368,3 +368,41 @@ fn a_reader_thread_that_cannot_start_is_an_error_not_a_panic() {
         );
     }
 }
+
+/// `--benchmark_write_rate_limit` holds the fills and readwhilewriting's
+/// writer to the rate: a phase takes at least its bytes over the rate (a
+/// slow machine only makes it longer), and the writer writes no more than
+/// the rate allows in the time the readers took.
+#[test]
+fn a_write_rate_limit_holds_the_writers_to_it() {
+    let rate = 200_000; // bytes per second: 1,724 puts of 116 bytes
+    let mut cfg = tiny(&[Phase::FillRandom, Phase::ReadWhileWriting]);
+    cfg.write_rate_limit = Some(rate);
+    cfg.reads = Some(20_000);
+    let (report, text) = run_quiet(&cfg);
+    assert!(text.contains("writes held to 200000 bytes/s"), "{text}");
+    let fill = &report.phases[0];
+    let least = (cfg.num * cfg.entry_bytes()) as f64 / rate as f64;
+    assert!(
+        fill.seconds >= least - 0.002,
+        "{} s < {least} s",
+        fill.seconds
+    );
+    let rww = &report.phases[1];
+    let writes = rww.writes.unwrap();
+    let most = rww.seconds * rate as f64 / cfg.entry_bytes() as f64 + 20.0;
+    assert!(
+        (writes as f64) <= most,
+        "{writes} writes in {} s",
+        rww.seconds
+    );
+    // Without a limit the same fill runs far faster.
+    cfg.write_rate_limit = None;
+    cfg.benchmarks = vec![Phase::FillRandom];
+    let (free, _) = run_quiet(&cfg);
+    assert!(
+        free.phases[0].seconds < fill.seconds,
+        "{} s",
+        free.phases[0].seconds
+    );
+}
