@@ -19,6 +19,7 @@ pub mod error;
 pub mod fs;
 pub mod iter;
 pub mod key;
+pub(crate) mod key_numbers;
 pub mod log;
 pub mod manifest;
 pub mod memtable;

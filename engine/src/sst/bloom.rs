@@ -184,8 +184,9 @@ impl BloomBuilder {
         if bits_per_key == 0 {
             return Vec::new();
         }
-        let mut out = vec![0u8; self.bits_len(bits_per_key, layout) + 1];
-        let (bits, last) = out.split_at_mut(self.bits_len(bits_per_key, layout));
+        let bits_len = self.bits_len(bits_per_key, layout);
+        let mut out = vec![0u8; bits_len + 1];
+        let (bits, last) = out.split_at_mut(bits_len);
         match layout {
             BloomLayout::Whole => {
                 let k = num_probes(bits_per_key);

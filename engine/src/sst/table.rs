@@ -27,6 +27,7 @@ use crate::iter::InternalIterator;
 use crate::key::{
     compare_internal, parse_internal_key, seek_key, SeqNo, ValueKind, MAX_SEQ, TRAILER_LEN,
 };
+use crate::key_numbers::KeyNumbers;
 use crate::range_del::{FragmentedTombstones, RangeTombstone};
 use crate::version::FileMeta;
 
@@ -138,64 +139,22 @@ struct IndexEntry {
 }
 
 /// The decoded index block: each data block's last key and handle, and
-/// beside them eight bytes of each last user key as a number (the eight
-/// after the prefix all of them share), so that a search narrows the
-/// blocks over one contiguous array of integers before it compares any key
-/// (one cache miss per probe on a boxed key was most of a point lookup's
-/// time).
+/// beside them the last user keys as numbers ([`KeyNumbers`]), so that a
+/// search narrows the blocks over one contiguous array of integers before
+/// it compares any key (one cache miss per probe on a boxed key was most of
+/// a point lookup's time).
 /// INVARIANT: last keys strictly increasing; blocks lie in file order,
-/// without overlap, before the footer; every last user key starts with
-/// its first `shared` bytes; `prefixes[i]` is
-/// `prefix_number(&user_key(entries[i].last_key)[shared..])`, so
-/// non-decreasing.
+/// without overlap, before the footer; `numbers` are those of the entries'
+/// last user keys.
 struct Index {
     entries: Vec<IndexEntry>,
-    shared: usize,
-    prefixes: Vec<u64>,
-    /// Every [`FENCE_STRIDE`]th prefix: a search finds its stretch of
-    /// `prefixes` here first, in a few cache lines that stay warm, and then
-    /// reads one stretch of `prefixes` instead of probing across all of it.
-    fences: Vec<u64>,
+    numbers: KeyNumbers,
 }
-
-/// Prefixes between two fences (two cache lines of them).
-const FENCE_STRIDE: usize = 16;
 
 impl Index {
     fn new(entries: Vec<IndexEntry>) -> Index {
-        let user = |e: &IndexEntry| crate::key::user_key(&e.last_key).to_vec();
-        let shared = match (entries.first(), entries.last()) {
-            (Some(a), Some(b)) => {
-                let (a, b) = (user(a), user(b));
-                crate::key::common_prefix_len(&a, &b)
-            }
-            _ => 0,
-        };
-        let prefixes = entries
-            .iter()
-            .map(|e| crate::key::prefix_number(&crate::key::user_key(&e.last_key)[shared..]))
-            .collect::<Vec<u64>>();
-        let fences = prefixes.iter().step_by(FENCE_STRIDE).copied().collect();
-        Index {
-            entries,
-            shared,
-            prefixes,
-            fences,
-        }
-    }
-
-    /// The first block whose last key's prefix is not below `p`: the same
-    /// as `prefixes.partition_point(|&q| q < p)`.
-    fn first_prefix_not_below(&self, p: u64) -> usize {
-        // Fences below `p`: the answer is past the last of them and at or
-        // before the next.
-        let below = self.fences.partition_point(|&f| f < p);
-        if below == 0 {
-            return 0;
-        }
-        let start = (below - 1) * FENCE_STRIDE + 1;
-        let end = (below * FENCE_STRIDE).min(self.prefixes.len());
-        start + self.prefixes[start..end].partition_point(|&q| q < p)
+        let numbers = KeyNumbers::new(entries.iter().map(|e| crate::key::user_key(&e.last_key)));
+        Index { entries, numbers }
     }
 }
 
@@ -638,21 +597,12 @@ fn find_block(index: &Index, target: &[u8]) -> usize {
     let by_key = |entries: &[IndexEntry]| {
         entries.partition_point(|e| compare_internal(&e.last_key, target) == Ordering::Less)
     };
-    let user = crate::key::user_key(target);
-    let common = index
-        .entries
-        .first()
-        .map(|e| &crate::key::user_key(&e.last_key)[..index.shared]);
-    let Some(rest) = user.strip_prefix(common.unwrap_or_default()) else {
+    match index.numbers.candidates(crate::key::user_key(target)) {
+        // Only the blocks whose number ties with the target's need keys.
+        Some(r) => r.start + by_key(&index.entries[r]),
         // Outside the keys' shared prefix (a seek from outside the table).
-        return by_key(&index.entries);
-    };
-    // Blocks whose last key's number is below the target's end before it;
-    // those above start after it; only the ties need the keys.
-    let p = crate::key::prefix_number(rest);
-    let lo = index.first_prefix_not_below(p);
-    let ties = index.prefixes[lo..].partition_point(|&q| q == p);
-    lo + by_key(&index.entries[lo..lo + ties])
+        None => by_key(&index.entries),
+    }
 }
 
 /// Decodes the index block and checks its invariants.
@@ -870,22 +820,6 @@ mod index_tests {
     }
 
     proptest! {
-        /// The search through the fences finds what a binary search over
-        /// every prefix finds, with runs of equal prefixes across fences.
-        #[test]
-        fn the_fenced_search_is_a_partition_point(
-            mut prefixes in prop::collection::vec(0u64..60, 0..200),
-            p in 0u64..62,
-        ) {
-            prefixes.sort_unstable();
-            let fences = prefixes.iter().step_by(FENCE_STRIDE).copied().collect();
-            let index = Index { entries: Vec::new(), shared: 0, prefixes, fences };
-            prop_assert_eq!(
-                index.first_prefix_not_below(p),
-                index.prefixes.partition_point(|&q| q < p)
-            );
-        }
-
         /// The prefix search finds the block a plain binary search over the
         /// keys finds, for keys short and long, sharing long prefixes or
         /// not, and targets at every sequence number.

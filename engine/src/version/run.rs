@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::key::{self, SeqNo};
+use crate::key_numbers::KeyNumbers;
 
 use super::FileMeta;
 
@@ -29,13 +30,9 @@ pub struct SortedRun {
     bytes: u64,
     /// INVARIANT: the largest `largest_seq` of the files.
     largest_seq: SeqNo,
-    /// INVARIANT: the length of the prefix every file's user keys share
-    /// (that of the first file's smallest and the last file's largest).
-    shared: usize,
-    /// INVARIANT: for each file, [`key::prefix_number`] of its largest user
-    /// key past `shared`: a lookup binary-searches these numbers, one flat
-    /// array, and compares keys only among equal numbers.
-    largest_numbers: Vec<u64>,
+    /// INVARIANT: the numbers of the files' largest user keys: a lookup
+    /// searches them, one flat array, and compares keys only among ties.
+    largest_numbers: KeyNumbers,
 }
 
 impl SortedRun {
@@ -47,8 +44,7 @@ impl SortedRun {
             files: Vec::new(),
             bytes: 0,
             largest_seq: 0,
-            shared: 0,
-            largest_numbers: Vec::new(),
+            largest_numbers: KeyNumbers::default(),
         }
     }
 
@@ -75,17 +71,7 @@ impl SortedRun {
             .sort_by(|a, b| crate::key::compare_internal(&a.smallest, &b.smallest));
         self.bytes = self.files.iter().map(|f| f.size).sum();
         self.largest_seq = self.files.iter().map(|f| f.largest_seq).max().unwrap_or(0);
-        self.shared = match (self.files.first(), self.files.last()) {
-            (Some(a), Some(b)) => {
-                key::common_prefix_len(a.smallest_user_key(), b.largest_user_key())
-            }
-            _ => 0,
-        };
-        self.largest_numbers = self
-            .files
-            .iter()
-            .map(|f| key::prefix_number(&f.largest_user_key()[self.shared..]))
-            .collect();
+        self.largest_numbers = KeyNumbers::new(self.files.iter().map(|f| f.largest_user_key()));
         self.first_overlap()
     }
 
@@ -154,19 +140,9 @@ impl SortedRun {
         let by_key = |files: &[Arc<FileMeta>]| {
             files.partition_point(|f| key::compare_bytes(f.largest_user_key(), user_key).is_lt())
         };
-        let shared = self
-            .files
-            .first()
-            .map_or(&[][..], |f| &f.smallest_user_key()[..self.shared]);
-        let i = match user_key.strip_prefix(shared) {
-            // Files whose largest number is below the key's end before it;
-            // only the ties need their keys compared.
-            Some(rest) => {
-                let p = key::prefix_number(rest);
-                let lo = self.largest_numbers.partition_point(|&q| q < p);
-                let ties = self.largest_numbers[lo..].partition_point(|&q| q == p);
-                lo + by_key(&self.files[lo..lo + ties])
-            }
+        let i = match self.largest_numbers.candidates(user_key) {
+            // Only the files whose number ties with the key's need keys.
+            Some(r) => r.start + by_key(&self.files[r]),
             // Outside the shared prefix: before or after every file.
             None => by_key(&self.files),
         };
