@@ -565,7 +565,20 @@ fn rocksdb_replay(
                     table_bytes_log::bytes_at(&tables.steps, start + ms * 1000) as f64 / live
                 })
                 .collect();
-            mean(&amps)
+            let m = mean(&amps);
+            if m > 0.0 {
+                m
+            } else {
+                // Every sample fell before the LOG's first table: the replay's
+                // start was not placed on the LOG's clock, so no figure.
+                warnings.push(format!(
+                    "{}: no table of RocksDB's LOG precedes any of the run's {} samples: no \
+                     space amplification over the run",
+                    dir.display(),
+                    amps.len()
+                ));
+                0.0
+            }
         } else {
             // The LOG told a story the files do not end with: no figure.
             warnings.push(format!(
