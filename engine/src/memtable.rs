@@ -9,6 +9,10 @@ use crate::range_del::{FragmentedTombstones, RangeTombstone};
 use crate::write_buffer_accounting::{arena_block_bytes, ArenaCharge, WriteBufferAccounting};
 use std::sync::OnceLock;
 
+mod key_index;
+
+use key_index::KeyIndex;
+
 /// Bookkeeping bytes charged per entry, so tiny entries still fill a buffer.
 const ENTRY_OVERHEAD: u64 = 16;
 
@@ -20,7 +24,7 @@ const CHUNK_BYTES: usize = 64 * 1024;
 const MAX_HEIGHT: usize = 12;
 
 /// A node: its arena chunk in the high 32 bits, its offset there in the low.
-type NodeId = u64;
+type NodeId = key_index::NodeId;
 
 /// "No node": the end of a list.
 const NIL: NodeId = u64::MAX;
@@ -53,6 +57,10 @@ pub struct Memtable {
     head: [NodeId; MAX_HEIGHT],
     /// Levels in use (1..=MAX_HEIGHT).
     height: usize,
+    /// INVARIANT: for every user key linked, the first node of its entries
+    /// in skiplist order (its newest version), by the key's
+    /// [`hash64`](crate::sst::bloom::hash64).
+    index: KeyIndex,
     /// State of the xorshift generator that draws tower heights; fixed seed,
     /// so the shape (not only the contents) is the same on every run.
     rng: u64,
@@ -78,6 +86,7 @@ impl Default for Memtable {
             links_written: 0,
             head: [NIL; MAX_HEIGHT],
             height: 1,
+            index: KeyIndex::default(),
             rng: 0x9E37_79B9_7F4A_7C15,
             approximate_bytes: 0,
             arena: None,
@@ -95,6 +104,21 @@ impl std::fmt::Debug for Memtable {
             .field("charged_bytes", &self.charged_bytes())
             .finish()
     }
+}
+
+/// The internal key of node `n` of the arena `chunks`.
+#[inline]
+fn node_key(chunks: &[Vec<u8>], n: NodeId) -> &[u8] {
+    let bytes = &chunks[(n >> 32) as usize];
+    let at = n as u32 as usize;
+    let (key_len, _, height) = Memtable::header(bytes, at);
+    let start = at + NODE_HEADER + height * LINK;
+    &bytes[start..start + key_len]
+}
+
+/// The user key of node `n` of the arena `chunks`.
+fn node_user_key(chunks: &[Vec<u8>], n: NodeId) -> &[u8] {
+    key::user_key(node_key(chunks, n))
 }
 
 /// Where an entry is to be linked (see [`Memtable::insert_position`]).
@@ -169,10 +193,7 @@ impl Memtable {
 
     #[inline]
     fn key_of(&self, n: NodeId) -> &[u8] {
-        let (bytes, at) = self.node(n);
-        let (key_len, _, height) = Self::header(bytes, at);
-        let start = at + NODE_HEADER + height * LINK;
-        &bytes[start..start + key_len]
+        node_key(&self.chunks, n)
     }
 
     fn link_at(n: NodeId, level: usize) -> usize {
@@ -354,6 +375,7 @@ impl Memtable {
                 self.set_next(node, level, next);
                 self.set_next(p, level, node);
             }
+            self.index_if_newest(prev[0], node, user_key);
             return;
         }
 
@@ -367,14 +389,43 @@ impl Memtable {
             self.set_next(node, level, next);
             self.set_next(p, level, node);
         }
+        self.index_if_newest(prev[0], node, user_key);
         self.count += 1;
         self.height = self.height.max(height);
     }
 
+    /// Records `node`, just linked after `prev` at level 0, in the index
+    /// when it is now the first entry of `user_key`.
+    fn index_if_newest(&mut self, prev: NodeId, node: NodeId, user_key: &[u8]) {
+        if prev != NIL && key::user_key(self.key_of(prev)) == user_key {
+            return;
+        }
+        let hash = crate::sst::bloom::hash64(user_key);
+        let (chunks, index) = (&self.chunks, &mut self.index);
+        index.set(hash, node, |n| node_user_key(chunks, n) == user_key);
+    }
+
     /// The newest entry for `user_key` with sequence `<= read_seq`.
     pub fn get(&self, user_key: &[u8], read_seq: SeqNo) -> Option<MemEntry> {
-        let target = key::trailer_of(read_seq, ValueKind::SEEK);
-        let n = self.lower_bound(|k| key::compare_parts(k, user_key, target) == Ordering::Less);
+        self.get_hashed(user_key, crate::sst::bloom::hash64(user_key), read_seq)
+    }
+
+    /// [`Memtable::get`] for a key whose [`hash64`](crate::sst::bloom::hash64)
+    /// is `hash`. The index gives the key's newest entry; only a read below
+    /// it (a snapshot older than the key's last write) searches the
+    /// skiplist.
+    pub fn get_hashed(&self, user_key: &[u8], hash: u64, read_seq: SeqNo) -> Option<MemEntry> {
+        let chunks = &self.chunks;
+        let newest = self
+            .index
+            .find(hash, |n| node_user_key(chunks, n) == user_key)?;
+        let (k, _) = self.entry(newest);
+        let n = if key::parse_internal_key(k)?.seq <= read_seq {
+            newest
+        } else {
+            let target = key::trailer_of(read_seq, ValueKind::SEEK);
+            self.lower_bound(|k| key::compare_parts(k, user_key, target) == Ordering::Less)
+        };
         if n == NIL {
             return None;
         }
@@ -474,130 +525,32 @@ impl Memtable {
         MemtableCursor { mem: self, at: NIL }
     }
 
-    /// Entries whose user key lies in `[lo, hi)` (`hi = None`: unbounded), in
-    /// internal-key order, copied out: every version of the first
-    /// `max_user_keys` user keys there. When more keys follow, `cut` is the
-    /// first key left out, so the copy is complete for user keys below it.
-    pub fn range_entries(&self, lo: &[u8], hi: Option<&[u8]>, max_user_keys: usize) -> MemRange {
-        let mut out = MemRange::default();
-        let mut keys = 0usize;
-        let mut at = self.lower_bound(|k| key::user_key(k) < lo);
-        while at != NIL {
-            let (k, v) = self.entry(at);
-            at = self.next_of(at, 0);
-            let user_key = key::user_key(k);
-            if hi.is_some_and(|h| user_key >= h) {
-                break;
-            }
-            let new_key = out
-                .last_key()
-                .is_none_or(|last| key::user_key(last) != user_key);
-            if new_key {
-                if keys == max_user_keys {
-                    out.cut = Some(user_key.to_vec());
-                    break;
-                }
-                keys += 1;
-            }
-            if out.entries.is_empty() {
-                // Sized from the first entry: one allocation each, usually.
-                let n = max_user_keys.min(64);
-                out.entries.reserve(n);
-                out.bytes.reserve(n * (k.len() + v.len()));
-            }
-            out.push(k, v);
-        }
-        out.pos = out.entries.len();
-        out
+    /// The first entry whose user key is not below `lo`.
+    pub fn first_at_or_after(&self, lo: &[u8]) -> Option<MemPos> {
+        let n = self.lower_bound(|k| key::user_key(k) < lo);
+        (n != NIL).then_some(MemPos(n))
+    }
+
+    /// The entry after `p` in internal-key order, entries linked since `p`
+    /// was found included. REQUIRES: `p` is of this memtable.
+    pub fn next_pos(&self, p: MemPos) -> Option<MemPos> {
+        let n = self.next_of(p.0, 0);
+        (n != NIL).then_some(MemPos(n))
+    }
+
+    /// The internal key and value at `p`. REQUIRES: `p` is of this
+    /// memtable.
+    pub fn entry_at(&self, p: MemPos) -> (&[u8], &[u8]) {
+        self.entry(p.0)
     }
 }
 
-/// A copied slice of a memtable (see [`Memtable::range_entries`]), kept in
-/// one buffer, and a cursor over it.
-#[derive(Debug, Default)]
-pub struct MemRange {
-    /// Keys and values back to back.
-    bytes: Vec<u8>,
-    /// Per entry: where its key starts, the key's length, the value's length.
-    /// INVARIANT: in internal-key order.
-    entries: Vec<(usize, usize, usize)>,
-    /// The first user key not copied, when the copy stopped early.
-    pub cut: Option<Vec<u8>>,
-    /// The cursor's position; `entries.len()` when not valid.
-    pos: usize,
-}
-
-impl MemRange {
-    fn push(&mut self, ikey: &[u8], value: &[u8]) {
-        self.entries
-            .push((self.bytes.len(), ikey.len(), value.len()));
-        self.bytes.extend_from_slice(ikey);
-        self.bytes.extend_from_slice(value);
-    }
-
-    fn key_at(&self, i: usize) -> &[u8] {
-        let (at, k, _) = self.entries[i];
-        &self.bytes[at..at + k]
-    }
-
-    fn value_at(&self, i: usize) -> &[u8] {
-        let (at, k, v) = self.entries[i];
-        &self.bytes[at + k..at + k + v]
-    }
-
-    fn last_key(&self) -> Option<&[u8]> {
-        self.entries.len().checked_sub(1).map(|i| self.key_at(i))
-    }
-
-    /// True when nothing was copied.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// The copied `(internal key, value)` pairs, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        (0..self.entries.len()).map(|i| (self.key_at(i), self.value_at(i)))
-    }
-}
-
-impl crate::iter::InternalIterator for MemRange {
-    fn valid(&self) -> bool {
-        self.pos < self.entries.len()
-    }
-
-    fn seek_to_first(&mut self) -> crate::Result<()> {
-        self.pos = 0;
-        Ok(())
-    }
-
-    fn seek(&mut self, target: &[u8]) -> crate::Result<()> {
-        let mut lo = 0;
-        let mut hi = self.entries.len();
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if key::compare_internal(self.key_at(mid), target) == Ordering::Less {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        self.pos = lo;
-        Ok(())
-    }
-
-    fn next(&mut self) -> crate::Result<()> {
-        self.pos += 1;
-        Ok(())
-    }
-
-    fn key(&self) -> &[u8] {
-        self.key_at(self.pos)
-    }
-
-    fn value(&self) -> &[u8] {
-        self.value_at(self.pos)
-    }
-}
+/// An entry's place in a memtable, for a reader that lets go of the
+/// memtable between steps (a scan taking a shared memtable's read lock
+/// once per step): an entry is never moved or freed while its memtable
+/// lives, and the writer links new entries around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemPos(NodeId);
 
 /// An [`InternalIterator`](crate::iter::InternalIterator) over a memtable
 /// that copies nothing: a step follows one link.
@@ -809,93 +762,50 @@ mod tests {
     }
 
     #[test]
-    fn size_grows_with_every_entry_and_range_is_half_open() {
+    fn size_grows_with_every_entry() {
         let mut m = Memtable::new();
         assert_eq!(m.approximate_bytes(), 0);
         for (i, k) in [b"a", b"b", b"c", b"d"].iter().enumerate() {
             m.add(i as u64 + 1, ValueKind::Value, *k, b"0123456789");
         }
         assert_eq!(m.approximate_bytes(), 4 * (1 + 8 + 10 + ENTRY_OVERHEAD));
-        let r = m.range_entries(b"b", Some(b"d"), usize::MAX);
-        let keys: Vec<_> = r.iter().map(|(k, _)| key::user_key(k).to_vec()).collect();
-        assert_eq!(keys, vec![b"b".to_vec(), b"c".to_vec()]);
-        assert_eq!(r.cut, None);
-        assert_eq!(m.range_entries(b"c", None, usize::MAX).iter().count(), 2);
     }
 
+    /// Positions walk the entries in internal order from the first user key
+    /// not below the bound, and see entries linked after they were taken.
     #[test]
-    fn a_capped_range_keeps_every_version_and_names_the_cut() {
+    fn positions_walk_from_a_user_key_and_see_later_entries() {
         let mut m = Memtable::new();
-        for (seq, k) in [(1, b"a"), (2, b"b"), (3, b"b"), (4, b"c"), (5, b"d")] {
+        for (seq, k) in [(1, b"a"), (2, b"c"), (3, b"c"), (4, b"e")] {
             m.add(seq, ValueKind::Value, k, b"v");
         }
-        let r = m.range_entries(b"a", None, 2);
-        let keys: Vec<_> = r
-            .iter()
-            .map(|(k, _)| {
-                (
-                    key::user_key(k).to_vec(),
-                    key::parse_internal_key(k).unwrap().seq,
-                )
-            })
-            .collect();
-        assert_eq!(
-            keys,
-            vec![(b"a".to_vec(), 1), (b"b".to_vec(), 3), (b"b".to_vec(), 2)]
-        );
-        assert_eq!(r.cut.as_deref(), Some(&b"c"[..]));
-        // A cap that is not reached, or a bound that comes first: no cut.
-        assert_eq!(m.range_entries(b"a", Some(b"c"), 2).cut, None);
-        assert_eq!(m.range_entries(b"b", None, 3).cut, None);
-    }
-
-    #[test]
-    fn a_copied_range_seeks_and_steps_like_the_memtable_cursor() {
-        use crate::iter::InternalIterator;
-        let mut m = Memtable::new();
-        let mut seq = 0;
-        for round in 0..3u64 {
-            for i in (0..60u64).filter(|i| (i + round) % 3 != 0) {
-                seq += 1;
-                let kind = if i % 7 == 0 {
-                    ValueKind::Tombstone
-                } else {
-                    ValueKind::Value
-                };
-                m.add(
-                    seq,
-                    kind,
-                    format!("k{i:03}").as_bytes(),
-                    format!("v{round}").as_bytes(),
-                );
-            }
-        }
-        let rest = |it: &mut dyn InternalIterator| {
+        let walk = |m: &Memtable, from: Option<MemPos>| {
             let mut out = Vec::new();
-            while it.valid() {
-                out.push((it.key().to_vec(), it.value().to_vec()));
-                it.next().unwrap();
+            let mut at = from;
+            while let Some(p) = at {
+                let (k, _) = m.entry_at(p);
+                let parsed = key::parse_internal_key(k).unwrap();
+                out.push((parsed.user_key.to_vec(), parsed.seq));
+                at = m.next_pos(p);
             }
             out
         };
-        let mut copy = m.range_entries(b"", None, usize::MAX);
-        assert!(!copy.valid(), "a fresh copy is positioned nowhere");
-        for i in 0..62u64 {
-            for read_seq in [0, 40, seq, key::MAX_SEQ] {
-                let target = key::seek_key(format!("k{i:03}").as_bytes(), read_seq);
-                let mut cursor = m.cursor();
-                cursor.seek(&target).unwrap();
-                copy.seek(&target).unwrap();
-                assert_eq!(
-                    rest(&mut copy),
-                    rest(&mut cursor),
-                    "seek k{i:03} at {read_seq}"
-                );
-            }
-        }
-        copy.seek_to_first().unwrap();
-        let mut cursor = m.cursor();
-        cursor.seek_to_first().unwrap();
-        assert_eq!(rest(&mut copy), rest(&mut cursor));
+        let from_b = m.first_at_or_after(b"b");
+        assert_eq!(
+            walk(&m, from_b),
+            vec![(b"c".to_vec(), 3), (b"c".to_vec(), 2), (b"e".to_vec(), 4)]
+        );
+        assert_eq!(m.first_at_or_after(b"f"), None);
+        assert_eq!(m.first_at_or_after(b""), m.first_at_or_after(b"a"));
+        m.add(5, ValueKind::Value, b"d", b"v");
+        assert_eq!(
+            walk(&m, from_b),
+            vec![
+                (b"c".to_vec(), 3),
+                (b"c".to_vec(), 2),
+                (b"d".to_vec(), 5),
+                (b"e".to_vec(), 4)
+            ]
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Readers that take no database lock (see `db/view.rs`) while one writer
 //! writes, memtables rotate and background compactions install versions
 //! (and, under `ics`, release inputs mid-merge): a reader never sees a key
-//! go back to an older value, and never half of a batch.
+//! go back to an older value, and never half of a batch, in a lookup or a
+//! scan.
 
 mod common;
 
@@ -102,6 +103,42 @@ fn read_until(db: &Db, done: &AtomicBool, seed: u64, policy: &str) -> u64 {
         let sx = round_of(db.get_at(&snap, &x).unwrap());
         let sy = round_of(db.get_at(&snap, &y).unwrap());
         assert_eq!(sx, sy, "{policy}: pair {x:?}/{y:?} split at one snapshot");
+        if lookups.is_multiple_of(256) {
+            // Scans at the same snapshot, whose memtable cursors step while
+            // the writer links entries: every pair whole, the pair looked
+            // up at its round, and a short scan from it starting there.
+            let rows = db.scan_at(&snap, b"x", None, usize::MAX).unwrap();
+            let rounds: HashMap<Vec<u8>, u64> = rows
+                .into_iter()
+                .map(|(k, v)| (k, round_of(Some(v)).expect("a value")))
+                .collect();
+            for pair in 0..PAIRS {
+                let (px, py) = keys(pair);
+                assert_eq!(
+                    rounds.get(&px),
+                    rounds.get(&py),
+                    "{policy}: pair {pair} split in a scan at one snapshot"
+                );
+            }
+            assert_eq!(
+                rounds.get(&x).copied(),
+                sx,
+                "{policy}: scan and lookup of {x:?}"
+            );
+            let short = db.scan_at(&snap, &x, None, 3).unwrap();
+            if let Some(r) = sx {
+                assert_eq!(
+                    short
+                        .first()
+                        .map(|(k, v)| (k.clone(), round_of(Some(v.clone())))),
+                    Some((x.clone(), Some(r)))
+                );
+            }
+            assert!(
+                short.windows(2).all(|w| w[0].0 < w[1].0),
+                "{policy}: a short scan out of order"
+            );
+        }
         lookups += 4;
     }
     lookups

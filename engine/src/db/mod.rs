@@ -11,6 +11,7 @@ mod driver;
 mod flush;
 mod identity;
 mod job_log;
+mod mem_scan;
 mod open_checks;
 mod read;
 mod release;

@@ -1,12 +1,15 @@
 //! The read path: point lookups and range scans, at the latest state or a
 //! snapshot.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use super::mem_scan::MemScanStart;
 use super::view::{ReadContext, ReadView};
 use super::{Db, Inner, Snapshot};
 use crate::blob::BlobSet;
@@ -14,7 +17,6 @@ use crate::clock::Clock;
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, ValueKind};
-use crate::memtable::MemRange;
 use crate::merge_iter::{LevelFiles, LevelIterator, MergingIterator};
 use crate::range_del::{self, FragmentedTombstones, RangeTombstone};
 use crate::sst::{LookupStats, ReadTally, Table, TableReadOptions};
@@ -144,13 +146,14 @@ impl Db {
     }
 
     /// A scan at `seq` (the latest state when `None`). From the published
-    /// read view (see `view`), without the database lock, it copies the
-    /// memtables' entries for the first keys of the range and takes the
-    /// tables of the view's version that overlap it; when one of them is
-    /// not open yet, this is done again under the lock, which opens it.
-    /// Should the merge need keys past what was copied (tombstones, newer
-    /// versions or hidden entries used up the copy), it starts again with a
-    /// copy four times as large.
+    /// read view (see `view`), without the database lock, it finds where
+    /// the range starts in each memtable and takes the tables of the view's
+    /// version that overlap it; when one of them is not open yet, this is
+    /// done again under the lock, which opens it. A memtable's cursor reads
+    /// the entries of the range's first `limit + 1` user keys there at
+    /// most; should the merge need keys past them (tombstones, newer
+    /// versions or hidden entries used them up), the scan starts again
+    /// allowing four times as many.
     fn scan_at_seq(
         &self,
         lo: &[u8],
@@ -272,23 +275,27 @@ impl ReadView {
         seq: SeqNo,
         open: &mut OpenTable<'_>,
     ) -> Result<Option<Lookup>> {
-        let mem_cover = self
-            .memtables()
-            .filter_map(|m| {
-                m.read()
-                    .fragmented_range_tombstones()
-                    .max_covering_seq(user_key, seq)
-            })
-            .max();
-        let hidden = |e: &crate::memtable::MemEntry| mem_cover.is_some_and(|t| e.seq < t);
+        let hash = crate::sst::bloom::hash64(user_key);
+        // Newest memtable first; every entry of a memtable is newer than
+        // anything in an older one, so only the range tombstones of the
+        // memtables searched so far can hide the first entry found.
+        let mut mem_cover: Option<SeqNo> = None;
         for mem in self.memtables() {
-            if let Some(e) = mem.read().get(user_key, seq) {
-                let entry = (!hidden(&e)).then_some((e.kind, e.value));
+            let m = mem.read();
+            let cover = m
+                .fragmented_range_tombstones()
+                .max_covering_seq(user_key, seq);
+            mem_cover = mem_cover.max(cover);
+            if let Some(e) = m.get_hashed(user_key, hash, seq) {
+                let hidden = mem_cover.is_some_and(|t| e.seq < t);
+                let entry = (!hidden).then_some((e.kind, e.value));
                 return Ok(Some(Lookup::InMemory(entry)));
             }
-        }
-        if mem_cover.is_some() {
-            return Ok(Some(Lookup::InMemory(None)));
+            if mem_cover.is_some() {
+                // Everything older than this memtable is older than the
+                // tombstone.
+                return Ok(Some(Lookup::InMemory(None)));
+            }
         }
         let version = &self.version;
         let mut tables = Vec::new();
@@ -320,13 +327,14 @@ impl ReadView {
         Ok(Some(Lookup::Tables(LookupTables {
             tables,
             range_cover,
+            hash,
         })))
     }
 
-    /// What a scan of `[lo, hi)` reads: copies of the memtables' entries
-    /// for their first `keys_copied` user keys there, and the overlapping
-    /// tables of the view's version; `None` when `open` has no table for
-    /// one of them.
+    /// What a scan of `[lo, hi)` reads: where it starts in each memtable
+    /// (whose cursor reads `keys_copied` user keys at most), and the
+    /// overlapping tables of the view's version; `None` when `open` has no
+    /// table for one of them.
     fn plan_scan(
         &self,
         lo: &[u8],
@@ -336,9 +344,9 @@ impl ReadView {
     ) -> Result<Option<ScanPlan>> {
         let mut memtables = Vec::with_capacity(1 + self.imm.len());
         let mut range_tombstones: Vec<RangeTombstone> = Vec::new();
-        for m in self.memtables() {
-            let m = m.read();
-            memtables.push(m.range_entries(lo, hi, keys_copied));
+        for cell in self.memtables() {
+            let m = cell.read();
+            memtables.push(MemScanStart::new(cell, &m, lo, hi, keys_copied));
             range_tombstones.extend(m.fragmented_range_tombstones().overlapping(lo, hi));
         }
         let version = &self.version;
@@ -440,8 +448,8 @@ pub struct ScanStats {
 
 /// What one scan reads, gathered from a read view and merged.
 struct ScanPlan {
-    /// Newest first.
-    memtables: Vec<MemRange>,
+    /// Where the scan starts in each memtable, newest first.
+    memtables: Vec<MemScanStart>,
     /// Overlapping tables of each sorted run, in key order.
     runs: Vec<Vec<(Arc<FileMeta>, Arc<Table>)>>,
     /// Sorted runs whose overlapping tables the cursor takes from the view
@@ -455,7 +463,7 @@ struct ScanPlan {
 }
 
 impl ScanPlan {
-    /// The sorted runs the merge reads: non-empty memtable copies and every
+    /// The sorted runs the merge reads: memtables with entries in the range and every
     /// run with an overlapping file.
     fn sorted_runs(&self) -> u64 {
         let mem = self.memtables.iter().filter(|m| !m.is_empty()).count();
@@ -463,7 +471,7 @@ impl ScanPlan {
     }
 
     /// The first `limit` live pairs at `seq`, or `None` when the merge
-    /// reached a key the memtable copies stopped short of. Table reads go
+    /// reached a key a memtable's cursor stopped short of. Table reads go
     /// through the block cache and are counted in `tally`.
     fn run(
         self,
@@ -476,11 +484,12 @@ impl ScanPlan {
     ) -> Result<Option<Vec<KeyValue>>> {
         let dir = &context.dir;
         let clock = &*context.clock;
-        // The copies are complete for user keys below the smallest cut.
-        let cut = self.memtables.iter().filter_map(|m| m.cut.clone()).min();
+        // What the memtables' cursors read is complete for user keys below
+        // the smallest cut they reach.
+        let cut = Rc::new(RefCell::new(None::<Vec<u8>>));
         let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
         for m in self.memtables {
-            children.push(Box::new(m));
+            children.push(Box::new(m.cursor(hi, &cut)));
         }
         // One cursor per sorted run: a run's files are key-disjoint.
         for mut files in self.runs {
@@ -519,9 +528,13 @@ impl ScanPlan {
             let parsed = key::parse_internal_key(it.key()).ok_or_else(|| {
                 crate::Error::corruption(dir, "scan met a malformed internal key")
             })?;
-            // The cut first: a copy stops below `hi`, and keys between its
+            // The cut first: a memtable cursor stops below `hi`, and keys between its
             // cut and `hi` may be waiting in the memtable.
-            if cut.as_deref().is_some_and(|c| parsed.user_key >= c) {
+            if cut
+                .borrow()
+                .as_deref()
+                .is_some_and(|c| parsed.user_key >= c)
+            {
                 return Ok(None);
             }
             if hi.is_some_and(|h| parsed.user_key >= h) {
@@ -568,9 +581,9 @@ impl ScanPlan {
             }
             it.next()?;
         }
-        if !it.valid() && cut.is_some() && out.len() < limit {
-            // The merge ran out where a memtable copy stopped: what lies past
-            // the copy was never read.
+        if !it.valid() && cut.borrow().is_some() && out.len() < limit {
+            // The merge ran out where a memtable cursor stopped: what lies past
+            // its cut was never read.
             return Ok(None);
         }
         if let Some(k) = last_key.as_deref().filter(|_| !operands.is_empty()) {
@@ -606,6 +619,8 @@ struct LookupTables {
     /// The newest visible range tombstone over the key in those tables:
     /// versions older than it are deleted.
     range_cover: Option<SeqNo>,
+    /// The key's [`hash64`](crate::sst::bloom::hash64), for the filters.
+    hash: u64,
 }
 
 impl LookupTables {
@@ -620,7 +635,7 @@ impl LookupTables {
         // sequence ranges may interleave: keep the newest hit, and stop once
         // no remaining run can hold anything newer. A deeper level holds
         // only older versions, so the first level with a hit answers.
-        let hash = crate::sst::bloom::hash64(user_key);
+        let hash = self.hash;
         for candidates in self.tables.chunk_by(|a, b| a.level == b.level) {
             let mut best: Option<(SeqNo, ValueKind, Vec<u8>)> = None;
             for c in candidates {

@@ -80,8 +80,8 @@ pub(super) struct ReadView {
 
 impl ReadView {
     /// The memtables, newest first.
-    pub(super) fn memtables(&self) -> impl Iterator<Item = &MemtableCell> {
-        std::iter::once(&*self.mem).chain(self.imm.iter().map(|m| &**m))
+    pub(super) fn memtables(&self) -> impl Iterator<Item = &Arc<MemtableCell>> {
+        std::iter::once(&self.mem).chain(self.imm.iter())
     }
 }
 
