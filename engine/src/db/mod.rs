@@ -16,6 +16,7 @@ mod open_checks;
 mod read;
 mod release;
 mod remote;
+mod scan_out;
 mod schedule;
 mod snapshot;
 mod stats;
@@ -26,6 +27,7 @@ mod write;
 pub use identity::IDENTITY_FILE;
 pub use job_log::{JobEvent, JobFile, JobListener};
 pub use read::ScanStats;
+pub use scan_out::ScanBuffer;
 pub use snapshot::Snapshot;
 pub use stats::{
     EngineStats, LevelStatsRow, LevelStatsTable, LevelWork, WindowPeaks, FLUSH_REASON,

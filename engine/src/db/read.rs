@@ -1,6 +1,7 @@
 //! The read path: point lookups and range scans, at the latest state or a
 //! snapshot.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -10,6 +11,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::mem_scan::MemScanStart;
+use super::scan_out::{KeyValue, ScanBuffer, ScanSink};
 use super::view::{ReadContext, ReadView};
 use super::{Db, Inner, Snapshot};
 use crate::blob::BlobSet;
@@ -35,17 +37,35 @@ fn resolve(
     dir: &Path,
     stats: &mut LookupStats,
 ) -> Result<Option<Vec<u8>>> {
+    if kind == ValueKind::Value {
+        return Ok(Some(stored));
+    }
+    let value = resolve_ref(user_key, kind, &stored, clock, blobs, dir, stats)?;
+    Ok(value.map(Cow::into_owned))
+}
+
+/// [`resolve`] for a stored value the caller keeps: a plain value is lent
+/// back, not copied.
+fn resolve_ref<'a>(
+    user_key: &[u8],
+    kind: ValueKind,
+    stored: &'a [u8],
+    clock: &dyn Clock,
+    blobs: &BlobSet,
+    dir: &Path,
+    stats: &mut LookupStats,
+) -> Result<Option<Cow<'a, [u8]>>> {
     Ok(match kind {
         // A merge operand is resolved by the scan path (see `ScanPlan::run`).
         ValueKind::Tombstone | ValueKind::RangeDelete | ValueKind::Merge => None,
-        ValueKind::Value => Some(stored),
-        ValueKind::ValueWithExpiry => match key::decode_expiring_value(&stored) {
-            Some((at, v)) if at > clock.now_ms() => Some(v.to_vec()),
+        ValueKind::Value => Some(Cow::Borrowed(stored)),
+        ValueKind::ValueWithExpiry => match key::decode_expiring_value(stored) {
+            Some((at, v)) if at > clock.now_ms() => Some(Cow::Borrowed(v)),
             _ => None,
         },
         ValueKind::BlobIndex => {
             stats.blob_reads += 1;
-            Some(blobs.resolve(dir, user_key, &stored)?)
+            Some(Cow::Owned(blobs.resolve(dir, user_key, stored)?))
         }
     })
 }
@@ -134,6 +154,19 @@ impl Db {
         self.scan_at_seq(lo, hi, limit, None)
     }
 
+    /// [`Db::scan_with_stats`] into `out` (cleared first) instead of a new
+    /// vector: a caller scanning again and again with one buffer allocates
+    /// nothing per pair.
+    pub fn scan_into(
+        &self,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        limit: usize,
+        out: &mut ScanBuffer,
+    ) -> Result<ScanStats> {
+        self.scan_into_sink(lo, hi, limit, None, out)
+    }
+
     /// [`Db::scan`] as of `snapshot`.
     pub fn scan_at(
         &self,
@@ -161,23 +194,37 @@ impl Db {
         limit: usize,
         seq: Option<SeqNo>,
     ) -> Result<(Vec<KeyValue>, ScanStats)> {
+        let mut out = Vec::new();
+        let stats = self.scan_into_sink(lo, hi, limit, seq, &mut out)?;
+        Ok((out, stats))
+    }
+
+    /// [`Db::scan_at_seq`] into `out`, which it clears first.
+    fn scan_into_sink(
+        &self,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        limit: usize,
+        seq: Option<SeqNo>,
+        out: &mut impl ScanSink,
+    ) -> Result<ScanStats> {
         let published = &self.shared.published;
         published.scans.fetch_add(1, Ordering::Relaxed);
         let mut keys_copied = limit.saturating_add(1);
         let tally = Arc::new(ReadTally::default());
         loop {
+            out.clear();
             let (plan, _, at) = self.plan_read(seq, |view, _, open| {
                 view.plan_scan(lo, hi, keys_copied, open)
             })?;
             let sorted_runs = plan.sorted_runs();
-            if let Some(out) = plan.run(lo, hi, limit, at, &tally, &published.context)? {
+            if plan.run(lo, hi, limit, at, &tally, &published.context, out)? {
                 let reads = tally.total();
-                let stats = ScanStats {
+                return Ok(ScanStats {
                     blocks_read: reads.storage_reads(),
                     cache_hits: reads.cache_hits,
                     sorted_runs,
-                };
-                return Ok((out, stats));
+                });
             }
             keys_copied = keys_copied.saturating_mul(4);
         }
@@ -430,9 +477,6 @@ impl LevelFiles for ViewRun {
     }
 }
 
-/// A user key and its value.
-type KeyValue = (Vec<u8>, Vec<u8>);
-
 /// What one range scan cost.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ScanStats {
@@ -470,9 +514,11 @@ impl ScanPlan {
         (mem + self.runs.len() + self.view_runs.len()) as u64
     }
 
-    /// The first `limit` live pairs at `seq`, or `None` when the merge
-    /// reached a key a memtable's cursor stopped short of. Table reads go
-    /// through the block cache and are counted in `tally`.
+    /// Puts the first `limit` live pairs at `seq` into `out` and returns
+    /// true, or returns false when the merge reached a key a memtable's
+    /// cursor stopped short of (`out` then holds a part of the answer).
+    /// Table reads go through the block cache and are counted in `tally`.
+    #[allow(clippy::too_many_arguments)]
     fn run(
         self,
         lo: &[u8],
@@ -481,7 +527,8 @@ impl ScanPlan {
         seq: SeqNo,
         tally: &Arc<ReadTally>,
         context: &ReadContext,
-    ) -> Result<Option<Vec<KeyValue>>> {
+        out: &mut impl ScanSink,
+    ) -> Result<bool> {
         let dir = &context.dir;
         let clock = &*context.clock;
         // What the memtables' cursors read is complete for user keys below
@@ -506,8 +553,10 @@ impl ScanPlan {
         let mut it = MergingIterator::new(children);
         let range_dels = FragmentedTombstones::new(self.range_tombstones);
         it.seek(&key::seek_key(lo, key::MAX_SEQ))?;
-        let mut out = Vec::new();
-        let mut last_key: Option<Vec<u8>> = None;
+        // The user key of the entry before, once there is one (kept in one
+        // buffer: a scan passes many keys).
+        let mut last_key: Vec<u8> = Vec::new();
+        let mut any_key = false;
         // Merge operands of `last_key` gathered so far, newest first, while
         // looking for the value or deletion below them.
         let mut operands: Vec<Vec<u8>> = Vec::new();
@@ -528,44 +577,46 @@ impl ScanPlan {
             let parsed = key::parse_internal_key(it.key()).ok_or_else(|| {
                 crate::Error::corruption(dir, "scan met a malformed internal key")
             })?;
-            // The cut first: a memtable cursor stops below `hi`, and keys between its
-            // cut and `hi` may be waiting in the memtable.
+            // The cut first: a memtable cursor stops below `hi`, and keys
+            // between its cut and `hi` may be waiting in the memtable.
             if cut
                 .borrow()
                 .as_deref()
                 .is_some_and(|c| parsed.user_key >= c)
             {
-                return Ok(None);
+                return Ok(false);
             }
             if hi.is_some_and(|h| parsed.user_key >= h) {
                 break;
             }
-            let seen = last_key.as_deref() == Some(parsed.user_key);
-            if !seen {
-                if let Some(k) = last_key.as_deref().filter(|_| !operands.is_empty()) {
-                    out.push(finish(k, &mut operands, None)?);
-                    if out.len() == limit {
-                        break;
-                    }
+            let seen = any_key && last_key == parsed.user_key;
+            if !seen && any_key && !operands.is_empty() {
+                let (k, v) = finish(&last_key, &mut operands, None)?;
+                out.push_owned(k, v);
+                if out.len() == limit {
+                    break;
                 }
             }
             let collecting = seen && !operands.is_empty();
             if (!seen || collecting) && parsed.seq <= seq {
-                last_key = Some(parsed.user_key.to_vec());
+                last_key.clear();
+                last_key.extend_from_slice(parsed.user_key);
+                any_key = true;
                 let deleted =
                     !range_dels.is_empty() && range_dels.covers(parsed.user_key, parsed.seq, seq);
                 if deleted {
                     if collecting {
-                        out.push(finish(parsed.user_key, &mut operands, None)?);
+                        let (k, v) = finish(parsed.user_key, &mut operands, None)?;
+                        out.push_owned(k, v);
                     }
                 } else if parsed.kind == ValueKind::Merge {
                     operands.push(it.value().to_vec());
                 } else {
                     let mut blob = LookupStats::default();
-                    let v = resolve(
+                    let v = resolve_ref(
                         parsed.user_key,
                         parsed.kind,
-                        it.value().to_vec(),
+                        it.value(),
                         clock,
                         &self.blobs,
                         dir,
@@ -573,25 +624,25 @@ impl ScanPlan {
                     )?;
                     tally.add(&blob);
                     if collecting {
-                        out.push(finish(parsed.user_key, &mut operands, v.as_deref())?);
+                        let (k, v) = finish(parsed.user_key, &mut operands, v.as_deref())?;
+                        out.push_owned(k, v);
                     } else if let Some(v) = v {
-                        out.push((parsed.user_key.to_vec(), v));
+                        out.push(parsed.user_key, &v);
                     }
                 }
             }
             it.next()?;
         }
         if !it.valid() && cut.borrow().is_some() && out.len() < limit {
-            // The merge ran out where a memtable cursor stopped: what lies past
-            // its cut was never read.
-            return Ok(None);
+            // The merge ran out where a memtable cursor stopped: what lies
+            // past its cut was never read.
+            return Ok(false);
         }
-        if let Some(k) = last_key.as_deref().filter(|_| !operands.is_empty()) {
-            if out.len() < limit {
-                out.push(finish(k, &mut operands, None)?);
-            }
+        if any_key && !operands.is_empty() && out.len() < limit {
+            let (k, v) = finish(&last_key, &mut operands, None)?;
+            out.push_owned(k, v);
         }
-        Ok(Some(out))
+        Ok(true)
     }
 }
 
