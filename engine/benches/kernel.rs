@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the merge kernel (MB/s of input merged, next to
-//! a plain memory copy of the same bytes), and of SSTable writes and point
-//! reads, on MemFs.
+//! a plain memory copy of the same bytes), of SSTable writes and point
+//! reads, on MemFs, and of a memtable's lookups and seeks.
 //!
 //! `cargo bench -p lsmlab-engine --bench kernel`
 
@@ -148,6 +148,51 @@ fn kernel(c: &mut Criterion) {
                 );
             }
             stats.blocks_read
+        })
+    });
+    g.finish();
+
+    memtable(c);
+}
+
+/// Entries in the memtable benchmarks: a 4 MiB write buffer of 16-byte
+/// keys and 100-byte values, as `lsmlab bench` fills one.
+const MEM_ENTRIES: u64 = 30_000;
+
+/// Point lookups of a memtable through its hash index, of keys it holds and
+/// of keys it does not (most lookups of a database with 3% of its keys in
+/// the memtable), beside a seek's search down the skiplist.
+fn memtable(c: &mut Criterion) {
+    use lsmlab_engine::memtable::Memtable;
+    // Keys spread over a 1M key space, inserted in a scrambled order.
+    let key_of = |i: u64| user_key(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) % 1_000_000);
+    let mut m = Memtable::new();
+    for i in 0..MEM_ENTRIES {
+        m.add(i + 1, ValueKind::Value, &key_of(i), &[b'v'; 100]);
+    }
+    let absent = |i: u64| user_key(1_000_000 + i);
+    let mut g = c.benchmark_group("memtable");
+    g.throughput(Throughput::Elements(MEM_ENTRIES));
+    g.sample_size(10);
+    g.bench_function("get_30k_present_keys", |b| {
+        b.iter(|| {
+            (0..MEM_ENTRIES)
+                .filter(|&i| m.get(&key_of(i), SeqNo::MAX >> 8).is_some())
+                .count()
+        })
+    });
+    g.bench_function("get_30k_absent_keys", |b| {
+        b.iter(|| {
+            (0..MEM_ENTRIES)
+                .filter(|&i| m.get(&absent(i), SeqNo::MAX >> 8).is_some())
+                .count()
+        })
+    });
+    g.bench_function("seek_30k_keys", |b| {
+        b.iter(|| {
+            (0..MEM_ENTRIES)
+                .filter(|&i| m.first_at_or_after(&key_of(i)).is_some())
+                .count()
         })
     });
     g.finish();
