@@ -8,11 +8,11 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::fs::SharedBytes;
+use crate::int_hash::BuildIntHasher;
 
 /// A cached block: decoded data shared with its readers.
 pub type CachedValue = Arc<dyn Any + Send + Sync>;
@@ -22,29 +22,6 @@ pub type CachedValue = Arc<dyn Any + Send + Sync>;
 pub struct BlockKey {
     pub file: u64,
     pub offset: u64,
-}
-
-/// Hashes block keys: two multiply-xor rounds and a final mix, instead of
-/// SipHash's rounds per word (the keys are file numbers and offsets, not
-/// chosen by an adversary).
-#[derive(Default)]
-struct BlockKeyHasher(u64);
-
-impl Hasher for BlockKeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(23) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    fn finish(&self) -> u64 {
-        let z = (self.0 ^ (self.0 >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z ^ (z >> 29)
-    }
 }
 
 /// Hits and misses, split as RocksDB's `BLOCK_CACHE_*` tickers are.
@@ -103,7 +80,7 @@ const MAX_SPARE_CAPACITY: usize = 256 << 10;
 /// The LRU list over a slab of entries.
 #[derive(Default)]
 struct Lru {
-    map: HashMap<BlockKey, usize, BuildHasherDefault<BlockKeyHasher>>,
+    map: HashMap<BlockKey, usize, BuildIntHasher>,
     slots: Vec<Option<Entry>>,
     free: Vec<usize>,
     /// Most recently used.

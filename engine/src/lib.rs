@@ -17,6 +17,7 @@ pub mod datadriven;
 pub mod db;
 pub mod error;
 pub mod fs;
+pub mod int_hash;
 pub mod iter;
 pub mod key;
 pub(crate) mod key_numbers;

@@ -33,7 +33,7 @@ pub use stats::{
     EngineStats, LevelStatsRow, LevelStatsTable, LevelWork, WindowPeaks, FLUSH_REASON,
 };
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -47,7 +47,6 @@ use crate::key::SeqNo;
 use crate::manifest::{Manifest, ManifestState};
 use crate::memtable::Memtable;
 use crate::options::{Mode, Options};
-use crate::sst::Table;
 use crate::version::Version;
 use crate::wal::{replay_wal, wal_file_name, WalWriter};
 use flush::Immutable;
@@ -140,7 +139,7 @@ struct Inner {
     version: Arc<Version>,
     state: ManifestState,
     /// Open tables by file number; opened on first use.
-    tables: HashMap<u64, Arc<Table>>,
+    tables: view::OpenTables,
     /// The open blob files of the current version (value separation);
     /// replaced, not changed, so readers keep the set they took.
     blobs: Arc<crate::blob::BlobSet>,
@@ -314,7 +313,7 @@ impl Db {
             manifest,
             version,
             state,
-            tables: HashMap::new(),
+            tables: view::OpenTables::default(),
             blobs: Arc::default(),
             block_cache: (opts_cache_size > 0).then(|| BlockCache::new(opts_cache_size)),
             sched,

@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::rc::Rc;
@@ -12,7 +11,7 @@ use std::sync::Arc;
 
 use super::mem_scan::MemScanStart;
 use super::scan_out::{KeyValue, ScanBuffer, ScanSink};
-use super::view::{ReadContext, ReadView};
+use super::view::{OpenTables, ReadContext, ReadView};
 use super::{Db, Inner, Snapshot};
 use crate::blob::BlobSet;
 use crate::clock::Clock;
@@ -442,7 +441,7 @@ impl ReadView {
 
 /// Whether every table of `version` is open in `tables` with no range
 /// tombstones (`ReadView::lazy_scans`).
-pub(super) fn lazy_scans(version: &Version, tables: &HashMap<u64, Arc<Table>>) -> bool {
+pub(super) fn lazy_scans(version: &Version, tables: &OpenTables) -> bool {
     (0..version.num_levels()).all(|level| {
         version.runs(level).iter().all(|run| {
             run.files().iter().all(|f| {
@@ -458,7 +457,7 @@ pub(super) fn lazy_scans(version: &Version, tables: &HashMap<u64, Arc<Table>>) -
 /// tables as a scan's cursor reaches them.
 struct ViewRun {
     run: Arc<SortedRun>,
-    tables: Arc<HashMap<u64, Arc<Table>>>,
+    tables: Arc<OpenTables>,
     first: usize,
     end: usize,
 }

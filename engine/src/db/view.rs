@@ -32,11 +32,15 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::blob::BlobSet;
 use crate::clock::Clock;
+use crate::int_hash::BuildIntHasher;
 use crate::key::SeqNo;
 use crate::memtable::Memtable;
 use crate::merge_op::MergeOperatorChoice;
 use crate::sst::Table;
 use crate::version::Version;
+
+/// Open tables by file number.
+pub(super) type OpenTables = HashMap<u64, Arc<Table>, BuildIntHasher>;
 
 /// A memtable behind its own lock: the writer inserts under `write`,
 /// readers search under `read`. Once immutable it is only ever read (the
@@ -71,7 +75,7 @@ pub(super) struct ReadView {
     pub blobs: Arc<BlobSet>,
     /// The tables opened when the view was published, by file number: a
     /// table of `version` missing here is opened under the database lock.
-    pub tables: Arc<HashMap<u64, Arc<Table>>>,
+    pub tables: Arc<OpenTables>,
     /// Every table of `version` is open in `tables` and none holds range
     /// tombstones: a scan may then take a run's tables as its cursor
     /// reaches them instead of gathering them all first.
