@@ -52,7 +52,7 @@ impl MemScanStart {
         MemScan {
             cell: self.cell,
             start: self.start,
-            at: Position {
+            pos: Position {
                 hi: hi.map(<[u8]>::to_vec),
                 max_user_keys: self.max_user_keys,
                 cut: cut.clone(),
@@ -76,7 +76,7 @@ impl MemScanStart {
 pub(super) struct MemScan {
     cell: Arc<MemtableCell>,
     start: Option<MemPos>,
-    at: Position,
+    pos: Position,
 }
 
 /// Where a [`MemScan`] is, and what it may read.
@@ -127,12 +127,12 @@ impl Position {
 
 impl InternalIterator for MemScan {
     fn valid(&self) -> bool {
-        self.at.at.is_some()
+        self.pos.at.is_some()
     }
 
     fn seek_to_first(&mut self) -> crate::Result<()> {
-        self.at.user_keys = 0;
-        self.at.enter(&self.cell.read(), self.start);
+        self.pos.user_keys = 0;
+        self.pos.enter(&self.cell.read(), self.start);
         Ok(())
     }
 
@@ -147,18 +147,18 @@ impl InternalIterator for MemScan {
     }
 
     fn next(&mut self) -> crate::Result<()> {
-        let at = self.at.at.expect("next on an invalid memtable scan");
+        let at = self.pos.at.expect("next on an invalid memtable scan");
         let mem = self.cell.read();
-        self.at.enter(&mem, mem.next_pos(at));
+        self.pos.enter(&mem, mem.next_pos(at));
         Ok(())
     }
 
     fn key(&self) -> &[u8] {
-        &self.at.entry[..self.at.key_len]
+        &self.pos.entry[..self.pos.key_len]
     }
 
     fn value(&self) -> &[u8] {
-        &self.at.entry[self.at.key_len..]
+        &self.pos.entry[self.pos.key_len..]
     }
 }
 
