@@ -415,27 +415,27 @@ impl Memtable {
     /// it (a snapshot older than the key's last write) searches the
     /// skiplist.
     pub fn get_hashed(&self, user_key: &[u8], hash: u64, read_seq: SeqNo) -> Option<MemEntry> {
+        // The entry at `n` when it is a version of the key visible at
+        // `read_seq`.
+        let visible = |n: NodeId| {
+            let (k, v) = self.entry(n);
+            let parsed = key::parse_internal_key(k)?;
+            (parsed.user_key == user_key && parsed.seq <= read_seq).then(|| MemEntry {
+                seq: parsed.seq,
+                kind: parsed.kind,
+                value: v.to_vec(),
+            })
+        };
         let chunks = &self.chunks;
         let newest = self
             .index
             .find(hash, |n| node_user_key(chunks, n) == user_key)?;
-        let (k, _) = self.entry(newest);
-        let n = if key::parse_internal_key(k)?.seq <= read_seq {
-            newest
-        } else {
-            let target = key::trailer_of(read_seq, ValueKind::SEEK);
-            self.lower_bound(|k| key::compare_parts(k, user_key, target) == Ordering::Less)
-        };
-        if n == NIL {
-            return None;
+        if let Some(e) = visible(newest) {
+            return Some(e);
         }
-        let (k, v) = self.entry(n);
-        let parsed = key::parse_internal_key(k)?;
-        (parsed.user_key == user_key).then(|| MemEntry {
-            seq: parsed.seq,
-            kind: parsed.kind,
-            value: v.to_vec(),
-        })
+        let target = key::trailer_of(read_seq, ValueKind::SEEK);
+        let n = self.lower_bound(|k| key::compare_parts(k, user_key, target) == Ordering::Less);
+        (n != NIL).then(|| visible(n)).flatten()
     }
 
     /// Bytes of the entries: internal key + value + a fixed per-entry
