@@ -194,10 +194,78 @@ fn dropping_a_background_database_never_hangs() {
             if i % 4 == 0 {
                 db.put(b"k", b"v").unwrap();
             }
+            if i % 4 == 1 {
+                // Compactions, so that workers have deleted tables to close
+                // (letting the lock go) as the shutdown comes.
+                for k in 0..200u32 {
+                    db.put(format!("k{:03}", k % 50).as_bytes(), &[b'v'; 64])
+                        .unwrap();
+                    db.get(b"k007").unwrap();
+                }
+            }
             drop(db);
         }
         tx.send(()).unwrap();
     });
     rx.recv_timeout(std::time::Duration::from_secs(60))
         .expect("2000 open/drop cycles did not finish in 60 s: a worker missed the shutdown");
+}
+
+/// The open handles of files under `dir` that are deleted (Linux:
+/// `/proc/self/fd` links ending in " (deleted)").
+#[cfg(target_os = "linux")]
+fn deleted_files_held(dir: &std::path::Path) -> Vec<String> {
+    let dir = dir.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| p.starts_with(&dir) && p.ends_with(" (deleted)"))
+        .collect()
+}
+
+/// Compactions delete their inputs while a reader still reads them; once
+/// no reader holds such a table a worker closes it, so a deleted file's
+/// space goes back to the disk without waiting for the next read.
+#[cfg(target_os = "linux")]
+#[test]
+fn deleted_tables_are_closed_once_no_reader_holds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options {
+        mode: Mode::Background,
+        max_background_jobs: 2,
+        ..small_options(common::policy("leveled"))
+    };
+    let db = Db::open(dir.path(), opts).unwrap();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut i = 0u64;
+            while !done.load(Ordering::Relaxed) {
+                db.get(format!("k{:05}", i % 3000).as_bytes()).unwrap();
+                i += 1;
+            }
+        });
+        for i in 0..30_000u64 {
+            let k = format!("k{:05}", (i * 7919) % 3000);
+            db.put(k.as_bytes(), &[b'v'; 40]).unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    db.flush().unwrap();
+    assert!(db.stats().compactions > 10, "{:?}", db.stats());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let held = deleted_files_held(dir.path());
+        if held.is_empty() && db.background_work() == (0, 0) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} deleted files still open 10 s after the last read, among them {:?}",
+            held.len(),
+            &held[..held.len().min(4)]
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }

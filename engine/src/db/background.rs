@@ -7,6 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use super::release::{Released, SharedRelease};
+use super::retired::RETIRED_POLL_MS;
 use super::work::{FlushWork, MergeWork};
 use super::Inner;
 use crate::compaction::{Job, JobKind};
@@ -65,16 +66,27 @@ pub(super) fn spawn_worker(shared: &Arc<Shared>, i: usize) -> std::io::Result<Jo
 fn worker(shared: &Shared) {
     let mut guard = shared.lock();
     loop {
+        // Before the shutdown check: closing lets the lock go, and a
+        // shutdown signalled meanwhile must be seen before waiting.
+        guard = close_retired(shared, guard);
         if shared.shutdown.load(Ordering::Acquire) {
             return;
         }
         let Some(task) = guard.next_task() else {
             // A policy with a timer (TTL, time windows) is asked again at its
-            // wake-up time even if nothing else happens.
-            let wake = guard.quiet.and_then(|q| q.wake_ms);
+            // wake-up time even if nothing else happens; retired tables are
+            // looked at again every `RETIRED_POLL_MS`.
+            let policy_ms = guard
+                .quiet
+                .and_then(|q| q.wake_ms)
+                .map(|t| t.saturating_sub(guard.now_ms()).clamp(1, 1000));
+            let retired_ms = (!guard.retired.is_empty()).then_some(RETIRED_POLL_MS);
+            let wake = match (policy_ms, retired_ms) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             guard = match wake {
-                Some(t) => {
-                    let ms = t.saturating_sub(guard.now_ms()).clamp(1, 1000);
+                Some(ms) => {
                     shared
                         .changed
                         .wait_timeout(guard, std::time::Duration::from_millis(ms))
@@ -132,6 +144,20 @@ fn worker(shared: &Shared) {
         }
         shared.changed.notify_all();
     }
+}
+
+/// Closes the retired tables no reader holds any more, outside the lock.
+fn close_retired<'a>(
+    shared: &'a Shared,
+    mut guard: MutexGuard<'a, Inner>,
+) -> MutexGuard<'a, Inner> {
+    let unheld = guard.retired.take_unheld();
+    if unheld.is_empty() {
+        return guard;
+    }
+    drop(guard);
+    drop(unheld);
+    shared.lock()
 }
 
 impl Inner {

@@ -528,8 +528,14 @@ impl Inner {
     }
 
     /// Forgets table `f` (open handle, cached blocks) and deletes its file.
+    /// In the background mode a worker closes the handle once no reader
+    /// holds it (see `retired`).
     pub(super) fn remove_table_file(&mut self, f: &FileMeta) -> Result<()> {
-        self.tables.remove(&f.number);
+        if let Some(t) = self.tables.remove(&f.number) {
+            if self.opts.mode == Mode::Background {
+                self.retired.retire(t);
+            }
+        }
         if let Some(c) = &self.block_cache {
             c.erase_file(f.number);
         }

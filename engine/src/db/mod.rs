@@ -16,6 +16,7 @@ mod open_checks;
 mod read;
 mod release;
 mod remote;
+mod retired;
 mod scan_out;
 mod schedule;
 mod snapshot;
@@ -140,6 +141,9 @@ struct Inner {
     state: ManifestState,
     /// Open tables by file number; opened on first use.
     tables: view::OpenTables,
+    /// Open tables of deleted files, closed by a worker once no reader
+    /// holds them (background mode).
+    retired: retired::RetiredTables,
     /// The open blob files of the current version (value separation);
     /// replaced, not changed, so readers keep the set they took.
     blobs: Arc<crate::blob::BlobSet>,
@@ -314,6 +318,7 @@ impl Db {
             version,
             state,
             tables: view::OpenTables::default(),
+            retired: retired::RetiredTables::default(),
             blobs: Arc::default(),
             block_cache: (opts_cache_size > 0).then(|| BlockCache::new(opts_cache_size)),
             sched,
