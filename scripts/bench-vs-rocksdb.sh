@@ -15,6 +15,14 @@
 # MAX_BYTES_FOR_LEVEL_BASE [67108864], CACHE_SIZE [8388608] block cache bytes
 # on both sides (passed to lsmlab only when its engine has that parameter),
 # BENCHMARKS [fillrandom,overwrite,readrandom,readwhilewriting,seekrandom],
+# READ_STATE [as-left]: the tree each read phase starts from. as-left: as
+# the phases before left it (db_bench's default sequence; how many L0 files
+# a read phase meets then varies from round to round and between the two
+# engines); settled: both programs run db_bench's untimed flush and compact
+# steps before each read phase, so that both read a tree with every key in
+# one level (RocksDB's own benchmark.sh compacts before its read tests).
+# Either way both programs run levelstats before each read phase, and
+# summary.csv gives the L0 files each side's read phase started with,
 # WAL ["0 1": runs with the WAL off, then on], WRITE_RATE_LIMIT [none]: bytes
 # per second both programs' writers hold to (db_bench's
 # --benchmark_write_rate_limit: the fills, the overwrite and
@@ -39,6 +47,23 @@ TARGET_FILE_SIZE_BASE="${TARGET_FILE_SIZE_BASE:-4194304}"
 MAX_BYTES_FOR_LEVEL_BASE="${MAX_BYTES_FOR_LEVEL_BASE:-67108864}"
 CACHE_SIZE="${CACHE_SIZE:-8388608}"
 BENCHMARKS="${BENCHMARKS:-fillrandom,overwrite,readrandom,readwhilewriting,seekrandom}"
+READ_STATE="${READ_STATE:-as-left}"
+case "$READ_STATE" in
+    as-left) before_read="levelstats" ;;
+    settled) before_read="flush,compact,levelstats" ;;
+    *)
+        echo "bench-vs-rocksdb: READ_STATE=$READ_STATE: must be as-left or settled" >&2
+        exit 2
+        ;;
+esac
+# The steps both programs run: BENCHMARKS with the untimed steps of
+# READ_STATE before each read phase.
+steps="$(echo "$BENCHMARKS" | tr ',' '\n' | while read -r phase; do
+    case "$phase" in
+        readrandom | readwhilewriting | seekrandom) echo "$before_read,$phase" ;;
+        *) echo "$phase" ;;
+    esac
+done | paste -sd, -)"
 WAL="${WAL:-0 1}"
 OUT="${OUT:-bench-vs-rocksdb-$(date -u +%Y%m%dT%H%M%SZ)}"
 LSMLAB="${LSMLAB:-$here/target/release/lsmlab}"
@@ -61,7 +86,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$OUT"
 
 # The flags both programs take, by db_bench's names.
-common=(--benchmarks="$BENCHMARKS" --num="$NUM" --reads="$READS"
+common=(--benchmarks="$steps" --num="$NUM" --reads="$READS"
     --key_size="$KEY_SIZE" --value_size="$VALUE_SIZE"
     --write_buffer_size="$WRITE_BUFFER_SIZE"
     --target_file_size_base="$TARGET_FILE_SIZE_BASE"
@@ -78,8 +103,18 @@ else
 fi
 
 # ops/s of each phase in a db_bench or lsmlab bench output, as "phase ops".
+# (compact's line in db_bench's output is a step, not a phase: the join
+# with lsmlab's phases leaves it out.)
 db_bench_rates() { awk '$2 == ":" && $5 ~ /^[0-9]+$/ && $6 ~ /^ops\/sec/ { print $1, $5 }' "$1"; }
 lsmlab_rates() { awk 'NR > 1 && $1 ~ /^[a-z]+$/ && $4 ~ /^[0-9]+$/ && NF >= 9 { print $1, $4 }' "$1"; }
+# L0 files at the start of each phase after a levelstats step, as "phase
+# files" (both programs print levelstats in one layout).
+l0_files() {
+    awk '/^Level Files Size\(MB\)/ { inside = 1; next }
+        inside && $1 == "0" && NF == 3 { l0 = $2 }
+        inside && $1 !~ /^[0-9-]/ { inside = 0 }
+        !inside && l0 != "" && ($2 == ":" || NF >= 9) && $1 ~ /^[a-z]+$/ && $1 != "compact" && $1 != "phase" { print $1, l0; l0 = "" }' "$1"
+}
 
 env_txt="$OUT/env.txt"
 {
@@ -87,13 +122,13 @@ env_txt="$OUT/env.txt"
     echo "machine: $(uname -srm), $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
     echo "lsmlab: $LSMLAB ($("$LSMLAB" --version 2>/dev/null || echo unknown)$(git -C "$here" rev-parse --short HEAD 2>/dev/null | sed 's/^/; script from checkout /'))"
     echo "db_bench: $db_bench ($("$db_bench" --version 2>/dev/null | head -1))"
-    echo "settings: NUM=$NUM READS=$READS KEY_SIZE=$KEY_SIZE VALUE_SIZE=$VALUE_SIZE WRITE_BUFFER_SIZE=$WRITE_BUFFER_SIZE TARGET_FILE_SIZE_BASE=$TARGET_FILE_SIZE_BASE MAX_BYTES_FOR_LEVEL_BASE=$MAX_BYTES_FOR_LEVEL_BASE CACHE_SIZE=$CACHE_SIZE BENCHMARKS=$BENCHMARKS WAL=$WAL WRITE_RATE_LIMIT=${WRITE_RATE_LIMIT:-none}"
+    echo "settings: READ_STATE=$READ_STATE NUM=$NUM READS=$READS KEY_SIZE=$KEY_SIZE VALUE_SIZE=$VALUE_SIZE WRITE_BUFFER_SIZE=$WRITE_BUFFER_SIZE TARGET_FILE_SIZE_BASE=$TARGET_FILE_SIZE_BASE MAX_BYTES_FOR_LEVEL_BASE=$MAX_BYTES_FOR_LEVEL_BASE CACHE_SIZE=$CACHE_SIZE BENCHMARKS=$BENCHMARKS WAL=$WAL WRITE_RATE_LIMIT=${WRITE_RATE_LIMIT:-none}"
     echo "directory: $work ($(df -hT "$work" | awk 'NR == 2 { print $2 }'))"
 } > "$env_txt"
 load() { echo "load average before $1: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$env_txt"; }
 
 summary="$OUT/summary.csv"
-echo "num,wal,phase,lsmlab_ops_per_sec,rocksdb_ops_per_sec,ratio" > "$summary"
+echo "num,wal,phase,lsmlab_ops_per_sec,rocksdb_ops_per_sec,ratio,lsmlab_l0_files,rocksdb_l0_files" > "$summary"
 for wal in $WAL; do
     echo "== $NUM keys, WAL $([ "$wal" = 1 ] && echo on || echo off), on disk under $work"
     lsm_out="$OUT/lsmlab-num$NUM-wal$wal.txt"
@@ -114,7 +149,9 @@ for wal in $WAL; do
     join <(lsmlab_rates "$lsm_out" | sort) <(db_bench_rates "$rdb_out" | sort) |
         while read -r phase lsm rdb; do
             ratio="$(awk -v a="$lsm" -v b="$rdb" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
-            echo "$NUM,$wal,$phase,$lsm,$rdb,$ratio" >> "$summary"
+            lsm_l0="$(l0_files "$lsm_out" | awk -v p="$phase" '$1 == p { print $2 }')"
+            rdb_l0="$(l0_files "$rdb_out" | awk -v p="$phase" '$1 == p { print $2 }')"
+            echo "$NUM,$wal,$phase,$lsm,$rdb,$ratio,$lsm_l0,$rdb_l0" >> "$summary"
         done
 done
 echo

@@ -273,7 +273,10 @@ struct ServeArgs {
 struct BenchArgs {
     /// Phases to run, in order (comma-separated): fillseq, fillrandom (keys
     /// drawn with repetition, as db_bench), filluniquerandom (every key
-    /// once), overwrite, readrandom, readwhilewriting, seekrandom.
+    /// once), overwrite, readrandom, readwhilewriting, seekrandom; and
+    /// db_bench's untimed steps between them: flush, waitforcompaction,
+    /// compact (every level merged into the deepest holding data),
+    /// levelstats (files and MB per level).
     #[arg(
         long,
         default_value = "fillseq,fillrandom,filluniquerandom,overwrite,readrandom,readwhilewriting,seekrandom"

@@ -7,9 +7,12 @@
 //! As in db_bench, the fills start a fresh database and the other phases
 //! work on the current one; a phase that needs data and finds no database
 //! gets one loaded first (every key once, in random order, not timed).
+//! db_bench's untimed steps (flush, waitforcompaction, compact, levelstats)
+//! go between phases to set or show the tree the next phase reads.
 
 mod keys;
 mod latency;
+mod maintenance;
 mod output;
 mod pacing;
 mod phases;
@@ -58,10 +61,19 @@ pub enum Phase {
     ReadWhileWriting,
     /// Scans of `scan_length` entries from random existing keys.
     SeekRandom,
+    /// Untimed: writes the memtable to L0.
+    Flush,
+    /// Untimed: waits until background work is done.
+    WaitForCompaction,
+    /// Untimed: flushes, then merges every level into the deepest level
+    /// holding data (RocksDB's `CompactRange` over every key).
+    Compact,
+    /// Untimed: prints the files and bytes of each level.
+    LevelStats,
 }
 
 impl Phase {
-    /// Every phase, in the default order.
+    /// Every timed phase, in the default order.
     pub const ALL: [Phase; 7] = [
         Phase::FillSeq,
         Phase::FillRandom,
@@ -70,6 +82,14 @@ impl Phase {
         Phase::ReadRandom,
         Phase::ReadWhileWriting,
         Phase::SeekRandom,
+    ];
+
+    /// The untimed steps.
+    pub const MAINTENANCE: [Phase; 4] = [
+        Phase::Flush,
+        Phase::WaitForCompaction,
+        Phase::Compact,
+        Phase::LevelStats,
     ];
 
     pub fn name(self) -> &'static str {
@@ -81,7 +101,16 @@ impl Phase {
             Phase::ReadRandom => "readrandom",
             Phase::ReadWhileWriting => "readwhilewriting",
             Phase::SeekRandom => "seekrandom",
+            Phase::Flush => "flush",
+            Phase::WaitForCompaction => "waitforcompaction",
+            Phase::Compact => "compact",
+            Phase::LevelStats => "levelstats",
         }
+    }
+
+    /// Whether the step is untimed (it makes no row of the results).
+    pub fn is_maintenance(self) -> bool {
+        Phase::MAINTENANCE.contains(&self)
     }
 
     /// Whether the phase starts on a fresh database.
@@ -112,7 +141,12 @@ impl Phase {
 }
 
 fn phase_names() -> String {
-    Phase::ALL.map(Phase::name).join(", ")
+    Phase::ALL
+        .iter()
+        .chain(&Phase::MAINTENANCE)
+        .map(|p| p.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl std::str::FromStr for Phase {
@@ -121,6 +155,7 @@ impl std::str::FromStr for Phase {
     fn from_str(s: &str) -> Result<Phase, BenchError> {
         Phase::ALL
             .into_iter()
+            .chain(Phase::MAINTENANCE)
             .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 BenchError::InvalidArgument(format!(
@@ -648,6 +683,12 @@ pub fn run(cfg: &BenchConfig, out: &mut dyn Write) -> Result<BenchReport, BenchE
                 loaded
             }
         };
+        if phase.is_maintenance() {
+            writeln!(out, "{}", maintenance::run(&db.db, phase)?)?;
+            out.flush()?;
+            db.phases.push(phase);
+            continue;
+        }
         let result = match phase {
             Phase::FillSeq => phases::write(&db.db, cfg, phase, KeyOrder::InOrder)?,
             Phase::FillRandom => {
@@ -659,6 +700,9 @@ pub fn run(cfg: &BenchConfig, out: &mut dyn Write) -> Result<BenchReport, BenchE
             }
             Phase::ReadRandom | Phase::SeekRandom => phases::read_only(&db.db, cfg, phase)?,
             Phase::ReadWhileWriting => phases::read_while_writing(&db.db, cfg)?,
+            Phase::Flush | Phase::WaitForCompaction | Phase::Compact | Phase::LevelStats => {
+                unreachable!("untimed steps ran above")
+            }
         };
         db.phases.push(phase);
         if !table_started {

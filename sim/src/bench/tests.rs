@@ -406,3 +406,49 @@ fn a_write_rate_limit_holds_the_writers_to_it() {
         free.phases[0].seconds
     );
 }
+
+/// The untimed steps make no result rows; `compact` leaves every key in
+/// one level below L0, which `levelstats` shows and the reads then find.
+#[test]
+fn untimed_steps_set_the_tree_the_next_phase_reads() {
+    let benchmarks = Phase::parse_list(
+        "filluniquerandom,levelstats,flush,waitforcompaction,compact,levelstats,readrandom",
+    )
+    .unwrap();
+    let (report, text) = run_quiet(&tiny(&benchmarks));
+    let timed: Vec<_> = report.phases.iter().map(|r| r.phase).collect();
+    assert_eq!(timed, [Phase::FillUniqueRandom, Phase::ReadRandom]);
+    let read = &report.phases[1];
+    assert_eq!((read.ops, read.found), (500, Some(500)));
+    let db = &report.dbs[0];
+    assert_eq!(db.phases, benchmarks);
+    // After compact: one level below L0 holds every file.
+    let levels: Vec<(String, usize)> = db
+        .level_stats
+        .rows
+        .iter()
+        .filter(|r| r.level.starts_with('L') && r.files > 0)
+        .map(|r| (r.level.clone(), r.files))
+        .collect();
+    assert_eq!(levels.len(), 1, "{text}");
+    assert_ne!(levels[0].0, "L0", "{text}");
+    // The last levelstats block shows that level alone, in db_bench's
+    // layout (level, files, MB).
+    let last = text.rsplit("levelstats:\n").next().unwrap();
+    let shown: Vec<(String, usize)> = last
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .take_while(|f| f.len() == 3)
+        .map(|f| (format!("L{}", f[0]), f[1].parse().unwrap()))
+        .filter(|(_, files)| *files > 0)
+        .collect();
+    assert_eq!(shown, levels, "{text}");
+    assert!(
+        text.contains(&format!(
+            "compact: every level merged into {} (",
+            levels[0].0
+        )),
+        "{text}"
+    );
+}
