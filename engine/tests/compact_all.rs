@@ -81,8 +81,10 @@ fn every_policy_ends_in_one_run_at_the_deepest_level() {
             let deepest = deepest_level(&db);
             let v = db.version();
             let runs: usize = (0..v.num_levels()).map(|l| v.runs(l).len()).sum();
+            // Background workers on the real clock may have merged
+            // everything already; the deterministic mode's tree is fixed.
             assert!(
-                runs > 1,
+                runs > 1 || mode == Mode::Background,
                 "{what}: the fill should leave more than one sorted run"
             );
             db.compact_all().unwrap();

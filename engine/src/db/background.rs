@@ -66,13 +66,22 @@ pub(super) fn spawn_worker(shared: &Arc<Shared>, i: usize) -> std::io::Result<Jo
 fn worker(shared: &Shared) {
     let mut guard = shared.lock();
     loop {
-        // Before the shutdown check: closing lets the lock go, and a
-        // shutdown signalled meanwhile must be seen before waiting.
-        guard = close_retired(shared, guard);
         if shared.shutdown.load(Ordering::Acquire) {
             return;
         }
         let Some(task) = guard.next_task() else {
+            // Retired tables are closed where the lock is let go anyway, or
+            // here, with nothing to do: letting the lock go between a job's
+            // install and the next pick would show `Db::compact` an idle
+            // database that is not. The loop then looks again (a shutdown
+            // or work may have come meanwhile).
+            let unheld = guard.retired.take_unheld();
+            if !unheld.is_empty() {
+                drop(guard);
+                drop(unheld);
+                guard = shared.lock();
+                continue;
+            }
             // A policy with a timer (TTL, time windows) is asked again at its
             // wake-up time even if nothing else happens; retired tables are
             // looked at again every `RETIRED_POLL_MS`.
@@ -99,7 +108,9 @@ fn worker(shared: &Shared) {
         };
         match task {
             Task::Flush(work) => {
+                let unheld = guard.retired.take_unheld();
                 drop(guard);
+                drop(unheld);
                 let out = work.execute();
                 guard = shared.lock();
                 guard.flushing = false;
@@ -113,7 +124,9 @@ fn worker(shared: &Shared) {
                 }
             }
             Task::Merge(work, id) => {
+                let unheld = guard.retired.take_unheld();
                 drop(guard);
+                drop(unheld);
                 let (out, released) = if work.releases_inputs_early {
                     let release = SharedRelease {
                         shared,
@@ -144,20 +157,6 @@ fn worker(shared: &Shared) {
         }
         shared.changed.notify_all();
     }
-}
-
-/// Closes the retired tables no reader holds any more, outside the lock.
-fn close_retired<'a>(
-    shared: &'a Shared,
-    mut guard: MutexGuard<'a, Inner>,
-) -> MutexGuard<'a, Inner> {
-    let unheld = guard.retired.take_unheld();
-    if unheld.is_empty() {
-        return guard;
-    }
-    drop(guard);
-    drop(unheld);
-    shared.lock()
 }
 
 impl Inner {

@@ -102,59 +102,58 @@ impl Db {
         super::driver::wait_until(&self.shared, inner, done).map(|_| ())
     }
 
-    /// Flushes the memtable and merges every level down into the deepest
-    /// level holding data, whatever the policy: RocksDB's `CompactRange`
-    /// over the whole key space. Data only in L0 (the tiered policies keep
-    /// all their runs there) becomes one L0 run. Returns once background
-    /// work is done. The steps below L0 are [`Db::compact_level`]s, which
-    /// need the level merged into to hold one sorted run.
+    /// Flushes the memtable and merges every sorted run of every level into
+    /// one run at the deepest level holding data, whatever the policy:
+    /// RocksDB's `CompactRange` over the whole key space. Data only in L0
+    /// (the tiered policies keep all their runs there) becomes one L0 run.
+    /// Returns once background work is done.
     pub fn compact_all(&self) -> Result<()> {
         self.flush()?;
-        let mut level = 0;
-        loop {
-            // Background work done: no file of the next merge is busy.
-            self.compact()?;
-            let version = self.version();
-            let deepest = (0..version.num_levels())
-                .rev()
-                .find(|&l| !version.files(l).is_empty());
-            match deepest {
-                None => return Ok(()),
-                Some(0) => {
-                    if version.runs(0).len() > 1 {
-                        self.merge_l0_runs()?;
-                        self.compact()?;
-                    }
-                    return Ok(());
-                }
-                Some(deepest) if level >= deepest => return Ok(()),
-                Some(_) => {
-                    self.compact_level(level)?;
-                    level += 1;
-                }
+        // Background work done: no file of the merge is busy.
+        self.compact()?;
+        {
+            let mut inner = self.lock();
+            inner.check_writable()?;
+            let version = inner.version.clone();
+            let levels: Vec<usize> = (0..version.num_levels())
+                .filter(|&l| !version.files(l).is_empty())
+                .collect();
+            let runs: usize = levels.iter().map(|&l| version.runs(l).len()).sum();
+            let Some(&deepest) = levels.last() else {
+                return Ok(());
+            };
+            if runs <= 1 {
+                return Ok(());
             }
+            let busy: HashSet<u64> = inner.sched.busy_files().collect();
+            if levels
+                .iter()
+                .any(|&l| version.files(l).iter().any(|f| busy.contains(&f.number)))
+            {
+                return Err(Error::InvalidArgument(
+                    "files are being compacted; try again when background work is done".into(),
+                ));
+            }
+            let inputs = levels
+                .iter()
+                .flat_map(|&l| crate::compaction::job_inputs_by_run(&version, l, version.files(l)))
+                .collect();
+            let job = Job {
+                kind: JobKind::Merge,
+                inputs,
+                output_level: deepest,
+                output_run: None,
+                reason: Reason::Manual,
+                bottommost: true,
+                max_output_file_size: Some(inner.opts.base_file_size),
+                max_grandparent_files: None,
+                output_cut: None,
+                cursor_update: None,
+                split_points: Vec::new(),
+            };
+            inner.run_job(job)?;
         }
-    }
-
-    /// Merges every run of L0 into one new L0 run.
-    fn merge_l0_runs(&self) -> Result<JobReport> {
-        let mut inner = self.lock();
-        inner.check_writable()?;
-        let version = inner.version.clone();
-        let busy: HashSet<u64> = inner.sched.busy_files().collect();
-        if version.files(0).iter().any(|f| busy.contains(&f.number)) {
-            return Err(Error::InvalidArgument(
-                "L0 files are being compacted; try again when background work is done".into(),
-            ));
-        }
-        let mut job = Job::on_l0_runs(
-            JobKind::Merge,
-            version.runs(0),
-            Reason::Manual,
-            Some(inner.opts.base_file_size),
-        );
-        job.bottommost = (1..version.num_levels()).all(|l| version.files(l).is_empty());
-        inner.run_job(job)
+        self.compact()
     }
 
     /// Merges every file of `source_level` with the overlapping files of
