@@ -108,9 +108,7 @@ fn worker(shared: &Shared) {
         };
         match task {
             Task::Flush(work) => {
-                let unheld = guard.retired.take_unheld();
-                drop(guard);
-                drop(unheld);
+                unlock(guard);
                 let out = work.execute();
                 guard = shared.lock();
                 guard.flushing = false;
@@ -124,9 +122,7 @@ fn worker(shared: &Shared) {
                 }
             }
             Task::Merge(work, id) => {
-                let unheld = guard.retired.take_unheld();
-                drop(guard);
-                drop(unheld);
+                unlock(guard);
                 let (out, released) = if work.releases_inputs_early {
                     let release = SharedRelease {
                         shared,
@@ -157,6 +153,16 @@ fn worker(shared: &Shared) {
         }
         shared.changed.notify_all();
     }
+}
+
+/// Lets the lock go, then closes the retired tables no reader holds any
+/// more (outside the lock); whether there were any.
+fn unlock(mut guard: MutexGuard<'_, Inner>) -> bool {
+    let unheld = guard.retired.take_unheld();
+    drop(guard);
+    let closed = !unheld.is_empty();
+    drop(unheld);
+    closed
 }
 
 impl Inner {

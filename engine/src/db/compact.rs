@@ -138,19 +138,7 @@ impl Db {
                 .iter()
                 .flat_map(|&l| crate::compaction::job_inputs_by_run(&version, l, version.files(l)))
                 .collect();
-            let job = Job {
-                kind: JobKind::Merge,
-                inputs,
-                output_level: deepest,
-                output_run: None,
-                reason: Reason::Manual,
-                bottommost: true,
-                max_output_file_size: Some(inner.opts.base_file_size),
-                max_grandparent_files: None,
-                output_cut: None,
-                cursor_update: None,
-                split_points: Vec::new(),
-            };
+            let job = manual_merge(inputs, deepest, None, true, inner.opts.base_file_size);
             inner.run_job(job)?;
         }
         self.compact()
@@ -206,20 +194,38 @@ impl Db {
                 output_runs.len()
             )));
         }
-        let job = Job {
-            kind: JobKind::Merge,
+        let job = manual_merge(
             inputs,
-            output_level: source_level + 1,
-            output_run: output_runs.first().map(|r| r.id()),
-            reason: Reason::Manual,
-            bottommost: false,
-            max_output_file_size: Some(inner.opts.base_file_size),
-            max_grandparent_files: None,
-            output_cut: None,
-            cursor_update: None,
-            split_points: Vec::new(),
-        };
+            source_level + 1,
+            output_runs.first().map(|r| r.id()),
+            false,
+            inner.opts.base_file_size,
+        );
         inner.run_job(job)
+    }
+}
+
+/// A merge a user asked for (`Reason::Manual`), of `inputs` into
+/// `output_level`: into the run `output_run`, or a new one.
+fn manual_merge(
+    inputs: Vec<crate::compaction::JobInput>,
+    output_level: usize,
+    output_run: Option<u64>,
+    bottommost: bool,
+    max_output_file_size: u64,
+) -> Job {
+    Job {
+        kind: JobKind::Merge,
+        inputs,
+        output_level,
+        output_run,
+        reason: Reason::Manual,
+        bottommost,
+        max_output_file_size: Some(max_output_file_size),
+        max_grandparent_files: None,
+        output_cut: None,
+        cursor_update: None,
+        split_points: Vec::new(),
     }
 }
 
