@@ -49,8 +49,29 @@ impl KeyNumbers {
     pub fn candidates(&self, key: &[u8]) -> Option<Range<usize>> {
         let p = prefix_number(key.strip_prefix(&self.shared[..])?);
         let lo = self.first_not_below(p);
-        let ties = self.numbers[lo..].partition_point(|&q| q == p);
-        Some(lo..lo + ties)
+        Some(lo..self.end_of_ties(lo, p))
+    }
+
+    /// The first position from `lo` on whose number is not `p`, where
+    /// `numbers[lo..]` starts with the ties of `p`: the same as
+    /// `lo + numbers[lo..].partition_point(|&q| q == p)`. Ties are few (one
+    /// key, or none, nearly always), so the search gallops out from `lo`
+    /// through the cache lines the caller just read instead of halving
+    /// the rest of the array, a cache miss a step.
+    fn end_of_ties(&self, lo: usize, p: u64) -> usize {
+        let rest = &self.numbers[lo..];
+        let mut known = 0; // rest[..known] all tie
+        let mut step = 1;
+        while known < rest.len() && rest[known] == p {
+            known += 1;
+            let probe = (known + step).min(rest.len());
+            if rest[probe - 1] != p {
+                return lo + known + rest[known..probe].partition_point(|&q| q == p);
+            }
+            known = probe;
+            step *= 2;
+        }
+        lo + known
     }
 
     /// The first position whose number is not below `p`: the same as
@@ -85,6 +106,24 @@ mod tests {
             let fences = numbers.iter().step_by(FENCE_STRIDE).copied().collect();
             let k = KeyNumbers { shared: Box::default(), numbers, fences };
             prop_assert_eq!(k.first_not_below(p), k.numbers.partition_point(|&q| q < p));
+        }
+
+        /// The galloping search for the end of a run of ties ends where a
+        /// binary search over the rest of the numbers does, for runs of
+        /// every length (none, one, many, to the end).
+        #[test]
+        fn the_ties_end_where_a_partition_point_says(
+            mut numbers in prop::collection::vec(0u64..6, 0..300),
+            p in 0u64..7,
+        ) {
+            numbers.sort_unstable();
+            let fences = numbers.iter().step_by(FENCE_STRIDE).copied().collect();
+            let k = KeyNumbers { shared: Box::default(), numbers, fences };
+            let lo = k.first_not_below(p);
+            prop_assert_eq!(
+                k.end_of_ties(lo, p),
+                lo + k.numbers[lo..].partition_point(|&q| q == p)
+            );
         }
 
         /// Keys before the candidates are below the target, keys from
