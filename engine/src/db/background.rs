@@ -77,9 +77,14 @@ fn worker(shared: &Shared) {
             // or work may have come meanwhile).
             let unheld = guard.retired.take_unheld();
             if !unheld.is_empty() {
+                let n = unheld.len();
+                guard.retired.closing(n);
                 drop(guard);
                 drop(unheld);
                 guard = shared.lock();
+                guard.retired.closed(n);
+                // `Db::compact` waits for these.
+                shared.changed.notify_all();
                 continue;
             }
             // A policy with a timer (TTL, time windows) is asked again at its
@@ -157,7 +162,7 @@ fn worker(shared: &Shared) {
 
 /// Lets the lock go, then closes the retired tables no reader holds any
 /// more (outside the lock); whether there were any.
-fn unlock(mut guard: MutexGuard<'_, Inner>) -> bool {
+pub(super) fn unlock(mut guard: MutexGuard<'_, Inner>) -> bool {
     let unheld = guard.retired.take_unheld();
     drop(guard);
     let closed = !unheld.is_empty();

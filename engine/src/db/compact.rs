@@ -94,12 +94,19 @@ impl Db {
 
     /// Runs compaction until the policy picks nothing more, waiting on the
     /// clock for any I/O budget it needs (with a virtual clock, simulated
-    /// time moves forward).
+    /// time moves forward). The files the work deleted are closed, and
+    /// their space freed, before this returns, but for those a reader
+    /// (an iterator, a snapshot's view) still holds.
     pub fn compact(&self) -> Result<()> {
         let inner = self.lock();
         inner.check_writable()?;
         let done = |i: &Inner| i.sched.running.is_empty() && i.imm.is_empty();
-        super::driver::wait_until(&self.shared, inner, done).map(|_| ())
+        let mut inner = super::driver::wait_until(&self.shared, inner, done)?;
+        while inner.retired.any_closing() {
+            inner = self.shared.wait(inner);
+        }
+        super::background::unlock(inner);
+        Ok(())
     }
 
     /// Flushes the memtable and merges every sorted run of every level into

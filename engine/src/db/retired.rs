@@ -1,5 +1,6 @@
 //! Tables of deleted files that readers may still hold, kept until no
-//! reader does and then closed by a background worker.
+//! reader does and then closed by a background worker (or by
+//! `Db::compact`, which returns with them closed).
 //!
 //! Closing the last handle of a deleted file is where the operating system
 //! frees it: ext4 evicts the inode and drops its pages from the page cache,
@@ -17,22 +18,45 @@ use crate::sst::Table;
 pub(super) const RETIRED_POLL_MS: u64 = 20;
 
 /// Open tables whose files are deleted, each held here until this is the
-/// last hold on it.
-pub(super) struct RetiredTables<T = Table>(Vec<Arc<T>>);
+/// last hold on it, and a count of those an idle worker took and is
+/// closing.
+pub(super) struct RetiredTables<T = Table> {
+    held: Vec<Arc<T>>,
+    closing: usize,
+}
 
 impl<T> Default for RetiredTables<T> {
     fn default() -> Self {
-        RetiredTables(Vec::new())
+        RetiredTables {
+            held: Vec::new(),
+            closing: 0,
+        }
     }
 }
 
 impl<T> RetiredTables<T> {
     pub(super) fn retire(&mut self, table: Arc<T>) {
-        self.0.push(table);
+        self.held.push(table);
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.held.is_empty()
+    }
+
+    /// Marks `n` taken tables as being closed by a worker that lets the
+    /// lock go to close them, until [`RetiredTables::closed`].
+    pub(super) fn closing(&mut self, n: usize) {
+        self.closing += n;
+    }
+
+    /// Marks `n` tables of [`RetiredTables::closing`] closed.
+    pub(super) fn closed(&mut self, n: usize) {
+        self.closing -= n;
+    }
+
+    /// Whether a worker is closing tables outside the lock.
+    pub(super) fn any_closing(&self) -> bool {
+        self.closing > 0
     }
 
     /// The tables nothing else holds any more, taken out to be closed by
@@ -41,10 +65,10 @@ impl<T> RetiredTables<T> {
     /// Nothing can take a new hold on a table held only here: readers find
     /// tables through views and plans that hold them.
     pub(super) fn take_unheld(&mut self) -> Vec<Arc<T>> {
-        let (unheld, held) = std::mem::take(&mut self.0)
+        let (unheld, held) = std::mem::take(&mut self.held)
             .into_iter()
             .partition(|t| Arc::strong_count(t) == 1);
-        self.0 = held;
+        self.held = held;
         unheld
     }
 }
