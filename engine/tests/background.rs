@@ -224,6 +224,16 @@ fn deleted_files_held(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// A leveled database on disk in `dir` with `jobs` background workers.
+fn open_leveled_background(dir: &std::path::Path, jobs: usize) -> Db {
+    let opts = Options {
+        mode: Mode::Background,
+        max_background_jobs: jobs,
+        ..small_options(common::policy("leveled"))
+    };
+    Db::open(dir, opts).unwrap()
+}
+
 /// Compactions delete their inputs while a reader still reads them; once
 /// no reader holds such a table a worker closes it, so a deleted file's
 /// space goes back to the disk without waiting for the next read.
@@ -231,12 +241,7 @@ fn deleted_files_held(dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn deleted_tables_are_closed_once_no_reader_holds_them() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = Options {
-        mode: Mode::Background,
-        max_background_jobs: 2,
-        ..small_options(common::policy("leveled"))
-    };
-    let db = Db::open(dir.path(), opts).unwrap();
+    let db = open_leveled_background(dir.path(), 2);
     let done = AtomicBool::new(false);
     std::thread::scope(|s| {
         s.spawn(|| {
@@ -277,12 +282,7 @@ fn deleted_tables_are_closed_once_no_reader_holds_them() {
 #[test]
 fn compact_all_returns_with_the_files_it_deleted_closed() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = Options {
-        mode: Mode::Background,
-        max_background_jobs: 1,
-        ..small_options(common::policy("leveled"))
-    };
-    let db = Db::open(dir.path(), opts).unwrap();
+    let db = open_leveled_background(dir.path(), 1);
     for i in 0..8000u64 {
         let k = format!("k{:05}", (i * 7919) % 2000);
         db.put(k.as_bytes(), &[b'v'; 40]).unwrap();

@@ -96,7 +96,7 @@ impl Db {
     /// clock for any I/O budget it needs (with a virtual clock, simulated
     /// time moves forward). The files the work deleted are closed, and
     /// their space freed, before this returns, but for those a reader
-    /// (an iterator, a snapshot's view) still holds.
+    /// still holds (an open iterator, a lookup in flight).
     pub fn compact(&self) -> Result<()> {
         let inner = self.lock();
         inner.check_writable()?;
