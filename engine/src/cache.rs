@@ -14,8 +14,18 @@ use std::sync::{Arc, Mutex};
 use crate::fs::SharedBytes;
 use crate::int_hash::BuildIntHasher;
 
-/// A cached block: decoded data shared with its readers.
-pub type CachedValue = Arc<dyn Any + Send + Sync>;
+/// A cached block, shared with its readers: a data block's bytes as read
+/// (checksum verified), or a decoded index or filter block.
+///
+/// Data blocks are the bytes themselves rather than a type-erased value
+/// around them: a lookup that misses evicts a block cached thousands of
+/// reads ago, and each level of indirection between the cache's slot and
+/// the block's buffer is one more cold cache line to touch.
+#[derive(Clone)]
+pub enum CachedValue {
+    Data(SharedBytes),
+    Meta(Arc<dyn Any + Send + Sync>),
+}
 
 /// Which block: the table's file number and the block's offset in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,16 +69,33 @@ pub enum BlockKind {
     Meta,
 }
 
-const NIL: usize = usize::MAX;
+const NIL: u32 = u32::MAX;
 
 struct Entry {
     key: BlockKey,
     value: CachedValue,
     charge: u64,
+}
+
+/// Slot `i` as a link. A cache holds fewer than `u32::MAX` blocks (that
+/// many 4 KiB blocks would be 16 TiB).
+fn slot_number(i: usize) -> u32 {
+    u32::try_from(i)
+        .ok()
+        .filter(|&n| n != NIL)
+        .expect("fewer than 2^32 - 1 cached blocks")
+}
+
+/// An entry's neighbours in recency order, kept apart from the entries:
+/// unlinking the least recently used entry updates its neighbour's links,
+/// and eight bytes a slot in an array of their own stay in the CPU's cache
+/// where the entries, touched once per eviction, do not.
+#[derive(Clone, Copy)]
+struct Link {
     /// Towards the most recently used end.
-    newer: usize,
+    newer: u32,
     /// Towards the least recently used end.
-    older: usize,
+    older: u32,
 }
 
 /// Buffers of evicted data blocks kept for the next reads from storage
@@ -82,6 +109,8 @@ const MAX_SPARE_CAPACITY: usize = 256 << 10;
 struct Lru {
     map: HashMap<BlockKey, usize, BuildIntHasher>,
     slots: Vec<Option<Entry>>,
+    /// `links[i]` links `slots[i]` (when occupied).
+    links: Vec<Link>,
     free: Vec<usize>,
     /// Most recently used.
     head: Option<usize>,
@@ -93,34 +122,30 @@ struct Lru {
 }
 
 impl Lru {
-    fn entry(&mut self, i: usize) -> &mut Entry {
-        self.slots[i].as_mut().expect("linked slot is occupied")
+    fn entry(&self, i: usize) -> &Entry {
+        self.slots[i].as_ref().expect("linked slot is occupied")
     }
 
     fn unlink(&mut self, i: usize) {
-        let (newer, older) = {
-            let e = self.entry(i);
-            (e.newer, e.older)
-        };
+        let Link { newer, older } = self.links[i];
         match newer {
-            NIL => self.head = (older != NIL).then_some(older),
-            n => self.entry(n).older = older,
+            NIL => self.head = (older != NIL).then_some(older as usize),
+            n => self.links[n as usize].older = older,
         }
         match older {
-            NIL => self.tail = (newer != NIL).then_some(newer),
-            o => self.entry(o).newer = newer,
+            NIL => self.tail = (newer != NIL).then_some(newer as usize),
+            o => self.links[o as usize].newer = newer,
         }
     }
 
     fn push_front(&mut self, i: usize) {
         let old_head = self.head;
-        {
-            let e = self.entry(i);
-            e.newer = NIL;
-            e.older = old_head.unwrap_or(NIL);
-        }
+        self.links[i] = Link {
+            newer: NIL,
+            older: old_head.map_or(NIL, slot_number),
+        };
         if let Some(h) = old_head {
-            self.entry(h).newer = i;
+            self.links[h].newer = slot_number(i);
         }
         self.head = Some(i);
         if self.tail.is_none() {
@@ -134,14 +159,31 @@ impl Lru {
         if self.spare.len() >= MAX_SPARE_BUFFERS {
             return;
         }
-        let Ok(bytes) = value.downcast::<SharedBytes>() else {
+        let CachedValue::Data(bytes) = value else {
             return;
         };
-        let buf = Arc::try_unwrap(bytes)
-            .ok()
-            .and_then(SharedBytes::into_buffer);
-        if let Some(buf) = buf.filter(|b| b.capacity() <= MAX_SPARE_CAPACITY) {
+        if let Some(buf) = bytes
+            .into_buffer()
+            .filter(|b| b.capacity() <= MAX_SPARE_CAPACITY)
+        {
             self.spare.push(buf);
+        }
+    }
+
+    /// Starts loading what evicting the least recently used block will
+    /// touch (its slot and its buffer's reference count), so that a lookup
+    /// which missed reads its block from storage meanwhile rather than
+    /// waiting for those lines when it inserts the block.
+    fn prefetch_tail(&self) {
+        let Some(t) = self.tail else { return };
+        let slot = &self.slots[t];
+        crate::cpu_prefetch::prefetch(slot);
+        if let Some(Entry {
+            value: CachedValue::Data(bytes),
+            ..
+        }) = slot
+        {
+            bytes.prefetch_owner();
         }
     }
 
@@ -207,7 +249,13 @@ impl BlockCache {
                     lru.push_front(i);
                     Some(lru.entry(i).value.clone())
                 }
-                None => None,
+                None => {
+                    // Nearly full: the insert that follows a miss evicts.
+                    if lru.usage > self.capacity - self.capacity / 8 {
+                        lru.prefetch_tail();
+                    }
+                    None
+                }
             }
         };
         let counter = match (kind, found.is_some()) {
@@ -238,13 +286,7 @@ impl BlockCache {
             lru.recycle(old.value);
             evicted += 1;
         }
-        let entry = Entry {
-            key,
-            value,
-            charge,
-            newer: NIL,
-            older: NIL,
-        };
+        let entry = Entry { key, value, charge };
         let i = match lru.free.pop() {
             Some(i) => {
                 lru.slots[i] = Some(entry);
@@ -252,6 +294,10 @@ impl BlockCache {
             }
             None => {
                 lru.slots.push(Some(entry));
+                lru.links.push(Link {
+                    newer: NIL,
+                    older: NIL,
+                });
                 lru.slots.len() - 1
             }
         };
@@ -309,12 +355,14 @@ mod tests {
     }
 
     fn value(n: u64) -> CachedValue {
-        Arc::new(n)
+        CachedValue::Meta(Arc::new(n))
     }
 
     fn read(c: &BlockCache, k: BlockKey) -> Option<u64> {
-        c.get(k, BlockKind::Data)
-            .map(|v| *v.downcast_ref::<u64>().unwrap())
+        c.get(k, BlockKind::Data).map(|v| match v {
+            CachedValue::Meta(v) => *v.downcast_ref::<u64>().unwrap(),
+            CachedValue::Data(_) => panic!("a data block where a number was cached"),
+        })
     }
 
     #[test]
@@ -351,7 +399,7 @@ mod tests {
     }
 
     fn block(bytes: &[u8]) -> CachedValue {
-        Arc::new(SharedBytes::from(bytes.to_vec()))
+        CachedValue::Data(SharedBytes::from(bytes.to_vec()))
     }
 
     /// An evicted block's buffer is handed to the next read from storage,
@@ -366,8 +414,9 @@ mod tests {
         assert!(buf.capacity() >= 60, "the evicted block's buffer");
         assert_eq!(c.spare_buffer().capacity(), 0, "handed out once");
 
-        let held = c.get(key(1, 60), BlockKind::Data).unwrap();
-        let held = held.downcast::<SharedBytes>().unwrap().as_ref().clone();
+        let Some(CachedValue::Data(held)) = c.get(key(1, 60), BlockKind::Data) else {
+            panic!("the block is cached");
+        };
         c.insert(key(2, 0), block(&[3; 60]), 60);
         assert_eq!(c.spare_buffer().capacity(), 0, "a reader holds it");
         assert_eq!(held.as_slice(), &[2; 60]);

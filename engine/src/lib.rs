@@ -12,6 +12,7 @@ pub mod cache;
 pub mod clock;
 pub mod coding;
 pub mod compaction;
+pub mod cpu_prefetch;
 #[doc(hidden)]
 pub mod datadriven;
 pub mod db;

@@ -354,6 +354,7 @@ impl ReadView {
                         let Some(t) = open(f)? else {
                             return Ok(None);
                         };
+                        t.prefetch_lookup(hash);
                         let cover = t.range_tombstones().max_covering_seq(user_key, seq);
                         range_cover = range_cover.max(cover);
                         tables.push(Candidate {

@@ -327,6 +327,15 @@ impl BloomFilter {
         }
     }
 
+    /// Starts loading the bits a probe of hash `h` reads (see
+    /// [`crate::cpu_prefetch`]): the line of a cache-local filter; nothing
+    /// for a whole-array filter, whose probes spread over the array.
+    pub fn prefetch_hash(&self, h: u64) {
+        if let Bits::CacheLocal(lines) = &self.bits {
+            crate::cpu_prefetch::prefetch(&lines[line_of(h, lines.len())]);
+        }
+    }
+
     /// The number of probes per lookup.
     pub fn num_probes(&self) -> u32 {
         self.k

@@ -272,8 +272,8 @@ impl Table {
                     };
                     cache.insert(key, v, h.size);
                 };
-                put(footer.index, Arc::new(index));
-                put(footer.filter, Arc::new(filter));
+                put(footer.index, CachedValue::Meta(Arc::new(index)));
+                put(footer.filter, CachedValue::Meta(Arc::new(filter)));
                 (Meta::Cached(footer.index), Meta::Cached(footer.filter))
             }
             _ => (
@@ -318,7 +318,7 @@ impl Table {
             file: self.number,
             offset: h.offset,
         };
-        if let Some(v) = cache.get(key, BlockKind::Meta) {
+        if let Some(CachedValue::Meta(v)) = cache.get(key, BlockKind::Meta) {
             if let Ok(v) = v.downcast::<T>() {
                 return Ok(v);
             }
@@ -327,7 +327,7 @@ impl Table {
         let v = Arc::new(decode(read_block(&*self.file, h)?).map_err(|e| {
             Error::corruption(&self.path, format!("block at offset {}: {e}", h.offset))
         })?);
-        cache.insert(key, v.clone(), h.size);
+        cache.insert(key, CachedValue::Meta(v.clone()), h.size);
         Ok(v)
     }
 
@@ -400,6 +400,21 @@ impl Table {
             i += 1;
         }
         Ok(None)
+    }
+
+    /// Starts loading what a lookup of the key whose filter hash is `hash`
+    /// reads first, its filter line and the index's fences, when they are
+    /// pinned in memory: a lookup through several tables issues these for
+    /// all of them before it probes the first (see [`crate::cpu_prefetch`]).
+    pub fn prefetch_lookup(&self, hash: u64) {
+        if let Meta::Pinned(f) = &self.filter {
+            if let Some(f) = f.as_ref() {
+                f.prefetch_hash(hash);
+            }
+        }
+        if let Meta::Pinned(index) = &self.index {
+            index.numbers.prefetch_fences();
+        }
     }
 
     /// The bloom filter's answer for `user_key` (true without a filter).
@@ -558,13 +573,14 @@ impl Table {
             file: self.number,
             offset: h.offset,
         };
-        let hit = cache
-            .and_then(|c| c.get(key, BlockKind::Data))
-            .and_then(|v| v.downcast::<SharedBytes>().ok());
+        let hit = cache.and_then(|c| match c.get(key, BlockKind::Data) {
+            Some(CachedValue::Data(bytes)) => Some(bytes),
+            _ => None,
+        });
         let data = match hit {
             Some(bytes) => {
                 stats.cache_hits += 1;
-                bytes.as_ref().clone()
+                bytes
             }
             None => {
                 let buf = cache.map(|c| c.spare_buffer()).unwrap_or_default();
@@ -572,7 +588,7 @@ impl Table {
                 stats.blocks_read += 1;
                 if let Some(c) = cache {
                     data = data.compact();
-                    c.insert(key, Arc::new(data.clone()), h.size);
+                    c.insert(key, CachedValue::Data(data.clone()), h.size);
                 }
                 data
             }
