@@ -79,6 +79,12 @@ fn cached_index_and_filter_blocks_are_read_again_after_eviction() {
     assert!(meta > 0, "index and filter blocks compete for 2 KiB");
     assert!(db.stats().block_cache.meta_misses > 0);
 
+    // A scan keeps the index it loaded while the cache evicts it under
+    // the scan's own block reads, and sees every key.
+    let (rows, _) = db.scan_with_stats(&key(0), None, 5_000).unwrap();
+    let keys: Vec<Vec<u8>> = rows.into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, (0..2_000u64).map(key).collect::<Vec<_>>());
+
     // Pinned (the default), they are never read by lookups.
     let mut pinned = common::small_options(common::policy("leveled"));
     pinned.block_cache_size = 2048;
@@ -86,6 +92,8 @@ fn cached_index_and_filter_blocks_are_read_again_after_eviction() {
     for i in (0..2_000u64).step_by(10) {
         assert_eq!(db.get_with_stats(&key(i)).unwrap().1.meta_blocks_read, 0);
     }
+    let (rows, _) = db.scan_with_stats(&key(0), None, 5_000).unwrap();
+    assert_eq!(rows.len(), 2_000);
 }
 
 /// The same data, read while L0 holds many overlapping files and after

@@ -126,10 +126,32 @@ pub struct TableReadOptions {
 }
 
 /// An index or filter block: held by the table, or in the block cache.
+///
+/// A pinned block lives in the table itself rather than behind a pointer
+/// of its own: a lookup reaches its filter line and index search from the
+/// table's own cache lines, one dependent miss fewer each.
 enum Meta<T> {
-    Pinned(Arc<T>),
+    Pinned(T),
     /// In the cache under this handle's offset; read again on a miss.
     Cached(BlockHandle),
+}
+
+/// An index or filter block as a read uses it: borrowed from the table
+/// when pinned, shared with the block cache otherwise.
+enum MetaRef<'a, T> {
+    Pinned(&'a T),
+    Cached(Arc<T>),
+}
+
+impl<T> std::ops::Deref for MetaRef<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            MetaRef::Pinned(v) => v,
+            MetaRef::Cached(v) => v,
+        }
+    }
 }
 
 /// One index entry: a data block and its last key.
@@ -276,10 +298,7 @@ impl Table {
                 put(footer.filter, CachedValue::Meta(Arc::new(filter)));
                 (Meta::Cached(footer.index), Meta::Cached(footer.filter))
             }
-            _ => (
-                Meta::Pinned(Arc::new(index)),
-                Meta::Pinned(Arc::new(filter)),
-            ),
+            _ => (Meta::Pinned(index), Meta::Pinned(filter)),
         };
         Ok(Arc::new(Table {
             path: path.to_path_buf(),
@@ -300,14 +319,14 @@ impl Table {
 
     /// An index or filter block from the cache, or from storage on a miss
     /// (counted in `stats.meta_blocks_read` and cached again).
-    fn meta<T: Send + Sync + 'static>(
+    fn meta<'a, T: Send + Sync + 'static>(
         &self,
-        meta: &Meta<T>,
+        meta: &'a Meta<T>,
         stats: &mut LookupStats,
         decode: impl FnOnce(SharedBytes) -> std::result::Result<T, BlockError>,
-    ) -> Result<Arc<T>> {
+    ) -> Result<MetaRef<'a, T>> {
         let h = match meta {
-            Meta::Pinned(v) => return Ok(v.clone()),
+            Meta::Pinned(v) => return Ok(MetaRef::Pinned(v)),
             Meta::Cached(h) => *h,
         };
         let cache = self
@@ -320,7 +339,7 @@ impl Table {
         };
         if let Some(CachedValue::Meta(v)) = cache.get(key, BlockKind::Meta) {
             if let Ok(v) = v.downcast::<T>() {
-                return Ok(v);
+                return Ok(MetaRef::Cached(v));
             }
         }
         stats.meta_blocks_read += 1;
@@ -328,17 +347,17 @@ impl Table {
             Error::corruption(&self.path, format!("block at offset {}: {e}", h.offset))
         })?);
         cache.insert(key, CachedValue::Meta(v.clone()), h.size);
-        Ok(v)
+        Ok(MetaRef::Cached(v))
     }
 
-    fn index(&self, stats: &mut LookupStats) -> Result<Arc<Index>> {
+    fn index(&self, stats: &mut LookupStats) -> Result<MetaRef<'_, Index>> {
         let footer_at = self.size - FOOTER_LEN as u64;
         self.meta(&self.index, stats, |d| {
             decode_index(&self.path, d, footer_at)
         })
     }
 
-    fn filter(&self, stats: &mut LookupStats) -> Result<Arc<Option<BloomFilter>>> {
+    fn filter(&self, stats: &mut LookupStats) -> Result<MetaRef<'_, Option<BloomFilter>>> {
         self.meta(&self.filter, stats, |d| BloomFilter::decode(d.into_vec()))
     }
 
@@ -420,7 +439,7 @@ impl Table {
     /// The bloom filter's answer for `user_key` (true without a filter).
     pub fn may_contain(&self, user_key: &[u8]) -> Result<bool> {
         let f = self.filter(&mut LookupStats::default())?;
-        Ok(f.as_ref().as_ref().is_none_or(|f| f.may_contain(user_key)))
+        Ok(f.as_ref().is_none_or(|f| f.may_contain(user_key)))
     }
 
     /// A cursor over every entry, reading one data block at a time from
@@ -660,7 +679,8 @@ fn decode_index(
 /// block at a time; after an error it is invalid.
 pub struct TableIter {
     table: Arc<Table>,
-    /// Loaded on first use (it may have to come from the cache).
+    /// The index when it is in the cache, loaded on first use (a pinned
+    /// one is read from the table).
     index: Option<Arc<Index>>,
     /// The index entry of `block`.
     block_idx: usize,
@@ -676,16 +696,21 @@ impl TableIter {
         self.blocks_read
     }
 
-    fn index(&mut self) -> Result<Arc<Index>> {
+    /// The table's index: `table` is this cursor's table, passed in so
+    /// that a pinned index can be borrowed while the cursor changes.
+    fn index<'t>(&mut self, table: &'t Table) -> Result<MetaRef<'t, Index>> {
         if let Some(i) = &self.index {
-            return Ok(i.clone());
+            return Ok(MetaRef::Cached(i.clone()));
         }
         let mut stats = LookupStats::default();
-        let index = self.table.index(&mut stats)?;
+        let index = table.index(&mut stats)?;
         if let Some(t) = &self.tally {
             t.add(&stats);
         }
-        Ok(self.index.insert(index).clone())
+        if let MetaRef::Cached(i) = &index {
+            self.index = Some(i.clone());
+        }
+        Ok(index)
     }
 
     fn load(&mut self, index: &Index, i: usize) -> Result<&mut BlockIter> {
@@ -712,7 +737,8 @@ impl TableIter {
     /// From block `i` on, positions at the first entry: either at `target`
     /// or after it within block `i`, or at the start of a later block.
     fn position(&mut self, mut i: usize, mut target: Option<&[u8]>) -> Result<()> {
-        let index = match self.index() {
+        let table = Arc::clone(&self.table);
+        let index = match self.index(&table) {
             Ok(index) => index,
             Err(e) => {
                 self.block = None;
@@ -768,7 +794,8 @@ impl InternalIterator for TableIter {
                 self.table.path.display()
             )));
         }
-        let index = match self.index() {
+        let table = Arc::clone(&self.table);
+        let index = match self.index(&table) {
             Ok(index) => index,
             Err(e) => {
                 self.block = None;
@@ -782,10 +809,12 @@ impl InternalIterator for TableIter {
         let block = self.block.as_mut().expect("next() on an invalid iterator");
         if let Err(e) = block.next() {
             self.block = None;
-            let offset = self
-                .index
-                .as_ref()
-                .map_or(0, |ix| ix[self.block_idx].handle.offset);
+            let index = match (&self.index, &self.table.index) {
+                (Some(ix), _) => Some(&**ix),
+                (None, Meta::Pinned(ix)) => Some(ix),
+                (None, Meta::Cached(_)) => None,
+            };
+            let offset = index.map_or(0, |ix| ix[self.block_idx].handle.offset);
             return Err(Error::corruption(
                 &self.table.path,
                 format!("data block at offset {offset}: {e}"),
