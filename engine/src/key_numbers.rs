@@ -47,8 +47,21 @@ impl KeyNumbers {
     /// `key`, every key from its end on above it. `None` when `key` lies
     /// outside the shared prefix (the caller compares keys throughout).
     pub fn candidates(&self, key: &[u8]) -> Option<Range<usize>> {
+        self.candidates_near(key, |_| {})
+    }
+
+    /// [`KeyNumbers::candidates`], telling `near` first the positions the
+    /// answer lies among once the fences have narrowed them (a
+    /// [`FENCE_STRIDE`] of them and the one after): a caller that keeps an
+    /// array beside the numbers can start loading its part of it while the
+    /// numbers there are searched.
+    pub fn candidates_near(
+        &self,
+        key: &[u8],
+        near: impl FnOnce(Range<usize>),
+    ) -> Option<Range<usize>> {
         let p = prefix_number(key.strip_prefix(&self.shared[..])?);
-        let lo = self.first_not_below(p);
+        let lo = self.first_not_below(p, near);
         Some(lo..self.end_of_ties(lo, p))
     }
 
@@ -86,7 +99,7 @@ impl KeyNumbers {
 
     /// The first position whose number is not below `p`: the same as
     /// `numbers.partition_point(|&q| q < p)`.
-    fn first_not_below(&self, p: u64) -> usize {
+    fn first_not_below(&self, p: u64, near: impl FnOnce(Range<usize>)) -> usize {
         // Fences below `p`: the answer is past the last of them and at or
         // before the next.
         let below = self.fences.partition_point(|&f| f < p);
@@ -95,6 +108,7 @@ impl KeyNumbers {
         }
         let start = (below - 1) * FENCE_STRIDE + 1;
         let end = (below * FENCE_STRIDE).min(self.numbers.len());
+        near(start..end + 1);
         start + self.numbers[start..end].partition_point(|&q| q < p)
     }
 }
@@ -106,7 +120,9 @@ mod tests {
 
     proptest! {
         /// The search through the fences finds what a binary search over
-        /// every number finds, with runs of equal numbers across fences.
+        /// every number finds, with runs of equal numbers across fences,
+        /// and the stretch it names first (for the caller's prefetch) holds
+        /// the answer.
         #[test]
         fn the_fenced_search_is_a_partition_point(
             mut numbers in prop::collection::vec(0u64..60, 0..200),
@@ -115,7 +131,15 @@ mod tests {
             numbers.sort_unstable();
             let fences = numbers.iter().step_by(FENCE_STRIDE).copied().collect();
             let k = KeyNumbers { shared: Box::default(), numbers, fences };
-            prop_assert_eq!(k.first_not_below(p), k.numbers.partition_point(|&q| q < p));
+            let mut near = None;
+            let found = k.first_not_below(p, |r| near = Some(r));
+            prop_assert_eq!(found, k.numbers.partition_point(|&q| q < p));
+            if let Some(r) = near {
+                prop_assert!(r.contains(&found), "{found} outside {r:?}");
+                prop_assert!(r.len() <= FENCE_STRIDE + 1);
+            } else {
+                prop_assert_eq!(found, 0, "only an answer before every fence goes unnamed");
+            }
         }
 
         /// The galloping search for the end of a run of ties ends where a
@@ -129,7 +153,7 @@ mod tests {
             numbers.sort_unstable();
             let fences = numbers.iter().step_by(FENCE_STRIDE).copied().collect();
             let k = KeyNumbers { shared: Box::default(), numbers, fences };
-            let lo = k.first_not_below(p);
+            let lo = k.first_not_below(p, |_| {});
             prop_assert_eq!(
                 k.end_of_ties(lo, p),
                 lo + k.numbers[lo..].partition_point(|&q| q == p)

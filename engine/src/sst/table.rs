@@ -632,7 +632,19 @@ fn find_block(index: &Index, target: &[u8]) -> usize {
     let by_key = |entries: &[IndexEntry]| {
         entries.partition_point(|e| compare_internal(&e.last_key, target) == Ordering::Less)
     };
-    match index.numbers.candidates(crate::key::user_key(target)) {
+    // The entry found is read next (its handle, a cache miss in a large
+    // tree): its stretch of entries loads while the numbers are searched.
+    let prefetch_entries = |near: std::ops::Range<usize>| {
+        let stretch = &index.entries[near.start..near.end.min(index.entries.len())];
+        crate::cpu_prefetch::prefetch_bytes(
+            stretch.as_ptr().cast(),
+            std::mem::size_of_val(stretch),
+        );
+    };
+    match index
+        .numbers
+        .candidates_near(crate::key::user_key(target), prefetch_entries)
+    {
         // Only the blocks whose number ties with the target's need keys.
         Some(r) => r.start + by_key(&index.entries[r]),
         // Outside the keys' shared prefix (a seek from outside the table).
