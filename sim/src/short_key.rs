@@ -8,12 +8,12 @@ use std::hash::{Hash, Hasher};
 /// Bytes a key may have and still be stored inline.
 const INLINE: usize = 30;
 
-/// A byte-string key: inline up to [`INLINE`] bytes, boxed beyond. Equal,
+/// A byte-string key: inline up to `INLINE` bytes, boxed beyond. Equal,
 /// hashed and ordered exactly as its bytes, so maps keyed by it are looked
 /// up with a `&[u8]`.
 #[derive(Clone)]
 pub enum ShortKey {
-    /// A key of at most [`INLINE`] bytes: its length and bytes.
+    /// A key of at most `INLINE` bytes: its length and bytes.
     Inline(u8, [u8; INLINE]),
     /// A longer key.
     Boxed(Box<[u8]>),

@@ -4,7 +4,7 @@
 //! instead. Compactions move references without rewriting values, except
 //! when garbage collection relocates the live values of old blob files.
 //!
-//! - [`format`]: the blob file layout and the reference encoding.
+//! - [`mod@format`]: the blob file layout and the reference encoding.
 //! - [`writer`]: writing one blob file.
 //! - [`reader`]: reading and checking one blob file.
 //! - [`sink`]: the merge kernel's hook (separation, relocation, per-table

@@ -14,7 +14,8 @@ use super::{CompactionOptions, PickContext, Reason};
 use crate::sst::MarkRules;
 use crate::version::{FileMeta, Version};
 
-/// The values of [`FALLBACK_PARAMS`] for one strategy.
+/// The values of these parameters (part of [`super::LEVELED_PARAMS`]) for
+/// one strategy.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FallbackParams {
     pub marking: MarkRules,

@@ -84,7 +84,7 @@ pub struct JobReport {
 
 impl Db {
     /// Bytes compaction still has to rewrite (see
-    /// [`crate::compaction::pending_compaction_bytes`]).
+    /// [`crate::compaction::Strategy::pending_compaction_bytes`]).
     pub fn pending_compaction_bytes(&self) -> u64 {
         let inner = self.lock();
         inner

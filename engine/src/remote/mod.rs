@@ -3,7 +3,7 @@
 //! (input file numbers, output level and shape, the drop rules' snapshot
 //! and older-data context, output file numbers it reserved); the worker
 //! reads the inputs from the shared directory, runs the same merge kernel
-//! ([`execute`]), writes outputs under the reserved numbers and returns
+//! ([`execute()`]), writes outputs under the reserved numbers and returns
 //! their metadata ([`RemoteResult`]). The writer verifies every output
 //! (checksums, metadata, key range) before installing them with one
 //! manifest edit, as for a local job; a worker that fails, hangs past the
@@ -11,7 +11,7 @@
 //! deleted and the job runs on the next worker or locally.
 //!
 //! - [`codec`]: the job and result messages and their framing.
-//! - [`execute`]: what a worker does with a job.
+//! - [`mod@execute`]: what a worker does with a job.
 //! - [`tcp`]: the writer's client ([`TcpCompactionService`]) and the
 //!   worker's server loop ([`serve`]).
 

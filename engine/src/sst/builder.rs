@@ -297,7 +297,7 @@ impl TableBuilder {
     }
 
     /// The tagged properties the table will carry (see
-    /// [`super::properties`] for the tag ranges); set them before `finish`.
+    /// `sst/properties.rs` for the tag ranges); set them before `finish`.
     pub fn tagged_properties_mut(&mut self) -> &mut super::properties::TaggedProperties {
         &mut self.props.tagged
     }

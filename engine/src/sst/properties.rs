@@ -63,7 +63,7 @@ pub struct TableOrigin {
 }
 
 impl TableProperties {
-    /// Records who writes the table (see [`TableOrigin`]).
+    /// Records who writes the table (see `TableOrigin`).
     pub fn set_origin(&mut self, file_number: u64, db_identity: Option<&[u8]>) {
         self.tagged.set_u64(TAG_FILE_NUMBER, file_number);
         if let Some(id) = db_identity {

@@ -116,7 +116,7 @@ pub struct EngineFigures {
     /// over the sum of their times (`rocksdb.compaction.times.micros`).
     pub compaction_io_rate: f64,
     /// RocksDB's backlog at its picks (from its LOG,
-    /// [`compaction_log::backlog`]): the mean L0 files a leveled L0
+    /// `compaction_log::backlog`): the mean L0 files a leveled L0
     /// compaction took, or sorted runs a universal pick saw; near the L0
     /// trigger when its compaction kept up. 0 for lsmlab and when unknown.
     pub backlog_mean: f64,
