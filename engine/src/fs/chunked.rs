@@ -75,15 +75,12 @@ impl ChunkedBytes {
     /// reads nothing the program sees, and an empty or out-of-range span
     /// does nothing).
     pub(crate) fn prefetch(&self, start: usize, end: usize) {
-        const LINE: usize = 64;
         let mut at = start;
         while at < end.min(self.len) {
             let (chunk, off) = (at / CHUNK, at % CHUNK);
             let bytes = &self.chunks[chunk][off..];
             let take = bytes.len().min(end - at);
-            for line in (0..take).step_by(LINE) {
-                prefetch_line(bytes[line..].as_ptr());
-            }
+            crate::cpu_prefetch::prefetch_bytes(bytes.as_ptr(), take);
             at += take;
         }
     }
@@ -137,19 +134,6 @@ impl ChunkedBytes {
         }
         self.chunks.shrink_to_fit();
     }
-}
-
-/// Starts loading the cache line holding `at` (x86-64; elsewhere nothing).
-#[inline]
-fn prefetch_line(at: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults and changes nothing the program can
-    // observe; `at` points into a live chunk in any case.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast::<i8>())
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = at;
 }
 
 #[cfg(test)]
